@@ -1,0 +1,14 @@
+//! pingme's domain: identifiers, validated values parsed once at the boundary, the rules
+//! that decide what is allowed, and the storage ports the adapters implement.
+//!
+//! Nothing in this crate performs IO; it is the vocabulary every other crate shares.
+#![forbid(unsafe_code)]
+
+pub mod account;
+pub mod ids;
+pub mod password;
+pub mod store;
+pub mod timestamp;
+
+pub use ids::AccountId;
+pub use timestamp::Timestamp;

@@ -1,0 +1,99 @@
+//! The SQLite adapter: one file in WAL mode, foreign keys on.
+//!
+//! Writes go through a pool of exactly one connection, so they queue in the process instead
+//! of fighting over SQLite's file lock (no `SQLITE_BUSY` under load); reads use a separate
+//! pool of read-only connections that WAL lets run beside the writer.
+
+mod accounts;
+
+use async_trait::async_trait;
+use pingme_domain::store::{Store, StoreError, StoreResult, Unique};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use std::str::FromStr;
+use std::time::Duration;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+const READERS: u32 = 8;
+
+#[derive(Clone, Debug)]
+pub struct SqliteStore {
+    write: SqlitePool,
+    read: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database a `sqlite:` URL names.
+    pub async fn open(url: &str) -> Result<Self, sqlx::Error> {
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // NORMAL is durable across application crashes in WAL mode; only a power loss
+            // can take back the last transactions. FULL would fsync every commit.
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5));
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
+            .await?;
+        // An in-memory database exists once per connection: readers would see another one.
+        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        let read = if in_memory {
+            write.clone()
+        } else {
+            SqlitePoolOptions::new()
+                .max_connections(READERS)
+                .connect_with(options.read_only(true))
+                .await?
+        };
+        Ok(Self { write, read })
+    }
+
+    pub async fn migrate(&self) -> Result<(), sqlx::Error> {
+        MIGRATOR.run(&self.write).await?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1")
+            .execute(&self.read)
+            .await
+            .map_err(store_error)?;
+        Ok(())
+    }
+
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+}
+
+/// The one place SQLite errors become domain errors. SQLite names the columns of a broken
+/// unique rule in its message (`UNIQUE constraint failed: accounts.login_key`), not the
+/// constraint, so the column list is what identifies the rule.
+fn store_error(error: sqlx::Error) -> StoreError {
+    match &error {
+        sqlx::Error::Database(db) if db.is_unique_violation() => {
+            let message = db.message();
+            let rule = [
+                ("accounts.login_key", Unique::AccountLogin),
+                ("accounts.email_key", Unique::AccountEmail),
+            ]
+            .into_iter()
+            .find(|(columns, _)| message.contains(columns));
+            match rule {
+                Some((_, rule)) => StoreError::Conflict(rule),
+                None => StoreError::Other(error.into()),
+            }
+        }
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+            StoreError::Unavailable(error.into())
+        }
+        _ => StoreError::Other(error.into()),
+    }
+}
