@@ -1,1 +1,74 @@
+//! pingme's HTTP API: per-feature routers, the extractors they share (the caller's
+//! account, request bodies in any of the accepted encodings, the client address), the one
+//! error type, and the OpenAPI document generated from the handlers.
 #![forbid(unsafe_code)]
+
+pub mod account;
+pub mod auth;
+mod client_ip;
+pub mod config;
+pub mod error;
+pub mod fields;
+mod health;
+mod http;
+pub mod input;
+mod limits;
+pub mod openapi;
+
+use auth::tokens::Tokens;
+use axum::Router;
+use config::ApiConfig;
+use limits::RateLimits;
+use pingme_domain::store::Store;
+use pingme_mail::Mailer;
+use secrecy::SecretString;
+use std::sync::Arc;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+
+/// What every handler can reach. Cheap to clone: everything is behind an `Arc`.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub mailer: Mailer,
+    pub tokens: Arc<Tokens>,
+    pub limits: Arc<RateLimits>,
+    pub config: Arc<ApiConfig>,
+}
+
+impl AppState {
+    pub fn new(
+        store: Arc<dyn Store>,
+        mailer: Mailer,
+        secret: &SecretString,
+        config: ApiConfig,
+    ) -> Self {
+        Self {
+            store,
+            mailer,
+            tokens: Arc::new(Tokens::new(secret, config.lifetimes)),
+            limits: Arc::new(RateLimits::new(config.rate_limits)),
+            config: Arc::new(config),
+        }
+    }
+}
+
+/// Every route with its OpenAPI description, before the state is attached.
+fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .merge(auth::router())
+        .merge(account::router())
+        .merge(health::router())
+}
+
+/// The whole HTTP application.
+pub fn app(state: AppState) -> Router {
+    let (router, _) = routes().split_for_parts();
+    let config = state.config.clone();
+    http::finish(router.with_state(state), &config)
+}
+
+/// The OpenAPI document of [`app`].
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    routes().into_openapi()
+}

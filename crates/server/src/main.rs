@@ -1,1 +1,60 @@
-fn main() {}
+//! `pingme`: the chat server and its operator commands.
+#![forbid(unsafe_code)]
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use pingme_server::admin::{self, CreateUser};
+use pingme_server::{Application, Settings, app, telemetry};
+
+#[derive(Parser)]
+#[command(name = "pingme", version, about = "A fast, self-hostable chat server")]
+struct Cli {
+    #[command(flatten)]
+    settings: Settings,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Apply migrations and serve HTTP and WebSocket clients.
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Operator commands.
+    #[command(subcommand)]
+    Admin(Admin),
+}
+
+#[derive(Subcommand)]
+enum Admin {
+    /// Create an account; the password comes from PINGME_ADMIN_PASSWORD or standard input.
+    CreateUser(CreateUser),
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    telemetry::init();
+    let config = cli.settings.into_config()?;
+    match cli.command {
+        Command::Serve => {
+            let app = Application::build(config).await?;
+            println!("pingme is listening on {}", app.url());
+            app.run_until(app::shutdown_signal()).await
+        }
+        Command::Migrate => {
+            pingme_store::open(&config.database_url)
+                .await
+                .context("cannot migrate the database")?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::Admin(Admin::CreateUser(args)) => {
+            let store = pingme_store::open(&config.database_url)
+                .await
+                .context("cannot open the database")?;
+            admin::create_user(store.as_ref(), args).await
+        }
+    }
+}

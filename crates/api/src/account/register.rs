@@ -1,0 +1,184 @@
+//! Registration and e-mail verification.
+
+use super::{Message, emails};
+use crate::AppState;
+use crate::auth::password;
+use crate::client_ip::ClientIp;
+use crate::error::{ApiError, Detail, FieldErrorsSchema, LinkErrorBody, NON_FIELD};
+use crate::fields::Fields;
+use crate::input::Input;
+use axum::Json;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use pingme_domain::account::{Account, Email, NewAccount, Username};
+use pingme_domain::password::{PersonalDetails, problems};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+
+const REGISTERED: &str = "Registration successful. Check your email.";
+const RESENT: &str =
+    "If an unverified account uses this address, a new verification link has been sent to it.";
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct RegisterRequest {
+    /// Login name: letters, digits and `@ . + - _`, at most 150 characters.
+    username: String,
+    email: String,
+    /// The e-mail address again.
+    email2: String,
+    password: String,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct EmailRequest {
+    email: String,
+}
+
+/// Create an account; it stays inactive until the e-mailed link is followed.
+#[utoipa::path(
+    post, path = "/api/account/register/", tag = "account", security(()),
+    request_body(content(
+        (RegisterRequest = "application/json"),
+        (RegisterRequest = "application/x-www-form-urlencoded"),
+        (RegisterRequest = "multipart/form-data"),
+    )),
+    responses(
+        (status = 201, body = Message),
+        (status = 400, description = "Invalid fields, e-mails that differ, or a name or e-mail in use", body = FieldErrorsSchema),
+        (status = 429, description = "Too many registrations from this address", body = Detail),
+    )
+)]
+pub(super) async fn register(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    input: Input,
+) -> Result<impl IntoResponse, ApiError> {
+    let mut form = Fields::new(input);
+    let login = form.required("username", Username::parse);
+    let email = form.required("email", Email::parse);
+    let email2 = form.required("email2", |s| Ok(s.to_owned()));
+    let password = form.password("password");
+    if let Some(login) = &login
+        && state.store.credentials(login.as_str()).await?.is_some()
+    {
+        form.reject("username", "A user with that username already exists.");
+    }
+    if let Some(password) = &password {
+        let who = PersonalDetails {
+            username: form.peek("username").unwrap_or_default().trim(),
+            email: form.peek("email").unwrap_or_default().trim(),
+        };
+        for problem in problems(password, &who) {
+            form.reject("password", problem);
+        }
+    }
+    let (login, email, email2, password) = form.finish((login, email, email2, password))?;
+    if Email::parse(&email2).ok().as_ref() != Some(&email) {
+        return Err(ApiError::field(NON_FIELD, "Emails must match."));
+    }
+    if state.store.account_by_email(&email).await?.is_some() {
+        return Err(ApiError::field(NON_FIELD, "Email already registered."));
+    }
+    state.limits.mail(ip)?;
+    let password_hash = password::hash(password).await?;
+    let new = NewAccount {
+        login,
+        email,
+        password_hash,
+        is_staff: false,
+        verified: false,
+    };
+    let account = state.store.create_account(&new).await?;
+    send_verification(&state, &account);
+    Ok((StatusCode::CREATED, Message::new(REGISTERED)))
+}
+
+pub(super) fn send_verification(state: &AppState, account: &Account) {
+    let (uid, token) = state.tokens.verification_link(account);
+    let link = format!(
+        "{}/api/account/verify_email/?uid={uid}&token={token}",
+        state.config.public_url
+    );
+    state.mailer.send(emails::verification(account, link));
+}
+
+#[derive(Deserialize, IntoParams)]
+pub(super) struct LinkQuery {
+    /// The account, as in the e-mailed link.
+    uid: Option<String>,
+    /// The signed token, as in the e-mailed link.
+    token: Option<String>,
+}
+
+/// Follow the e-mailed verification link: activates the account and redirects to the client.
+#[utoipa::path(
+    get, path = "/api/account/verify_email/", tag = "account", security(()),
+    params(LinkQuery),
+    responses(
+        (status = 302, description = "Verified; redirects to the client's login page", headers(("Location" = String))),
+        (status = 400, description = "Missing, invalid or expired link", body = LinkErrorBody),
+    )
+)]
+pub(super) async fn verify_email(
+    State(state): State<AppState>,
+    query: Result<Query<LinkQuery>, QueryRejection>,
+) -> Result<impl IntoResponse, ApiError> {
+    let Ok(Query(LinkQuery {
+        uid: Some(uid),
+        token: Some(token),
+    })) = query
+    else {
+        return Err(ApiError::BadLink);
+    };
+    let id = state
+        .tokens
+        .check_verification_link(&uid, &token)
+        .ok_or(ApiError::BadLink)?;
+    if !state.store.mark_verified(id).await? {
+        return Err(ApiError::BadLink);
+    }
+    let login_page = format!("{}/login", state.config.client_origin);
+    Ok((StatusCode::FOUND, [(header::LOCATION, login_page)]))
+}
+
+/// Send the verification link again. The answer is the same whether or not the address is
+/// known, so it cannot be used to find out who has an account.
+#[utoipa::path(
+    post, path = "/api/account/resend_verification/", tag = "account", security(()),
+    request_body(content(
+        (EmailRequest = "application/json"),
+        (EmailRequest = "application/x-www-form-urlencoded"),
+        (EmailRequest = "multipart/form-data"),
+    )),
+    responses(
+        (status = 200, body = Message),
+        (status = 400, description = "Missing or invalid e-mail", body = FieldErrorsSchema),
+        (status = 429, description = "Too many e-mails requested from this address", body = Detail),
+    )
+)]
+pub(super) async fn resend_verification(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    input: Input,
+) -> Result<Json<Message>, ApiError> {
+    let email = requested_email(input)?;
+    state.limits.mail(ip)?;
+    if let Some(account) = state.store.account_by_email(&email).await?
+        && !account.verified
+        && account.is_active
+    {
+        send_verification(&state, &account);
+    }
+    Ok(Message::new(RESENT))
+}
+
+/// The `email` field of a request that asks for a link to be mailed.
+pub(super) fn requested_email(input: Input) -> Result<Email, ApiError> {
+    let mut form = Fields::new(input);
+    let email = form.required("email", Email::parse);
+    Ok(form.finish((email,))?.0)
+}

@@ -1,0 +1,42 @@
+//! The Account object as clients see it.
+
+use crate::config::ApiConfig;
+use pingme_domain::Timestamp;
+use pingme_domain::account::Account;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// A person's public profile. `owner` is the login name; `username` is the display name.
+#[derive(Serialize, ToSchema)]
+pub struct AccountView {
+    pub id: i64,
+    /// Login name.
+    pub owner: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: Timestamp,
+    /// Display name.
+    pub username: String,
+    pub location: Option<String>,
+    pub content: String,
+    pub image_url: Option<String>,
+}
+
+impl AccountView {
+    pub fn new(account: &Account, config: &ApiConfig) -> Self {
+        Self {
+            id: account.id.0,
+            owner: account.login.clone(),
+            created_at: account.created_at,
+            updated_at: account.updated_at,
+            username: account.display_name.clone(),
+            location: account.location.clone(),
+            content: account.content.clone(),
+            image_url: account
+                .image
+                .as_ref()
+                .map(|key| format!("{}/media/{key}", config.public_url)),
+        }
+    }
+}

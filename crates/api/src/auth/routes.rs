@@ -1,0 +1,114 @@
+//! `POST /api/token/` and `POST /api/token/refresh/`.
+
+use super::tokens::{TokenPair, TokenType};
+use super::{current_account, password};
+use crate::AppState;
+use crate::client_ip::ClientIp;
+use crate::error::{ApiError, AuthErrorBody, Detail, FieldErrorsSchema};
+use crate::fields::Fields;
+use crate::input::Input;
+use axum::Json;
+use axum::extract::State;
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(obtain_pair))
+        .routes(routes!(refresh))
+}
+
+const LOGIN_FAILED: &str = "No active account found with the given credentials";
+
+/// Login form.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct TokenRequest {
+    /// Login name (case-insensitive).
+    username: String,
+    password: String,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct RefreshRequest {
+    refresh: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AccessToken {
+    access: String,
+}
+
+/// Log in: a refresh and an access token for a verified, active account.
+#[utoipa::path(
+    post, path = "/api/token/", tag = "auth", security(()),
+    request_body(content(
+        (TokenRequest = "application/json"),
+        (TokenRequest = "application/x-www-form-urlencoded"),
+        (TokenRequest = "multipart/form-data"),
+    )),
+    responses(
+        (status = 200, body = TokenPair),
+        (status = 400, description = "Missing fields", body = FieldErrorsSchema),
+        (status = 401, description = "Wrong credentials, or the account is not verified", body = Detail),
+        (status = 429, description = "Too many attempts", body = Detail),
+    )
+)]
+async fn obtain_pair(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    input: Input,
+) -> Result<Json<TokenPair>, ApiError> {
+    let mut form = Fields::new(input);
+    let login = form.required("username", |s| Ok(s.to_owned()));
+    let password = form.password("password");
+    let (login, password) = form.finish((login, password))?;
+    state.limits.login(ip, &login)?;
+    let (account, hash) = state.store.credentials(&login).await?.unzip();
+    let matches = password::verify(password, hash).await?;
+    match account {
+        Some(account) if matches && account.can_authenticate() => {
+            Ok(Json(state.tokens.pair(&account)))
+        }
+        _ => Err(ApiError::AuthenticationFailed(LOGIN_FAILED)),
+    }
+}
+
+/// A new access token for a refresh token.
+#[utoipa::path(
+    post, path = "/api/token/refresh/", tag = "auth", security(()),
+    request_body(content(
+        (RefreshRequest = "application/json"),
+        (RefreshRequest = "application/x-www-form-urlencoded"),
+        (RefreshRequest = "multipart/form-data"),
+    )),
+    responses(
+        (status = 200, body = AccessToken),
+        (status = 400, description = "Missing field", body = FieldErrorsSchema),
+        (status = 401, description = "Invalid, expired or revoked token, or an access token", body = AuthErrorBody),
+    )
+)]
+async fn refresh(
+    State(state): State<AppState>,
+    input: Input,
+) -> Result<Json<AccessToken>, ApiError> {
+    let mut form = Fields::new(input);
+    let token = form.password("refresh");
+    let (token,) = form.finish((token,))?;
+    let claims = state
+        .tokens
+        .decode(token.trim(), TokenType::Refresh)
+        .map_err(|error| match error {
+            super::tokens::TokenError::WrongType => ApiError::TokenNotValid("Token has wrong type"),
+            super::tokens::TokenError::Invalid => {
+                ApiError::TokenNotValid("Token is invalid or expired")
+            }
+        })?;
+    let account = current_account(&state, &claims).await?;
+    Ok(Json(AccessToken {
+        access: state.tokens.access(&account),
+    }))
+}

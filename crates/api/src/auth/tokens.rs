@@ -1,0 +1,307 @@
+//! Signed tokens: the access/refresh JWT pair (HS256 over `SECRET_KEY`, the claims of the
+//! original's SimpleJWT), and the tokens inside e-mailed verification and reset links.
+//!
+//! Each link purpose signs with its own key derived from the secret, so no kind of token
+//! can ever be accepted as another. Every token carries the account's `token_version`;
+//! a password change raises it, which revokes all of them at once.
+
+use crate::config::TokenLifetimes;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::{
+    Algorithm, DecodingKey, EncodingKey, Header, Validation, get_current_timestamp,
+};
+use pingme_domain::AccountId;
+use pingme_domain::account::Account;
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TokenType {
+    Access,
+    Refresh,
+}
+
+/// The claims of an access or refresh token.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Claims {
+    pub token_type: TokenType,
+    pub exp: u64,
+    pub iat: u64,
+    pub jti: String,
+    pub user_id: i64,
+    /// The account's `token_version` at issue. Absent in tokens of the original backend,
+    /// which count as version 0.
+    #[serde(default)]
+    pub ver: i64,
+}
+
+/// Why a token was refused.
+#[derive(Debug, PartialEq, Eq)]
+pub enum TokenError {
+    /// Malformed, forged or expired.
+    Invalid,
+    /// A valid token of the other type (a refresh token used as an access token).
+    WrongType,
+}
+
+/// The claims inside an e-mailed link's token.
+#[derive(Debug, Serialize, Deserialize)]
+struct LinkClaims {
+    uid: i64,
+    exp: u64,
+    ver: i64,
+}
+
+struct Keys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+}
+
+impl Keys {
+    fn new(secret: &[u8]) -> Self {
+        Self {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+        }
+    }
+}
+
+pub struct Tokens {
+    session: Keys,
+    verify_email: Keys,
+    password_reset: Keys,
+    validation: Validation,
+    lifetimes: TokenLifetimes,
+}
+
+/// What `POST /api/token/` returns.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TokenPair {
+    pub refresh: String,
+    pub access: String,
+}
+
+impl Tokens {
+    pub fn new(secret: &SecretString, lifetimes: TokenLifetimes) -> Self {
+        let secret = secret.expose_secret().as_bytes();
+        let derived =
+            |purpose: &str| Keys::new(&[format!("pingme/{purpose}/").as_bytes(), secret].concat());
+        let mut validation = Validation::new(Algorithm::HS256);
+        // Expiry is exact: the configured lifetimes are the lifetimes.
+        validation.leeway = 0;
+        Self {
+            session: Keys::new(secret),
+            verify_email: derived("verify-email"),
+            password_reset: derived("password-reset"),
+            validation,
+            lifetimes,
+        }
+    }
+
+    pub fn pair(&self, account: &Account) -> TokenPair {
+        TokenPair {
+            refresh: self.issue(account.id, account.token_version, TokenType::Refresh),
+            access: self.access(account),
+        }
+    }
+
+    pub fn access(&self, account: &Account) -> String {
+        self.issue(account.id, account.token_version, TokenType::Access)
+    }
+
+    fn issue(&self, id: AccountId, version: i64, token_type: TokenType) -> String {
+        let lifetime = match token_type {
+            TokenType::Access => self.lifetimes.access,
+            TokenType::Refresh => self.lifetimes.refresh,
+        };
+        let iat = get_current_timestamp();
+        let claims = Claims {
+            token_type,
+            exp: iat + lifetime.as_secs(),
+            iat,
+            jti: uuid::Uuid::new_v4().simple().to_string(),
+            user_id: id.0,
+            ver: version,
+        };
+        sign(&claims, &self.session)
+    }
+
+    /// The claims of a valid, unexpired token of the expected type. Whether the account
+    /// still exists and the version still holds is the caller's check against the store.
+    pub fn decode(&self, token: &str, expected: TokenType) -> Result<Claims, TokenError> {
+        let claims =
+            jsonwebtoken::decode::<Claims>(token, &self.session.decoding, &self.validation)
+                .map_err(|_| TokenError::Invalid)?
+                .claims;
+        if claims.token_type == expected {
+            Ok(claims)
+        } else {
+            Err(TokenError::WrongType)
+        }
+    }
+
+    /// The `uid` and `token` of a verification link.
+    pub fn verification_link(&self, account: &Account) -> (String, String) {
+        self.link(account, &self.verify_email, self.lifetimes.verify_email)
+    }
+
+    /// The account a verification link names, if the link is genuine and unexpired.
+    pub fn check_verification_link(&self, uid: &str, token: &str) -> Option<AccountId> {
+        self.check_link(uid, token, &self.verify_email)
+            .map(|(id, _)| id)
+    }
+
+    /// The `uid` and `token` of a password-reset link, valid until the password changes.
+    pub fn reset_link(&self, account: &Account) -> (String, String) {
+        self.link(account, &self.password_reset, self.lifetimes.password_reset)
+    }
+
+    /// The account and token version a reset link was issued under.
+    pub fn check_reset_link(&self, uid: &str, token: &str) -> Option<(AccountId, i64)> {
+        self.check_link(uid, token, &self.password_reset)
+    }
+
+    fn link(&self, account: &Account, keys: &Keys, lifetime: Duration) -> (String, String) {
+        let claims = LinkClaims {
+            uid: account.id.0,
+            exp: get_current_timestamp() + lifetime.as_secs(),
+            ver: account.token_version,
+        };
+        (encode_uid(account.id), sign(&claims, keys))
+    }
+
+    fn check_link(&self, uid: &str, token: &str, keys: &Keys) -> Option<(AccountId, i64)> {
+        let id = decode_uid(uid)?;
+        let claims = jsonwebtoken::decode::<LinkClaims>(token, &keys.decoding, &self.validation)
+            .ok()?
+            .claims;
+        (claims.uid == id.0).then_some((id, claims.ver))
+    }
+}
+
+fn sign<T: Serialize>(claims: &T, keys: &Keys) -> String {
+    // HS256 over serialisable claims cannot fail; an empty token would simply be refused.
+    jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &keys.encoding).unwrap_or_default()
+}
+
+/// Django's `urlsafe_base64_encode(force_bytes(pk))`.
+fn encode_uid(id: AccountId) -> String {
+    URL_SAFE_NO_PAD.encode(id.0.to_string())
+}
+
+fn decode_uid(uid: &str) -> Option<AccountId> {
+    let bytes = URL_SAFE_NO_PAD.decode(uid.trim_end_matches('=')).ok()?;
+    std::str::from_utf8(&bytes)
+        .ok()?
+        .parse()
+        .ok()
+        .map(AccountId)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pingme_domain::Timestamp;
+
+    fn account(id: i64, version: i64) -> Account {
+        Account {
+            id: AccountId(id),
+            login: "alice".into(),
+            email: "alice@example.com".into(),
+            display_name: "alice".into(),
+            location: None,
+            content: String::new(),
+            image: None,
+            is_staff: false,
+            is_active: true,
+            verified: true,
+            token_version: version,
+            created_at: Timestamp::now(),
+            updated_at: Timestamp::now(),
+        }
+    }
+
+    fn tokens(secret: &str) -> Tokens {
+        Tokens::new(
+            &SecretString::from(secret.to_owned()),
+            TokenLifetimes::default(),
+        )
+    }
+
+    #[test]
+    fn access_tokens_carry_the_contract_claims() {
+        let t = tokens("0123456789abcdef0123456789abcdef");
+        let pair = t.pair(&account(7, 3));
+        let claims = t.decode(&pair.access, TokenType::Access).unwrap();
+        assert_eq!(
+            (claims.user_id, claims.ver, claims.token_type),
+            (7, 3, TokenType::Access)
+        );
+        assert_eq!(claims.exp - claims.iat, 24 * 3600);
+        assert_eq!(claims.jti.len(), 32);
+        let refresh = t.decode(&pair.refresh, TokenType::Refresh).unwrap();
+        assert_eq!(refresh.exp - refresh.iat, 4 * 24 * 3600);
+    }
+
+    #[test]
+    fn a_token_of_the_other_type_is_refused() {
+        let t = tokens("0123456789abcdef0123456789abcdef");
+        let pair = t.pair(&account(1, 0));
+        assert_eq!(
+            t.decode(&pair.refresh, TokenType::Access).unwrap_err(),
+            TokenError::WrongType
+        );
+        assert_eq!(
+            t.decode(&pair.access, TokenType::Refresh).unwrap_err(),
+            TokenError::WrongType
+        );
+    }
+
+    #[test]
+    fn tokens_signed_with_another_secret_are_refused() {
+        let theirs = tokens("another-secret-another-secret-xx")
+            .pair(&account(1, 0))
+            .access;
+        assert_eq!(
+            tokens("0123456789abcdef0123456789abcdef")
+                .decode(&theirs, TokenType::Access)
+                .unwrap_err(),
+            TokenError::Invalid
+        );
+        assert_eq!(
+            tokens("k")
+                .decode("not.a.token", TokenType::Access)
+                .unwrap_err(),
+            TokenError::Invalid
+        );
+    }
+
+    #[test]
+    fn links_are_bound_to_their_purpose_and_account() {
+        let t = tokens("0123456789abcdef0123456789abcdef");
+        let (uid, token) = t.verification_link(&account(42, 0));
+        assert_eq!(uid, "NDI");
+        assert_eq!(t.check_verification_link(&uid, &token), Some(AccountId(42)));
+        assert_eq!(
+            t.check_reset_link(&uid, &token),
+            None,
+            "a verification token is not a reset token"
+        );
+        assert_eq!(
+            t.check_verification_link(&encode_uid(AccountId(43)), &token),
+            None
+        );
+        assert_eq!(t.check_verification_link("%%%", &token), None);
+        let session = t.pair(&account(42, 0)).access;
+        assert_eq!(
+            t.check_verification_link(&uid, &session),
+            None,
+            "a session token is not a link token"
+        );
+        let (uid, reset) = t.reset_link(&account(42, 5));
+        assert_eq!(t.check_reset_link(&uid, &reset), Some((AccountId(42), 5)));
+    }
+}

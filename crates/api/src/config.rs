@@ -1,0 +1,139 @@
+//! The settings the HTTP layer needs, built once by the binary and shared read-only.
+
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::str::FromStr;
+use std::time::Duration;
+
+#[derive(Clone, Debug)]
+pub struct ApiConfig {
+    /// Base of links in e-mails, without a trailing `/` (`PINGME_PUBLIC_URL`).
+    pub public_url: String,
+    /// Where the web client lives (`CLIENT_ORIGIN`): the target of redirects and reset links.
+    pub client_origin: String,
+    /// Origins allowed by CORS, credentials included.
+    pub cors_origins: Vec<String>,
+    /// Accepted `Host` values (`ALLOWED_HOSTS`); empty accepts any.
+    pub allowed_hosts: Vec<String>,
+    pub max_body_bytes: usize,
+    pub lifetimes: TokenLifetimes,
+    /// `None` turns every rate limit off.
+    pub rate_limits: Option<RateLimitConfig>,
+    /// Peers whose `X-Forwarded-For` is believed (a load balancer in front).
+    pub trusted_proxies: Vec<IpAddr>,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct TokenLifetimes {
+    pub access: Duration,
+    pub refresh: Duration,
+    pub verify_email: Duration,
+    pub password_reset: Duration,
+}
+
+impl Default for TokenLifetimes {
+    fn default() -> Self {
+        Self {
+            access: Duration::from_secs(24 * 3600),
+            refresh: Duration::from_secs(4 * 24 * 3600),
+            verify_email: Duration::from_secs(3 * 24 * 3600),
+            password_reset: Duration::from_secs(3600),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct RateLimitConfig {
+    /// Login attempts per client address.
+    pub login_per_ip: Rate,
+    /// Login attempts per login name, whatever the address.
+    pub login_per_user: Rate,
+    /// Registrations and other e-mail-sending requests per client address.
+    pub mail_per_ip: Rate,
+}
+
+impl Default for RateLimitConfig {
+    fn default() -> Self {
+        let rate = |count, seconds| Rate {
+            count: NonZeroU32::new(count).unwrap_or(NonZeroU32::MIN),
+            per: Duration::from_secs(seconds),
+        };
+        Self {
+            login_per_ip: rate(30, 60),
+            login_per_user: rate(10, 60),
+            mail_per_ip: rate(10, 3600),
+        }
+    }
+}
+
+/// `count` events per `per`, written `count/duration` (`10/1m`, `100/1h`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rate {
+    pub count: NonZeroU32,
+    pub per: Duration,
+}
+
+impl FromStr for Rate {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let (count, per) = s
+            .split_once('/')
+            .ok_or_else(|| format!("`{s}`: expected COUNT/DURATION, like 10/1m"))?;
+        let count = count
+            .trim()
+            .parse()
+            .map_err(|_| format!("`{s}`: the count must be a positive integer"))?;
+        let per = parse_duration(per)?;
+        Ok(Self { count, per })
+    }
+}
+
+/// A duration: a number of seconds, or a number with `s`, `m`, `h` or `d`.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number
+        .parse()
+        .map_err(|_| format!("`{text}`: expected a duration like 30s, 15m, 1h, 4d"))?;
+    let unit_seconds = match unit.trim() {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(format!("`{text}`: unknown unit; use s, m, h or d")),
+    };
+    let seconds = number
+        .checked_mul(unit_seconds)
+        .ok_or_else(|| format!("`{text}`: too long"))?;
+    if seconds == 0 {
+        return Err(format!("`{text}`: must be longer than zero"));
+    }
+    Ok(Duration::from_secs(seconds))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_take_units() {
+        assert_eq!(parse_duration("90"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("15m"), Ok(Duration::from_secs(900)));
+        assert_eq!(parse_duration("4d"), Ok(Duration::from_secs(345_600)));
+        assert!(parse_duration("0s").is_err());
+        assert!(parse_duration("5w").is_err());
+        assert!(parse_duration("").is_err());
+    }
+
+    #[test]
+    fn rates_read_count_over_duration() {
+        let rate: Rate = "10/1m".parse().unwrap();
+        assert_eq!((rate.count.get(), rate.per), (10, Duration::from_secs(60)));
+        assert!("0/1m".parse::<Rate>().is_err());
+        assert!("ten".parse::<Rate>().is_err());
+    }
+}

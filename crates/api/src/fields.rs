@@ -1,0 +1,256 @@
+//! Pulling typed values out of a request body, collecting every field's errors at once in
+//! DRF's words, so a client sees all that is wrong with a form in one answer.
+//!
+//! ```ignore
+//! let mut form = Fields::new(input);
+//! let name = form.required("username", Username::parse);
+//! let password = form.password("password");
+//! let (name, password) = form.finish((name, password))?;
+//! ```
+
+use crate::error::{ApiError, FieldErrors};
+use crate::input::Input;
+use pingme_domain::account::Refusal;
+use serde_json::Value;
+
+pub struct Fields {
+    input: Input,
+    errors: FieldErrors,
+}
+
+/// How a raw value is read before parsing.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Text {
+    /// Surrounding whitespace removed (DRF's default for character fields).
+    Trimmed,
+    /// Kept as sent: passwords.
+    Verbatim,
+}
+
+impl Fields {
+    pub fn new(input: Input) -> Self {
+        Self {
+            input,
+            errors: FieldErrors::default(),
+        }
+    }
+
+    /// A field that must be present and not blank, parsed into its domain type.
+    pub fn required<T>(
+        &mut self,
+        name: &str,
+        parse: impl FnOnce(&str) -> Result<T, Refusal>,
+    ) -> Option<T> {
+        let text = self.text(name, Text::Trimmed)?;
+        self.parsed(name, parse(&text))
+    }
+
+    /// A password: required, not blank, never trimmed.
+    pub fn password(&mut self, name: &str) -> Option<String> {
+        self.text(name, Text::Verbatim)
+    }
+
+    /// A field that may be left out; `null` is refused.
+    pub fn optional<T>(
+        &mut self,
+        name: &str,
+        parse: impl FnOnce(&str) -> Result<T, Refusal>,
+    ) -> Option<T> {
+        match self.input.values.get(name) {
+            None => None,
+            Some(_) => {
+                let text = self.string(name, Text::Trimmed, true)?;
+                self.parsed(name, parse(&text))
+            }
+        }
+    }
+
+    /// A field that may be left out (`None`) or set to `null` (`Some(None)`).
+    pub fn nullable<T>(
+        &mut self,
+        name: &str,
+        parse: impl FnOnce(&str) -> Result<T, Refusal>,
+    ) -> Option<Option<T>> {
+        match self.input.values.get(name) {
+            None => None,
+            Some(Value::Null) => Some(None),
+            Some(_) => {
+                let text = self.string(name, Text::Trimmed, true)?;
+                self.parsed(name, parse(&text)).map(Some)
+            }
+        }
+    }
+
+    /// The raw text of a field, when it is a string, without recording anything.
+    pub fn peek(&self, name: &str) -> Option<&str> {
+        self.input.values.get(name).and_then(Value::as_str)
+    }
+
+    /// Whether the body has a value of that name, whatever it is.
+    pub fn has(&self, name: &str) -> bool {
+        self.input.values.contains_key(name)
+    }
+
+    /// Records an error under `field` (or [`crate::error::NON_FIELD`]).
+    pub fn reject(&mut self, field: &str, message: impl Into<String>) {
+        self.errors.add(field, message);
+    }
+
+    pub fn has_errors(&self) -> bool {
+        !self.errors.is_empty()
+    }
+
+    /// Every error recorded as one 400, or all the values when there were none.
+    pub fn finish<T: AllPresent>(self, values: T) -> Result<T::Output, ApiError> {
+        if !self.errors.is_empty() {
+            return Err(ApiError::Fields(self.errors));
+        }
+        values.all_present().ok_or_else(|| {
+            ApiError::internal(anyhow::anyhow!("a field was missing without an error"))
+        })
+    }
+
+    /// Stops at the first batch of errors, for checks that only make sense on valid fields.
+    pub fn check(&mut self) -> Result<(), ApiError> {
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::Fields(std::mem::take(&mut self.errors)))
+        }
+    }
+
+    fn text(&mut self, name: &str, mode: Text) -> Option<String> {
+        if !self.input.values.contains_key(name) {
+            self.reject(name, "This field is required.");
+            return None;
+        }
+        self.string(name, mode, false)
+    }
+
+    fn string(&mut self, name: &str, mode: Text, allow_blank: bool) -> Option<String> {
+        let text = match self.input.values.get(name) {
+            Some(Value::String(s)) => s.clone(),
+            Some(Value::Number(n)) => n.to_string(),
+            Some(Value::Null) => {
+                self.reject(name, "This field may not be null.");
+                return None;
+            }
+            _ => {
+                self.reject(name, "Not a valid string.");
+                return None;
+            }
+        };
+        let text = if mode == Text::Trimmed {
+            text.trim().to_owned()
+        } else {
+            text
+        };
+        if !allow_blank && text.is_empty() {
+            self.reject(name, "This field may not be blank.");
+            return None;
+        }
+        Some(text)
+    }
+
+    fn parsed<T>(&mut self, name: &str, result: Result<T, Refusal>) -> Option<T> {
+        result.map_err(|refusal| self.reject(name, refusal)).ok()
+    }
+}
+
+/// A tuple of `Option`s that becomes a tuple of values when all are present.
+pub trait AllPresent {
+    type Output;
+    fn all_present(self) -> Option<Self::Output>;
+}
+
+macro_rules! all_present {
+    ($($name:ident),+) => {
+        impl<$($name),+> AllPresent for ($(Option<$name>,)+) {
+            type Output = ($($name,)+);
+            #[allow(non_snake_case)]
+            fn all_present(self) -> Option<Self::Output> {
+                let ($($name,)+) = self;
+                Some(($($name?,)+))
+            }
+        }
+    };
+}
+all_present!(A);
+all_present!(A, B);
+all_present!(A, B, C);
+all_present!(A, B, C, D);
+all_present!(A, B, C, D, E);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn fields(value: serde_json::Value) -> Fields {
+        let Value::Object(values) = value else {
+            panic!("object expected")
+        };
+        Fields::new(Input {
+            values,
+            files: Vec::new(),
+        })
+    }
+
+    fn text(s: &str) -> Result<String, Refusal> {
+        Ok(s.to_owned())
+    }
+
+    #[test]
+    fn collects_every_missing_and_blank_field() {
+        let mut form = fields(json!({"b": "  ", "c": null, "d": [1]}));
+        let values = (
+            form.required("a", text),
+            form.required("b", text),
+            form.required("c", text),
+            form.required("d", text),
+        );
+        let Err(ApiError::Fields(errors)) = form.finish(values) else {
+            panic!("errors expected")
+        };
+        assert_eq!(
+            serde_json::to_value(errors).unwrap(),
+            json!({
+                "a": ["This field is required."],
+                "b": ["This field may not be blank."],
+                "c": ["This field may not be null."],
+                "d": ["Not a valid string."],
+            })
+        );
+    }
+
+    #[test]
+    fn trims_text_but_not_passwords() {
+        let mut form = fields(json!({"name": "  ann ", "password": " secret "}));
+        let values = (form.required("name", text), form.password("password"));
+        assert_eq!(
+            form.finish(values).unwrap(),
+            ("ann".to_owned(), " secret ".to_owned())
+        );
+    }
+
+    #[test]
+    fn nullable_distinguishes_absent_from_null() {
+        let mut form = fields(json!({"location": null}));
+        assert_eq!(form.nullable("location", text), Some(None));
+        assert_eq!(form.nullable("other", text), None);
+        assert!(!form.has_errors());
+    }
+
+    #[test]
+    fn parse_refusals_are_reported_under_the_field() {
+        let mut form = fields(json!({"n": "x"}));
+        let n = form.required("n", |_| Err::<(), _>("Nope.".to_owned()));
+        let Err(ApiError::Fields(errors)) = form.finish((n,)) else {
+            panic!("errors expected")
+        };
+        assert_eq!(
+            serde_json::to_value(errors).unwrap(),
+            json!({"n": ["Nope."]})
+        );
+    }
+}

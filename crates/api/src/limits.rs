@@ -1,0 +1,129 @@
+//! Rate limits on the requests worth abusing: logins (per client address and per login
+//! name) and requests that send e-mail (per client address). A refused request gets 429
+//! with `Retry-After`. `PINGME_RATE_LIMITS=off` removes them all.
+
+use crate::config::{Rate, RateLimitConfig};
+use crate::error::ApiError;
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use std::hash::Hash;
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+/// After this many checks a limiter forgets keys whose budget is full again, so memory
+/// follows the number of recent clients rather than every client ever seen.
+const SWEEP_EVERY: u32 = 4096;
+
+struct Limiter<K: Hash + Eq + Clone> {
+    inner: DefaultKeyedRateLimiter<K>,
+    checks: AtomicU32,
+}
+
+impl<K: Hash + Eq + Clone> Limiter<K> {
+    fn new(rate: Rate) -> Self {
+        // `count` requests at once, refilled evenly over `per`.
+        let quota = Quota::with_period(rate.per / rate.count.get())
+            .unwrap_or_else(|| Quota::per_second(rate.count))
+            .allow_burst(rate.count);
+        Self {
+            inner: RateLimiter::keyed(quota),
+            checks: AtomicU32::new(0),
+        }
+    }
+
+    fn check(&self, key: &K) -> Result<(), ApiError> {
+        if self.checks.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
+            self.inner.retain_recent();
+            self.inner.shrink_to_fit();
+        }
+        self.inner.check_key(key).map_err(|not_until| {
+            ApiError::RateLimited(not_until.wait_time_from(DefaultClock::default().now()))
+        })
+    }
+}
+
+struct Limiters {
+    login_per_ip: Limiter<IpAddr>,
+    login_per_user: Limiter<String>,
+    mail_per_ip: Limiter<IpAddr>,
+}
+
+/// Every rate limit of one node; `None` inside when limits are off.
+pub struct RateLimits(Option<Limiters>);
+
+impl RateLimits {
+    pub fn new(config: Option<RateLimitConfig>) -> Self {
+        Self(config.map(|c| Limiters {
+            login_per_ip: Limiter::new(c.login_per_ip),
+            login_per_user: Limiter::new(c.login_per_user),
+            mail_per_ip: Limiter::new(c.mail_per_ip),
+        }))
+    }
+
+    /// One login attempt from `ip` for `login` (compared case-insensitively).
+    pub fn login(&self, ip: IpAddr, login: &str) -> Result<(), ApiError> {
+        let Some(limits) = &self.0 else { return Ok(()) };
+        limits.login_per_ip.check(&ip)?;
+        limits
+            .login_per_user
+            .check(&pingme_domain::account::identity_key(login))
+    }
+
+    /// One request from `ip` that makes pingme send an e-mail.
+    pub fn mail(&self, ip: IpAddr) -> Result<(), ApiError> {
+        let Some(limits) = &self.0 else { return Ok(()) };
+        limits.mail_per_ip.check(&ip)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::num::NonZeroU32;
+    use std::time::Duration;
+
+    fn limits(count: u32) -> RateLimits {
+        let rate = Rate {
+            count: NonZeroU32::new(count).unwrap(),
+            per: Duration::from_secs(60),
+        };
+        RateLimits::new(Some(RateLimitConfig {
+            login_per_ip: rate,
+            login_per_user: rate,
+            mail_per_ip: rate,
+        }))
+    }
+
+    #[test]
+    fn the_burst_passes_then_the_next_waits() {
+        let limits = limits(3);
+        let ip = IpAddr::from([10, 0, 0, 1]);
+        for _ in 0..3 {
+            limits.mail(ip).unwrap();
+        }
+        let Err(ApiError::RateLimited(wait)) = limits.mail(ip) else {
+            panic!("expected a refusal")
+        };
+        assert!(
+            wait > Duration::from_secs(15) && wait <= Duration::from_secs(20),
+            "{wait:?}"
+        );
+        limits.mail(IpAddr::from([10, 0, 0, 2])).unwrap();
+    }
+
+    #[test]
+    fn logins_count_per_name_across_addresses_ignoring_case() {
+        let limits = limits(2);
+        limits.login(IpAddr::from([10, 0, 0, 1]), "Alice").unwrap();
+        limits.login(IpAddr::from([10, 0, 0, 2]), "alice").unwrap();
+        assert!(limits.login(IpAddr::from([10, 0, 0, 3]), "ALICE").is_err());
+    }
+
+    #[test]
+    fn off_means_off() {
+        let limits = RateLimits::new(None);
+        for _ in 0..1000 {
+            limits.login(IpAddr::from([10, 0, 0, 1]), "alice").unwrap();
+        }
+    }
+}

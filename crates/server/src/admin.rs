@@ -1,0 +1,79 @@
+//! `pingme admin ...`: operator commands that act on the database directly.
+
+use anyhow::{Context, bail};
+use clap::Args;
+use pingme_domain::account::{Email, NewAccount, Username};
+use pingme_domain::password::{PersonalDetails, problems};
+use pingme_domain::store::{Store, StoreError, Unique};
+use std::io::BufRead;
+
+#[derive(Args, Debug)]
+pub struct CreateUser {
+    /// Login name.
+    #[arg(long)]
+    pub username: String,
+    #[arg(long)]
+    pub email: String,
+    /// Make the account staff (it may manage categories).
+    #[arg(long)]
+    pub staff: bool,
+    /// Mark the e-mail address verified, so the account can log in at once.
+    #[arg(long)]
+    pub verified: bool,
+}
+
+/// Creates an account with the password from `PINGME_ADMIN_PASSWORD` or the first line of
+/// standard input — never from the command line, where other users could read it.
+pub async fn create_user(store: &dyn Store, args: CreateUser) -> anyhow::Result<()> {
+    let login =
+        Username::parse(args.username.trim()).map_err(|e| anyhow::anyhow!("username: {e}"))?;
+    let email = Email::parse(args.email.trim()).map_err(|e| anyhow::anyhow!("email: {e}"))?;
+    let password = read_password()?;
+    let found = problems(
+        &password,
+        &PersonalDetails {
+            username: login.as_str(),
+            email: email.as_str(),
+        },
+    );
+    if !found.is_empty() {
+        bail!("password refused: {}", found.join(" "));
+    }
+    let password_hash = pingme_api::auth::password::hash(password).await?;
+    let new = NewAccount {
+        login,
+        email,
+        password_hash,
+        is_staff: args.staff,
+        verified: args.verified,
+    };
+    let account = match store.create_account(&new).await {
+        Ok(account) => account,
+        Err(StoreError::Conflict(Unique::AccountLogin)) => {
+            bail!("a user with that username already exists")
+        }
+        Err(StoreError::Conflict(Unique::AccountEmail)) => {
+            bail!("that e-mail address is already registered")
+        }
+        Err(other) => return Err(other).context("cannot create the account"),
+    };
+    println!("created account {} ({})", account.id, account.login);
+    Ok(())
+}
+
+fn read_password() -> anyhow::Result<String> {
+    if let Ok(password) = std::env::var("PINGME_ADMIN_PASSWORD") {
+        return Ok(password);
+    }
+    eprintln!("Password (one line on standard input):");
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .context("cannot read the password from standard input")?;
+    let password = line.trim_end_matches(['\r', '\n']).to_owned();
+    if password.is_empty() {
+        bail!("no password given: set PINGME_ADMIN_PASSWORD or write it on standard input");
+    }
+    Ok(password)
+}

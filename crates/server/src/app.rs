@@ -1,0 +1,171 @@
+//! Wiring: open the store (applying migrations), start the mailer, bind the listener and
+//! serve until told to stop, then drain gracefully.
+
+use crate::config::Config;
+use anyhow::Context;
+use pingme_api::AppState;
+use pingme_mail::MailWorker;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Duration;
+use tokio::net::TcpListener;
+
+/// How long queued e-mails may take to go out after the server stopped.
+const MAIL_DRAIN: Duration = Duration::from_secs(10);
+
+pub struct Application {
+    listener: TcpListener,
+    router: axum::Router,
+    mail_worker: MailWorker,
+    url: String,
+    grace: Duration,
+}
+
+impl Application {
+    /// Everything up to accepting connections. Binding port 0 picks a free port, which is
+    /// how the tests start real servers side by side.
+    pub async fn build(mut config: Config) -> anyhow::Result<Self> {
+        let store = pingme_store::open(&config.database_url)
+            .await
+            .with_context(|| {
+                format!("cannot open the database {}", redact(&config.database_url))
+            })?;
+        let listener = TcpListener::bind(config.bind)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.bind))?;
+        let url = base_url(listener.local_addr()?);
+        if config.api.public_url.is_empty() {
+            config.api.public_url = url.clone();
+        }
+        if config.api.client_origin.is_empty() {
+            config.api.client_origin = config.api.public_url.clone();
+        }
+        let (mailer, mail_worker) = pingme_mail::start(&config.mail_from, config.mail.clone())
+            .context("cannot start the mailer")?;
+        let state = AppState::new(store, mailer, &config.secret, config.api);
+        Ok(Self {
+            listener,
+            router: pingme_api::app(state),
+            mail_worker,
+            url,
+            grace: config.shutdown_grace,
+        })
+    }
+
+    /// The address clients reach this server at, like `http://127.0.0.1:8000`.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Serves until `shutdown` completes; then stops accepting, lets in-flight requests
+    /// finish (up to the grace period) and drains the e-mail queue.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
+        let service = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
+        let server = axum::serve(self.listener, service).with_graceful_shutdown(async move {
+            shutdown.await;
+            tracing::info!("shutting down: no new connections, finishing requests in flight");
+            let _ = stopping_tx.send(());
+        });
+        let mut server = tokio::spawn(server.into_future());
+        tokio::select! {
+            finished = &mut server => finished.context("server task")?.context("server")?,
+            _ = stopping_rx => match tokio::time::timeout(self.grace, &mut server).await {
+                Ok(finished) => finished.context("server task")?.context("server")?,
+                Err(_) => {
+                    tracing::warn!(grace = ?self.grace, "requests still running after the grace period; closing them");
+                    server.abort();
+                }
+            },
+        }
+        self.mail_worker.finish(MAIL_DRAIN).await;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+fn base_url(addr: SocketAddr) -> String {
+    let host = match addr.ip() {
+        ip if ip.is_unspecified() => "localhost".to_owned(),
+        std::net::IpAddr::V6(ip) => format!("[{ip}]"),
+        ip => ip.to_string(),
+    };
+    format!("http://{host}:{}", addr.port())
+}
+
+/// A database URL fit for logs: without its password.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let credentials = &url[scheme + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let interrupt = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(%error, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_name_a_reachable_host() {
+        assert_eq!(
+            base_url("127.0.0.1:8000".parse().unwrap()),
+            "http://127.0.0.1:8000"
+        );
+        assert_eq!(
+            base_url("0.0.0.0:80".parse().unwrap()),
+            "http://localhost:80"
+        );
+        assert_eq!(base_url("[::1]:9".parse().unwrap()), "http://[::1]:9");
+    }
+
+    #[test]
+    fn passwords_are_kept_out_of_logged_urls() {
+        assert_eq!(
+            redact("postgres://app:hunter2@db:5432/chat"),
+            "postgres://app:***@db:5432/chat"
+        );
+        assert_eq!(
+            redact("sqlite:./pingme-data/pingme.sqlite3"),
+            "sqlite:./pingme-data/pingme.sqlite3"
+        );
+    }
+}
