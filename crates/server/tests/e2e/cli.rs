@@ -1,0 +1,223 @@
+//! The `pingme` binary itself: its subcommands, its refusal of weak production secrets, and
+//! its shutdown on SIGTERM.
+
+use crate::support::{PASSWORD, json_of};
+use reqwest::StatusCode;
+use serde_json::json;
+use std::process::{Output, Stdio};
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::process::Command;
+
+/// The binary with a clean environment and its own data directory.
+fn pingme(data_dir: &std::path::Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_pingme"));
+    command
+        .env_clear()
+        .env("PINGME_DATA_DIR", data_dir)
+        .env("RUST_LOG", "info")
+        .kill_on_drop(true);
+    command
+}
+
+async fn finished(command: &mut Command) -> Output {
+    tokio::time::timeout(Duration::from_secs(60), command.output())
+        .await
+        .expect("finishes in time")
+        .expect("runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[tokio::test]
+async fn migrate_creates_the_database_and_exits() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = finished(pingme(dir.path()).arg("migrate")).await;
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(text(&output.stdout).contains("migrations applied"));
+    assert!(dir.path().join("pingme.sqlite3").exists());
+}
+
+#[tokio::test]
+async fn production_refuses_to_start_without_a_strong_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        None,
+        Some("too-short"),
+        Some("django-insecure-abcdefghijklmnopqrstuvwxyz0123456789"),
+    ];
+    for secret in cases {
+        let mut command = pingme(dir.path());
+        command
+            .args(["serve", "--bind", "127.0.0.1:0"])
+            .env("PINGME_ENV", "production");
+        if let Some(secret) = secret {
+            command.env("SECRET_KEY", secret);
+        }
+        let output = finished(&mut command).await;
+        assert!(!output.status.success(), "started with {secret:?}");
+        assert!(
+            text(&output.stderr).contains("SECRET_KEY"),
+            "{}",
+            text(&output.stderr)
+        );
+    }
+}
+
+#[tokio::test]
+async fn admin_create_user_reads_the_password_from_env_or_stdin() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut from_env = pingme(dir.path());
+    from_env
+        .args([
+            "admin",
+            "create-user",
+            "--username",
+            "root",
+            "--email",
+            "root@example.com",
+            "--staff",
+            "--verified",
+        ])
+        .env("PINGME_ADMIN_PASSWORD", PASSWORD);
+    let output = finished(&mut from_env).await;
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(text(&output.stdout).contains("created account"));
+
+    let mut from_stdin = pingme(dir.path());
+    from_stdin
+        .args([
+            "admin",
+            "create-user",
+            "--username",
+            "second",
+            "--email",
+            "second@example.com",
+            "--verified",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = from_stdin.spawn().unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{PASSWORD}\n").as_bytes())
+        .await
+        .unwrap();
+    let output = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output.stderr));
+
+    let mut duplicate = pingme(dir.path());
+    duplicate
+        .args([
+            "admin",
+            "create-user",
+            "--username",
+            "ROOT",
+            "--email",
+            "x@example.com",
+        ])
+        .env("PINGME_ADMIN_PASSWORD", PASSWORD);
+    let output = finished(&mut duplicate).await;
+    assert!(!output.status.success());
+    assert!(
+        text(&output.stderr).contains("already exists"),
+        "{}",
+        text(&output.stderr)
+    );
+
+    let mut weak = pingme(dir.path());
+    weak.args([
+        "admin",
+        "create-user",
+        "--username",
+        "weak",
+        "--email",
+        "weak@example.com",
+    ])
+    .env("PINGME_ADMIN_PASSWORD", "12345");
+    let output = finished(&mut weak).await;
+    assert!(!output.status.success());
+    assert!(
+        text(&output.stderr).contains("too short"),
+        "{}",
+        text(&output.stderr)
+    );
+
+    // The accounts made by the command can log in on a server over the same data.
+    let (url, server) = serve(dir.path()).await;
+    let client = reqwest::Client::new();
+    for name in ["root", "second"] {
+        let response = client
+            .post(format!("{url}/api/token/"))
+            .json(&json!({"username": name, "password": PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        json_of(response, StatusCode::OK).await;
+    }
+    terminate(server).await;
+}
+
+#[tokio::test]
+async fn serve_prints_its_url_and_stops_gracefully_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, server) = serve(dir.path()).await;
+    let health = reqwest::get(format!("{url}/healthz")).await.unwrap();
+    assert_eq!(health.status(), StatusCode::OK);
+    let stderr = terminate(server).await;
+    assert!(stderr.contains("shutting down"), "{stderr}");
+    assert!(reqwest::get(format!("{url}/healthz")).await.is_err());
+    assert!(
+        dir.path().join("secret_key").exists(),
+        "development keeps its generated secret"
+    );
+}
+
+/// Starts `pingme serve` on a free port and returns the URL it printed.
+async fn serve(data_dir: &std::path::Path) -> (String, tokio::process::Child) {
+    let mut command = pingme(data_dir);
+    command
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = command.spawn().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+        .await
+        .unwrap()
+        .unwrap()
+        .expect("a line");
+    let url = line.rsplit(' ').next().unwrap().to_owned();
+    assert!(url.starts_with("http://127.0.0.1:"), "{line}");
+    (url, child)
+}
+
+/// Sends SIGTERM, checks the exit is clean, and returns what the server logged.
+async fn terminate(mut child: tokio::process::Child) -> String {
+    let pid = child.id().expect("running").to_string();
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let mut stderr = String::new();
+    let mut pipe = child.stderr.take().unwrap();
+    let exit = tokio::time::timeout(Duration::from_secs(30), async {
+        tokio::io::AsyncReadExt::read_to_string(&mut pipe, &mut stderr)
+            .await
+            .unwrap();
+        child.wait().await.unwrap()
+    })
+    .await
+    .expect("exits in time");
+    assert!(exit.success(), "exit {exit:?}: {stderr}");
+    stderr
+}

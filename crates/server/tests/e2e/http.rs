@@ -1,0 +1,262 @@
+//! The conventions every route shares: JSON errors, methods, encodings, limits, CORS,
+//! allowed hosts, health.
+
+use crate::support::{Options, json_of, spawn_app, spawn_app_with};
+use reqwest::StatusCode;
+use serde_json::json;
+
+#[tokio::test]
+async fn unknown_routes_get_a_json_404() {
+    let app = spawn_app().await;
+    for path in ["/api/nothing/here/", "/api/nothing", "/nothing"] {
+        let response = app.client.get(app.at(path)).send().await.unwrap();
+        assert_eq!(response.headers()["content-type"], "application/json");
+        assert_eq!(
+            json_of(response, StatusCode::NOT_FOUND).await,
+            json!({"detail": "Not found."}),
+            "{path}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn wrong_methods_get_405_with_allow() {
+    let app = spawn_app().await;
+    let response = app.client.get(app.at("/api/token/")).send().await.unwrap();
+    assert_eq!(response.headers()["allow"], "POST");
+    assert_eq!(
+        json_of(response, StatusCode::METHOD_NOT_ALLOWED).await,
+        json!({"detail": "Method \"GET\" not allowed."})
+    );
+    let response = app
+        .client
+        .delete(app.at("/api/account/me"))
+        .send()
+        .await
+        .unwrap();
+    let allow = response.headers()["allow"].to_str().unwrap().to_owned();
+    assert!(allow.contains("GET"), "{allow}");
+    json_of(response, StatusCode::METHOD_NOT_ALLOWED).await;
+}
+
+#[tokio::test]
+async fn malformed_and_misshapen_json_get_400() {
+    let app = spawn_app().await;
+    let send = |body: &'static str| {
+        app.client
+            .post(app.at("/api/token/"))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+    let body = json_of(
+        send("{\"username\": ").await.unwrap(),
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("JSON parse error"),
+        "{body}"
+    );
+    let body = json_of(send("[1, 2]").await.unwrap(), StatusCode::BAD_REQUEST).await;
+    assert_eq!(
+        body,
+        json!({"non_field_errors": ["Invalid data. Expected a dictionary, but got list."]})
+    );
+    let body = json_of(
+        send("{\"username\": 5, \"password\": [\"x\"]}")
+            .await
+            .unwrap(),
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert_eq!(body["password"], json!(["Not a valid string."]));
+}
+
+#[tokio::test]
+async fn unsupported_content_types_get_415() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .post(app.at("/api/token/"))
+        .header("content-type", "text/plain")
+        .body("username=a")
+        .send()
+        .await
+        .unwrap();
+    let body = json_of(response, StatusCode::UNSUPPORTED_MEDIA_TYPE).await;
+    assert_eq!(
+        body,
+        json!({"detail": "Unsupported media type \"text/plain\" in request."})
+    );
+}
+
+#[tokio::test]
+async fn bodies_over_the_limit_get_413() {
+    let app = spawn_app_with(Options {
+        max_body_bytes: 1024,
+        ..Options::default()
+    })
+    .await;
+    let big = json!({"username": "x".repeat(2000), "password": "y"});
+    let body = json_of(
+        app.post("/api/token/", big).await,
+        StatusCode::PAYLOAD_TOO_LARGE,
+    )
+    .await;
+    assert!(body["detail"].as_str().unwrap().contains("1024"), "{body}");
+    let form = reqwest::multipart::Form::new().text("username", "z".repeat(4000));
+    let response = app
+        .client
+        .post(app.at("/api/account/register/"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    json_of(response, StatusCode::PAYLOAD_TOO_LARGE).await;
+}
+
+#[tokio::test]
+async fn cors_allows_the_configured_client_origin_only() {
+    let origin = "http://client.example";
+    let app = spawn_app_with(Options {
+        cors_origins: vec![origin.into()],
+        ..Options::default()
+    })
+    .await;
+    let preflight = app
+        .client
+        .request(reqwest::Method::OPTIONS, app.at("/api/token/"))
+        .header("origin", origin)
+        .header("access-control-request-method", "POST")
+        .header(
+            "access-control-request-headers",
+            "content-type,authorization",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(preflight.status().is_success(), "{}", preflight.status());
+    let headers = preflight.headers();
+    assert_eq!(headers["access-control-allow-origin"], origin);
+    assert_eq!(headers["access-control-allow-credentials"], "true");
+    assert!(
+        headers["access-control-allow-methods"]
+            .to_str()
+            .unwrap()
+            .contains("POST")
+    );
+    assert!(
+        headers["access-control-allow-headers"]
+            .to_str()
+            .unwrap()
+            .contains("authorization")
+    );
+
+    let other = app
+        .client
+        .get(app.at("/healthz"))
+        .header("origin", "http://evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert!(!other.headers().contains_key("access-control-allow-origin"));
+    let allowed = app
+        .client
+        .get(app.at("/healthz"))
+        .header("origin", origin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(allowed.headers()["access-control-allow-origin"], origin);
+}
+
+#[tokio::test]
+async fn hosts_outside_allowed_hosts_are_refused_except_for_probes() {
+    let app = spawn_app_with(Options {
+        allowed_hosts: vec!["chat.example.com".into(), "127.0.0.1".into()],
+        ..Options::default()
+    })
+    .await;
+    let response = app
+        .client
+        .get(app.at("/api/account/me/"))
+        .header("host", "evil.example")
+        .send()
+        .await
+        .unwrap();
+    let body = json_of(response, StatusCode::BAD_REQUEST).await;
+    assert!(
+        body["detail"].as_str().unwrap().contains("evil.example"),
+        "{body}"
+    );
+    let response = app
+        .client
+        .get(app.at("/api/account/me/"))
+        .header("host", "chat.example.com")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.client
+            .get(app.at("/api/account/me/"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let probe = app
+        .client
+        .get(app.at("/healthz"))
+        .header("host", "10.1.2.3")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(probe.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn health_and_readiness_answer() {
+    let app = spawn_app().await;
+    let response = app.client.get(app.at("/healthz")).send().await.unwrap();
+    assert!(response.headers().contains_key("x-request-id"));
+    assert_eq!(json_of(response, StatusCode::OK).await["status"], "ok");
+    let ready = json_of(
+        app.client.get(app.at("/readyz")).send().await.unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        ready,
+        json!({"status": "ok", "database": {"backend": "sqlite", "status": "ok"}})
+    );
+    let home = app.client.get(app.at("/")).send().await.unwrap();
+    assert!(
+        home.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert!(home.text().await.unwrap().contains(&app.url));
+}
+
+#[tokio::test]
+async fn stopping_finishes_cleanly_and_closes_the_port() {
+    let app = spawn_app().await;
+    let url = app.at("/healthz");
+    let client = app.client.clone();
+    assert_eq!(
+        client.get(&url).send().await.unwrap().status(),
+        StatusCode::OK
+    );
+    app.stop().await;
+    assert!(
+        client.get(&url).send().await.is_err(),
+        "nothing listens after shutdown"
+    );
+}

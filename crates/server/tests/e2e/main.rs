@@ -1,0 +1,9 @@
+//! End-to-end tests: each starts a real pingme server on a random port, with its own data
+//! directory and database, and speaks HTTP to it.
+
+mod account;
+mod auth;
+mod cli;
+mod email;
+mod http;
+mod support;

@@ -1,0 +1,246 @@
+//! Starting real pingme servers on random ports, and talking to them.
+
+pub mod mail;
+pub mod smtp;
+
+use pingme_api::config::{ApiConfig, RateLimitConfig, TokenLifetimes};
+use pingme_mail::{SmtpConfig, SmtpSecurity, TransportConfig};
+use pingme_server::{Application, Config, Environment};
+use reqwest::{Response, StatusCode};
+use secrecy::SecretString;
+use serde_json::{Value, json};
+use std::path::PathBuf;
+use std::time::Duration;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub const PASSWORD: &str = "correct horse battery";
+
+/// How a test wants its server; everything else is the default test set-up.
+pub struct Options {
+    pub lifetimes: TokenLifetimes,
+    pub rate_limits: Option<RateLimitConfig>,
+    pub max_body_bytes: usize,
+    pub cors_origins: Vec<String>,
+    pub allowed_hosts: Vec<String>,
+    pub client_origin: String,
+    pub smtp: Option<u16>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            lifetimes: TokenLifetimes::default(),
+            rate_limits: None,
+            max_body_bytes: 1024 * 1024,
+            cors_origins: Vec::new(),
+            allowed_hosts: Vec::new(),
+            client_origin: "http://client.test".into(),
+            smtp: None,
+        }
+    }
+}
+
+/// A pingme server running in this process on its own port, data directory and database.
+pub struct TestApp {
+    pub url: String,
+    pub client: reqwest::Client,
+    pub data_dir: PathBuf,
+    pub client_origin: String,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<anyhow::Result<()>>>,
+    _dir: tempfile::TempDir,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(Options::default()).await
+}
+
+pub async fn spawn_app_with(options: Options) -> TestApp {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let data_dir = dir.path().to_path_buf();
+    let mail = match options.smtp {
+        Some(port) => TransportConfig::Smtp(SmtpConfig {
+            host: "127.0.0.1".into(),
+            port: Some(port),
+            security: SmtpSecurity::None,
+            helo: Some("pingme.test".into()),
+            credentials: None,
+        }),
+        None => TransportConfig::Outbox(data_dir.join("outbox")),
+    };
+    let config = Config {
+        bind: "127.0.0.1:0".parse().expect("address"),
+        database_url: format!("sqlite:{}", data_dir.join("pingme.sqlite3").display()),
+        environment: Environment::Development,
+        secret: SecretString::from("test-secret-0123456789-abcdefghijklmnop".to_owned()),
+        api: ApiConfig {
+            public_url: String::new(),
+            client_origin: options.client_origin.clone(),
+            cors_origins: options.cors_origins,
+            allowed_hosts: options.allowed_hosts,
+            max_body_bytes: options.max_body_bytes,
+            lifetimes: options.lifetimes,
+            rate_limits: options.rate_limits,
+            trusted_proxies: Vec::new(),
+        },
+        mail_from: "pingme <noreply@pingme.test>".into(),
+        mail,
+        shutdown_grace: Duration::from_secs(5),
+        data_dir: data_dir.clone(),
+    };
+    let app = Application::build(config)
+        .await
+        .expect("build the application");
+    let url = app.url().to_owned();
+    let (shutdown, stop) = oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until(async move {
+        let _ = stop.await;
+    }));
+    TestApp {
+        url,
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client"),
+        data_dir,
+        client_origin: options.client_origin,
+        shutdown: Some(shutdown),
+        server: Some(server),
+        _dir: dir,
+    }
+}
+
+impl TestApp {
+    pub fn at(&self, path: &str) -> String {
+        format!("{}{path}", self.url)
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Response {
+        self.client
+            .post(self.at(path))
+            .json(&body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn get_with(&self, path: &str, access: &str) -> Response {
+        self.client
+            .get(self.at(path))
+            .bearer_auth(access)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Registers an account and returns the registration response.
+    pub async fn register(&self, username: &str, email: &str, password: &str) -> Response {
+        let body =
+            json!({"username": username, "email": email, "email2": email, "password": password});
+        self.post("/api/account/register/", body).await
+    }
+
+    /// Follows an e-mailed verification link, as a browser would.
+    pub async fn follow(&self, link: &str) -> Response {
+        self.client.get(link).send().await.expect("request")
+    }
+
+    /// Registers and verifies (through the outbox) an account that can log in.
+    pub async fn verified_user(&self, username: &str) -> i64 {
+        let email = format!("{username}@example.com");
+        assert_eq!(
+            self.register(username, &email, PASSWORD).await.status(),
+            StatusCode::CREATED
+        );
+        let link = mail::link_in(
+            &self.outbox_mail_to(&email).await,
+            "/api/account/verify_email/",
+        );
+        assert_eq!(self.follow(&link).await.status(), StatusCode::FOUND);
+        let tokens = self.login(username, PASSWORD).await;
+        let me: Value = self
+            .get_with("/api/account/me/", &tokens.access)
+            .await
+            .json()
+            .await
+            .expect("json");
+        me["id"].as_i64().expect("id")
+    }
+
+    pub async fn try_login(&self, username: &str, password: &str) -> Response {
+        self.post(
+            "/api/token/",
+            json!({"username": username, "password": password}),
+        )
+        .await
+    }
+
+    pub async fn login(&self, username: &str, password: &str) -> Tokens {
+        let response = self.try_login(username, password).await;
+        assert_eq!(response.status(), StatusCode::OK, "login of {username}");
+        let body: Value = response.json().await.expect("json");
+        Tokens {
+            access: body["access"].as_str().expect("access").to_owned(),
+            refresh: body["refresh"].as_str().expect("refresh").to_owned(),
+        }
+    }
+
+    /// The newest message the development outbox holds for `to`, waiting for it to arrive.
+    pub async fn outbox_mail_to(&self, to: &str) -> String {
+        mail::wait_in_outbox(&self.data_dir.join("outbox"), to).await
+    }
+
+    /// Stops the server as a signal would, and waits for it to finish.
+    pub async fn stop(mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some(server) = self.server.take() {
+            let finished = tokio::time::timeout(Duration::from_secs(10), server).await;
+            finished
+                .expect("server stops in time")
+                .expect("server task")
+                .expect("server result");
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(server) = &self.server {
+            server.abort();
+        }
+    }
+}
+
+pub struct Tokens {
+    pub access: String,
+    pub refresh: String,
+}
+
+/// The JSON body of a response, with its status checked first.
+pub async fn json_of(response: Response, status: StatusCode) -> Value {
+    let actual = response.status();
+    let text = response.text().await.expect("body");
+    assert_eq!(actual, status, "unexpected status; body: {text}");
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("body is not JSON ({e}): {text}"))
+}
+
+/// Polls `check` until it returns `Some`, for at most `limit`.
+pub async fn eventually<T, F, Fut>(limit: Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    tokio::time::timeout(limit, async {
+        loop {
+            if let Some(value) = check().await {
+                return value;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    })
+    .await
+    .expect("condition not met in time")
+}
