@@ -35,3 +35,85 @@ impl Modify for BearerAuth {
         components.add_security_scheme("jwt", SecurityScheme::Http(scheme));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use utoipa::openapi::path::Operation;
+
+    fn operations() -> Vec<(String, String, Operation)> {
+        let doc = crate::openapi();
+        let mut found = Vec::new();
+        for (path, item) in doc.paths.paths {
+            let methods = [
+                ("get", item.get),
+                ("post", item.post),
+                ("put", item.put),
+                ("patch", item.patch),
+                ("delete", item.delete),
+            ];
+            for (method, operation) in methods {
+                if let Some(operation) = operation {
+                    found.push((method.to_owned(), path.clone(), operation));
+                }
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn every_account_and_auth_route_is_documented() {
+        let documented: Vec<String> = operations()
+            .iter()
+            .map(|(m, p, _)| format!("{m} {p}"))
+            .collect();
+        for route in [
+            "post /api/token/",
+            "post /api/token/refresh/",
+            "post /api/account/register/",
+            "get /api/account/verify_email/",
+            "post /api/account/resend_verification/",
+            "post /api/account/password_reset/",
+            "post /api/account/password_reset_confirm/",
+            "get /api/account/me/",
+            "patch /api/account/edit_me/",
+            "delete /api/account/delete_me/",
+            "get /healthz",
+            "get /readyz",
+        ] {
+            assert!(
+                documented.iter().any(|d| d == route),
+                "{route} missing from {documented:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_operation_says_whether_it_is_public_and_what_it_answers() {
+        for (method, path, operation) in operations() {
+            let security = operation
+                .security
+                .unwrap_or_else(|| panic!("{method} {path}: no security"));
+            let public = security
+                .iter()
+                .all(|s| serde_json::to_value(s).unwrap() == serde_json::json!({}));
+            let answers_401 = operation.responses.responses.contains_key("401");
+            assert!(
+                public || answers_401,
+                "{method} {path}: protected routes document their 401"
+            );
+            assert!(
+                !operation.responses.responses.is_empty(),
+                "{method} {path}: no responses"
+            );
+        }
+    }
+
+    #[test]
+    fn the_bearer_scheme_is_declared() {
+        let doc = serde_json::to_value(crate::openapi()).unwrap();
+        assert_eq!(
+            doc["components"]["securitySchemes"]["jwt"]["scheme"],
+            "bearer"
+        );
+    }
+}

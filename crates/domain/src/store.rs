@@ -55,6 +55,10 @@ pub trait AccountStore: Send + Sync {
         expected_version: Option<i64>,
     ) -> StoreResult<bool>;
 
+    /// Lets an account in or shuts it out (an administrator's decision); `false` when there
+    /// is no such account.
+    async fn set_active(&self, id: AccountId, active: bool) -> StoreResult<bool>;
+
     async fn delete_account(&self, id: AccountId) -> StoreResult<bool>;
 }
 

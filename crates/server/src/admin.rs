@@ -61,6 +61,25 @@ pub async fn create_user(store: &dyn Store, args: CreateUser) -> anyhow::Result<
     Ok(())
 }
 
+#[derive(Args, Debug)]
+pub struct AccountName {
+    /// Login name (case-insensitive).
+    #[arg(long)]
+    pub username: String,
+}
+
+/// Shuts an account out (`active == false`): it cannot log in, and its tokens are refused
+/// from the next request on. Or lets it back in.
+pub async fn set_active(store: &dyn Store, args: AccountName, active: bool) -> anyhow::Result<()> {
+    let Some((account, _)) = store.credentials(args.username.trim()).await? else {
+        bail!("no account is named {}", args.username.trim());
+    };
+    store.set_active(account.id, active).await?;
+    let state = if active { "active" } else { "deactivated" };
+    println!("account {} ({}) is {state}", account.id, account.login);
+    Ok(())
+}
+
 fn read_password() -> anyhow::Result<String> {
     if let Ok(password) = std::env::var("PINGME_ADMIN_PASSWORD") {
         return Ok(password);

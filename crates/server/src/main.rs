@@ -3,7 +3,7 @@
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use pingme_server::admin::{self, CreateUser};
+use pingme_server::admin::{self, AccountName, CreateUser};
 use pingme_server::{Application, Settings, app, telemetry};
 
 #[derive(Parser)]
@@ -30,6 +30,10 @@ enum Command {
 enum Admin {
     /// Create an account; the password comes from PINGME_ADMIN_PASSWORD or standard input.
     CreateUser(CreateUser),
+    /// Shut an account out: it cannot log in and its tokens stop working.
+    DeactivateUser(AccountName),
+    /// Let a deactivated account back in.
+    ActivateUser(AccountName),
 }
 
 #[tokio::main]
@@ -50,11 +54,15 @@ async fn main() -> anyhow::Result<()> {
             println!("migrations applied");
             Ok(())
         }
-        Command::Admin(Admin::CreateUser(args)) => {
+        Command::Admin(command) => {
             let store = pingme_store::open(&config.database_url)
                 .await
                 .context("cannot open the database")?;
-            admin::create_user(store.as_ref(), args).await
+            match command {
+                Admin::CreateUser(args) => admin::create_user(store.as_ref(), args).await,
+                Admin::DeactivateUser(args) => admin::set_active(store.as_ref(), args, false).await,
+                Admin::ActivateUser(args) => admin::set_active(store.as_ref(), args, true).await,
+            }
         }
     }
 }

@@ -2,7 +2,7 @@
 //! once — setting the password raises the account's token version, which the link carries —
 //! and setting it revokes every token issued before.
 
-use super::register::requested_email;
+use super::register::account_to_mail;
 use super::{Message, emails};
 use crate::AppState;
 use crate::auth::password;
@@ -54,11 +54,8 @@ pub(super) async fn password_reset(
     ClientIp(ip): ClientIp,
     input: Input,
 ) -> Result<Json<Message>, ApiError> {
-    let email = requested_email(input)?;
-    state.limits.mail(ip)?;
-    if let Some(account) = state.store.account_by_email(&email).await?
-        && account.can_authenticate()
-    {
+    let account = account_to_mail(&state, ip, input).await?;
+    if let Some(account) = account.filter(|a| a.can_authenticate()) {
         let (uid, token) = state.tokens.reset_link(&account);
         let link = format!("{}/app/reset/{uid}/{token}", state.config.client_origin);
         state.mailer.send(emails::password_reset(&account, link));

@@ -15,6 +15,7 @@ use axum::response::IntoResponse;
 use pingme_domain::account::{Account, Email, NewAccount, Username};
 use pingme_domain::password::{PersonalDetails, problems};
 use serde::Deserialize;
+use std::net::IpAddr;
 use utoipa::{IntoParams, ToSchema};
 
 const REGISTERED: &str = "Registration successful. Check your email.";
@@ -165,20 +166,24 @@ pub(super) async fn resend_verification(
     ClientIp(ip): ClientIp,
     input: Input,
 ) -> Result<Json<Message>, ApiError> {
-    let email = requested_email(input)?;
-    state.limits.mail(ip)?;
-    if let Some(account) = state.store.account_by_email(&email).await?
-        && !account.verified
-        && account.is_active
-    {
+    let account = account_to_mail(&state, ip, input).await?;
+    if let Some(account) = account.filter(|a| !a.verified && a.is_active) {
         send_verification(&state, &account);
     }
     Ok(Message::new(RESENT))
 }
 
-/// The `email` field of a request that asks for a link to be mailed.
-pub(super) fn requested_email(input: Input) -> Result<Email, ApiError> {
+/// The account named by the `email` field of a request that asks for a link to be mailed,
+/// once the client's e-mail rate limit allows it. Whether a mail then goes out is for the
+/// caller to decide; the answer to the client must not depend on it.
+pub(super) async fn account_to_mail(
+    state: &AppState,
+    ip: IpAddr,
+    input: Input,
+) -> Result<Option<Account>, ApiError> {
     let mut form = Fields::new(input);
     let email = form.required("email", Email::parse);
-    Ok(form.finish((email,))?.0)
+    let (email,) = form.finish((email,))?;
+    state.limits.mail(ip)?;
+    Ok(state.store.account_by_email(&email).await?)
 }

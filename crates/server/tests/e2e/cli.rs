@@ -221,3 +221,61 @@ async fn terminate(mut child: tokio::process::Child) -> String {
     assert!(exit.success(), "exit {exit:?}: {stderr}");
     stderr
 }
+
+#[tokio::test]
+async fn a_deactivated_account_is_shut_out_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut create = pingme(dir.path());
+    create
+        .args([
+            "admin",
+            "create-user",
+            "--username",
+            "olga",
+            "--email",
+            "olga@example.com",
+            "--verified",
+        ])
+        .env("PINGME_ADMIN_PASSWORD", PASSWORD);
+    assert!(finished(&mut create).await.status.success());
+    let (url, server) = serve(dir.path()).await;
+    let client = reqwest::Client::new();
+    let login = || {
+        client
+            .post(format!("{url}/api/token/"))
+            .json(&json!({"username": "olga", "password": PASSWORD}))
+            .send()
+    };
+    let tokens = json_of(login().await.unwrap(), StatusCode::OK).await;
+    let access = tokens["access"].as_str().unwrap().to_owned();
+    let me = || {
+        client
+            .get(format!("{url}/api/account/me/"))
+            .bearer_auth(&access)
+            .send()
+    };
+    assert_eq!(me().await.unwrap().status(), StatusCode::OK);
+
+    let output =
+        finished(pingme(dir.path()).args(["admin", "deactivate-user", "--username", "OLGA"])).await;
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let refused = json_of(me().await.unwrap(), StatusCode::UNAUTHORIZED).await;
+    assert_eq!(refused["code"], "token_not_valid");
+    let refresh = client
+        .post(format!("{url}/api/token/refresh/"))
+        .json(&json!({"refresh": tokens["refresh"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        json_of(refresh, StatusCode::UNAUTHORIZED).await["code"],
+        "token_not_valid"
+    );
+    assert_eq!(login().await.unwrap().status(), StatusCode::UNAUTHORIZED);
+
+    let output =
+        finished(pingme(dir.path()).args(["admin", "activate-user", "--username", "olga"])).await;
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    json_of(login().await.unwrap(), StatusCode::OK).await;
+    terminate(server).await;
+}

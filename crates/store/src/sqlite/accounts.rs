@@ -196,6 +196,17 @@ impl AccountStore for SqliteStore {
         Ok(done.rows_affected() == 1)
     }
 
+    async fn set_active(&self, id: AccountId, active: bool) -> StoreResult<bool> {
+        let done = sqlx::query("UPDATE accounts SET is_active = $2, updated_at = $3 WHERE id = $1")
+            .bind(id.0)
+            .bind(active)
+            .bind(Timestamp::now().unix_micros())
+            .execute(&self.write)
+            .await
+            .map_err(store_error)?;
+        Ok(done.rows_affected() == 1)
+    }
+
     async fn delete_account(&self, id: AccountId) -> StoreResult<bool> {
         let done = sqlx::query("DELETE FROM accounts WHERE id = $1")
             .bind(id.0)

@@ -206,6 +206,23 @@ async fn password_changes_raise_the_token_version(store: Arc<dyn Store>) {
     );
 }
 
+async fn accounts_can_be_shut_out_and_let_back_in(store: Arc<dyn Store>) {
+    let created = store
+        .create_account(&new_account("ivy", "ivy@example.com"))
+        .await
+        .unwrap();
+    assert!(store.set_active(created.id, false).await.unwrap());
+    assert!(!store.account(created.id).await.unwrap().unwrap().is_active);
+    assert!(store.set_active(created.id, true).await.unwrap());
+    assert!(store.account(created.id).await.unwrap().unwrap().is_active);
+    assert!(
+        !store
+            .set_active(pingme_domain::AccountId(9_999_999), false)
+            .await
+            .unwrap()
+    );
+}
+
 async fn deleted_accounts_are_gone(store: Arc<dyn Store>) {
     let created = store
         .create_account(&new_account("heidi", "heidi@example.com"))
@@ -255,6 +272,7 @@ mod run {
         verification_is_recorded_once,
         profile_changes_touch_only_given_fields,
         password_changes_raise_the_token_version,
+        accounts_can_be_shut_out_and_let_back_in,
         deleted_accounts_are_gone,
         concurrent_registrations_of_one_name_create_one_account,
         ping_answers,
