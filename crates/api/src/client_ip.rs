@@ -40,15 +40,17 @@ fn client_address<'a>(
     if !trusted.contains(&peer) {
         return peer;
     }
-    let hops: Vec<IpAddr> = forwarded
-        .flat_map(|v| v.split(','))
-        .filter_map(|hop| hop.trim().parse().ok())
-        .collect();
-    hops.iter()
-        .rev()
-        .find(|hop| !trusted.contains(hop))
-        .copied()
-        .unwrap_or(peer)
+    let hops: Vec<&str> = forwarded.flat_map(|v| v.split(',')).collect();
+    for hop in hops.into_iter().rev() {
+        match hop.trim().parse::<IpAddr>() {
+            Ok(ip) if trusted.contains(&ip) => continue,
+            Ok(ip) => return ip,
+            // Something other than an address (`ip:port`, garbage): what lies to its left
+            // cannot be told apart from what the client wrote itself.
+            Err(_) => return peer,
+        }
+    }
+    peer
 }
 
 #[cfg(test)]
@@ -75,6 +77,15 @@ mod tests {
         );
         assert_eq!(
             client_address(BALANCER, std::iter::empty(), &[BALANCER]),
+            BALANCER
+        );
+    }
+
+    #[test]
+    fn an_unreadable_hop_stops_the_walk_at_the_peer() {
+        let forwarded = ["203.0.113.7, 198.51.100.2:4431"];
+        assert_eq!(
+            client_address(BALANCER, forwarded.into_iter(), &[BALANCER]),
             BALANCER
         );
     }

@@ -39,10 +39,6 @@ impl FieldErrors {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
-
-    pub fn has(&self, field: &str) -> bool {
-        self.0.iter().any(|(name, _)| name == field)
-    }
 }
 
 impl Serialize for FieldErrors {
@@ -68,8 +64,6 @@ pub enum ApiError {
     /// A token that is malformed, expired, of the wrong type or revoked.
     #[error("token not valid: {0}")]
     TokenNotValid(&'static str),
-    #[error("forbidden: {0}")]
-    Forbidden(String),
     #[error("not found")]
     NotFound,
     #[error("method {0} not allowed")]
@@ -134,7 +128,6 @@ impl ApiError {
             Self::NotAuthenticated | Self::AuthenticationFailed(_) | Self::TokenNotValid(_) => {
                 StatusCode::UNAUTHORIZED
             }
-            Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
@@ -150,7 +143,7 @@ impl ApiError {
         match self {
             Self::Fields(errors) => json!(errors),
             Self::BadLink => json!({ "error": "Invalid or expired token." }),
-            Self::BadRequest(text) | Self::Forbidden(text) => detail(text.clone()),
+            Self::BadRequest(text) => detail(text.clone()),
             Self::NotAuthenticated => {
                 detail("Authentication credentials were not provided.".into())
             }
@@ -221,6 +214,12 @@ impl From<StoreError> for ApiError {
             StoreError::Unavailable(cause) => Self::Unavailable(anyhow::anyhow!(cause)),
             StoreError::Other(cause) => Self::Internal(anyhow::anyhow!(cause)),
         }
+    }
+}
+
+impl From<jsonwebtoken::errors::Error> for ApiError {
+    fn from(error: jsonwebtoken::errors::Error) -> Self {
+        Self::internal(error)
     }
 }
 

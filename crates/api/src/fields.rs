@@ -96,10 +96,6 @@ impl Fields {
         self.errors.add(field, message);
     }
 
-    pub fn has_errors(&self) -> bool {
-        !self.errors.is_empty()
-    }
-
     /// Every error recorded as one 400, or all the values when there were none.
     pub fn finish<T: AllPresent>(self, values: T) -> Result<T::Output, ApiError> {
         if !self.errors.is_empty() {
@@ -140,6 +136,10 @@ impl Fields {
                 return None;
             }
         };
+        if text.contains('\0') {
+            self.reject(name, "Null characters are not allowed.");
+            return None;
+        }
         let text = if mode == Text::Trimmed {
             text.trim().to_owned()
         } else {
@@ -224,6 +224,19 @@ mod tests {
     }
 
     #[test]
+    fn null_characters_are_refused_everywhere() {
+        let mut form = fields(json!({"name": "a\u{0}b", "password": "pass\u{0}word"}));
+        let values = (form.required("name", text), form.password("password"));
+        let Err(ApiError::Fields(errors)) = form.finish(values) else {
+            panic!("errors expected")
+        };
+        assert_eq!(
+            serde_json::to_value(errors).unwrap(),
+            json!({"name": ["Null characters are not allowed."], "password": ["Null characters are not allowed."]})
+        );
+    }
+
+    #[test]
     fn trims_text_but_not_passwords() {
         let mut form = fields(json!({"name": "  ann ", "password": " secret "}));
         let values = (form.required("name", text), form.password("password"));
@@ -238,7 +251,7 @@ mod tests {
         let mut form = fields(json!({"location": null}));
         assert_eq!(form.nullable("location", text), Some(None));
         assert_eq!(form.nullable("other", text), None);
-        assert!(!form.has_errors());
+        assert!(form.finish((Some(()),)).is_ok(), "neither is an error");
     }
 
     #[test]

@@ -45,8 +45,19 @@ pub fn finish(routes: Router, config: &ApiConfig) -> Router {
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|request: &Request| {
-                    let id = request.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
-                    tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id = %id)
+                    let id = request
+                        .headers()
+                        .get(REQUEST_ID)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("-");
+                    tracing::info_span!(
+                        "request",
+                        method = %request.method(),
+                        path = %request.uri().path(),
+                        request_id = %id,
+                        // Filled in by `AuthUser` once the caller is known.
+                        user_id = tracing::field::Empty,
+                    )
                 })
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
@@ -105,8 +116,9 @@ async fn check_host(allowed: &[String], request: Request, next: Next) -> Respons
 }
 
 fn host_allowed(host: &str, allowed: &[String]) -> bool {
-    let name = strip_port(host).to_ascii_lowercase();
-    let name = name.trim_end_matches('.');
+    let Some(name) = host_name(host) else {
+        return false;
+    };
     allowed.iter().any(|pattern| {
         let pattern = pattern.to_ascii_lowercase();
         pattern == "*"
@@ -117,12 +129,37 @@ fn host_allowed(host: &str, allowed: &[String]) -> bool {
     })
 }
 
-fn strip_port(host: &str) -> &str {
-    if host.starts_with('[') {
-        // [::1]:8000 → [::1]
-        return host.find(']').map_or(host, |end| &host[..=end]);
+/// The name in a `Host` value, validated as Django does: letters, digits, `.` and `-`, or an
+/// IPv6 address in brackets, then an optional numeric port. `None` for anything else.
+fn host_name(host: &str) -> Option<String> {
+    let host = host.to_ascii_lowercase();
+    let (name, rest) = match host.strip_prefix('[') {
+        Some(inner) => {
+            let end = inner.find(']')?;
+            let address = &inner[..end];
+            let ipv6 = |c: char| c.is_ascii_hexdigit() || c == ':' || c == '.';
+            if !address.contains(':') || !address.chars().all(ipv6) {
+                return None;
+            }
+            (format!("[{address}]"), &inner[end + 1..])
+        }
+        None => {
+            let split = host.find(':').unwrap_or(host.len());
+            let name = &host[..split];
+            let allowed = |c: char| c.is_ascii_alphanumeric() || c == '.' || c == '-';
+            if name.is_empty() || !name.chars().all(allowed) {
+                return None;
+            }
+            (name.trim_end_matches('.').to_owned(), &host[split..])
+        }
+    };
+    if !rest.is_empty() {
+        let port = rest.strip_prefix(':')?;
+        if port.is_empty() || !port.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
     }
-    host.rsplit_once(':').map_or(host, |(name, _)| name)
+    Some(name)
 }
 
 fn cors(config: &ApiConfig) -> CorsLayer {
@@ -165,6 +202,9 @@ mod tests {
         assert!(!host_allowed("evil.com", &list));
         assert!(!host_allowed("notexample.org", &list));
         assert!(!host_allowed("", &list));
+        assert!(!host_allowed("chat.example.com:x@evil.com", &list));
+        assert!(!host_allowed("chat.example.com:", &list));
+        assert!(!host_allowed("chat.example.com/evil", &list));
         assert!(host_allowed("anything", &allowed(&["*"])));
     }
 

@@ -147,6 +147,11 @@ async fn multipart<S: Send + Sync>(
         match file_name {
             Some(file_name) => {
                 let bytes = part.bytes().await.map_err(|e| multipart_error(e, limit))?;
+                // A browser sends an empty, nameless part for a file input left empty:
+                // no file was chosen (Django drops these too).
+                if file_name.is_empty() && bytes.is_empty() {
+                    continue;
+                }
                 input.files.push(Upload {
                     field,
                     file_name,

@@ -1,13 +1,15 @@
 //! Rate limits on the requests worth abusing: logins (per client address and per login
-//! name) and requests that send e-mail (per client address). A refused request gets 429
-//! with `Retry-After`. `PINGME_RATE_LIMITS=off` removes them all.
+//! name) and requests that send e-mail (per client address, and per recipient). A refused
+//! request gets 429 with `Retry-After`. `PINGME_RATE_LIMITS=off` removes them all.
 
 use crate::config::{Rate, RateLimitConfig};
 use crate::error::ApiError;
-use governor::clock::{Clock, DefaultClock};
+use governor::clock::Clock;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use pingme_domain::AccountId;
+use pingme_domain::account::{Username, identity_key};
 use std::hash::Hash;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv6Addr};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 /// After this many checks a limiter forgets keys whose budget is full again, so memory
@@ -37,7 +39,7 @@ impl<K: Hash + Eq + Clone> Limiter<K> {
             self.inner.shrink_to_fit();
         }
         self.inner.check_key(key).map_err(|not_until| {
-            ApiError::RateLimited(not_until.wait_time_from(DefaultClock::default().now()))
+            ApiError::RateLimited(not_until.wait_time_from(self.inner.clock().now()))
         })
     }
 }
@@ -46,6 +48,7 @@ struct Limiters {
     login_per_ip: Limiter<IpAddr>,
     login_per_user: Limiter<String>,
     mail_per_ip: Limiter<IpAddr>,
+    mail_per_recipient: Limiter<AccountId>,
 }
 
 /// Every rate limit of one node; `None` inside when limits are off.
@@ -57,22 +60,46 @@ impl RateLimits {
             login_per_ip: Limiter::new(c.login_per_ip),
             login_per_user: Limiter::new(c.login_per_user),
             mail_per_ip: Limiter::new(c.mail_per_ip),
+            mail_per_recipient: Limiter::new(c.mail_per_ip),
         }))
     }
 
     /// One login attempt from `ip` for `login` (compared case-insensitively).
     pub fn login(&self, ip: IpAddr, login: &str) -> Result<(), ApiError> {
         let Some(limits) = &self.0 else { return Ok(()) };
-        limits.login_per_ip.check(&ip)?;
-        limits
-            .login_per_user
-            .check(&pingme_domain::account::identity_key(login))
+        limits.login_per_ip.check(&client_key(ip))?;
+        // No account has a longer name: cutting the key keeps what a client can make the
+        // limiter hold small, and only ever merges names that cannot log in anyway.
+        let name: String = login.chars().take(Username::MAX_CHARS + 1).collect();
+        limits.login_per_user.check(&identity_key(&name))
     }
 
-    /// One request from `ip` that makes pingme send an e-mail.
+    /// One request from `ip` that may make pingme send an e-mail.
     pub fn mail(&self, ip: IpAddr) -> Result<(), ApiError> {
         let Some(limits) = &self.0 else { return Ok(()) };
-        limits.mail_per_ip.check(&ip)
+        limits.mail_per_ip.check(&client_key(ip))
+    }
+
+    /// Whether one more e-mail may go to this account now. Refusals are silent — the client
+    /// is answered the same either way — so nobody can flood one inbox from many addresses.
+    pub fn mail_to(&self, recipient: AccountId) -> bool {
+        let Some(limits) = &self.0 else { return true };
+        limits.mail_per_recipient.check(&recipient).is_ok()
+    }
+}
+
+/// The key a client address is counted under. One IPv6 subscriber usually holds a whole
+/// /64, so it counts as one client; an IPv4-mapped address counts as its IPv4 address.
+fn client_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let prefix = u128::from(v6) & (u128::MAX << 64);
+                IpAddr::V6(Ipv6Addr::from(prefix))
+            }
+        },
+        v4 => v4,
     }
 }
 
@@ -120,10 +147,48 @@ mod tests {
     }
 
     #[test]
+    fn an_ipv6_slash_64_counts_as_one_client() {
+        let limits = limits(2);
+        let first: IpAddr = "2001:db8:1:2::1".parse().unwrap();
+        let second: IpAddr = "2001:db8:1:2:ffff::9".parse().unwrap();
+        limits.mail(first).unwrap();
+        limits.mail(second).unwrap();
+        assert!(limits.mail("2001:db8:1:2::77".parse().unwrap()).is_err());
+        limits.mail("2001:db8:1:3::1".parse().unwrap()).unwrap();
+        assert_eq!(
+            client_key("::ffff:10.0.0.9".parse().unwrap()),
+            IpAddr::from([10, 0, 0, 9])
+        );
+    }
+
+    #[test]
+    fn mail_to_one_recipient_is_limited_whatever_the_address() {
+        let limits = limits(2);
+        assert!(limits.mail_to(AccountId(7)));
+        assert!(limits.mail_to(AccountId(7)));
+        assert!(!limits.mail_to(AccountId(7)));
+        assert!(limits.mail_to(AccountId(8)));
+    }
+
+    #[test]
+    fn very_long_names_share_one_bounded_key() {
+        let limits = limits(1);
+        let ip = IpAddr::from([10, 0, 0, 1]);
+        let long = "n".repeat(10_000);
+        limits.login(ip, &long).unwrap();
+        assert!(
+            limits
+                .login(IpAddr::from([10, 0, 0, 2]), &format!("{long}x"))
+                .is_err()
+        );
+    }
+
+    #[test]
     fn off_means_off() {
         let limits = RateLimits::new(None);
         for _ in 0..1000 {
             limits.login(IpAddr::from([10, 0, 0, 1]), "alice").unwrap();
+            assert!(limits.mail_to(AccountId(1)));
         }
     }
 }

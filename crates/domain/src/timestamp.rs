@@ -25,14 +25,6 @@ impl Timestamp {
     pub fn unix_micros(self) -> i64 {
         (self.0.unix_timestamp_nanos() / 1_000) as i64
     }
-
-    pub fn unix_seconds(self) -> i64 {
-        self.0.unix_timestamp()
-    }
-
-    pub fn as_offset_date_time(self) -> OffsetDateTime {
-        self.0
-    }
 }
 
 impl From<OffsetDateTime> for Timestamp {

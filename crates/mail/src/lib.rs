@@ -9,9 +9,10 @@ mod transport;
 pub use transport::{SmtpConfig, SmtpSecurity, TransportConfig};
 
 use lettre::Message;
-use lettre::message::{Mailbox, MultiPart};
+use lettre::message::header::{ContentTransferEncoding, ContentType};
+use lettre::message::{Body, Mailbox, MultiPart, SinglePart};
 use std::time::Duration;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use transport::Transport;
 
@@ -57,13 +58,19 @@ impl Mailer {
     }
 }
 
-/// The task that delivers queued messages; [`MailWorker::finish`] waits for it to drain.
-pub struct MailWorker(JoinHandle<()>);
+/// The task that delivers queued messages.
+pub struct MailWorker {
+    task: JoinHandle<()>,
+    close: oneshot::Sender<()>,
+}
 
 impl MailWorker {
-    /// Waits (at most `grace`) for queued messages to go out once every [`Mailer`] is dropped.
+    /// Stops taking new messages, then waits (at most `grace`) for the queued ones to go out.
+    /// Does not depend on every [`Mailer`] being dropped: a request still running at shutdown
+    /// may hold one.
     pub async fn finish(self, grace: Duration) {
-        if tokio::time::timeout(grace, self.0).await.is_err() {
+        let _ = self.close.send(());
+        if tokio::time::timeout(grace, self.task).await.is_err() {
             tracing::warn!("e-mail queue not drained before shutdown");
         }
     }
@@ -76,20 +83,33 @@ pub fn start(from: &str, config: TransportConfig) -> Result<(Mailer, MailWorker)
         .map_err(|e| MailError::From(from.to_owned(), e))?;
     let transport = Transport::new(config)?;
     let (queue, inbox) = mpsc::channel(QUEUE_CAPACITY);
-    let worker = tokio::spawn(deliver(inbox, from, transport));
-    Ok((Mailer { queue }, MailWorker(worker)))
+    let (close, closing) = oneshot::channel();
+    let task = tokio::spawn(deliver(inbox, closing, from, transport));
+    Ok((Mailer { queue }, MailWorker { task, close }))
 }
 
-async fn deliver(mut inbox: mpsc::Receiver<OutgoingMail>, from: Mailbox, transport: Transport) {
-    while let Some(mail) = inbox.recv().await {
-        let message = match compose(&from, &mail) {
-            Ok(message) => message,
-            Err(error) => {
-                tracing::error!(to = %mail.to, %error, "cannot compose e-mail; dropped");
+async fn deliver(
+    mut inbox: mpsc::Receiver<OutgoingMail>,
+    mut closing: oneshot::Receiver<()>,
+    from: Mailbox,
+    transport: Transport,
+) {
+    let mut open = true;
+    loop {
+        let next = tokio::select! {
+            mail = inbox.recv() => mail,
+            _ = &mut closing, if open => {
+                // What is queued is still received; then `recv` answers `None`.
+                inbox.close();
+                open = false;
                 continue;
             }
         };
-        deliver_one(&transport, &message, &mail).await;
+        let Some(mail) = next else { return };
+        match compose(&from, &mail) {
+            Ok(message) => deliver_one(&transport, &message, &mail).await,
+            Err(error) => tracing::error!(to = %mail.to, %error, "cannot compose e-mail; dropped"),
+        }
     }
 }
 
@@ -114,15 +134,34 @@ fn compose(
     from: &Mailbox,
     mail: &OutgoingMail,
 ) -> Result<Message, Box<dyn std::error::Error + Send + Sync>> {
+    let text = SinglePart::builder()
+        .header(ContentType::TEXT_PLAIN)
+        .body(readable(&mail.text));
+    let html = SinglePart::builder()
+        .header(ContentType::TEXT_HTML)
+        .body(mail.html.clone());
     let message = Message::builder()
         .from(from.clone())
         .to(mail.to.parse()?)
         .subject(&mail.subject)
-        .multipart(MultiPart::alternative_plain_html(
-            mail.text.clone(),
-            mail.html.clone(),
-        ))?;
+        .multipart(MultiPart::alternative().singlepart(text).singlepart(html))?;
     Ok(message)
+}
+
+/// The plain-text part, kept as written whenever the mail format allows it (lines of at
+/// most 998 bytes): lettre would otherwise quote-print every line over 76 characters, and a
+/// link split and escaped that way cannot be copied out of an `.eml` file or a terminal.
+fn readable(text: &str) -> Body {
+    let crlf = text.replace("\r\n", "\n").replace('\n', "\r\n");
+    if crlf.split("\r\n").any(|line| line.len() > 998) {
+        return Body::new(text.to_owned());
+    }
+    let encoding = if crlf.is_ascii() {
+        ContentTransferEncoding::SevenBit
+    } else {
+        ContentTransferEncoding::EightBit
+    };
+    Body::dangerous_pre_encoded(crlf.into_bytes(), encoding)
 }
 
 #[cfg(test)]
@@ -165,6 +204,54 @@ mod tests {
         assert!(
             eml.contains("text/html") && eml.contains("<p>html body</p>"),
             "{eml}"
+        );
+    }
+
+    #[tokio::test]
+    async fn finishing_drains_the_queue_even_while_a_mailer_is_alive() {
+        let dir = tempfile::tempdir().unwrap();
+        let outbox = dir.path().join("outbox");
+        let (mailer, worker) = start(
+            "noreply@example.com",
+            TransportConfig::Outbox(outbox.clone()),
+        )
+        .unwrap();
+        for n in 0..3 {
+            mailer.send(OutgoingMail {
+                to: format!("user{n}@example.com"),
+                subject: "Queued".into(),
+                text: "text".into(),
+                html: "<p>html</p>".into(),
+                link: None,
+            });
+        }
+        tokio::time::timeout(
+            Duration::from_secs(5),
+            worker.finish(Duration::from_secs(5)),
+        )
+        .await
+        .expect("finish does not wait for the mailer to be dropped");
+        assert_eq!(std::fs::read_dir(&outbox).unwrap().count(), 3);
+        drop(mailer);
+    }
+
+    #[test]
+    fn long_lines_of_the_text_part_stay_whole() {
+        let link = format!(
+            "https://example.com/verify/?uid=MQ&token={}",
+            "x".repeat(200)
+        );
+        let body = readable(&format!("Hello,\n\n{link}\n"));
+        assert_eq!(body.encoding(), ContentTransferEncoding::SevenBit);
+        let raw = String::from_utf8(body.into_vec()).unwrap();
+        assert!(raw.contains(&format!("\r\n{link}\r\n")), "{raw}");
+        assert_eq!(
+            readable("Bonjour Zoë").encoding(),
+            ContentTransferEncoding::EightBit
+        );
+        assert_ne!(
+            readable(&"y".repeat(2000)).encoding(),
+            ContentTransferEncoding::SevenBit
         );
     }
 

@@ -78,7 +78,7 @@ impl Application {
             _ = stopping_rx => match tokio::time::timeout(self.grace, &mut server).await {
                 Ok(finished) => finished.context("server task")?.context("server")?,
                 Err(_) => {
-                    tracing::warn!(grace = ?self.grace, "requests still running after the grace period; closing them");
+                    tracing::warn!(grace = ?self.grace, "requests still running after the grace period; they end with the process");
                     server.abort();
                 }
             },

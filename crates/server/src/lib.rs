@@ -6,7 +6,9 @@ pub mod admin;
 pub mod app;
 pub mod config;
 mod secret;
+pub mod settings;
 pub mod telemetry;
 
 pub use app::Application;
-pub use config::{Config, Environment, Settings};
+pub use config::Config;
+pub use settings::{Environment, Settings};

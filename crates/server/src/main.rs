@@ -26,6 +26,8 @@ enum Command {
     Admin(Admin),
 }
 
+// Each variant is a `*-user` subcommand; the shared suffix is the command line's.
+#[allow(clippy::enum_variant_names)]
 #[derive(Subcommand)]
 enum Admin {
     /// Create an account; the password comes from PINGME_ADMIN_PASSWORD or standard input.
@@ -40,22 +42,21 @@ enum Admin {
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     telemetry::init();
-    let config = cli.settings.into_config()?;
     match cli.command {
         Command::Serve => {
-            let app = Application::build(config).await?;
+            let app = Application::build(cli.settings.into_config()?).await?;
             println!("pingme is listening on {}", app.url());
             app.run_until(app::shutdown_signal()).await
         }
         Command::Migrate => {
-            pingme_store::open(&config.database_url)
+            pingme_store::open(&cli.settings.database_url()?)
                 .await
                 .context("cannot migrate the database")?;
             println!("migrations applied");
             Ok(())
         }
         Command::Admin(command) => {
-            let store = pingme_store::open(&config.database_url)
+            let store = pingme_store::open(&cli.settings.database_url()?)
                 .await
                 .context("cannot open the database")?;
             match command {

@@ -1,7 +1,7 @@
 //! The signing secret. Production demands a real `SECRET_KEY`; development generates one
 //! on first start and keeps it in the data directory, so tokens survive restarts.
 
-use crate::config::Environment;
+use crate::settings::Environment;
 use anyhow::{Context, bail};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

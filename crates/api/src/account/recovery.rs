@@ -55,8 +55,9 @@ pub(super) async fn password_reset(
     input: Input,
 ) -> Result<Json<Message>, ApiError> {
     let account = account_to_mail(&state, ip, input).await?;
-    if let Some(account) = account.filter(|a| a.can_authenticate()) {
-        let (uid, token) = state.tokens.reset_link(&account);
+    let recipient = account.filter(|a| a.can_authenticate() && state.limits.mail_to(a.id));
+    if let Some(account) = recipient {
+        let (uid, token) = state.tokens.reset_link(&account)?;
         let link = format!("{}/app/reset/{uid}/{token}", state.config.client_origin);
         state.mailer.send(emails::password_reset(&account, link));
     }

@@ -63,11 +63,6 @@ pub(super) async fn register(
     let email = form.required("email", Email::parse);
     let email2 = form.required("email2", |s| Ok(s.to_owned()));
     let password = form.password("password");
-    if let Some(login) = &login
-        && state.store.credentials(login.as_str()).await?.is_some()
-    {
-        form.reject("username", "A user with that username already exists.");
-    }
     if let Some(password) = &password {
         let who = PersonalDetails {
             username: form.peek("username").unwrap_or_default().trim(),
@@ -81,9 +76,8 @@ pub(super) async fn register(
     if Email::parse(&email2).ok().as_ref() != Some(&email) {
         return Err(ApiError::field(NON_FIELD, "Emails must match."));
     }
-    if state.store.account_by_email(&email).await?.is_some() {
-        return Err(ApiError::field(NON_FIELD, "Email already registered."));
-    }
+    // From here on the answer depends on who exists, so it is counted: the limit also keeps
+    // registration from serving as an oracle for taken names and addresses.
     state.limits.mail(ip)?;
     let password_hash = password::hash(password).await?;
     let new = NewAccount {
@@ -93,18 +87,25 @@ pub(super) async fn register(
         is_staff: false,
         verified: false,
     };
+    // The database's unique rules decide "name taken" and "e-mail registered", also
+    // between registrations racing each other (mapped in `ApiError::from`).
     let account = state.store.create_account(&new).await?;
-    send_verification(&state, &account);
+    send_verification(&state, &account)?;
     Ok((StatusCode::CREATED, Message::new(REGISTERED)))
 }
 
-pub(super) fn send_verification(state: &AppState, account: &Account) {
-    let (uid, token) = state.tokens.verification_link(account);
+pub(super) fn send_verification(state: &AppState, account: &Account) -> Result<(), ApiError> {
+    if !state.limits.mail_to(account.id) {
+        tracing::warn!(account = %account.id, "verification e-mail not sent: recipient rate limit");
+        return Ok(());
+    }
+    let (uid, token) = state.tokens.verification_link(account)?;
     let link = format!(
         "{}/api/account/verify_email/?uid={uid}&token={token}",
         state.config.public_url
     );
     state.mailer.send(emails::verification(account, link));
+    Ok(())
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -168,7 +169,7 @@ pub(super) async fn resend_verification(
 ) -> Result<Json<Message>, ApiError> {
     let account = account_to_mail(&state, ip, input).await?;
     if let Some(account) = account.filter(|a| !a.verified && a.is_active) {
-        send_verification(&state, &account);
+        send_verification(&state, &account)?;
     }
     Ok(Message::new(RESENT))
 }

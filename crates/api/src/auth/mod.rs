@@ -26,7 +26,9 @@ impl FromRequestParts<AppState> for AuthUser {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let token = bearer_token(parts).ok_or(ApiError::NotAuthenticated)?;
-        authenticate(state, token).await.map(Self)
+        let account = authenticate(state, token).await?;
+        tracing::Span::current().record("user_id", account.id.0);
+        Ok(Self(account))
     }
 }
 

@@ -71,7 +71,7 @@ async fn obtain_pair(
     let matches = password::verify(password, hash).await?;
     match account {
         Some(account) if matches && account.can_authenticate() => {
-            Ok(Json(state.tokens.pair(&account)))
+            Ok(Json(state.tokens.pair(&account)?))
         }
         _ => Err(ApiError::AuthenticationFailed(LOGIN_FAILED)),
     }
@@ -109,6 +109,6 @@ async fn refresh(
         })?;
     let account = current_account(&state, &claims).await?;
     Ok(Json(AccessToken {
-        access: state.tokens.access(&account),
+        access: state.tokens.access(&account)?,
     }))
 }

@@ -32,11 +32,14 @@ pub struct Claims {
     pub iat: u64,
     pub jti: String,
     pub user_id: i64,
-    /// The account's `token_version` at issue. Absent in tokens of the original backend,
-    /// which count as version 0.
-    #[serde(default)]
+    /// The account's `token_version` at issue. Required: a token without it was not issued
+    /// by pingme — the original backend signed with the same `SECRET_KEY`, but its `user_id`s
+    /// may name other people here.
     pub ver: i64,
 }
+
+/// A freshly signed token, or why signing failed (which HS256 over plain claims never does).
+pub type Signed<T> = Result<T, jsonwebtoken::errors::Error>;
 
 /// Why a token was refused.
 #[derive(Debug, PartialEq, Eq)]
@@ -101,18 +104,18 @@ impl Tokens {
         }
     }
 
-    pub fn pair(&self, account: &Account) -> TokenPair {
-        TokenPair {
-            refresh: self.issue(account.id, account.token_version, TokenType::Refresh),
-            access: self.access(account),
-        }
+    pub fn pair(&self, account: &Account) -> Signed<TokenPair> {
+        Ok(TokenPair {
+            refresh: self.issue(account.id, account.token_version, TokenType::Refresh)?,
+            access: self.access(account)?,
+        })
     }
 
-    pub fn access(&self, account: &Account) -> String {
+    pub fn access(&self, account: &Account) -> Signed<String> {
         self.issue(account.id, account.token_version, TokenType::Access)
     }
 
-    fn issue(&self, id: AccountId, version: i64, token_type: TokenType) -> String {
+    fn issue(&self, id: AccountId, version: i64, token_type: TokenType) -> Signed<String> {
         let lifetime = match token_type {
             TokenType::Access => self.lifetimes.access,
             TokenType::Refresh => self.lifetimes.refresh,
@@ -144,7 +147,7 @@ impl Tokens {
     }
 
     /// The `uid` and `token` of a verification link.
-    pub fn verification_link(&self, account: &Account) -> (String, String) {
+    pub fn verification_link(&self, account: &Account) -> Signed<(String, String)> {
         self.link(account, &self.verify_email, self.lifetimes.verify_email)
     }
 
@@ -155,7 +158,7 @@ impl Tokens {
     }
 
     /// The `uid` and `token` of a password-reset link, valid until the password changes.
-    pub fn reset_link(&self, account: &Account) -> (String, String) {
+    pub fn reset_link(&self, account: &Account) -> Signed<(String, String)> {
         self.link(account, &self.password_reset, self.lifetimes.password_reset)
     }
 
@@ -164,13 +167,13 @@ impl Tokens {
         self.check_link(uid, token, &self.password_reset)
     }
 
-    fn link(&self, account: &Account, keys: &Keys, lifetime: Duration) -> (String, String) {
+    fn link(&self, account: &Account, keys: &Keys, lifetime: Duration) -> Signed<(String, String)> {
         let claims = LinkClaims {
             uid: account.id.0,
             exp: get_current_timestamp() + lifetime.as_secs(),
             ver: account.token_version,
         };
-        (encode_uid(account.id), sign(&claims, keys))
+        Ok((encode_uid(account.id), sign(&claims, keys)?))
     }
 
     fn check_link(&self, uid: &str, token: &str, keys: &Keys) -> Option<(AccountId, i64)> {
@@ -182,9 +185,8 @@ impl Tokens {
     }
 }
 
-fn sign<T: Serialize>(claims: &T, keys: &Keys) -> String {
-    // HS256 over serialisable claims cannot fail; an empty token would simply be refused.
-    jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &keys.encoding).unwrap_or_default()
+fn sign<T: Serialize>(claims: &T, keys: &Keys) -> Signed<String> {
+    jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &keys.encoding)
 }
 
 /// Django's `urlsafe_base64_encode(force_bytes(pk))`.
@@ -234,7 +236,7 @@ mod tests {
     #[test]
     fn access_tokens_carry_the_contract_claims() {
         let t = tokens("0123456789abcdef0123456789abcdef");
-        let pair = t.pair(&account(7, 3));
+        let pair = t.pair(&account(7, 3)).unwrap();
         let claims = t.decode(&pair.access, TokenType::Access).unwrap();
         assert_eq!(
             (claims.user_id, claims.ver, claims.token_type),
@@ -249,7 +251,7 @@ mod tests {
     #[test]
     fn a_token_of_the_other_type_is_refused() {
         let t = tokens("0123456789abcdef0123456789abcdef");
-        let pair = t.pair(&account(1, 0));
+        let pair = t.pair(&account(1, 0)).unwrap();
         assert_eq!(
             t.decode(&pair.refresh, TokenType::Access).unwrap_err(),
             TokenError::WrongType
@@ -264,6 +266,7 @@ mod tests {
     fn tokens_signed_with_another_secret_are_refused() {
         let theirs = tokens("another-secret-another-secret-xx")
             .pair(&account(1, 0))
+            .unwrap()
             .access;
         assert_eq!(
             tokens("0123456789abcdef0123456789abcdef")
@@ -280,9 +283,30 @@ mod tests {
     }
 
     #[test]
+    fn tokens_of_the_original_backend_are_refused() {
+        // SimpleJWT's claims, signed with the very same SECRET_KEY, but without `ver`.
+        let secret = "0123456789abcdef0123456789abcdef";
+        let claims = serde_json::json!({
+            "token_type": "access",
+            "exp": get_current_timestamp() + 3600,
+            "iat": get_current_timestamp(),
+            "jti": "0123456789abcdef0123456789abcdef",
+            "user_id": 1,
+        });
+        let django = jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &EncodingKey::from_secret(secret.as_bytes()),
+        )
+        .unwrap();
+        let result = tokens(secret).decode(&django, TokenType::Access);
+        assert_eq!(result.unwrap_err(), TokenError::Invalid);
+    }
+
+    #[test]
     fn links_are_bound_to_their_purpose_and_account() {
         let t = tokens("0123456789abcdef0123456789abcdef");
-        let (uid, token) = t.verification_link(&account(42, 0));
+        let (uid, token) = t.verification_link(&account(42, 0)).unwrap();
         assert_eq!(uid, "NDI");
         assert_eq!(t.check_verification_link(&uid, &token), Some(AccountId(42)));
         assert_eq!(
@@ -295,13 +319,13 @@ mod tests {
             None
         );
         assert_eq!(t.check_verification_link("%%%", &token), None);
-        let session = t.pair(&account(42, 0)).access;
+        let session = t.pair(&account(42, 0)).unwrap().access;
         assert_eq!(
             t.check_verification_link(&uid, &session),
             None,
             "a session token is not a link token"
         );
-        let (uid, reset) = t.reset_link(&account(42, 5));
+        let (uid, reset) = t.reset_link(&account(42, 5)).unwrap();
         assert_eq!(t.check_reset_link(&uid, &reset), Some((AccountId(42), 5)));
     }
 }

@@ -278,16 +278,16 @@ async fn resend_verification_answers_alike_and_mails_only_unverified_accounts() 
     .await;
     assert_eq!(known, unknown);
     assert!(known["message"].is_string());
-    crate::support::eventually(std::time::Duration::from_secs(10), || async {
-        (mail::count_in_outbox(&outbox, "heidi@example.com") == 2).then_some(())
+    let mails = crate::support::eventually(std::time::Duration::from_secs(10), || async {
+        let mails = mail::all_in_outbox(&outbox, "heidi@example.com");
+        (mails.len() == 2).then_some(mails)
     })
     .await;
-    // The second link works too.
-    let link = mail::link_in(
-        &app.outbox_mail_to("heidi@example.com").await,
-        "/api/account/verify_email/",
-    );
-    assert_eq!(app.follow(&link).await.status(), StatusCode::FOUND);
+    // Both mails carry a working link (following one again is harmless).
+    for mail in mails {
+        let link = mail::link_in(&mail, "/api/account/verify_email/");
+        assert_eq!(app.follow(&link).await.status(), StatusCode::FOUND);
+    }
     app.login("heidi", PASSWORD).await;
 
     let body = json_of(
@@ -335,7 +335,10 @@ async fn edit_me_changes_the_profile_from_json_and_multipart() {
     );
     assert_eq!(after["created_at"], before["created_at"]);
 
-    let form = Form::new().text("content", "From a form");
+    // A browser sends an empty, nameless file part for an image input left empty.
+    let form = Form::new()
+        .text("content", "From a form")
+        .part("image", Part::bytes(Vec::new()).file_name(""));
     let response = app
         .client
         .patch(app.at("/api/account/edit_me"))

@@ -189,8 +189,8 @@ async fn protected_endpoints_want_an_access_token() {
 #[tokio::test]
 async fn expired_access_and_refresh_tokens_are_refused() {
     let lifetimes = TokenLifetimes {
-        access: Duration::from_secs(1),
-        refresh: Duration::from_secs(2),
+        access: Duration::from_secs(2),
+        refresh: Duration::from_secs(3),
         ..TokenLifetimes::default()
     };
     let app = spawn_app_with(Options {
@@ -206,7 +206,7 @@ async fn expired_access_and_refresh_tokens_are_refused() {
             .status(),
         StatusCode::OK
     );
-    let body = eventually(Duration::from_secs(5), || async {
+    let body = eventually(Duration::from_secs(8), || async {
         let response = app.get_with("/api/account/me/", &tokens.access).await;
         (response.status() == StatusCode::UNAUTHORIZED).then_some(response)
     })
@@ -215,7 +215,7 @@ async fn expired_access_and_refresh_tokens_are_refused() {
         json_of(body, StatusCode::UNAUTHORIZED).await["code"],
         "token_not_valid"
     );
-    eventually(Duration::from_secs(6), || async {
+    eventually(Duration::from_secs(8), || async {
         let response = app
             .post("/api/token/refresh/", json!({"refresh": tokens.refresh}))
             .await;
@@ -364,4 +364,23 @@ async fn registrations_are_rate_limited_per_client_address() {
     );
     let body = json_of(response, StatusCode::TOO_MANY_REQUESTS).await;
     assert!(body["detail"].is_string());
+}
+
+#[tokio::test]
+async fn with_rate_limits_off_nothing_is_throttled() {
+    // The test servers run with limits off, as PINGME_RATE_LIMITS=off sets them.
+    let app = spawn_app().await;
+    for n in 0..15 {
+        let name = format!("user{n}");
+        let email = format!("{name}@example.com");
+        json_of(
+            app.register(&name, &email, PASSWORD).await,
+            StatusCode::CREATED,
+        )
+        .await;
+    }
+    for _ in 0..15 {
+        let response = app.try_login("user0", "wrong password 1").await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    }
 }

@@ -261,22 +261,7 @@ async fn an_expired_reset_link_is_refused() {
         .await;
     let (uid, token) = reset_link(&app, &sink, &email, 1).await;
 
-    let payload = token.split('.').nth(1).expect("signed token");
-    let claims: Value = serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(payload)
-            .unwrap(),
-    )
-    .unwrap();
-    let expiry = claims["exp"].as_u64().expect("exp");
-    eventually(Duration::from_secs(5), || async {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_secs();
-        (now > expiry).then_some(())
-    })
-    .await;
+    wait_past_expiry(&token).await;
     let body = json_of(
         app.post(
             "/api/account/password_reset_confirm/",
@@ -288,4 +273,46 @@ async fn an_expired_reset_link_is_refused() {
     .await;
     assert_eq!(body, json!({"error": "Invalid or expired token."}));
     app.login("erin", PASSWORD).await;
+}
+
+#[tokio::test]
+async fn an_expired_verification_link_is_refused() {
+    let lifetimes = TokenLifetimes {
+        verify_email: Duration::from_secs(1),
+        ..TokenLifetimes::default()
+    };
+    let (app, sink) = app_with_sink(lifetimes).await;
+    json_of(
+        app.register("fay", "fay@example.com", PASSWORD).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let message = sink.wait_for("fay@example.com").await;
+    let link = mail::link_in(&message.data, "/api/account/verify_email/");
+    let token = link.split("token=").nth(1).expect("token parameter");
+    wait_past_expiry(token).await;
+    let response = app.follow(&link).await;
+    assert_eq!(
+        json_of(response, StatusCode::BAD_REQUEST).await,
+        json!({"error": "Invalid or expired token."})
+    );
+    assert_eq!(
+        app.try_login("fay", PASSWORD).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+/// Waits (polling the clock, bounded) until the `exp` claim of a signed token has passed.
+async fn wait_past_expiry(token: &str) {
+    let payload = token.split('.').nth(1).expect("signed token");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .expect("base64url");
+    let claims: Value = serde_json::from_slice(&bytes).expect("JSON claims");
+    let expiry = claims["exp"].as_u64().expect("exp");
+    eventually(Duration::from_secs(5), || async {
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).ok()?.as_secs();
+        (now > expiry).then_some(())
+    })
+    .await;
 }

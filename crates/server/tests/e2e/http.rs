@@ -4,6 +4,9 @@
 use crate::support::{Options, json_of, spawn_app, spawn_app_with};
 use reqwest::StatusCode;
 use serde_json::json;
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
 
 #[tokio::test]
 async fn unknown_routes_get_a_json_404() {
@@ -156,6 +159,19 @@ async fn cors_allows_the_configured_client_origin_only() {
             .contains("authorization")
     );
 
+    let refused = app
+        .client
+        .request(reqwest::Method::OPTIONS, app.at("/api/token/"))
+        .header("origin", "http://evil.example")
+        .header("access-control-request-method", "POST")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        !refused
+            .headers()
+            .contains_key("access-control-allow-origin")
+    );
     let other = app
         .client
         .get(app.at("/healthz"))
@@ -181,18 +197,17 @@ async fn hosts_outside_allowed_hosts_are_refused_except_for_probes() {
         ..Options::default()
     })
     .await;
-    let response = app
-        .client
-        .get(app.at("/api/account/me/"))
-        .header("host", "evil.example")
-        .send()
-        .await
-        .unwrap();
-    let body = json_of(response, StatusCode::BAD_REQUEST).await;
-    assert!(
-        body["detail"].as_str().unwrap().contains("evil.example"),
-        "{body}"
-    );
+    for host in ["evil.example", "chat.example.com:x@evil.example"] {
+        let response = app
+            .client
+            .get(app.at("/api/account/me/"))
+            .header("host", host)
+            .send()
+            .await
+            .unwrap();
+        let body = json_of(response, StatusCode::BAD_REQUEST).await;
+        assert!(body["detail"].as_str().unwrap().contains(host), "{body}");
+    }
     let response = app
         .client
         .get(app.at("/api/account/me/"))
@@ -243,6 +258,39 @@ async fn health_and_readiness_answer() {
             .starts_with("text/html")
     );
     assert!(home.text().await.unwrap().contains(&app.url));
+}
+
+#[tokio::test]
+async fn a_request_in_flight_at_shutdown_is_still_answered() {
+    let mut app = spawn_app().await;
+    let address = app.url.trim_start_matches("http://").to_owned();
+    let mut stream = TcpStream::connect(&address).await.unwrap();
+    let body = r#"{"username": "nobody", "password": "a wrong password"}"#;
+    let head = format!(
+        "POST /api/token/ HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    // The server answers 100 Continue when the handler starts reading the body: from here
+    // on the request is in flight.
+    let mut reader = BufReader::new(stream);
+    let mut line = String::new();
+    reader.read_line(&mut line).await.unwrap();
+    assert!(line.starts_with("HTTP/1.1 100"), "{line}");
+    reader.read_line(&mut line).await.unwrap();
+
+    app.signal_stop();
+    reader.get_mut().write_all(body.as_bytes()).await.unwrap();
+    let mut response = String::new();
+    let read = tokio::time::timeout(
+        Duration::from_secs(10),
+        reader.read_to_string(&mut response),
+    );
+    read.await.expect("answered in time").unwrap();
+    assert!(response.starts_with("HTTP/1.1 401"), "{response}");
+    assert!(response.contains("No active account found"), "{response}");
+    app.stop().await;
 }
 
 #[tokio::test]

@@ -91,9 +91,35 @@ fn store_error(error: sqlx::Error) -> StoreError {
                 None => StoreError::Other(error.into()),
             }
         }
+        sqlx::Error::Database(db) if is_busy(db.code().as_deref()) => {
+            StoreError::Unavailable(error.into())
+        }
         sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
             StoreError::Unavailable(error.into())
         }
         _ => StoreError::Other(error.into()),
+    }
+}
+
+/// `SQLITE_BUSY` or `SQLITE_LOCKED`, in any extended form: another process (an admin
+/// command, a backup) held the file longer than the busy timeout. Worth a retry, not a 500.
+fn is_busy(code: Option<&str>) -> bool {
+    const SQLITE_BUSY: i32 = 5;
+    const SQLITE_LOCKED: i32 = 6;
+    let primary = code.and_then(|c| c.parse::<i32>().ok()).map(|c| c & 0xff);
+    matches!(primary, Some(SQLITE_BUSY | SQLITE_LOCKED))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn busy_and_locked_are_recognised_in_extended_forms() {
+        for code in ["5", "6", "261", "517", "262"] {
+            assert!(super::is_busy(Some(code)), "{code}");
+        }
+        for code in ["19", "2067", "x"] {
+            assert!(!super::is_busy(Some(code)), "{code}");
+        }
+        assert!(!super::is_busy(None));
     }
 }

@@ -25,16 +25,17 @@ pub async fn wait_in_outbox(outbox: &Path, to: &str) -> String {
     .await
 }
 
-/// Every mail in the outbox addressed to `to`, now.
-pub fn count_in_outbox(outbox: &Path, to: &str) -> usize {
+/// Every mail in the outbox addressed to `to`, now, decoded.
+pub fn all_in_outbox(outbox: &Path, to: &str) -> Vec<String> {
     let header = format!("To: {to}");
     let Ok(entries) = std::fs::read_dir(outbox) else {
-        return 0;
+        return Vec::new();
     };
     entries
         .filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok())
         .filter(|text| text.lines().any(|line| line.eq_ignore_ascii_case(&header)))
-        .count()
+        .map(|text| decode(&text))
+        .collect()
 }
 
 /// Undoes quoted-printable soft line breaks and escapes, so links can be found whatever

@@ -191,11 +191,16 @@ impl TestApp {
         mail::wait_in_outbox(&self.data_dir.join("outbox"), to).await
     }
 
-    /// Stops the server as a signal would, and waits for it to finish.
-    pub async fn stop(mut self) {
+    /// Tells the server to stop, as SIGTERM would, without waiting.
+    pub fn signal_stop(&mut self) {
         if let Some(shutdown) = self.shutdown.take() {
             let _ = shutdown.send(());
         }
+    }
+
+    /// Stops the server as a signal would, and waits for it to finish.
+    pub async fn stop(mut self) {
+        self.signal_stop();
         if let Some(server) = self.server.take() {
             let finished = tokio::time::timeout(Duration::from_secs(10), server).await;
             finished

@@ -1,0 +1,157 @@
+//! Every setting as a command-line flag and an environment variable: the original's names
+//! (`SECRET_KEY`, `DATABASE_URL`, `ALLOWED_HOSTS`, `CLIENT_ORIGIN`, …) and pingme's own
+//! `PINGME_*` ones. Secrets are not here: they are read from the environment only, so they
+//! never appear in `ps` or shell history.
+
+use clap::{Args, ValueEnum};
+use pingme_api::config::{Rate, parse_duration};
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Environment {
+    Development,
+    Production,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Switch {
+    On,
+    Off,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SmtpTls {
+    None,
+    Starttls,
+    Tls,
+}
+
+/// Every setting, as a flag and an environment variable. See the README's table.
+#[derive(Args, Clone, Debug)]
+pub struct Settings {
+    /// Address and port to listen on.
+    #[arg(
+        long,
+        env = "PINGME_BIND",
+        default_value = "127.0.0.1:8000",
+        global = true
+    )]
+    pub bind: SocketAddr,
+    /// Directory for the SQLite database, the generated secret and the e-mail outbox.
+    #[arg(
+        long,
+        env = "PINGME_DATA_DIR",
+        default_value = "./pingme-data",
+        global = true
+    )]
+    pub data_dir: PathBuf,
+    /// Database URL; default `sqlite:<data dir>/pingme.sqlite3`.
+    #[arg(long, env = "DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
+    /// `production` refuses to start without a strong SECRET_KEY.
+    #[arg(
+        long = "env",
+        env = "PINGME_ENV",
+        value_enum,
+        default_value = "development",
+        global = true
+    )]
+    pub environment: Environment,
+    /// Public base URL of this server, used in e-mailed links; default the bound address.
+    #[arg(long, env = "PINGME_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
+    /// Accepted Host header values, comma-separated (`.example.com` for subdomains, `*` any).
+    #[arg(long, env = "ALLOWED_HOSTS", value_delimiter = ',', global = true)]
+    pub allowed_hosts: Vec<String>,
+    /// The web client's origin: CORS, redirects after verification, password-reset links.
+    #[arg(long, env = "CLIENT_ORIGIN", global = true)]
+    pub client_origin: Option<String>,
+    /// The web client's development origin (CORS only).
+    #[arg(long, env = "CLIENT_ORIGIN_DEV", global = true)]
+    pub client_origin_dev: Option<String>,
+    /// More origins allowed by CORS, comma-separated.
+    #[arg(
+        long,
+        env = "PINGME_CORS_ORIGINS",
+        value_delimiter = ',',
+        global = true
+    )]
+    pub cors_origins: Vec<String>,
+    /// SMTP login and default sender address.
+    #[arg(long, env = "HOST_EMAIL", global = true)]
+    pub host_email: Option<String>,
+    /// Sender of e-mails (`Name <address>`); default HOST_EMAIL, else pingme@localhost.
+    #[arg(long, env = "PINGME_MAIL_FROM", global = true)]
+    pub mail_from: Option<String>,
+    /// SMTP server; without it, e-mails are written to <data dir>/outbox.
+    #[arg(long, env = "PINGME_SMTP_HOST", global = true)]
+    pub smtp_host: Option<String>,
+    /// SMTP port; default 25, 587 or 465 by PINGME_SMTP_TLS.
+    #[arg(long, env = "PINGME_SMTP_PORT", global = true)]
+    pub smtp_port: Option<u16>,
+    #[arg(
+        long,
+        env = "PINGME_SMTP_TLS",
+        value_enum,
+        default_value = "starttls",
+        global = true
+    )]
+    pub smtp_tls: SmtpTls,
+    /// Name given in the SMTP EHLO greeting; default the machine's hostname.
+    #[arg(long, env = "PINGME_SMTP_HELO", global = true)]
+    pub smtp_helo: Option<String>,
+    #[arg(long, env = "PINGME_ACCESS_TTL", default_value = "1d", value_parser = parse_duration, global = true)]
+    pub access_ttl: Duration,
+    #[arg(long, env = "PINGME_REFRESH_TTL", default_value = "4d", value_parser = parse_duration, global = true)]
+    pub refresh_ttl: Duration,
+    /// Lifetime of e-mail verification links.
+    #[arg(long, env = "PINGME_VERIFY_TTL", default_value = "3d", value_parser = parse_duration, global = true)]
+    pub verify_ttl: Duration,
+    /// Lifetime of password-reset links.
+    #[arg(long, env = "PINGME_RESET_TTL", default_value = "1h", value_parser = parse_duration, global = true)]
+    pub reset_ttl: Duration,
+    /// Largest request body accepted, in bytes.
+    #[arg(long, env = "PINGME_MAX_BODY_BYTES", default_value_t = 10 * 1024 * 1024, global = true)]
+    pub max_body_bytes: usize,
+    /// `off` turns every rate limit off (test rigs, benchmarks).
+    #[arg(
+        long,
+        env = "PINGME_RATE_LIMITS",
+        value_enum,
+        default_value = "on",
+        global = true
+    )]
+    pub rate_limits: Switch,
+    /// Login attempts per client address.
+    #[arg(
+        long,
+        env = "PINGME_RATE_LOGIN",
+        default_value = "30/1m",
+        global = true
+    )]
+    pub rate_login: Rate,
+    /// Login attempts per login name.
+    #[arg(
+        long,
+        env = "PINGME_RATE_LOGIN_USER",
+        default_value = "10/1m",
+        global = true
+    )]
+    pub rate_login_user: Rate,
+    /// Registrations, verification and reset e-mails per client address.
+    #[arg(long, env = "PINGME_RATE_MAIL", default_value = "10/1h", global = true)]
+    pub rate_mail: Rate,
+    /// Addresses of reverse proxies whose X-Forwarded-For is believed, comma-separated.
+    #[arg(
+        long,
+        env = "PINGME_TRUSTED_PROXIES",
+        value_delimiter = ',',
+        global = true
+    )]
+    pub trusted_proxies: Vec<IpAddr>,
+    /// How long shutdown waits for in-flight requests.
+    #[arg(long, env = "PINGME_SHUTDOWN_GRACE", default_value = "30s", value_parser = parse_duration, global = true)]
+    pub shutdown_grace: Duration,
+}
