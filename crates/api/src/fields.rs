@@ -1,7 +1,7 @@
 //! Pulling typed values out of a request body, collecting every field's errors at once in
 //! DRF's words, so a client sees all that is wrong with a form in one answer.
 //!
-//! ```ignore
+//! ```text
 //! let mut form = Fields::new(input);
 //! let name = form.required("username", Username::parse);
 //! let password = form.password("password");

@@ -189,12 +189,18 @@ fn sign<T: Serialize>(claims: &T, keys: &Keys) -> Signed<String> {
     jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &keys.encoding)
 }
 
-/// Django's `urlsafe_base64_encode(force_bytes(pk))`.
+/// The contract's `uid=<id>`: the account id itself.
 fn encode_uid(id: AccountId) -> String {
-    URL_SAFE_NO_PAD.encode(id.0.to_string())
+    id.0.to_string()
 }
 
+/// An account id as links carry it: decimal, or Django's `urlsafe_base64_encode(pk)` form
+/// (`MQ` for 1). The two cannot be confused: base64 of ASCII digits always starts with `M`
+/// or `N`.
 fn decode_uid(uid: &str) -> Option<AccountId> {
+    if let Ok(id) = uid.parse() {
+        return Some(AccountId(id));
+    }
     let bytes = URL_SAFE_NO_PAD.decode(uid.trim_end_matches('=')).ok()?;
     std::str::from_utf8(&bytes)
         .ok()?
@@ -307,8 +313,12 @@ mod tests {
     fn links_are_bound_to_their_purpose_and_account() {
         let t = tokens("0123456789abcdef0123456789abcdef");
         let (uid, token) = t.verification_link(&account(42, 0)).unwrap();
-        assert_eq!(uid, "NDI");
+        assert_eq!(uid, "42");
         assert_eq!(t.check_verification_link(&uid, &token), Some(AccountId(42)));
+        assert_eq!(
+            t.check_verification_link("NDI", &token),
+            Some(AccountId(42))
+        );
         assert_eq!(
             t.check_reset_link(&uid, &token),
             None,

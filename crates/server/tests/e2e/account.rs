@@ -448,13 +448,7 @@ async fn delete_me_removes_the_account_and_frees_its_name() {
     let app = spawn_app().await;
     app.verified_user("kim").await;
     let tokens = app.login("kim", PASSWORD).await;
-    let response = app
-        .client
-        .delete(app.at("/api/account/delete_me/"))
-        .bearer_auth(&tokens.access)
-        .send()
-        .await
-        .unwrap();
+    let response = app.delete_me(&tokens.access).await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
     assert!(response.bytes().await.unwrap().is_empty());
     assert_eq!(

@@ -1,6 +1,6 @@
 //! `POST /api/token/`, `POST /api/token/refresh/` and bearer authentication.
 
-use crate::support::{Options, PASSWORD, eventually, json_of, spawn_app, spawn_app_with};
+use crate::support::{Options, PASSWORD, TestApp, eventually, json_of, spawn_app, spawn_app_with};
 use base64::Engine;
 use pingme_api::config::{Rate, RateLimitConfig, TokenLifetimes};
 use reqwest::StatusCode;
@@ -229,13 +229,7 @@ async fn tokens_of_a_deleted_account_are_refused() {
     let app = spawn_app().await;
     app.verified_user("ivan").await;
     let tokens = app.login("ivan", PASSWORD).await;
-    let response = app
-        .client
-        .delete(app.at("/api/account/delete_me/"))
-        .bearer_auth(&tokens.access)
-        .send()
-        .await
-        .unwrap();
+    let response = app.delete_me(&tokens.access).await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
     let body = json_of(
         app.get_with("/api/account/me/", &tokens.access).await,
@@ -254,23 +248,7 @@ async fn tokens_of_a_deleted_account_are_refused() {
 
 #[tokio::test]
 async fn logins_are_rate_limited_with_retry_after() {
-    let rate = Rate {
-        count: NonZeroU32::new(3).unwrap(),
-        per: Duration::from_secs(60),
-    };
-    let limits = RateLimitConfig {
-        login_per_ip: Rate {
-            count: NonZeroU32::new(100).unwrap(),
-            ..rate
-        },
-        login_per_user: rate,
-        mail_per_ip: rate,
-    };
-    let app = spawn_app_with(Options {
-        rate_limits: Some(limits),
-        ..Options::default()
-    })
-    .await;
+    let app = app_with_limits([100, 3, 3], Duration::from_secs(60)).await;
     for _ in 0..3 {
         assert_eq!(
             app.try_login("judy", "wrong password 1").await.status(),
@@ -298,24 +276,7 @@ async fn logins_are_rate_limited_with_retry_after() {
 
 #[tokio::test]
 async fn logins_are_rate_limited_per_client_address() {
-    let rate = Rate {
-        count: NonZeroU32::new(2).unwrap(),
-        per: Duration::from_secs(60),
-    };
-    let many = Rate {
-        count: NonZeroU32::new(100).unwrap(),
-        ..rate
-    };
-    let limits = RateLimitConfig {
-        login_per_ip: rate,
-        login_per_user: many,
-        mail_per_ip: many,
-    };
-    let app = spawn_app_with(Options {
-        rate_limits: Some(limits),
-        ..Options::default()
-    })
-    .await;
+    let app = app_with_limits([2, 100, 100], Duration::from_secs(60)).await;
     assert_eq!(
         app.try_login("a1", "wrong password 1").await.status(),
         StatusCode::UNAUTHORIZED
@@ -331,20 +292,7 @@ async fn logins_are_rate_limited_per_client_address() {
 
 #[tokio::test]
 async fn registrations_are_rate_limited_per_client_address() {
-    let rate = Rate {
-        count: NonZeroU32::new(2).unwrap(),
-        per: Duration::from_secs(3600),
-    };
-    let limits = RateLimitConfig {
-        login_per_ip: rate,
-        login_per_user: rate,
-        mail_per_ip: rate,
-    };
-    let app = spawn_app_with(Options {
-        rate_limits: Some(limits),
-        ..Options::default()
-    })
-    .await;
+    let app = app_with_limits([2, 2, 2], Duration::from_secs(3600)).await;
     for name in ["r1", "r2"] {
         assert_eq!(
             app.register(name, &format!("{name}@example.com"), PASSWORD)
@@ -383,4 +331,23 @@ async fn with_rate_limits_off_nothing_is_throttled() {
         let response = app.try_login("user0", "wrong password 1").await;
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     }
+}
+
+/// A server with rate limits on: `[login per address, login per name, e-mail per address]`
+/// requests per `period`.
+async fn app_with_limits(counts: [u32; 3], period: Duration) -> TestApp {
+    let rate = |count| Rate {
+        count: NonZeroU32::new(count).expect("a positive count"),
+        per: period,
+    };
+    let limits = RateLimitConfig {
+        login_per_ip: rate(counts[0]),
+        login_per_user: rate(counts[1]),
+        mail_per_ip: rate(counts[2]),
+    };
+    spawn_app_with(Options {
+        rate_limits: Some(limits),
+        ..Options::default()
+    })
+    .await
 }

@@ -134,6 +134,16 @@ impl TestApp {
             .expect("request")
     }
 
+    pub async fn delete_me(&self, access: &str) -> Response {
+        let url = self.at("/api/account/delete_me/");
+        self.client
+            .delete(url)
+            .bearer_auth(access)
+            .send()
+            .await
+            .expect("request")
+    }
+
     /// Registers an account and returns the registration response.
     pub async fn register(&self, username: &str, email: &str, password: &str) -> Response {
         let body =
