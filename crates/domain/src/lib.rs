@@ -6,6 +6,7 @@
 
 pub mod account;
 pub mod ids;
+pub mod media;
 pub mod password;
 pub mod store;
 pub mod timestamp;
