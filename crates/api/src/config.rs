@@ -16,6 +16,8 @@ pub struct ApiConfig {
     /// Accepted `Host` values (`ALLOWED_HOSTS`); empty accepts any.
     pub allowed_hosts: Vec<String>,
     pub max_body_bytes: usize,
+    /// Largest file accepted in an upload (`PINGME_MAX_UPLOAD_BYTES`).
+    pub max_upload_bytes: usize,
     pub lifetimes: TokenLifetimes,
     /// `None` turns every rate limit off.
     pub rate_limits: Option<RateLimitConfig>,

@@ -6,9 +6,11 @@
 use crate::AppState;
 use crate::error::{ApiError, NON_FIELD};
 use axum::body::Bytes;
+use axum::extract::multipart::Field;
 use axum::extract::multipart::MultipartError;
 use axum::extract::{FromRequest, Multipart, Request};
-use axum::http::header::CONTENT_TYPE;
+use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use bytes::BytesMut;
 use serde_json::{Map, Value};
 
 /// One file part of a multipart body.
@@ -16,8 +18,11 @@ use serde_json::{Map, Value};
 pub struct Upload {
     pub field: String,
     pub file_name: String,
-    pub content_type: Option<String>,
+    /// Empty when the part was over the upload limit.
     pub bytes: Bytes,
+    /// The part was larger than `PINGME_MAX_UPLOAD_BYTES`: the rest of it was read and
+    /// dropped, never held in memory.
+    pub oversized: bool,
 }
 
 /// A parsed request body. Form and multipart values arrive as JSON strings.
@@ -34,6 +39,15 @@ impl FromRequest<AppState> for Input {
     /// the same configured value, so every extractor obeys it; here it names the figure.
     async fn from_request(request: Request, state: &AppState) -> Result<Self, ApiError> {
         let limit = state.config.max_body_bytes;
+        let declared = request
+            .headers()
+            .get(CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        // Refused before a byte of the body is read.
+        if declared.is_some_and(|length| length > limit as u64) {
+            return Err(ApiError::PayloadTooLarge(limit));
+        }
         let content_type = request
             .headers()
             .get(CONTENT_TYPE)
@@ -49,7 +63,7 @@ impl FromRequest<AppState> for Input {
         match essence.as_str() {
             "application/json" => json(read(request, state, limit).await?),
             "application/x-www-form-urlencoded" => form(read(request, state, limit).await?),
-            "multipart/form-data" => multipart(request, state, limit).await,
+            "multipart/form-data" => multipart(request, state).await,
             "" => {
                 let body = read(request, state, limit).await?;
                 if body.is_empty() {
@@ -127,11 +141,8 @@ fn form(body: Bytes) -> Result<Input, ApiError> {
     })
 }
 
-async fn multipart<S: Send + Sync>(
-    request: Request,
-    state: &S,
-    limit: usize,
-) -> Result<Input, ApiError> {
+async fn multipart(request: Request, state: &AppState) -> Result<Input, ApiError> {
+    let limit = state.config.max_body_bytes;
     let mut parts = Multipart::from_request(request, state).await.map_err(|e| {
         ApiError::BadRequest(format!("Multipart form parse error - {}", e.body_text()))
     })?;
@@ -142,22 +153,16 @@ async fn multipart<S: Send + Sync>(
         .map_err(|e| multipart_error(e, limit))?
     {
         let field = part.name().unwrap_or_default().to_owned();
-        let file_name = part.file_name().map(str::to_owned);
-        let content_type = part.content_type().map(str::to_owned);
-        match file_name {
+        match part.file_name().map(str::to_owned) {
             Some(file_name) => {
-                let bytes = part.bytes().await.map_err(|e| multipart_error(e, limit))?;
+                let upload = read_file(part, field, file_name, state.config.max_upload_bytes)
+                    .await
+                    .map_err(|e| multipart_error(e, limit))?;
                 // A browser sends an empty, nameless part for a file input left empty:
                 // no file was chosen (Django drops these too).
-                if file_name.is_empty() && bytes.is_empty() {
-                    continue;
+                if !(upload.file_name.is_empty() && upload.bytes.is_empty() && !upload.oversized) {
+                    input.files.push(upload);
                 }
-                input.files.push(Upload {
-                    field,
-                    file_name,
-                    content_type,
-                    bytes,
-                });
             }
             None => {
                 let text = part.text().await.map_err(|e| multipart_error(e, limit))?;
@@ -166,6 +171,32 @@ async fn multipart<S: Send + Sync>(
         }
     }
     Ok(input)
+}
+
+/// Reads a file part chunk by chunk, keeping at most `max` bytes: past that the part is
+/// marked oversized and the rest is read and dropped, so the answer can still name the field.
+async fn read_file(
+    mut part: Field<'_>,
+    field: String,
+    file_name: String,
+    max: usize,
+) -> Result<Upload, MultipartError> {
+    let mut kept = BytesMut::new();
+    let mut oversized = false;
+    while let Some(chunk) = part.chunk().await? {
+        if oversized || kept.len() + chunk.len() > max {
+            oversized = true;
+            kept = BytesMut::new();
+        } else {
+            kept.extend_from_slice(&chunk);
+        }
+    }
+    Ok(Upload {
+        field,
+        file_name,
+        bytes: kept.freeze(),
+        oversized,
+    })
 }
 
 fn multipart_error(error: MultipartError, limit: usize) -> ApiError {

@@ -13,12 +13,14 @@ mod health;
 mod http;
 pub mod input;
 mod limits;
+pub mod media;
 pub mod openapi;
 
 use auth::tokens::Tokens;
 use axum::Router;
 use config::ApiConfig;
 use limits::RateLimits;
+use pingme_domain::media::MediaStore;
 use pingme_domain::store::Store;
 use pingme_mail::Mailer;
 use secrecy::SecretString;
@@ -30,6 +32,7 @@ use utoipa_axum::router::OpenApiRouter;
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<dyn Store>,
+    pub media: Arc<dyn MediaStore>,
     pub mailer: Mailer,
     pub tokens: Arc<Tokens>,
     pub limits: Arc<RateLimits>,
@@ -39,12 +42,14 @@ pub struct AppState {
 impl AppState {
     pub fn new(
         store: Arc<dyn Store>,
+        media: Arc<dyn MediaStore>,
         mailer: Mailer,
         secret: &SecretString,
         config: ApiConfig,
     ) -> Self {
         Self {
             store,
+            media,
             mailer,
             tokens: Arc::new(Tokens::new(secret, config.lifetimes)),
             limits: Arc::new(RateLimits::new(config.rate_limits)),
@@ -59,6 +64,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .merge(auth::router())
         .merge(account::router())
         .merge(health::router())
+        .merge(media::router())
 }
 
 /// The whole HTTP application.

@@ -19,6 +19,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         (name = "auth", description = "JSON Web Tokens"),
         (name = "account", description = "Registration, verification, password reset, the caller's profile"),
         (name = "operations", description = "Health and readiness"),
+        (name = "media", description = "Uploaded and default images"),
     )
 )]
 pub struct ApiDoc;

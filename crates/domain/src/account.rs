@@ -193,11 +193,16 @@ pub struct ProfileChanges {
     /// `Some(None)` clears the location.
     pub location: Option<Option<Location>>,
     pub content: Option<Bio>,
+    /// The media key of a new avatar; `Some(None)` goes back to the default one.
+    pub image: Option<Option<String>>,
 }
 
 impl ProfileChanges {
     pub fn is_empty(&self) -> bool {
-        self.display_name.is_none() && self.location.is_none() && self.content.is_none()
+        self.display_name.is_none()
+            && self.location.is_none()
+            && self.content.is_none()
+            && self.image.is_none()
     }
 }
 

@@ -1,12 +1,15 @@
 //! Wiring: open the store (applying migrations), start the mailer, bind the listener and
 //! serve until told to stop, then drain gracefully.
 
-use crate::config::Config;
+use crate::config::{Config, MediaConfig};
 use anyhow::Context;
 use pingme_api::AppState;
+use pingme_domain::media::MediaStore;
 use pingme_mail::MailWorker;
+use pingme_media::{LocalMediaStore, S3MediaStore};
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 
@@ -40,9 +43,10 @@ impl Application {
         if config.api.client_origin.is_empty() {
             config.api.client_origin = config.api.public_url.clone();
         }
+        let media = media_store(config.media, &config.api.public_url)?;
         let (mailer, mail_worker) = pingme_mail::start(&config.mail_from, config.mail.clone())
             .context("cannot start the mailer")?;
-        let state = AppState::new(store, mailer, &config.secret, config.api);
+        let state = AppState::new(store, media, mailer, &config.secret, config.api);
         Ok(Self {
             listener,
             router: pingme_api::app(state),
@@ -87,6 +91,17 @@ impl Application {
         tracing::info!("stopped");
         Ok(())
     }
+}
+
+fn media_store(config: MediaConfig, public_url: &str) -> anyhow::Result<Arc<dyn MediaStore>> {
+    Ok(match config {
+        MediaConfig::Local(dir) => {
+            Arc::new(LocalMediaStore::new(dir, format!("{public_url}/media")))
+        }
+        MediaConfig::S3(s3) => {
+            Arc::new(S3MediaStore::new(&s3).context("cannot set up the S3 media store")?)
+        }
+    })
 }
 
 fn base_url(addr: SocketAddr) -> String {

@@ -6,6 +6,7 @@ use crate::settings::{Environment, Settings, SmtpTls, Switch};
 use anyhow::{Context, bail};
 use pingme_api::config::{ApiConfig, RateLimitConfig, TokenLifetimes};
 use pingme_mail::{SmtpConfig, SmtpSecurity, TransportConfig};
+use pingme_media::S3Config;
 use secrecy::SecretString;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -24,7 +25,16 @@ pub struct Config {
     pub api: ApiConfig,
     pub mail_from: String,
     pub mail: TransportConfig,
+    pub media: MediaConfig,
     pub shutdown_grace: Duration,
+}
+
+/// Where uploaded images are kept.
+#[derive(Clone, Debug)]
+pub enum MediaConfig {
+    /// A local directory, served by pingme under `/media/`.
+    Local(PathBuf),
+    S3(S3Config),
 }
 
 impl Settings {
@@ -60,8 +70,28 @@ impl Settings {
                 .or(self.host_email.clone())
                 .unwrap_or_else(|| "pingme <pingme@localhost>".into()),
             mail,
+            media: self.media_config(),
             shutdown_grace: self.shutdown_grace,
             data_dir: self.data_dir,
+        })
+    }
+
+    fn media_config(&self) -> MediaConfig {
+        let Some(bucket) = &self.s3_bucket else {
+            let dir = self
+                .media_dir
+                .clone()
+                .unwrap_or_else(|| self.data_dir.join("media"));
+            return MediaConfig::Local(dir);
+        };
+        let credential = |name| std::env::var(name).ok().filter(|v: &String| !v.is_empty());
+        MediaConfig::S3(S3Config {
+            bucket: bucket.clone(),
+            endpoint: self.s3_endpoint.clone(),
+            region: self.s3_region.clone(),
+            access_key_id: credential("AWS_ACCESS_KEY_ID"),
+            secret_access_key: credential("AWS_SECRET_ACCESS_KEY"),
+            public_base_url: self.media_base_url.clone(),
         })
     }
 
@@ -91,6 +121,7 @@ impl Settings {
                 .filter(|h| !h.is_empty())
                 .collect(),
             max_body_bytes: self.max_body_bytes,
+            max_upload_bytes: self.max_upload_bytes,
             lifetimes: TokenLifetimes {
                 access: self.access_ttl,
                 refresh: self.refresh_ttl,

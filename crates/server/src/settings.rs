@@ -151,6 +151,29 @@ pub struct Settings {
         global = true
     )]
     pub trusted_proxies: Vec<IpAddr>,
+    /// Largest image accepted in an upload, in bytes.
+    #[arg(long, env = "PINGME_MAX_UPLOAD_BYTES", default_value_t = 4 * 1024 * 1024, global = true)]
+    pub max_upload_bytes: usize,
+    /// Directory of uploaded images when they are kept locally; default <data dir>/media.
+    #[arg(long, env = "PINGME_MEDIA_DIR", global = true)]
+    pub media_dir: Option<PathBuf>,
+    /// Keep uploaded images in this S3-compatible bucket instead of a local directory.
+    #[arg(long, env = "PINGME_S3_BUCKET", global = true)]
+    pub s3_bucket: Option<String>,
+    /// S3 endpoint (MinIO, Ceph, R2, …); default AWS.
+    #[arg(long, env = "PINGME_S3_ENDPOINT", global = true)]
+    pub s3_endpoint: Option<String>,
+    #[arg(
+        long,
+        env = "PINGME_S3_REGION",
+        default_value = "us-east-1",
+        global = true
+    )]
+    pub s3_region: String,
+    /// Public base URL of the bucket's objects (a CDN, or the bucket's website address);
+    /// default <endpoint>/<bucket>.
+    #[arg(long, env = "PINGME_MEDIA_BASE_URL", global = true)]
+    pub media_base_url: Option<String>,
     /// How long shutdown waits for in-flight requests.
     #[arg(long, env = "PINGME_SHUTDOWN_GRACE", default_value = "30s", value_parser = parse_duration, global = true)]
     pub shutdown_grace: Duration,

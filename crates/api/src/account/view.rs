@@ -1,8 +1,10 @@
 //! The Account object as clients see it.
 
-use crate::config::ApiConfig;
+use crate::AppState;
+use crate::media::image_url;
 use pingme_domain::Timestamp;
 use pingme_domain::account::Account;
+use pingme_media::defaults;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -20,11 +22,12 @@ pub struct AccountView {
     pub username: String,
     pub location: Option<String>,
     pub content: String,
-    pub image_url: Option<String>,
+    /// Absolute URL of the avatar; the built-in default until one is uploaded.
+    pub image_url: String,
 }
 
 impl AccountView {
-    pub fn new(account: &Account, config: &ApiConfig) -> Self {
+    pub fn new(account: &Account, state: &AppState) -> Self {
         Self {
             id: account.id.0,
             owner: account.login.clone(),
@@ -33,10 +36,7 @@ impl AccountView {
             username: account.display_name.clone(),
             location: account.location.clone(),
             content: account.content.clone(),
-            image_url: account
-                .image
-                .as_ref()
-                .map(|key| format!("{}/media/{key}", config.public_url)),
+            image_url: image_url(state, account.image.as_deref(), defaults::AVATAR),
         }
     }
 }

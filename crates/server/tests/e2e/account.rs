@@ -423,7 +423,7 @@ async fn edit_me_refuses_bad_values_and_files_without_writing() {
     let message = body["image"][0]
         .as_str()
         .unwrap_or_else(|| panic!("an image error expected: {body}"));
-    assert!(message.contains("not enabled"), "{message}");
+    assert!(message.contains("corrupted image"), "{message}");
 
     let me = json_of(
         app.get_with("/api/account/me/", &tokens.access).await,

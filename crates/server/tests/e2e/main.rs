@@ -6,4 +6,5 @@ mod auth;
 mod cli;
 mod email;
 mod http;
+mod media;
 mod support;

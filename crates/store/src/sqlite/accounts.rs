@@ -155,7 +155,8 @@ impl AccountStore for SqliteStore {
         let row = sqlx::query_as(concat!(
             "UPDATE accounts SET display_name = COALESCE($2, display_name), \
              location = CASE WHEN $3 THEN $4 ELSE location END, \
-             content = COALESCE($5, content), updated_at = $6 \
+             content = COALESCE($5, content), updated_at = $6, \
+             image = CASE WHEN $7 THEN $8 ELSE image END \
              WHERE id = $1 RETURNING ",
             account_columns!()
         ))
@@ -170,6 +171,8 @@ impl AccountStore for SqliteStore {
         )
         .bind(changes.content.as_ref().map(|c| c.as_str()))
         .bind(Timestamp::now().unix_micros())
+        .bind(changes.image.is_some())
+        .bind(changes.image.as_ref().and_then(|i| i.as_deref()))
         .fetch_optional(&self.write)
         .await
         .map_err(store_error)?;

@@ -131,6 +131,7 @@ async fn profile_changes_touch_only_given_fields(store: Arc<dyn Store>) {
         display_name: Some(DisplayName::parse("Frank Z").unwrap()),
         location: Some(Some(Location::parse("Lyon").unwrap())),
         content: None,
+        image: None,
     };
     let changed = store
         .update_profile(created.id, &changes)
@@ -145,7 +146,20 @@ async fn profile_changes_touch_only_given_fields(store: Arc<dyn Store>) {
     assert_eq!(changed.login, "frank");
     assert!(changed.updated_at >= created.updated_at);
 
+    let avatar = ProfileChanges {
+        image: Some(Some("avatars/1/abc.jpg".into())),
+        ..Default::default()
+    };
+    let with_avatar = store
+        .update_profile(created.id, &avatar)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(with_avatar.image.as_deref(), Some("avatars/1/abc.jpg"));
+    assert_eq!(with_avatar.location.as_deref(), Some("Lyon"), "untouched");
+
     let clear = ProfileChanges {
+        image: Some(None),
         location: Some(None),
         content: Some(Bio::parse("hi").unwrap()),
         ..Default::default()
@@ -163,6 +177,7 @@ async fn profile_changes_touch_only_given_fields(store: Arc<dyn Store>) {
         ),
         ("Frank Z", None, "hi")
     );
+    assert_eq!(cleared.image, None);
 }
 
 async fn password_changes_raise_the_token_version(store: Arc<dyn Store>) {

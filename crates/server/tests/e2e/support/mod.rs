@@ -5,6 +5,8 @@ pub mod smtp;
 
 use pingme_api::config::{ApiConfig, RateLimitConfig, TokenLifetimes};
 use pingme_mail::{SmtpConfig, SmtpSecurity, TransportConfig};
+use pingme_media::S3Config;
+use pingme_server::config::MediaConfig;
 use pingme_server::{Application, Config, Environment};
 use reqwest::{Response, StatusCode};
 use secrecy::SecretString;
@@ -25,6 +27,8 @@ pub struct Options {
     pub allowed_hosts: Vec<String>,
     pub client_origin: String,
     pub smtp: Option<u16>,
+    /// Keep uploads in this bucket instead of `<data dir>/media`.
+    pub s3: Option<S3Config>,
 }
 
 impl Default for Options {
@@ -32,11 +36,12 @@ impl Default for Options {
         Self {
             lifetimes: TokenLifetimes::default(),
             rate_limits: None,
-            max_body_bytes: 1024 * 1024,
+            max_body_bytes: 10 * 1024 * 1024,
             cors_origins: Vec::new(),
             allowed_hosts: Vec::new(),
             client_origin: "http://client.test".into(),
             smtp: None,
+            s3: None,
         }
     }
 }
@@ -80,12 +85,17 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
             cors_origins: options.cors_origins,
             allowed_hosts: options.allowed_hosts,
             max_body_bytes: options.max_body_bytes,
+            max_upload_bytes: 4 * 1024 * 1024,
             lifetimes: options.lifetimes,
             rate_limits: options.rate_limits,
             trusted_proxies: Vec::new(),
         },
         mail_from: "pingme <noreply@pingme.test>".into(),
         mail,
+        media: match options.s3 {
+            Some(s3) => MediaConfig::S3(s3),
+            None => MediaConfig::Local(data_dir.join("media")),
+        },
         shutdown_grace: Duration::from_secs(5),
         data_dir: data_dir.clone(),
     };
