@@ -18,6 +18,9 @@ pub struct ApiConfig {
     pub max_body_bytes: usize,
     /// Largest file accepted in an upload (`PINGME_MAX_UPLOAD_BYTES`).
     pub max_upload_bytes: usize,
+    /// How long an unused media object is kept before a sweep deletes it: longer than any
+    /// request between storing an image and recording it takes.
+    pub media_sweep_delay: Duration,
     pub lifetimes: TokenLifetimes,
     /// `None` turns every rate limit off.
     pub rate_limits: Option<RateLimitConfig>,

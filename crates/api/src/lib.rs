@@ -25,6 +25,7 @@ use pingme_domain::store::Store;
 use pingme_mail::Mailer;
 use secrecy::SecretString;
 use std::sync::Arc;
+use tokio::sync::Semaphore;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
@@ -36,6 +37,8 @@ pub struct AppState {
     pub mailer: Mailer,
     pub tokens: Arc<Tokens>,
     pub limits: Arc<RateLimits>,
+    /// Images being processed at once; one per core.
+    pub image_jobs: Arc<Semaphore>,
     pub config: Arc<ApiConfig>,
 }
 
@@ -53,6 +56,9 @@ impl AppState {
             mailer,
             tokens: Arc::new(Tokens::new(secret, config.lifetimes)),
             limits: Arc::new(RateLimits::new(config.rate_limits)),
+            image_jobs: Arc::new(Semaphore::new(
+                std::thread::available_parallelism().map_or(1, |n| n.get()),
+            )),
             config: Arc::new(config),
         }
     }

@@ -1,9 +1,12 @@
 //! The media port: where processed images live and the URL clients load them from.
 //! Keys are content-addressed (`avatars/42/<sha256>.jpg`): a key always names the same
-//! bytes, so URLs never go stale and writing a key twice is harmless.
+//! bytes, so URLs never go stale and writing a key twice is harmless. Because two requests
+//! may write one key, objects are never deleted on the spot: a sweep removes those nothing
+//! refers to once they are old enough that no request can still be about to refer to them.
 
 use crate::store::BoxError;
 use async_trait::async_trait;
+use std::time::SystemTime;
 
 #[derive(Debug, thiserror::Error)]
 pub enum MediaError {
@@ -14,11 +17,22 @@ pub enum MediaError {
     Other(#[source] BoxError),
 }
 
+/// An object found by [`MediaStore::list`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredObject {
+    pub key: String,
+    /// When it was last written.
+    pub modified: SystemTime,
+}
+
 #[async_trait]
 pub trait MediaStore: Send + Sync {
     async fn put(&self, key: &str, bytes: Vec<u8>) -> Result<(), MediaError>;
     /// The object's bytes; `None` when there is no such object.
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, MediaError>;
+    /// Every object whose key starts with `prefix` (a `/`-terminated folder such as
+    /// `avatars/42/`).
+    async fn list(&self, prefix: &str) -> Result<Vec<StoredObject>, MediaError>;
     /// Removes the object; removing one that does not exist is not an error.
     async fn delete(&self, key: &str) -> Result<(), MediaError>;
     /// The absolute URL clients load the object from.

@@ -57,6 +57,25 @@ pub fn gif_animation(width: u32, height: u32, frames: u32) -> Vec<u8> {
     bytes
 }
 
+/// A GIF written by hand: a `screen`, and frames of the given sizes that each hold one pixel
+/// of data — what a decompression bomb looks like from the outside.
+pub fn gif_raw(screen: (u16, u16), frames: &[(u16, u16)]) -> Vec<u8> {
+    let mut bytes = b"GIF89a".to_vec();
+    bytes.extend_from_slice(&screen.0.to_le_bytes());
+    bytes.extend_from_slice(&screen.1.to_le_bytes());
+    // A global colour table of two colours.
+    bytes.extend_from_slice(&[0x80, 0, 0, 0, 0, 0, 255, 255, 255]);
+    for (width, height) in frames {
+        bytes.extend_from_slice(&[0x2C, 0, 0, 0, 0]);
+        bytes.extend_from_slice(&width.to_le_bytes());
+        bytes.extend_from_slice(&height.to_le_bytes());
+        // No local table; LZW code size 2; one block: clear, index 0, end.
+        bytes.extend_from_slice(&[0, 2, 2, 0x44, 0x01, 0]);
+    }
+    bytes.push(0x3B);
+    bytes
+}
+
 /// The latitude written into [`jpeg_with_exif`]'s GPS block (48° 51′ 29.50″ N), as stored.
 pub const GPS_LATITUDE: [u8; 24] = [
     0, 0, 0, 48, 0, 0, 0, 1, 0, 0, 0, 51, 0, 0, 0, 1, 0, 0, 0x0b, 0x86, 0, 0, 0, 100,
@@ -183,6 +202,8 @@ pub mod moto {
         /// When it is set, failing to start is a test failure, never a skip.
         pub async fn start() -> Option<Self> {
             let Ok(executable) = std::env::var(ENV) else {
+                // CI never skips: `.ci/run` sets the variable, and a CI run without it is broken.
+                assert!(std::env::var_os("CI").is_none(), "{ENV} must be set in CI");
                 println!("skipped: S3 media tests need {ENV} (the path of moto_server)");
                 return None;
             };

@@ -1,5 +1,5 @@
 //! The one path every uploaded image takes: size limit, type from the bytes, a pixel budget
-//! checked from the header before any pixel is decoded, decode, orientation applied, resize,
+//! checked from the headers before any pixel is decoded, decode, orientation applied, resize,
 //! and a fresh encode that carries no metadata (EXIF, GPS, comments) from the upload.
 //!
 //! Pure CPU work: callers run it on the blocking pool.
@@ -15,16 +15,18 @@ use std::io::Cursor;
 
 /// Images with more pixels than this are refused from their header (decompression bombs).
 pub const MAX_PIXELS: u64 = 40_000_000;
-/// An animation's frames together may decode to at most this many pixels.
+/// An animation's frames together may hold at most this many pixels.
 const MAX_ANIMATION_PIXELS: u64 = 20_000_000;
 const JPEG_QUALITY: u8 = 85;
+/// NeuQuant's fastest setting: an animation's frames are re-quantised one by one.
+const GIF_SPEED: i32 = 10;
 
 /// What an image is for, which decides the box it is fitted into.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Purpose {
     /// Avatars and server or category icons: at most 512 × 512.
     Icon,
-    /// Server banners: at most 1920 wide.
+    /// Server banners: at most 1920 wide (and, for odd tall ones, 1920 high).
     Banner,
 }
 
@@ -32,7 +34,7 @@ impl Purpose {
     fn bounds(self) -> (u32, u32) {
         match self {
             Self::Icon => (512, 512),
-            Self::Banner => (1920, u32::MAX),
+            Self::Banner => (1920, 1920),
         }
     }
 }
@@ -59,10 +61,22 @@ impl Processed {
 #[derive(Debug, PartialEq, Eq)]
 pub enum Rejection {
     Empty,
-    TooLarge { limit: usize },
+    TooLarge {
+        limit: usize,
+    },
     NotAnImage,
     Unsupported(&'static str),
-    TooManyPixels { width: u32, height: u32 },
+    TooManyPixels {
+        width: u32,
+        height: u32,
+    },
+    TooManyFrames {
+        frames: u64,
+        width: u32,
+        height: u32,
+    },
+    /// Decoded, but could not be encoded again (or the decoder gave up mid-way).
+    Unprocessable,
 }
 
 impl fmt::Display for Rejection {
@@ -76,17 +90,27 @@ impl fmt::Display for Rejection {
             Self::NotAnImage => {
                 f.write_str("The file you uploaded was either not an image or a corrupted image.")
             }
-            Self::Unsupported(format) => {
-                write!(
-                    f,
-                    "{format} images are not supported; upload a JPEG, PNG, GIF or WebP image."
-                )
-            }
+            Self::Unsupported(format) => write!(
+                f,
+                "{format} images are not supported; upload a JPEG, PNG, GIF or WebP image."
+            ),
             Self::TooManyPixels { width, height } => write!(
                 f,
                 "The image is {width} × {height} pixels; at most {} megapixels are accepted.",
                 MAX_PIXELS / 1_000_000
             ),
+            Self::TooManyFrames {
+                frames,
+                width,
+                height,
+            } => write!(
+                f,
+                "The animation has more than {} frames of {width} × {height} pixels; at most {} \
+                 megapixels over all frames are accepted.",
+                frames - 1,
+                MAX_ANIMATION_PIXELS / 1_000_000
+            ),
+            Self::Unprocessable => f.write_str("The image could not be processed."),
         }
     }
 }
@@ -115,13 +139,9 @@ pub fn process(bytes: &[u8], purpose: Purpose, max_bytes: usize) -> Result<Proce
     let (width, height) = ImageReader::with_format(Cursor::new(bytes), format)
         .into_dimensions()
         .map_err(|_| Rejection::NotAnImage)?;
-    if u64::from(width) * u64::from(height) > MAX_PIXELS {
-        return Err(Rejection::TooManyPixels { width, height });
-    }
-    if format == ImageFormat::Gif
-        && let Some(frames) = animation(bytes, width, height)?
-    {
-        return encode_animation(frames, purpose);
+    check_pixels(width, height)?;
+    if format == ImageFormat::Gif && gif_frames(bytes, width, height)? > 1 {
+        return encode_animation(bytes, purpose);
     }
     let mut decoder = ImageReader::with_format(Cursor::new(bytes), format)
         .into_decoder()
@@ -131,22 +151,48 @@ pub fn process(bytes: &[u8], purpose: Purpose, max_bytes: usize) -> Result<Proce
         .unwrap_or(image::metadata::Orientation::NoTransforms);
     let mut image = DynamicImage::from_decoder(decoder).map_err(|_| Rejection::NotAnImage)?;
     image.apply_orientation(orientation);
-    Ok(encode_still(fit(image, purpose)))
+    encode_still(fit(image, purpose))
 }
 
-/// The frames of an animated GIF, or `None` for a single-frame one.
-fn animation(bytes: &[u8], width: u32, height: u32) -> Result<Option<Vec<Frame>>, Rejection> {
-    let decoder = GifDecoder::new(Cursor::new(bytes)).map_err(|_| Rejection::NotAnImage)?;
-    let frame_pixels = u64::from(width) * u64::from(height);
-    let most_frames = (MAX_ANIMATION_PIXELS / frame_pixels.max(1)).max(1);
-    let mut frames = Vec::new();
-    for frame in decoder.into_frames() {
-        if frames.len() as u64 >= most_frames {
-            return Err(Rejection::TooManyPixels { width, height });
-        }
-        frames.push(frame.map_err(|_| Rejection::NotAnImage)?);
+fn check_pixels(width: u32, height: u32) -> Result<(), Rejection> {
+    if u64::from(width) * u64::from(height) > MAX_PIXELS {
+        Err(Rejection::TooManyPixels { width, height })
+    } else {
+        Ok(())
     }
-    Ok((frames.len() > 1).then_some(frames))
+}
+
+/// Counts a GIF's frames from their descriptors alone, without inflating any pixel data.
+/// A GIF's screen size says little: each frame declares its own size, and one frame larger
+/// than the screen, or thousands of frames, would otherwise decode to gigabytes.
+fn gif_frames(bytes: &[u8], width: u32, height: u32) -> Result<u64, Rejection> {
+    let mut options = gif::DecodeOptions::new();
+    options.skip_frame_decoding(true);
+    options.check_frame_consistency(true);
+    let mut decoder = options
+        .read_info(bytes)
+        .map_err(|_| Rejection::NotAnImage)?;
+    let screen = u64::from(width) * u64::from(height);
+    let mut frames = 0u64;
+    while decoder
+        .read_next_frame()
+        .map_err(|_| Rejection::NotAnImage)?
+        .is_some()
+    {
+        frames += 1;
+        // Every frame is rendered onto a full screen when the animation is decoded.
+        if frames > 1 && frames * screen > MAX_ANIMATION_PIXELS {
+            return Err(Rejection::TooManyFrames {
+                frames,
+                width,
+                height,
+            });
+        }
+    }
+    if frames == 0 {
+        return Err(Rejection::NotAnImage);
+    }
+    Ok(frames)
 }
 
 fn fit(image: DynamicImage, purpose: Purpose) -> DynamicImage {
@@ -159,7 +205,7 @@ fn fit(image: DynamicImage, purpose: Purpose) -> DynamicImage {
 }
 
 /// PNG when some pixel is see-through, JPEG otherwise.
-fn encode_still(image: DynamicImage) -> Processed {
+fn encode_still(image: DynamicImage) -> Result<Processed, Rejection> {
     let (width, height) = (image.width(), image.height());
     let translucent = image.color().has_alpha() && image.to_rgba8().pixels().any(|p| p.0[3] < 255);
     let mut bytes = Vec::new();
@@ -173,38 +219,39 @@ fn encode_still(image: DynamicImage) -> Processed {
             .encode_image(&image.to_rgb8())
             .map(|()| "jpg")
     };
-    // Encoding a decoded, in-memory image into a Vec cannot fail for these formats.
-    let extension = extension.unwrap_or("png");
-    Processed {
+    let extension = extension.map_err(|_| Rejection::Unprocessable)?;
+    Ok(Processed {
         bytes,
         extension,
         width,
         height,
-    }
+    })
 }
 
-fn encode_animation(frames: Vec<Frame>, purpose: Purpose) -> Result<Processed, Rejection> {
-    let (max_width, max_height) = purpose.bounds();
-    let mut fitted = Vec::with_capacity(frames.len());
-    for frame in frames {
+/// Every frame fitted and re-encoded into a new GIF. Only called once [`gif_frames`] has
+/// bounded what decoding the frames costs.
+fn encode_animation(bytes: &[u8], purpose: Purpose) -> Result<Processed, Rejection> {
+    let decoder = GifDecoder::new(Cursor::new(bytes)).map_err(|_| Rejection::NotAnImage)?;
+    let mut fitted = Vec::new();
+    for frame in decoder.into_frames() {
+        let frame = frame.map_err(|_| Rejection::NotAnImage)?;
         let delay = frame.delay();
         let image = fit(DynamicImage::ImageRgba8(frame.into_buffer()), purpose);
         fitted.push(Frame::from_parts(image.to_rgba8(), 0, 0, delay));
     }
     let (width, height) = fitted.first().map_or((0, 0), |f| f.buffer().dimensions());
-    debug_assert!(width <= max_width && height <= max_height);
-    let mut bytes = Vec::new();
+    let mut out = Vec::new();
     {
-        let mut encoder = GifEncoder::new(&mut bytes);
+        let mut encoder = GifEncoder::new_with_speed(&mut out, GIF_SPEED);
         encoder
             .set_repeat(Repeat::Infinite)
-            .map_err(|_| Rejection::NotAnImage)?;
+            .map_err(|_| Rejection::Unprocessable)?;
         encoder
             .encode_frames(fitted)
-            .map_err(|_| Rejection::NotAnImage)?;
+            .map_err(|_| Rejection::Unprocessable)?;
     }
     Ok(Processed {
-        bytes,
+        bytes: out,
         extension: "gif",
         width,
         height,
@@ -239,17 +286,13 @@ mod tests {
 
     #[test]
     fn large_images_are_fitted_keeping_their_aspect() {
-        let out = icon(&fixtures::jpeg(3000, 2000)).unwrap();
+        let out = icon(&fixtures::jpeg(1500, 1000)).unwrap();
         assert_eq!((out.width, out.height), (512, 341));
         assert_eq!(decoded(&out).width(), 512);
         let out = process(&fixtures::jpeg(2400, 800), Purpose::Banner, LIMIT).unwrap();
         assert_eq!((out.width, out.height), (1920, 640));
-        let out = process(&fixtures::jpeg(1000, 3000), Purpose::Banner, LIMIT).unwrap();
-        assert_eq!(
-            (out.width, out.height),
-            (1000, 3000),
-            "banners are bounded in width only"
-        );
+        let out = process(&fixtures::jpeg(700, 2100), Purpose::Banner, LIMIT).unwrap();
+        assert_eq!((out.width, out.height), (640, 1920), "odd tall banners too");
     }
 
     #[test]
@@ -282,6 +325,29 @@ mod tests {
         assert_eq!(
             still.extension, "jpg",
             "a single-frame GIF is a still image"
+        );
+    }
+
+    #[test]
+    fn gif_bombs_are_refused_from_their_frame_descriptors() {
+        // One frame far larger than a 1 × 1 screen.
+        let giant_frame = fixtures::gif_raw((1, 1), &[(20_000, 20_000)]);
+        assert_eq!(icon(&giant_frame).unwrap_err(), Rejection::NotAnImage);
+        // Tiny frames, but each is rendered onto a 1000 × 1000 screen.
+        let many = fixtures::gif_raw((1000, 1000), &[(1, 1); 21]);
+        assert_eq!(
+            icon(&many).unwrap_err(),
+            Rejection::TooManyFrames {
+                frames: 21,
+                width: 1000,
+                height: 1000
+            }
+        );
+        let fine = fixtures::gif_raw((100, 100), &[(1, 1); 3]);
+        assert_eq!(icon(&fine).unwrap().extension, "gif");
+        assert_eq!(
+            icon(&fixtures::gif_raw((4, 4), &[])).unwrap_err(),
+            Rejection::NotAnImage
         );
     }
 

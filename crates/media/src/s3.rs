@@ -2,11 +2,17 @@
 //! bucket's public base URL.
 
 use async_trait::async_trait;
+use futures_util::TryStreamExt;
 use object_store::aws::{AmazonS3, AmazonS3Builder};
 use object_store::path::Path;
-use object_store::{ClientOptions, ObjectStoreExt, PutPayload};
-use pingme_domain::media::{MediaError, MediaStore, is_valid_key};
-use std::time::Duration;
+use object_store::{
+    Attribute, Attributes, ClientOptions, ObjectStore, ObjectStoreExt, PutOptions, PutPayload,
+};
+use pingme_domain::media::{MediaError, MediaStore, StoredObject, content_type, is_valid_key};
+use std::time::{Duration, SystemTime};
+
+/// Objects are content-addressed: a URL always serves the same bytes.
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
 /// Where the bucket is and how to reach it.
 #[derive(Clone, Debug)]
@@ -85,8 +91,18 @@ fn store_error(error: object_store::Error) -> MediaError {
 #[async_trait]
 impl MediaStore for S3MediaStore {
     async fn put(&self, key: &str, bytes: Vec<u8>) -> Result<(), MediaError> {
+        // Clients load objects straight from the bucket: the headers travel with them.
+        let mut attributes = Attributes::new();
+        if let Some(kind) = content_type(key) {
+            attributes.insert(Attribute::ContentType, kind.into());
+        }
+        attributes.insert(Attribute::CacheControl, IMMUTABLE.into());
+        let options = PutOptions {
+            attributes,
+            ..PutOptions::default()
+        };
         self.bucket
-            .put(&path(key)?, PutPayload::from(bytes))
+            .put_opts(&path(key)?, PutPayload::from(bytes), options)
             .await
             .map_err(store_error)?;
         Ok(())
@@ -101,6 +117,23 @@ impl MediaStore for S3MediaStore {
             Err(object_store::Error::NotFound { .. }) => Ok(None),
             Err(error) => Err(store_error(error)),
         }
+    }
+
+    async fn list(&self, prefix: &str) -> Result<Vec<StoredObject>, MediaError> {
+        let folder = path(prefix.trim_end_matches('/'))?;
+        let found: Vec<_> = self
+            .bucket
+            .list(Some(&folder))
+            .try_collect()
+            .await
+            .map_err(store_error)?;
+        Ok(found
+            .into_iter()
+            .map(|meta| StoredObject {
+                key: meta.location.to_string(),
+                modified: SystemTime::from(meta.last_modified),
+            })
+            .collect())
     }
 
     async fn delete(&self, key: &str) -> Result<(), MediaError> {

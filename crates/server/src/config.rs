@@ -96,6 +96,14 @@ impl Settings {
     }
 
     fn api_config(&self) -> anyhow::Result<ApiConfig> {
+        if self.max_upload_bytes > self.max_body_bytes {
+            bail!(
+                "PINGME_MAX_UPLOAD_BYTES ({}) is larger than PINGME_MAX_BODY_BYTES ({}): such uploads \
+                 could never arrive",
+                self.max_upload_bytes,
+                self.max_body_bytes
+            );
+        }
         let trim = |url: &String| url.trim().trim_end_matches('/').to_owned();
         let cors_origins: Vec<String> = self
             .client_origin
@@ -122,6 +130,7 @@ impl Settings {
                 .collect(),
             max_body_bytes: self.max_body_bytes,
             max_upload_bytes: self.max_upload_bytes,
+            media_sweep_delay: self.media_sweep_delay,
             lifetimes: TokenLifetimes {
                 access: self.access_ttl,
                 refresh: self.refresh_ttl,

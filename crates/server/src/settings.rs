@@ -154,6 +154,9 @@ pub struct Settings {
     /// Largest image accepted in an upload, in bytes.
     #[arg(long, env = "PINGME_MAX_UPLOAD_BYTES", default_value_t = 4 * 1024 * 1024, global = true)]
     pub max_upload_bytes: usize,
+    /// How long an image nothing refers to any more is kept before it is deleted.
+    #[arg(long, env = "PINGME_MEDIA_SWEEP_DELAY", default_value = "60s", value_parser = parse_duration, global = true)]
+    pub media_sweep_delay: Duration,
     /// Directory of uploaded images when they are kept locally; default <data dir>/media.
     #[arg(long, env = "PINGME_MEDIA_DIR", global = true)]
     pub media_dir: Option<PathBuf>,

@@ -5,12 +5,12 @@ use crate::AppState;
 use crate::auth::AuthUser;
 use crate::error::{ApiError, AuthErrorBody, FieldErrorsSchema};
 use crate::fields::Fields;
-use crate::input::Input;
+use crate::input::{Input, Upload};
 use crate::media;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use pingme_domain::account::{Account, Bio, DisplayName, Location, ProfileChanges};
+use pingme_domain::account::{Bio, DisplayName, Location, ProfileChanges};
 use pingme_media::Purpose;
 use utoipa::ToSchema;
 
@@ -65,8 +65,7 @@ pub(super) async fn edit_me(
     AuthUser(account): AuthUser,
     mut input: Input,
 ) -> Result<Json<AccountView>, ApiError> {
-    // With several parts of one name the last counts, as in Django.
-    let upload = input.files.drain(..).filter(|f| f.field == "image").last();
+    let files = std::mem::take(&mut input.files);
     let mut form = Fields::new(input);
     let mut changes = ProfileChanges {
         display_name: form.optional("username", DisplayName::parse),
@@ -74,23 +73,42 @@ pub(super) async fn edit_me(
         content: form.optional("content", Bio::parse),
         image: image_cleared(&mut form),
     };
-    let image = match upload {
-        Some(upload) => match media::process_upload(&state, upload, Purpose::Icon).await? {
-            Ok(image) => Some(image),
-            Err(refusal) => {
-                form.reject("image", refusal);
-                None
-            }
-        },
+    let image = match the_image(&mut form, files) {
+        Some(upload) => media::process_upload(&state, upload, Purpose::Icon)
+            .await
+            .map_err(|refusal| form.reject("image", refusal))
+            .ok(),
         None => None,
     };
     form.check()?;
+    if image.is_some() || changes.image.is_some() {
+        media::sweep_avatars_later(&state, account.id);
+    }
     if let Some(image) = image {
         let key = media::store(&state, &format!("avatars/{}", account.id), image).await?;
         changes.image = Some(Some(key));
     }
-    let updated = apply(&state, &account, &changes).await?;
+    let updated = if changes.is_empty() {
+        account
+    } else {
+        let updated = state.store.update_profile(account.id, &changes).await?;
+        updated.ok_or(ApiError::NotFound)?
+    };
     Ok(Json(AccountView::new(&updated, &state)))
+}
+
+/// The `image` file part; with several, the last counts, as in Django. A file under any
+/// other name is refused rather than dropped without a word.
+fn the_image(form: &mut Fields, files: Vec<Upload>) -> Option<Upload> {
+    let mut image = None;
+    for file in files {
+        if file.field == "image" {
+            image = Some(file);
+        } else {
+            form.reject(&file.field, "Unexpected file: only `image` takes one here.");
+        }
+    }
+    image
 }
 
 /// `"image": null` asks for the default avatar back; an empty text value changes nothing;
@@ -106,41 +124,6 @@ fn image_cleared(form: &mut Fields) -> Option<Option<String>> {
     }
 }
 
-/// Writes the changes, then lets go of the avatar they replaced. If the write fails, the
-/// avatar just stored for it is let go instead.
-async fn apply(
-    state: &AppState,
-    account: &Account,
-    changes: &ProfileChanges,
-) -> Result<Account, ApiError> {
-    if changes.is_empty() {
-        return Ok(account.clone());
-    }
-    let new_image = changes.image.clone().flatten();
-    let unused = |key: &Option<String>| {
-        key.as_ref()
-            .filter(|k| account.image.as_ref() != Some(*k))
-            .cloned()
-    };
-    let updated = match state.store.update_profile(account.id, changes).await {
-        Ok(Some(updated)) => updated,
-        failed => {
-            if let Some(key) = unused(&new_image) {
-                media::discard(state, &key).await;
-            }
-            return failed?.ok_or(ApiError::NotFound);
-        }
-    };
-    if let Some(old) = account
-        .image
-        .as_ref()
-        .filter(|old| updated.image.as_ref() != Some(*old))
-    {
-        media::discard(state, old).await;
-    }
-    Ok(updated)
-}
-
 /// Delete the caller's account. Its tokens stop working at once.
 #[utoipa::path(
     delete, path = "/api/account/delete_me/", tag = "account", security(("jwt" = [])),
@@ -154,8 +137,6 @@ pub(super) async fn delete_me(
     AuthUser(account): AuthUser,
 ) -> Result<StatusCode, ApiError> {
     state.store.delete_account(account.id).await?;
-    if let Some(avatar) = &account.image {
-        media::discard(&state, avatar).await;
-    }
+    media::sweep_avatars_later(&state, account.id);
     Ok(StatusCode::NO_CONTENT)
 }

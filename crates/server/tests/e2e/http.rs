@@ -308,3 +308,25 @@ async fn stopping_finishes_cleanly_and_closes_the_port() {
         "nothing listens after shutdown"
     );
 }
+
+#[tokio::test]
+async fn a_declared_length_over_the_limit_is_refused_before_the_body_is_read() {
+    let app = spawn_app_with(Options {
+        max_body_bytes: 1024,
+        ..Options::default()
+    })
+    .await;
+    let address = app.url.trim_start_matches("http://").to_owned();
+    let mut stream = TcpStream::connect(&address).await.unwrap();
+    // Headers only: the server must answer without waiting for the 50 MB it was promised.
+    let head = format!(
+        "POST /api/account/register/ HTTP/1.1\r\nHost: {address}\r\n\
+         Content-Type: multipart/form-data; boundary=x\r\nContent-Length: 52428800\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut reader = BufReader::new(stream);
+    let mut status = String::new();
+    let read = tokio::time::timeout(Duration::from_secs(10), reader.read_line(&mut status));
+    read.await.expect("answered without the body").unwrap();
+    assert!(status.starts_with("HTTP/1.1 413"), "{status}");
+}

@@ -2,12 +2,13 @@
 //! good ones stored stripped and resized and served back, replaced ones removed — with the
 //! local store and with a real S3-compatible server.
 
-use crate::support::{Options, PASSWORD, TestApp, json_of, spawn_app, spawn_app_with};
+use crate::support::{Options, PASSWORD, TestApp, eventually, json_of, spawn_app, spawn_app_with};
 use pingme_media::S3Config;
 use pingme_media::fixtures::{self, moto::Moto};
 use reqwest::StatusCode;
 use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
+use std::time::Duration;
 
 /// A verified account and its access token.
 async fn member(app: &TestApp, name: &str) -> String {
@@ -17,13 +18,15 @@ async fn member(app: &TestApp, name: &str) -> String {
 
 async fn upload(app: &TestApp, access: &str, file_name: &str, bytes: Vec<u8>) -> reqwest::Response {
     let form = Form::new().part("image", Part::bytes(bytes).file_name(file_name.to_owned()));
-    app.client
+    edit_me_form(app, access, form).await
+}
+
+async fn edit_me_form(app: &TestApp, access: &str, form: Form) -> reqwest::Response {
+    let request = app
+        .client
         .patch(app.at("/api/account/edit_me/"))
-        .bearer_auth(access)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap()
+        .bearer_auth(access);
+    request.multipart(form).send().await.unwrap()
 }
 
 async fn me(app: &TestApp, access: &str) -> Value {
@@ -32,6 +35,16 @@ async fn me(app: &TestApp, access: &str) -> Value {
         StatusCode::OK,
     )
     .await
+}
+
+/// Waits until nothing is served at `url` any more: unused files are swept shortly after
+/// they stop being used (one second in these tests).
+async fn gone(url: &str) {
+    eventually(Duration::from_secs(15), || async {
+        let status = reqwest::get(url).await.ok()?.status();
+        (status == StatusCode::NOT_FOUND).then_some(())
+    })
+    .await;
 }
 
 /// Fetches an image URL and decodes what it serves.
@@ -171,27 +184,13 @@ async fn a_bad_image_is_reported_with_the_other_field_errors() {
     let form = Form::new()
         .text("username", "   ")
         .part("image", Part::bytes(fixtures::bmp()).file_name("x.bmp"));
-    let response = app
-        .client
-        .patch(app.at("/api/account/edit_me/"))
-        .bearer_auth(&access)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+    let response = edit_me_form(&app, &access, form).await;
     let body = json_of(response, StatusCode::BAD_REQUEST).await;
     assert_eq!(body["username"], json!(["This field may not be blank."]));
     assert!(body["image"][0].as_str().unwrap().contains("BMP"));
 
     let form = Form::new().text("image", "https://example.com/me.png");
-    let response = app
-        .client
-        .patch(app.at("/api/account/edit_me/"))
-        .bearer_auth(&access)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+    let response = edit_me_form(&app, &access, form).await;
     let body = json_of(response, StatusCode::BAD_REQUEST).await;
     assert_eq!(
         body,
@@ -223,10 +222,7 @@ async fn replacing_or_clearing_an_avatar_removes_the_old_file() {
     let second = second["image_url"].as_str().unwrap().to_owned();
     assert!(second.ends_with(".gif"), "{second}");
     assert_ne!(first, second);
-    assert_eq!(
-        reqwest::get(&first).await.unwrap().status(),
-        StatusCode::NOT_FOUND
-    );
+    gone(&first).await;
     fetch_image(&second).await;
 
     // The same picture again keeps its name, and its file.
@@ -251,10 +247,7 @@ async fn replacing_or_clearing_an_avatar_removes_the_old_file() {
         cleared["image_url"],
         format!("{}/media/defaults/avatar.svg", app.url)
     );
-    assert_eq!(
-        reqwest::get(&second).await.unwrap().status(),
-        StatusCode::NOT_FOUND
-    );
+    gone(&second).await;
 }
 
 #[tokio::test]
@@ -272,10 +265,7 @@ async fn deleting_an_account_deletes_its_avatar() {
         app.delete_me(&access).await.status(),
         StatusCode::NO_CONTENT
     );
-    assert_eq!(
-        reqwest::get(&url).await.unwrap().status(),
-        StatusCode::NOT_FOUND
-    );
+    gone(&url).await;
 }
 
 #[tokio::test]
@@ -352,18 +342,51 @@ async fn avatars_live_in_an_s3_bucket_when_one_is_configured() {
     .await;
     let second = body["image_url"].as_str().unwrap().to_owned();
     fetch_image(&second).await;
-    assert_eq!(
-        reqwest::get(&first).await.unwrap().status(),
-        StatusCode::NOT_FOUND,
-        "replaced, then deleted"
-    );
+    gone(&first).await;
 
     assert_eq!(
         app.delete_me(&access).await.status(),
         StatusCode::NO_CONTENT
     );
+    gone(&second).await;
+}
+
+#[tokio::test]
+async fn files_under_other_names_and_gif_bombs_are_refused() {
+    let app = spawn_app().await;
+    let access = member(&app, "hal").await;
+    let form = Form::new().part(
+        "resume",
+        Part::bytes(fixtures::png(4, 4, false)).file_name("cv.png"),
+    );
+    let response = edit_me_form(&app, &access, form).await;
+    let body = json_of(response, StatusCode::BAD_REQUEST).await;
     assert_eq!(
-        reqwest::get(&second).await.unwrap().status(),
-        StatusCode::NOT_FOUND
+        body,
+        json!({"resume": ["Unexpected file: only `image` takes one here."]})
+    );
+
+    let bomb = fixtures::gif_raw((1, 1), &[(20_000, 20_000)]);
+    let body = json_of(
+        upload(&app, &access, "tiny.gif", bomb).await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert!(
+        body["image"][0].as_str().unwrap().contains("corrupted"),
+        "{body}"
+    );
+    let frames = fixtures::gif_raw((1000, 1000), &[(1, 1); 30]);
+    let body = json_of(
+        upload(&app, &access, "long.gif", frames).await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert!(
+        body["image"][0]
+            .as_str()
+            .unwrap()
+            .contains("more than 20 frames of 1000 × 1000"),
+        "{body}"
     );
 }
