@@ -64,8 +64,12 @@ pub enum ApiError {
     /// A token that is malformed, expired, of the wrong type or revoked.
     #[error("token not valid: {0}")]
     TokenNotValid(&'static str),
+    #[error("forbidden: {0}")]
+    Forbidden(String),
     #[error("not found")]
     NotFound,
+    #[error("conflict: {0}")]
+    Conflict(String),
     #[error("method {0} not allowed")]
     MethodNotAllowed(Method),
     #[error("request body over {0} bytes")]
@@ -128,7 +132,9 @@ impl ApiError {
             Self::NotAuthenticated | Self::AuthenticationFailed(_) | Self::TokenNotValid(_) => {
                 StatusCode::UNAUTHORIZED
             }
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
+            Self::Conflict(_) => StatusCode::CONFLICT,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -143,7 +149,9 @@ impl ApiError {
         match self {
             Self::Fields(errors) => json!(errors),
             Self::BadLink => json!({ "error": "Invalid or expired token." }),
-            Self::BadRequest(text) => detail(text.clone()),
+            Self::BadRequest(text) | Self::Forbidden(text) | Self::Conflict(text) => {
+                detail(text.clone())
+            }
             Self::NotAuthenticated => {
                 detail("Authentication credentials were not provided.".into())
             }
@@ -211,6 +219,16 @@ impl From<StoreError> for ApiError {
             StoreError::Conflict(Unique::AccountEmail) => {
                 Self::field(NON_FIELD, "Email already registered.")
             }
+            StoreError::Conflict(Unique::CategoryName) => {
+                Self::field("name", "A category with that name already exists.")
+            }
+            // Codes are drawn from 62^10 values; the handler retries a collision.
+            StoreError::Conflict(Unique::InviteCode) => {
+                Self::internal(anyhow::anyhow!("invite code collision"))
+            }
+            StoreError::MissingReference => Self::Conflict(
+                "Something this refers to was removed meanwhile; reload and try again.".into(),
+            ),
             StoreError::Unavailable(cause) => Self::Unavailable(anyhow::anyhow!(cause)),
             StoreError::Other(cause) => Self::Internal(anyhow::anyhow!(cause)),
         }

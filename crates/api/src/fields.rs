@@ -81,6 +81,43 @@ impl Fields {
         }
     }
 
+    /// An integer, from a JSON number or digits in a string (forms); `None` when absent
+    /// (an error too when `required`).
+    pub fn integer(&mut self, name: &str, required: bool) -> Option<i64> {
+        let parsed = match self.input.values.get(name) {
+            None if required => Err("This field is required."),
+            None => return None,
+            Some(Value::Null) => Err("This field may not be null."),
+            Some(Value::Number(n)) => n.as_i64().ok_or("A valid integer is required."),
+            Some(Value::String(s)) => s.trim().parse().map_err(|_| "A valid integer is required."),
+            Some(_) => Err("A valid integer is required."),
+        };
+        parsed.map_err(|message| self.reject(name, message)).ok()
+    }
+
+    /// A boolean as DRF reads one: `true`/`false`, `1`/`0`, or the strings `true`, `false`,
+    /// `1`, `0`, `yes`, `no`, `on`, `off` in any case; `None` when absent.
+    pub fn boolean(&mut self, name: &str) -> Option<bool> {
+        let parsed = match self.input.values.get(name)? {
+            Value::Bool(b) => Some(*b),
+            Value::Number(n) => match n.as_i64() {
+                Some(1) => Some(true),
+                Some(0) => Some(false),
+                _ => None,
+            },
+            Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
+                "true" | "1" | "yes" | "on" => Some(true),
+                "false" | "0" | "no" | "off" => Some(false),
+                _ => None,
+            },
+            _ => None,
+        };
+        if parsed.is_none() {
+            self.reject(name, "Must be a valid boolean.");
+        }
+        parsed
+    }
+
     /// The raw text of a field, when it is a string, without recording anything.
     pub fn peek(&self, name: &str) -> Option<&str> {
         self.input.values.get(name).and_then(Value::as_str)
@@ -243,6 +280,31 @@ mod tests {
         assert_eq!(
             form.finish(values).unwrap(),
             ("ann".to_owned(), " secret ".to_owned())
+        );
+    }
+
+    #[test]
+    fn integers_and_booleans_come_from_json_or_form_text() {
+        let mut form = fields(
+            json!({"a": 3, "b": " 4 ", "c": "x", "d": true, "e": "False", "f": "maybe", "g": 1}),
+        );
+        assert_eq!(
+            (form.integer("a", true), form.integer("b", true)),
+            (Some(3), Some(4))
+        );
+        assert_eq!(form.integer("c", true), None);
+        assert_eq!(form.integer("missing", false), None);
+        assert_eq!(
+            (form.boolean("d"), form.boolean("e"), form.boolean("g")),
+            (Some(true), Some(false), Some(true))
+        );
+        assert_eq!((form.boolean("f"), form.boolean("missing")), (None, None));
+        let Err(ApiError::Fields(errors)) = form.finish((None::<()>,)) else {
+            panic!("errors expected")
+        };
+        assert_eq!(
+            serde_json::to_value(errors).unwrap(),
+            json!({"c": ["A valid integer is required."], "f": ["Must be a valid boolean."]})
         );
     }
 

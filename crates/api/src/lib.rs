@@ -6,6 +6,7 @@
 pub mod account;
 pub mod auth;
 mod client_ip;
+pub mod community;
 pub mod config;
 pub mod error;
 pub mod fields;
@@ -20,6 +21,7 @@ use auth::tokens::Tokens;
 use axum::Router;
 use config::ApiConfig;
 use limits::RateLimits;
+use pingme_domain::events::EventBus;
 use pingme_domain::media::MediaStore;
 use pingme_domain::store::Store;
 use pingme_mail::Mailer;
@@ -34,6 +36,7 @@ use utoipa_axum::router::OpenApiRouter;
 pub struct AppState {
     pub store: Arc<dyn Store>,
     pub media: Arc<dyn MediaStore>,
+    pub events: Arc<dyn EventBus>,
     pub mailer: Mailer,
     pub tokens: Arc<Tokens>,
     pub limits: Arc<RateLimits>,
@@ -46,6 +49,7 @@ impl AppState {
     pub fn new(
         store: Arc<dyn Store>,
         media: Arc<dyn MediaStore>,
+        events: Arc<dyn EventBus>,
         mailer: Mailer,
         secret: &SecretString,
         config: ApiConfig,
@@ -53,6 +57,7 @@ impl AppState {
         Self {
             store,
             media,
+            events,
             mailer,
             tokens: Arc::new(Tokens::new(secret, config.lifetimes)),
             limits: Arc::new(RateLimits::new(config.rate_limits)),
@@ -69,6 +74,7 @@ fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(auth::router())
         .merge(account::router())
+        .merge(community::router())
         .merge(health::router())
         .merge(media::router())
 }

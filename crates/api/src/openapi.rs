@@ -20,6 +20,11 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         (name = "account", description = "Registration, verification, password reset, the caller's profile"),
         (name = "operations", description = "Health and readiness"),
         (name = "media", description = "Uploaded and default images"),
+        (name = "categories", description = "Categories servers are grouped in"),
+        (name = "servers", description = "Servers, membership, ownership"),
+        (name = "channels", description = "Text channels"),
+        (name = "invites", description = "Invites to servers"),
+        (name = "moderation", description = "Kicks and bans"),
     )
 )]
 pub struct ApiDoc;

@@ -3,14 +3,10 @@
 //! Every `parse` returns the sentence a client sees under the field's name when the value
 //! is refused; the sentences are Django's, because the original client shows them.
 
+use crate::text::{bounded_text, too_long};
 use crate::{AccountId, Timestamp};
 
-/// What a rejected value is told, shown in the field's error list.
-pub type Refusal = String;
-
-fn too_long(max: usize) -> Refusal {
-    format!("Ensure this field has no more than {max} characters.")
-}
+pub use crate::text::Refusal;
 
 /// The case-insensitive identity of a login name or e-mail address. The store keeps it in a
 /// column with a unique constraint, which is what makes `Alice` and `alice` one person.
@@ -104,33 +100,6 @@ fn valid_domain(domain: &str) -> bool {
         .last()
         .is_some_and(|tld| tld.chars().count() >= 2 && tld.chars().all(char::is_alphabetic));
     labels.len() >= 2 && labels.iter().all(label_ok) && tld_ok
-}
-
-/// Declares a length-bounded free-text value (display name, location, bio).
-macro_rules! bounded_text {
-    ($(#[$doc:meta])* $name:ident, max = $max:expr, allow_blank = $blank:expr) => {
-        $(#[$doc])*
-        #[derive(Clone, Debug, PartialEq, Eq)]
-        pub struct $name(String);
-
-        impl $name {
-            pub const MAX_CHARS: usize = $max;
-
-            pub fn parse(raw: &str) -> Result<Self, Refusal> {
-                if !$blank && raw.trim().is_empty() {
-                    return Err("This field may not be blank.".into());
-                }
-                if raw.chars().count() > Self::MAX_CHARS {
-                    return Err(too_long(Self::MAX_CHARS));
-                }
-                Ok(Self(raw.to_owned()))
-            }
-
-            pub fn as_str(&self) -> &str {
-                &self.0
-            }
-        }
-    };
 }
 
 bounded_text!(

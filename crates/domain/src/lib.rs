@@ -5,11 +5,15 @@
 #![forbid(unsafe_code)]
 
 pub mod account;
+pub mod community;
+pub mod events;
 pub mod ids;
 pub mod media;
 pub mod password;
+pub mod permissions;
 pub mod store;
+mod text;
 pub mod timestamp;
 
-pub use ids::AccountId;
+pub use ids::{AccountId, CategoryId, ChannelId, ServerId};
 pub use timestamp::Timestamp;

@@ -2,8 +2,13 @@
 //! delete; the SQLite and Postgres adapters implement them and one conformance suite
 //! checks both. Every method that writes is one transaction.
 
-use crate::AccountId;
 use crate::account::{Account, Email, NewAccount, ProfileChanges};
+use crate::community::{
+    Accepted, Ban, Category, CategoryChanges, CategoryName, Channel, ChannelChanges, Invite,
+    Joined, NewCategory, NewChannel, NewInvite, NewServer, Server, ServerChanges, ServerQuery,
+    Standing,
+};
+use crate::{AccountId, CategoryId, ChannelId, ServerId};
 use async_trait::async_trait;
 
 /// A unique rule the database refused a write for. Adapters map their own constraint
@@ -12,6 +17,8 @@ use async_trait::async_trait;
 pub enum Unique {
     AccountLogin,
     AccountEmail,
+    CategoryName,
+    InviteCode,
 }
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -20,6 +27,9 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 pub enum StoreError {
     #[error("unique rule {0:?} refused the write")]
     Conflict(Unique),
+    /// The write names a row that does not exist (any more): a category deleted meanwhile.
+    #[error("a referenced row does not exist")]
+    MissingReference,
     /// The database could not be reached or timed out: worth retrying later (503).
     #[error("database unavailable")]
     Unavailable(#[source] BoxError),
@@ -59,12 +69,112 @@ pub trait AccountStore: Send + Sync {
     /// is no such account.
     async fn set_active(&self, id: AccountId, active: bool) -> StoreResult<bool>;
 
-    async fn delete_account(&self, id: AccountId) -> StoreResult<bool>;
+    /// Deletes the account in one transaction. Each server it owns passes to the member who
+    /// joined it first (a server with no other member is deleted), and the channels it made
+    /// pass to their server's owner. Answers the servers deleted with it, or `None` when there
+    /// was no such account.
+    async fn delete_account(&self, id: AccountId) -> StoreResult<Option<Vec<ServerId>>>;
+}
+
+/// What deleting a category did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CategoryDeletion {
+    Deleted,
+    NotFound,
+    /// Servers still use it; it is kept.
+    InUse(i64),
+}
+
+#[async_trait]
+pub trait CategoryStore: Send + Sync {
+    async fn create_category(&self, new: &NewCategory) -> StoreResult<Category>;
+    /// Creates these categories if this installation never had its defaults; `false` when
+    /// it already had them (even if they were deleted since).
+    async fn seed_categories(&self, names: &[CategoryName]) -> StoreResult<bool>;
+
+    /// Every category, by name.
+    async fn categories(&self) -> StoreResult<Vec<Category>>;
+    async fn category(&self, id: CategoryId) -> StoreResult<Option<Category>>;
+    async fn category_by_name(&self, name: &str) -> StoreResult<Option<Category>>;
+
+    async fn update_category(
+        &self,
+        id: CategoryId,
+        changes: &CategoryChanges,
+    ) -> StoreResult<Option<Category>>;
+
+    async fn delete_category(&self, id: CategoryId) -> StoreResult<CategoryDeletion>;
+}
+
+#[async_trait]
+pub trait ServerStore: Send + Sync {
+    /// The server, its owner's membership and its first channel, in one transaction.
+    async fn create_server(&self, new: &NewServer) -> StoreResult<Server>;
+
+    /// The servers a query selects, by id, with their channels and members, in a constant
+    /// number of queries however many there are.
+    async fn servers(&self, query: &ServerQuery) -> StoreResult<Vec<Server>>;
+    async fn server(&self, id: ServerId) -> StoreResult<Option<Server>>;
+    async fn standing(&self, server: ServerId, account: AccountId) -> StoreResult<Standing>;
+    async fn bans(&self, server: ServerId) -> StoreResult<Vec<Ban>>;
+
+    async fn update_server(
+        &self,
+        id: ServerId,
+        changes: &ServerChanges,
+    ) -> StoreResult<Option<Server>>;
+    /// Adds a member unless banned; joining twice is harmless.
+    async fn join(&self, server: ServerId, account: AccountId) -> StoreResult<Joined>;
+    /// Removes a member; `false` when it was not one.
+    async fn leave(&self, server: ServerId, account: AccountId) -> StoreResult<bool>;
+    /// Hands the server to another member; `false` (nothing changed) when `to` is not one.
+    async fn transfer_ownership(&self, server: ServerId, to: AccountId) -> StoreResult<bool>;
+    /// Removes the member (if it is one) and bars it from coming back, in one transaction.
+    async fn ban(&self, server: ServerId, account: AccountId) -> StoreResult<()>;
+    async fn unban(&self, server: ServerId, account: AccountId) -> StoreResult<bool>;
+
+    /// The server with its channels, memberships, bans and invites, in one transaction.
+    async fn delete_server(&self, id: ServerId) -> StoreResult<bool>;
+}
+
+#[async_trait]
+pub trait ChannelStore: Send + Sync {
+    async fn create_channel(&self, new: &NewChannel) -> StoreResult<Channel>;
+
+    /// Channels by id: of one server, or of every server the viewer may see.
+    async fn channels(
+        &self,
+        viewer: Option<AccountId>,
+        server: Option<ServerId>,
+    ) -> StoreResult<Vec<Channel>>;
+    async fn channel(&self, id: ChannelId) -> StoreResult<Option<Channel>>;
+
+    async fn update_channel(
+        &self,
+        id: ChannelId,
+        changes: &ChannelChanges,
+    ) -> StoreResult<Option<Channel>>;
+
+    async fn delete_channel(&self, id: ChannelId) -> StoreResult<bool>;
+}
+
+#[async_trait]
+pub trait InviteStore: Send + Sync {
+    async fn create_invite(&self, new: &NewInvite) -> StoreResult<Invite>;
+
+    async fn invite(&self, code: &str) -> StoreResult<Option<Invite>>;
+    async fn invites(&self, server: ServerId) -> StoreResult<Vec<Invite>>;
+
+    /// Joins through the invite if it is usable and the account not banned, counting the
+    /// use, in one transaction: two accounts racing for an invite's last use cannot both win.
+    async fn accept_invite(&self, code: &str, account: AccountId) -> StoreResult<Accepted>;
+
+    async fn revoke_invite(&self, code: &str) -> StoreResult<bool>;
 }
 
 /// The whole storage of one installation.
 #[async_trait]
-pub trait Store: AccountStore {
+pub trait Store: AccountStore + CategoryStore + ServerStore + ChannelStore + InviteStore {
     /// Answers when the database is reachable (readiness).
     async fn ping(&self) -> StoreResult<()>;
     /// Short name of the backend, for logs and `/readyz`.

@@ -4,9 +4,12 @@
 use crate::config::{Config, MediaConfig};
 use anyhow::Context;
 use pingme_api::AppState;
+use pingme_domain::events::{Event, EventBus};
 use pingme_domain::media::MediaStore;
+use pingme_domain::store::Store;
 use pingme_mail::MailWorker;
 use pingme_media::{LocalMediaStore, S3MediaStore};
+use pingme_realtime::LocalBus;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -19,6 +22,8 @@ const MAIL_DRAIN: Duration = Duration::from_secs(10);
 pub struct Application {
     listener: TcpListener,
     router: axum::Router,
+    store: Arc<dyn Store>,
+    events: LocalBus,
     mail_worker: MailWorker,
     url: String,
     grace: Duration,
@@ -33,6 +38,12 @@ impl Application {
             .with_context(|| {
                 format!("cannot open the database {}", redact(&config.database_url))
             })?;
+        if store.seed_categories(&config.default_categories).await? {
+            tracing::info!(
+                count = config.default_categories.len(),
+                "default categories created"
+            );
+        }
         let listener = TcpListener::bind(config.bind)
             .await
             .with_context(|| format!("cannot listen on {}", config.bind))?;
@@ -46,14 +57,35 @@ impl Application {
         let media = media_store(config.media, &config.api.public_url)?;
         let (mailer, mail_worker) = pingme_mail::start(&config.mail_from, config.mail.clone())
             .context("cannot start the mailer")?;
-        let state = AppState::new(store, media, mailer, &config.secret, config.api);
+        let events = LocalBus::default();
+        let bus: Arc<dyn EventBus> = Arc::new(events.clone());
+        let state = AppState::new(
+            store.clone(),
+            media,
+            bus,
+            mailer,
+            &config.secret,
+            config.api,
+        );
         Ok(Self {
             listener,
             router: pingme_api::app(state),
+            store,
+            events,
             mail_worker,
             url,
             grace: config.shutdown_grace,
         })
+    }
+
+    /// The storage this server uses (operator tooling and tests reach the data through it).
+    pub fn store(&self) -> Arc<dyn Store> {
+        self.store.clone()
+    }
+
+    /// The events this node publishes, from now on.
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<Event> {
+        self.events.subscribe()
     }
 
     /// The address clients reach this server at, like `http://127.0.0.1:8000`.

@@ -5,6 +5,7 @@ use crate::secret;
 use crate::settings::{Environment, Settings, SmtpTls, Switch};
 use anyhow::{Context, bail};
 use pingme_api::config::{ApiConfig, RateLimitConfig, TokenLifetimes};
+use pingme_domain::community::CategoryName;
 use pingme_mail::{SmtpConfig, SmtpSecurity, TransportConfig};
 use pingme_media::S3Config;
 use secrecy::SecretString;
@@ -26,6 +27,8 @@ pub struct Config {
     pub mail_from: String,
     pub mail: TransportConfig,
     pub media: MediaConfig,
+    /// Created when the installation is new.
+    pub default_categories: Vec<CategoryName>,
     pub shutdown_grace: Duration,
 }
 
@@ -71,12 +74,27 @@ impl Settings {
                 .unwrap_or_else(|| "pingme <pingme@localhost>".into()),
             mail,
             media: self.media_config(),
+            default_categories: self.default_categories()?,
             shutdown_grace: self.shutdown_grace,
             data_dir: self.data_dir,
         })
     }
 
-    fn media_config(&self) -> MediaConfig {
+    fn default_categories(&self) -> anyhow::Result<Vec<CategoryName>> {
+        let names = self
+            .default_categories
+            .split(',')
+            .map(str::trim)
+            .filter(|n| !n.is_empty());
+        names
+            .map(|name| {
+                CategoryName::parse(name)
+                    .map_err(|e| anyhow::anyhow!("PINGME_DEFAULT_CATEGORIES: {name:?}: {e}"))
+            })
+            .collect()
+    }
+
+    pub fn media_config(&self) -> MediaConfig {
         let Some(bucket) = &self.s3_bucket else {
             let dir = self
                 .media_dir

@@ -154,6 +154,14 @@ pub struct Settings {
     /// Largest image accepted in an upload, in bytes.
     #[arg(long, env = "PINGME_MAX_UPLOAD_BYTES", default_value_t = 4 * 1024 * 1024, global = true)]
     pub max_upload_bytes: usize,
+    /// Categories a new installation starts with, comma-separated; empty for none.
+    #[arg(
+        long,
+        env = "PINGME_DEFAULT_CATEGORIES",
+        default_value = "general,gaming,music,education,technology",
+        global = true
+    )]
+    pub default_categories: String,
     /// How long an image nothing refers to any more is kept before it is deleted.
     #[arg(long, env = "PINGME_MEDIA_SWEEP_DELAY", default_value = "60s", value_parser = parse_duration, global = true)]
     pub media_sweep_delay: Duration,

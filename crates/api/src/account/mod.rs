@@ -25,6 +25,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(profile::me))
         .routes(routes!(profile::edit_me))
         .routes(routes!(profile::delete_me))
+        .routes(routes!(profile::my_servers))
 }
 
 /// `{"message": "..."}`

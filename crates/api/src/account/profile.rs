@@ -3,19 +3,19 @@
 use super::AccountView;
 use crate::AppState;
 use crate::auth::AuthUser;
+use crate::community::servers_of;
+use crate::community::views::ServerView;
 use crate::error::{ApiError, AuthErrorBody, FieldErrorsSchema};
 use crate::fields::Fields;
-use crate::input::{Input, Upload};
-use crate::media;
+use crate::input::Input;
+use crate::media::{self, MediaOwner};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use pingme_domain::account::{Bio, DisplayName, Location, ProfileChanges};
+use pingme_domain::events::Event;
 use pingme_media::Purpose;
 use utoipa::ToSchema;
-
-/// DRF's words for a text value where a file was expected.
-const NOT_A_FILE: &str = "The submitted data was not a file. Check the encoding type on the form.";
 
 #[derive(ToSchema)]
 #[allow(dead_code)]
@@ -65,29 +65,22 @@ pub(super) async fn edit_me(
     AuthUser(account): AuthUser,
     mut input: Input,
 ) -> Result<Json<AccountView>, ApiError> {
-    let files = std::mem::take(&mut input.files);
+    let mut files = std::mem::take(&mut input.files);
     let mut form = Fields::new(input);
     let mut changes = ProfileChanges {
         display_name: form.optional("username", DisplayName::parse),
         location: form.nullable("location", Location::parse),
         content: form.optional("content", Bio::parse),
-        image: image_cleared(&mut form),
+        image: None,
     };
-    let image = match the_image(&mut form, files) {
-        Some(upload) => media::process_upload(&state, upload, Purpose::Icon)
-            .await
-            .map_err(|refusal| form.reject("image", refusal))
-            .ok(),
-        None => None,
-    };
+    let image = media::image_field(&state, &mut form, &mut files, "image", Purpose::Icon).await;
+    media::refuse_other_files(&mut form, files, "`image`");
     form.check()?;
-    if image.is_some() || changes.image.is_some() {
-        media::sweep_avatars_later(&state, account.id);
+    if !image.is_keep() {
+        media::sweep_later(&state, MediaOwner::Account(account.id));
     }
-    if let Some(image) = image {
-        let key = media::store(&state, &format!("avatars/{}", account.id), image).await?;
-        changes.image = Some(Some(key));
-    }
+    changes.image =
+        media::store_change(&state, &MediaOwner::Account(account.id).folder(), image).await?;
     let updated = if changes.is_empty() {
         account
     } else {
@@ -95,33 +88,6 @@ pub(super) async fn edit_me(
         updated.ok_or(ApiError::NotFound)?
     };
     Ok(Json(AccountView::new(&updated, &state)))
-}
-
-/// The `image` file part; with several, the last counts, as in Django. A file under any
-/// other name is refused rather than dropped without a word.
-fn the_image(form: &mut Fields, files: Vec<Upload>) -> Option<Upload> {
-    let mut image = None;
-    for file in files {
-        if file.field == "image" {
-            image = Some(file);
-        } else {
-            form.reject(&file.field, "Unexpected file: only `image` takes one here.");
-        }
-    }
-    image
-}
-
-/// `"image": null` asks for the default avatar back; an empty text value changes nothing;
-/// any other text where a file belongs is refused.
-fn image_cleared(form: &mut Fields) -> Option<Option<String>> {
-    match form.nullable("image", |text| Ok(text.to_owned())) {
-        Some(None) => Some(None),
-        Some(Some(text)) if !text.is_empty() => {
-            form.reject("image", NOT_A_FILE);
-            None
-        }
-        _ => None,
-    }
 }
 
 /// Delete the caller's account. Its tokens stop working at once.
@@ -136,7 +102,31 @@ pub(super) async fn delete_me(
     State(state): State<AppState>,
     AuthUser(account): AuthUser,
 ) -> Result<StatusCode, ApiError> {
-    state.store.delete_account(account.id).await?;
-    media::sweep_avatars_later(&state, account.id);
+    let Some(deleted_servers) = state.store.delete_account(account.id).await? else {
+        return Err(ApiError::NotFound);
+    };
+    state.events.publish(Event::AccountDeleted {
+        account: account.id,
+    });
+    media::sweep_later(&state, MediaOwner::Account(account.id));
+    for server in deleted_servers {
+        state.events.publish(Event::ServerDeleted { server });
+        media::sweep_later(&state, MediaOwner::Server(server));
+    }
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The servers the caller is a member of, by id.
+#[utoipa::path(
+    get, path = "/api/account/my_servers/", tag = "account", security(("jwt" = [])),
+    responses(
+        (status = 200, body = Vec<ServerView>),
+        (status = 401, description = "No, or an invalid, access token", body = AuthErrorBody),
+    )
+)]
+pub(super) async fn my_servers(
+    State(state): State<AppState>,
+    AuthUser(account): AuthUser,
+) -> Result<Json<Vec<ServerView>>, ApiError> {
+    Ok(Json(servers_of(&state, account.id).await?))
 }

@@ -32,6 +32,24 @@ impl FromRequestParts<AppState> for AuthUser {
     }
 }
 
+/// The caller's account when a bearer token is presented, `None` without one. A token that
+/// is presented but not valid is still refused (401), as DRF does.
+#[derive(Debug)]
+pub struct MaybeAuthUser(pub Option<Account>);
+
+impl FromRequestParts<AppState> for MaybeAuthUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let Some(token) = bearer_token(parts) else {
+            return Ok(Self(None));
+        };
+        let account = authenticate(state, token).await?;
+        tracing::Span::current().record("user_id", account.id.0);
+        Ok(Self(Some(account)))
+    }
+}
+
 /// The account behind an access token, wherever it was presented (header or, for sockets,
 /// the query string).
 pub async fn authenticate(state: &AppState, token: &str) -> Result<Account, ApiError> {

@@ -363,7 +363,7 @@ async fn files_under_other_names_and_gif_bombs_are_refused() {
     let body = json_of(response, StatusCode::BAD_REQUEST).await;
     assert_eq!(
         body,
-        json!({"resume": ["Unexpected file: only `image` takes one here."]})
+        json!({"resume": ["Unexpected file: files are accepted here only as `image`."]})
     );
 
     let bomb = fixtures::gif_raw((1, 1), &[(20_000, 20_000)]);

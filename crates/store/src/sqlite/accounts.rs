@@ -1,10 +1,10 @@
 //! [`AccountStore`] on SQLite.
 
-use super::{SqliteStore, store_error};
+use super::{SqliteStore, store_error, time};
 use async_trait::async_trait;
 use pingme_domain::account::{Account, Email, NewAccount, ProfileChanges, identity_key};
 use pingme_domain::store::{AccountStore, StoreError, StoreResult};
-use pingme_domain::{AccountId, Timestamp};
+use pingme_domain::{AccountId, ServerId, Timestamp};
 
 /// The columns every account query returns, in [`AccountRow`]'s order.
 macro_rules! account_columns {
@@ -35,8 +35,6 @@ impl TryFrom<AccountRow> for Account {
     type Error = StoreError;
 
     fn try_from(row: AccountRow) -> Result<Self, StoreError> {
-        let time =
-            |micros| Timestamp::from_unix_micros(micros).map_err(|e| StoreError::Other(e.into()));
         Ok(Account {
             id: AccountId(row.id),
             login: row.login,
@@ -210,12 +208,57 @@ impl AccountStore for SqliteStore {
         Ok(done.rows_affected() == 1)
     }
 
-    async fn delete_account(&self, id: AccountId) -> StoreResult<bool> {
-        let done = sqlx::query("DELETE FROM accounts WHERE id = $1")
+    async fn delete_account(&self, id: AccountId) -> StoreResult<Option<Vec<ServerId>>> {
+        let mut tx = self.write_tx().await?;
+        let owned: Vec<i64> =
+            sqlx::query_scalar("SELECT id FROM servers WHERE owner_id = $1 ORDER BY id")
+                .bind(id.0)
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(store_error)?;
+        let mut deleted = Vec::new();
+        for server in owned {
+            // The member who joined first inherits the server.
+            let heir: Option<i64> = sqlx::query_scalar(
+                "SELECT account_id FROM memberships WHERE server_id = $1 AND account_id <> $2 \
+                 ORDER BY joined_at, account_id LIMIT 1",
+            )
+            .bind(server)
             .bind(id.0)
-            .execute(&self.write)
+            .fetch_optional(&mut *tx)
             .await
             .map_err(store_error)?;
-        Ok(done.rows_affected() == 1)
+            let statement = match heir {
+                Some(_) => "UPDATE servers SET owner_id = $2 WHERE id = $1",
+                None => "DELETE FROM servers WHERE id = $1",
+            };
+            sqlx::query(statement)
+                .bind(server)
+                .bind(heir)
+                .execute(&mut *tx)
+                .await
+                .map_err(store_error)?;
+            if heir.is_none() {
+                deleted.push(ServerId(server));
+            }
+        }
+        sqlx::query(
+            "UPDATE channels SET owner_id = (SELECT owner_id FROM servers WHERE servers.id = channels.server_id) \
+             WHERE owner_id = $1",
+        )
+        .bind(id.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(store_error)?;
+        let done = sqlx::query("DELETE FROM accounts WHERE id = $1")
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(store_error)?;
+        if done.rows_affected() == 0 {
+            return Ok(None);
+        }
+        tx.commit().await.map_err(store_error)?;
+        Ok(Some(deleted))
     }
 }

@@ -5,8 +5,13 @@
 //! pool of read-only connections that WAL lets run beside the writer.
 
 mod accounts;
+mod categories;
+mod channels;
+mod invites;
+mod servers;
 
 use async_trait::async_trait;
+use pingme_domain::Timestamp;
 use pingme_domain::store::{Store, StoreError, StoreResult, Unique};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -52,6 +57,15 @@ impl SqliteStore {
         Ok(Self { write, read })
     }
 
+    /// A write transaction that takes the file's write lock at once (`BEGIN IMMEDIATE`): a
+    /// deferred one could fail half-way if another process (an admin command) wrote meanwhile.
+    async fn write_tx(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Sqlite>> {
+        self.write
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(store_error)
+    }
+
     pub async fn migrate(&self) -> Result<(), sqlx::Error> {
         MIGRATOR.run(&self.write).await?;
         Ok(())
@@ -83,6 +97,8 @@ fn store_error(error: sqlx::Error) -> StoreError {
             let rule = [
                 ("accounts.login_key", Unique::AccountLogin),
                 ("accounts.email_key", Unique::AccountEmail),
+                ("categories.name", Unique::CategoryName),
+                ("invites.code", Unique::InviteCode),
             ]
             .into_iter()
             .find(|(columns, _)| message.contains(columns));
@@ -91,6 +107,7 @@ fn store_error(error: sqlx::Error) -> StoreError {
                 None => StoreError::Other(error.into()),
             }
         }
+        sqlx::Error::Database(db) if db.is_foreign_key_violation() => StoreError::MissingReference,
         sqlx::Error::Database(db) if is_busy(db.code().as_deref()) => {
             StoreError::Unavailable(error.into())
         }
@@ -99,6 +116,17 @@ fn store_error(error: sqlx::Error) -> StoreError {
         }
         _ => StoreError::Other(error.into()),
     }
+}
+
+/// A stored time (microseconds since the epoch).
+fn time(micros: i64) -> Result<Timestamp, StoreError> {
+    Timestamp::from_unix_micros(micros).map_err(|e| StoreError::Other(e.into()))
+}
+
+/// A list of ids as SQLite's `json_each` reads it: `IN (SELECT value FROM json_each($1))`.
+fn json_ids(ids: impl IntoIterator<Item = i64>) -> String {
+    let ids: Vec<String> = ids.into_iter().map(|id| id.to_string()).collect();
+    format!("[{}]", ids.join(","))
 }
 
 /// `SQLITE_BUSY` or `SQLITE_LOCKED`, in any extended form: another process (an admin

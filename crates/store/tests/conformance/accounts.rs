@@ -58,7 +58,10 @@ async fn ids_are_never_reused(store: Arc<dyn Store>) {
         .create_account(&new_account("first", "first@example.com"))
         .await
         .unwrap();
-    assert!(store.delete_account(first.id).await.unwrap());
+    assert_eq!(
+        store.delete_account(first.id).await.unwrap(),
+        Some(Vec::new())
+    );
     let second = store
         .create_account(&new_account("second", "second@example.com"))
         .await
@@ -243,9 +246,12 @@ async fn deleted_accounts_are_gone(store: Arc<dyn Store>) {
         .create_account(&new_account("heidi", "heidi@example.com"))
         .await
         .unwrap();
-    assert!(store.delete_account(created.id).await.unwrap());
+    assert_eq!(
+        store.delete_account(created.id).await.unwrap(),
+        Some(Vec::new())
+    );
     assert!(store.account(created.id).await.unwrap().is_none());
-    assert!(!store.delete_account(created.id).await.unwrap());
+    assert_eq!(store.delete_account(created.id).await.unwrap(), None);
     // The name is free again.
     store
         .create_account(&new_account("heidi", "heidi@example.com"))

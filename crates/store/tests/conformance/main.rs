@@ -2,6 +2,7 @@
 //! against the traits and run against each backend.
 
 mod accounts;
+mod communities;
 
 use pingme_domain::store::Store;
 use std::future::Future;

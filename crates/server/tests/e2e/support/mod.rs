@@ -93,6 +93,10 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         },
         mail_from: "pingme <noreply@pingme.test>".into(),
         mail,
+        default_categories: ["general", "gaming", "music"]
+            .iter()
+            .map(|n| pingme_domain::community::CategoryName::parse(n).expect("name"))
+            .collect(),
         media: match options.s3 {
             Some(s3) => MediaConfig::S3(s3),
             None => MediaConfig::Local(data_dir.join("media")),

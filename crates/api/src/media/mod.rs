@@ -1,18 +1,21 @@
 //! Uploaded images on their way in (pipeline, then media store) and out (`/media/…`, the
-//! absolute URLs in API objects).
+//! absolute URLs in API objects), and the sweeps that delete what nothing uses any more.
+
+mod sweep;
+mod uploads;
+
+pub use sweep::{MediaOwner, sweep_later};
+pub use uploads::{ImageChange, image_field, refuse_other_files, store_change};
 
 use crate::AppState;
 use crate::error::{ApiError, Detail};
-use crate::input::Upload;
 use axum::extract::{Path, State};
 use axum::http::header::{
     CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, X_CONTENT_TYPE_OPTIONS,
 };
 use axum::response::{IntoResponse, Response};
-use pingme_domain::AccountId;
 use pingme_domain::media::{MediaError, content_type, is_valid_key};
-use pingme_media::{Processed, Purpose, Rejection, defaults};
-use std::time::SystemTime;
+use pingme_media::defaults;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -20,82 +23,6 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(shared_file))
         .routes(routes!(owned_file))
-}
-
-/// Runs an uploaded file through the image pipeline on the blocking pool, a few at a time
-/// (one per core: a large image can take hundreds of megabytes while it is worked on).
-/// The error is the sentence to show under the file's field.
-pub async fn process_upload(
-    state: &AppState,
-    upload: Upload,
-    purpose: Purpose,
-) -> Result<Processed, String> {
-    let limit = state.config.max_upload_bytes;
-    if upload.oversized {
-        return Err(Rejection::TooLarge { limit }.to_string());
-    }
-    let Ok(_permit) = state.image_jobs.acquire().await else {
-        return Err(Rejection::Unprocessable.to_string());
-    };
-    let job =
-        tokio::task::spawn_blocking(move || pingme_media::process(&upload.bytes, purpose, limit));
-    match job.await {
-        Ok(processed) => processed.map_err(|rejection| rejection.to_string()),
-        // A decoder that panics on some input is still a bad file, not a server error.
-        Err(panicked) => {
-            tracing::error!(error = %panicked, "image pipeline panicked");
-            Err(Rejection::Unprocessable.to_string())
-        }
-    }
-}
-
-/// Stores a processed image under `<folder>/<content hash>.<ext>` and returns the key.
-pub async fn store(state: &AppState, folder: &str, image: Processed) -> Result<String, ApiError> {
-    let key = format!("{folder}/{}", image.file_name());
-    state.media.put(&key, image.bytes).await?;
-    Ok(key)
-}
-
-/// Arranges for the objects in an account's avatar folder that it no longer uses to be
-/// deleted. Called before anything is written, so that even a request cut off half-way
-/// leaves nothing behind for long.
-pub fn sweep_avatars_later(state: &AppState, account: AccountId) {
-    let state = state.clone();
-    tokio::spawn(async move {
-        loop {
-            tokio::time::sleep(state.config.media_sweep_delay).await;
-            match sweep_avatars(&state, account).await {
-                Ok(true) => return,
-                Ok(false) => continue,
-                Err(error) => {
-                    tracing::warn!(%account, %error, "avatar sweep failed; files are kept");
-                    return;
-                }
-            }
-        }
-    });
-}
-
-/// Deletes the account's avatar objects other than the current one, when they were last
-/// written longer ago than the sweep delay: a younger one may belong to a request that has
-/// not committed yet (keys are content-addressed, so two requests can share one). Answers
-/// whether everything unused is gone.
-async fn sweep_avatars(state: &AppState, account: AccountId) -> Result<bool, ApiError> {
-    let current = state.store.account(account).await?.and_then(|a| a.image);
-    let stored = state.media.list(&format!("avatars/{account}/")).await?;
-    let cutoff = SystemTime::now() - state.config.media_sweep_delay;
-    let mut done = true;
-    for object in stored
-        .into_iter()
-        .filter(|o| current.as_ref() != Some(&o.key))
-    {
-        if object.modified <= cutoff {
-            state.media.delete(&object.key).await?;
-        } else {
-            done = false;
-        }
-    }
-    Ok(done)
 }
 
 /// The absolute URL of an image: the stored one, or the built-in default.

@@ -1,0 +1,109 @@
+//! Image fields of a form: a file part goes through the pipeline, JSON `null` goes back to
+//! the default image, and a file under an unexpected name is refused.
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::fields::Fields;
+use crate::input::Upload;
+use pingme_media::{Processed, Purpose, Rejection};
+
+/// DRF's words for a text value where a file was expected.
+const NOT_A_FILE: &str = "The submitted data was not a file. Check the encoding type on the form.";
+
+/// What a form asks of one image.
+pub enum ImageChange {
+    Keep,
+    /// Back to the built-in default.
+    Clear,
+    Replace(Processed),
+}
+
+/// Reads the image field `name`: its file part (the last one, as in Django) through the
+/// pipeline, or `null` to clear it. Refusals are recorded in `form` under `name`.
+pub async fn image_field(
+    state: &AppState,
+    form: &mut Fields,
+    files: &mut Vec<Upload>,
+    name: &str,
+    purpose: Purpose,
+) -> ImageChange {
+    let upload = files
+        .iter()
+        .rposition(|f| f.field == name)
+        .map(|at| files.remove(at));
+    files.retain(|f| f.field != name);
+    if let Some(upload) = upload {
+        return match process(state, upload, purpose).await {
+            Ok(image) => ImageChange::Replace(image),
+            Err(refusal) => {
+                form.reject(name, refusal);
+                ImageChange::Keep
+            }
+        };
+    }
+    match form.nullable(name, |text| Ok(text.to_owned())) {
+        Some(None) => ImageChange::Clear,
+        Some(Some(text)) if !text.is_empty() => {
+            form.reject(name, NOT_A_FILE);
+            ImageChange::Keep
+        }
+        _ => ImageChange::Keep,
+    }
+}
+
+/// Refuses the files nobody asked for, rather than dropping them without a word.
+pub fn refuse_other_files(form: &mut Fields, files: Vec<Upload>, accepted: &str) {
+    for file in files {
+        form.reject(
+            &file.field,
+            format!("Unexpected file: files are accepted here only as {accepted}."),
+        );
+    }
+}
+
+/// Stores a new image under `folder` and answers the change to record:
+/// `Some(Some(key))`, `Some(None)` to clear, `None` to keep.
+pub async fn store_change(
+    state: &AppState,
+    folder: &str,
+    change: ImageChange,
+) -> Result<Option<Option<String>>, ApiError> {
+    Ok(match change {
+        ImageChange::Keep => None,
+        ImageChange::Clear => Some(None),
+        ImageChange::Replace(image) => {
+            let key = format!("{folder}/{}", image.file_name());
+            state.media.put(&key, image.bytes).await?;
+            Some(Some(key))
+        }
+    })
+}
+
+impl ImageChange {
+    pub fn is_keep(&self) -> bool {
+        matches!(self, Self::Keep)
+    }
+}
+
+/// Runs an uploaded file through the image pipeline on the blocking pool, a few at a time
+/// (one per core: a large image can take hundreds of megabytes while it is worked on).
+/// The error is the sentence to show under the file's field.
+async fn process(state: &AppState, upload: Upload, purpose: Purpose) -> Result<Processed, String> {
+    let limit = state.config.max_upload_bytes;
+    if upload.oversized {
+        return Err(Rejection::TooLarge { limit }.to_string());
+    }
+    let Ok(_permit) = state.image_jobs.acquire().await else {
+        return Err(Rejection::Unprocessable.to_string());
+    };
+    let job =
+        tokio::task::spawn_blocking(move || pingme_media::process(&upload.bytes, purpose, limit));
+    match job.await {
+        Ok(processed) => processed.map_err(|rejection| rejection.to_string()),
+        // A decoder that panics on some input is still a bad file, not a server error.
+        Err(panicked) => {
+            tracing::error!(error = %panicked, "image pipeline panicked");
+            Err(Rejection::Unprocessable.to_string())
+        }
+    }
+}

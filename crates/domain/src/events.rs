@@ -1,0 +1,30 @@
+//! What happens in one place and must reach every node's open sockets. Handlers publish
+//! events after the change is committed; the real-time hub (and, between nodes, the bus)
+//! carries them to the sockets concerned.
+
+use crate::{AccountId, ChannelId, ServerId};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// The account left the server, or was kicked or banned from it: its sockets in that
+    /// server's channels close at once.
+    MemberRemoved {
+        server: ServerId,
+        account: AccountId,
+    },
+    /// Every socket of that channel closes.
+    ChannelDeleted {
+        server: ServerId,
+        channel: ChannelId,
+    },
+    /// Every socket of that server closes.
+    ServerDeleted { server: ServerId },
+    /// Every socket of that account closes.
+    AccountDeleted { account: AccountId },
+}
+
+/// Where events are published. Publishing never waits and never fails the request: the
+/// database already holds the change.
+pub trait EventBus: Send + Sync {
+    fn publish(&self, event: Event);
+}

@@ -1,0 +1,129 @@
+//! [`InviteStore`] on SQLite.
+
+use super::servers::{add_member, standing};
+use super::{SqliteStore, store_error, time};
+use async_trait::async_trait;
+use pingme_domain::community::{Accepted, Invite, NewInvite, Standing};
+use pingme_domain::store::{InviteStore, StoreError, StoreResult};
+use pingme_domain::{AccountId, ServerId, Timestamp};
+
+/// The columns every query returns, in the row type's order.
+macro_rules! invite_columns {
+    () => {
+        "code, server_id, uses, max_uses, expires_at, created_at"
+    };
+}
+
+#[derive(sqlx::FromRow)]
+struct InviteRow {
+    code: String,
+    server_id: i64,
+    uses: i64,
+    max_uses: Option<i64>,
+    expires_at: Option<i64>,
+    created_at: i64,
+}
+
+impl TryFrom<InviteRow> for Invite {
+    type Error = StoreError;
+
+    fn try_from(row: InviteRow) -> Result<Self, StoreError> {
+        Ok(Invite {
+            code: row.code,
+            server: ServerId(row.server_id),
+            uses: row.uses,
+            max_uses: row.max_uses,
+            expires_at: row.expires_at.map(time).transpose()?,
+            created_at: time(row.created_at)?,
+        })
+    }
+}
+
+#[async_trait]
+impl InviteStore for SqliteStore {
+    async fn create_invite(&self, new: &NewInvite) -> StoreResult<Invite> {
+        let sql = concat!(
+            "INSERT INTO invites (code, server_id, created_by, max_uses, expires_at, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING ",
+            invite_columns!()
+        );
+        let row: InviteRow = sqlx::query_as(sql)
+            .bind(&new.code)
+            .bind(new.server.0)
+            .bind(new.created_by.0)
+            .bind(new.max_uses)
+            .bind(new.expires_at.map(Timestamp::unix_micros))
+            .bind(Timestamp::now().unix_micros())
+            .fetch_one(&self.write)
+            .await
+            .map_err(store_error)?;
+        row.try_into()
+    }
+
+    async fn invite(&self, code: &str) -> StoreResult<Option<Invite>> {
+        let row: Option<InviteRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            invite_columns!(),
+            " FROM invites WHERE code = $1"
+        ))
+        .bind(code)
+        .fetch_optional(&self.read)
+        .await
+        .map_err(store_error)?;
+        row.map(Invite::try_from).transpose()
+    }
+
+    async fn invites(&self, server: ServerId) -> StoreResult<Vec<Invite>> {
+        let rows: Vec<InviteRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            invite_columns!(),
+            " FROM invites WHERE server_id = $1 ORDER BY created_at, code"
+        ))
+        .bind(server.0)
+        .fetch_all(&self.read)
+        .await
+        .map_err(store_error)?;
+        rows.into_iter().map(Invite::try_from).collect()
+    }
+
+    async fn accept_invite(&self, code: &str, account: AccountId) -> StoreResult<Accepted> {
+        let mut tx = self.write_tx().await?;
+        let row: Option<InviteRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            invite_columns!(),
+            " FROM invites WHERE code = $1"
+        ))
+        .bind(code)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(store_error)?;
+        let Some(invite) = row.map(Invite::try_from).transpose()? else {
+            return Ok(Accepted::Unusable);
+        };
+        let accepted = match standing(&mut tx, invite.server, account).await? {
+            Standing::Banned => Accepted::Banned,
+            Standing::Member => Accepted::AlreadyMember(invite.server),
+            Standing::Outsider if !invite.is_usable(Timestamp::now()) => Accepted::Unusable,
+            Standing::Outsider => {
+                add_member(&mut tx, invite.server, account).await?;
+                sqlx::query("UPDATE invites SET uses = uses + 1 WHERE code = $1")
+                    .bind(code)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(store_error)?;
+                Accepted::Joined(invite.server)
+            }
+        };
+        tx.commit().await.map_err(store_error)?;
+        Ok(accepted)
+    }
+
+    async fn revoke_invite(&self, code: &str) -> StoreResult<bool> {
+        let done = sqlx::query("DELETE FROM invites WHERE code = $1")
+            .bind(code)
+            .execute(&self.write)
+            .await
+            .map_err(store_error)?;
+        Ok(done.rows_affected() == 1)
+    }
+}
