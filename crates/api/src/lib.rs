@@ -9,6 +9,7 @@ mod client_ip;
 pub mod community;
 pub mod config;
 pub mod error;
+mod extract;
 pub mod fields;
 mod health;
 mod http;

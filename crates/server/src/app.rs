@@ -4,7 +4,7 @@
 use crate::config::{Config, MediaConfig};
 use anyhow::Context;
 use pingme_api::AppState;
-use pingme_domain::events::{Event, EventBus};
+use pingme_domain::events::EventBus;
 use pingme_domain::media::MediaStore;
 use pingme_domain::store::Store;
 use pingme_mail::MailWorker;
@@ -83,9 +83,9 @@ impl Application {
         self.store.clone()
     }
 
-    /// The events this node publishes, from now on.
-    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<Event> {
-        self.events.subscribe()
+    /// The bus this node publishes its events on.
+    pub fn events(&self) -> LocalBus {
+        self.events.clone()
     }
 
     /// The address clients reach this server at, like `http://127.0.0.1:8000`.

@@ -5,11 +5,12 @@ use super::views::CategoryView;
 use crate::AppState;
 use crate::auth::{AuthUser, MaybeAuthUser};
 use crate::error::{ApiError, AuthErrorBody, Detail, FieldErrorsSchema};
+use crate::extract::PathParam;
 use crate::fields::Fields;
 use crate::input::Input;
 use crate::media::{self, ImageChange, MediaOwner};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use pingme_domain::CategoryId;
 use pingme_domain::account::Account;
@@ -73,7 +74,7 @@ async fn list(
 async fn retrieve(
     State(state): State<AppState>,
     _caller: MaybeAuthUser,
-    Path(id): Path<i64>,
+    PathParam(id): PathParam<i64>,
 ) -> Result<Json<CategoryView>, ApiError> {
     let category = state
         .store
@@ -166,7 +167,7 @@ async fn create(
 async fn update(
     State(state): State<AppState>,
     AuthUser(caller): AuthUser,
-    Path(id): Path<i64>,
+    PathParam(id): PathParam<i64>,
     mut input: Input,
 ) -> Result<Json<CategoryView>, ApiError> {
     staff_only(&caller)?;
@@ -207,7 +208,7 @@ async fn update(
 async fn delete(
     State(state): State<AppState>,
     AuthUser(caller): AuthUser,
-    Path(id): Path<i64>,
+    PathParam(id): PathParam<i64>,
 ) -> Result<StatusCode, ApiError> {
     staff_only(&caller)?;
     match state.store.delete_category(CategoryId(id)).await? {

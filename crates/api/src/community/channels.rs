@@ -6,10 +6,11 @@ use super::{access, allowed, missing};
 use crate::AppState;
 use crate::auth::{AuthUser, MaybeAuthUser};
 use crate::error::{ApiError, AuthErrorBody, Detail, FieldErrorsSchema};
+use crate::extract::{PathParam, QueryParams};
 use crate::fields::Fields;
 use crate::input::Input;
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use pingme_domain::account::Account;
 use pingme_domain::community::{
@@ -61,7 +62,7 @@ pub struct ChannelRequest {
 async fn list(
     State(state): State<AppState>,
     MaybeAuthUser(caller): MaybeAuthUser,
-    Query(params): Query<ListQuery>,
+    QueryParams(params): QueryParams<ListQuery>,
 ) -> Result<Json<Vec<ChannelView>>, ApiError> {
     let server = params
         .server
@@ -91,7 +92,7 @@ async fn list(
 async fn retrieve(
     State(state): State<AppState>,
     MaybeAuthUser(caller): MaybeAuthUser,
-    Path(id): Path<i64>,
+    PathParam(id): PathParam<i64>,
 ) -> Result<Json<ChannelView>, ApiError> {
     let channel = state
         .store
@@ -175,7 +176,7 @@ async fn create(
 async fn replace(
     State(state): State<AppState>,
     AuthUser(caller): AuthUser,
-    Path(id): Path<i64>,
+    PathParam(id): PathParam<i64>,
     input: Input,
 ) -> Result<Json<ChannelView>, ApiError> {
     change(&state, &caller, ChannelId(id), input, true).await
@@ -201,7 +202,7 @@ async fn replace(
 async fn update(
     State(state): State<AppState>,
     AuthUser(caller): AuthUser,
-    Path(id): Path<i64>,
+    PathParam(id): PathParam<i64>,
     input: Input,
 ) -> Result<Json<ChannelView>, ApiError> {
     change(&state, &caller, ChannelId(id), input, false).await
@@ -258,7 +259,7 @@ async fn change(
 async fn delete(
     State(state): State<AppState>,
     AuthUser(caller): AuthUser,
-    Path(id): Path<i64>,
+    PathParam(id): PathParam<i64>,
 ) -> Result<StatusCode, ApiError> {
     let channel = managed(&state, &caller, ChannelId(id)).await?;
     if state.store.delete_channel(channel.id).await? {

@@ -6,10 +6,11 @@ use super::{access, allowed};
 use crate::AppState;
 use crate::auth::AuthUser;
 use crate::error::{ApiError, AuthErrorBody, Detail, FieldErrorsSchema};
+use crate::extract::PathParam;
 use crate::fields::Fields;
 use crate::input::Input;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use pingme_domain::community::{Accepted, NewInvite};
 use pingme_domain::permissions::manage_server;
@@ -89,7 +90,7 @@ fn bounded(form: &mut Fields, name: &str, max: i64) -> Option<i64> {
 async fn create(
     State(state): State<AppState>,
     AuthUser(caller): AuthUser,
-    Path(id): Path<i64>,
+    PathParam(id): PathParam<i64>,
     input: Input,
 ) -> Result<(StatusCode, Json<InviteView>), ApiError> {
     let server = ServerId(id);
@@ -140,7 +141,7 @@ async fn create(
 async fn list(
     State(state): State<AppState>,
     AuthUser(caller): AuthUser,
-    Path(id): Path<i64>,
+    PathParam(id): PathParam<i64>,
 ) -> Result<Json<Vec<InviteView>>, ApiError> {
     let server = ServerId(id);
     allowed(manage_server(
@@ -158,7 +159,7 @@ async fn list(
 )]
 async fn preview(
     State(state): State<AppState>,
-    Path(code): Path<String>,
+    PathParam(code): PathParam<String>,
 ) -> Result<Json<InvitePreview>, ApiError> {
     let invite = state
         .store
@@ -188,7 +189,7 @@ async fn preview(
 async fn accept(
     State(state): State<AppState>,
     AuthUser(caller): AuthUser,
-    Path(code): Path<String>,
+    PathParam(code): PathParam<String>,
 ) -> Result<Json<ServerView>, ApiError> {
     let server = match state.store.accept_invite(&code, caller.id).await? {
         Accepted::Joined(server) | Accepted::AlreadyMember(server) => server,
@@ -221,7 +222,7 @@ async fn accept(
 async fn revoke(
     State(state): State<AppState>,
     AuthUser(caller): AuthUser,
-    Path(code): Path<String>,
+    PathParam(code): PathParam<String>,
 ) -> Result<StatusCode, ApiError> {
     let invite = state.store.invite(&code).await?.ok_or(ApiError::NotFound)?;
     allowed(manage_server(

@@ -7,9 +7,10 @@ use super::{access, allowed, missing};
 use crate::AppState;
 use crate::auth::AuthUser;
 use crate::error::{ApiError, AuthErrorBody, Detail, FieldErrorsSchema};
+use crate::extract::PathParam;
 use crate::input::Input;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use pingme_domain::account::Account;
 use pingme_domain::community::Server;
 use pingme_domain::events::Event;
@@ -67,7 +68,7 @@ async fn target(state: &AppState, server: &Server, input: Input) -> Result<Accou
 async fn kick(
     State(state): State<AppState>,
     AuthUser(caller): AuthUser,
-    Path(id): Path<i64>,
+    PathParam(id): PathParam<i64>,
     input: Input,
 ) -> Result<Json<Status>, ApiError> {
     let server = owned(&state, &caller, id).await?;
@@ -107,7 +108,7 @@ async fn kick(
 async fn ban(
     State(state): State<AppState>,
     AuthUser(caller): AuthUser,
-    Path(id): Path<i64>,
+    PathParam(id): PathParam<i64>,
     input: Input,
 ) -> Result<Json<Status>, ApiError> {
     let server = owned(&state, &caller, id).await?;
@@ -144,7 +145,7 @@ async fn ban(
 async fn unban(
     State(state): State<AppState>,
     AuthUser(caller): AuthUser,
-    Path(id): Path<i64>,
+    PathParam(id): PathParam<i64>,
     input: Input,
 ) -> Result<Json<Status>, ApiError> {
     let server = owned(&state, &caller, id).await?;
@@ -169,7 +170,7 @@ async fn unban(
 async fn bans(
     State(state): State<AppState>,
     AuthUser(caller): AuthUser,
-    Path(id): Path<i64>,
+    PathParam(id): PathParam<i64>,
 ) -> Result<Json<Vec<BanView>>, ApiError> {
     let server = owned(&state, &caller, id).await?;
     let bans = state.store.bans(server.id).await?;

@@ -6,11 +6,12 @@ use super::{access, allowed, missing};
 use crate::AppState;
 use crate::auth::{AuthUser, MaybeAuthUser};
 use crate::error::{ApiError, AuthErrorBody, Detail, FieldErrorsSchema};
+use crate::extract::{PathParam, QueryParams};
 use crate::fields::Fields;
 use crate::input::Input;
 use crate::media::{self, ImageChange, MediaOwner};
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use pingme_domain::account::Account;
 use pingme_domain::community::{
@@ -126,7 +127,7 @@ fn signed_in(caller: &Option<Account>) -> Result<AccountId, ApiError> {
 async fn list(
     State(state): State<AppState>,
     MaybeAuthUser(caller): MaybeAuthUser,
-    Query(params): Query<ListQuery>,
+    QueryParams(params): QueryParams<ListQuery>,
 ) -> Result<Json<Vec<ServerView>>, ApiError> {
     let viewer = caller.as_ref().map(|a| a.id);
     let mut query = ServerQuery {
@@ -176,8 +177,8 @@ pub async fn servers_of(state: &AppState, account: AccountId) -> Result<Vec<Serv
 async fn retrieve(
     State(state): State<AppState>,
     MaybeAuthUser(caller): MaybeAuthUser,
-    Path(id): Path<i64>,
-    Query(params): Query<RetrieveQuery>,
+    PathParam(id): PathParam<i64>,
+    QueryParams(params): QueryParams<RetrieveQuery>,
 ) -> Result<Json<ServerView>, ApiError> {
     let access = access(&state, ServerId(id), caller.as_ref()).await?;
     allowed(see_server(access.server.is_private, access.relation))?;
@@ -341,7 +342,7 @@ async fn create(
 async fn replace(
     State(state): State<AppState>,
     AuthUser(caller): AuthUser,
-    Path(id): Path<i64>,
+    PathParam(id): PathParam<i64>,
     input: Input,
 ) -> Result<Json<ServerView>, ApiError> {
     change(&state, &caller, ServerId(id), input, true).await
@@ -367,7 +368,7 @@ async fn replace(
 async fn update(
     State(state): State<AppState>,
     AuthUser(caller): AuthUser,
-    Path(id): Path<i64>,
+    PathParam(id): PathParam<i64>,
     input: Input,
 ) -> Result<Json<ServerView>, ApiError> {
     change(&state, &caller, ServerId(id), input, false).await
@@ -412,7 +413,7 @@ async fn change(
 async fn delete(
     State(state): State<AppState>,
     AuthUser(caller): AuthUser,
-    Path(id): Path<i64>,
+    PathParam(id): PathParam<i64>,
 ) -> Result<StatusCode, ApiError> {
     let id = ServerId(id);
     let access = access(&state, id, Some(&caller)).await?;
@@ -445,7 +446,7 @@ async fn delete(
 async fn add_member(
     State(state): State<AppState>,
     AuthUser(caller): AuthUser,
-    Path(id): Path<i64>,
+    PathParam(id): PathParam<i64>,
     input: Input,
 ) -> Result<Json<Status>, ApiError> {
     let id = ServerId(id);
@@ -513,7 +514,7 @@ async fn join_with_invite(
 async fn remove_member(
     State(state): State<AppState>,
     AuthUser(caller): AuthUser,
-    Path(id): Path<i64>,
+    PathParam(id): PathParam<i64>,
 ) -> Result<Json<Status>, ApiError> {
     let id = ServerId(id);
     let access = access(&state, id, Some(&caller)).await?;
@@ -554,7 +555,7 @@ async fn remove_member(
 async fn transfer_ownership(
     State(state): State<AppState>,
     AuthUser(caller): AuthUser,
-    Path(id): Path<i64>,
+    PathParam(id): PathParam<i64>,
     input: Input,
 ) -> Result<Json<ServerView>, ApiError> {
     let id = ServerId(id);

@@ -9,7 +9,8 @@ pub use uploads::{ImageChange, image_field, refuse_other_files, store_change};
 
 use crate::AppState;
 use crate::error::{ApiError, Detail};
-use axum::extract::{Path, State};
+use crate::extract::PathParam;
+use axum::extract::State;
 use axum::http::header::{
     CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, X_CONTENT_TYPE_OPTIONS,
 };
@@ -53,7 +54,7 @@ impl From<MediaError> for ApiError {
 )]
 async fn shared_file(
     State(state): State<AppState>,
-    Path((kind, name)): Path<(String, String)>,
+    PathParam((kind, name)): PathParam<(String, String)>,
 ) -> Result<Response, ApiError> {
     serve(&state, &format!("{kind}/{name}")).await
 }
@@ -70,7 +71,7 @@ async fn shared_file(
 )]
 async fn owned_file(
     State(state): State<AppState>,
-    Path((kind, owner, name)): Path<(String, String, String)>,
+    PathParam((kind, owner, name)): PathParam<(String, String, String)>,
 ) -> Result<Response, ApiError> {
     serve(&state, &format!("{kind}/{owner}/{name}")).await
 }

@@ -7,4 +7,5 @@ mod cli;
 mod email;
 mod http;
 mod media;
+mod servers;
 mod support;

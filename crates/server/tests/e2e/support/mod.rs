@@ -1,17 +1,22 @@
 //! Starting real pingme servers on random ports, and talking to them.
 
+pub mod community;
 pub mod mail;
 pub mod smtp;
 
 use pingme_api::config::{ApiConfig, RateLimitConfig, TokenLifetimes};
+use pingme_domain::account::{Email, NewAccount, Username};
+use pingme_domain::store::Store;
 use pingme_mail::{SmtpConfig, SmtpSecurity, TransportConfig};
 use pingme_media::S3Config;
+use pingme_realtime::LocalBus;
 use pingme_server::config::MediaConfig;
 use pingme_server::{Application, Config, Environment};
 use reqwest::{Response, StatusCode};
 use secrecy::SecretString;
 use serde_json::{Value, json};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -52,6 +57,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub data_dir: PathBuf,
     pub client_origin: String,
+    pub store: Arc<dyn Store>,
+    pub events: LocalBus,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<anyhow::Result<()>>>,
     _dir: tempfile::TempDir,
@@ -108,6 +115,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         .await
         .expect("build the application");
     let url = app.url().to_owned();
+    let (store, events) = (app.store(), app.events());
     let (shutdown, stop) = oneshot::channel::<()>();
     let server = tokio::spawn(app.run_until(async move {
         let _ = stop.await;
@@ -120,6 +128,8 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
             .expect("client"),
         data_dir,
         client_origin: options.client_origin,
+        store,
+        events,
         shutdown: Some(shutdown),
         server: Some(server),
         _dir: dir,
@@ -193,6 +203,27 @@ impl TestApp {
         me["id"].as_i64().expect("id")
     }
 
+    /// A verified account made straight in the store (no e-mail round trip), logged in.
+    pub async fn quick_user(&self, login: &str, staff: bool) -> User {
+        let new = NewAccount {
+            login: Username::parse(login).expect("login"),
+            email: Email::parse(&format!("{login}@example.com")).expect("email"),
+            password_hash: password_hash().await,
+            is_staff: staff,
+            verified: true,
+        };
+        let id = self
+            .store
+            .create_account(&new)
+            .await
+            .expect("create account")
+            .id;
+        User {
+            id: id.0,
+            access: self.login(login, PASSWORD).await.access,
+        }
+    }
+
     pub async fn try_login(&self, username: &str, password: &str) -> Response {
         self.post(
             "/api/token/",
@@ -242,6 +273,25 @@ impl Drop for TestApp {
             server.abort();
         }
     }
+}
+
+/// An account of a test, and its access token.
+#[derive(Clone, Debug)]
+pub struct User {
+    pub id: i64,
+    pub access: String,
+}
+
+/// [`PASSWORD`]'s hash, computed once per test run: hashing is deliberately slow.
+async fn password_hash() -> String {
+    static HASH: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
+    HASH.get_or_init(|| async {
+        pingme_api::auth::password::hash(PASSWORD.into())
+            .await
+            .expect("hash")
+    })
+    .await
+    .clone()
 }
 
 pub struct Tokens {
