@@ -125,7 +125,8 @@ impl Application {
     }
 }
 
-fn media_store(config: MediaConfig, public_url: &str) -> anyhow::Result<Arc<dyn MediaStore>> {
+/// The media store the configuration names; `public_url` is the base of local media URLs.
+pub fn media_store(config: MediaConfig, public_url: &str) -> anyhow::Result<Arc<dyn MediaStore>> {
     Ok(match config {
         MediaConfig::Local(dir) => {
             Arc::new(LocalMediaStore::new(dir, format!("{public_url}/media")))

@@ -3,7 +3,7 @@
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use pingme_server::admin::{self, AccountName, CreateUser};
+use pingme_server::admin::{self, AccountName, CategoryCommand, CreateUser};
 use pingme_server::{Application, Settings, app, telemetry};
 
 #[derive(Parser)]
@@ -26,8 +26,6 @@ enum Command {
     Admin(Admin),
 }
 
-// Each variant is a `*-user` subcommand; the shared suffix is the command line's.
-#[allow(clippy::enum_variant_names)]
 #[derive(Subcommand)]
 enum Admin {
     /// Create an account; the password comes from PINGME_ADMIN_PASSWORD or standard input.
@@ -36,6 +34,9 @@ enum Admin {
     DeactivateUser(AccountName),
     /// Let a deactivated account back in.
     ActivateUser(AccountName),
+    /// Manage categories.
+    #[command(subcommand)]
+    Category(CategoryCommand),
 }
 
 #[tokio::main]
@@ -63,6 +64,11 @@ async fn main() -> anyhow::Result<()> {
                 Admin::CreateUser(args) => admin::create_user(store.as_ref(), args).await,
                 Admin::DeactivateUser(args) => admin::set_active(store.as_ref(), args, false).await,
                 Admin::ActivateUser(args) => admin::set_active(store.as_ref(), args, true).await,
+                Admin::Category(command) => {
+                    let media = app::media_store(cli.settings.media_config(), "")?;
+                    let max_upload = cli.settings.max_upload_bytes;
+                    admin::category(store.as_ref(), media.as_ref(), max_upload, command).await
+                }
             }
         }
     }

@@ -3,9 +3,13 @@
 
 mod account;
 mod auth;
+mod categories;
+mod channels;
 mod cli;
 mod email;
 mod http;
+mod invites;
+mod matrix;
 mod media;
 mod servers;
 mod support;

@@ -1,4 +1,4 @@
-//! `pingme admin ...`: operator commands that act on the database directly.
+//! `pingme admin create-user`, `deactivate-user`, `activate-user`.
 
 use anyhow::{Context, bail};
 use clap::Args;

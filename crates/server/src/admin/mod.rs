@@ -1,0 +1,7 @@
+//! `pingme admin ...`: operator commands that act on the database directly.
+
+mod categories;
+mod users;
+
+pub use categories::{CategoryCommand, run as category};
+pub use users::{AccountName, CreateUser, create_user, set_active};
