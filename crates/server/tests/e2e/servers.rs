@@ -758,3 +758,73 @@ async fn deleting_an_owners_account_hands_the_server_to_the_earliest_member() {
         "{seen:?}"
     );
 }
+
+#[tokio::test]
+async fn replaced_and_deleted_server_images_are_swept() {
+    let app = spawn_app().await;
+    let owner = app.quick_user("painter", false).await;
+    let category = category_id(&app, "gaming").await.to_string();
+    let form = Form::new()
+        .text("name", "Gallery")
+        .text("category", category)
+        .part(
+            "server_icon",
+            Part::bytes(fixtures::png(40, 40, true)).file_name("a.png"),
+        );
+    let response = app
+        .client
+        .post(app.at("/api/servers/"))
+        .bearer_auth(&owner.access)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let made = json_of(response, StatusCode::CREATED).await;
+    let id = made["id"].as_i64().unwrap();
+    let first = made["server_image_urls"]["server_icon_url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    loads(&first).await;
+
+    let form = Form::new().part(
+        "server_icon",
+        Part::bytes(fixtures::png(50, 50, true)).file_name("b.png"),
+    );
+    let response = app
+        .client
+        .patch(app.at(&format!("/api/servers/{id}/")))
+        .bearer_auth(&owner.access)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let second = json_of(response, StatusCode::OK).await["server_image_urls"]["server_icon_url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_ne!(first, second);
+    gone(&first).await;
+    loads(&second).await;
+
+    assert_eq!(
+        call(
+            &app,
+            Method::DELETE,
+            &format!("/api/servers/{id}/"),
+            Some(&owner),
+            None
+        )
+        .await
+        .status(),
+        StatusCode::NO_CONTENT
+    );
+    gone(&second).await;
+}
+
+async fn gone(url: &str) {
+    crate::support::eventually(Duration::from_secs(15), || async {
+        (reqwest::get(url).await.ok()?.status() == StatusCode::NOT_FOUND).then_some(())
+    })
+    .await;
+}
