@@ -105,11 +105,7 @@ impl Fields {
                 Some(0) => Some(false),
                 _ => None,
             },
-            Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
-                "true" | "1" | "yes" | "on" => Some(true),
-                "false" | "0" | "no" | "off" => Some(false),
-                _ => None,
-            },
+            Value::String(s) => parse_bool(s),
             _ => None,
         };
         if parsed.is_none() {
@@ -191,6 +187,16 @@ impl Fields {
 
     fn parsed<T>(&mut self, name: &str, result: Result<T, Refusal>) -> Option<T> {
         result.map_err(|refusal| self.reject(name, refusal)).ok()
+    }
+}
+
+/// A boolean written as text, as DRF reads one: `true`, `false`, `1`, `0`, `yes`, `no`,
+/// `on`, `off`, in any case.
+pub fn parse_bool(text: &str) -> Option<bool> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Some(true),
+        "false" | "0" | "no" | "off" => Some(false),
+        _ => None,
     }
 }
 

@@ -190,7 +190,27 @@ pub enum Joined {
     Joined,
     AlreadyMember,
     Banned,
+    /// Private servers are joined through invites only.
+    Private,
     NoSuchServer,
+}
+
+/// What banning did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Banned {
+    /// Banned; `was_member` when a membership was removed with it.
+    Banned { was_member: bool },
+    /// The owner cannot be banned from their own server.
+    Owner,
+}
+
+/// What leaving did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Left {
+    Left,
+    NotMember,
+    /// The owner stays: they delete the server or hand it on first.
+    Owner,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -45,6 +45,8 @@ pub enum Denied {
 
 pub type Decision = Result<(), Denied>;
 
+/// What a banned account is told when it tries to come back.
+pub const BANNED: &str = "You are banned from this server.";
 const MEMBERS_ONLY: &str = "This server is private; only its members can see it.";
 const OWNER_ONLY: &str = "Only the owner of this server can do that.";
 
@@ -92,7 +94,7 @@ pub fn manage_channel(relation: Relation, made_the_channel: bool) -> Decision {
 pub fn join(is_private: bool, relation: Relation, holds_invite: bool) -> Decision {
     signed_in(relation)?;
     match relation {
-        Relation::Banned => Err(Denied::Forbidden("You are banned from this server.")),
+        Relation::Banned => Err(Denied::Forbidden(BANNED)),
         Relation::Outsider if is_private && !holds_invite => Err(Denied::Forbidden(
             "This server is private; joining it takes an invite.",
         )),
@@ -100,15 +102,12 @@ pub fn join(is_private: bool, relation: Relation, holds_invite: bool) -> Decisio
     }
 }
 
-/// Managing categories: staff only.
-pub fn manage_categories(relation_signed_in: bool, is_staff: bool) -> Decision {
-    if !relation_signed_in {
-        return Err(Denied::Unauthenticated);
-    }
-    if is_staff {
-        Ok(())
-    } else {
-        Err(Denied::Forbidden("Only staff can manage categories."))
+/// Managing categories: staff only (`None`: nobody is signed in).
+pub fn manage_categories(is_staff: Option<bool>) -> Decision {
+    match is_staff {
+        None => Err(Denied::Unauthenticated),
+        Some(true) => Ok(()),
+        Some(false) => Err(Denied::Forbidden("Only staff can manage categories.")),
     }
 }
 
@@ -185,11 +184,8 @@ mod tests {
 
     #[test]
     fn categories_are_for_staff() {
-        assert_eq!(
-            manage_categories(false, false),
-            Err(Denied::Unauthenticated)
-        );
-        assert!(manage_categories(true, false).is_err());
-        assert_eq!(manage_categories(true, true), Ok(()));
+        assert_eq!(manage_categories(None), Err(Denied::Unauthenticated));
+        assert!(manage_categories(Some(false)).is_err());
+        assert_eq!(manage_categories(Some(true)), Ok(()));
     }
 }

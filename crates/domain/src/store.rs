@@ -4,9 +4,9 @@
 
 use crate::account::{Account, Email, NewAccount, ProfileChanges};
 use crate::community::{
-    Accepted, Ban, Category, CategoryChanges, CategoryName, Channel, ChannelChanges, Invite,
-    Joined, NewCategory, NewChannel, NewInvite, NewServer, Server, ServerChanges, ServerQuery,
-    Standing,
+    Accepted, Ban, Banned, Category, CategoryChanges, CategoryName, Channel, ChannelChanges,
+    Invite, Joined, Left, NewCategory, NewChannel, NewInvite, NewServer, Server, ServerChanges,
+    ServerQuery, Standing,
 };
 use crate::{AccountId, CategoryId, ChannelId, ServerId};
 use async_trait::async_trait;
@@ -123,14 +123,17 @@ pub trait ServerStore: Send + Sync {
         id: ServerId,
         changes: &ServerChanges,
     ) -> StoreResult<Option<Server>>;
-    /// Adds a member unless banned; joining twice is harmless.
+    /// Adds a member to a public server unless banned; joining twice is harmless. Checked
+    /// in the same transaction as the insert, so a server made private or a ban committed
+    /// meanwhile is respected.
     async fn join(&self, server: ServerId, account: AccountId) -> StoreResult<Joined>;
-    /// Removes a member; `false` when it was not one.
-    async fn leave(&self, server: ServerId, account: AccountId) -> StoreResult<bool>;
+    /// Removes a member, never the owner (checked in the same statement).
+    async fn leave(&self, server: ServerId, account: AccountId) -> StoreResult<Left>;
     /// Hands the server to another member; `false` (nothing changed) when `to` is not one.
     async fn transfer_ownership(&self, server: ServerId, to: AccountId) -> StoreResult<bool>;
     /// Removes the member (if it is one) and bars it from coming back, in one transaction.
-    async fn ban(&self, server: ServerId, account: AccountId) -> StoreResult<()>;
+    /// Never the owner.
+    async fn ban(&self, server: ServerId, account: AccountId) -> StoreResult<Banned>;
     async fn unban(&self, server: ServerId, account: AccountId) -> StoreResult<bool>;
 
     /// The server with its channels, memberships, bans and invites, in one transaction.

@@ -205,3 +205,34 @@ fn warn_about_production_gaps(settings: &Settings, mail: &TransportConfig) {
         tracing::warn!("PINGME_SMTP_HOST is not set: e-mails only go to the outbox directory");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::settings::Settings;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        settings: Settings,
+    }
+
+    #[test]
+    fn a_new_installation_gets_five_default_categories_unless_told_otherwise() {
+        let settings = Cli::parse_from(["pingme"]).settings;
+        let names: Vec<String> = settings
+            .default_categories()
+            .unwrap()
+            .iter()
+            .map(|n| n.as_str().to_owned())
+            .collect();
+        assert_eq!(
+            names,
+            ["general", "gaming", "music", "education", "technology"]
+        );
+        let none = Cli::parse_from(["pingme", "--default-categories", ""]).settings;
+        assert!(none.default_categories().unwrap().is_empty());
+        let bad = Cli::parse_from(["pingme", "--default-categories", "ok, "]).settings;
+        assert_eq!(bad.default_categories().unwrap().len(), 1);
+    }
+}

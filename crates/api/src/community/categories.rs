@@ -40,7 +40,7 @@ pub struct CategoryRequest {
 }
 
 fn staff_only(account: &Account) -> Result<(), ApiError> {
-    allowed(manage_categories(true, account.is_staff))
+    allowed(manage_categories(Some(account.is_staff)))
 }
 
 /// Every category, by name. No token needed.
@@ -123,28 +123,35 @@ async fn create(
         ));
     }
     // The icon is stored once the category has an id to file it under; if that fails, the
-    // category goes too, so a retry does not find its name taken.
-    let with_icon = async {
-        let changes = CategoryChanges {
-            icon: store_icon(&state, category.id, icon).await?,
-            ..CategoryChanges::default()
+    // category goes too, so a retry does not find its name taken. Run apart from the
+    // request, so a client that hangs up cannot leave it half-made.
+    let task = state.clone();
+    let finished = tokio::spawn(async move {
+        let attached = async {
+            let changes = CategoryChanges {
+                icon: store_icon(&task, category.id, icon).await?,
+                ..CategoryChanges::default()
+            };
+            task.store
+                .update_category(category.id, &changes)
+                .await?
+                .ok_or(ApiError::NotFound)
         };
-        state
-            .store
-            .update_category(category.id, &changes)
-            .await?
-            .ok_or(ApiError::NotFound)
-    };
-    match with_icon.await {
-        Ok(category) => Ok((
-            StatusCode::CREATED,
-            Json(CategoryView::new(&category, &state)),
-        )),
-        Err(error) => {
-            state.store.delete_category(category.id).await?;
-            Err(error)
+        match attached.await {
+            Ok(category) => Ok(category),
+            Err(error) => {
+                if let Err(cleanup) = task.store.delete_category(category.id).await {
+                    tracing::error!(category = %category.id, error = %cleanup, "could not remove a half-made category");
+                }
+                Err(error)
+            }
         }
-    }
+    });
+    let category = finished.await.map_err(ApiError::internal)??;
+    Ok((
+        StatusCode::CREATED,
+        Json(CategoryView::new(&category, &state)),
+    ))
 }
 
 /// Change a category's name, description or icon (staff).

@@ -4,6 +4,8 @@
 mod categories;
 mod channels;
 mod invites;
+mod listing;
+mod membership;
 mod moderation;
 mod servers;
 pub mod views;
@@ -16,12 +18,14 @@ use pingme_domain::permissions::{Decision, Denied, Relation};
 use pingme_domain::{AccountId, ServerId};
 use utoipa_axum::router::OpenApiRouter;
 
-pub use servers::servers_of;
+pub use listing::servers_of;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .merge(categories::router())
+        .merge(listing::router())
         .merge(servers::router())
+        .merge(membership::router())
         .merge(channels::router())
         .merge(invites::router())
         .merge(moderation::router())

@@ -1,7 +1,7 @@
 //! Kicking, banning and unbanning (a server's owner). Removing someone publishes
 //! `MemberRemoved`, which closes their open sockets in the server.
 
-use super::servers::target_account;
+use super::membership::target_account;
 use super::views::{BanView, Status};
 use super::{access, allowed, missing};
 use crate::AppState;
@@ -12,7 +12,7 @@ use crate::input::Input;
 use axum::Json;
 use axum::extract::State;
 use pingme_domain::account::Account;
-use pingme_domain::community::Server;
+use pingme_domain::community::{Banned, Left, Server};
 use pingme_domain::events::Event;
 use pingme_domain::permissions::manage_server;
 use pingme_domain::{AccountId, ServerId};
@@ -53,9 +53,9 @@ async fn target(state: &AppState, server: &Server, input: Input) -> Result<Accou
     post, path = "/api/servers/{id}/kick/", tag = "moderation", security(("jwt" = [])),
     params(("id" = i64, Path)),
     request_body(content(
-        (super::servers::AccountRequest = "application/json"),
-        (super::servers::AccountRequest = "application/x-www-form-urlencoded"),
-        (super::servers::AccountRequest = "multipart/form-data"),
+        (super::membership::AccountRequest = "application/json"),
+        (super::membership::AccountRequest = "application/x-www-form-urlencoded"),
+        (super::membership::AccountRequest = "multipart/form-data"),
     )),
     responses(
         (status = 200, body = Status, example = json!({"status": "member kicked"})),
@@ -73,19 +73,26 @@ async fn kick(
 ) -> Result<Json<Status>, ApiError> {
     let server = owned(&state, &caller, id).await?;
     let account = target(&state, &server, input).await?;
-    if !state.store.leave(server.id, account).await? {
-        return Err(ApiError::field(
-            "account",
-            "That account is not a member of this server.",
-        ));
+    match state.store.leave(server.id, account).await? {
+        Left::Left => state.events.publish(Event::MemberRemoved {
+            server: server.id,
+            account,
+        }),
+        Left::NotMember => {
+            return Err(ApiError::field(
+                "account",
+                "That account is not a member of this server.",
+            ));
+        }
+        Left::Owner => return Err(owner_targeted()),
     }
-    state.events.publish(Event::MemberRemoved {
-        server: server.id,
-        account,
-    });
     Ok(Json(Status {
         status: "member kicked",
     }))
+}
+
+fn owner_targeted() -> ApiError {
+    ApiError::BadRequest("The owner cannot be removed from their own server.".into())
 }
 
 /// Remove a member, or keep out someone who is not one yet, until unbanned (owner only).
@@ -93,9 +100,9 @@ async fn kick(
     post, path = "/api/servers/{id}/ban/", tag = "moderation", security(("jwt" = [])),
     params(("id" = i64, Path)),
     request_body(content(
-        (super::servers::AccountRequest = "application/json"),
-        (super::servers::AccountRequest = "application/x-www-form-urlencoded"),
-        (super::servers::AccountRequest = "multipart/form-data"),
+        (super::membership::AccountRequest = "application/json"),
+        (super::membership::AccountRequest = "application/x-www-form-urlencoded"),
+        (super::membership::AccountRequest = "multipart/form-data"),
     )),
     responses(
         (status = 200, body = Status, example = json!({"status": "member banned"})),
@@ -113,12 +120,13 @@ async fn ban(
 ) -> Result<Json<Status>, ApiError> {
     let server = owned(&state, &caller, id).await?;
     let account = target(&state, &server, input).await?;
-    state.store.ban(server.id, account).await?;
-    if server.has_member(account) {
-        state.events.publish(Event::MemberRemoved {
+    match state.store.ban(server.id, account).await? {
+        Banned::Banned { was_member: true } => state.events.publish(Event::MemberRemoved {
             server: server.id,
             account,
-        });
+        }),
+        Banned::Banned { was_member: false } => {}
+        Banned::Owner => return Err(owner_targeted()),
     }
     Ok(Json(Status {
         status: "member banned",
@@ -130,9 +138,9 @@ async fn ban(
     post, path = "/api/servers/{id}/unban/", tag = "moderation", security(("jwt" = [])),
     params(("id" = i64, Path)),
     request_body(content(
-        (super::servers::AccountRequest = "application/json"),
-        (super::servers::AccountRequest = "application/x-www-form-urlencoded"),
-        (super::servers::AccountRequest = "multipart/form-data"),
+        (super::membership::AccountRequest = "application/json"),
+        (super::membership::AccountRequest = "application/x-www-form-urlencoded"),
+        (super::membership::AccountRequest = "multipart/form-data"),
     )),
     responses(
         (status = 200, body = Status, example = json!({"status": "member unbanned"})),

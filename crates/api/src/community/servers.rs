@@ -1,12 +1,11 @@
-//! `/api/servers/`: listing with the original's filters, creation, changes by the owner,
-//! joining and leaving, handing ownership on.
+//! Creating, changing and deleting servers.
 
-use super::views::{ServerView, Status};
+use super::views::ServerView;
 use super::{access, allowed, missing};
 use crate::AppState;
-use crate::auth::{AuthUser, MaybeAuthUser};
+use crate::auth::AuthUser;
 use crate::error::{ApiError, AuthErrorBody, Detail, FieldErrorsSchema};
-use crate::extract::{PathParam, QueryParams};
+use crate::extract::PathParam;
 use crate::fields::Fields;
 use crate::input::Input;
 use crate::media::{self, ImageChange, MediaOwner};
@@ -14,47 +13,19 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use pingme_domain::account::Account;
-use pingme_domain::community::{
-    Accepted, Description, Joined, NewServer, ServerChanges, ServerName, ServerQuery,
-};
+use pingme_domain::community::{Description, NewServer, ServerChanges, ServerName};
 use pingme_domain::events::Event;
-use pingme_domain::permissions::{Relation, join, manage_server, see_server};
-use pingme_domain::{AccountId, CategoryId, ServerId};
+use pingme_domain::permissions::manage_server;
+use pingme_domain::{CategoryId, ServerId};
 use pingme_media::Purpose;
-use serde::Deserialize;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(list, create))
-        .routes(routes!(retrieve, replace, update, delete))
-        .routes(routes!(add_member))
-        .routes(routes!(remove_member))
-        .routes(routes!(transfer_ownership))
-}
-
-#[derive(Deserialize, IntoParams)]
-struct ListQuery {
-    /// Exact category name (compared lowercase).
-    category: Option<String>,
-    /// Only the first `qty` servers; ignored unless a non-negative integer.
-    qty: Option<String>,
-    /// `true`: only servers the caller belongs to (needs a token).
-    by_user: Option<String>,
-    /// Only the server with this id.
-    by_serverid: Option<String>,
-    /// `true`: include `num_members`.
-    with_num_members: Option<String>,
-    /// Only servers the caller shares with this account (needs a token).
-    mutual_with: Option<String>,
-}
-
-#[derive(Deserialize, IntoParams)]
-struct RetrieveQuery {
-    /// `true`: include `num_members`.
-    with_num_members: Option<String>,
+        .routes(routes!(create))
+        .routes(routes!(replace, update, delete))
 }
 
 #[derive(ToSchema)]
@@ -74,119 +45,6 @@ pub struct ServerRequest {
     /// Banner image (multipart); JSON `null` goes back to the default.
     #[schema(format = Binary, nullable)]
     banner_image: Option<String>,
-}
-
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct JoinRequest {
-    /// An invite code, needed to join a private server.
-    invite: Option<String>,
-}
-
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct AccountRequest {
-    /// Account id.
-    account: i64,
-}
-
-fn flag(value: &Option<String>) -> bool {
-    value
-        .as_deref()
-        .is_some_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "true" | "1" | "yes"))
-}
-
-fn id_param(name: &str, value: &Option<String>) -> Result<Option<i64>, ApiError> {
-    value
-        .as_deref()
-        .map(|v| {
-            v.trim()
-                .parse()
-                .map_err(|_| ApiError::field(name, "A valid integer is required."))
-        })
-        .transpose()
-}
-
-fn signed_in(caller: &Option<Account>) -> Result<AccountId, ApiError> {
-    caller
-        .as_ref()
-        .map(|a| a.id)
-        .ok_or(ApiError::NotAuthenticated)
-}
-
-/// Servers, by id. No token needed; private servers are listed to their members only.
-#[utoipa::path(
-    get, path = "/api/servers/", tag = "servers", security((), ("jwt" = [])),
-    params(ListQuery),
-    responses(
-        (status = 200, body = Vec<ServerView>),
-        (status = 400, description = "A non-numeric id", body = FieldErrorsSchema),
-        (status = 401, description = "`by_user` or `mutual_with` without a token, or an invalid token", body = AuthErrorBody),
-    )
-)]
-async fn list(
-    State(state): State<AppState>,
-    MaybeAuthUser(caller): MaybeAuthUser,
-    QueryParams(params): QueryParams<ListQuery>,
-) -> Result<Json<Vec<ServerView>>, ApiError> {
-    let viewer = caller.as_ref().map(|a| a.id);
-    let mut query = ServerQuery {
-        viewer,
-        category: params.category.as_deref().map(|c| c.trim().to_lowercase()),
-        id: id_param("by_serverid", &params.by_serverid)?.map(ServerId),
-        limit: params.qty.as_deref().and_then(|q| q.trim().parse().ok()),
-        ..ServerQuery::default()
-    };
-    if flag(&params.by_user) {
-        query.member = Some(signed_in(&caller)?);
-    }
-    if let Some(other) = id_param("mutual_with", &params.mutual_with)? {
-        query.member = Some(signed_in(&caller)?);
-        query.shared_with = Some(AccountId(other));
-    }
-    let servers = state.store.servers(&query).await?;
-    Ok(Json(ServerView::list(
-        &servers,
-        &state,
-        flag(&params.with_num_members),
-    )))
-}
-
-/// The servers `account` belongs to, as `GET /api/account/my_servers/` lists them.
-pub async fn servers_of(state: &AppState, account: AccountId) -> Result<Vec<ServerView>, ApiError> {
-    let query = ServerQuery {
-        viewer: Some(account),
-        member: Some(account),
-        ..ServerQuery::default()
-    };
-    let servers = state.store.servers(&query).await?;
-    Ok(ServerView::list(&servers, state, false))
-}
-
-/// One server. No token needed for a public one; a private one only for its members.
-#[utoipa::path(
-    get, path = "/api/servers/{id}/", tag = "servers", security((), ("jwt" = [])),
-    params(("id" = i64, Path), RetrieveQuery),
-    responses(
-        (status = 200, body = ServerView),
-        (status = 401, body = AuthErrorBody),
-        (status = 403, description = "A private server, and not a member", body = Detail),
-        (status = 404, body = Detail),
-    )
-)]
-async fn retrieve(
-    State(state): State<AppState>,
-    MaybeAuthUser(caller): MaybeAuthUser,
-    PathParam(id): PathParam<i64>,
-    QueryParams(params): QueryParams<RetrieveQuery>,
-) -> Result<Json<ServerView>, ApiError> {
-    let access = access(&state, ServerId(id), caller.as_ref()).await?;
-    allowed(see_server(access.server.is_private, access.relation))?;
-    Ok(Json(ServerView::new(
-        &access.server,
-        &state,
-        flag(&params.with_num_members),
-    )))
 }
 
 /// The fields of a create or update form, checked.
@@ -281,11 +139,11 @@ async fn create(
     input: Input,
 ) -> Result<(StatusCode, Json<ServerView>), ApiError> {
     let form = read_form(&state, input, true).await?;
-    let (Some(name), Some(category)) = (form.name, form.category) else {
-        return Err(ApiError::internal(anyhow::anyhow!(
-            "a required server field was missing"
-        )));
-    };
+    // A whole form has both, or `read_form` refused it.
+    let (name, category) = form
+        .name
+        .zip(form.category)
+        .ok_or(ApiError::field("name", "This field is required."))?;
     let new = NewServer {
         name,
         description: form.description.flatten(),
@@ -301,25 +159,33 @@ async fn create(
         ));
     }
     // Images are filed under the server's id, so they are stored once it exists; if that
-    // fails, the server goes too, and the client sees one failed request, nothing else.
-    let with_images = async {
-        let changes = store_images(&state, server.id, form.icon, form.banner).await?;
-        state
-            .store
-            .update_server(server.id, &changes)
-            .await?
-            .ok_or(ApiError::NotFound)
-    };
-    match with_images.await {
-        Ok(server) => Ok((
-            StatusCode::CREATED,
-            Json(ServerView::new(&server, &state, false)),
-        )),
-        Err(error) => {
-            state.store.delete_server(server.id).await?;
-            Err(error)
+    // fails, the server is removed again. Run apart from the request, so a client that hangs
+    // up cannot leave the server half-made.
+    let (icon, banner) = (form.icon, form.banner);
+    let task = state.clone();
+    let finished = tokio::spawn(async move {
+        let attached = async {
+            let changes = store_images(&task, server.id, icon, banner).await?;
+            task.store
+                .update_server(server.id, &changes)
+                .await?
+                .ok_or(ApiError::NotFound)
+        };
+        match attached.await {
+            Ok(server) => Ok(server),
+            Err(error) => {
+                if let Err(cleanup) = task.store.delete_server(server.id).await {
+                    tracing::error!(server = %server.id, error = %cleanup, "could not remove a half-made server");
+                }
+                Err(error)
+            }
         }
-    }
+    });
+    let server = finished.await.map_err(ApiError::internal)??;
+    Ok((
+        StatusCode::CREATED,
+        Json(ServerView::new(&server, &state, false)),
+    ))
 }
 
 /// Replace a server's fields (owner only): `name` and `category` are required.
@@ -423,165 +289,4 @@ async fn delete(
         media::sweep_later(&state, MediaOwner::Server(id));
     }
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// Join a server: a public one freely, a private one with an `invite` code. Joining twice
-/// is harmless; a banned account cannot join.
-#[utoipa::path(
-    post, path = "/api/servers/{id}/add_member/", tag = "servers", security(("jwt" = [])),
-    params(("id" = i64, Path)),
-    request_body(content(
-        (JoinRequest = "application/json"),
-        (JoinRequest = "application/x-www-form-urlencoded"),
-        (JoinRequest = "multipart/form-data"),
-    )),
-    responses(
-        (status = 200, body = Status, example = json!({"status": "member added"})),
-        (status = 400, body = FieldErrorsSchema),
-        (status = 401, body = AuthErrorBody),
-        (status = 403, description = "Banned, or a private server without a valid invite", body = Detail),
-        (status = 404, body = Detail),
-    )
-)]
-async fn add_member(
-    State(state): State<AppState>,
-    AuthUser(caller): AuthUser,
-    PathParam(id): PathParam<i64>,
-    input: Input,
-) -> Result<Json<Status>, ApiError> {
-    let id = ServerId(id);
-    let mut form = Fields::new(input);
-    let invite = form.optional("invite", |code| Ok(code.to_owned()));
-    form.check()?;
-    let access = access(&state, id, Some(&caller)).await?;
-    let by_invite = access.server.is_private && access.relation == Relation::Outsider;
-    match invite {
-        Some(code) if by_invite => join_with_invite(&state, id, &caller, &code).await?,
-        _ => {
-            allowed(join(access.server.is_private, access.relation, false))?;
-            match state.store.join(id, caller.id).await? {
-                Joined::Joined | Joined::AlreadyMember => {}
-                Joined::Banned => return Err(banned()),
-                Joined::NoSuchServer => return Err(ApiError::NotFound),
-            }
-        }
-    }
-    Ok(Json(Status {
-        status: "member added",
-    }))
-}
-
-fn banned() -> ApiError {
-    ApiError::Forbidden("You are banned from this server.".into())
-}
-
-async fn join_with_invite(
-    state: &AppState,
-    id: ServerId,
-    caller: &Account,
-    code: &str,
-) -> Result<(), ApiError> {
-    let for_this_server = state
-        .store
-        .invite(code)
-        .await?
-        .is_some_and(|i| i.server == id);
-    let accepted = if for_this_server {
-        state.store.accept_invite(code, caller.id).await?
-    } else {
-        Accepted::Unusable
-    };
-    match accepted {
-        Accepted::Joined(_) | Accepted::AlreadyMember(_) => Ok(()),
-        Accepted::Banned => Err(banned()),
-        Accepted::Unusable => Err(ApiError::Forbidden(
-            "That invite is not valid for this server.".into(),
-        )),
-    }
-}
-
-/// Leave a server. Leaving one you are not in is harmless; the owner cannot leave.
-#[utoipa::path(
-    post, path = "/api/servers/{id}/remove_member/", tag = "servers", security(("jwt" = [])),
-    params(("id" = i64, Path)),
-    responses(
-        (status = 200, body = Status, example = json!({"status": "member removed"})),
-        (status = 400, description = "The owner cannot leave", body = Detail),
-        (status = 401, body = AuthErrorBody),
-        (status = 404, body = Detail),
-    )
-)]
-async fn remove_member(
-    State(state): State<AppState>,
-    AuthUser(caller): AuthUser,
-    PathParam(id): PathParam<i64>,
-) -> Result<Json<Status>, ApiError> {
-    let id = ServerId(id);
-    let access = access(&state, id, Some(&caller)).await?;
-    if access.relation == Relation::Owner {
-        return Err(ApiError::BadRequest(
-            "The owner cannot leave their own server; delete it or transfer its ownership first."
-                .into(),
-        ));
-    }
-    if state.store.leave(id, caller.id).await? {
-        state.events.publish(Event::MemberRemoved {
-            server: id,
-            account: caller.id,
-        });
-    }
-    Ok(Json(Status {
-        status: "member removed",
-    }))
-}
-
-/// Hand the server to another member (owner only).
-#[utoipa::path(
-    post, path = "/api/servers/{id}/transfer_ownership/", tag = "servers", security(("jwt" = [])),
-    params(("id" = i64, Path)),
-    request_body(content(
-        (AccountRequest = "application/json"),
-        (AccountRequest = "application/x-www-form-urlencoded"),
-        (AccountRequest = "multipart/form-data"),
-    )),
-    responses(
-        (status = 200, body = ServerView),
-        (status = 400, description = "Not a member, or already the owner", body = FieldErrorsSchema),
-        (status = 401, body = AuthErrorBody),
-        (status = 403, description = "Not the owner", body = Detail),
-        (status = 404, body = Detail),
-    )
-)]
-async fn transfer_ownership(
-    State(state): State<AppState>,
-    AuthUser(caller): AuthUser,
-    PathParam(id): PathParam<i64>,
-    input: Input,
-) -> Result<Json<ServerView>, ApiError> {
-    let id = ServerId(id);
-    let access = access(&state, id, Some(&caller)).await?;
-    allowed(manage_server(access.relation))?;
-    let to = target_account(input)?;
-    if to == caller.id {
-        return Err(ApiError::field(
-            "account",
-            "That account already owns this server.",
-        ));
-    }
-    if !state.store.transfer_ownership(id, to).await? {
-        return Err(ApiError::field(
-            "account",
-            "That account is not a member of this server.",
-        ));
-    }
-    let server = state.store.server(id).await?.ok_or(ApiError::NotFound)?;
-    Ok(Json(ServerView::new(&server, &state, false)))
-}
-
-/// The `account` field of a moderation or transfer request.
-pub(super) fn target_account(input: Input) -> Result<AccountId, ApiError> {
-    let mut form = Fields::new(input);
-    let account = form.integer("account", true);
-    let (account,) = form.finish((account,))?;
-    Ok(AccountId(account))
 }

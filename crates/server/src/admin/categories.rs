@@ -87,15 +87,25 @@ async fn add(
     };
     if let Some(icon) = icon {
         let key = format!("categories/{}/{}", category.id, icon.file_name());
-        media
-            .put(&key, icon.bytes)
-            .await
-            .context("cannot store the icon")?;
         let changes = CategoryChanges {
-            icon: Some(Some(key)),
+            icon: Some(Some(key.clone())),
             ..CategoryChanges::default()
         };
-        store.update_category(category.id, &changes).await?;
+        let attached = async {
+            media
+                .put(&key, icon.bytes)
+                .await
+                .context("cannot store the icon")?;
+            store
+                .update_category(category.id, &changes)
+                .await?
+                .context("the category vanished")
+        };
+        if let Err(error) = attached.await {
+            // Nothing half-made: the category goes again, so a retry does not find it taken.
+            store.delete_category(category.id).await?;
+            return Err(error);
+        }
     }
     println!("created category {} ({})", category.id, category.name);
     Ok(())

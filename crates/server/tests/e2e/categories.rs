@@ -243,10 +243,26 @@ async fn operators_manage_categories_from_the_command_line() {
         !out(&listed).contains("films"),
         "a refused add writes nothing"
     );
-    let icon_file = std::fs::read_dir(dir.path().join("media/categories"))
+    let store = pingme_store::open(&format!(
+        "sqlite:{}",
+        dir.path().join("pingme.sqlite3").display()
+    ))
+    .await
+    .unwrap();
+    let books = store
+        .category_by_name("books")
+        .await
         .unwrap()
-        .count();
-    assert_eq!(icon_file, 1, "the icon is stored under its category");
+        .expect("the category");
+    let icon = books.icon.expect("the category refers to its icon");
+    assert!(
+        icon.starts_with(&format!("categories/{}/", books.id)),
+        "{icon}"
+    );
+    assert!(
+        dir.path().join("media").join(&icon).is_file(),
+        "and the icon is stored"
+    );
 
     let removed =
         run(pingme(dir.path()).args(["admin", "category", "remove", "--name", "BOOKS"])).await;

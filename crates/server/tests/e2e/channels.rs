@@ -139,6 +139,21 @@ async fn channels_are_seen_where_their_server_is() {
     )
     .await;
     assert_eq!(ids(&filtered), [private_channel]);
+    let outside = json_of(
+        get(
+            &app,
+            &format!("/api/channels/?server={}", private["id"]),
+            Some(&other),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        outside,
+        json!([]),
+        "an outsider sees none of a private server's channels"
+    );
     let bad = json_of(
         get(&app, "/api/channels/?server=abc", None).await,
         StatusCode::BAD_REQUEST,

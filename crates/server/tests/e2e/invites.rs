@@ -75,8 +75,8 @@ async fn an_invite_opens_a_private_server_until_it_is_used_up() {
     let again = post(&app, &format!("/api/invites/{code}/accept/"), &a, json!({})).await;
     assert_eq!(
         again.status(),
-        StatusCode::OK,
-        "accepting twice is harmless and uses nothing"
+        StatusCode::NOT_FOUND,
+        "its one use is spent: the invite answers 404 to everyone now"
     );
     let listed = json_of(get(&app, &invites, Some(&owner)).await, StatusCode::OK).await;
     assert_eq!(listed[0]["uses"], 1);
@@ -266,6 +266,14 @@ async fn invites_expire_are_revoked_and_are_the_owners_alone() {
         StatusCode::NO_CONTENT
     );
     assert_eq!(get(&app, &path, None).await.status(), StatusCode::NOT_FOUND);
+    let revoked = post(
+        &app,
+        &format!("/api/invites/{lasting}/accept/"),
+        &guest,
+        json!({}),
+    )
+    .await;
+    assert_eq!(revoked.status(), StatusCode::NOT_FOUND);
     assert_eq!(
         call(&app, Method::DELETE, &path, Some(&owner), None)
             .await

@@ -2,7 +2,7 @@
 //! categories, tried by every role on a public and a private server, each on a fresh
 //! server, with the exact status expected in every cell. docs/api.md shows the same table.
 
-use crate::support::community::{call, category_id, create_server, post};
+use crate::support::community::{call, create_server, post};
 use crate::support::{TestApp, User, json_of, spawn_app};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -259,6 +259,9 @@ fn actions() -> Vec<Action> {
                 Some(json!({"description": "changed"})),
             )
         }),
+        ("delete category", |_, _, category| {
+            (Method::DELETE, format!("/api/categories/{category}/"), None)
+        }),
     ]
 }
 
@@ -284,6 +287,7 @@ fn expected(action: &str) -> ([u16; 7], [u16; 7]) {
         "accept invite" => same([401, 200, 200, 200, 200, 403, 200]),
         "create category" => same([401, 403, 403, 403, 403, 403, 201]),
         "update category" => same([401, 403, 403, 403, 403, 403, 200]),
+        "delete category" => same([401, 403, 403, 403, 403, 403, 204]),
         other => panic!("no expectation for {other}"),
     }
 }
@@ -300,33 +304,86 @@ async fn every_role_gets_exactly_the_expected_status_for_every_action() {
         staff: app.quick_user("staff", true).await,
         target: app.quick_user("target", false).await,
     };
-    let category = category_id(&app, "music").await;
     let mut wrong = Vec::new();
     for (name, request) in actions() {
         let (public, private) = expected(name);
         for (private_server, row) in [(false, public), (true, private)] {
             for (role, want) in ROLES.into_iter().zip(row) {
                 let fixture = fixture(&app, &people, private_server).await;
+                let category = scratch_category(&app).await;
                 let (method, path, body) = request(&fixture, &people, category);
-                let got = call(&app, method.clone(), &path, people.of(role), body)
-                    .await
-                    .status()
-                    .as_u16();
+                let response = call(&app, method.clone(), &path, people.of(role), body).await;
+                let server = if private_server { "private" } else { "public" };
+                let cell = format!("{name} on a {server} server as {role:?}: {method} {path}");
+                let got = response.status().as_u16();
                 if got != want {
-                    let server = if private_server { "private" } else { "public" };
-                    wrong.push(format!("{name} on a {server} server as {role:?}: {method} {path} gave {got}, expected {want}"));
+                    wrong.push(format!("{cell} gave {got}, expected {want}"));
+                } else if let Some(problem) = refusal_shape(response).await {
+                    wrong.push(format!("{cell}: {problem}"));
                 }
-                // Undo a category made in this cell, so the next cell starts alike.
-                if let Some(made) = app.store.category_by_name("brand new").await.unwrap() {
-                    app.store.delete_category(made.id).await.unwrap();
+                // Undo the categories of this cell, so the next one starts alike.
+                for made in ["brand new", "scratch"] {
+                    if let Some(made) = app.store.category_by_name(made).await.unwrap() {
+                        app.store.delete_category(made.id).await.unwrap();
+                    }
                 }
             }
         }
     }
+    wrong.extend(listing_problems(&app, &people).await);
     assert!(
         wrong.is_empty(),
         "{} cells differ:\n{}",
         wrong.len(),
         wrong.join("\n")
     );
+}
+
+/// A category no server uses, for the category actions to act on.
+async fn scratch_category(app: &TestApp) -> i64 {
+    let name = pingme_domain::community::CategoryName::parse("scratch").unwrap();
+    let new = pingme_domain::community::NewCategory {
+        name,
+        description: None,
+    };
+    app.store.create_category(&new).await.unwrap().id.0
+}
+
+/// 401s and 403s answer `{"detail": ...}`, and 401s name the scheme to use.
+async fn refusal_shape(response: reqwest::Response) -> Option<String> {
+    let status = response.status();
+    if status != StatusCode::UNAUTHORIZED && status != StatusCode::FORBIDDEN {
+        return None;
+    }
+    let challenge = response.headers().get("www-authenticate").cloned();
+    if status == StatusCode::UNAUTHORIZED && challenge.is_none() {
+        return Some("401 without WWW-Authenticate".into());
+    }
+    let body: Value = response.json().await.ok()?;
+    (!body["detail"].is_string()).then(|| format!("{status} body without a detail: {body}"))
+}
+
+/// Listings are 200 for everyone; a private server and its channels appear only to members.
+async fn listing_problems(app: &TestApp, people: &People) -> Vec<String> {
+    let private = fixture(app, people, true).await;
+    let mut problems = Vec::new();
+    for role in ROLES {
+        let sees = matches!(role, Role::Member | Role::ChannelOwner | Role::Owner);
+        for (path, id) in [
+            ("/api/servers/", private.server),
+            ("/api/channels/", private.made),
+        ] {
+            let response = call(app, Method::GET, path, people.of(role), None).await;
+            let listed: Value = response.json().await.unwrap_or_default();
+            let found = listed
+                .as_array()
+                .is_some_and(|l| l.iter().any(|item| item["id"] == id));
+            if found != sees {
+                problems.push(format!(
+                    "{path} as {role:?} lists the private server's item: {found}, expected {sees}"
+                ));
+            }
+        }
+    }
+    problems
 }

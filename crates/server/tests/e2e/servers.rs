@@ -307,8 +307,24 @@ async fn listings_filter_as_the_original_and_hide_private_servers() {
     );
     assert!(listed(&app, "", None).await[0].get("num_members").is_none());
 
-    let response = get(&app, "/api/servers/?by_user=true", None).await;
-    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    for query in ["?by_user=true", &format!("?mutual_with={}", ben.id)] {
+        let response = get(&app, &format!("/api/servers/{query}"), None).await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{query}");
+    }
+    let body = json_of(
+        get(&app, "/api/servers/?mutual_with=x", Some(&ann)).await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert_eq!(
+        body,
+        json!({"mutual_with": ["A valid integer is required."]})
+    );
+    assert_eq!(
+        ids(&listed(&app, "?category=&by_serverid=", None).await),
+        [game, band],
+        "empty filters count as absent"
+    );
     let body = json_of(
         get(&app, "/api/servers/?by_serverid=abc", None).await,
         StatusCode::BAD_REQUEST,
@@ -695,10 +711,11 @@ async fn the_original_clients_flow_works() {
 #[tokio::test]
 async fn deleting_an_owners_account_hands_the_server_to_the_earliest_member() {
     let app = spawn_app().await;
-    let (owner, first, second) = (
+    // `second` has the smaller id but joins later: the joining order decides.
+    let (owner, second, first) = (
         app.quick_user("leaver", false).await,
-        app.quick_user("first", false).await,
         app.quick_user("second", false).await,
+        app.quick_user("first", false).await,
     );
     let shared = create_server(&app, &owner, "Shared", false).await["id"]
         .as_i64()

@@ -100,10 +100,13 @@ impl InviteStore for SqliteStore {
         let Some(invite) = row.map(Invite::try_from).transpose()? else {
             return Ok(Accepted::Unusable);
         };
+        // An invite that no longer works answers the same to everyone.
+        if !invite.is_usable(Timestamp::now()) {
+            return Ok(Accepted::Unusable);
+        }
         let accepted = match standing(&mut tx, invite.server, account).await? {
             Standing::Banned => Accepted::Banned,
             Standing::Member => Accepted::AlreadyMember(invite.server),
-            Standing::Outsider if !invite.is_usable(Timestamp::now()) => Accepted::Unusable,
             Standing::Outsider => {
                 add_member(&mut tx, invite.server, account).await?;
                 sqlx::query("UPDATE invites SET uses = uses + 1 WHERE code = $1")

@@ -6,7 +6,8 @@ use super::channels::{ChannelRow, channel_columns};
 use super::{SqliteStore, json_ids, store_error, time};
 use async_trait::async_trait;
 use pingme_domain::community::{
-    Ban, Channel, FIRST_CHANNEL, Joined, NewServer, Server, ServerChanges, ServerQuery, Standing,
+    Ban, Banned, Channel, FIRST_CHANNEL, Joined, Left, NewServer, Server, ServerChanges,
+    ServerQuery, Standing,
 };
 use pingme_domain::store::{ServerStore, StoreError, StoreResult};
 use pingme_domain::{AccountId, CategoryId, ServerId, Timestamp};
@@ -246,18 +247,19 @@ impl ServerStore for SqliteStore {
 
     async fn join(&self, server: ServerId, account: AccountId) -> StoreResult<Joined> {
         let mut tx = self.write_tx().await?;
-        let exists: bool =
-            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM servers WHERE id = $1)")
+        let private: Option<bool> =
+            sqlx::query_scalar("SELECT is_private FROM servers WHERE id = $1")
                 .bind(server.0)
-                .fetch_one(&mut *tx)
+                .fetch_optional(&mut *tx)
                 .await
                 .map_err(store_error)?;
-        if !exists {
+        let Some(private) = private else {
             return Ok(Joined::NoSuchServer);
-        }
+        };
         let joined = match standing(&mut tx, server, account).await? {
             Standing::Banned => Joined::Banned,
             Standing::Member => Joined::AlreadyMember,
+            Standing::Outsider if private => Joined::Private,
             Standing::Outsider => {
                 add_member(&mut tx, server, account).await?;
                 Joined::Joined
@@ -267,14 +269,23 @@ impl ServerStore for SqliteStore {
         Ok(joined)
     }
 
-    async fn leave(&self, server: ServerId, account: AccountId) -> StoreResult<bool> {
+    async fn leave(&self, server: ServerId, account: AccountId) -> StoreResult<Left> {
+        let mut tx = self.write_tx().await?;
+        if owns(&mut tx, server, account).await? {
+            return Ok(Left::Owner);
+        }
         let done = sqlx::query("DELETE FROM memberships WHERE server_id = $1 AND account_id = $2")
             .bind(server.0)
             .bind(account.0)
-            .execute(&self.write)
+            .execute(&mut *tx)
             .await
             .map_err(store_error)?;
-        Ok(done.rows_affected() == 1)
+        tx.commit().await.map_err(store_error)?;
+        Ok(if done.rows_affected() == 1 {
+            Left::Left
+        } else {
+            Left::NotMember
+        })
     }
 
     async fn transfer_ownership(&self, server: ServerId, to: AccountId) -> StoreResult<bool> {
@@ -291,24 +302,29 @@ impl ServerStore for SqliteStore {
         Ok(done.rows_affected() == 1)
     }
 
-    async fn ban(&self, server: ServerId, account: AccountId) -> StoreResult<()> {
+    async fn ban(&self, server: ServerId, account: AccountId) -> StoreResult<Banned> {
         let mut tx = self.write_tx().await?;
-        sqlx::query("DELETE FROM memberships WHERE server_id = $1 AND account_id = $2")
+        if owns(&mut tx, server, account).await? {
+            return Ok(Banned::Owner);
+        }
+        let removed =
+            sqlx::query("DELETE FROM memberships WHERE server_id = $1 AND account_id = $2")
+                .bind(server.0)
+                .bind(account.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(store_error)?;
+        sqlx::query("INSERT INTO bans (server_id, account_id, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
             .bind(server.0)
             .bind(account.0)
+            .bind(Timestamp::now().unix_micros())
             .execute(&mut *tx)
             .await
             .map_err(store_error)?;
-        sqlx::query(
-            "INSERT INTO bans (server_id, account_id, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-        )
-        .bind(server.0)
-        .bind(account.0)
-        .bind(Timestamp::now().unix_micros())
-        .execute(&mut *tx)
-        .await
-        .map_err(store_error)?;
-        tx.commit().await.map_err(store_error)
+        tx.commit().await.map_err(store_error)?;
+        Ok(Banned::Banned {
+            was_member: removed.rows_affected() == 1,
+        })
     }
 
     async fn unban(&self, server: ServerId, account: AccountId) -> StoreResult<bool> {
@@ -362,6 +378,19 @@ pub(super) async fn standing(
     } else {
         Standing::Outsider
     })
+}
+
+async fn owns(
+    conn: &mut SqliteConnection,
+    server: ServerId,
+    account: AccountId,
+) -> StoreResult<bool> {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM servers WHERE id = $1 AND owner_id = $2)")
+        .bind(server.0)
+        .bind(account.0)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(store_error)
 }
 
 pub(super) async fn add_member(

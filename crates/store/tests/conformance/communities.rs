@@ -2,9 +2,9 @@
 
 use pingme_domain::account::{Email, NewAccount, Username};
 use pingme_domain::community::{
-    Accepted, CategoryChanges, CategoryName, ChannelChanges, ChannelName, Description, Joined,
-    NewCategory, NewChannel, NewInvite, NewServer, ServerChanges, ServerName, ServerQuery,
-    Standing,
+    Accepted, Banned, CategoryChanges, CategoryName, ChannelChanges, ChannelName, Description,
+    Joined, Left, NewCategory, NewChannel, NewInvite, NewServer, ServerChanges, ServerName,
+    ServerQuery, Standing,
 };
 use pingme_domain::store::{CategoryDeletion, Store, StoreError, Unique};
 use pingme_domain::{AccountId, CategoryId, ServerId, Timestamp};
@@ -285,12 +285,25 @@ async fn joining_leaving_and_bans(store: Arc<dyn Store>) {
         store.join(ServerId(9_999), guest).await.unwrap(),
         Joined::NoSuchServer
     );
-    assert!(store.leave(id, guest).await.unwrap());
-    assert!(!store.leave(id, guest).await.unwrap());
+    assert_eq!(store.leave(id, guest).await.unwrap(), Left::Left);
+    assert_eq!(store.leave(id, guest).await.unwrap(), Left::NotMember);
+    assert_eq!(
+        store.leave(id, owner).await.unwrap(),
+        Left::Owner,
+        "the owner stays"
+    );
+    assert_eq!(store.ban(id, owner).await.unwrap(), Banned::Owner);
+    assert!(store.server(id).await.unwrap().unwrap().has_member(owner));
 
     store.join(id, guest).await.unwrap();
-    store.ban(id, guest).await.unwrap();
-    store.ban(id, guest).await.unwrap();
+    assert_eq!(
+        store.ban(id, guest).await.unwrap(),
+        Banned::Banned { was_member: true }
+    );
+    assert_eq!(
+        store.ban(id, guest).await.unwrap(),
+        Banned::Banned { was_member: false }
+    );
     assert_eq!(store.standing(id, guest).await.unwrap(), Standing::Banned);
     assert!(
         !store.server(id).await.unwrap().unwrap().has_member(guest),
@@ -306,6 +319,18 @@ async fn joining_leaving_and_bans(store: Arc<dyn Store>) {
     assert!(!store.unban(id, guest).await.unwrap());
     assert_eq!(store.standing(id, guest).await.unwrap(), Standing::Outsider);
     assert_eq!(store.join(id, guest).await.unwrap(), Joined::Joined);
+
+    let closed = server(&store, owner, category(&store, "closed").await, true).await;
+    let outsider = account(&store, "door").await;
+    assert_eq!(
+        store.join(closed, outsider).await.unwrap(),
+        Joined::Private,
+        "invites only"
+    );
+    assert_eq!(
+        store.join(closed, owner).await.unwrap(),
+        Joined::AlreadyMember
+    );
 }
 
 async fn ownership_passes_only_to_a_member(store: Arc<dyn Store>) {
@@ -494,6 +519,11 @@ async fn invites_count_uses_and_expire(store: Arc<dyn Store>) {
         Accepted::Unusable
     );
     assert_eq!(store.invites(id).await.unwrap().len(), 2);
+    assert_eq!(
+        store.accept_invite("expired", c).await.unwrap(),
+        Accepted::Unusable,
+        "an unusable invite answers alike, banned or not"
+    );
     assert!(store.revoke_invite("expired").await.unwrap());
     assert!(store.invite("expired").await.unwrap().is_none());
     assert!(!store.revoke_invite("expired").await.unwrap());
@@ -529,10 +559,11 @@ async fn racing_for_an_invites_last_use_lets_one_in(store: Arc<dyn Store>) {
 }
 
 async fn deleting_an_owner_hands_servers_on_or_deletes_them(store: Arc<dyn Store>) {
-    let (leaver, first, second) = (
+    // `second` is created first (smaller id) but joins later: joining order decides.
+    let (leaver, second, first) = (
         account(&store, "lee").await,
-        account(&store, "fay").await,
         account(&store, "sam").await,
+        account(&store, "fay").await,
     );
     let general = category(&store, "general").await;
     let shared = server(&store, leaver, general, false).await;
@@ -552,7 +583,11 @@ async fn deleting_an_owner_hands_servers_on_or_deletes_them(store: Arc<dyn Store
     assert!(store.server(lonely).await.unwrap().is_none());
     let inherited = store.server(shared).await.unwrap().unwrap();
     assert_eq!(inherited.owner, first, "the earliest member inherits");
-    assert_eq!(inherited.members, [first, second]);
+    assert_eq!(
+        inherited.members,
+        [second, first],
+        "members are listed by id"
+    );
     assert_eq!(
         store.channel(channel.id).await.unwrap().unwrap().owner,
         first

@@ -1,0 +1,147 @@
+//! Reading servers: the listing with the original's filters, and one server.
+
+use super::views::ServerView;
+use super::{access, allowed};
+use crate::AppState;
+use crate::auth::MaybeAuthUser;
+use crate::error::{ApiError, AuthErrorBody, Detail, FieldErrorsSchema};
+use crate::extract::{PathParam, QueryParams};
+use crate::fields::parse_bool;
+use axum::Json;
+use axum::extract::State;
+use pingme_domain::account::Account;
+use pingme_domain::community::ServerQuery;
+use pingme_domain::permissions::see_server;
+use pingme_domain::{AccountId, ServerId};
+use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(retrieve))
+}
+
+#[derive(Deserialize, IntoParams)]
+struct ListQuery {
+    /// Exact category name (compared lowercase).
+    category: Option<String>,
+    /// Only the first `qty` servers; ignored unless a non-negative integer.
+    qty: Option<String>,
+    /// `true`: only servers the caller belongs to (needs a token).
+    by_user: Option<String>,
+    /// Only the server with this id.
+    by_serverid: Option<String>,
+    /// `true`: include `num_members`.
+    with_num_members: Option<String>,
+    /// Only servers the caller shares with this account (needs a token).
+    mutual_with: Option<String>,
+}
+
+#[derive(Deserialize, IntoParams)]
+struct RetrieveQuery {
+    /// `true`: include `num_members`.
+    with_num_members: Option<String>,
+}
+
+fn flag(value: &Option<String>) -> bool {
+    value.as_deref().and_then(parse_bool).unwrap_or(false)
+}
+
+/// A query parameter's value; an empty one counts as absent, as in the original.
+fn given(value: &Option<String>) -> Option<&str> {
+    value.as_deref().map(str::trim).filter(|v| !v.is_empty())
+}
+
+fn id_param(name: &str, value: &Option<String>) -> Result<Option<i64>, ApiError> {
+    given(value)
+        .map(|v| {
+            v.parse()
+                .map_err(|_| ApiError::field(name, "A valid integer is required."))
+        })
+        .transpose()
+}
+
+fn signed_in(caller: &Option<Account>) -> Result<AccountId, ApiError> {
+    caller
+        .as_ref()
+        .map(|a| a.id)
+        .ok_or(ApiError::NotAuthenticated)
+}
+
+/// Servers, by id. No token needed; private servers are listed to their members only.
+#[utoipa::path(
+    get, path = "/api/servers/", tag = "servers", security((), ("jwt" = [])),
+    params(ListQuery),
+    responses(
+        (status = 200, body = Vec<ServerView>),
+        (status = 400, description = "A non-numeric id", body = FieldErrorsSchema),
+        (status = 401, description = "`by_user` or `mutual_with` without a token, or an invalid token", body = AuthErrorBody),
+    )
+)]
+async fn list(
+    State(state): State<AppState>,
+    MaybeAuthUser(caller): MaybeAuthUser,
+    QueryParams(params): QueryParams<ListQuery>,
+) -> Result<Json<Vec<ServerView>>, ApiError> {
+    let viewer = caller.as_ref().map(|a| a.id);
+    let mut query = ServerQuery {
+        viewer,
+        category: given(&params.category).map(str::to_lowercase),
+        id: id_param("by_serverid", &params.by_serverid)?.map(ServerId),
+        limit: params.qty.as_deref().and_then(|q| q.trim().parse().ok()),
+        ..ServerQuery::default()
+    };
+    if flag(&params.by_user) {
+        query.member = Some(signed_in(&caller)?);
+    }
+    if let Some(other) = id_param("mutual_with", &params.mutual_with)? {
+        query.member = Some(signed_in(&caller)?);
+        query.shared_with = Some(AccountId(other));
+    }
+    let servers = state.store.servers(&query).await?;
+    Ok(Json(ServerView::list(
+        &servers,
+        &state,
+        flag(&params.with_num_members),
+    )))
+}
+
+/// The servers `account` belongs to, as `GET /api/account/my_servers/` lists them.
+pub async fn servers_of(state: &AppState, account: AccountId) -> Result<Vec<ServerView>, ApiError> {
+    let query = ServerQuery {
+        viewer: Some(account),
+        member: Some(account),
+        ..ServerQuery::default()
+    };
+    let servers = state.store.servers(&query).await?;
+    Ok(ServerView::list(&servers, state, false))
+}
+
+/// One server. No token needed for a public one; a private one only for its members.
+#[utoipa::path(
+    get, path = "/api/servers/{id}/", tag = "servers", security((), ("jwt" = [])),
+    params(("id" = i64, Path), RetrieveQuery),
+    responses(
+        (status = 200, body = ServerView),
+        (status = 401, body = AuthErrorBody),
+        (status = 403, description = "A private server, and not a member", body = Detail),
+        (status = 404, body = Detail),
+    )
+)]
+async fn retrieve(
+    State(state): State<AppState>,
+    MaybeAuthUser(caller): MaybeAuthUser,
+    PathParam(id): PathParam<i64>,
+    QueryParams(params): QueryParams<RetrieveQuery>,
+) -> Result<Json<ServerView>, ApiError> {
+    let access = access(&state, ServerId(id), caller.as_ref()).await?;
+    allowed(see_server(access.server.is_private, access.relation))?;
+    Ok(Json(ServerView::new(
+        &access.server,
+        &state,
+        flag(&params.with_num_members),
+    )))
+}

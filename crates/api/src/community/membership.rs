@@ -1,0 +1,190 @@
+//! Joining and leaving servers, and handing ownership on.
+
+use super::views::{ServerView, Status};
+use super::{access, allowed};
+use crate::AppState;
+use crate::auth::AuthUser;
+use crate::error::{ApiError, AuthErrorBody, Detail, FieldErrorsSchema};
+use crate::extract::PathParam;
+use crate::fields::Fields;
+use crate::input::Input;
+use axum::Json;
+use axum::extract::State;
+use pingme_domain::community::{Accepted, Joined, Left};
+use pingme_domain::events::Event;
+use pingme_domain::permissions::{BANNED, Relation, join, manage_server};
+use pingme_domain::{AccountId, ServerId, Timestamp};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(add_member))
+        .routes(routes!(remove_member))
+        .routes(routes!(transfer_ownership))
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct JoinRequest {
+    /// An invite code, needed to join a private server.
+    invite: Option<String>,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct AccountRequest {
+    /// Account id.
+    account: i64,
+}
+
+/// Join a server: a public one freely, a private one with an `invite` code. Joining twice
+/// is harmless; a banned account cannot join.
+#[utoipa::path(
+    post, path = "/api/servers/{id}/add_member/", tag = "servers", security(("jwt" = [])),
+    params(("id" = i64, Path)),
+    request_body(content(
+        (JoinRequest = "application/json"),
+        (JoinRequest = "application/x-www-form-urlencoded"),
+        (JoinRequest = "multipart/form-data"),
+    )),
+    responses(
+        (status = 200, body = Status, example = json!({"status": "member added"})),
+        (status = 400, body = FieldErrorsSchema),
+        (status = 401, body = AuthErrorBody),
+        (status = 403, description = "Banned, or a private server without a valid invite", body = Detail),
+        (status = 404, body = Detail),
+    )
+)]
+async fn add_member(
+    State(state): State<AppState>,
+    AuthUser(caller): AuthUser,
+    PathParam(id): PathParam<i64>,
+    input: Input,
+) -> Result<Json<Status>, ApiError> {
+    let id = ServerId(id);
+    let mut form = Fields::new(input);
+    let invite = form.optional("invite", |code| Ok(code.to_owned()));
+    form.check()?;
+    let access = access(&state, id, Some(&caller)).await?;
+    let holds_invite = match &invite {
+        Some(code) => state
+            .store
+            .invite(code)
+            .await?
+            .is_some_and(|i| i.server == id && i.is_usable(Timestamp::now())),
+        None => false,
+    };
+    allowed(join(
+        access.server.is_private,
+        access.relation,
+        holds_invite,
+    ))?;
+    let by_invite = holds_invite && access.relation == Relation::Outsider;
+    match invite {
+        Some(code) if by_invite => match state.store.accept_invite(&code, caller.id).await? {
+            Accepted::Joined(_) | Accepted::AlreadyMember(_) => {}
+            Accepted::Banned => return Err(ApiError::Forbidden(BANNED.into())),
+            Accepted::Unusable => return Err(ApiError::Forbidden(INVITE_ONLY.into())),
+        },
+        // The store checks again, in the insert's own transaction.
+        _ => match state.store.join(id, caller.id).await? {
+            Joined::Joined | Joined::AlreadyMember => {}
+            Joined::Banned => return Err(ApiError::Forbidden(BANNED.into())),
+            Joined::Private => return Err(ApiError::Forbidden(INVITE_ONLY.into())),
+            Joined::NoSuchServer => return Err(ApiError::NotFound),
+        },
+    }
+    Ok(Json(Status {
+        status: "member added",
+    }))
+}
+
+const INVITE_ONLY: &str = "This server is private; joining it takes a valid invite.";
+
+/// Leave a server. Leaving one you are not in is harmless; the owner cannot leave.
+#[utoipa::path(
+    post, path = "/api/servers/{id}/remove_member/", tag = "servers", security(("jwt" = [])),
+    params(("id" = i64, Path)),
+    responses(
+        (status = 200, body = Status, example = json!({"status": "member removed"})),
+        (status = 400, description = "The owner cannot leave", body = Detail),
+        (status = 401, body = AuthErrorBody),
+        (status = 404, body = Detail),
+    )
+)]
+async fn remove_member(
+    State(state): State<AppState>,
+    AuthUser(caller): AuthUser,
+    PathParam(id): PathParam<i64>,
+) -> Result<Json<Status>, ApiError> {
+    let id = ServerId(id);
+    state.store.server(id).await?.ok_or(ApiError::NotFound)?;
+    match state.store.leave(id, caller.id).await? {
+        Left::Left => state.events.publish(Event::MemberRemoved {
+            server: id,
+            account: caller.id,
+        }),
+        Left::NotMember => {}
+        Left::Owner => {
+            return Err(ApiError::BadRequest(
+                "The owner cannot leave their own server; delete it or transfer its ownership first.".into(),
+            ));
+        }
+    }
+    Ok(Json(Status {
+        status: "member removed",
+    }))
+}
+
+/// Hand the server to another member (owner only).
+#[utoipa::path(
+    post, path = "/api/servers/{id}/transfer_ownership/", tag = "servers", security(("jwt" = [])),
+    params(("id" = i64, Path)),
+    request_body(content(
+        (AccountRequest = "application/json"),
+        (AccountRequest = "application/x-www-form-urlencoded"),
+        (AccountRequest = "multipart/form-data"),
+    )),
+    responses(
+        (status = 200, body = ServerView),
+        (status = 400, description = "Not a member, or already the owner", body = FieldErrorsSchema),
+        (status = 401, body = AuthErrorBody),
+        (status = 403, description = "Not the owner", body = Detail),
+        (status = 404, body = Detail),
+    )
+)]
+async fn transfer_ownership(
+    State(state): State<AppState>,
+    AuthUser(caller): AuthUser,
+    PathParam(id): PathParam<i64>,
+    input: Input,
+) -> Result<Json<ServerView>, ApiError> {
+    let id = ServerId(id);
+    let access = access(&state, id, Some(&caller)).await?;
+    allowed(manage_server(access.relation))?;
+    let to = target_account(input)?;
+    if to == caller.id {
+        return Err(ApiError::field(
+            "account",
+            "That account already owns this server.",
+        ));
+    }
+    if !state.store.transfer_ownership(id, to).await? {
+        return Err(ApiError::field(
+            "account",
+            "That account is not a member of this server.",
+        ));
+    }
+    let server = state.store.server(id).await?.ok_or(ApiError::NotFound)?;
+    Ok(Json(ServerView::new(&server, &state, false)))
+}
+
+/// The `account` field of a moderation or transfer request.
+pub(super) fn target_account(input: Input) -> Result<AccountId, ApiError> {
+    let mut form = Fields::new(input);
+    let account = form.integer("account", true);
+    let (account,) = form.finish((account,))?;
+    Ok(AccountId(account))
+}
