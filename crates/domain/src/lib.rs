@@ -9,6 +9,7 @@ pub mod community;
 pub mod events;
 pub mod ids;
 pub mod media;
+pub mod messages;
 pub mod password;
 pub mod permissions;
 pub mod store;

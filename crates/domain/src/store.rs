@@ -8,6 +8,7 @@ use crate::community::{
     Invite, Joined, Left, NewCategory, NewChannel, NewInvite, NewServer, Server, ServerChanges,
     ServerQuery, Standing,
 };
+use crate::messages::{Message, MessageBody, MessageId, NewMessage, Page};
 use crate::{AccountId, CategoryId, ChannelId, ServerId};
 use async_trait::async_trait;
 
@@ -175,9 +176,26 @@ pub trait InviteStore: Send + Sync {
     async fn revoke_invite(&self, code: &str) -> StoreResult<bool>;
 }
 
+#[async_trait]
+pub trait MessageStore: Send + Sync {
+    /// Stores a message if its author is a member of the channel's server — checked in the
+    /// same statement, so a member removed meanwhile cannot slip one in. `None` otherwise.
+    async fn create_message(&self, new: &NewMessage) -> StoreResult<Option<Message>>;
+
+    /// A page of a channel's history, oldest first, read through the `(channel, id)` index.
+    async fn messages(&self, channel: ChannelId, page: Page) -> StoreResult<Vec<Message>>;
+    async fn message(&self, id: MessageId) -> StoreResult<Option<Message>>;
+
+    async fn update_message(&self, id: MessageId, body: &MessageBody) -> StoreResult<Option<Message>>;
+
+    async fn delete_message(&self, id: MessageId) -> StoreResult<bool>;
+}
+
 /// The whole storage of one installation.
 #[async_trait]
-pub trait Store: AccountStore + CategoryStore + ServerStore + ChannelStore + InviteStore {
+pub trait Store:
+    AccountStore + CategoryStore + ServerStore + ChannelStore + InviteStore + MessageStore
+{
     /// Answers when the database is reachable (readiness).
     async fn ping(&self) -> StoreResult<()>;
     /// Short name of the backend, for logs and `/readyz`.

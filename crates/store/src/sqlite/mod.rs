@@ -8,6 +8,7 @@ mod accounts;
 mod categories;
 mod channels;
 mod invites;
+mod messages;
 mod servers;
 
 use async_trait::async_trait;

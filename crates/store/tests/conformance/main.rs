@@ -3,6 +3,7 @@
 
 mod accounts;
 mod communities;
+mod messages;
 
 use pingme_domain::store::Store;
 use std::future::Future;
