@@ -21,11 +21,37 @@ pub struct ApiConfig {
     /// How long an unused media object is kept before a sweep deletes it: longer than any
     /// request between storing an image and recording it takes.
     pub media_sweep_delay: Duration,
+    pub chat: ChatConfig,
     pub lifetimes: TokenLifetimes,
     /// `None` turns every rate limit off.
     pub rate_limits: Option<RateLimitConfig>,
     /// Peers whose `X-Forwarded-For` is believed (a load balancer in front).
     pub trusted_proxies: Vec<IpAddr>,
+}
+
+/// Chat: messages and their sockets.
+#[derive(Clone, Copy, Debug)]
+pub struct ChatConfig {
+    /// Longest message, in characters (`PINGME_MAX_MESSAGE_CHARS`).
+    pub max_message_chars: usize,
+    /// Frames a socket's outgoing queue holds before the socket is closed as too slow
+    /// (`PINGME_WS_QUEUE`).
+    pub socket_queue: usize,
+    /// How often the server pings each socket.
+    pub ping_interval: Duration,
+    /// A socket silent this long is closed.
+    pub idle_timeout: Duration,
+}
+
+impl Default for ChatConfig {
+    fn default() -> Self {
+        Self {
+            max_message_chars: 4000,
+            socket_queue: 1024,
+            ping_interval: Duration::from_secs(30),
+            idle_timeout: Duration::from_secs(75),
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -55,6 +81,8 @@ pub struct RateLimitConfig {
     pub login_per_user: Rate,
     /// Registrations and other e-mail-sending requests per client address.
     pub mail_per_ip: Rate,
+    /// Messages one account may send into one channel.
+    pub messages: Rate,
 }
 
 impl Default for RateLimitConfig {
@@ -67,6 +95,7 @@ impl Default for RateLimitConfig {
             login_per_ip: rate(30, 60),
             login_per_user: rate(10, 60),
             mail_per_ip: rate(10, 3600),
+            messages: rate(10, 10),
         }
     }
 }

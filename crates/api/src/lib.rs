@@ -5,6 +5,7 @@
 
 pub mod account;
 pub mod auth;
+mod chat;
 mod client_ip;
 pub mod community;
 pub mod config;
@@ -26,6 +27,7 @@ use pingme_domain::events::EventBus;
 use pingme_domain::media::MediaStore;
 use pingme_domain::store::Store;
 use pingme_mail::Mailer;
+use pingme_realtime::Hub;
 use secrecy::SecretString;
 use std::sync::Arc;
 use tokio::sync::Semaphore;
@@ -38,6 +40,8 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub media: Arc<dyn MediaStore>,
     pub events: Arc<dyn EventBus>,
+    /// This node's open chat sockets.
+    pub hub: Arc<Hub>,
     pub mailer: Mailer,
     pub tokens: Arc<Tokens>,
     pub limits: Arc<RateLimits>,
@@ -51,6 +55,7 @@ impl AppState {
         store: Arc<dyn Store>,
         media: Arc<dyn MediaStore>,
         events: Arc<dyn EventBus>,
+        hub: Arc<Hub>,
         mailer: Mailer,
         secret: &SecretString,
         config: ApiConfig,
@@ -59,6 +64,7 @@ impl AppState {
             store,
             media,
             events,
+            hub,
             mailer,
             tokens: Arc::new(Tokens::new(secret, config.lifetimes)),
             limits: Arc::new(RateLimits::new(config.rate_limits)),
@@ -78,6 +84,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .merge(community::router())
         .merge(health::router())
         .merge(media::router())
+        .merge(chat::router())
 }
 
 /// The whole HTTP application.

@@ -6,11 +6,13 @@ use crate::config::{Rate, RateLimitConfig};
 use crate::error::ApiError;
 use governor::clock::Clock;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
-use pingme_domain::AccountId;
 use pingme_domain::account::{Username, identity_key};
+use pingme_domain::{AccountId, ChannelId};
 use std::hash::Hash;
 use std::net::{IpAddr, Ipv6Addr};
+use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
 
 /// After this many checks a limiter forgets keys whose budget is full again, so memory
 /// follows the number of recent clients rather than every client ever seen.
@@ -49,6 +51,8 @@ struct Limiters {
     login_per_user: Limiter<String>,
     mail_per_ip: Limiter<IpAddr>,
     mail_per_recipient: Limiter<AccountId>,
+    messages: Limiter<(AccountId, ChannelId)>,
+    typing: Limiter<(AccountId, ChannelId)>,
 }
 
 /// Every rate limit of one node; `None` inside when limits are off.
@@ -61,6 +65,8 @@ impl RateLimits {
             login_per_user: Limiter::new(c.login_per_user),
             mail_per_ip: Limiter::new(c.mail_per_ip),
             mail_per_recipient: Limiter::new(c.mail_per_ip),
+            messages: Limiter::new(c.messages),
+            typing: Limiter::new(TYPING),
         }))
     }
 
@@ -88,6 +94,34 @@ impl RateLimits {
     }
 }
 
+impl RateLimits {
+    /// One message from `account` into `channel`; the error is how long to wait.
+    pub fn message(&self, account: AccountId, channel: ChannelId) -> Result<(), Duration> {
+        let Some(limits) = &self.0 else { return Ok(()) };
+        limits.messages.check(&(account, channel)).map_err(wait_of)
+    }
+
+    /// Whether a typing notice from `account` in `channel` goes out now (at most one per
+    /// three seconds; the rest are dropped quietly).
+    pub fn typing(&self, account: AccountId, channel: ChannelId) -> bool {
+        let Some(limits) = &self.0 else { return true };
+        limits.typing.check(&(account, channel)).is_ok()
+    }
+}
+
+fn wait_of(error: ApiError) -> Duration {
+    match error {
+        ApiError::RateLimited(wait) => wait,
+        _ => Duration::ZERO,
+    }
+}
+
+/// At most one typing notice per three seconds per account and channel.
+const TYPING: Rate = Rate {
+    count: NonZeroU32::MIN,
+    per: Duration::from_secs(3),
+};
+
 /// The key a client address is counted under. One IPv6 subscriber usually holds a whole
 /// /64, so it counts as one client; an IPv4-mapped address counts as its IPv4 address.
 fn client_key(ip: IpAddr) -> IpAddr {
@@ -106,8 +140,6 @@ fn client_key(ip: IpAddr) -> IpAddr {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::num::NonZeroU32;
-    use std::time::Duration;
 
     fn limits(count: u32) -> RateLimits {
         let rate = Rate {
@@ -115,6 +147,7 @@ mod tests {
             per: Duration::from_secs(60),
         };
         RateLimits::new(Some(RateLimitConfig {
+            messages: rate,
             login_per_ip: rate,
             login_per_user: rate,
             mail_per_ip: rate,
@@ -181,6 +214,24 @@ mod tests {
                 .login(IpAddr::from([10, 0, 0, 2]), &format!("{long}x"))
                 .is_err()
         );
+    }
+
+    #[test]
+    fn messages_are_counted_per_account_and_channel_and_typing_every_three_seconds() {
+        let limits = limits(2);
+        let (ann, bob) = (AccountId(1), AccountId(2));
+        assert!(limits.message(ann, ChannelId(1)).is_ok());
+        assert!(limits.message(ann, ChannelId(1)).is_ok());
+        let wait = limits.message(ann, ChannelId(1)).unwrap_err();
+        assert!(
+            wait > Duration::ZERO && wait <= Duration::from_secs(30),
+            "{wait:?}"
+        );
+        assert!(limits.message(ann, ChannelId(2)).is_ok());
+        assert!(limits.message(bob, ChannelId(1)).is_ok());
+        assert!(limits.typing(ann, ChannelId(1)));
+        assert!(!limits.typing(ann, ChannelId(1)));
+        assert!(limits.typing(bob, ChannelId(1)));
     }
 
     #[test]

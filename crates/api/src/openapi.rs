@@ -25,6 +25,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         (name = "channels", description = "Text channels"),
         (name = "invites", description = "Invites to servers"),
         (name = "moderation", description = "Kicks and bans"),
+        (name = "messages", description = "Channel history, edits and deletes"),
+        (name = "chat", description = "The per-channel WebSocket (protocol in docs/api.md)"),
     )
 )]
 pub struct ApiDoc;

@@ -3,9 +3,17 @@
 //! carries them to the sockets concerned.
 
 use crate::{AccountId, ChannelId, ServerId};
+use std::sync::Arc;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Event {
+    /// A frame for every socket of a channel, except the `except` account's, already
+    /// encoded: it is rendered once, where it happened, however many receive it.
+    ChannelFrame {
+        channel: ChannelId,
+        frame: Arc<str>,
+        except: Option<AccountId>,
+    },
     /// The account left the server, or was kicked or banned from it: its sockets in that
     /// server's channels close at once.
     MemberRemoved {

@@ -80,7 +80,11 @@ pub enum Page {
     /// The last `limit` messages older than `id`.
     Before { id: MessageId, limit: u32 },
     /// The first `limit` messages newer than `after` (and older than `before`, if given).
-    After { after: MessageId, before: Option<MessageId>, limit: u32 },
+    After {
+        after: MessageId,
+        before: Option<MessageId>,
+        limit: u32,
+    },
 }
 
 #[cfg(test)]
@@ -90,9 +94,15 @@ mod tests {
     #[test]
     fn bodies_are_trimmed_and_bounded() {
         assert_eq!(MessageBody::parse("  hi  ", 10).unwrap().as_str(), "hi");
-        assert_eq!(MessageBody::parse(" \n ", 10).unwrap_err(), "This field may not be blank.");
+        assert_eq!(
+            MessageBody::parse(" \n ", 10).unwrap_err(),
+            "This field may not be blank."
+        );
         assert!(MessageBody::parse(&"é".repeat(10), 10).is_ok());
-        assert_eq!(MessageBody::parse(&"é".repeat(11), 10).unwrap_err(), "Ensure this field has no more than 10 characters.");
+        assert_eq!(
+            MessageBody::parse(&"é".repeat(11), 10).unwrap_err(),
+            "Ensure this field has no more than 10 characters."
+        );
         assert!(MessageBody::parse("a\0b", 10).is_err());
     }
 }

@@ -186,7 +186,11 @@ pub trait MessageStore: Send + Sync {
     async fn messages(&self, channel: ChannelId, page: Page) -> StoreResult<Vec<Message>>;
     async fn message(&self, id: MessageId) -> StoreResult<Option<Message>>;
 
-    async fn update_message(&self, id: MessageId, body: &MessageBody) -> StoreResult<Option<Message>>;
+    async fn update_message(
+        &self,
+        id: MessageId,
+        body: &MessageBody,
+    ) -> StoreResult<Option<Message>>;
 
     async fn delete_message(&self, id: MessageId) -> StoreResult<bool>;
 }

@@ -1,6 +1,9 @@
-//! Real-time delivery: events published by handlers, on their way to open sockets.
+//! Real-time delivery: the hub that holds this node's open sockets and hands each one the
+//! frames of its channel, and the bus events travel on.
 #![forbid(unsafe_code)]
 
+mod hub;
 mod local_bus;
 
+pub use hub::{Close, CloseHandle, Connection, Hub, close_codes};
 pub use local_bus::LocalBus;

@@ -1,62 +1,63 @@
-//! The in-process bus: every subscriber of this node gets every event published on it.
+//! The in-process bus: an event published on this node is carried out on this node's hub at
+//! once (no queue in between that could overflow and drop deliveries), and handed to any
+//! observers.
 
+use crate::Hub;
 use pingme_domain::events::{Event, EventBus};
+use std::sync::Arc;
 use tokio::sync::broadcast;
 
-/// Events a slow subscriber may fall behind by before it is told it lagged.
-const CAPACITY: usize = 4096;
+/// Events an observer may fall behind by before it is told it lagged.
+const OBSERVER_CAPACITY: usize = 4096;
 
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct LocalBus {
-    sender: broadcast::Sender<Event>,
-}
-
-impl Default for LocalBus {
-    fn default() -> Self {
-        Self {
-            sender: broadcast::channel(CAPACITY).0,
-        }
-    }
+    hub: Arc<Hub>,
+    observers: broadcast::Sender<Event>,
 }
 
 impl LocalBus {
-    /// Every event published from now on. A receiver that falls more than the capacity
-    /// behind gets `RecvError::Lagged` and must resynchronise; it never blocks publishers.
+    pub fn new(hub: Arc<Hub>) -> Self {
+        Self {
+            hub,
+            observers: broadcast::channel(OBSERVER_CAPACITY).0,
+        }
+    }
+
+    /// Every event published from now on (for tests and diagnostics; a slow observer gets
+    /// `Lagged`, it never slows the bus).
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
-        self.sender.subscribe()
+        self.observers.subscribe()
     }
 }
 
 impl EventBus for LocalBus {
     fn publish(&self, event: Event) {
-        // No subscriber is not an error: nobody is connected.
-        let _ = self.sender.send(event);
+        self.hub.apply(&event);
+        if self.observers.receiver_count() > 0 {
+            let _ = self.observers.send(event);
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pingme_domain::{AccountId, ServerId};
+    use pingme_domain::{AccountId, ChannelId, ServerId};
 
     #[tokio::test]
-    async fn every_subscriber_receives_what_is_published_after_it_subscribed() {
-        let bus = LocalBus::default();
-        bus.publish(Event::ServerDeleted {
-            server: ServerId(1),
-        });
-        let mut first = bus.subscribe();
-        let mut second = bus.subscribe();
-        let event = Event::MemberRemoved {
-            server: ServerId(2),
-            account: AccountId(3),
+    async fn published_events_reach_the_hub_and_observers() {
+        let hub = Arc::new(Hub::default());
+        let bus = LocalBus::new(hub.clone());
+        let mut socket = hub.join(ServerId(1), ChannelId(2), AccountId(3), 4);
+        let mut observer = bus.subscribe();
+        let event = Event::ChannelFrame {
+            channel: ChannelId(2),
+            frame: "{}".into(),
+            except: None,
         };
         bus.publish(event.clone());
-        assert_eq!(first.recv().await.unwrap(), event);
-        assert_eq!(second.recv().await.unwrap(), event);
-        assert!(
-            first.try_recv().is_err(),
-            "nothing from before it subscribed"
-        );
+        assert_eq!(socket.frames.recv().await.unwrap().as_str(), "{}");
+        assert_eq!(observer.recv().await.unwrap(), event);
     }
 }

@@ -9,7 +9,7 @@ use pingme_domain::media::MediaStore;
 use pingme_domain::store::Store;
 use pingme_mail::MailWorker;
 use pingme_media::{LocalMediaStore, S3MediaStore};
-use pingme_realtime::LocalBus;
+use pingme_realtime::{Hub, LocalBus, close_codes};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -23,6 +23,7 @@ pub struct Application {
     listener: TcpListener,
     router: axum::Router,
     store: Arc<dyn Store>,
+    hub: Arc<Hub>,
     events: LocalBus,
     mail_worker: MailWorker,
     url: String,
@@ -57,12 +58,14 @@ impl Application {
         let media = media_store(config.media, &config.api.public_url)?;
         let (mailer, mail_worker) = pingme_mail::start(&config.mail_from, config.mail.clone())
             .context("cannot start the mailer")?;
-        let events = LocalBus::default();
+        let hub = Arc::new(Hub::default());
+        let events = LocalBus::new(hub.clone());
         let bus: Arc<dyn EventBus> = Arc::new(events.clone());
         let state = AppState::new(
             store.clone(),
             media,
             bus,
+            hub.clone(),
             mailer,
             &config.secret,
             config.api,
@@ -71,6 +74,7 @@ impl Application {
             listener,
             router: pingme_api::app(state),
             store,
+            hub,
             events,
             mail_worker,
             url,
@@ -100,12 +104,15 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
+        let hub = self.hub.clone();
         let service = self
             .router
             .into_make_service_with_connect_info::<SocketAddr>();
         let server = axum::serve(self.listener, service).with_graceful_shutdown(async move {
             shutdown.await;
             tracing::info!("shutting down: no new connections, finishing requests in flight");
+            // Sockets are told to go elsewhere (1001); clients reconnect to another node.
+            hub.close_all(close_codes::GOING_AWAY, "the server is shutting down");
             let _ = stopping_tx.send(());
         });
         let mut server = tokio::spawn(server.into_future());

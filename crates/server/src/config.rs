@@ -4,7 +4,7 @@
 use crate::secret;
 use crate::settings::{Environment, Settings, SmtpTls, Switch};
 use anyhow::{Context, bail};
-use pingme_api::config::{ApiConfig, RateLimitConfig, TokenLifetimes};
+use pingme_api::config::{ApiConfig, ChatConfig, RateLimitConfig, TokenLifetimes};
 use pingme_domain::community::CategoryName;
 use pingme_mail::{SmtpConfig, SmtpSecurity, TransportConfig};
 use pingme_media::S3Config;
@@ -149,6 +149,7 @@ impl Settings {
             max_body_bytes: self.max_body_bytes,
             max_upload_bytes: self.max_upload_bytes,
             media_sweep_delay: self.media_sweep_delay,
+            chat: self.chat_config()?,
             lifetimes: TokenLifetimes {
                 access: self.access_ttl,
                 refresh: self.refresh_ttl,
@@ -159,8 +160,29 @@ impl Settings {
                 login_per_ip: self.rate_login,
                 login_per_user: self.rate_login_user,
                 mail_per_ip: self.rate_mail,
+                messages: self.rate_messages,
             }),
             trusted_proxies: self.trusted_proxies.clone(),
+        })
+    }
+
+    fn chat_config(&self) -> anyhow::Result<ChatConfig> {
+        if self.max_message_chars == 0 || self.ws_queue == 0 {
+            bail!("PINGME_MAX_MESSAGE_CHARS and PINGME_WS_QUEUE must be at least 1");
+        }
+        if self.ws_idle <= self.ws_ping {
+            bail!(
+                "PINGME_WS_IDLE ({:?}) must be longer than PINGME_WS_PING ({:?}): sockets \
+                 answering every ping would be closed as silent",
+                self.ws_idle,
+                self.ws_ping
+            );
+        }
+        Ok(ChatConfig {
+            max_message_chars: self.max_message_chars,
+            socket_queue: self.ws_queue,
+            ping_interval: self.ws_ping,
+            idle_timeout: self.ws_idle,
         })
     }
 
@@ -234,5 +256,29 @@ mod tests {
         assert!(none.default_categories().unwrap().is_empty());
         let bad = Cli::parse_from(["pingme", "--default-categories", "ok, "]).settings;
         assert_eq!(bad.default_categories().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn chat_settings_that_cannot_work_are_refused() {
+        let chat = |args: &[&str]| {
+            let settings = Cli::parse_from(["pingme"].iter().chain(args)).settings;
+            settings.chat_config().map_err(|e| e.to_string())
+        };
+        let defaults = chat(&[]).unwrap();
+        assert_eq!(
+            (defaults.max_message_chars, defaults.socket_queue),
+            (4000, 1024)
+        );
+        assert_eq!(
+            (
+                defaults.ping_interval.as_secs(),
+                defaults.idle_timeout.as_secs()
+            ),
+            (30, 75)
+        );
+        assert!(chat(&["--ws-queue", "0"]).is_err());
+        assert!(chat(&["--max-message-chars", "0"]).is_err());
+        let silent = chat(&["--ws-ping", "60s", "--ws-idle", "60s"]).unwrap_err();
+        assert!(silent.contains("PINGME_WS_IDLE"), "{silent}");
     }
 }

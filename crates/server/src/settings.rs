@@ -143,6 +143,31 @@ pub struct Settings {
     /// Registrations, verification and reset e-mails per client address.
     #[arg(long, env = "PINGME_RATE_MAIL", default_value = "10/1h", global = true)]
     pub rate_mail: Rate,
+    /// Messages one account may send into one channel.
+    #[arg(
+        long,
+        env = "PINGME_RATE_MESSAGES",
+        default_value = "10/10s",
+        global = true
+    )]
+    pub rate_messages: Rate,
+    /// Longest message, in characters.
+    #[arg(
+        long,
+        env = "PINGME_MAX_MESSAGE_CHARS",
+        default_value_t = 4000,
+        global = true
+    )]
+    pub max_message_chars: usize,
+    /// Frames a socket's outgoing queue holds before the socket is closed as too slow.
+    #[arg(long, env = "PINGME_WS_QUEUE", default_value_t = 1024, global = true)]
+    pub ws_queue: usize,
+    /// How often the server pings each socket.
+    #[arg(long, env = "PINGME_WS_PING", default_value = "30s", value_parser = parse_duration, global = true)]
+    pub ws_ping: Duration,
+    /// A socket silent this long is closed.
+    #[arg(long, env = "PINGME_WS_IDLE", default_value = "75s", value_parser = parse_duration, global = true)]
+    pub ws_idle: Duration,
     /// Addresses of reverse proxies whose X-Forwarded-For is believed, comma-separated.
     #[arg(
         long,

@@ -344,6 +344,7 @@ async fn app_with_limits(counts: [u32; 3], period: Duration) -> TestApp {
         login_per_ip: rate(counts[0]),
         login_per_user: rate(counts[1]),
         mail_per_ip: rate(counts[2]),
+        messages: rate(100),
     };
     spawn_app_with(Options {
         rate_limits: Some(limits),

@@ -3,8 +3,10 @@
 
 mod account;
 mod auth;
+mod browser;
 mod categories;
 mod channels;
+mod chat;
 mod cli;
 mod email;
 mod http;

@@ -39,17 +39,25 @@ impl TryFrom<MessageRow> for Message {
     type Error = StoreError;
 
     fn try_from(row: MessageRow) -> Result<Self, StoreError> {
-        let author = match (row.author_id, row.login, row.display_name, row.author_created_at, row.author_updated_at) {
-            (Some(id), Some(login), Some(display_name), Some(created), Some(updated)) => Some(Author {
-                id: AccountId(id),
-                login,
-                display_name,
-                location: row.location,
-                content: row.bio.unwrap_or_default(),
-                image: row.image,
-                created_at: time(created)?,
-                updated_at: time(updated)?,
-            }),
+        let author = match (
+            row.author_id,
+            row.login,
+            row.display_name,
+            row.author_created_at,
+            row.author_updated_at,
+        ) {
+            (Some(id), Some(login), Some(display_name), Some(created), Some(updated)) => {
+                Some(Author {
+                    id: AccountId(id),
+                    login,
+                    display_name,
+                    location: row.location,
+                    content: row.bio.unwrap_or_default(),
+                    image: row.image,
+                    created_at: time(created)?,
+                    updated_at: time(updated)?,
+                })
+            }
             _ => None,
         };
         Ok(Message {
@@ -144,7 +152,11 @@ impl MessageStore for SqliteStore {
         self.read_message(id.0).await
     }
 
-    async fn update_message(&self, id: MessageId, body: &MessageBody) -> StoreResult<Option<Message>> {
+    async fn update_message(
+        &self,
+        id: MessageId,
+        body: &MessageBody,
+    ) -> StoreResult<Option<Message>> {
         let done = sqlx::query("UPDATE messages SET content = $2, updated_at = $3 WHERE id = $1")
             .bind(id.0)
             .bind(body.as_str())

@@ -23,14 +23,38 @@ async fn account(store: &Arc<dyn Store>, login: &str) -> AccountId {
 async fn channel(store: &Arc<dyn Store>, owner: AccountId) -> ChannelId {
     let category = match store.category_by_name("general").await.unwrap() {
         Some(c) => c.id,
-        None => store.create_category(&NewCategory { name: CategoryName::parse("general").unwrap(), description: None }).await.unwrap().id,
+        None => {
+            store
+                .create_category(&NewCategory {
+                    name: CategoryName::parse("general").unwrap(),
+                    description: None,
+                })
+                .await
+                .unwrap()
+                .id
+        }
     };
-    let new = NewServer { name: ServerName::parse("chat").unwrap(), description: None, owner, category, is_private: false };
+    let new = NewServer {
+        name: ServerName::parse("chat").unwrap(),
+        description: None,
+        owner,
+        category,
+        is_private: false,
+    };
     store.create_server(&new).await.unwrap().channels[0].id
 }
 
-async fn say(store: &Arc<dyn Store>, channel: ChannelId, author: AccountId, text: &str) -> Option<MessageId> {
-    let new = NewMessage { channel, author, body: MessageBody::parse(text, 4000).unwrap() };
+async fn say(
+    store: &Arc<dyn Store>,
+    channel: ChannelId,
+    author: AccountId,
+    text: &str,
+) -> Option<MessageId> {
+    let new = NewMessage {
+        channel,
+        author,
+        body: MessageBody::parse(text, 4000).unwrap(),
+    };
     store.create_message(&new).await.unwrap().map(|m| m.id)
 }
 
@@ -42,17 +66,42 @@ async fn members_post_and_others_cannot(store: Arc<dyn Store>) {
     let (ann, bob) = (account(&store, "ann").await, account(&store, "bob").await);
     let general = channel(&store, ann).await;
     let message = store
-        .create_message(&NewMessage { channel: general, author: ann, body: MessageBody::parse(" hello ", 4000).unwrap() })
+        .create_message(&NewMessage {
+            channel: general,
+            author: ann,
+            body: MessageBody::parse(" hello ", 4000).unwrap(),
+        })
         .await
         .unwrap()
         .unwrap();
-    assert_eq!((message.content.as_str(), message.channel), ("hello", general));
+    assert_eq!(
+        (message.content.as_str(), message.channel),
+        ("hello", general)
+    );
     assert_eq!(message.created_at, message.updated_at);
     let author = message.author.unwrap();
-    assert_eq!((author.id, author.login.as_str(), author.display_name.as_str()), (ann, "ann", "ann"));
-    assert_eq!(say(&store, general, bob, "let me in").await, None, "not a member");
+    assert_eq!(
+        (
+            author.id,
+            author.login.as_str(),
+            author.display_name.as_str()
+        ),
+        (ann, "ann", "ann")
+    );
+    assert_eq!(
+        say(&store, general, bob, "let me in").await,
+        None,
+        "not a member"
+    );
     assert_eq!(say(&store, ChannelId(9_999), ann, "nowhere").await, None);
-    assert_eq!(store.messages(general, Page::Latest { limit: 50 }).await.unwrap().len(), 1);
+    assert_eq!(
+        store
+            .messages(general, Page::Latest { limit: 50 })
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 async fn history_pages_by_id_oldest_first(store: Arc<dyn Store>) {
@@ -67,28 +116,106 @@ async fn history_pages_by_id_oldest_first(store: Arc<dyn Store>) {
         let store = store.clone();
         async move { store.messages(general, page).await.unwrap() }
     };
-    assert_eq!(contents(&page(Page::Latest { limit: 3 }).await), ["m7", "m8", "m9"]);
-    assert_eq!(contents(&page(Page::Latest { limit: 10 }).await).len(), 10, "an exact page");
+    assert_eq!(
+        contents(&page(Page::Latest { limit: 3 }).await),
+        ["m7", "m8", "m9"]
+    );
+    assert_eq!(
+        contents(&page(Page::Latest { limit: 10 }).await).len(),
+        10,
+        "an exact page"
+    );
     assert_eq!(contents(&page(Page::Latest { limit: 50 }).await).len(), 10);
-    assert_eq!(contents(&page(Page::Before { id: ids[5], limit: 3 }).await), ["m2", "m3", "m4"]);
-    assert_eq!(contents(&page(Page::Before { id: ids[1], limit: 3 }).await), ["m0"]);
-    assert!(page(Page::Before { id: ids[0], limit: 3 }).await.is_empty(), "before the first");
-    assert_eq!(contents(&page(Page::After { after: ids[5], before: None, limit: 2 }).await), ["m6", "m7"]);
-    assert!(page(Page::After { after: ids[9], before: None, limit: 5 }).await.is_empty(), "after the last");
-    assert_eq!(contents(&page(Page::After { after: ids[2], before: Some(ids[6]), limit: 50 }).await), ["m3", "m4", "m5"]);
+    assert_eq!(
+        contents(
+            &page(Page::Before {
+                id: ids[5],
+                limit: 3
+            })
+            .await
+        ),
+        ["m2", "m3", "m4"]
+    );
+    assert_eq!(
+        contents(
+            &page(Page::Before {
+                id: ids[1],
+                limit: 3
+            })
+            .await
+        ),
+        ["m0"]
+    );
+    assert!(
+        page(Page::Before {
+            id: ids[0],
+            limit: 3
+        })
+        .await
+        .is_empty(),
+        "before the first"
+    );
+    assert_eq!(
+        contents(
+            &page(Page::After {
+                after: ids[5],
+                before: None,
+                limit: 2
+            })
+            .await
+        ),
+        ["m6", "m7"]
+    );
+    assert!(
+        page(Page::After {
+            after: ids[9],
+            before: None,
+            limit: 5
+        })
+        .await
+        .is_empty(),
+        "after the last"
+    );
+    assert_eq!(
+        contents(
+            &page(Page::After {
+                after: ids[2],
+                before: Some(ids[6]),
+                limit: 50
+            })
+            .await
+        ),
+        ["m3", "m4", "m5"]
+    );
     let empty = channel(&store, ann).await;
-    assert!(store.messages(empty, Page::Latest { limit: 50 }).await.unwrap().is_empty());
+    assert!(
+        store
+            .messages(empty, Page::Latest { limit: 50 })
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 async fn messages_change_and_go(store: Arc<dyn Store>) {
     let ann = account(&store, "ann").await;
     let general = channel(&store, ann).await;
     let id = say(&store, general, ann, "first draft").await.unwrap();
-    let edited = store.update_message(id, &MessageBody::parse("final", 4000).unwrap()).await.unwrap().unwrap();
+    let edited = store
+        .update_message(id, &MessageBody::parse("final", 4000).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(edited.content, "final");
     assert!(edited.updated_at >= edited.created_at);
     assert_eq!(store.message(id).await.unwrap().unwrap().content, "final");
-    assert!(store.update_message(MessageId(9_999), &MessageBody::parse("x", 10).unwrap()).await.unwrap().is_none());
+    assert!(
+        store
+            .update_message(MessageId(9_999), &MessageBody::parse("x", 10).unwrap())
+            .await
+            .unwrap()
+            .is_none()
+    );
     assert!(store.delete_message(id).await.unwrap());
     assert!(store.message(id).await.unwrap().is_none());
     assert!(!store.delete_message(id).await.unwrap());

@@ -58,3 +58,20 @@ pub fn ids(list: &Value) -> Vec<i64> {
         .map(|item| item["id"].as_i64().expect("id"))
         .collect()
 }
+
+/// A server owned by `owner` with `members` joined; its id and its general channel's.
+pub async fn room(app: &TestApp, owner: &User, members: &[&User]) -> (i64, i64) {
+    let server = create_server(app, owner, "Chat", false).await;
+    let id = server["id"].as_i64().unwrap();
+    for member in members {
+        let joined = post(
+            app,
+            &format!("/api/servers/{id}/add_member/"),
+            member,
+            json!({}),
+        )
+        .await;
+        assert_eq!(joined.status(), StatusCode::OK);
+    }
+    (id, server["channel_server"][0]["id"].as_i64().unwrap())
+}

@@ -1,10 +1,12 @@
 //! Starting real pingme servers on random ports, and talking to them.
 
+pub mod browser;
 pub mod community;
 pub mod mail;
 pub mod smtp;
+pub mod socket;
 
-use pingme_api::config::{ApiConfig, RateLimitConfig, TokenLifetimes};
+use pingme_api::config::{ApiConfig, ChatConfig, RateLimitConfig, TokenLifetimes};
 use pingme_domain::account::{Email, NewAccount, Username};
 use pingme_domain::store::Store;
 use pingme_mail::{SmtpConfig, SmtpSecurity, TransportConfig};
@@ -34,6 +36,7 @@ pub struct Options {
     pub smtp: Option<u16>,
     /// Keep uploads in this bucket instead of `<data dir>/media`.
     pub s3: Option<S3Config>,
+    pub chat: ChatConfig,
 }
 
 impl Default for Options {
@@ -47,6 +50,7 @@ impl Default for Options {
             client_origin: "http://client.test".into(),
             smtp: None,
             s3: None,
+            chat: ChatConfig::default(),
         }
     }
 }
@@ -94,6 +98,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
             max_body_bytes: options.max_body_bytes,
             max_upload_bytes: 4 * 1024 * 1024,
             media_sweep_delay: Duration::from_secs(1),
+            chat: options.chat,
             lifetimes: options.lifetimes,
             rate_limits: options.rate_limits,
             trusted_proxies: Vec::new(),

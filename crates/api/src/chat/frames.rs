@@ -1,0 +1,113 @@
+//! The frames sockets receive, each rendered once. Only a new message uses the key
+//! `message` (the original client appends every frame that has it); everything else is
+//! `{"event": ..., "data": ...}`.
+
+use super::views::SocketMessage;
+use serde::Serialize;
+
+#[derive(Serialize)]
+struct NewMessage<'a> {
+    message: &'a SocketMessage,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    nonce: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct EventFrame<'a, T: Serialize> {
+    event: &'a str,
+    data: T,
+}
+
+#[derive(Serialize)]
+struct Deleted {
+    id: i64,
+}
+
+#[derive(Serialize)]
+struct Typing {
+    user_id: i64,
+    channel_id: i64,
+}
+
+/// What an error frame says.
+#[derive(Serialize)]
+pub struct ErrorData<'a> {
+    pub code: &'a str,
+    pub detail: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_after_ms: Option<u64>,
+}
+
+fn render(frame: &impl Serialize) -> String {
+    // Plain structs of strings and numbers always serialise.
+    serde_json::to_string(frame).unwrap_or_default()
+}
+
+pub fn new_message(message: &SocketMessage, nonce: Option<&str>) -> String {
+    render(&NewMessage { message, nonce })
+}
+
+pub fn message_update(message: &SocketMessage) -> String {
+    render(&EventFrame {
+        event: "message_update",
+        data: message,
+    })
+}
+
+pub fn message_delete(id: i64) -> String {
+    render(&EventFrame {
+        event: "message_delete",
+        data: Deleted { id },
+    })
+}
+
+pub fn typing(user_id: i64, channel_id: i64) -> String {
+    render(&EventFrame {
+        event: "typing",
+        data: Typing {
+            user_id,
+            channel_id,
+        },
+    })
+}
+
+pub fn error(data: ErrorData<'_>) -> String {
+    render(&EventFrame {
+        event: "error",
+        data,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{Value, json};
+
+    fn parsed(frame: &str) -> Value {
+        serde_json::from_str(frame).unwrap()
+    }
+
+    #[test]
+    fn only_new_messages_use_the_message_key() {
+        assert_eq!(
+            parsed(&message_delete(7)),
+            json!({"event": "message_delete", "data": {"id": 7}})
+        );
+        assert_eq!(
+            parsed(&typing(1, 2)),
+            json!({"event": "typing", "data": {"user_id": 1, "channel_id": 2}})
+        );
+        let error = error(ErrorData {
+            code: "rate_limited",
+            detail: "slow down",
+            retry_after_ms: Some(1500),
+        });
+        assert_eq!(
+            parsed(&error),
+            json!({"event": "error", "data": {"code": "rate_limited", "detail": "slow down", "retry_after_ms": 1500}})
+        );
+        for frame in [message_delete(1), typing(1, 2), error] {
+            assert!(parsed(&frame).get("message").is_none());
+        }
+    }
+}

@@ -1,0 +1,258 @@
+//! `/api/messages/`: a channel's history for its server's members, edits by the sender,
+//! deletion by the sender or the server's owner. Messages are created over sockets only.
+
+use super::views::{MessageView, SocketMessage};
+use super::{broadcast, frames, is_member};
+use crate::AppState;
+use crate::auth::AuthUser;
+use crate::error::{ApiError, AuthErrorBody, Detail, FieldErrorsSchema};
+use crate::extract::{PathParam, QueryParams};
+use crate::fields::Fields;
+use crate::input::Input;
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use pingme_domain::account::Account;
+use pingme_domain::messages::{Message, MessageBody, MessageId, Page};
+use pingme_domain::{ChannelId, ServerId};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// Messages in a history page when `limit` is not given, and the most it may ask for.
+pub const DEFAULT_PAGE: u32 = 50;
+pub const MAX_PAGE: u32 = 100;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(retrieve, update, delete))
+}
+
+#[derive(Deserialize, IntoParams)]
+struct HistoryQuery {
+    /// The channel; absent or not a number: an empty list.
+    channel_id: Option<String>,
+    /// At most this many (default 50, at most 100).
+    limit: Option<String>,
+    /// Only messages older than this id (the page just before it).
+    before: Option<String>,
+    /// Only messages newer than this id (the page just after it).
+    after: Option<String>,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct EditRequest {
+    content: String,
+}
+
+fn number(name: &str, value: &Option<String>) -> Result<Option<i64>, ApiError> {
+    value
+        .as_deref()
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(|v| {
+            v.parse()
+                .map_err(|_| ApiError::field(name, "A valid integer is required."))
+        })
+        .transpose()
+}
+
+/// The page a history query asks for.
+fn page(query: &HistoryQuery) -> Result<Page, ApiError> {
+    let limit = match number("limit", &query.limit)? {
+        None => DEFAULT_PAGE,
+        Some(n) if n < 1 => {
+            return Err(ApiError::field(
+                "limit",
+                "Ensure this value is greater than or equal to 1.",
+            ));
+        }
+        Some(n) => u32::try_from(n).unwrap_or(MAX_PAGE).min(MAX_PAGE),
+    };
+    let before = number("before", &query.before)?.map(MessageId);
+    Ok(
+        match (number("after", &query.after)?.map(MessageId), before) {
+            (Some(after), before) => Page::After {
+                after,
+                before,
+                limit,
+            },
+            (None, Some(id)) => Page::Before { id, limit },
+            (None, None) => Page::Latest { limit },
+        },
+    )
+}
+
+/// A page of a channel's messages, oldest first: by default the latest 50 (at most 100);
+/// `before`/`after` an id for the pages around it. Members of the channel's server only.
+#[utoipa::path(
+    get, path = "/api/messages/", tag = "messages", security(("jwt" = [])),
+    params(HistoryQuery),
+    responses(
+        (status = 200, body = Vec<MessageView>),
+        (status = 400, description = "A limit, before or after that is not a positive number", body = FieldErrorsSchema),
+        (status = 401, body = AuthErrorBody),
+        (status = 403, description = "Not a member of the channel's server", body = Detail),
+        (status = 404, description = "No such channel", body = Detail),
+    )
+)]
+async fn list(
+    State(state): State<AppState>,
+    AuthUser(caller): AuthUser,
+    QueryParams(query): QueryParams<HistoryQuery>,
+) -> Result<Json<Vec<MessageView>>, ApiError> {
+    // The original answered [] to a missing or non-numeric channel: so does pingme.
+    let Some(channel) = query
+        .channel_id
+        .as_deref()
+        .and_then(|c| c.trim().parse().ok())
+        .map(ChannelId)
+    else {
+        return Ok(Json(Vec::new()));
+    };
+    let page = page(&query)?;
+    let channel = state
+        .store
+        .channel(channel)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    readable(&state, channel.server, &caller).await?;
+    let messages = state.store.messages(channel.id, page).await?;
+    Ok(Json(
+        messages
+            .iter()
+            .map(|m| MessageView::new(m, &state))
+            .collect(),
+    ))
+}
+
+async fn readable(state: &AppState, server: ServerId, caller: &Account) -> Result<(), ApiError> {
+    if is_member(state, server, caller.id).await? {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(
+            "Only members of this channel's server can read its messages.".into(),
+        ))
+    }
+}
+
+/// The message, once the caller is known to belong to its server.
+async fn visible(state: &AppState, caller: &Account, id: i64) -> Result<Message, ApiError> {
+    let message = state
+        .store
+        .message(MessageId(id))
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    readable(state, message.server, caller).await?;
+    Ok(message)
+}
+
+/// One message (members of its server).
+#[utoipa::path(
+    get, path = "/api/messages/{id}/", tag = "messages", security(("jwt" = [])),
+    params(("id" = i64, Path)),
+    responses(
+        (status = 200, body = MessageView),
+        (status = 401, body = AuthErrorBody),
+        (status = 403, description = "Not a member of its server", body = Detail),
+        (status = 404, body = Detail),
+    )
+)]
+async fn retrieve(
+    State(state): State<AppState>,
+    AuthUser(caller): AuthUser,
+    PathParam(id): PathParam<i64>,
+) -> Result<Json<MessageView>, ApiError> {
+    let message = visible(&state, &caller, id).await?;
+    Ok(Json(MessageView::new(&message, &state)))
+}
+
+/// Edit your message; every socket of its channel gets `message_update`.
+#[utoipa::path(
+    patch, path = "/api/messages/{id}/", tag = "messages", security(("jwt" = [])),
+    params(("id" = i64, Path)),
+    request_body(content(
+        (EditRequest = "application/json"),
+        (EditRequest = "application/x-www-form-urlencoded"),
+        (EditRequest = "multipart/form-data"),
+    )),
+    responses(
+        (status = 200, body = MessageView),
+        (status = 400, description = "Blank or too long", body = FieldErrorsSchema),
+        (status = 401, body = AuthErrorBody),
+        (status = 403, description = "Not the sender", body = Detail),
+        (status = 404, body = Detail),
+    )
+)]
+async fn update(
+    State(state): State<AppState>,
+    AuthUser(caller): AuthUser,
+    PathParam(id): PathParam<i64>,
+    input: Input,
+) -> Result<Json<MessageView>, ApiError> {
+    let message = visible(&state, &caller, id).await?;
+    if message.author.as_ref().map(|a| a.id) != Some(caller.id) {
+        return Err(ApiError::Forbidden(
+            "Only the sender can edit a message.".into(),
+        ));
+    }
+    let max = state.config.chat.max_message_chars;
+    let mut form = Fields::new(input);
+    let body = form.required("content", |text| MessageBody::parse(text, max));
+    let (body,) = form.finish((body,))?;
+    let edited = state
+        .store
+        .update_message(message.id, &body)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    broadcast(
+        &state,
+        edited.channel,
+        frames::message_update(&SocketMessage::new(&edited, &state)),
+        None,
+    );
+    Ok(Json(MessageView::new(&edited, &state)))
+}
+
+/// Delete a message: its sender, or the owner of its server. Every socket of its channel
+/// gets `message_delete`.
+#[utoipa::path(
+    delete, path = "/api/messages/{id}/", tag = "messages", security(("jwt" = [])),
+    params(("id" = i64, Path)),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, body = AuthErrorBody),
+        (status = 403, description = "Neither the sender nor the server's owner", body = Detail),
+        (status = 404, body = Detail),
+    )
+)]
+async fn delete(
+    State(state): State<AppState>,
+    AuthUser(caller): AuthUser,
+    PathParam(id): PathParam<i64>,
+) -> Result<StatusCode, ApiError> {
+    let message = visible(&state, &caller, id).await?;
+    let sender = message.author.as_ref().map(|a| a.id) == Some(caller.id);
+    let owner = state
+        .store
+        .server(message.server)
+        .await?
+        .is_some_and(|s| s.owner == caller.id);
+    if !(sender || owner) {
+        return Err(ApiError::Forbidden(
+            "Only the sender or the server's owner can delete a message.".into(),
+        ));
+    }
+    if state.store.delete_message(message.id).await? {
+        broadcast(
+            &state,
+            message.channel,
+            frames::message_delete(message.id.0),
+            None,
+        );
+    }
+    Ok(StatusCode::NO_CONTENT)
+}

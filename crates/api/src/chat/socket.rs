@@ -1,0 +1,423 @@
+//! The chat socket, `GET /<server>/<channel>?token=<access>`: checked at the handshake
+//! (origin, token, channel, membership), then one reader (this task) and one writer task.
+//! The writer sends what the hub queued, this socket's own error frames, pings, and the close
+//! frame when the hub asks for one; the reader stores messages before they are broadcast, in
+//! the order they came.
+
+use super::views::SocketMessage;
+use super::{broadcast, frames, is_member};
+use crate::AppState;
+use crate::auth::authenticate;
+use crate::error::{ApiError, Detail};
+use crate::extract::{PathParam, QueryParams};
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::http::HeaderMap;
+use axum::http::header::ORIGIN;
+use axum::response::Response;
+use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::{SinkExt, StreamExt};
+use pingme_domain::account::Account;
+use pingme_domain::messages::{MessageBody, NewMessage};
+use pingme_domain::{ChannelId, ServerId};
+use pingme_realtime::{Close, CloseHandle, Connection, close_codes};
+use serde::Deserialize;
+use serde_json::Value;
+use tokio::sync::mpsc;
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// Incoming frames over this size close the socket (1009).
+pub const MAX_FRAME_BYTES: usize = 16 * 1024;
+/// This socket's own error frames waiting to be sent; a client that keeps sending bad
+/// frames without reading the answers is closed as too slow.
+const REPLY_QUEUE: usize = 64;
+/// Queued frames the writer sends before flushing.
+const BATCH: usize = 64;
+const MAX_NONCE_CHARS: usize = 100;
+/// How long a close frame may wait for a client that is behind on reading.
+const CLOSE_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(connect))
+}
+
+#[derive(Deserialize, IntoParams)]
+struct SocketQuery {
+    /// An access token (the socket cannot send headers from a browser).
+    token: Option<String>,
+}
+
+/// Open the chat socket of a channel. The protocol (frames, close codes) is in docs/api.md.
+#[utoipa::path(
+    get, path = "/{server}/{channel}", tag = "chat", security(()),
+    params(("server" = i64, Path), ("channel" = i64, Path), SocketQuery),
+    responses(
+        (status = 101, description = "Switching to the WebSocket protocol"),
+        (status = 400, description = "Not a WebSocket handshake", body = Detail),
+        (status = 403, description = "A missing or invalid token, a foreign origin, or not a member", body = Detail),
+        (status = 404, description = "No such channel in that server", body = Detail),
+    )
+)]
+async fn connect(
+    State(state): State<AppState>,
+    PathParam((server, channel)): PathParam<(i64, i64)>,
+    QueryParams(query): QueryParams<SocketQuery>,
+    headers: HeaderMap,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Result<Response, ApiError> {
+    check_origin(&state, &headers)?;
+    let forbidden = |_| ApiError::Forbidden("A valid access token is needed (`?token=`).".into());
+    let token = query
+        .token
+        .as_deref()
+        .filter(|t| !t.is_empty())
+        .ok_or(())
+        .map_err(forbidden)?;
+    let account = authenticate(&state, token)
+        .await
+        .map_err(|_| forbidden(()))?;
+    let (server, channel) = (ServerId(server), ChannelId(channel));
+    let found = state
+        .store
+        .channel(channel)
+        .await?
+        .filter(|c| c.server == server);
+    found.ok_or(ApiError::NotFound)?;
+    if !is_member(&state, server, account.id).await? {
+        return Err(ApiError::Forbidden(
+            "Only members of this server can join its channels.".into(),
+        ));
+    }
+    let upgrade = upgrade.map_err(|_| {
+        ApiError::BadRequest("This address takes WebSocket connections only.".into())
+    })?;
+    // Registered before the handshake is answered, so that everything broadcast once the
+    // client holds an open socket reaches it. Dropping the connection unregisters it, also
+    // when the upgrade never completes.
+    let connection = state
+        .hub
+        .join(server, channel, account.id, state.config.chat.socket_queue);
+    let seat = Seat { account, channel };
+    Ok(upgrade
+        .max_message_size(MAX_FRAME_BYTES)
+        .max_frame_size(MAX_FRAME_BYTES)
+        .on_upgrade(move |socket| session(state, socket, seat, connection)))
+}
+
+/// Browsers send `Origin`; when client origins are configured, only they may connect.
+/// Other clients send none and are let in.
+fn check_origin(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
+    let allowed = &state.config.cors_origins;
+    match headers
+        .get(ORIGIN)
+        .map(|o| o.to_str().unwrap_or_default().trim_end_matches('/'))
+    {
+        Some(origin) if !allowed.is_empty() && !allowed.iter().any(|a| a == origin) => Err(
+            ApiError::Forbidden("This origin may not open chat sockets.".into()),
+        ),
+        _ => Ok(()),
+    }
+}
+
+/// Who a socket is, and where.
+struct Seat {
+    account: Account,
+    channel: ChannelId,
+}
+
+async fn session(state: AppState, socket: WebSocket, seat: Seat, connection: Connection) {
+    let closing = connection.handle();
+    let (sink, stream) = socket.split();
+    let (replies, replies_rx) = mpsc::channel(REPLY_QUEUE);
+    let writer = tokio::spawn(write(
+        sink,
+        connection,
+        replies_rx,
+        state.config.chat.ping_interval,
+    ));
+    read(&state, stream, &seat, &closing, &replies).await;
+    // However reading ended, the writer stops too (a no-op if a close is already asked for).
+    closing.close(Close {
+        code: 1000,
+        reason: "",
+    });
+    let _ = writer.await;
+}
+
+async fn write(
+    mut sink: SplitSink<WebSocket, Message>,
+    mut connection: Connection,
+    mut replies: mpsc::Receiver<String>,
+    ping_every: std::time::Duration,
+) {
+    let closing = connection.handle();
+    let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + ping_every, ping_every);
+    loop {
+        let outgoing = tokio::select! {
+            biased;
+            close = closing.closed() => return send_close(&mut sink, close).await,
+            Some(frame) = connection.frames.recv() => Outgoing::Frames(frame),
+            Some(reply) = replies.recv() => Outgoing::One(Message::Text(reply.into())),
+            _ = ping.tick() => Outgoing::One(Message::Ping(Bytes::new())),
+        };
+        // A client that stops reading blocks the send; a close asked for meanwhile (4008
+        // when its queue overflows) still goes out as soon as the client reads again.
+        let sent = tokio::select! {
+            biased;
+            close = closing.closed() => return send_close(&mut sink, close).await,
+            sent = send(&mut sink, &mut connection, outgoing) => sent,
+        };
+        if sent.is_err() {
+            return;
+        }
+    }
+}
+
+enum Outgoing {
+    Frames(Utf8Bytes),
+    One(Message),
+}
+
+async fn send(
+    sink: &mut SplitSink<WebSocket, Message>,
+    connection: &mut Connection,
+    outgoing: Outgoing,
+) -> Result<(), axum::Error> {
+    match outgoing {
+        Outgoing::Frames(first) => send_batch(sink, connection, first).await,
+        Outgoing::One(message) => sink.send(message).await,
+    }
+}
+
+/// Sends the close frame, giving a client that is behind some time to take it.
+async fn send_close(sink: &mut SplitSink<WebSocket, Message>, close: Close) {
+    let frame = CloseFrame {
+        code: close.code,
+        reason: Utf8Bytes::from_static(close.reason),
+    };
+    let _ = tokio::time::timeout(CLOSE_GRACE, sink.send(Message::Close(Some(frame)))).await;
+}
+
+/// Sends a frame and whatever else is already queued, then flushes once.
+async fn send_batch(
+    sink: &mut SplitSink<WebSocket, Message>,
+    connection: &mut Connection,
+    first: Utf8Bytes,
+) -> Result<(), axum::Error> {
+    sink.feed(Message::Text(first)).await?;
+    for _ in 1..BATCH {
+        let Ok(frame) = connection.frames.try_recv() else {
+            break;
+        };
+        sink.feed(Message::Text(frame)).await?;
+    }
+    sink.flush().await
+}
+
+/// Reads until the client leaves or a close is asked for; in the second case, goes on
+/// reading (and dropping) a little longer, so the client gets the close frame before the
+/// connection goes instead of a reset.
+async fn read(
+    state: &AppState,
+    mut stream: SplitStream<WebSocket>,
+    seat: &Seat,
+    closing: &CloseHandle,
+    replies: &mpsc::Sender<String>,
+) {
+    if receive(state, &mut stream, seat, closing, replies).await == Ended::ByServer {
+        let _ = tokio::time::timeout(CLOSE_GRACE, async {
+            while let Some(Ok(message)) = stream.next().await {
+                if matches!(message, Message::Close(_)) {
+                    break;
+                }
+            }
+        })
+        .await;
+    }
+}
+
+#[derive(PartialEq, Eq)]
+enum Ended {
+    ByClient,
+    ByServer,
+}
+
+async fn receive(
+    state: &AppState,
+    stream: &mut SplitStream<WebSocket>,
+    seat: &Seat,
+    closing: &CloseHandle,
+    replies: &mpsc::Sender<String>,
+) -> Ended {
+    let idle = state.config.chat.idle_timeout;
+    let server_closes = |close: Close| {
+        closing.close(close);
+        Ended::ByServer
+    };
+    loop {
+        let next = tokio::select! {
+            _ = closing.closed() => return Ended::ByServer,
+            next = tokio::time::timeout(idle, stream.next()) => next,
+        };
+        let message = match next {
+            Err(_silent) => {
+                return server_closes(Close {
+                    code: 1000,
+                    reason: "silent for too long",
+                });
+            }
+            Ok(None) | Ok(Some(Ok(Message::Close(_)))) => return Ended::ByClient,
+            Ok(Some(Err(error))) => return server_closes(read_error(error)),
+            Ok(Some(Ok(message))) => message,
+        };
+        let reply = match message {
+            Message::Text(text) => match handle(state, seat, closing, text.as_str()).await {
+                Ok(()) if closing.is_closing() => return Ended::ByServer,
+                Ok(()) => continue,
+                Err(reply) => reply,
+            },
+            Message::Binary(_) => problem("binary_not_supported", "Frames are JSON text."),
+            // Pings are answered by the library; any frame counts as a sign of life.
+            _ => continue,
+        };
+        if replies.try_send(reply).is_err() {
+            return server_closes(Close {
+                code: close_codes::TOO_SLOW,
+                reason: "too slow reading error frames",
+            });
+        }
+    }
+}
+
+fn read_error(error: axum::Error) -> Close {
+    let too_big = error
+        .into_inner()
+        .downcast::<tungstenite::Error>()
+        .is_ok_and(|e| matches!(*e, tungstenite::Error::Capacity(_)));
+    if too_big {
+        Close {
+            code: close_codes::TOO_BIG,
+            reason: "frame over 16 KiB",
+        }
+    } else {
+        Close {
+            code: 1002,
+            reason: "protocol error",
+        }
+    }
+}
+
+/// An error frame for this socket only.
+fn problem(code: &str, detail: &str) -> String {
+    frames::error(frames::ErrorData {
+        code,
+        detail,
+        retry_after_ms: None,
+    })
+}
+
+/// Carries out one client frame; an error frame to send back otherwise.
+async fn handle(
+    state: &AppState,
+    seat: &Seat,
+    closing: &CloseHandle,
+    text: &str,
+) -> Result<(), String> {
+    let frame: Value = serde_json::from_str(text)
+        .map_err(|e| problem("invalid_json", &format!("Not JSON: {e}")))?;
+    let kind = frame.get("type").map(|t| t.as_str().unwrap_or("?"));
+    match (kind, frame.get("message")) {
+        (Some("typing"), _) => {
+            if state.limits.typing(seat.account.id, seat.channel) {
+                broadcast(
+                    state,
+                    seat.channel,
+                    frames::typing(seat.account.id.0, seat.channel.0),
+                    Some(seat.account.id),
+                );
+            }
+            Ok(())
+        }
+        (Some("message"), _) | (None, Some(_)) => post(state, seat, closing, &frame).await,
+        (Some(other), _) => Err(problem(
+            "unknown_type",
+            &format!("Unknown frame type {other:?}; use \"message\" or \"typing\"."),
+        )),
+        (None, None) => Err(problem(
+            "invalid_frame",
+            "A frame needs a \"type\" or a \"message\".",
+        )),
+    }
+}
+
+async fn post(
+    state: &AppState,
+    seat: &Seat,
+    closing: &CloseHandle,
+    frame: &Value,
+) -> Result<(), String> {
+    let Some(Value::String(text)) = frame.get("message") else {
+        return Err(problem("invalid_message", "\"message\" must be a string."));
+    };
+    let nonce = match frame.get("nonce") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(nonce)) if nonce.chars().count() <= MAX_NONCE_CHARS => {
+            Some(nonce.as_str())
+        }
+        Some(_) => {
+            return Err(problem(
+                "invalid_nonce",
+                "\"nonce\" must be a string of at most 100 characters.",
+            ));
+        }
+    };
+    let max = state.config.chat.max_message_chars;
+    let body = MessageBody::parse(text, max).map_err(|refusal| {
+        let code = if text.trim().is_empty() {
+            "empty_message"
+        } else {
+            "invalid_message"
+        };
+        problem(code, &refusal)
+    })?;
+    if let Err(wait) = state.limits.message(seat.account.id, seat.channel) {
+        let retry_after_ms = Some(u64::try_from(wait.as_millis()).unwrap_or(u64::MAX));
+        let detail = "Too many messages; wait before sending more.";
+        return Err(frames::error(frames::ErrorData {
+            code: "rate_limited",
+            detail,
+            retry_after_ms,
+        }));
+    }
+    let new = NewMessage {
+        channel: seat.channel,
+        author: seat.account.id,
+        body,
+    };
+    match state.store.create_message(&new).await {
+        Ok(Some(message)) => {
+            let view = SocketMessage::new(&message, state);
+            broadcast(state, seat.channel, frames::new_message(&view, nonce), None);
+            Ok(())
+        }
+        // Removed from the server (or the channel went) meanwhile: nothing was stored.
+        Ok(None) => {
+            closing.close(Close {
+                code: close_codes::FORBIDDEN,
+                reason: "no longer a member of this server",
+            });
+            Ok(())
+        }
+        Err(error) => {
+            tracing::error!(channel = %seat.channel, error = %error, "message not stored");
+            Err(problem(
+                "unavailable",
+                "The message could not be stored; try again.",
+            ))
+        }
+    }
+}
