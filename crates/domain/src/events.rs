@@ -29,6 +29,9 @@ pub enum Event {
     ServerDeleted { server: ServerId },
     /// Every socket of that account closes.
     AccountDeleted { account: AccountId },
+    /// The account's tokens were revoked (its password was reset): its sockets, opened
+    /// with those tokens, close.
+    AccountSignedOut { account: AccountId },
 }
 
 /// Where events are published. Publishing never waits and never fails the request: the

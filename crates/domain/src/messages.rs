@@ -65,6 +65,18 @@ pub struct Message {
     pub updated_at: Timestamp,
 }
 
+/// What became of a write on a message; decided in the write's own transaction, so no
+/// check made beforehand can be outdated by the time it counts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MessageWrite<T> {
+    Done(T),
+    /// The caller may not: not a member of the server (any longer), or neither the sender
+    /// nor, for a delete, the server's owner.
+    Refused,
+    /// The message does not exist, or for a new one its channel.
+    Missing,
+}
+
 #[derive(Clone, Debug)]
 pub struct NewMessage {
     pub channel: ChannelId,

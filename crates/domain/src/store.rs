@@ -8,7 +8,7 @@ use crate::community::{
     Invite, Joined, Left, NewCategory, NewChannel, NewInvite, NewServer, Server, ServerChanges,
     ServerQuery, Standing,
 };
-use crate::messages::{Message, MessageBody, MessageId, NewMessage, Page};
+use crate::messages::{Message, MessageBody, MessageId, MessageWrite, NewMessage, Page};
 use crate::{AccountId, CategoryId, ChannelId, ServerId};
 use async_trait::async_trait;
 
@@ -179,20 +179,29 @@ pub trait InviteStore: Send + Sync {
 #[async_trait]
 pub trait MessageStore: Send + Sync {
     /// Stores a message if its author is a member of the channel's server — checked in the
-    /// same statement, so a member removed meanwhile cannot slip one in. `None` otherwise.
-    async fn create_message(&self, new: &NewMessage) -> StoreResult<Option<Message>>;
+    /// same transaction, so a member removed meanwhile cannot slip one in. The message as
+    /// stored, with its author.
+    async fn create_message(&self, new: &NewMessage) -> StoreResult<MessageWrite<Message>>;
 
     /// A page of a channel's history, oldest first, read through the `(channel, id)` index.
     async fn messages(&self, channel: ChannelId, page: Page) -> StoreResult<Vec<Message>>;
     async fn message(&self, id: MessageId) -> StoreResult<Option<Message>>;
 
+    /// Replaces a message's text if `editor` sent it and is still a member of its server.
     async fn update_message(
         &self,
         id: MessageId,
+        editor: AccountId,
         body: &MessageBody,
-    ) -> StoreResult<Option<Message>>;
+    ) -> StoreResult<MessageWrite<Message>>;
 
-    async fn delete_message(&self, id: MessageId) -> StoreResult<bool>;
+    /// Deletes a message if `by` sent it and is still a member of its server, or owns the
+    /// server. The channel it was in.
+    async fn delete_message(
+        &self,
+        id: MessageId,
+        by: AccountId,
+    ) -> StoreResult<MessageWrite<ChannelId>>;
 }
 
 /// The whole storage of one installation.

@@ -118,6 +118,8 @@ impl CloseHandle {
 pub struct Hub {
     rooms: RwLock<HashMap<ChannelId, Vec<Subscriber>>>,
     next_id: AtomicU64,
+    /// Set by [`Hub::close_all`]: sockets that join afterwards are closed at once.
+    stopping: OnceLock<Close>,
 }
 
 impl Hub {
@@ -140,6 +142,11 @@ impl Hub {
             closing: closing.clone(),
         };
         self.write().entry(channel).or_default().push(subscriber);
+        // Checked once registered: a `close_all` running meanwhile either finds this socket
+        // or has already set `stopping`.
+        if let Some(close) = self.stopping.get() {
+            closing.close(close.clone());
+        }
         Connection {
             id,
             frames,
@@ -209,12 +216,31 @@ impl Hub {
                 |s| s.account == *account,
                 close(close_codes::FORBIDDEN, "the account was deleted"),
             ),
+            Event::AccountSignedOut { account } => self.close_where(
+                |s| s.account == *account,
+                close(
+                    close_codes::FORBIDDEN,
+                    "signed out: the account's tokens were revoked",
+                ),
+            ),
         }
     }
 
-    /// Asks every socket to close (shutdown).
+    /// Asks every socket to close, and every one that joins from now on (shutdown).
     pub fn close_all(&self, code: u16, reason: &'static str) {
+        let _ = self.stopping.set(Close { code, reason });
         self.close_where(|_| true, Close { code, reason });
+    }
+
+    /// Waits until no socket is left, or `deadline`; whether none is.
+    pub async fn drained_by(&self, deadline: tokio::time::Instant) -> bool {
+        while self.connections() > 0 {
+            if tokio::time::Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        true
     }
 
     /// How many sockets are open on this node.
@@ -317,5 +343,19 @@ mod tests {
         let last = hub.join(ServerId(3), ChannelId(30), AccountId(3), 8);
         hub.close_all(close_codes::GOING_AWAY, "bye");
         assert_eq!(last.closed().await.code, close_codes::GOING_AWAY);
+    }
+
+    #[tokio::test]
+    async fn after_close_all_joiners_are_closed_and_the_hub_drains() {
+        let hub = Arc::new(Hub::default());
+        let before = hub.join(SERVER, CHANNEL, AccountId(1), 8);
+        hub.close_all(close_codes::GOING_AWAY, "bye");
+        let after = hub.join(SERVER, CHANNEL, AccountId(2), 8);
+        assert_eq!(before.closed().await.code, close_codes::GOING_AWAY);
+        assert_eq!(after.closed().await.code, close_codes::GOING_AWAY);
+        let soon = tokio::time::Instant::now() + Duration::from_millis(50);
+        assert!(!hub.drained_by(soon).await, "two sockets are still open");
+        drop((before, after));
+        assert!(hub.drained_by(soon).await);
     }
 }

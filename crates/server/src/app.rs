@@ -92,6 +92,11 @@ impl Application {
         self.events.clone()
     }
 
+    /// This node's sockets.
+    pub fn hub(&self) -> Arc<Hub> {
+        self.hub.clone()
+    }
+
     /// The address clients reach this server at, like `http://127.0.0.1:8000`.
     pub fn url(&self) -> &str {
         &self.url
@@ -118,13 +123,20 @@ impl Application {
         let mut server = tokio::spawn(server.into_future());
         tokio::select! {
             finished = &mut server => finished.context("server task")?.context("server")?,
-            _ = stopping_rx => match tokio::time::timeout(self.grace, &mut server).await {
-                Ok(finished) => finished.context("server task")?.context("server")?,
-                Err(_) => {
-                    tracing::warn!(grace = ?self.grace, "requests still running after the grace period; they end with the process");
-                    server.abort();
+            _ = stopping_rx => {
+                let deadline = tokio::time::Instant::now() + self.grace;
+                match tokio::time::timeout_at(deadline, &mut server).await {
+                    Ok(finished) => finished.context("server task")?.context("server")?,
+                    Err(_) => {
+                        tracing::warn!(grace = ?self.grace, "requests still running after the grace period; they end with the process");
+                        server.abort();
+                    }
                 }
-            },
+                // Sockets are not requests: wait for them to have sent their close frames.
+                if !self.hub.drained_by(deadline).await {
+                    tracing::warn!(sockets = self.hub.connections(), "sockets still open after the grace period");
+                }
+            }
         }
         self.mail_worker.finish(MAIL_DRAIN).await;
         tracing::info!("stopped");

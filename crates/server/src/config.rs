@@ -170,6 +170,13 @@ impl Settings {
         if self.max_message_chars == 0 || self.ws_queue == 0 {
             bail!("PINGME_MAX_MESSAGE_CHARS and PINGME_WS_QUEUE must be at least 1");
         }
+        // A socket frame is at most 16 KiB: 4000 characters of up to 4 bytes each fit in it.
+        if self.max_message_chars > 4000 {
+            bail!(
+                "PINGME_MAX_MESSAGE_CHARS is at most 4000, so that any message fits in a 16 KiB \
+                 socket frame"
+            );
+        }
         if self.ws_idle <= self.ws_ping {
             bail!(
                 "PINGME_WS_IDLE ({:?}) must be longer than PINGME_WS_PING ({:?}): sockets \
@@ -278,6 +285,13 @@ mod tests {
         );
         assert!(chat(&["--ws-queue", "0"]).is_err());
         assert!(chat(&["--max-message-chars", "0"]).is_err());
+        assert!(chat(&["--max-message-chars", "4001"]).is_err());
+        assert_eq!(
+            chat(&["--max-message-chars", "500"])
+                .unwrap()
+                .max_message_chars,
+            500
+        );
         let silent = chat(&["--ws-ping", "60s", "--ws-idle", "60s"]).unwrap_err();
         assert!(silent.contains("PINGME_WS_IDLE"), "{silent}");
     }

@@ -151,7 +151,7 @@ pub struct Settings {
         global = true
     )]
     pub rate_messages: Rate,
-    /// Longest message, in characters.
+    /// Longest message, in characters (at most 4000, to fit a 16 KiB socket frame).
     #[arg(
         long,
         env = "PINGME_MAX_MESSAGE_CHARS",

@@ -12,6 +12,7 @@ use crate::fields::Fields;
 use crate::input::Input;
 use axum::Json;
 use axum::extract::State;
+use pingme_domain::events::Event;
 use pingme_domain::password::{PersonalDetails, problems};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -117,6 +118,9 @@ pub(super) async fn password_reset_confirm(
     if !state.store.set_password(id, &hash, Some(version)).await? {
         return Err(ApiError::BadLink);
     }
+    state
+        .events
+        .publish(Event::AccountSignedOut { account: id });
     Ok(Json(ResetDone {
         message: "Password has been reset successfully.".into(),
         redirect_url: format!("{}/login", state.config.client_origin),

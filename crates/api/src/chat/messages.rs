@@ -13,7 +13,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use pingme_domain::account::Account;
-use pingme_domain::messages::{Message, MessageBody, MessageId, Page};
+use pingme_domain::messages::{Message, MessageBody, MessageId, MessageWrite, Page};
 use pingme_domain::{ChannelId, ServerId};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -194,20 +194,24 @@ async fn update(
     input: Input,
 ) -> Result<Json<MessageView>, ApiError> {
     let message = visible(&state, &caller, id).await?;
+    let refused = || ApiError::Forbidden("Only the sender can edit a message.".into());
     if message.author.as_ref().map(|a| a.id) != Some(caller.id) {
-        return Err(ApiError::Forbidden(
-            "Only the sender can edit a message.".into(),
-        ));
+        return Err(refused());
     }
     let max = state.config.chat.max_message_chars;
     let mut form = Fields::new(input);
     let body = form.required("content", |text| MessageBody::parse(text, max));
     let (body,) = form.finish((body,))?;
-    let edited = state
+    // The checks above give clear answers; the write checks again, in its own transaction.
+    let edited = match state
         .store
-        .update_message(message.id, &body)
+        .update_message(message.id, caller.id, &body)
         .await?
-        .ok_or(ApiError::NotFound)?;
+    {
+        MessageWrite::Done(edited) => edited,
+        MessageWrite::Refused => return Err(refused()),
+        MessageWrite::Missing => return Err(ApiError::NotFound),
+    };
     broadcast(
         &state,
         edited.channel,
@@ -235,24 +239,14 @@ async fn delete(
     PathParam(id): PathParam<i64>,
 ) -> Result<StatusCode, ApiError> {
     let message = visible(&state, &caller, id).await?;
-    let sender = message.author.as_ref().map(|a| a.id) == Some(caller.id);
-    let owner = state
-        .store
-        .server(message.server)
-        .await?
-        .is_some_and(|s| s.owner == caller.id);
-    if !(sender || owner) {
-        return Err(ApiError::Forbidden(
+    match state.store.delete_message(message.id, caller.id).await? {
+        MessageWrite::Done(channel) => {
+            broadcast(&state, channel, frames::message_delete(message.id.0), None);
+            Ok(StatusCode::NO_CONTENT)
+        }
+        MessageWrite::Refused => Err(ApiError::Forbidden(
             "Only the sender or the server's owner can delete a message.".into(),
-        ));
+        )),
+        MessageWrite::Missing => Err(ApiError::NotFound),
     }
-    if state.store.delete_message(message.id).await? {
-        broadcast(
-            &state,
-            message.channel,
-            frames::message_delete(message.id.0),
-            None,
-        );
-    }
-    Ok(StatusCode::NO_CONTENT)
 }

@@ -7,7 +7,8 @@
 use super::views::SocketMessage;
 use super::{broadcast, frames, is_member};
 use crate::AppState;
-use crate::auth::authenticate;
+use crate::auth::current_account;
+use crate::auth::tokens::TokenType;
 use crate::error::{ApiError, Detail};
 use crate::extract::{PathParam, QueryParams};
 use axum::body::Bytes;
@@ -20,8 +21,8 @@ use axum::response::Response;
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use pingme_domain::account::Account;
-use pingme_domain::messages::{MessageBody, NewMessage};
-use pingme_domain::{ChannelId, ServerId};
+use pingme_domain::messages::{MessageBody, MessageWrite, NewMessage};
+use pingme_domain::{AccountId, ChannelId, ServerId};
 use pingme_realtime::{Close, CloseHandle, Connection, close_codes};
 use serde::Deserialize;
 use serde_json::Value;
@@ -77,10 +78,26 @@ async fn connect(
         .filter(|t| !t.is_empty())
         .ok_or(())
         .map_err(forbidden)?;
-    let account = authenticate(&state, token)
-        .await
+    let claims = state
+        .tokens
+        .decode(token, TokenType::Access)
         .map_err(|_| forbidden(()))?;
     let (server, channel) = (ServerId(server), ChannelId(channel));
+    // Registered before anything is looked up: a removal or a sign-out committed after the
+    // checks below then finds this socket and closes it. Registered before the handshake is
+    // answered, so that everything broadcast once the client holds an open socket reaches
+    // it. Dropping the connection (a refusal here, or an upgrade that never completes)
+    // unregisters it.
+    let account = AccountId(claims.user_id);
+    let connection = state
+        .hub
+        .join(server, channel, account, state.config.chat.socket_queue);
+    let account = current_account(&state, &claims)
+        .await
+        .map_err(|error| match error {
+            ApiError::TokenNotValid(_) => forbidden(()),
+            other => other,
+        })?;
     let found = state
         .store
         .channel(channel)
@@ -95,12 +112,6 @@ async fn connect(
     let upgrade = upgrade.map_err(|_| {
         ApiError::BadRequest("This address takes WebSocket connections only.".into())
     })?;
-    // Registered before the handshake is answered, so that everything broadcast once the
-    // client holds an open socket reaches it. Dropping the connection unregisters it, also
-    // when the upgrade never completes.
-    let connection = state
-        .hub
-        .join(server, channel, account.id, state.config.chat.socket_queue);
     let seat = Seat { account, channel };
     Ok(upgrade
         .max_message_size(MAX_FRAME_BYTES)
@@ -156,13 +167,16 @@ async fn write(
 ) {
     let closing = connection.handle();
     let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + ping_every, ping_every);
+    ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
+        // Pings and this socket's own error frames go before the channel's frames, so that a
+        // busy channel cannot hold them back.
         let outgoing = tokio::select! {
             biased;
             close = closing.closed() => return send_close(&mut sink, close).await,
-            Some(frame) = connection.frames.recv() => Outgoing::Frames(frame),
-            Some(reply) = replies.recv() => Outgoing::One(Message::Text(reply.into())),
             _ = ping.tick() => Outgoing::One(Message::Ping(Bytes::new())),
+            Some(reply) = replies.recv() => Outgoing::One(Message::Text(reply.into())),
+            Some(frame) = connection.frames.recv() => Outgoing::Frames(frame),
         };
         // A client that stops reading blocks the send; a close asked for meanwhile (4008
         // when its queue overflows) still goes out as soon as the client reads again.
@@ -172,6 +186,12 @@ async fn write(
             sent = send(&mut sink, &mut connection, outgoing) => sent,
         };
         if sent.is_err() {
+            // The connection is gone: the reader stops too.
+            // (1006 is never sent: there is no connection to send it on.)
+            closing.close(Close {
+                code: 1006,
+                reason: "connection lost",
+            });
             return;
         }
     }
@@ -398,20 +418,21 @@ async fn post(
         author: seat.account.id,
         body,
     };
+    let gone = |code, reason| {
+        closing.close(Close { code, reason });
+        Ok(())
+    };
     match state.store.create_message(&new).await {
-        Ok(Some(message)) => {
+        Ok(MessageWrite::Done(message)) => {
             let view = SocketMessage::new(&message, state);
             broadcast(state, seat.channel, frames::new_message(&view, nonce), None);
             Ok(())
         }
-        // Removed from the server (or the channel went) meanwhile: nothing was stored.
-        Ok(None) => {
-            closing.close(Close {
-                code: close_codes::FORBIDDEN,
-                reason: "no longer a member of this server",
-            });
-            Ok(())
+        // Removed meanwhile (the removal's own close may be on its way): nothing was stored.
+        Ok(MessageWrite::Refused) => {
+            gone(close_codes::FORBIDDEN, "no longer a member of this server")
         }
+        Ok(MessageWrite::Missing) => gone(close_codes::GONE, "the channel was deleted"),
         Err(error) => {
             tracing::error!(channel = %seat.channel, error = %error, "message not stored");
             Err(problem(

@@ -355,18 +355,80 @@ async fn edits_deletes_and_typing_reach_the_channel() {
         get(&app, &path, Some(&ann)).await.status(),
         StatusCode::NOT_FOUND
     );
+    only_the_sender_and_the_owner_may_change_messages(&app, (server, channel), &ann, &bob).await;
+}
+
+/// A member who neither sent a message nor owns the server can neither edit nor delete it,
+/// and a sender who left can no longer touch theirs.
+async fn only_the_sender_and_the_owner_may_change_messages(
+    app: &TestApp,
+    (server, channel): (i64, i64),
+    owner: &User,
+    sender: &User,
+) {
+    let other = app.quick_user("other", false).await;
+    post(
+        app,
+        &format!("/api/servers/{server}/add_member/"),
+        &other,
+        json!({}),
+    )
+    .await;
+    let mut socket = app.socket(server, channel, sender).await;
+    socket.send(json!({"message": "mine"})).await;
+    let path = format!("/api/messages/{}/", socket.next().await["message"]["id"]);
+    let edit = Some(json!({"content": "theirs"}));
+    assert_eq!(
+        call(app, Method::PATCH, &path, Some(&other), edit.clone())
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        call(app, Method::DELETE, &path, Some(&other), None)
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    post(
+        app,
+        &format!("/api/servers/{server}/remove_member/"),
+        sender,
+        json!({}),
+    )
+    .await;
+    assert_eq!(socket.closed().await.0, 4403);
+    assert_eq!(
+        call(app, Method::PATCH, &path, Some(sender), edit)
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        call(app, Method::DELETE, &path, Some(sender), None)
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        get(app, &path, Some(owner)).await.status(),
+        StatusCode::OK,
+        "still there"
+    );
 }
 
 #[tokio::test]
 async fn removals_close_the_sockets_concerned() {
     let app = spawn_app().await;
-    let (owner, kicked, leaver, doomed) = (
+    let (owner, kicked, leaver, doomed, banned) = (
         app.quick_user("own", false).await,
         app.quick_user("kicked", false).await,
         app.quick_user("leaver", false).await,
         app.quick_user("doomed", false).await,
+        app.quick_user("banned", false).await,
     );
-    let (server, channel) = room(&app, &owner, &[&kicked, &leaver, &doomed]).await;
+    let (server, channel) = room(&app, &owner, &[&kicked, &leaver, &doomed, &banned]).await;
+    let mut banned_socket = app.socket(server, channel, &banned).await;
     let mut kicked_socket = app.socket(server, channel, &kicked).await;
     let mut leaver_socket = app.socket(server, channel, &leaver).await;
     let mut doomed_socket = app.socket(server, channel, &doomed).await;
@@ -390,6 +452,14 @@ async fn removals_close_the_sockets_concerned() {
     assert_eq!(leaver_socket.closed().await.0, 4403);
     app.delete_me(&doomed.access).await;
     assert_eq!(doomed_socket.closed().await.0, 4403);
+    post(
+        &app,
+        &format!("/api/servers/{server}/ban/"),
+        &owner,
+        json!({"account": banned.id}),
+    )
+    .await;
+    assert_eq!(banned_socket.closed().await.0, 4403);
 
     owner_socket.send(json!({"message": "still open"})).await;
     assert_eq!(
@@ -433,6 +503,7 @@ async fn removals_close_the_sockets_concerned() {
     )
     .await;
     assert_eq!(socket.closed().await.0, 4404);
+    app.sockets_down_to(0).await;
 }
 
 #[tokio::test]
@@ -473,6 +544,31 @@ async fn senders_past_their_rate_get_an_error_frame_and_nothing_is_stored() {
             .unwrap()
             .len(),
         2
+    );
+
+    // Typing notices: one per 3 s per account and channel, the rest dropped quietly.
+    let bob = app.quick_user("bob", false).await;
+    post(
+        &app,
+        &format!("/api/servers/{server}/add_member/"),
+        &bob,
+        json!({}),
+    )
+    .await;
+    let mut typist = app.socket(server, channel, &bob).await;
+    for _ in 0..3 {
+        typist.send(json!({"type": "typing"})).await;
+    }
+    assert_eq!(socket.next().await["event"], "typing");
+    assert_eq!(
+        socket.silent_for(Duration::from_millis(500)).await,
+        None,
+        "one notice, not three"
+    );
+    assert_eq!(
+        typist.silent_for(Duration::from_millis(100)).await,
+        None,
+        "and no error frame"
     );
 }
 
@@ -675,6 +771,7 @@ async fn idle_sockets_are_closed_and_answering_ones_kept() {
     assert_eq!(alive.next().await["message"]["content"], "still here");
     let (code, reason) = silent.closed().await;
     assert_eq!((code, reason.as_str()), (1000, "silent for too long"));
+    app.sockets_down_to(1).await;
 }
 
 #[tokio::test]
@@ -721,6 +818,8 @@ async fn a_slow_reader_is_closed_with_4008_and_nobody_else_misses_anything() {
     let (code, reason) = slow_socket.closed().await;
     assert_eq!(code, 4008, "{reason}");
     assert!(reason.contains("too slow"), "{reason}");
+    // Its socket, and the sender's (dropped), are unregistered; the fast reader's remains.
+    app.sockets_down_to(1).await;
 }
 
 #[tokio::test]

@@ -96,6 +96,18 @@ async fn password_reset_revokes_old_tokens_and_its_link_works_once() {
     let (app, sink) = app_with_sink(TokenLifetimes::default()).await;
     let email = verified_over_smtp(&app, &sink, "bob").await;
     let old = app.login("bob", PASSWORD).await;
+    // A socket opened with the old tokens closes when they are revoked.
+    let me = json_of(
+        app.get_with("/api/account/me/", &old.access).await,
+        StatusCode::OK,
+    )
+    .await;
+    let bob = crate::support::User {
+        id: me["id"].as_i64().unwrap(),
+        access: old.access.clone(),
+    };
+    let (server, channel) = crate::support::community::room(&app, &bob, &[]).await;
+    let mut socket = app.socket(server, channel, &bob).await;
 
     let body = json_of(
         app.post("/api/account/password_reset/", json!({"email": email}))
@@ -119,6 +131,7 @@ async fn password_reset_revokes_old_tokens_and_its_link_works_once() {
         json!({"message": "Password has been reset successfully.", "redirect_url": format!("{}/login", app.client_origin)})
     );
     assert!(body["message"].is_string());
+    assert_eq!(socket.closed().await.0, 4403, "signed out");
 
     let refused = json_of(
         app.get_with("/api/account/me/", &old.access).await,

@@ -11,3 +11,4 @@ CREATE TABLE messages (
     updated_at INTEGER NOT NULL
 ) STRICT;
 CREATE INDEX messages_by_channel ON messages (channel_id, id);
+CREATE INDEX messages_by_author ON messages (author_id); -- accounts' deletion sets it to NULL

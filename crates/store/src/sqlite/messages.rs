@@ -2,7 +2,9 @@
 
 use super::{SqliteStore, store_error, time};
 use async_trait::async_trait;
-use pingme_domain::messages::{Author, Message, MessageBody, MessageId, NewMessage, Page};
+use pingme_domain::messages::{
+    Author, Message, MessageBody, MessageId, MessageWrite, NewMessage, Page,
+};
 use pingme_domain::store::{MessageStore, StoreError, StoreResult};
 use pingme_domain::{AccountId, ChannelId, ServerId, Timestamp};
 
@@ -76,20 +78,64 @@ fn all(rows: Vec<MessageRow>) -> StoreResult<Vec<Message>> {
     rows.into_iter().map(Message::try_from).collect()
 }
 
-impl SqliteStore {
-    async fn read_message(&self, id: i64) -> StoreResult<Option<Message>> {
-        let row: Option<MessageRow> = sqlx::query_as(concat!(select!(), "WHERE m.id = $1"))
-            .bind(id)
-            .fetch_optional(&self.read)
-            .await
-            .map_err(store_error)?;
-        row.map(Message::try_from).transpose()
+/// One message, read through `executor` (the read pool, or a write transaction that must
+/// see its own change).
+async fn fetch_message<'e>(
+    executor: impl sqlx::SqliteExecutor<'e>,
+    id: i64,
+) -> StoreResult<Option<Message>> {
+    let row: Option<MessageRow> = sqlx::query_as(concat!(select!(), "WHERE m.id = $1"))
+        .bind(id)
+        .fetch_optional(executor)
+        .await
+        .map_err(store_error)?;
+    row.map(Message::try_from).transpose()
+}
+
+/// What a write named: the channel of a new message, or the message itself.
+#[derive(Clone, Copy)]
+enum Named {
+    Channel(ChannelId),
+    Message(MessageId),
+}
+
+/// Why nothing was written: what it named exists (so the caller may not), or it does not.
+async fn refusal<T>(tx: &mut sqlx::SqliteConnection, named: Named) -> StoreResult<MessageWrite<T>> {
+    let (query, id) = match named {
+        Named::Channel(id) => ("SELECT EXISTS (SELECT 1 FROM channels WHERE id = $1)", id.0),
+        Named::Message(id) => ("SELECT EXISTS (SELECT 1 FROM messages WHERE id = $1)", id.0),
+    };
+    let exists: bool = sqlx::query_scalar(query)
+        .bind(id)
+        .fetch_one(tx)
+        .await
+        .map_err(store_error)?;
+    Ok(if exists {
+        MessageWrite::Refused
+    } else {
+        MessageWrite::Missing
+    })
+}
+
+/// The message just written, read back in the same transaction, or why nothing was.
+async fn written(
+    tx: &mut sqlx::SqliteConnection,
+    id: Option<i64>,
+    named: Named,
+) -> StoreResult<MessageWrite<Message>> {
+    match id {
+        Some(id) => Ok(fetch_message(&mut *tx, id)
+            .await?
+            .map_or(MessageWrite::Missing, MessageWrite::Done)),
+        None => refusal(tx, named).await,
     }
 }
 
 #[async_trait]
 impl MessageStore for SqliteStore {
-    async fn create_message(&self, new: &NewMessage) -> StoreResult<Option<Message>> {
+    async fn create_message(&self, new: &NewMessage) -> StoreResult<MessageWrite<Message>> {
+        let mut tx = self.write_tx().await?;
+        // Timed once the write lock is held, so that times grow with ids.
         let id: Option<i64> = sqlx::query_scalar(
             "INSERT INTO messages (channel_id, author_id, content, created_at, updated_at) \
              SELECT $1, $2, $3, $4, $4 FROM channels c WHERE c.id = $1 AND EXISTS \
@@ -100,13 +146,12 @@ impl MessageStore for SqliteStore {
         .bind(new.author.0)
         .bind(new.body.as_str())
         .bind(Timestamp::now().unix_micros())
-        .fetch_optional(&self.write)
+        .fetch_optional(&mut *tx)
         .await
         .map_err(store_error)?;
-        match id {
-            Some(id) => self.read_message(id).await,
-            None => Ok(None),
-        }
+        let outcome = written(&mut tx, id, Named::Channel(new.channel)).await?;
+        tx.commit().await.map_err(store_error)?;
+        Ok(outcome)
     }
 
     async fn messages(&self, channel: ChannelId, page: Page) -> StoreResult<Vec<Message>> {
@@ -149,33 +194,59 @@ impl MessageStore for SqliteStore {
     }
 
     async fn message(&self, id: MessageId) -> StoreResult<Option<Message>> {
-        self.read_message(id.0).await
+        fetch_message(&self.read, id.0).await
     }
 
     async fn update_message(
         &self,
         id: MessageId,
+        editor: AccountId,
         body: &MessageBody,
-    ) -> StoreResult<Option<Message>> {
-        let done = sqlx::query("UPDATE messages SET content = $2, updated_at = $3 WHERE id = $1")
-            .bind(id.0)
-            .bind(body.as_str())
-            .bind(Timestamp::now().unix_micros())
-            .execute(&self.write)
-            .await
-            .map_err(store_error)?;
-        if done.rows_affected() == 0 {
-            return Ok(None);
-        }
-        self.read_message(id.0).await
+    ) -> StoreResult<MessageWrite<Message>> {
+        let mut tx = self.write_tx().await?;
+        let edited: Option<i64> = sqlx::query_scalar(
+            "UPDATE messages SET content = $3, updated_at = MAX(created_at, $4) \
+             WHERE id = $1 AND author_id = $2 AND EXISTS (SELECT 1 FROM channels c \
+             JOIN memberships ms ON ms.server_id = c.server_id \
+             WHERE c.id = messages.channel_id AND ms.account_id = $2) \
+             RETURNING id",
+        )
+        .bind(id.0)
+        .bind(editor.0)
+        .bind(body.as_str())
+        .bind(Timestamp::now().unix_micros())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(store_error)?;
+        let outcome = written(&mut tx, edited, Named::Message(id)).await?;
+        tx.commit().await.map_err(store_error)?;
+        Ok(outcome)
     }
 
-    async fn delete_message(&self, id: MessageId) -> StoreResult<bool> {
-        let done = sqlx::query("DELETE FROM messages WHERE id = $1")
-            .bind(id.0)
-            .execute(&self.write)
-            .await
-            .map_err(store_error)?;
-        Ok(done.rows_affected() == 1)
+    async fn delete_message(
+        &self,
+        id: MessageId,
+        by: AccountId,
+    ) -> StoreResult<MessageWrite<ChannelId>> {
+        let mut tx = self.write_tx().await?;
+        // The sender while still a member, or the server's owner.
+        let channel: Option<i64> = sqlx::query_scalar(
+            "DELETE FROM messages WHERE id = $1 AND EXISTS (SELECT 1 FROM channels c \
+             JOIN servers s ON s.id = c.server_id WHERE c.id = messages.channel_id AND \
+             (s.owner_id = $2 OR (messages.author_id = $2 AND EXISTS (SELECT 1 FROM memberships ms \
+             WHERE ms.server_id = c.server_id AND ms.account_id = $2)))) \
+             RETURNING channel_id",
+        )
+        .bind(id.0)
+        .bind(by.0)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(store_error)?;
+        let outcome = match channel {
+            Some(channel) => MessageWrite::Done(ChannelId(channel)),
+            None => refusal(&mut tx, Named::Message(id)).await?,
+        };
+        tx.commit().await.map_err(store_error)?;
+        Ok(outcome)
     }
 }

@@ -3,7 +3,7 @@
 
 use pingme_domain::account::{Email, NewAccount, Username};
 use pingme_domain::community::{CategoryName, NewCategory, NewServer, ServerName};
-use pingme_domain::messages::{MessageBody, MessageId, NewMessage, Page};
+use pingme_domain::messages::{Message, MessageBody, MessageId, MessageWrite, NewMessage, Page};
 use pingme_domain::store::Store;
 use pingme_domain::{AccountId, ChannelId};
 use std::sync::Arc;
@@ -44,18 +44,35 @@ async fn channel(store: &Arc<dyn Store>, owner: AccountId) -> ChannelId {
     store.create_server(&new).await.unwrap().channels[0].id
 }
 
-async fn say(
+async fn post(
     store: &Arc<dyn Store>,
     channel: ChannelId,
     author: AccountId,
     text: &str,
-) -> Option<MessageId> {
+) -> MessageWrite<Message> {
     let new = NewMessage {
         channel,
         author,
         body: MessageBody::parse(text, 4000).unwrap(),
     };
-    store.create_message(&new).await.unwrap().map(|m| m.id)
+    store.create_message(&new).await.unwrap()
+}
+
+/// Posts a message that must be stored; its id.
+async fn say(
+    store: &Arc<dyn Store>,
+    channel: ChannelId,
+    author: AccountId,
+    text: &str,
+) -> MessageId {
+    match post(store, channel, author, text).await {
+        MessageWrite::Done(message) => message.id,
+        other => panic!("not stored: {other:?}"),
+    }
+}
+
+fn body(text: &str) -> MessageBody {
+    MessageBody::parse(text, 4000).unwrap()
 }
 
 fn contents(messages: &[pingme_domain::messages::Message]) -> Vec<&str> {
@@ -65,15 +82,9 @@ fn contents(messages: &[pingme_domain::messages::Message]) -> Vec<&str> {
 async fn members_post_and_others_cannot(store: Arc<dyn Store>) {
     let (ann, bob) = (account(&store, "ann").await, account(&store, "bob").await);
     let general = channel(&store, ann).await;
-    let message = store
-        .create_message(&NewMessage {
-            channel: general,
-            author: ann,
-            body: MessageBody::parse(" hello ", 4000).unwrap(),
-        })
-        .await
-        .unwrap()
-        .unwrap();
+    let MessageWrite::Done(message) = post(&store, general, ann, " hello ").await else {
+        panic!("a member posts");
+    };
     assert_eq!(
         (message.content.as_str(), message.channel),
         ("hello", general)
@@ -89,11 +100,14 @@ async fn members_post_and_others_cannot(store: Arc<dyn Store>) {
         (ann, "ann", "ann")
     );
     assert_eq!(
-        say(&store, general, bob, "let me in").await,
-        None,
+        post(&store, general, bob, "let me in").await,
+        MessageWrite::Refused,
         "not a member"
     );
-    assert_eq!(say(&store, ChannelId(9_999), ann, "nowhere").await, None);
+    assert_eq!(
+        post(&store, ChannelId(9_999), ann, "nowhere").await,
+        MessageWrite::Missing
+    );
     assert_eq!(
         store
             .messages(general, Page::Latest { limit: 50 })
@@ -109,7 +123,7 @@ async fn history_pages_by_id_oldest_first(store: Arc<dyn Store>) {
     let general = channel(&store, ann).await;
     let mut ids = Vec::new();
     for n in 0..10 {
-        ids.push(say(&store, general, ann, &format!("m{n}")).await.unwrap());
+        ids.push(say(&store, general, ann, &format!("m{n}")).await);
     }
     assert!(ids.windows(2).all(|w| w[0] < w[1]), "ids grow");
     let page = |page| {
@@ -200,25 +214,78 @@ async fn history_pages_by_id_oldest_first(store: Arc<dyn Store>) {
 async fn messages_change_and_go(store: Arc<dyn Store>) {
     let ann = account(&store, "ann").await;
     let general = channel(&store, ann).await;
-    let id = say(&store, general, ann, "first draft").await.unwrap();
-    let edited = store
-        .update_message(id, &MessageBody::parse("final", 4000).unwrap())
-        .await
-        .unwrap()
-        .unwrap();
+    let id = say(&store, general, ann, "first draft").await;
+    let MessageWrite::Done(edited) = store.update_message(id, ann, &body("final")).await.unwrap()
+    else {
+        panic!("the sender edits");
+    };
     assert_eq!(edited.content, "final");
     assert!(edited.updated_at >= edited.created_at);
     assert_eq!(store.message(id).await.unwrap().unwrap().content, "final");
-    assert!(
-        store
-            .update_message(MessageId(9_999), &MessageBody::parse("x", 10).unwrap())
-            .await
-            .unwrap()
-            .is_none()
+    let missing = store
+        .update_message(MessageId(9_999), ann, &body("x"))
+        .await;
+    assert_eq!(missing.unwrap(), MessageWrite::Missing);
+    assert_eq!(
+        store.delete_message(id, ann).await.unwrap(),
+        MessageWrite::Done(general)
     );
-    assert!(store.delete_message(id).await.unwrap());
     assert!(store.message(id).await.unwrap().is_none());
-    assert!(!store.delete_message(id).await.unwrap());
+    assert_eq!(
+        store.delete_message(id, ann).await.unwrap(),
+        MessageWrite::Missing
+    );
+}
+
+async fn only_senders_edit_and_senders_or_owners_delete(store: Arc<dyn Store>) {
+    let (owner, ann, bob) = (
+        account(&store, "own").await,
+        account(&store, "ann").await,
+        account(&store, "bob").await,
+    );
+    let general = channel(&store, owner).await;
+    let server = store.channel(general).await.unwrap().unwrap().server;
+    store.join(server, ann).await.unwrap();
+    store.join(server, bob).await.unwrap();
+    let (first, second) = (
+        say(&store, general, ann, "one").await,
+        say(&store, general, ann, "two").await,
+    );
+    let by_owner = say(&store, general, owner, "rules").await;
+    for (editor, id) in [(bob, first), (owner, first), (ann, by_owner)] {
+        let refused = store
+            .update_message(id, editor, &body("mine now"))
+            .await
+            .unwrap();
+        assert_eq!(refused, MessageWrite::Refused, "only the sender edits");
+    }
+    assert_eq!(
+        store.delete_message(first, bob).await.unwrap(),
+        MessageWrite::Refused
+    );
+    assert_eq!(
+        store.delete_message(first, owner).await.unwrap(),
+        MessageWrite::Done(general)
+    );
+    // A sender who left can no longer change what they wrote; the owner still can.
+    store.leave(server, ann).await.unwrap();
+    assert_eq!(
+        store.update_message(second, ann, &body("x")).await.unwrap(),
+        MessageWrite::Refused
+    );
+    assert_eq!(
+        store.delete_message(second, ann).await.unwrap(),
+        MessageWrite::Refused
+    );
+    assert_eq!(
+        post(&store, general, ann, "back?").await,
+        MessageWrite::Refused
+    );
+    assert_eq!(store.message(second).await.unwrap().unwrap().content, "two");
+    assert_eq!(
+        store.delete_message(second, owner).await.unwrap(),
+        MessageWrite::Done(general)
+    );
 }
 
 async fn messages_outlive_their_author_but_not_their_channel(store: Arc<dyn Store>) {
@@ -226,7 +293,7 @@ async fn messages_outlive_their_author_but_not_their_channel(store: Arc<dyn Stor
     let general = channel(&store, owner).await;
     let server = store.channel(general).await.unwrap().unwrap().server;
     store.join(server, leaver).await.unwrap();
-    let id = say(&store, general, leaver, "goodbye").await.unwrap();
+    let id = say(&store, general, leaver, "goodbye").await;
     store.delete_account(leaver).await.unwrap();
     let kept = store.message(id).await.unwrap().unwrap();
     assert_eq!((kept.content.as_str(), kept.author), ("goodbye", None));
@@ -238,6 +305,7 @@ mod run {
     crate::conformance!(
         members_post_and_others_cannot,
         history_pages_by_id_oldest_first,
+        only_senders_edit_and_senders_or_owners_delete,
         messages_change_and_go,
         messages_outlive_their_author_but_not_their_channel,
     );

@@ -63,6 +63,7 @@ pub struct TestApp {
     pub client_origin: String,
     pub store: Arc<dyn Store>,
     pub events: LocalBus,
+    pub hub: Arc<pingme_realtime::Hub>,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<anyhow::Result<()>>>,
     _dir: tempfile::TempDir,
@@ -120,7 +121,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         .await
         .expect("build the application");
     let url = app.url().to_owned();
-    let (store, events) = (app.store(), app.events());
+    let (store, events, hub) = (app.store(), app.events(), app.hub());
     let (shutdown, stop) = oneshot::channel::<()>();
     let server = tokio::spawn(app.run_until(async move {
         let _ = stop.await;
@@ -135,6 +136,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         client_origin: options.client_origin,
         store,
         events,
+        hub,
         shutdown: Some(shutdown),
         server: Some(server),
         _dir: dir,
@@ -260,6 +262,20 @@ impl TestApp {
     }
 
     /// Stops the server as a signal would, and waits for it to finish.
+    /// Waits (five seconds at most) until the server holds `n` sockets, no more.
+    pub async fn sockets_down_to(&self, n: usize) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        while self.hub.connections() > n {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{} sockets still registered, not {n}",
+                self.hub.connections()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert_eq!(self.hub.connections(), n);
+    }
+
     pub async fn stop(mut self) {
         self.signal_stop();
         if let Some(server) = self.server.take() {
