@@ -215,6 +215,22 @@ async fn expired_access_and_refresh_tokens_are_refused() {
         json_of(body, StatusCode::UNAUTHORIZED).await["code"],
         "token_not_valid"
     );
+    // Nor does an expired token open a chat socket (a fresh one makes the room).
+    let fresh = app.login("heidi", PASSWORD).await.access;
+    let me = json_of(
+        app.get_with("/api/account/me/", &fresh).await,
+        StatusCode::OK,
+    )
+    .await;
+    let heidi = crate::support::User {
+        id: me["id"].as_i64().unwrap(),
+        access: fresh,
+    };
+    let (server, channel) = crate::support::community::room(&app, &heidi, &[]).await;
+    let expired = app
+        .try_socket(&app.socket_url(server, channel, &tokens.access), None)
+        .await;
+    assert_eq!(expired.err(), Some(403));
     eventually(Duration::from_secs(8), || async {
         let response = app
             .post("/api/token/refresh/", json!({"refresh": tokens.refresh}))
