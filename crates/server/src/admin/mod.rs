@@ -4,4 +4,4 @@ mod categories;
 mod users;
 
 pub use categories::{CategoryCommand, run as category};
-pub use users::{AccountName, CreateUser, create_user, set_active};
+pub use users::{AccountName, CreateUser, CreateUsers, create_user, create_users, set_active};

@@ -62,6 +62,66 @@ pub async fn create_user(store: &dyn Store, args: CreateUser) -> anyhow::Result<
 }
 
 #[derive(Args, Debug)]
+pub struct CreateUsers {
+    /// Login names are this followed by a number: `bench0`, `bench1`, …
+    #[arg(long, default_value = "bench")]
+    pub prefix: String,
+    #[arg(long)]
+    pub count: usize,
+    /// Write `username,password` lines here, for `pingme-bench --users`.
+    #[arg(long)]
+    pub csv: std::path::PathBuf,
+}
+
+/// Creates `count` verified accounts sharing one password (from `PINGME_ADMIN_PASSWORD` or
+/// standard input, hashed once), for load tests. Names already taken are left as they are.
+pub async fn create_users(store: &dyn Store, args: CreateUsers) -> anyhow::Result<()> {
+    let password = read_password()?;
+    let names: Vec<Username> = (0..args.count)
+        .map(|n| Username::parse(&format!("{}{n}", args.prefix.trim())))
+        .collect::<Result<_, _>>()
+        .map_err(|e| anyhow::anyhow!("username: {e}"))?;
+    let first = names.first().context("--count must be at least 1")?;
+    let email = format!("{}@bench.invalid", first.as_str());
+    let found = problems(
+        &password,
+        &PersonalDetails {
+            username: first.as_str(),
+            email: &email,
+        },
+    );
+    if !found.is_empty() {
+        bail!("password refused: {}", found.join(" "));
+    }
+    let password_hash = pingme_api::auth::password::hash(password.clone()).await?;
+    let (mut created, mut kept) = (0, 0);
+    let mut csv = String::from("username,password\n");
+    for login in names {
+        let email = Email::parse(&format!("{}@bench.invalid", login.as_str()))
+            .map_err(|e| anyhow::anyhow!("email: {e}"))?;
+        csv.push_str(&format!("{},{password}\n", login.as_str()));
+        let new = NewAccount {
+            login,
+            email,
+            password_hash: password_hash.clone(),
+            is_staff: false,
+            verified: true,
+        };
+        match store.create_account(&new).await {
+            Ok(_) => created += 1,
+            Err(StoreError::Conflict(_)) => kept += 1,
+            Err(other) => return Err(other).context("cannot create the accounts"),
+        }
+    }
+    std::fs::write(&args.csv, csv).with_context(|| format!("writing {}", args.csv.display()))?;
+    println!(
+        "created {created} accounts, {kept} existed already (their passwords are unchanged); wrote {}",
+        args.csv.display()
+    );
+    Ok(())
+}
+
+#[derive(Args, Debug)]
 pub struct AccountName {
     /// Login name (case-insensitive).
     #[arg(long)]

@@ -279,3 +279,52 @@ async fn a_deactivated_account_is_shut_out_at_once() {
     json_of(login().await.unwrap(), StatusCode::OK).await;
     terminate(server).await;
 }
+
+#[tokio::test]
+async fn admin_create_users_makes_verified_accounts_and_their_csv() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("users.csv");
+    let create = || {
+        let mut command = pingme(dir.path());
+        command
+            .args([
+                "admin",
+                "create-users",
+                "--prefix",
+                "load",
+                "--count",
+                "3",
+                "--csv",
+            ])
+            .arg(&csv)
+            .env("PINGME_ADMIN_PASSWORD", PASSWORD);
+        command
+    };
+    let output = finished(&mut create()).await;
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(text(&output.stdout).contains("created 3 accounts, 0 existed"));
+    let lines = std::fs::read_to_string(&csv).unwrap();
+    let expected: Vec<String> = std::iter::once("username,password".to_owned())
+        .chain((0..3).map(|n| format!("load{n},{PASSWORD}")))
+        .collect();
+    assert_eq!(lines.lines().collect::<Vec<_>>(), expected);
+    let again = finished(&mut create()).await;
+    assert!(
+        text(&again.stdout).contains("created 0 accounts, 3 existed"),
+        "{}",
+        text(&again.stdout)
+    );
+
+    let (url, server) = serve(dir.path()).await;
+    let login = reqwest::Client::new()
+        .post(format!("{url}/api/token/"))
+        .json(&json!({"username": "load2", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        json_of(login, StatusCode::OK).await["access"].is_string(),
+        "verified: logs in at once"
+    );
+    terminate(server).await;
+}

@@ -3,6 +3,7 @@
 
 mod account;
 mod auth;
+mod bench;
 mod browser;
 mod categories;
 mod channels;

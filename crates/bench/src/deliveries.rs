@@ -1,0 +1,296 @@
+//! Messages through channels, measured: some sockets of each channel send messages stamped
+//! with their sender, sequence number and send time; every socket of the channel reads them
+//! and checks that each sender's messages come once each, in order, none missing.
+
+use crate::Pace;
+use crate::client::{Api, Socket, content_of};
+use crate::measure::{Counters, Window, histogram, micros};
+use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::{SinkExt, StreamExt, TryStreamExt, stream};
+use hdrhistogram::Histogram;
+use serde_json::json;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+use tokio::sync::Semaphore;
+use tokio_tungstenite::tungstenite::Message;
+
+/// How long receivers wait, once sending stopped, for what is still on its way.
+const DRAIN: Duration = Duration::from_secs(15);
+
+/// A channel under load: its sockets, the first `senders` of which also send.
+pub struct Group {
+    pub sockets: Vec<Socket>,
+    pub senders: usize,
+}
+
+/// What the receivers saw.
+#[derive(Default)]
+pub struct Outcome {
+    /// Frames received during the measured window, by every socket.
+    pub delivered: u64,
+    /// Messages sent during the measured window.
+    pub sent: u64,
+    /// Messages sent in all.
+    pub sent_total: u64,
+    pub lost: u64,
+    pub duplicated: u64,
+    pub errors: u64,
+    /// Send→receive, for messages sent during the measured window.
+    pub latency: Option<Histogram<u64>>,
+}
+
+/// Opens one socket per `(server, channel, token)`, a few at a time.
+pub async fn open(api: &Api, specs: Vec<(i64, i64, String)>) -> anyhow::Result<Vec<Socket>> {
+    eprintln!("opening {} sockets", specs.len());
+    let started = Instant::now();
+    let sockets = stream::iter(specs)
+        .map(|(server, channel, token)| async move { api.socket(server, channel, &token).await })
+        .buffered(64)
+        .try_collect::<Vec<_>>()
+        .await?;
+    eprintln!("opened in {:.1} s", started.elapsed().as_secs_f64());
+    Ok(sockets)
+}
+
+/// Shared by the tasks of a run.
+struct Shared {
+    window: Window,
+    counters: Arc<Counters>,
+    /// Messages each sender sent, final once `stopped` is set.
+    sent_by: Vec<AtomicU64>,
+    stopped: AtomicBool,
+    sent_in_window: AtomicU64,
+    pad: String,
+}
+
+/// Runs the load until the window is over, then waits for the deliveries still on their way.
+pub async fn run(
+    groups: Vec<Group>,
+    pace: Pace,
+    window: Window,
+    counters: Arc<Counters>,
+) -> anyhow::Result<Outcome> {
+    let senders: usize = groups.iter().map(|g| g.senders).sum();
+    let shared = Arc::new(Shared {
+        window,
+        counters,
+        sent_by: (0..senders).map(|_| AtomicU64::new(0)).collect(),
+        stopped: AtomicBool::new(false),
+        sent_in_window: AtomicU64::new(0),
+        pad: "x".repeat(pace.size),
+    });
+    let per_sender_rate = pace.rate.map(|rate| rate as f64 / senders.max(1) as f64);
+    let (mut writers, mut readers) = (tokio::task::JoinSet::new(), tokio::task::JoinSet::new());
+    // Write halves are kept until the readers are done: dropping both halves closes a socket.
+    let mut quiet = Vec::new();
+    let mut first = 0;
+    for group in groups {
+        let range = first..first + group.senders;
+        for (index, socket) in group.sockets.into_iter().enumerate() {
+            let (write, read) = socket.split();
+            let own = (index < group.senders).then_some(first + index);
+            let window_permits = Arc::new(Semaphore::new(if own.is_some() {
+                pace.window.max(1)
+            } else {
+                0
+            }));
+            match own {
+                Some(id) => {
+                    writers.spawn(send(
+                        write,
+                        id,
+                        per_sender_rate,
+                        window_permits.clone(),
+                        shared.clone(),
+                    ));
+                }
+                None => quiet.push(write),
+            }
+            readers.spawn(receive(
+                read,
+                range.clone(),
+                own,
+                window_permits,
+                shared.clone(),
+            ));
+        }
+        first += group.senders;
+    }
+    while let Some(write) = writers.join_next().await {
+        quiet.push(write?);
+    }
+    shared.stopped.store(true, Ordering::Release);
+    let mut outcome = Outcome::default();
+    let mut merged = histogram();
+    while let Some(seen) = readers.join_next().await {
+        let seen = seen?;
+        outcome.delivered += seen.delivered;
+        outcome.lost += seen.lost;
+        outcome.duplicated += seen.duplicated;
+        outcome.errors += seen.errors;
+        merged.add(&seen.latency).ok();
+    }
+    outcome.sent = shared.sent_in_window.load(Ordering::Relaxed);
+    outcome.sent_total = shared
+        .sent_by
+        .iter()
+        .map(|s| s.load(Ordering::Relaxed))
+        .sum();
+    outcome.latency = Some(merged);
+    drop(quiet);
+    Ok(outcome)
+}
+
+/// Sends `b:<sender>:<seq>:<send time>:<padding>` until the window is over: at the given
+/// rate, or whenever a message of the window came back.
+async fn send(
+    mut write: SplitSink<Socket, Message>,
+    id: usize,
+    rate: Option<f64>,
+    permits: Arc<Semaphore>,
+    shared: Arc<Shared>,
+) -> SplitSink<Socket, Message> {
+    let started = Instant::now();
+    let mut seq: u64 = 0;
+    while !shared.window.over() {
+        match rate {
+            Some(rate) => {
+                let due = (started.elapsed().as_secs_f64() * rate) as u64;
+                if seq >= due {
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                    continue;
+                }
+            }
+            None => match tokio::time::timeout(Duration::from_millis(200), permits.acquire()).await
+            {
+                Ok(Ok(permit)) => permit.forget(),
+                Ok(Err(_)) => break,
+                Err(_) => continue,
+            },
+        }
+        let now = Instant::now();
+        let text = format!("b:{id}:{seq}:{}:{}", shared.window.stamp(now), shared.pad);
+        if write
+            .send(Message::text(json!({"message": text}).to_string()))
+            .await
+            .is_err()
+        {
+            Counters::add(&shared.counters.errors, 1);
+            break;
+        }
+        seq += 1;
+        shared.sent_by[id].store(seq, Ordering::Release);
+        Counters::add(&shared.counters.sent, 1);
+        if shared.window.contains(now) {
+            shared.sent_in_window.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+    write
+}
+
+/// What one socket saw.
+struct Seen {
+    delivered: u64,
+    lost: u64,
+    duplicated: u64,
+    errors: u64,
+    latency: Histogram<u64>,
+}
+
+/// Reads until the sending stopped and every sender's last message arrived (or the drain
+/// time ran out), checking order and completeness per sender.
+async fn receive(
+    mut read: SplitStream<Socket>,
+    senders: std::ops::Range<usize>,
+    own: Option<usize>,
+    permits: Arc<Semaphore>,
+    shared: Arc<Shared>,
+) -> Seen {
+    let mut next = vec![0u64; senders.len()];
+    let mut seen = Seen {
+        delivered: 0,
+        lost: 0,
+        duplicated: 0,
+        errors: 0,
+        latency: histogram(),
+    };
+    let mut drain_until = None;
+    loop {
+        let complete = || {
+            senders
+                .clone()
+                .zip(&next)
+                .all(|(s, n)| shared.sent_by[s].load(Ordering::Acquire) == *n)
+        };
+        if shared.stopped.load(Ordering::Acquire) {
+            let deadline = *drain_until.get_or_insert_with(|| Instant::now() + DRAIN);
+            if complete() || Instant::now() >= deadline {
+                break;
+            }
+        }
+        let frame = match tokio::time::timeout(Duration::from_millis(100), read.next()).await {
+            Err(_) => continue,
+            Ok(Some(Ok(Message::Text(text)))) => text,
+            Ok(Some(Ok(Message::Close(_)))) | Ok(None) | Ok(Some(Err(_))) => {
+                seen.errors += 1;
+                Counters::add(&shared.counters.errors, 1);
+                break;
+            }
+            Ok(Some(Ok(_))) => continue,
+        };
+        let received = Instant::now();
+        let Some((sender, seq, stamp)) = content_of(&frame).and_then(parse) else {
+            continue;
+        };
+        let Some(slot) = sender
+            .checked_sub(senders.start)
+            .and_then(|i| next.get_mut(i))
+        else {
+            continue;
+        };
+        if seq < *slot {
+            seen.duplicated += 1;
+            continue;
+        }
+        seen.lost += seq - *slot;
+        *slot = seq + 1;
+        Counters::add(&shared.counters.done, 1);
+        if shared.window.contains(received) {
+            seen.delivered += 1;
+        }
+        let sent_at = shared.window.instant(stamp);
+        if shared.window.contains(sent_at) {
+            seen.latency.record(micros(received - sent_at)).ok();
+        }
+        if own == Some(sender) {
+            permits.add_permits(1);
+        }
+    }
+    for (s, n) in senders.zip(&next) {
+        seen.lost += shared.sent_by[s].load(Ordering::Acquire).saturating_sub(*n);
+    }
+    seen
+}
+
+/// `(sender, seq, stamp)` of `b:<sender>:<seq>:<stamp>:<padding>`.
+pub fn parse(content: &str) -> Option<(usize, u64, u64)> {
+    let mut parts = content.strip_prefix("b:")?.split(':');
+    Some((
+        parts.next()?.parse().ok()?,
+        parts.next()?.parse().ok()?,
+        parts.next()?.parse().ok()?,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stamped_contents_read_back() {
+        assert_eq!(parse("b:3:17:123456:xxxx"), Some((3, 17, 123456)));
+        assert_eq!(parse("f:3:17"), None);
+        assert_eq!(parse("b:3:x:1:"), None);
+    }
+}

@@ -1,0 +1,94 @@
+//! The scenarios; each sets up what it needs through the API, applies its load over a
+//! warm-up and a measured window, and fills in a [`Report`].
+
+mod chat;
+mod idle;
+mod ingest;
+mod rest;
+
+use crate::client::Api;
+use crate::measure::{CpuMeter, Window, rss_kib};
+use crate::report::{Report, ServerUsage};
+use crate::users;
+use crate::{Common, Scenario};
+
+pub async fn run(common: &Common, scenario: &Scenario) -> anyhow::Result<Report> {
+    let api = Api::new(&common.base)?;
+    let credentials = users::load(&common.users)?;
+    let context = Context {
+        common,
+        api,
+        credentials,
+    };
+    match scenario.clone() {
+        Scenario::Rest {
+            endpoint,
+            concurrency,
+            messages,
+            channel,
+        } => rest::run(&context, endpoint, concurrency, messages, channel).await,
+        Scenario::Fanout {
+            sockets,
+            senders,
+            pace,
+        } => chat::fanout(&context, sockets, senders, pace).await,
+        Scenario::Rooms {
+            channels,
+            per_channel,
+            pace,
+        } => chat::rooms(&context, channels, per_channel, pace).await,
+        Scenario::Idle { sockets } => idle::run(&context, sockets).await,
+        Scenario::Ingest {
+            channels,
+            senders,
+            window,
+        } => ingest::run(&context, channels, senders, window).await,
+    }
+}
+
+pub struct Context<'a> {
+    pub common: &'a Common,
+    pub api: Api,
+    pub credentials: Vec<users::Credentials>,
+}
+
+impl Context<'_> {
+    /// Up to `wanted` logged-in users (all of the file's when it has fewer).
+    pub async fn users(&self, wanted: usize) -> anyhow::Result<Vec<users::User>> {
+        users::login(&self.api, &self.credentials, wanted.max(1)).await
+    }
+}
+
+/// CPU of the client and (when its process id is known) of the server over the measured
+/// window, with the server's memory at its start and end.
+pub struct Usage {
+    client_cpu: Option<f64>,
+    server: Option<ServerUsage>,
+}
+
+impl Usage {
+    /// Takes the figures in the background, at the window's start and end.
+    pub fn during(common: &Common, window: Window) -> tokio::task::JoinHandle<Usage> {
+        let pid = common.server_pid.map(|p| p.to_string());
+        tokio::spawn(async move {
+            tokio::time::sleep_until(window.from.into()).await;
+            let client = CpuMeter::start("self");
+            let server = pid.as_ref().map(|pid| (CpuMeter::start(pid), rss_kib(pid)));
+            tokio::time::sleep_until(window.until.into()).await;
+            Usage {
+                client_cpu: client.percent(),
+                server: server.zip(pid).map(|((cpu, before), pid)| ServerUsage {
+                    cpu_percent: cpu.percent(),
+                    rss_kib_before: before,
+                    rss_kib_after: rss_kib(&pid),
+                    rss_bytes_per_socket: None,
+                }),
+            }
+        })
+    }
+
+    pub fn apply(self, report: &mut Report) {
+        report.client_cpu_percent = self.client_cpu;
+        report.server = self.server;
+    }
+}

@@ -1,0 +1,73 @@
+//! `rest`: one endpoint at a fixed concurrency, each worker sending its next request as soon
+//! as the last one is answered.
+
+use super::{Context, Usage};
+use crate::Endpoint;
+use crate::fixtures;
+use crate::measure::{Counters, Window, histogram, micros, progress};
+use crate::report::Report;
+use serde_json::json;
+use std::sync::Arc;
+use std::time::Instant;
+
+pub async fn run(
+    context: &Context<'_>,
+    endpoint: Endpoint,
+    concurrency: usize,
+    messages: u64,
+    channel: Option<i64>,
+) -> anyhow::Result<Report> {
+    let common = context.common;
+    let users = context.users(concurrency.min(64)).await?;
+    let path = match endpoint {
+        Endpoint::Me => "/api/account/me/".to_owned(),
+        Endpoint::Servers => "/api/servers/?with_num_members=true".to_owned(),
+        Endpoint::History => {
+            let channel = match channel {
+                Some(channel) => channel,
+                None => {
+                    let room = fixtures::server(&context.api, &users).await?;
+                    fixtures::fill(&context.api, &users, room, messages).await?;
+                    room.1
+                }
+            };
+            format!("/api/messages/?channel_id={channel}")
+        }
+    };
+    let parameters = json!({"endpoint": path, "concurrency": concurrency, "messages": (endpoint == Endpoint::History && channel.is_none()).then_some(messages)});
+    let window = Window::starting_now(common.warmup, common.duration);
+    let counters = Arc::new(Counters::default());
+    let shown = progress(counters.clone(), window, "requests");
+    let usage = super::Usage::during(common, window);
+    let mut workers = tokio::task::JoinSet::new();
+    for n in 0..concurrency {
+        let (api, path, counters) = (context.api.clone(), path.clone(), counters.clone());
+        let token = users[n % users.len()].access.clone();
+        workers.spawn(async move {
+            let (mut latencies, mut answered) = (histogram(), 0u64);
+            while !window.over() {
+                let started = Instant::now();
+                let ok = api.probe(&path, &token).await;
+                Counters::add(if ok { &counters.done } else { &counters.errors }, 1);
+                if ok && window.contains(started) {
+                    latencies.record(micros(started.elapsed())).ok();
+                    answered += 1;
+                }
+            }
+            (latencies, answered)
+        });
+    }
+    let (mut latencies, mut answered) = (histogram(), 0);
+    while let Some(done) = workers.join_next().await {
+        let (part, count) = done?;
+        latencies.add(&part).ok();
+        answered += count;
+    }
+    shown.await?;
+    let mut report = Report::new("rest", parameters, "requests");
+    report.throughput(answered, window.seconds());
+    report.latencies(latencies);
+    report.errors = Counters::get(&counters.errors);
+    Usage::apply(usage.await?, &mut report);
+    Ok(report)
+}
