@@ -86,7 +86,8 @@ impl Api {
     pub async fn socket(&self, server: i64, channel: i64, token: &str) -> anyhow::Result<Socket> {
         let base = self.base.replacen("http", "ws", 1);
         let url = format!("{base}/{server}/{channel}?token={token}");
-        let (socket, _) = tokio_tungstenite::connect_async(url)
+        // No Nagle delay for small frames.
+        let (socket, _) = tokio_tungstenite::connect_async_with_config(url, None, true)
             .await
             .with_context(|| format!("opening the socket of channel {channel}"))?;
         Ok(socket)

@@ -5,7 +5,7 @@
 use crate::Pace;
 use crate::client::{Api, Socket, content_of};
 use crate::measure::{Counters, Window, histogram, micros};
-use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::stream::SplitSink;
 use futures_util::{SinkExt, StreamExt, TryStreamExt, stream};
 use hdrhistogram::Histogram;
 use serde_json::json;
@@ -60,6 +60,8 @@ struct Shared {
     /// Messages each sender sent, final once `stopped` is set.
     sent_by: Vec<AtomicU64>,
     stopped: AtomicBool,
+    /// Wakes the readers once the senders are done.
+    stop: tokio::sync::Notify,
     sent_in_window: AtomicU64,
     pad: String,
 }
@@ -77,50 +79,54 @@ pub async fn run(
         counters,
         sent_by: (0..senders).map(|_| AtomicU64::new(0)).collect(),
         stopped: AtomicBool::new(false),
+        stop: tokio::sync::Notify::new(),
         sent_in_window: AtomicU64::new(0),
         pad: "x".repeat(pace.size),
     });
     let per_sender_rate = pace.rate.map(|rate| rate as f64 / senders.max(1) as f64);
     let (mut writers, mut readers) = (tokio::task::JoinSet::new(), tokio::task::JoinSet::new());
-    // Write halves are kept until the readers are done: dropping both halves closes a socket.
-    let mut quiet = Vec::new();
     let mut first = 0;
     for group in groups {
         let range = first..first + group.senders;
         for (index, socket) in group.sockets.into_iter().enumerate() {
-            let (write, read) = socket.split();
-            let own = (index < group.senders).then_some(first + index);
-            let window_permits = Arc::new(Semaphore::new(if own.is_some() {
-                pace.window.max(1)
-            } else {
-                0
-            }));
-            match own {
-                Some(id) => {
-                    writers.spawn(send(
-                        write,
-                        id,
-                        per_sender_rate,
-                        window_permits.clone(),
-                        shared.clone(),
-                    ));
-                }
-                None => quiet.push(write),
+            let reader = Reader {
+                senders: range.clone(),
+                own: None,
+                shared: shared.clone(),
+            };
+            if index >= group.senders {
+                // Only read: no need to split the socket.
+                readers.spawn(reader.run(socket));
+                continue;
             }
-            readers.spawn(receive(
-                read,
-                range.clone(),
-                own,
-                window_permits,
+            let id = first + index;
+            let (write, read) = socket.split();
+            let permits = Arc::new(Semaphore::new(pace.window.max(1)));
+            writers.spawn(send(
+                write,
+                id,
+                per_sender_rate,
+                permits.clone(),
                 shared.clone(),
             ));
+            readers.spawn(
+                Reader {
+                    own: Some((id, permits)),
+                    ..reader
+                }
+                .run(read),
+            );
         }
         first += group.senders;
     }
+    // The senders' write halves are kept until the readers are done: dropping both halves
+    // closes a socket.
+    let mut quiet = Vec::new();
     while let Some(write) = writers.join_next().await {
         quiet.push(write?);
     }
     shared.stopped.store(true, Ordering::Release);
+    shared.stop.notify_waiters();
     let mut outcome = Outcome::default();
     let mut merged = histogram();
     while let Some(seen) = readers.join_next().await {
@@ -198,60 +204,96 @@ struct Seen {
     latency: Histogram<u64>,
 }
 
-/// Reads until the sending stopped and every sender's last message arrived (or the drain
-/// time ran out), checking order and completeness per sender.
-async fn receive(
-    mut read: SplitStream<Socket>,
+/// Reads one socket of a group.
+struct Reader {
+    /// The group's senders.
     senders: std::ops::Range<usize>,
-    own: Option<usize>,
-    permits: Arc<Semaphore>,
+    /// When the socket also sends: its sender id, and the window to give back to.
+    own: Option<(usize, Arc<Semaphore>)>,
     shared: Arc<Shared>,
-) -> Seen {
-    let mut next = vec![0u64; senders.len()];
-    let mut seen = Seen {
-        delivered: 0,
-        lost: 0,
-        duplicated: 0,
-        errors: 0,
-        latency: histogram(),
-    };
-    let mut drain_until = None;
-    loop {
-        let complete = || {
-            senders
-                .clone()
-                .zip(&next)
-                .all(|(s, n)| shared.sent_by[s].load(Ordering::Acquire) == *n)
+}
+
+impl Reader {
+    /// Reads until the sending stopped and every sender's last message arrived (or the
+    /// drain time ran out), checking order and completeness per sender.
+    async fn run<S>(self, mut read: S) -> Seen
+    where
+        S: futures_util::Stream<Item = Result<Message, tokio_tungstenite::tungstenite::Error>>
+            + Unpin,
+    {
+        let shared = &self.shared;
+        let mut next = vec![0u64; self.senders.len()];
+        let mut seen = Seen {
+            delivered: 0,
+            lost: 0,
+            duplicated: 0,
+            errors: 0,
+            latency: histogram(),
         };
-        if shared.stopped.load(Ordering::Acquire) {
-            let deadline = *drain_until.get_or_insert_with(|| Instant::now() + DRAIN);
-            if complete() || Instant::now() >= deadline {
+        let stopping = shared.stop.notified();
+        let drained = tokio::time::sleep(Duration::MAX / 4);
+        tokio::pin!(stopping, drained);
+        let mut stopped = false;
+        loop {
+            // (A reader first run after the senders stopped has missed the notification.)
+            if !stopped && shared.stopped.load(Ordering::Acquire) {
+                stopped = true;
+                drained.as_mut().reset(tokio::time::Instant::now() + DRAIN);
+            }
+            if stopped && self.complete(&next) {
                 break;
             }
+            let frame = tokio::select! {
+                biased;
+                frame = read.next() => frame,
+                _ = &mut stopping, if !stopped => {
+                    stopped = true;
+                    drained.as_mut().reset(tokio::time::Instant::now() + DRAIN);
+                    continue;
+                }
+                _ = &mut drained => break,
+            };
+            let text = match frame {
+                Some(Ok(Message::Text(text))) => text,
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => {
+                    seen.errors += 1;
+                    Counters::add(&shared.counters.errors, 1);
+                    break;
+                }
+                Some(Ok(_)) => continue,
+            };
+            self.take(&text, &mut next, &mut seen);
         }
-        let frame = match tokio::time::timeout(Duration::from_millis(100), read.next()).await {
-            Err(_) => continue,
-            Ok(Some(Ok(Message::Text(text)))) => text,
-            Ok(Some(Ok(Message::Close(_)))) | Ok(None) | Ok(Some(Err(_))) => {
-                seen.errors += 1;
-                Counters::add(&shared.counters.errors, 1);
-                break;
-            }
-            Ok(Some(Ok(_))) => continue,
-        };
+        for (s, n) in self.senders.clone().zip(&next) {
+            seen.lost += shared.sent_by[s].load(Ordering::Acquire).saturating_sub(*n);
+        }
+        seen
+    }
+
+    /// Whether every sender's last message has come.
+    fn complete(&self, next: &[u64]) -> bool {
+        self.senders
+            .clone()
+            .zip(next)
+            .all(|(s, n)| self.shared.sent_by[s].load(Ordering::Acquire) == *n)
+    }
+
+    /// Counts one frame.
+    fn take(&self, frame: &str, next: &mut [u64], seen: &mut Seen) {
+        let shared = &self.shared;
         let received = Instant::now();
-        let Some((sender, seq, stamp)) = content_of(&frame).and_then(parse) else {
-            continue;
+        let Some((sender, seq, stamp)) = content_of(frame).and_then(parse) else {
+            return;
         };
         let Some(slot) = sender
-            .checked_sub(senders.start)
+            .checked_sub(self.senders.start)
             .and_then(|i| next.get_mut(i))
         else {
-            continue;
+            return;
         };
         if seq < *slot {
             seen.duplicated += 1;
-            continue;
+            return;
         }
         seen.lost += seq - *slot;
         *slot = seq + 1;
@@ -263,14 +305,10 @@ async fn receive(
         if shared.window.contains(sent_at) {
             seen.latency.record(micros(received - sent_at)).ok();
         }
-        if own == Some(sender) {
+        if let Some((_, permits)) = self.own.as_ref().filter(|(id, _)| *id == sender) {
             permits.add_permits(1);
         }
     }
-    for (s, n) in senders.zip(&next) {
-        seen.lost += shared.sent_by[s].load(Ordering::Acquire).saturating_sub(*n);
-    }
-    seen
 }
 
 /// `(sender, seq, stamp)` of `b:<sender>:<seq>:<stamp>:<padding>`.

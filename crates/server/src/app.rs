@@ -3,6 +3,7 @@
 
 use crate::config::{Config, MediaConfig};
 use anyhow::Context;
+use axum::serve::ListenerExt;
 use pingme_api::AppState;
 use pingme_domain::events::EventBus;
 use pingme_domain::media::MediaStore;
@@ -113,7 +114,14 @@ impl Application {
         let service = self
             .router
             .into_make_service_with_connect_info::<SocketAddr>();
-        let server = axum::serve(self.listener, service).with_graceful_shutdown(async move {
+        // Chat frames and API answers are small and wanted at once: no Nagle delay (which,
+        // against a client's delayed ACKs, held frames back by up to 40 ms).
+        let listener = self.listener.tap_io(|tcp| {
+            if let Err(error) = tcp.set_nodelay(true) {
+                tracing::debug!(%error, "TCP_NODELAY not set");
+            }
+        });
+        let server = axum::serve(listener, service).with_graceful_shutdown(async move {
             shutdown.await;
             tracing::info!("shutting down: no new connections, finishing requests in flight");
             // Sockets are told to go elsewhere (1001); clients reconnect to another node.

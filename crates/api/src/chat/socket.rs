@@ -166,6 +166,10 @@ async fn write(
     ping_every: std::time::Duration,
 ) {
     let closing = connection.handle();
+    // Made once: a close future per loop turn would register and unregister with the
+    // close signal on every frame.
+    let closed = closing.closed();
+    tokio::pin!(closed);
     let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + ping_every, ping_every);
     ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -173,7 +177,7 @@ async fn write(
         // busy channel cannot hold them back.
         let outgoing = tokio::select! {
             biased;
-            close = closing.closed() => return send_close(&mut sink, close).await,
+            close = &mut closed => return send_close(&mut sink, close).await,
             _ = ping.tick() => Outgoing::One(Message::Ping(Bytes::new())),
             Some(reply) = replies.recv() => Outgoing::One(Message::Text(reply.into())),
             Some(frame) = connection.frames.recv() => Outgoing::Frames(frame),
@@ -182,7 +186,7 @@ async fn write(
         // when its queue overflows) still goes out as soon as the client reads again.
         let sent = tokio::select! {
             biased;
-            close = closing.closed() => return send_close(&mut sink, close).await,
+            close = &mut closed => return send_close(&mut sink, close).await,
             sent = send(&mut sink, &mut connection, outgoing) => sent,
         };
         if sent.is_err() {
@@ -278,22 +282,22 @@ async fn receive(
         closing.close(close);
         Ended::ByServer
     };
+    let closed = closing.closed();
+    let silence = tokio::time::sleep(idle);
+    tokio::pin!(closed, silence);
     loop {
         let next = tokio::select! {
-            _ = closing.closed() => return Ended::ByServer,
-            next = tokio::time::timeout(idle, stream.next()) => next,
+            _ = &mut closed => return Ended::ByServer,
+            _ = &mut silence => return server_closes(Close { code: 1000, reason: "silent for too long" }),
+            next = stream.next() => next,
         };
         let message = match next {
-            Err(_silent) => {
-                return server_closes(Close {
-                    code: 1000,
-                    reason: "silent for too long",
-                });
-            }
-            Ok(None) | Ok(Some(Ok(Message::Close(_)))) => return Ended::ByClient,
-            Ok(Some(Err(error))) => return server_closes(read_error(error)),
-            Ok(Some(Ok(message))) => message,
+            None | Some(Ok(Message::Close(_))) => return Ended::ByClient,
+            Some(Err(error)) => return server_closes(read_error(error)),
+            Some(Ok(message)) => message,
         };
+        // Any frame counts as a sign of life.
+        silence.as_mut().reset(tokio::time::Instant::now() + idle);
         let reply = match message {
             Message::Text(text) => match handle(state, seat, closing, text.as_str()).await {
                 Ok(()) if closing.is_closing() => return Ended::ByServer,
@@ -301,7 +305,7 @@ async fn receive(
                 Err(reply) => reply,
             },
             Message::Binary(_) => problem("binary_not_supported", "Frames are JSON text."),
-            // Pings are answered by the library; any frame counts as a sign of life.
+            // Pings are answered by the library.
             _ => continue,
         };
         if replies.try_send(reply).is_err() {

@@ -75,6 +75,10 @@ impl Browser {
     }
 
     /// Opens `url` in a fresh browser context and waits for it to load.
+    ///
+    /// The tab starts blank and is navigated once attached: a tab created with the URL may
+    /// still show its first blank document, complete and without the page's script, when the
+    /// first evaluation arrives. `Page.navigate` answers once the new document is committed.
     pub async fn page(&self, url: &str) -> Page {
         let context = self
             .call("Target.createBrowserContext", json!({}), None)
@@ -82,7 +86,7 @@ impl Browser {
         let target = self
             .call(
                 "Target.createTarget",
-                json!({"url": url, "browserContextId": context["browserContextId"]}),
+                json!({"url": "about:blank", "browserContextId": context["browserContextId"]}),
                 None,
             )
             .await;
@@ -101,7 +105,14 @@ impl Browser {
             browser: self.handle(),
             session,
         };
-        page.wait_for("document.readyState === 'complete'").await;
+        page.browser
+            .call("Page.navigate", json!({"url": url}), Some(&page.session))
+            .await;
+        page.wait_for(&format!(
+            "document.readyState === 'complete' && location.href === {}",
+            json!(url)
+        ))
+        .await;
         page
     }
 
