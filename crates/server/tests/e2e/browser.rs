@@ -73,6 +73,8 @@ async fn two_browsers_chat_edit_and_delete_live() {
         page.eval(&format!("chat.open({server}, {channel})")).await;
     }
     a.eval("chat.send({message: 'hello from ann'})").await;
+    // The two sockets race to the server: bob answers once he has read ann.
+    shows(&b, &["ann: hello from ann"]).await;
     b.eval("chat.send({type: 'message', message: '  hi ann  '})")
         .await;
     for page in [&a, &b] {

@@ -18,9 +18,10 @@ macro_rules! select {
          LEFT JOIN accounts a ON a.id = m.author_id "
     };
 }
+pub(super) use select;
 
 #[derive(sqlx::FromRow)]
-struct MessageRow {
+pub(super) struct MessageRow {
     id: i64,
     channel_id: i64,
     server_id: i64,
@@ -74,7 +75,7 @@ impl TryFrom<MessageRow> for Message {
     }
 }
 
-fn all(rows: Vec<MessageRow>) -> StoreResult<Vec<Message>> {
+pub(super) fn all(rows: Vec<MessageRow>) -> StoreResult<Vec<Message>> {
     rows.into_iter().map(Message::try_from).collect()
 }
 
@@ -99,18 +100,29 @@ enum Named {
     Message(MessageId),
 }
 
-/// Why nothing was written: what it named exists (so the caller may not), or it does not.
-async fn refusal<T>(tx: &mut sqlx::SqliteConnection, named: Named) -> StoreResult<MessageWrite<T>> {
+/// Whether what a write named exists.
+async fn exists(tx: &mut sqlx::SqliteConnection, named: Named) -> StoreResult<bool> {
     let (query, id) = match named {
         Named::Channel(id) => ("SELECT EXISTS (SELECT 1 FROM channels WHERE id = $1)", id.0),
         Named::Message(id) => ("SELECT EXISTS (SELECT 1 FROM messages WHERE id = $1)", id.0),
     };
-    let exists: bool = sqlx::query_scalar(query)
+    sqlx::query_scalar(query)
         .bind(id)
         .fetch_one(tx)
         .await
-        .map_err(store_error)?;
-    Ok(if exists {
+        .map_err(store_error)
+}
+
+pub(super) async fn channel_exists(
+    tx: &mut sqlx::SqliteConnection,
+    channel: ChannelId,
+) -> StoreResult<bool> {
+    exists(tx, Named::Channel(channel)).await
+}
+
+/// Why nothing was written: what it named exists (so the caller may not), or it does not.
+async fn refusal<T>(tx: &mut sqlx::SqliteConnection, named: Named) -> StoreResult<MessageWrite<T>> {
+    Ok(if exists(tx, named).await? {
         MessageWrite::Refused
     } else {
         MessageWrite::Missing
@@ -133,25 +145,10 @@ async fn written(
 
 #[async_trait]
 impl MessageStore for SqliteStore {
+    /// Queued for the group-commit writer (see `batch`): stored in a transaction shared
+    /// with the other messages waiting at that moment.
     async fn create_message(&self, new: &NewMessage) -> StoreResult<MessageWrite<Message>> {
-        let mut tx = self.write_tx().await?;
-        // Timed once the write lock is held, so that times grow with ids.
-        let id: Option<i64> = sqlx::query_scalar(
-            "INSERT INTO messages (channel_id, author_id, content, created_at, updated_at) \
-             SELECT $1, $2, $3, $4, $4 FROM channels c WHERE c.id = $1 AND EXISTS \
-             (SELECT 1 FROM memberships m WHERE m.server_id = c.server_id AND m.account_id = $2) \
-             RETURNING id",
-        )
-        .bind(new.channel.0)
-        .bind(new.author.0)
-        .bind(new.body.as_str())
-        .bind(Timestamp::now().unix_micros())
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(store_error)?;
-        let outcome = written(&mut tx, id, Named::Channel(new.channel)).await?;
-        tx.commit().await.map_err(store_error)?;
-        Ok(outcome)
+        self.messages.create(new.clone()).await
     }
 
     async fn messages(&self, channel: ChannelId, page: Page) -> StoreResult<Vec<Message>> {

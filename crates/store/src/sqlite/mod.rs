@@ -5,8 +5,10 @@
 //! pool of read-only connections that WAL lets run beside the writer.
 
 mod accounts;
+mod batch;
 mod categories;
 mod channels;
+mod checkpoint;
 mod invites;
 mod messages;
 mod servers;
@@ -28,6 +30,9 @@ const READERS: u32 = 8;
 pub struct SqliteStore {
     write: SqlitePool,
     read: SqlitePool,
+    messages: batch::MessageWriter,
+    /// Shared by the clones; the task stops with the last one.
+    _checkpointer: Option<std::sync::Arc<checkpoint::Checkpointer>>,
 }
 
 impl SqliteStore {
@@ -43,28 +48,40 @@ impl SqliteStore {
             .busy_timeout(Duration::from_secs(5));
         let write = SqlitePoolOptions::new()
             .max_connections(1)
-            .connect_with(options.clone())
+            .connect_with(
+                options
+                    .clone()
+                    .pragma(
+                        "wal_autocheckpoint",
+                        checkpoint::WRITER_THRESHOLD.to_string(),
+                    )
+                    // 64 MiB of pages: message indexes are written all over.
+                    .pragma("cache_size", "-65536"),
+            )
             .await?;
         // An in-memory database exists once per connection: readers would see another one.
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
-        let read = if in_memory {
-            write.clone()
+        let (read, checkpointer) = if in_memory {
+            (write.clone(), None)
         } else {
-            SqlitePoolOptions::new()
+            let read = SqlitePoolOptions::new()
                 .max_connections(READERS)
-                .connect_with(options.read_only(true))
-                .await?
+                .connect_with(options.clone().read_only(true))
+                .await?;
+            let checkpointer = checkpoint::Checkpointer::start(options);
+            (read, Some(std::sync::Arc::new(checkpointer)))
         };
-        Ok(Self { write, read })
+        let messages = batch::MessageWriter::start(write.clone());
+        Ok(Self {
+            write,
+            read,
+            messages,
+            _checkpointer: checkpointer,
+        })
     }
 
-    /// A write transaction that takes the file's write lock at once (`BEGIN IMMEDIATE`): a
-    /// deferred one could fail half-way if another process (an admin command) wrote meanwhile.
     async fn write_tx(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Sqlite>> {
-        self.write
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(store_error)
+        write_tx(&self.write).await
     }
 
     pub async fn migrate(&self) -> Result<(), sqlx::Error> {
@@ -86,6 +103,14 @@ impl Store for SqliteStore {
     fn backend(&self) -> &'static str {
         "sqlite"
     }
+}
+
+/// A write transaction that takes the file's write lock at once (`BEGIN IMMEDIATE`): a
+/// deferred one could fail half-way if another process (an admin command) wrote meanwhile.
+async fn write_tx(pool: &SqlitePool) -> StoreResult<sqlx::Transaction<'static, sqlx::Sqlite>> {
+    pool.begin_with("BEGIN IMMEDIATE")
+        .await
+        .map_err(store_error)
 }
 
 /// The one place SQLite errors become domain errors. SQLite names the columns of a broken

@@ -301,8 +301,56 @@ async fn messages_outlive_their_author_but_not_their_channel(store: Arc<dyn Stor
     assert!(store.message(id).await.unwrap().is_none());
 }
 
+/// Many messages at once (stored together where the backend groups its commits): each keeps
+/// its own outcome and its own id.
+async fn messages_sent_together_keep_their_own_outcomes(store: Arc<dyn Store>) {
+    let (ann, bob) = (account(&store, "ann").await, account(&store, "bob").await);
+    let (general, bobs) = (channel(&store, ann).await, channel(&store, bob).await);
+    let gone = channel(&store, ann).await;
+    store.delete_channel(gone).await.unwrap();
+    let sent: Vec<(ChannelId, AccountId, String)> = (0..300)
+        .map(|n| match n % 5 {
+            0 => (general, bob, format!("refused {n}")),
+            1 => (gone, ann, format!("missing {n}")),
+            2 => (bobs, bob, format!("bob {n}")),
+            // The same text twice in a row: each its own message.
+            _ => (general, ann, format!("ann {}", n / 5)),
+        })
+        .collect();
+    let outcomes = futures_util::future::join_all(
+        sent.iter()
+            .map(|(channel, author, text)| post(&store, *channel, *author, text)),
+    )
+    .await;
+    let mut ids = std::collections::HashSet::new();
+    for ((channel, _, text), outcome) in sent.iter().zip(outcomes) {
+        match outcome {
+            MessageWrite::Done(message) => {
+                assert_eq!(
+                    (message.channel, message.content.as_str()),
+                    (*channel, text.as_str())
+                );
+                assert!(ids.insert(message.id), "one id per message");
+            }
+            MessageWrite::Refused => assert!(text.starts_with("refused"), "{text}"),
+            MessageWrite::Missing => assert!(text.starts_with("missing"), "{text}"),
+        }
+    }
+    let stored = store
+        .messages(general, Page::Latest { limit: 200 })
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 120);
+    assert!(
+        stored
+            .iter()
+            .all(|m| m.author.as_ref().map(|a| a.id) == Some(ann))
+    );
+}
+
 mod run {
     crate::conformance!(
+        messages_sent_together_keep_their_own_outcomes,
         members_post_and_others_cannot,
         history_pages_by_id_oldest_first,
         only_senders_edit_and_senders_or_owners_delete,
