@@ -5,7 +5,7 @@
 
 pub mod account;
 pub mod auth;
-mod chat;
+pub mod chat;
 mod client_ip;
 pub mod community;
 pub mod config;

@@ -85,7 +85,7 @@ pub async fn fill(
     (server, channel): (i64, i64),
     count: u64,
 ) -> anyhow::Result<()> {
-    const SOCKETS: u64 = 8;
+    const SOCKETS: u64 = 32;
     const WINDOW: u64 = 32;
     eprintln!("filling channel {channel} with {count} messages");
     let started = std::time::Instant::now();

@@ -1,10 +1,11 @@
 //! Chat: the messages of text channels over REST (`/api/messages/`) and their sockets
 //! (`/<server>/<channel>`), and the frames every socket of a channel receives.
 
-mod frames;
+/// Public for the micro-benchmarks (`benches/frames.rs`), like `views`.
+pub mod frames;
 mod messages;
 mod socket;
-mod views;
+pub mod views;
 
 use crate::AppState;
 use crate::error::ApiError;

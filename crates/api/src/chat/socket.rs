@@ -36,6 +36,12 @@ pub const MAX_FRAME_BYTES: usize = 16 * 1024;
 /// This socket's own error frames waiting to be sent; a client that keeps sending bad
 /// frames without reading the answers is closed as too slow.
 const REPLY_QUEUE: usize = 64;
+/// The socket library's buffers, far below its 128 KiB defaults. The read buffer is
+/// allocated up front for every socket, so the default alone cost 128 KiB per idle socket;
+/// chat frames are small, and a larger one (up to 16 KiB) is simply read in several pieces.
+/// A batch of outgoing frames is written in 8 KiB pieces and flushed at its end.
+const READ_BUFFER: usize = 2 * 1024;
+const WRITE_BUFFER: usize = 8 * 1024;
 /// Queued frames the writer sends before flushing.
 const BATCH: usize = 64;
 const MAX_NONCE_CHARS: usize = 100;
@@ -116,6 +122,8 @@ async fn connect(
     Ok(upgrade
         .max_message_size(MAX_FRAME_BYTES)
         .max_frame_size(MAX_FRAME_BYTES)
+        .read_buffer_size(READ_BUFFER)
+        .write_buffer_size(WRITE_BUFFER)
         .on_upgrade(move |socket| session(state, socket, seat, connection)))
 }
 
