@@ -105,6 +105,11 @@ pub fn content_of(frame: &str) -> Option<&str> {
         .then(|| &frame[start..start + end])
 }
 
+/// Whether a frame is an error frame (`{"event":"error",…}`): a refused message.
+pub fn is_error(frame: &str) -> bool {
+    frame.starts_with("{\"event\":\"error\"")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -116,5 +121,9 @@ mod tests {
         let update = r#"{"event":"message_update","data":{"id":1,"content":"b:1:2:3"}}"#;
         assert_eq!(content_of(update), None);
         assert_eq!(content_of(r#"{"event":"typing","data":{}}"#), None);
+        assert!(is_error(
+            r#"{"event":"error","data":{"code":"rate_limited"}}"#
+        ));
+        assert!(!is_error(frame));
     }
 }

@@ -160,22 +160,27 @@ async fn send(
     let started = Instant::now();
     let mut seq: u64 = 0;
     while !shared.window.over() {
-        match rate {
+        // At a rate, a message is stamped with the time it was due, not the time it went:
+        // a client that falls behind then shows as latency instead of hiding it.
+        let now = match rate {
             Some(rate) => {
-                let due = (started.elapsed().as_secs_f64() * rate) as u64;
-                if seq >= due {
-                    tokio::time::sleep(Duration::from_millis(1)).await;
-                    continue;
+                let due = started + Duration::from_secs_f64(seq as f64 / rate);
+                tokio::time::sleep_until(due.into()).await;
+                if shared.window.over() {
+                    break;
                 }
+                due
             }
             None => match tokio::time::timeout(Duration::from_millis(200), permits.acquire()).await
             {
-                Ok(Ok(permit)) => permit.forget(),
+                Ok(Ok(permit)) => {
+                    permit.forget();
+                    Instant::now()
+                }
                 Ok(Err(_)) => break,
                 Err(_) => continue,
             },
-        }
-        let now = Instant::now();
+        };
         let text = format!("b:{id}:{seq}:{}:{}", shared.window.stamp(now), shared.pad);
         if write
             .send(Message::text(json!({"message": text}).to_string()))
@@ -282,6 +287,16 @@ impl Reader {
     fn take(&self, frame: &str, next: &mut [u64], seen: &mut Seen) {
         let shared = &self.shared;
         let received = Instant::now();
+        if crate::client::is_error(frame) {
+            // One of this socket's own messages was refused: an error, and (as it will
+            // never come back) its place in the window is free again.
+            seen.errors += 1;
+            Counters::add(&shared.counters.errors, 1);
+            if let Some((_, permits)) = &self.own {
+                permits.add_permits(1);
+            }
+            return;
+        }
         let Some((sender, seq, stamp)) = content_of(frame).and_then(parse) else {
             return;
         };

@@ -103,6 +103,9 @@ pub async fn fill(
     Ok(())
 }
 
+/// How long filling waits for a message to come back before giving up.
+const STALL: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// Sends `count` messages tagged `f:<id>:<seq>`, at most `window` unanswered at a time.
 async fn send_and_wait(
     socket: crate::client::Socket,
@@ -122,15 +125,17 @@ async fn send_and_wait(
                 .await?;
             sent += 1;
         }
-        match read
-            .next()
+        let next = tokio::time::timeout(STALL, read.next())
             .await
-            .context("the socket closed while filling")??
-        {
+            .context("no message came back for 30 s while filling")?;
+        match next.context("the socket closed while filling")?? {
             Message::Text(text)
                 if crate::client::content_of(&text).is_some_and(|c| c.starts_with(&tag)) =>
             {
                 back += 1
+            }
+            Message::Text(text) if crate::client::is_error(&text) => {
+                anyhow::bail!("the server refused a message while filling: {text}")
             }
             Message::Close(frame) => anyhow::bail!("the server closed the socket: {frame:?}"),
             _ => {}

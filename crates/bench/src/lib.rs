@@ -72,6 +72,10 @@ pub enum Scenario {
         /// For `history`: read this channel instead of making and filling one.
         #[arg(long)]
         channel: Option<i64>,
+        /// For `servers`: public servers to make first (each with every user as a member), on
+        /// top of whatever the server already holds.
+        #[arg(long, default_value_t = 0)]
+        servers: usize,
     },
     /// One channel, many sockets, some of them sending: deliveries/s, send→receive latency,
     /// lost and duplicated deliveries.

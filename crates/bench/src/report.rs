@@ -55,6 +55,12 @@ pub struct ServerUsage {
     pub cpu_percent: Option<f64>,
     pub rss_kib_before: Option<u64>,
     pub rss_kib_after: Option<u64>,
+    /// The least and most seen, sampled every second through the window.
+    pub rss_kib_min: Option<u64>,
+    pub rss_kib_max: Option<u64>,
+    /// Every sample, a second apart (the last one at the window's end).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rss_kib_samples: Vec<u64>,
     /// For `idle`: the growth of the server's memory divided by the sockets held.
     pub rss_bytes_per_socket: Option<f64>,
 }
@@ -149,6 +155,23 @@ impl Report {
                     ),
                 ));
             }
+            if let (Some(min), Some(max), Some(before)) = (
+                server.rss_kib_min,
+                server.rss_kib_max,
+                server.rss_kib_before,
+            ) {
+                let off = |v: u64| (v as f64 / before.max(1) as f64 - 1.0) * 100.0;
+                rows.push((
+                    "server RSS min / max",
+                    format!(
+                        "{:.1} / {:.1} MiB ({:+.1} % / {:+.1} % of the start)",
+                        min as f64 / 1024.0,
+                        max as f64 / 1024.0,
+                        off(min),
+                        off(max)
+                    ),
+                ));
+            }
             if let Some(per) = server.rss_bytes_per_socket {
                 rows.push((
                     "server RSS per socket",
@@ -214,22 +237,40 @@ fn plot(histogram: &Histogram<u64>, title: &str, path: &Path) -> anyhow::Result<
         .build_cartesian_2d((low..high).log_scale(), 0u64..tallest + tallest / 10)?;
     chart
         .configure_mesh()
-        .x_desc("latency (µs, logarithmic)")
+        .x_desc("latency (logarithmic)")
+        .x_labels(8)
+        .x_label_formatter(&|us| duration_label(*us))
         .y_desc("samples")
         .label_style(("sans-serif", 14))
         .draw()?;
     chart.draw_series(bars.iter().map(|&(from, to, count)| {
         Rectangle::new([(from, 0), (to, count)], BLUE.mix(0.6).filled())
     }))?;
+    // The percentiles the table gives, as labelled lines.
+    let top = tallest + tallest / 10;
+    for (name, quantile) in [("p50", 0.5), ("p99", 0.99), ("p99.9", 0.999)] {
+        let at = histogram.value_at_quantile(quantile).max(1) as f64;
+        chart.draw_series([PathElement::new(vec![(at, 0), (at, top)], RED.mix(0.7))])?;
+        chart.draw_series([Text::new(name, (at, top), ("sans-serif", 14))])?;
+    }
     root.present()?;
     Ok(())
 }
 
-/// `(from µs, to µs, samples)` over ranges growing by a quarter each.
+/// `850 µs`, `1.25 ms`, `40 ms`.
+fn duration_label(us: f64) -> String {
+    if us < 1_000.0 {
+        return format!("{us:.0} µs");
+    }
+    let ms = format!("{:.2}", us / 1_000.0);
+    format!("{} ms", ms.trim_end_matches('0').trim_end_matches('.'))
+}
+
+/// `(from µs, to µs, samples)` over ranges growing by a tenth each.
 fn buckets(histogram: &Histogram<u64>) -> Vec<(f64, f64, u64)> {
     let mut from = histogram.min().max(1) as f64;
     histogram
-        .iter_log(histogram.min().max(1), 1.25)
+        .iter_log(histogram.min().max(1), 1.1)
         .map(|step| {
             let to = step.value_iterated_to() as f64;
             let bar = (from, to.max(from + 1.0), step.count_since_last_iteration());

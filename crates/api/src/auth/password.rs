@@ -5,7 +5,8 @@ use crate::error::ApiError;
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
+use tokio::sync::Semaphore;
 
 /// Verified against when the login name is unknown, so an unknown name costs the same
 /// time as a wrong password and response times do not reveal which names exist.
@@ -13,18 +14,29 @@ static DECOY: LazyLock<Option<String>> = LazyLock::new(|| hash_now("pingme-decoy
 
 /// Hashes at work at once: one per core. Each takes 19 MiB for its few milliseconds, so a
 /// burst of logins neither starves the other blocking work nor balloons the memory.
-static SLOTS: LazyLock<tokio::sync::Semaphore> = LazyLock::new(|| {
-    tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
+static SLOTS: LazyLock<Arc<Semaphore>> = LazyLock::new(|| {
+    Arc::new(Semaphore::new(
+        std::thread::available_parallelism().map_or(2, |n| n.get()),
+    ))
 });
 
-/// Runs `work` on the blocking pool once a slot is free.
+/// Runs `work` on the blocking pool once a slot is free. The slot goes with the work, so it
+/// stays taken until the hash is done even if the request is dropped meanwhile.
 async fn in_slot<T: Send + 'static>(
     work: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, ApiError> {
-    let _slot = SLOTS.acquire().await.map_err(ApiError::internal)?;
-    tokio::task::spawn_blocking(work)
+    let slot = SLOTS
+        .clone()
+        .acquire_owned()
         .await
-        .map_err(ApiError::internal)
+        .map_err(ApiError::internal)?;
+    tokio::task::spawn_blocking(move || {
+        let done = work();
+        drop(slot);
+        done
+    })
+    .await
+    .map_err(ApiError::internal)
 }
 
 pub async fn hash(password: String) -> Result<String, ApiError> {

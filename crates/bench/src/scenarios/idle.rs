@@ -50,6 +50,7 @@ pub async fn run(context: &Context<'_>, sockets: usize) -> anyhow::Result<Report
     // The throughput is how fast the sockets were opened; the memory is the point.
     let mut report = Report::new("idle", json!({"sockets": sockets}), "sockets opened");
     report.throughput(sockets as u64, opening);
+    // Sockets the server dropped while they were held.
     report.errors = dropped;
     report.client_cpu_percent = client.percent();
     report.notes.push(format!(
@@ -63,6 +64,7 @@ pub async fn run(context: &Context<'_>, sockets: usize) -> anyhow::Result<Report
         rss_bytes_per_socket: before
             .zip(after)
             .map(|(b, a)| (a.saturating_sub(b) * 1024) as f64 / sockets.max(1) as f64),
+        ..ServerUsage::default()
     });
     readers.abort_all();
     tokio::time::sleep(Duration::from_millis(100)).await;

@@ -78,7 +78,7 @@ pub async fn run(
     report.latencies(outcome.latency.unwrap_or_else(crate::measure::histogram));
     report.errors = outcome.errors;
     report.lost = Some(outcome.sent.saturating_sub(stored));
-    report.notes.push(format!("{} messages sent in the window, {stored} of them found in the histories; latency is send → the sender's own copy back", outcome.sent));
+    report.notes.push(format!("{} messages sent in the window, {stored} of them found in the histories; latency is send → each socket of the channel (the sender's own included) receiving it", outcome.sent));
     Usage::apply(usage.await?, &mut report);
     Ok(report)
 }

@@ -26,7 +26,15 @@ pub async fn run(common: &Common, scenario: &Scenario) -> anyhow::Result<Report>
             concurrency,
             messages,
             channel,
-        } => rest::run(&context, endpoint, concurrency, messages, channel).await,
+            servers,
+        } => {
+            let data = rest::Data {
+                messages,
+                channel,
+                servers,
+            };
+            rest::run(&context, endpoint, concurrency, data).await
+        }
         Scenario::Fanout {
             sockets,
             senders,
@@ -67,20 +75,33 @@ pub struct Usage {
 }
 
 impl Usage {
-    /// Takes the figures in the background, at the window's start and end.
+    /// Takes the figures in the background: CPU over the window, the server's memory at its
+    /// start and end and every second in between.
     pub fn during(common: &Common, window: Window) -> tokio::task::JoinHandle<Usage> {
         let pid = common.server_pid.map(|p| p.to_string());
         tokio::spawn(async move {
             tokio::time::sleep_until(window.from.into()).await;
             let client = CpuMeter::start("self");
             let server = pid.as_ref().map(|pid| (CpuMeter::start(pid), rss_kib(pid)));
-            tokio::time::sleep_until(window.until.into()).await;
+            let mut samples: Vec<u64> = server.iter().filter_map(|(_, rss)| *rss).collect();
+            let mut every = tokio::time::interval(std::time::Duration::from_secs(1));
+            loop {
+                tokio::select! {
+                    _ = tokio::time::sleep_until(window.until.into()) => break,
+                    _ = every.tick() => samples.extend(pid.as_deref().and_then(rss_kib)),
+                }
+            }
+            let after = pid.as_deref().and_then(rss_kib);
+            samples.extend(after);
             Usage {
                 client_cpu: client.percent(),
-                server: server.zip(pid).map(|((cpu, before), pid)| ServerUsage {
+                server: server.map(|(cpu, before)| ServerUsage {
                     cpu_percent: cpu.percent(),
                     rss_kib_before: before,
-                    rss_kib_after: rss_kib(&pid),
+                    rss_kib_after: after,
+                    rss_kib_min: samples.iter().copied().min(),
+                    rss_kib_max: samples.iter().copied().max(),
+                    rss_kib_samples: samples,
                     rss_bytes_per_socket: None,
                 }),
             }

@@ -10,31 +10,49 @@ use serde_json::json;
 use std::sync::Arc;
 use std::time::Instant;
 
+/// What the endpoint reads: made through the API before measuring.
+pub struct Data {
+    /// Messages in the channel `history` reads.
+    pub messages: u64,
+    /// A channel to read instead of making one.
+    pub channel: Option<i64>,
+    /// Servers to make for `servers`.
+    pub servers: usize,
+}
+
 pub async fn run(
     context: &Context<'_>,
     endpoint: Endpoint,
     concurrency: usize,
-    messages: u64,
-    channel: Option<i64>,
+    data: Data,
 ) -> anyhow::Result<Report> {
     let common = context.common;
     let users = context.users(concurrency.min(64)).await?;
-    let path = match endpoint {
-        Endpoint::Me => "/api/account/me/".to_owned(),
-        Endpoint::Servers => "/api/servers/?with_num_members=true".to_owned(),
+    let (path, mut parameters) = match endpoint {
+        Endpoint::Me => ("/api/account/me/".to_owned(), json!({})),
+        Endpoint::Servers => {
+            for _ in 0..data.servers {
+                fixtures::server(&context.api, &users).await?;
+            }
+            let path = "/api/servers/?with_num_members=true".to_owned();
+            (path, json!({"servers made": data.servers}))
+        }
         Endpoint::History => {
-            let channel = match channel {
+            let channel = match data.channel {
                 Some(channel) => channel,
                 None => {
                     let room = fixtures::server(&context.api, &users).await?;
-                    fixtures::fill(&context.api, &users, room, messages).await?;
+                    fixtures::fill(&context.api, &users, room, data.messages).await?;
                     room.1
                 }
             };
-            format!("/api/messages/?channel_id={channel}")
+            let filled = data.channel.is_none().then_some(data.messages);
+            let path = format!("/api/messages/?channel_id={channel}");
+            (path, json!({"messages": filled}))
         }
     };
-    let parameters = json!({"endpoint": path, "concurrency": concurrency, "messages": (endpoint == Endpoint::History && channel.is_none()).then_some(messages)});
+    parameters["endpoint"] = json!(path);
+    parameters["concurrency"] = json!(concurrency);
     let window = Window::starting_now(common.warmup, common.duration);
     let counters = Arc::new(Counters::default());
     let shown = progress(counters.clone(), window, "requests");

@@ -113,7 +113,9 @@ pub async fn create_users(store: &dyn Store, args: CreateUsers) -> anyhow::Resul
             Err(other) => return Err(other).context("cannot create the accounts"),
         }
     }
-    std::fs::write(&args.csv, csv).with_context(|| format!("writing {}", args.csv.display()))?;
+    // Only its owner may read it: it holds a password.
+    crate::secret::write_private(&args.csv, &csv)
+        .with_context(|| format!("writing {}", args.csv.display()))?;
     println!(
         "created {created} accounts, {kept} existed already (their passwords are unchanged); wrote {}",
         args.csv.display()

@@ -41,8 +41,17 @@ async fn every_scenario_runs_cleanly() {
     }
     let users = app.data_dir.join("users.csv");
     std::fs::write(&users, csv).unwrap();
-    let runs: [&[&str]; 6] = [
+    let runs: [&[&str]; 7] = [
         &["rest", "--endpoint", "me", "--concurrency", "4"],
+        &[
+            "rest",
+            "--endpoint",
+            "servers",
+            "--servers",
+            "2",
+            "--concurrency",
+            "4",
+        ],
         &[
             "rest",
             "--endpoint",

@@ -37,6 +37,11 @@ impl MessageWriter {
         Self { queue }
     }
 
+    /// Whether the writer task is still there to take messages.
+    pub(super) fn is_running(&self) -> bool {
+        !self.queue.is_closed()
+    }
+
     pub(super) async fn create(&self, new: NewMessage) -> StoreResult<MessageWrite<Message>> {
         let (reply, answer) = oneshot::channel();
         let stopped = || StoreError::Unavailable("the message writer has stopped".into());
@@ -134,7 +139,7 @@ async fn matched(
     tx: &mut sqlx::SqliteConnection,
 ) -> StoreResult<Vec<MessageWrite<Message>>> {
     let mut stored = stored.into_iter().peekable();
-    let mut refused = HashMap::new();
+    let mut channel_exists = HashMap::new();
     let mut outcomes = Vec::with_capacity(messages.len());
     for new in messages {
         let mine = stored.peek().is_some_and(|m| {
@@ -146,15 +151,15 @@ async fn matched(
             outcomes.push(MessageWrite::Done(stored.next().expect("peeked")));
             continue;
         }
-        let outcome = match refused.get(&new.channel) {
+        let exists = match channel_exists.get(&new.channel) {
             Some(&exists) => exists,
             None => {
                 let exists = super::messages::channel_exists(&mut *tx, new.channel).await?;
-                refused.insert(new.channel, exists);
+                channel_exists.insert(new.channel, exists);
                 exists
             }
         };
-        outcomes.push(if outcome {
+        outcomes.push(if exists {
             MessageWrite::Refused
         } else {
             MessageWrite::Missing

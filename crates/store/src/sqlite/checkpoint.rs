@@ -31,9 +31,12 @@ impl Checkpointer {
 }
 
 async fn run(options: SqliteConnectOptions, mut stopped: oneshot::Receiver<()>) {
+    // A checkpoint that would have to wait for readers gives up at once and tries again on
+    // the next tick: RESTART holds the writer back while it waits.
     let pool = SqlitePoolOptions::new()
         .max_connections(1)
-        .connect_lazy_with(options);
+        .connect_lazy_with(options.busy_timeout(Duration::from_millis(10)));
+    let mut failing = false;
     let mut every = tokio::time::interval(EVERY);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -41,8 +44,14 @@ async fn run(options: SqliteConnectOptions, mut stopped: oneshot::Receiver<()>) 
             _ = &mut stopped => break,
             _ = every.tick() => {}
         }
-        if let Err(error) = checkpoint(&pool).await {
-            tracing::warn!(error = %error, "WAL checkpoint failed");
+        match checkpoint(&pool).await {
+            Ok(()) => failing = false,
+            // Once per run of failures, not ten times a second.
+            Err(error) if !failing => {
+                failing = true;
+                tracing::warn!(error = %error, "WAL checkpoints are failing");
+            }
+            Err(_) => {}
         }
     }
     pool.close().await;
@@ -51,8 +60,10 @@ async fn run(options: SqliteConnectOptions, mut stopped: oneshot::Receiver<()>) 
 /// PASSIVE copies what it can without waiting for anyone. The log only starts over once a
 /// checkpoint has copied all of it and no reader still needs it, which a steady stream of
 /// commits may never leave room for; so a log grown past `RESTART_PAGES` is copied with
-/// RESTART, which makes the writer wait the moment it takes to copy the rest (most of it is
-/// copied already) and then write from the log's start again.
+/// RESTART, which holds the writer back while it copies the rest (most of it is copied
+/// already) and waits, at most the connection's 10 ms busy timeout, for readers of the old
+/// log; the writer then writes from the log's start again. A RESTART that could not finish
+/// (`busy`) is simply tried again on the next tick.
 async fn checkpoint(pool: &sqlx::SqlitePool) -> Result<(), sqlx::Error> {
     let (_busy, log, _copied): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
         .fetch_one(pool)

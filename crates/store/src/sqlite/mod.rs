@@ -55,8 +55,12 @@ impl SqliteStore {
                         "wal_autocheckpoint",
                         checkpoint::WRITER_THRESHOLD.to_string(),
                     )
-                    // 64 MiB of pages: message indexes are written all over.
-                    .pragma("cache_size", "-65536"),
+                    // 8 MiB of pages (SQLite's default is 2): new messages touch the
+                    // ends of three B-trees per channel and author. Bounded, as it fills
+                    // up the process grows by this much and then stays flat.
+                    .pragma("cache_size", "-8192")
+                    // The log file is cut back to 64 MiB when it starts over.
+                    .pragma("journal_size_limit", (64 * 1024 * 1024).to_string()),
             )
             .await?;
         // An in-memory database exists once per connection: readers would see another one.
@@ -93,6 +97,11 @@ impl SqliteStore {
 #[async_trait]
 impl Store for SqliteStore {
     async fn ping(&self) -> StoreResult<()> {
+        if !self.messages.is_running() {
+            return Err(StoreError::Unavailable(
+                "the message writer has stopped".into(),
+            ));
+        }
         sqlx::query("SELECT 1")
             .execute(&self.read)
             .await
