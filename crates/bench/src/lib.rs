@@ -140,6 +140,8 @@ pub enum Endpoint {
     Servers,
     /// `GET /api/messages/?channel_id=` (the latest 50)
     History,
+    /// The three in turn, each worker starting at a different one
+    Mix,
 }
 
 fn parse_duration(text: &str) -> Result<Duration, String> {

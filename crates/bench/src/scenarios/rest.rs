@@ -28,30 +28,7 @@ pub async fn run(
 ) -> anyhow::Result<Report> {
     let common = context.common;
     let users = context.users(concurrency.min(64)).await?;
-    let (path, mut parameters) = match endpoint {
-        Endpoint::Me => ("/api/account/me/".to_owned(), json!({})),
-        Endpoint::Servers => {
-            for _ in 0..data.servers {
-                fixtures::server(&context.api, &users).await?;
-            }
-            let path = "/api/servers/?with_num_members=true".to_owned();
-            (path, json!({"servers made": data.servers}))
-        }
-        Endpoint::History => {
-            let channel = match data.channel {
-                Some(channel) => channel,
-                None => {
-                    let room = fixtures::server(&context.api, &users).await?;
-                    fixtures::fill(&context.api, &users, room, data.messages).await?;
-                    room.1
-                }
-            };
-            let filled = data.channel.is_none().then_some(data.messages);
-            let path = format!("/api/messages/?channel_id={channel}");
-            (path, json!({"messages": filled}))
-        }
-    };
-    parameters["endpoint"] = json!(path);
+    let (paths, mut parameters) = paths(context, &users, endpoint, &data).await?;
     parameters["concurrency"] = json!(concurrency);
     let window = Window::starting_now(common.warmup, common.duration);
     let counters = Arc::new(Counters::default());
@@ -59,13 +36,16 @@ pub async fn run(
     let usage = super::Usage::during(common, window);
     let mut workers = tokio::task::JoinSet::new();
     for n in 0..concurrency {
-        let (api, path, counters) = (context.api.clone(), path.clone(), counters.clone());
+        let (api, paths, counters) = (context.api.clone(), paths.clone(), counters.clone());
         let token = users[n % users.len()].access.clone();
         workers.spawn(async move {
             let (mut latencies, mut answered) = (histogram(), 0u64);
-            while !window.over() {
+            for path in paths.iter().cycle().skip(n) {
+                if window.over() {
+                    break;
+                }
                 let started = Instant::now();
-                let ok = api.probe(&path, &token).await;
+                let ok = api.probe(path, &token).await;
                 Counters::add(if ok { &counters.done } else { &counters.errors }, 1);
                 if ok && window.contains(started) {
                     latencies.record(micros(started.elapsed())).ok();
@@ -88,4 +68,39 @@ pub async fn run(
     report.errors = Counters::get(&counters.errors);
     Usage::apply(usage.await?, &mut report);
     Ok(report)
+}
+
+/// The paths the workers request, after making what they read; and the run's parameters.
+async fn paths(
+    context: &Context<'_>,
+    users: &[crate::users::User],
+    endpoint: Endpoint,
+    data: &Data,
+) -> anyhow::Result<(Arc<Vec<String>>, serde_json::Value)> {
+    let mut paths = Vec::new();
+    let mut parameters = json!({});
+    if matches!(endpoint, Endpoint::Me | Endpoint::Mix) {
+        paths.push("/api/account/me/".to_owned());
+    }
+    if matches!(endpoint, Endpoint::Servers | Endpoint::Mix) {
+        for _ in 0..data.servers {
+            fixtures::server(&context.api, users).await?;
+        }
+        parameters["servers made"] = json!(data.servers);
+        paths.push("/api/servers/?with_num_members=true".to_owned());
+    }
+    if matches!(endpoint, Endpoint::History | Endpoint::Mix) {
+        let channel = match data.channel {
+            Some(channel) => channel,
+            None => {
+                let room = fixtures::server(&context.api, users).await?;
+                fixtures::fill(&context.api, users, room, data.messages).await?;
+                parameters["messages"] = json!(data.messages);
+                room.1
+            }
+        };
+        paths.push(format!("/api/messages/?channel_id={channel}"));
+    }
+    parameters["endpoint"] = json!(paths.join(" "));
+    Ok((Arc::new(paths), parameters))
 }

@@ -41,8 +41,17 @@ async fn every_scenario_runs_cleanly() {
     }
     let users = app.data_dir.join("users.csv");
     std::fs::write(&users, csv).unwrap();
-    let runs: [&[&str]; 7] = [
+    let runs: [&[&str]; 8] = [
         &["rest", "--endpoint", "me", "--concurrency", "4"],
+        &[
+            "rest",
+            "--endpoint",
+            "mix",
+            "--messages",
+            "30",
+            "--concurrency",
+            "6",
+        ],
         &[
             "rest",
             "--endpoint",
