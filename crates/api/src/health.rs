@@ -24,6 +24,9 @@ pub struct Health {
     status: &'static str,
     /// The storage backend and whether it answers.
     database: Option<DependencyState>,
+    /// The event bus and whether it reaches the other nodes (`degraded` while it does not:
+    /// the node still serves, its own sockets still get every event).
+    bus: Option<DependencyState>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -38,45 +41,46 @@ async fn healthz() -> Json<Health> {
     Json(Health {
         status: "ok",
         database: None,
+        bus: None,
     })
 }
 
-/// The node can serve requests: its database answers.
+/// The node can serve requests: its database answers. A bus that cannot reach the other
+/// nodes is reported (`degraded`) but does not make the node unready: every node shares the
+/// same Redis, and taking them all out of the load balancer would turn a degraded service
+/// into none.
 #[utoipa::path(
     get, path = "/readyz", tag = "operations", security(()),
     responses((status = 200, body = Health), (status = 503, description = "The database does not answer", body = Health))
 )]
 async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
-    let backend = state.store.backend();
-    match state.store.ping().await {
-        Ok(()) => {
-            let database = DependencyState {
-                backend,
-                status: "ok",
-            };
-            (
-                StatusCode::OK,
-                Json(Health {
-                    status: "ok",
-                    database: Some(database),
-                }),
-            )
-        }
+    let bus = state.events.status();
+    let bus = DependencyState {
+        backend: bus.backend,
+        status: if bus.connected { "ok" } else { "degraded" },
+    };
+    let database = |status| DependencyState {
+        backend: state.store.backend(),
+        status,
+    };
+    let (code, status, database) = match state.store.ping().await {
+        Ok(()) => (StatusCode::OK, "ok", database("ok")),
         Err(error) => {
             tracing::warn!(%error, "readiness check: database unavailable");
-            let database = DependencyState {
-                backend,
-                status: "unavailable",
-            };
+            let unavailable = "unavailable";
             (
                 StatusCode::SERVICE_UNAVAILABLE,
-                Json(Health {
-                    status: "unavailable",
-                    database: Some(database),
-                }),
+                unavailable,
+                database(unavailable),
             )
         }
-    }
+    };
+    let health = Health {
+        status,
+        database: Some(database),
+        bus: Some(bus),
+    };
+    (code, Json(health))
 }
 
 /// A short page saying what this server is and where its API lives.

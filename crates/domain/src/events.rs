@@ -3,9 +3,12 @@
 //! carries them to the sockets concerned.
 
 use crate::{AccountId, ChannelId, ServerId};
+use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Serialised (as JSON, tagged by `kind`) when it travels between nodes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Event {
     /// A frame for every socket of a channel, except the `except` account's, already
     /// encoded: it is rendered once, where it happened, however many receive it.
@@ -38,4 +41,20 @@ pub enum Event {
 /// database already holds the change.
 pub trait EventBus: Send + Sync {
     fn publish(&self, event: Event);
+
+    /// Which bus this is and whether it reaches the other nodes, for `/readyz`.
+    fn status(&self) -> BusStatus {
+        BusStatus {
+            backend: "local",
+            connected: true,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BusStatus {
+    pub backend: &'static str,
+    /// False while events cannot reach the other nodes (this node's own sockets still get
+    /// them).
+    pub connected: bool,
 }

@@ -4,6 +4,8 @@
 
 mod hub;
 mod local_bus;
+mod redis_bus;
 
 pub use hub::{Close, CloseHandle, Connection, Hub, close_codes};
 pub use local_bus::LocalBus;
+pub use redis_bus::RedisBus;

@@ -10,7 +10,7 @@ use pingme_domain::media::MediaStore;
 use pingme_domain::store::Store;
 use pingme_mail::MailWorker;
 use pingme_media::{LocalMediaStore, S3MediaStore};
-use pingme_realtime::{Hub, LocalBus, close_codes};
+use pingme_realtime::{Hub, LocalBus, RedisBus, close_codes};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -61,7 +61,19 @@ impl Application {
             .context("cannot start the mailer")?;
         let hub = Arc::new(Hub::default());
         let events = LocalBus::new(hub.clone());
-        let bus: Arc<dyn EventBus> = Arc::new(events.clone());
+        let bus: Arc<dyn EventBus> = match &config.redis {
+            Some((url, channel)) => {
+                let bus = RedisBus::start(url, channel, events.clone())
+                    .with_context(|| format!("REDIS_URL {} is not a Redis URL", redact(url)))?;
+                tracing::info!(
+                    node = bus.node(),
+                    channel,
+                    "events go between nodes over Redis"
+                );
+                Arc::new(bus)
+            }
+            None => Arc::new(events.clone()),
+        };
         let state = AppState::new(
             store.clone(),
             media,
@@ -88,7 +100,8 @@ impl Application {
         self.store.clone()
     }
 
-    /// The bus this node publishes its events on.
+    /// This node's side of the bus: what is carried out on its sockets (events of this node
+    /// and, with Redis, of the others).
     pub fn events(&self) -> LocalBus {
         self.events.clone()
     }

@@ -30,6 +30,8 @@ pub struct Config {
     /// Created when the installation is new.
     pub default_categories: Vec<CategoryName>,
     pub shutdown_grace: Duration,
+    /// Redis URL and channel of the bus between nodes; `None`: events stay on this node.
+    pub redis: Option<(String, String)>,
 }
 
 /// Where uploaded images are kept.
@@ -76,6 +78,10 @@ impl Settings {
             media: self.media_config(),
             default_categories: self.default_categories()?,
             shutdown_grace: self.shutdown_grace,
+            redis: self
+                .redis_url
+                .filter(|url| !url.trim().is_empty())
+                .map(|url| (url, self.redis_channel)),
             data_dir: self.data_dir,
         })
     }

@@ -213,4 +213,16 @@ pub struct Settings {
     /// How long shutdown waits for in-flight requests.
     #[arg(long, env = "PINGME_SHUTDOWN_GRACE", default_value = "30s", value_parser = parse_duration, global = true)]
     pub shutdown_grace: Duration,
+    /// Redis for events between nodes (`redis://host:6379`); without it, events stay on this
+    /// node.
+    #[arg(long, env = "REDIS_URL", global = true)]
+    pub redis_url: Option<String>,
+    /// The Redis pub/sub channel the nodes of one installation share.
+    #[arg(
+        long,
+        env = "PINGME_REDIS_CHANNEL",
+        default_value = "pingme:events",
+        global = true
+    )]
+    pub redis_channel: String,
 }

@@ -248,7 +248,11 @@ async fn health_and_readiness_answer() {
     .await;
     assert_eq!(
         ready,
-        json!({"status": "ok", "database": {"backend": "sqlite", "status": "ok"}})
+        json!({
+            "status": "ok",
+            "database": {"backend": "sqlite", "status": "ok"},
+            "bus": {"backend": "local", "status": "ok"},
+        })
     );
     let home = app.client.get(app.at("/")).send().await.unwrap();
     assert!(

@@ -14,5 +14,6 @@ mod http;
 mod invites;
 mod matrix;
 mod media;
+mod nodes;
 mod servers;
 mod support;

@@ -37,6 +37,10 @@ pub struct Options {
     /// Keep uploads in this bucket instead of `<data dir>/media`.
     pub s3: Option<S3Config>,
     pub chat: ChatConfig,
+    /// Another node's database instead of a fresh one (nodes of one installation).
+    pub database_url: Option<String>,
+    /// Redis URL and channel of the bus between nodes.
+    pub redis: Option<(String, String)>,
 }
 
 impl Default for Options {
@@ -51,6 +55,8 @@ impl Default for Options {
             smtp: None,
             s3: None,
             chat: ChatConfig::default(),
+            database_url: None,
+            redis: None,
         }
     }
 }
@@ -88,7 +94,9 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     };
     let config = Config {
         bind: "127.0.0.1:0".parse().expect("address"),
-        database_url: format!("sqlite:{}", data_dir.join("pingme.sqlite3").display()),
+        database_url: options
+            .database_url
+            .unwrap_or_else(|| format!("sqlite:{}", data_dir.join("pingme.sqlite3").display())),
         environment: Environment::Development,
         secret: SecretString::from("test-secret-0123456789-abcdefghijklmnop".to_owned()),
         api: ApiConfig {
@@ -115,6 +123,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
             None => MediaConfig::Local(data_dir.join("media")),
         },
         shutdown_grace: Duration::from_secs(5),
+        redis: options.redis,
         data_dir: data_dir.clone(),
     };
     let app = Application::build(config)

@@ -1,0 +1,304 @@
+//! The bus between nodes: Redis pub/sub on one channel.
+//!
+//! An event is carried out on this node's own sockets at once (through the [`LocalBus`]),
+//! then handed to a publisher task that sends it to Redis. Each node holds exactly two Redis
+//! connections, one publishing and one subscribed, whatever its number of sockets; an event
+//! that comes back from Redis is carried out locally unless this node sent it (every event
+//! travels with its origin node's id).
+//!
+//! Redis going away never stops the node: local deliveries go on, the loss is logged once,
+//! both connections come back by themselves (retried every [`MAX_BACKOFF`] at most), and
+//! [`EventBus::status`] says the bus is down meanwhile. Events published while Redis cannot
+//! take them are dropped rather than kept: the outgoing queue is bounded ([`QUEUE`]) and
+//! emptied while the publisher waits to reconnect, so memory stays flat however long the
+//! outage (the few events still queued when Redis returns go out late). Their messages are
+//! in the database; other nodes' clients find them in the history.
+
+use crate::LocalBus;
+use futures_util::StreamExt;
+use pingme_domain::events::{BusStatus, Event, EventBus};
+use redis::AsyncCommands;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+use tokio::sync::{mpsc, watch};
+
+/// Events waiting for the publisher; beyond that they are dropped (and counted).
+pub const QUEUE: usize = 8192;
+/// The longest wait between two attempts to reach Redis.
+pub const MAX_BACKOFF: Duration = Duration::from_secs(1);
+const FIRST_BACKOFF: Duration = Duration::from_millis(50);
+/// How long a connection attempt or a command may take.
+const TIMEOUT: Duration = Duration::from_secs(2);
+
+/// What travels on the Redis channel.
+#[derive(Serialize, Deserialize)]
+struct Envelope {
+    origin: String,
+    event: Event,
+}
+
+#[derive(Default)]
+struct Health {
+    publishing: AtomicBool,
+    subscribed: AtomicBool,
+    dropped: AtomicU64,
+}
+
+#[derive(Clone)]
+pub struct RedisBus {
+    local: LocalBus,
+    node: Arc<str>,
+    outgoing: mpsc::Sender<String>,
+    health: Arc<Health>,
+    /// Dropped with the last handle: the subscriber stops (the publisher stops when the queue
+    /// closes).
+    _stop: Arc<watch::Sender<()>>,
+}
+
+impl RedisBus {
+    /// Starts the two connections' tasks on the current runtime. Fails only on a malformed
+    /// URL: an unreachable Redis is retried in the background.
+    pub fn start(url: &str, channel: &str, local: LocalBus) -> redis::RedisResult<Self> {
+        let client = redis::Client::open(url)?;
+        let node: Arc<str> = node_id().into();
+        let health = Arc::new(Health::default());
+        let (outgoing, queue) = mpsc::channel(QUEUE);
+        let (stop, stopped) = watch::channel(());
+        let channel: Arc<str> = channel.into();
+        tokio::spawn(publish(
+            client.clone(),
+            channel.clone(),
+            queue,
+            health.clone(),
+        ));
+        tokio::spawn(subscribe(
+            client,
+            channel,
+            node.clone(),
+            local.clone(),
+            health.clone(),
+            stopped,
+        ));
+        Ok(Self {
+            local,
+            node,
+            outgoing,
+            health,
+            _stop: Arc::new(stop),
+        })
+    }
+
+    /// This node's id on the bus.
+    pub fn node(&self) -> &str {
+        &self.node
+    }
+
+    /// Events dropped so far because Redis could not take them.
+    pub fn dropped(&self) -> u64 {
+        self.health.dropped.load(Ordering::Relaxed)
+    }
+}
+
+impl EventBus for RedisBus {
+    fn publish(&self, event: Event) {
+        let envelope = Envelope {
+            origin: self.node.to_string(),
+            event,
+        };
+        let payload = serde_json::to_string(&envelope).unwrap_or_default();
+        self.local.publish(envelope.event);
+        if self.outgoing.try_send(payload).is_err() {
+            self.health.dropped.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    fn status(&self) -> BusStatus {
+        BusStatus {
+            backend: "redis",
+            connected: self.health.publishing.load(Ordering::Relaxed)
+                && self.health.subscribed.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// Random enough that two nodes never share one.
+fn node_id() -> String {
+    let mut bytes = [0u8; 8];
+    if getrandom::fill(&mut bytes).is_err() {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos();
+        bytes = (nanos as u64 ^ u64::from(std::process::id())).to_le_bytes();
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Logs a connection's state changes once each, not at every attempt.
+struct Link {
+    name: &'static str,
+    up: bool,
+    ever: bool,
+}
+
+impl Link {
+    fn new(name: &'static str) -> Self {
+        Self {
+            name,
+            up: false,
+            ever: false,
+        }
+    }
+
+    fn connected(&mut self, flag: &AtomicBool) {
+        if self.ever && !self.up {
+            tracing::info!(
+                link = self.name,
+                "Redis is back; events reach the other nodes again"
+            );
+        }
+        (self.up, self.ever) = (true, true);
+        flag.store(true, Ordering::Relaxed);
+    }
+
+    fn lost(&mut self, flag: &AtomicBool, error: &dyn std::fmt::Display) {
+        flag.store(false, Ordering::Relaxed);
+        if self.up || !self.ever {
+            tracing::warn!(link = self.name, error = %error,
+                "Redis unreachable: events reach this node's sockets only; retrying");
+        }
+        self.up = false;
+        self.ever = true;
+    }
+}
+
+async fn connection(
+    client: &redis::Client,
+) -> redis::RedisResult<redis::aio::MultiplexedConnection> {
+    let config = redis::AsyncConnectionConfig::new()
+        .set_connection_timeout(TIMEOUT)
+        .set_response_timeout(TIMEOUT);
+    client
+        .get_multiplexed_async_connection_with_config(&config)
+        .await
+}
+
+/// Sends queued events while connected; while not, drops them as they come and retries.
+async fn publish(
+    client: redis::Client,
+    channel: Arc<str>,
+    mut queue: mpsc::Receiver<String>,
+    health: Arc<Health>,
+) {
+    let mut link = Link::new("publish");
+    let mut backoff = FIRST_BACKOFF;
+    loop {
+        match connection(&client).await {
+            Ok(mut conn) => {
+                link.connected(&health.publishing);
+                backoff = FIRST_BACKOFF;
+                loop {
+                    let Some(payload) = queue.recv().await else {
+                        return;
+                    };
+                    let sent: redis::RedisResult<()> = conn.publish(&*channel, payload).await;
+                    if let Err(error) = sent {
+                        health.dropped.fetch_add(1, Ordering::Relaxed);
+                        link.lost(&health.publishing, &error);
+                        break;
+                    }
+                }
+            }
+            Err(error) => link.lost(&health.publishing, &error),
+        }
+        if !drop_while_waiting(&mut queue, backoff, &health).await {
+            return;
+        }
+        backoff = (backoff * 2).min(MAX_BACKOFF);
+    }
+}
+
+/// Waits `wait`, dropping whatever is published meanwhile; false once the bus is gone.
+async fn drop_while_waiting(
+    queue: &mut mpsc::Receiver<String>,
+    wait: Duration,
+    health: &Health,
+) -> bool {
+    let until = tokio::time::sleep(wait);
+    tokio::pin!(until);
+    loop {
+        tokio::select! {
+            _ = &mut until => return true,
+            event = queue.recv() => match event {
+                Some(_) => {
+                    health.dropped.fetch_add(1, Ordering::Relaxed);
+                }
+                None => return false,
+            },
+        }
+    }
+}
+
+/// Holds the one subscription; carries out the other nodes' events on this node.
+async fn subscribe(
+    client: redis::Client,
+    channel: Arc<str>,
+    node: Arc<str>,
+    local: LocalBus,
+    health: Arc<Health>,
+    mut stopped: watch::Receiver<()>,
+) {
+    let mut link = Link::new("subscribe");
+    let mut backoff = FIRST_BACKOFF;
+    loop {
+        let session = async {
+            let mut pubsub = tokio::time::timeout(TIMEOUT, client.get_async_pubsub())
+                .await
+                .map_err(|_| timed_out())??;
+            pubsub.subscribe(&*channel).await?;
+            link.connected(&health.subscribed);
+            backoff = FIRST_BACKOFF;
+            let mut messages = pubsub.into_on_message();
+            while let Some(message) = messages.next().await {
+                receive(&message, &node, &local);
+            }
+            Err::<(), _>(redis::RedisError::from(std::io::Error::new(
+                std::io::ErrorKind::ConnectionAborted,
+                "the subscription connection closed",
+            )))
+        };
+        let ended = tokio::select! {
+            _ = stopped.changed() => return,
+            ended = session => ended,
+        };
+        if let Err(error) = ended {
+            link.lost(&health.subscribed, &error);
+        }
+        tokio::select! {
+            _ = stopped.changed() => return,
+            _ = tokio::time::sleep(backoff) => {}
+        }
+        backoff = (backoff * 2).min(MAX_BACKOFF);
+    }
+}
+
+fn timed_out() -> redis::RedisError {
+    redis::RedisError::from(std::io::Error::new(
+        std::io::ErrorKind::TimedOut,
+        "connecting to Redis timed out",
+    ))
+}
+
+fn receive(message: &redis::Msg, node: &str, local: &LocalBus) {
+    let envelope = message
+        .get_payload::<String>()
+        .ok()
+        .and_then(|payload| serde_json::from_str::<Envelope>(&payload).ok());
+    match envelope {
+        Some(envelope) if envelope.origin != node => local.publish(envelope.event),
+        Some(_) => {}
+        None => tracing::warn!("an unreadable event on the Redis channel was ignored"),
+    }
+}

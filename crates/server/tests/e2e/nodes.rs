@@ -1,0 +1,148 @@
+//! Two nodes of one installation (one database, one Redis): a client on each, in the same
+//! channel, gets the other's messages, edits and deletes, and a kick through node A closes
+//! the socket held on node B. Runs when `PINGME_TEST_REDIS_URL` is set; the nodes share an
+//! SQLite file here (the Postgres run comes with the Postgres store).
+
+use crate::support::community::{call, post, room};
+use crate::support::{Options, TestApp, spawn_app_with};
+use reqwest::Method;
+use serde_json::json;
+
+fn redis_url() -> Option<String> {
+    let url = std::env::var("PINGME_TEST_REDIS_URL")
+        .ok()
+        .filter(|u| !u.is_empty());
+    if url.is_none() {
+        eprintln!("skipped: the multi-node tests need PINGME_TEST_REDIS_URL");
+    }
+    url
+}
+
+/// Two nodes on one database and one Redis channel of their own.
+async fn two_nodes(redis: &str) -> (TestApp, TestApp) {
+    let channel = format!(
+        "pingme-test:nodes:{}:{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    );
+    let bus = Some((redis.to_owned(), channel));
+    let a = spawn_app_with(Options {
+        redis: bus.clone(),
+        ..Options::default()
+    })
+    .await;
+    let shared = format!("sqlite:{}", a.data_dir.join("pingme.sqlite3").display());
+    let b = spawn_app_with(Options {
+        redis: bus,
+        database_url: Some(shared),
+        ..Options::default()
+    })
+    .await;
+    (a, b)
+}
+
+/// Waits for both nodes' buses to report themselves connected (`/readyz`).
+async fn connected(nodes: [&TestApp; 2]) {
+    for node in nodes {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let health: serde_json::Value = node
+                .client
+                .get(node.at("/readyz"))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            if health["bus"] == json!({"backend": "redis", "status": "ok"}) {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "bus not connected: {health}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clients_on_two_nodes_chat_and_a_kick_crosses_over() {
+    let Some(redis) = redis_url() else { return };
+    let (a, b) = two_nodes(&redis).await;
+    connected([&a, &b]).await;
+    let (ann, bob) = (
+        a.quick_user("ann", false).await,
+        a.quick_user("bob", false).await,
+    );
+    let (server, channel) = room(&a, &ann, &[&bob]).await;
+    let mut on_a = a.socket(server, channel, &ann).await;
+    let mut on_b = b.socket(server, channel, &bob).await;
+
+    on_a.send(json!({"message": "hello from node a"})).await;
+    for socket in [&mut on_a, &mut on_b] {
+        assert_eq!(
+            socket.next().await["message"]["content"],
+            "hello from node a"
+        );
+    }
+    on_b.send(json!({"message": "hello from node b"})).await;
+    let mut ids = Vec::new();
+    for socket in [&mut on_b, &mut on_a] {
+        let frame = socket.next().await;
+        assert_eq!(frame["message"]["content"], "hello from node b");
+        ids.push(frame["message"]["id"].clone());
+    }
+    assert_eq!(ids[0], ids[1], "one message, one id");
+
+    // An edit through node B and a delete through node A reach both sockets.
+    let id = &ids[0];
+    let edited = call(
+        &b,
+        Method::PATCH,
+        &format!("/api/messages/{id}/"),
+        Some(&bob),
+        Some(json!({"content": "edited on b"})),
+    )
+    .await;
+    assert_eq!(edited.status(), 200);
+    for socket in [&mut on_a, &mut on_b] {
+        let frame = socket.next().await;
+        assert_eq!(
+            (&frame["event"], &frame["data"]["content"]),
+            (&json!("message_update"), &json!("edited on b"))
+        );
+    }
+    let deleted = call(
+        &a,
+        Method::DELETE,
+        &format!("/api/messages/{id}/"),
+        Some(&ann),
+        None,
+    )
+    .await;
+    assert_eq!(deleted.status(), 204);
+    for socket in [&mut on_a, &mut on_b] {
+        let frame = socket.next().await;
+        assert_eq!(
+            (&frame["event"], &frame["data"]["id"]),
+            (&json!("message_delete"), id)
+        );
+    }
+
+    // The owner kicks bob through node A: his socket on node B closes with 4403.
+    post(
+        &a,
+        &format!("/api/servers/{server}/kick/"),
+        &ann,
+        json!({"account": bob.id}),
+    )
+    .await;
+    assert_eq!(on_b.closed().await.0, 4403);
+    on_a.send(json!({"message": "still here"})).await;
+    assert_eq!(on_a.next().await["message"]["content"], "still here");
+}
