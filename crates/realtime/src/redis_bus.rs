@@ -6,18 +6,21 @@
 //! that comes back from Redis is carried out locally unless this node sent it (every event
 //! travels with its origin node's id).
 //!
-//! Redis going away never stops the node: local deliveries go on, the loss is logged once,
-//! both connections come back by themselves (retried every [`MAX_BACKOFF`] at most), and
-//! [`EventBus::status`] says the bus is down meanwhile. Events published while Redis cannot
+//! Redis going away never stops the node: local deliveries go on, the loss is logged (once
+//! per connection, at most once a minute), both connections come back by themselves (retried
+//! every [`MAX_BACKOFF`] at most), and [`EventBus::status`] says the bus is down meanwhile.
+//! Both connections ping Redis every [`HEARTBEAT`] when idle, so a connection that died
+//! without closing is noticed within a few seconds, not at the next event. Events published while Redis cannot
 //! take them are dropped rather than kept: the outgoing queue is bounded ([`QUEUE`]) and
 //! emptied while the publisher waits to reconnect, so memory stays flat however long the
-//! outage (the few events still queued when Redis returns go out late). Their messages are
-//! in the database; other nodes' clients find them in the history.
+//! outage. Only the batch whose sending failed is sent once more on the next connection (so
+//! an event published just as an idle connection turns out dead is not lost; after a long
+//! outage it arrives late). Messages are in the database either way; other nodes' clients
+//! find them in the history.
 
 use crate::LocalBus;
 use futures_util::StreamExt;
 use pingme_domain::events::{BusStatus, Event, EventBus};
-use redis::AsyncCommands;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -31,6 +34,12 @@ pub const MAX_BACKOFF: Duration = Duration::from_secs(1);
 const FIRST_BACKOFF: Duration = Duration::from_millis(50);
 /// How long a connection attempt or a command may take.
 const TIMEOUT: Duration = Duration::from_secs(2);
+/// How often an idle connection is pinged, so that a dead one is noticed.
+const HEARTBEAT: Duration = Duration::from_secs(1);
+/// Events sent in one pipeline at most.
+const BATCH: usize = 256;
+/// The least time between two warnings about an unreachable Redis.
+const WARN_EVERY: Duration = Duration::from_secs(60);
 
 /// What travels on the Redis channel.
 #[derive(Serialize, Deserialize)]
@@ -49,6 +58,9 @@ struct Health {
 #[derive(Clone)]
 pub struct RedisBus {
     local: LocalBus,
+    /// Held across carrying an event out here and queueing it for the others, so that every
+    /// node sees this node's events in the same order.
+    order: Arc<std::sync::Mutex<()>>,
     node: Arc<str>,
     outgoing: mpsc::Sender<String>,
     health: Arc<Health>,
@@ -83,6 +95,7 @@ impl RedisBus {
         ));
         Ok(Self {
             local,
+            order: Arc::default(),
             node,
             outgoing,
             health,
@@ -108,6 +121,7 @@ impl EventBus for RedisBus {
             event,
         };
         let payload = serde_json::to_string(&envelope).unwrap_or_default();
+        let _in_order = self.order.lock().unwrap_or_else(|e| e.into_inner());
         self.local.publish(envelope.event);
         if self.outgoing.try_send(payload).is_err() {
             self.health.dropped.fetch_add(1, Ordering::Relaxed);
@@ -136,11 +150,12 @@ fn node_id() -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Logs a connection's state changes once each, not at every attempt.
+/// A connection's state, logged on changes only, and a warning at most once a minute however
+/// often a Redis that keeps refusing makes it flap.
 struct Link {
     name: &'static str,
     up: bool,
-    ever: bool,
+    warned: Option<tokio::time::Instant>,
 }
 
 impl Link {
@@ -148,29 +163,31 @@ impl Link {
         Self {
             name,
             up: false,
-            ever: false,
+            warned: None,
         }
     }
 
+    /// After a command went through on a fresh connection.
     fn connected(&mut self, flag: &AtomicBool) {
-        if self.ever && !self.up {
+        if !self.up && self.warned.is_some() {
             tracing::info!(
                 link = self.name,
                 "Redis is back; events reach the other nodes again"
             );
         }
-        (self.up, self.ever) = (true, true);
+        self.up = true;
         flag.store(true, Ordering::Relaxed);
     }
 
     fn lost(&mut self, flag: &AtomicBool, error: &dyn std::fmt::Display) {
         flag.store(false, Ordering::Relaxed);
-        if self.up || !self.ever {
+        let quiet = self.warned.is_some_and(|at| at.elapsed() < WARN_EVERY);
+        if self.up && !quiet || self.warned.is_none() {
             tracing::warn!(link = self.name, error = %error,
                 "Redis unreachable: events reach this node's sockets only; retrying");
+            self.warned = Some(tokio::time::Instant::now());
         }
         self.up = false;
-        self.ever = true;
     }
 }
 
@@ -185,7 +202,10 @@ async fn connection(
         .await
 }
 
-/// Sends queued events while connected; while not, drops them as they come and retries.
+/// Sends queued events, in batches of whatever is waiting, while connected; pings when idle
+/// so that a dead connection is noticed before the next event needs it. A batch that fails is
+/// sent once more on the next connection, then dropped; while disconnected, new events are
+/// dropped as they come.
 async fn publish(
     client: redis::Client,
     channel: Arc<str>,
@@ -194,29 +214,87 @@ async fn publish(
 ) {
     let mut link = Link::new("publish");
     let mut backoff = FIRST_BACKOFF;
+    let mut retry: Vec<String> = Vec::new();
     loop {
-        match connection(&client).await {
+        let ended = match connection(&client).await {
             Ok(mut conn) => {
-                link.connected(&health.publishing);
-                backoff = FIRST_BACKOFF;
-                loop {
-                    let Some(payload) = queue.recv().await else {
-                        return;
-                    };
-                    let sent: redis::RedisResult<()> = conn.publish(&*channel, payload).await;
-                    if let Err(error) = sent {
-                        health.dropped.fetch_add(1, Ordering::Relaxed);
-                        link.lost(&health.publishing, &error);
-                        break;
-                    }
-                }
+                let session = Session {
+                    channel: &channel,
+                    health: &health,
+                    link: &mut link,
+                    backoff: &mut backoff,
+                };
+                session.run(&mut conn, &mut queue, &mut retry).await
             }
-            Err(error) => link.lost(&health.publishing, &error),
+            Err(error) => Ended::Lost(error),
+        };
+        match ended {
+            Ended::Closed => return,
+            Ended::Lost(error) => link.lost(&health.publishing, &error),
         }
         if !drop_while_waiting(&mut queue, backoff, &health).await {
             return;
         }
         backoff = (backoff * 2).min(MAX_BACKOFF);
+    }
+}
+
+enum Ended {
+    /// The bus is gone: nothing more to send.
+    Closed,
+    Lost(redis::RedisError),
+}
+
+/// One publishing connection's life.
+struct Session<'a> {
+    channel: &'a str,
+    health: &'a Health,
+    link: &'a mut Link,
+    backoff: &'a mut Duration,
+}
+
+impl Session<'_> {
+    async fn run(
+        self,
+        conn: &mut redis::aio::MultiplexedConnection,
+        queue: &mut mpsc::Receiver<String>,
+        retry: &mut Vec<String>,
+    ) -> Ended {
+        let mut batch = std::mem::take(retry);
+        let mut heartbeat = tokio::time::interval(HEARTBEAT);
+        loop {
+            if batch.is_empty() {
+                tokio::select! {
+                    received = queue.recv_many(&mut batch, BATCH) => if received == 0 {
+                        return Ended::Closed;
+                    },
+                    _ = heartbeat.tick() => {
+                        let ping: redis::RedisResult<String> =
+                            redis::cmd("PING").query_async(conn).await;
+                        if let Err(error) = ping {
+                            return Ended::Lost(error);
+                        }
+                    }
+                }
+            }
+            if !batch.is_empty() {
+                let mut pipe = redis::pipe();
+                for payload in &batch {
+                    pipe.publish(self.channel, payload).ignore();
+                }
+                let sent: redis::RedisResult<()> = pipe.query_async(conn).await;
+                if let Err(error) = sent {
+                    *retry = batch;
+                    return Ended::Lost(error);
+                }
+                batch.clear();
+                heartbeat.reset();
+            }
+            // Up once a command went through (not merely connected), so that a Redis that
+            // accepts connections and refuses commands does not look healthy.
+            self.link.connected(&self.health.publishing);
+            *self.backoff = FIRST_BACKOFF;
+        }
     }
 }
 
@@ -241,7 +319,8 @@ async fn drop_while_waiting(
     }
 }
 
-/// Holds the one subscription; carries out the other nodes' events on this node.
+/// Holds the one subscription; carries out the other nodes' events on this node, and pings
+/// through it so that a connection that died without closing is noticed.
 async fn subscribe(
     client: redis::Client,
     channel: Arc<str>,
@@ -254,22 +333,30 @@ async fn subscribe(
     let mut backoff = FIRST_BACKOFF;
     loop {
         let session = async {
-            let mut pubsub = tokio::time::timeout(TIMEOUT, client.get_async_pubsub())
+            let pubsub = tokio::time::timeout(TIMEOUT, client.get_async_pubsub())
                 .await
                 .map_err(|_| timed_out())??;
-            pubsub.subscribe(&*channel).await?;
+            let (mut sink, mut messages) = pubsub.split();
+            tokio::time::timeout(TIMEOUT, sink.subscribe(&*channel))
+                .await
+                .map_err(|_| timed_out())??;
             link.connected(&health.subscribed);
             backoff = FIRST_BACKOFF;
-            let mut messages = pubsub.into_on_message();
-            while let Some(message) = messages.next().await {
-                receive(&message, &node, &local);
+            let mut heartbeat = tokio::time::interval(HEARTBEAT);
+            loop {
+                tokio::select! {
+                    message = messages.next() => match message {
+                        Some(message) => receive(&message, &node, &local),
+                        None => return Err(closed()),
+                    },
+                    _ = heartbeat.tick() => {
+                        let pong = tokio::time::timeout(TIMEOUT, sink.ping::<redis::Value>()).await;
+                        pong.map_err(|_| timed_out())??;
+                    }
+                }
             }
-            Err::<(), _>(redis::RedisError::from(std::io::Error::new(
-                std::io::ErrorKind::ConnectionAborted,
-                "the subscription connection closed",
-            )))
         };
-        let ended = tokio::select! {
+        let ended: redis::RedisResult<()> = tokio::select! {
             _ = stopped.changed() => return,
             ended = session => ended,
         };
@@ -287,7 +374,14 @@ async fn subscribe(
 fn timed_out() -> redis::RedisError {
     redis::RedisError::from(std::io::Error::new(
         std::io::ErrorKind::TimedOut,
-        "connecting to Redis timed out",
+        "Redis did not answer in time",
+    ))
+}
+
+fn closed() -> redis::RedisError {
+    redis::RedisError::from(std::io::Error::new(
+        std::io::ErrorKind::ConnectionAborted,
+        "the subscription connection closed",
     ))
 }
 

@@ -113,7 +113,7 @@ struct PrivateRedis {
 }
 
 impl PrivateRedis {
-    fn start(port: u16) -> Self {
+    async fn start(port: u16) -> Self {
         let process = Command::new("redis-server")
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
             .args(["--save", "", "--appendonly", "no"])
@@ -122,9 +122,12 @@ impl PrivateRedis {
             .spawn()
             .expect("redis-server on the PATH (the Redis bus tests start their own)");
         let deadline = Instant::now() + Duration::from_secs(5);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        while tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_err()
+        {
             assert!(Instant::now() < deadline, "redis-server did not start");
-            std::thread::sleep(Duration::from_millis(20));
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
         Self { port, process }
     }
@@ -149,12 +152,12 @@ fn free_port() -> u16 {
         .port()
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_redis_outage_stops_only_the_crossing_which_resumes_by_itself() {
     if redis_url().is_none() {
         return;
     }
-    let redis = PrivateRedis::start(free_port());
+    let redis = PrivateRedis::start(free_port()).await;
     let url = format!("redis://127.0.0.1:{}", redis.port);
     let channel = unique_channel("outage");
     let (mut a, mut b) = (node(&url, &channel), node(&url, &channel));
@@ -173,50 +176,44 @@ async fn a_redis_outage_stops_only_the_crossing_which_resumes_by_itself() {
         Some("before")
     );
 
+    // Both idle nodes notice the outage by themselves (their pings fail).
     let port = redis.stop();
     let deadline = Instant::now() + Duration::from_secs(5);
     while a.bus.status().connected || b.bus.status().connected {
         assert!(Instant::now() < deadline, "the outage is not reported");
-        a.bus.publish(frame("probe"));
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    // Local delivery goes on; nothing piles up for later.
-    while next_frame(&mut a.socket, Duration::from_millis(50))
-        .await
-        .is_some()
-    {}
-    for n in 0..20_000 {
+    // Local delivery goes on; what cannot cross is dropped, not kept.
+    for n in 0..20 {
         a.bus.publish(frame(&format!("during {n}")));
-        if n == 0 {
-            assert_eq!(
-                next_frame(&mut a.socket, Duration::from_secs(1))
-                    .await
-                    .as_deref(),
-                Some("during 0")
-            );
-        }
-    }
-    assert!(
-        a.bus.dropped() > 0,
-        "events published during the outage are dropped"
-    );
-
-    let restarted = PrivateRedis::start(port);
-    let back = Instant::now();
-    // (A few events of the outage may still be in the bounded queue and arrive late.)
-    loop {
-        a.bus.publish(frame("after"));
-        if let Some(got) = next_frame(&mut b.socket, Duration::from_millis(100)).await {
-            if got == "after" {
-                break;
-            }
-            assert!(got.starts_with("during"), "{got}");
-        }
-        assert!(
-            back.elapsed() < Duration::from_secs(5),
-            "cross-node delivery did not resume within 5 s"
+        assert_eq!(
+            next_frame(&mut a.socket, Duration::from_secs(1)).await,
+            Some(format!("during {n}"))
         );
+        tokio::time::sleep(Duration::from_millis(10)).await;
     }
+    assert!(a.bus.dropped() > 0, "events of the outage are dropped");
+    let dropped = a.bus.dropped();
+
+    // Redis returns: both nodes reconnect by themselves within 5 s, and the very next event
+    // crosses. (The one event whose sending failed is sent once more on the new connection:
+    // it may arrive late; the others of the outage never do.)
+    let _restarted = PrivateRedis::start(port).await;
     until_connected(&[&a, &b], Duration::from_secs(5)).await;
-    drop(restarted);
+    a.bus.publish(frame("after"));
+    let mut late = Vec::new();
+    loop {
+        let got = next_frame(&mut b.socket, Duration::from_secs(2)).await;
+        match got.as_deref() {
+            Some("after") => break,
+            Some(during) if during.starts_with("during") => late.push(during.to_owned()),
+            other => panic!("expected \"after\", got {other:?}"),
+        }
+    }
+    assert!(late.len() <= 1, "only the failed send is retried: {late:?}");
+    assert_eq!(
+        next_frame(&mut b.socket, Duration::from_millis(300)).await,
+        None
+    );
+    assert_eq!(a.bus.dropped(), dropped, "nothing dropped once back");
 }
