@@ -35,7 +35,7 @@ impl Application {
     /// Everything up to accepting connections. Binding port 0 picks a free port, which is
     /// how the tests start real servers side by side.
     pub async fn build(mut config: Config) -> anyhow::Result<Self> {
-        let store = pingme_store::open(&config.database_url)
+        let store = pingme_store::open_with(&config.database_url, config.database)
             .await
             .with_context(|| {
                 format!("cannot open the database {}", redact(&config.database_url))

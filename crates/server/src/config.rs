@@ -19,6 +19,8 @@ pub struct Config {
     pub bind: SocketAddr,
     pub data_dir: PathBuf,
     pub database_url: String,
+    /// Postgres pool size and statement timeout.
+    pub database: pingme_store::PgSettings,
     pub environment: Environment,
     pub secret: SecretString,
     /// The HTTP layer's settings. An empty `public_url` or `client_origin` is filled in with
@@ -55,6 +57,24 @@ impl Settings {
         })
     }
 
+    /// How a Postgres database is used (SQLite ignores it).
+    pub fn database_settings(&self) -> pingme_store::PgSettings {
+        pingme_store::PgSettings {
+            pool: self.db_pool,
+            statement_timeout: self.db_timeout,
+        }
+    }
+
+    /// Opens the database (applying migrations) for the commands that need nothing more.
+    pub async fn open_store(
+        &self,
+    ) -> anyhow::Result<std::sync::Arc<dyn pingme_domain::store::Store>> {
+        let url = self.database_url()?;
+        pingme_store::open_with(&url, self.database_settings())
+            .await
+            .context("cannot open the database")
+    }
+
     /// Checks the settings and reads the secrets from the environment.
     pub fn into_config(self) -> anyhow::Result<Config> {
         let database_url = self.database_url()?;
@@ -66,6 +86,7 @@ impl Settings {
         Ok(Config {
             bind: self.bind,
             database_url,
+            database: self.database_settings(),
             environment: self.environment,
             secret,
             api: self.api_config()?,

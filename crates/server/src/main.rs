@@ -1,7 +1,6 @@
 //! `pingme`: the chat server and its operator commands.
 #![forbid(unsafe_code)]
 
-use anyhow::Context;
 use clap::{Parser, Subcommand};
 use pingme_server::admin::{self, AccountName, CategoryCommand, CreateUser, CreateUsers};
 use pingme_server::{Application, Settings, app, telemetry};
@@ -59,16 +58,12 @@ async fn main() -> anyhow::Result<()> {
             app.run_until(app::shutdown_signal()).await
         }
         Command::Migrate => {
-            pingme_store::open(&cli.settings.database_url()?)
-                .await
-                .context("cannot migrate the database")?;
+            cli.settings.open_store().await?;
             println!("migrations applied");
             Ok(())
         }
         Command::Admin(command) => {
-            let store = pingme_store::open(&cli.settings.database_url()?)
-                .await
-                .context("cannot open the database")?;
+            let store = cli.settings.open_store().await?;
             match command {
                 Admin::CreateUser(args) => admin::create_user(store.as_ref(), args).await,
                 Admin::CreateUsers(args) => admin::create_users(store.as_ref(), args).await,

@@ -47,9 +47,16 @@ pub struct Settings {
         global = true
     )]
     pub data_dir: PathBuf,
-    /// Database URL; default `sqlite:<data dir>/pingme.sqlite3`.
+    /// Database URL: `sqlite:<path>` or `postgres://user:password@host/db`; default
+    /// `sqlite:<data dir>/pingme.sqlite3`.
     #[arg(long, env = "DATABASE_URL", global = true)]
     pub database_url: Option<String>,
+    /// Postgres: connections in this node's pool.
+    #[arg(long, env = "PINGME_DB_POOL", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1000), global = true)]
+    pub db_pool: u32,
+    /// Postgres: how long a statement may run before it is cut off (and the request gets 503).
+    #[arg(long, env = "PINGME_DB_TIMEOUT", default_value = "5s", value_parser = parse_duration, global = true)]
+    pub db_timeout: Duration,
     /// `production` refuses to start without a strong SECRET_KEY.
     #[arg(
         long = "env",

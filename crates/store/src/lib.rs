@@ -4,8 +4,10 @@
 //! Nothing here knows about HTTP: handlers see only the traits.
 #![forbid(unsafe_code)]
 
+mod postgres;
 mod sqlite;
 
+pub use postgres::{PgSettings, PgStore};
 pub use sqlite::SqliteStore;
 
 use pingme_domain::store::Store;
@@ -13,13 +15,27 @@ use std::sync::Arc;
 
 /// Opens the store a database URL names and applies pending migrations.
 pub async fn open(url: &str) -> Result<Arc<dyn Store>, sqlx::Error> {
+    open_with(url, PgSettings::default()).await
+}
+
+/// [`open`], with the pool's settings for Postgres (SQLite has one writer and a few readers
+/// whatever they say).
+pub async fn open_with(url: &str, settings: PgSettings) -> Result<Arc<dyn Store>, sqlx::Error> {
     if url.starts_with("sqlite:") {
         let store = SqliteStore::open(url).await?;
         store.migrate().await?;
         return Ok(Arc::new(store));
     }
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        let store = PgStore::open(url, settings)?;
+        store.migrate().await?;
+        return Ok(Arc::new(store));
+    }
     let scheme = url.split(':').next().unwrap_or_default();
     Err(sqlx::Error::Configuration(
-        format!("DATABASE_URL scheme `{scheme}:` is not supported; use sqlite:<path>").into(),
+        format!(
+            "DATABASE_URL scheme `{scheme}:` is not supported; use sqlite:<path> or postgres://…"
+        )
+        .into(),
     ))
 }

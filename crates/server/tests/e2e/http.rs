@@ -250,7 +250,7 @@ async fn health_and_readiness_answer() {
         ready,
         json!({
             "status": "ok",
-            "database": {"backend": "sqlite", "status": "ok"},
+            "database": {"backend": app.store.backend(), "status": "ok"},
             "bus": {"backend": "local", "status": "ok"},
         })
     );

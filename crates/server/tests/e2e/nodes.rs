@@ -1,7 +1,7 @@
 //! Two nodes of one installation (one database, one Redis): a client on each, in the same
 //! channel, gets the other's messages, edits and deletes, and a kick through node A closes
-//! the socket held on node B. Runs when `PINGME_TEST_REDIS_URL` is set; the nodes share an
-//! SQLite file here (the Postgres run comes with the Postgres store).
+//! the socket held on node B. Runs when `PINGME_TEST_REDIS_URL` is set, on whichever database
+//! the suite runs on (an SQLite file both nodes open, or one Postgres database).
 
 use crate::support::community::{call, post, room};
 use crate::support::{Options, TestApp, spawn_app_with};
@@ -34,7 +34,7 @@ async fn two_nodes(redis: &str) -> (TestApp, TestApp) {
         ..Options::default()
     })
     .await;
-    let shared = format!("sqlite:{}", a.data_dir.join("pingme.sqlite3").display());
+    let shared = a.database.url.clone();
     let b = spawn_app_with(Options {
         redis: bus,
         database_url: Some(shared),

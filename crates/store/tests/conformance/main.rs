@@ -20,7 +20,71 @@ async fn sqlite() -> (Arc<dyn Store>, tempfile::TempDir) {
     (store, dir)
 }
 
-/// Runs one conformance check against every backend available.
+/// A fresh database of its own on the Postgres server `PINGME_TEST_POSTGRES_URL` names,
+/// dropped when the returned guard is.
+async fn postgres(admin_url: &str) -> (Arc<dyn Store>, TestDatabase) {
+    let admin = sqlx::PgPool::connect(admin_url)
+        .await
+        .expect("the test Postgres server answers");
+    let name = format!(
+        "pingme_conformance_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    );
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+    )))
+    .execute(&admin)
+    .await
+    .expect("drop a leftover database");
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&admin)
+        .await
+        .expect("create the test database");
+    let store = pingme_store::open(&database_url(admin_url, &name))
+        .await
+        .expect("open the postgres store");
+    (store, TestDatabase { admin, name })
+}
+
+/// The URL with its database name replaced: `postgres://u@h:5432/postgres?x` → `…/name?x`.
+fn database_url(url: &str, name: &str) -> String {
+    let (url, query) = url
+        .split_once('?')
+        .map_or((url, None), |(u, q)| (u, Some(q)));
+    let authority = url.find("://").map_or(0, |i| i + 3);
+    let base = match url[authority..].find('/') {
+        Some(slash) => &url[..authority + slash],
+        None => url,
+    };
+    match query {
+        Some(query) => format!("{base}/{name}?{query}"),
+        None => format!("{base}/{name}"),
+    }
+}
+
+static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Drops its database (closing whatever connections are left) when the check is over.
+struct TestDatabase {
+    admin: sqlx::PgPool,
+    name: String,
+}
+
+impl TestDatabase {
+    async fn drop_now(self) {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            self.name
+        )))
+        .execute(&self.admin)
+        .await
+        .expect("drop the test database");
+    }
+}
+
+/// Runs one conformance check against every backend available: SQLite always, Postgres when
+/// `PINGME_TEST_POSTGRES_URL` is set.
 async fn on_every_backend<F, Fut>(check: F)
 where
     F: Fn(Arc<dyn Store>) -> Fut,
@@ -28,6 +92,15 @@ where
 {
     let (store, _dir) = sqlite().await;
     check(store).await;
+    match std::env::var("PINGME_TEST_POSTGRES_URL") {
+        Ok(url) if !url.is_empty() => {
+            let (store, database) = postgres(&url).await;
+            check(store.clone()).await;
+            drop(store);
+            database.drop_now().await;
+        }
+        _ => eprintln!("skipped on Postgres: PINGME_TEST_POSTGRES_URL is not set"),
+    }
 }
 
 /// Declares `#[tokio::test]`s that run conformance checks on every backend.

@@ -2,9 +2,12 @@
 
 pub mod browser;
 pub mod community;
+pub mod database;
 pub mod mail;
 pub mod smtp;
 pub mod socket;
+
+use database::TestDatabase;
 
 use pingme_api::config::{ApiConfig, ChatConfig, RateLimitConfig, TokenLifetimes};
 use pingme_domain::account::{Email, NewAccount, Username};
@@ -72,6 +75,8 @@ pub struct TestApp {
     pub hub: Arc<pingme_realtime::Hub>,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<anyhow::Result<()>>>,
+    /// Its database (dropped after the server stops: fields drop in order).
+    pub database: TestDatabase,
     _dir: tempfile::TempDir,
 }
 
@@ -92,11 +97,15 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         }),
         None => TransportConfig::Outbox(data_dir.join("outbox")),
     };
+    // A node sharing another's database leaves it to that one to drop.
+    let database = match options.database_url {
+        Some(url) => TestDatabase::shared(url),
+        None => TestDatabase::create(&data_dir).await,
+    };
     let config = Config {
         bind: "127.0.0.1:0".parse().expect("address"),
-        database_url: options
-            .database_url
-            .unwrap_or_else(|| format!("sqlite:{}", data_dir.join("pingme.sqlite3").display())),
+        database_url: database.url.clone(),
+        database: pingme_store::PgSettings::default(),
         environment: Environment::Development,
         secret: SecretString::from("test-secret-0123456789-abcdefghijklmnop".to_owned()),
         api: ApiConfig {
@@ -148,6 +157,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         hub,
         shutdown: Some(shutdown),
         server: Some(server),
+        database,
         _dir: dir,
     }
 }

@@ -1,0 +1,195 @@
+//! [`CategoryStore`] on Postgres.
+
+use super::{PgStore, store_error, time};
+use async_trait::async_trait;
+use pingme_domain::community::{Category, CategoryChanges, CategoryName, NewCategory};
+use pingme_domain::store::{CategoryDeletion, CategoryStore, StoreError, StoreResult};
+use pingme_domain::{CategoryId, Timestamp};
+
+/// The columns every query returns, in the row type's order.
+macro_rules! category_columns {
+    () => {
+        "id, name, description, icon, created_at, updated_at"
+    };
+}
+
+/// The `installation` key recording that the default categories were created.
+const SEEDED: &str = "default_categories_seeded";
+
+#[derive(sqlx::FromRow)]
+struct CategoryRow {
+    id: i64,
+    name: String,
+    description: Option<String>,
+    icon: Option<String>,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl TryFrom<CategoryRow> for Category {
+    type Error = StoreError;
+
+    fn try_from(row: CategoryRow) -> Result<Self, StoreError> {
+        Ok(Category {
+            id: CategoryId(row.id),
+            name: row.name,
+            description: row.description,
+            icon: row.icon,
+            created_at: time(row.created_at)?,
+            updated_at: time(row.updated_at)?,
+        })
+    }
+}
+
+fn one(row: Option<CategoryRow>) -> StoreResult<Option<Category>> {
+    row.map(Category::try_from).transpose()
+}
+
+#[async_trait]
+impl CategoryStore for PgStore {
+    async fn create_category(&self, new: &NewCategory) -> StoreResult<Category> {
+        let now = Timestamp::now().unix_micros();
+        let sql = concat!(
+            "INSERT INTO categories (name, description, created_at, updated_at) \
+             VALUES ($1, $2, $3, $3) RETURNING ",
+            category_columns!()
+        );
+        let row: CategoryRow = sqlx::query_as(sql)
+            .bind(new.name.as_str())
+            .bind(new.description.as_ref().map(|d| d.as_str()))
+            .bind(now)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(store_error)?;
+        row.try_into()
+    }
+
+    async fn seed_categories(&self, names: &[CategoryName]) -> StoreResult<bool> {
+        let mut tx = self.begin().await?;
+        let marked = sqlx::query(
+            "INSERT INTO installation (key, value) VALUES ($1, 'yes') ON CONFLICT DO NOTHING",
+        )
+        .bind(SEEDED)
+        .execute(&mut *tx)
+        .await
+        .map_err(store_error)?;
+        if marked.rows_affected() == 0 {
+            return Ok(false);
+        }
+        let now = Timestamp::now().unix_micros();
+        for name in names {
+            sqlx::query(
+                "INSERT INTO categories (name, created_at, updated_at) VALUES ($1, $2, $2) \
+                 ON CONFLICT (name) DO NOTHING",
+            )
+            .bind(name.as_str())
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(store_error)?;
+        }
+        tx.commit().await.map_err(store_error)?;
+        Ok(true)
+    }
+
+    /// Ordered byte by byte, as SQLite does, whatever the database's locale.
+    async fn categories(&self) -> StoreResult<Vec<Category>> {
+        let rows: Vec<CategoryRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            category_columns!(),
+            " FROM categories ORDER BY name COLLATE \"C\""
+        ))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(store_error)?;
+        rows.into_iter().map(Category::try_from).collect()
+    }
+
+    async fn category(&self, id: CategoryId) -> StoreResult<Option<Category>> {
+        let row = sqlx::query_as(concat!(
+            "SELECT ",
+            category_columns!(),
+            " FROM categories WHERE id = $1"
+        ))
+        .bind(id.0)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(store_error)?;
+        one(row)
+    }
+
+    async fn category_by_name(&self, name: &str) -> StoreResult<Option<Category>> {
+        let row = sqlx::query_as(concat!(
+            "SELECT ",
+            category_columns!(),
+            " FROM categories WHERE name = $1"
+        ))
+        .bind(name)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(store_error)?;
+        one(row)
+    }
+
+    async fn update_category(
+        &self,
+        id: CategoryId,
+        changes: &CategoryChanges,
+    ) -> StoreResult<Option<Category>> {
+        let sql = concat!(
+            "UPDATE categories SET name = COALESCE($2, name), \
+             description = CASE WHEN $3 THEN $4 ELSE description END, \
+             icon = CASE WHEN $5 THEN $6 ELSE icon END, updated_at = $7 \
+             WHERE id = $1 RETURNING ",
+            category_columns!()
+        );
+        let row = sqlx::query_as(sql)
+            .bind(id.0)
+            .bind(changes.name.as_ref().map(|n| n.as_str()))
+            .bind(changes.description.is_some())
+            .bind(
+                changes
+                    .description
+                    .as_ref()
+                    .and_then(|d| d.as_ref().map(|d| d.as_str())),
+            )
+            .bind(changes.icon.is_some())
+            .bind(changes.icon.as_ref().and_then(|i| i.as_deref()))
+            .bind(Timestamp::now().unix_micros())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(store_error)?;
+        one(row)
+    }
+
+    /// Locks the category before counting its servers: a server being created in it or
+    /// moved to it (its foreign key locks the category row too) either committed before the
+    /// count, which sees it, or waits and then finds the category gone.
+    async fn delete_category(&self, id: CategoryId) -> StoreResult<CategoryDeletion> {
+        let mut tx = self.begin().await?;
+        let found: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM categories WHERE id = $1 FOR UPDATE")
+                .bind(id.0)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(store_error)?;
+        if found.is_none() {
+            return Ok(CategoryDeletion::NotFound);
+        }
+        let in_use: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM servers WHERE category_id = $1")
+            .bind(id.0)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(store_error)?;
+        if in_use > 0 {
+            return Ok(CategoryDeletion::InUse(in_use));
+        }
+        sqlx::query("DELETE FROM categories WHERE id = $1")
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(store_error)?;
+        tx.commit().await.map_err(store_error)?;
+        Ok(CategoryDeletion::Deleted)
+    }
+}

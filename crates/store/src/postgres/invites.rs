@@ -1,0 +1,163 @@
+//! [`InviteStore`] on Postgres.
+
+use super::servers::{add_member, standing};
+use super::{PgStore, store_error, time};
+use async_trait::async_trait;
+use pingme_domain::community::{Accepted, Invite, NewInvite, Standing};
+use pingme_domain::store::{InviteStore, StoreError, StoreResult};
+use pingme_domain::{AccountId, ServerId, Timestamp};
+use sqlx::PgConnection;
+
+/// The columns every query returns, in the row type's order.
+macro_rules! invite_columns {
+    () => {
+        "code, server_id, uses, max_uses, expires_at, created_at"
+    };
+}
+
+#[derive(sqlx::FromRow)]
+struct InviteRow {
+    code: String,
+    server_id: i64,
+    uses: i64,
+    max_uses: Option<i64>,
+    expires_at: Option<i64>,
+    created_at: i64,
+}
+
+impl TryFrom<InviteRow> for Invite {
+    type Error = StoreError;
+
+    fn try_from(row: InviteRow) -> Result<Self, StoreError> {
+        Ok(Invite {
+            code: row.code,
+            server: ServerId(row.server_id),
+            uses: row.uses,
+            max_uses: row.max_uses,
+            expires_at: row.expires_at.map(time).transpose()?,
+            created_at: time(row.created_at)?,
+        })
+    }
+}
+
+#[async_trait]
+impl InviteStore for PgStore {
+    async fn create_invite(&self, new: &NewInvite) -> StoreResult<Invite> {
+        let sql = concat!(
+            "INSERT INTO invites (code, server_id, created_by, max_uses, expires_at, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING ",
+            invite_columns!()
+        );
+        let row: InviteRow = sqlx::query_as(sql)
+            .bind(&new.code)
+            .bind(new.server.0)
+            .bind(new.created_by.0)
+            .bind(new.max_uses)
+            .bind(new.expires_at.map(Timestamp::unix_micros))
+            .bind(Timestamp::now().unix_micros())
+            .fetch_one(&self.pool)
+            .await
+            .map_err(store_error)?;
+        row.try_into()
+    }
+
+    async fn invite(&self, code: &str) -> StoreResult<Option<Invite>> {
+        let row: Option<InviteRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            invite_columns!(),
+            " FROM invites WHERE code = $1"
+        ))
+        .bind(code)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(store_error)?;
+        row.map(Invite::try_from).transpose()
+    }
+
+    async fn invites(&self, server: ServerId) -> StoreResult<Vec<Invite>> {
+        let rows: Vec<InviteRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            invite_columns!(),
+            " FROM invites WHERE server_id = $1 ORDER BY created_at, code"
+        ))
+        .bind(server.0)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(store_error)?;
+        rows.into_iter().map(Invite::try_from).collect()
+    }
+
+    /// Holds the invite's server as a join does (shared), so a ban or a handover waits
+    /// for it or is seen by it. The use is counted by one statement that checks the invite
+    /// still is usable, after the membership is in: of two accounts racing for its last use
+    /// only one gets in, and an account accepting twice at once spends one use.
+    async fn accept_invite(&self, code: &str, account: AccountId) -> StoreResult<Accepted> {
+        let mut tx = self.begin().await?;
+        let row: Option<InviteRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            invite_columns!(),
+            " FROM invites WHERE code = $1"
+        ))
+        .bind(code)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(store_error)?;
+        let Some(invite) = row.map(Invite::try_from).transpose()? else {
+            return Ok(Accepted::Unusable);
+        };
+        // An invite that no longer works answers the same to everyone.
+        if !invite.is_usable(Timestamp::now()) || !lock_server(&mut tx, invite.server).await? {
+            return Ok(Accepted::Unusable);
+        }
+        let accepted = match standing(&mut tx, invite.server, account).await? {
+            Standing::Banned => Accepted::Banned,
+            Standing::Member => Accepted::AlreadyMember(invite.server),
+            // An accept of the same account beside this one may have got in first.
+            Standing::Outsider if !add_member(&mut tx, invite.server, account).await? => {
+                Accepted::AlreadyMember(invite.server)
+            }
+            // Used up, expired or revoked meanwhile: the membership is rolled back.
+            Standing::Outsider if !count_use(&mut tx, code).await? => {
+                return Ok(Accepted::Unusable);
+            }
+            Standing::Outsider => Accepted::Joined(invite.server),
+        };
+        tx.commit().await.map_err(store_error)?;
+        Ok(accepted)
+    }
+
+    async fn revoke_invite(&self, code: &str) -> StoreResult<bool> {
+        let done = sqlx::query("DELETE FROM invites WHERE code = $1")
+            .bind(code)
+            .execute(&self.pool)
+            .await
+            .map_err(store_error)?;
+        Ok(done.rows_affected() == 1)
+    }
+}
+
+/// Share-locks the server row for the rest of the transaction, as a join does; `false`
+/// when the server is gone (its invites went with it).
+async fn lock_server(tx: &mut PgConnection, server: ServerId) -> StoreResult<bool> {
+    let found: Option<i64> = sqlx::query_scalar("SELECT id FROM servers WHERE id = $1 FOR SHARE")
+        .bind(server.0)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(store_error)?;
+    Ok(found.is_some())
+}
+
+/// Counts one use if the invite still is usable now (not revoked, expired or used up
+/// meanwhile); `false` when it no longer is.
+async fn count_use(tx: &mut PgConnection, code: &str) -> StoreResult<bool> {
+    let done = sqlx::query(
+        "UPDATE invites SET uses = uses + 1 WHERE code = $1 \
+         AND (max_uses IS NULL OR uses < max_uses) AND (expires_at IS NULL OR expires_at > $2)",
+    )
+    .bind(code)
+    .bind(Timestamp::now().unix_micros())
+    .execute(&mut *tx)
+    .await
+    .map_err(store_error)?;
+    Ok(done.rows_affected() == 1)
+}

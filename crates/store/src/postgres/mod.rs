@@ -1,0 +1,125 @@
+//! The PostgreSQL adapter, for installations of several nodes: the same tables, the same
+//! behaviour the conformance suite checks on SQLite.
+//!
+//! A pool of `PINGME_DB_POOL` connections; every statement is cut off after
+//! `PINGME_DB_TIMEOUT` (the server's `statement_timeout`), so a stuck query answers 503 instead
+//! of holding a request forever. Writes that must see a consistent state run in one
+//! transaction and lock the rows they decide on.
+
+mod accounts;
+mod categories;
+mod channels;
+mod invites;
+mod messages;
+mod servers;
+
+use async_trait::async_trait;
+use pingme_domain::Timestamp;
+use pingme_domain::store::{Store, StoreError, StoreResult, Unique};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use std::str::FromStr;
+use std::time::Duration;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// The pool's size and how long a statement may run.
+#[derive(Clone, Copy, Debug)]
+pub struct PgSettings {
+    pub pool: u32,
+    pub statement_timeout: Duration,
+}
+
+impl Default for PgSettings {
+    fn default() -> Self {
+        Self {
+            pool: 10,
+            statement_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct PgStore {
+    pool: PgPool,
+}
+
+impl PgStore {
+    /// Connects lazily: a node whose database is down at start still starts, answers 503
+    /// and `/readyz` fails until the database is there.
+    pub fn open(url: &str, settings: PgSettings) -> Result<Self, sqlx::Error> {
+        let timeout = settings.statement_timeout.as_millis().to_string();
+        let options =
+            PgConnectOptions::from_str(url)?.options([("statement_timeout", timeout.as_str())]);
+        let pool = PgPoolOptions::new()
+            .max_connections(settings.pool.max(1))
+            .acquire_timeout(settings.statement_timeout)
+            .connect_lazy_with(options);
+        Ok(Self { pool })
+    }
+
+    pub async fn migrate(&self) -> Result<(), sqlx::Error> {
+        MIGRATOR.run(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn begin(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Postgres>> {
+        self.pool.begin().await.map_err(store_error)
+    }
+}
+
+#[async_trait]
+impl Store for PgStore {
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(store_error)?;
+        Ok(())
+    }
+
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+}
+
+/// The one place Postgres errors become domain errors. Postgres names the broken
+/// constraint, and the migrations name every unique one.
+fn store_error(error: sqlx::Error) -> StoreError {
+    match &error {
+        sqlx::Error::Database(db) if db.is_unique_violation() => {
+            let rule = match db.constraint() {
+                Some("accounts_login_key") => Some(Unique::AccountLogin),
+                Some("accounts_email_key") => Some(Unique::AccountEmail),
+                Some("categories_name_key") => Some(Unique::CategoryName),
+                Some("invites_code_key") => Some(Unique::InviteCode),
+                _ => None,
+            };
+            match rule {
+                Some(rule) => StoreError::Conflict(rule),
+                None => StoreError::Other(error.into()),
+            }
+        }
+        sqlx::Error::Database(db) if db.is_foreign_key_violation() => StoreError::MissingReference,
+        // query_canceled (the statement timeout), admin_shutdown, cannot_connect_now,
+        // too_many_connections: the database is there but cannot answer now.
+        sqlx::Error::Database(db)
+            if matches!(
+                db.code().as_deref(),
+                Some("57014" | "57P01" | "57P03" | "53300")
+            ) =>
+        {
+            StoreError::Unavailable(error.into())
+        }
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::WorkerCrashed => StoreError::Unavailable(error.into()),
+        _ => StoreError::Other(error.into()),
+    }
+}
+
+/// A stored time (microseconds since the epoch).
+fn time(micros: i64) -> Result<Timestamp, StoreError> {
+    Timestamp::from_unix_micros(micros).map_err(|e| StoreError::Other(e.into()))
+}
