@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 mod postgres;
+mod rows;
 mod sqlite;
 
 pub use postgres::{PgSettings, PgStore};

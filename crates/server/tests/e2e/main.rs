@@ -10,6 +10,7 @@ mod channels;
 mod chat;
 mod cli;
 mod email;
+mod faults;
 mod http;
 mod invites;
 mod matrix;

@@ -1,69 +1,12 @@
 //! [`AccountStore`] on Postgres.
 
-use super::{PgStore, store_error, time};
+use super::{PgStore, store_error};
+use crate::rows::accounts::{AccountRow, CredentialsRow, account_columns, into_account};
 use async_trait::async_trait;
 use pingme_domain::account::{Account, Email, NewAccount, ProfileChanges, identity_key};
-use pingme_domain::store::{AccountStore, StoreError, StoreResult};
+use pingme_domain::store::{AccountStore, StoreResult};
 use pingme_domain::{AccountId, ServerId, Timestamp};
 use sqlx::PgConnection;
-
-/// The columns every account query returns, in [`AccountRow`]'s order.
-macro_rules! account_columns {
-    () => {
-        "id, login, email, display_name, location, content, image, is_staff, is_active, \
-         verified_at, token_version, created_at, updated_at"
-    };
-}
-
-#[derive(sqlx::FromRow)]
-struct AccountRow {
-    id: i64,
-    login: String,
-    email: String,
-    display_name: String,
-    location: Option<String>,
-    content: String,
-    image: Option<String>,
-    is_staff: bool,
-    is_active: bool,
-    verified_at: Option<i64>,
-    token_version: i64,
-    created_at: i64,
-    updated_at: i64,
-}
-
-impl TryFrom<AccountRow> for Account {
-    type Error = StoreError;
-
-    fn try_from(row: AccountRow) -> Result<Self, StoreError> {
-        Ok(Account {
-            id: AccountId(row.id),
-            login: row.login,
-            email: row.email,
-            display_name: row.display_name,
-            location: row.location,
-            content: row.content,
-            image: row.image,
-            is_staff: row.is_staff,
-            is_active: row.is_active,
-            verified: row.verified_at.is_some(),
-            token_version: row.token_version,
-            created_at: time(row.created_at)?,
-            updated_at: time(row.updated_at)?,
-        })
-    }
-}
-
-#[derive(sqlx::FromRow)]
-struct CredentialsRow {
-    #[sqlx(flatten)]
-    account: AccountRow,
-    password_hash: String,
-}
-
-fn into_account(row: Option<AccountRow>) -> StoreResult<Option<Account>> {
-    row.map(Account::try_from).transpose()
-}
 
 /// Hands one server of a departing owner to the member who joined it first, or deletes it
 /// when nobody else is in it; `true` when it was deleted. The server row is locked by the
@@ -138,8 +81,7 @@ impl AccountStore for PgStore {
         .fetch_optional(&self.pool)
         .await
         .map_err(store_error)?;
-        row.map(|r| Ok((r.account.try_into()?, r.password_hash)))
-            .transpose()
+        row.map(CredentialsRow::into_parts).transpose()
     }
 
     async fn account_by_email(&self, email: &Email) -> StoreResult<Option<Account>> {

@@ -1,49 +1,14 @@
 //! [`CategoryStore`] on Postgres.
 
-use super::{PgStore, store_error, time};
+use super::{PgStore, store_error};
+use crate::rows::categories::{CategoryRow, category_columns, into_category};
 use async_trait::async_trait;
 use pingme_domain::community::{Category, CategoryChanges, CategoryName, NewCategory};
-use pingme_domain::store::{CategoryDeletion, CategoryStore, StoreError, StoreResult};
+use pingme_domain::store::{CategoryDeletion, CategoryStore, StoreResult};
 use pingme_domain::{CategoryId, Timestamp};
-
-/// The columns every query returns, in the row type's order.
-macro_rules! category_columns {
-    () => {
-        "id, name, description, icon, created_at, updated_at"
-    };
-}
 
 /// The `installation` key recording that the default categories were created.
 const SEEDED: &str = "default_categories_seeded";
-
-#[derive(sqlx::FromRow)]
-struct CategoryRow {
-    id: i64,
-    name: String,
-    description: Option<String>,
-    icon: Option<String>,
-    created_at: i64,
-    updated_at: i64,
-}
-
-impl TryFrom<CategoryRow> for Category {
-    type Error = StoreError;
-
-    fn try_from(row: CategoryRow) -> Result<Self, StoreError> {
-        Ok(Category {
-            id: CategoryId(row.id),
-            name: row.name,
-            description: row.description,
-            icon: row.icon,
-            created_at: time(row.created_at)?,
-            updated_at: time(row.updated_at)?,
-        })
-    }
-}
-
-fn one(row: Option<CategoryRow>) -> StoreResult<Option<Category>> {
-    row.map(Category::try_from).transpose()
-}
 
 #[async_trait]
 impl CategoryStore for PgStore {
@@ -115,7 +80,7 @@ impl CategoryStore for PgStore {
         .fetch_optional(&self.pool)
         .await
         .map_err(store_error)?;
-        one(row)
+        into_category(row)
     }
 
     async fn category_by_name(&self, name: &str) -> StoreResult<Option<Category>> {
@@ -128,7 +93,7 @@ impl CategoryStore for PgStore {
         .fetch_optional(&self.pool)
         .await
         .map_err(store_error)?;
-        one(row)
+        into_category(row)
     }
 
     async fn update_category(
@@ -159,7 +124,7 @@ impl CategoryStore for PgStore {
             .fetch_optional(&self.pool)
             .await
             .map_err(store_error)?;
-        one(row)
+        into_category(row)
     }
 
     /// Locks the category before counting its servers: a server being created in it or

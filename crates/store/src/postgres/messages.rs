@@ -2,84 +2,13 @@
 //! they decide on (the author's membership, the server's owner), so a member removed or an
 //! owner changed by a transaction running alongside is respected.
 
-use super::{PgStore, store_error, time};
+use super::{PgStore, store_error};
+use crate::rows::messages::{MessageRow, Named, all, message_select};
 use async_trait::async_trait;
-use pingme_domain::messages::{
-    Author, Message, MessageBody, MessageId, MessageWrite, NewMessage, Page,
-};
-use pingme_domain::store::{MessageStore, StoreError, StoreResult};
-use pingme_domain::{AccountId, ChannelId, ServerId, Timestamp};
+use pingme_domain::messages::{Message, MessageBody, MessageId, MessageWrite, NewMessage, Page};
+use pingme_domain::store::{MessageStore, StoreResult};
+use pingme_domain::{AccountId, ChannelId, Timestamp};
 use sqlx::PgConnection;
-
-/// A message with its channel's server and its author (NULLs once the author is deleted).
-macro_rules! select {
-    () => {
-        "SELECT m.id, m.channel_id, c.server_id, m.content, m.created_at, m.updated_at, \
-         a.id AS author_id, a.login, a.display_name, a.location, a.content AS bio, a.image, \
-         a.created_at AS author_created_at, a.updated_at AS author_updated_at \
-         FROM messages m JOIN channels c ON c.id = m.channel_id \
-         LEFT JOIN accounts a ON a.id = m.author_id "
-    };
-}
-
-#[derive(sqlx::FromRow)]
-struct MessageRow {
-    id: i64,
-    channel_id: i64,
-    server_id: i64,
-    content: String,
-    created_at: i64,
-    updated_at: i64,
-    author_id: Option<i64>,
-    login: Option<String>,
-    display_name: Option<String>,
-    location: Option<String>,
-    bio: Option<String>,
-    image: Option<String>,
-    author_created_at: Option<i64>,
-    author_updated_at: Option<i64>,
-}
-
-impl TryFrom<MessageRow> for Message {
-    type Error = StoreError;
-
-    fn try_from(row: MessageRow) -> Result<Self, StoreError> {
-        let author = match (
-            row.author_id,
-            row.login,
-            row.display_name,
-            row.author_created_at,
-            row.author_updated_at,
-        ) {
-            (Some(id), Some(login), Some(display_name), Some(created), Some(updated)) => {
-                Some(Author {
-                    id: AccountId(id),
-                    login,
-                    display_name,
-                    location: row.location,
-                    content: row.bio.unwrap_or_default(),
-                    image: row.image,
-                    created_at: time(created)?,
-                    updated_at: time(updated)?,
-                })
-            }
-            _ => None,
-        };
-        Ok(Message {
-            id: MessageId(row.id),
-            channel: ChannelId(row.channel_id),
-            server: ServerId(row.server_id),
-            author,
-            content: row.content,
-            created_at: time(row.created_at)?,
-            updated_at: time(row.updated_at)?,
-        })
-    }
-}
-
-fn all(rows: Vec<MessageRow>) -> StoreResult<Vec<Message>> {
-    rows.into_iter().map(Message::try_from).collect()
-}
 
 /// One message, read through `executor` (the pool, or a write transaction that must see
 /// its own change).
@@ -87,7 +16,7 @@ async fn fetch_message<'e>(
     executor: impl sqlx::PgExecutor<'e>,
     id: i64,
 ) -> StoreResult<Option<Message>> {
-    let row: Option<MessageRow> = sqlx::query_as(concat!(select!(), "WHERE m.id = $1"))
+    let row: Option<MessageRow> = sqlx::query_as(concat!(message_select!(), "WHERE m.id = $1"))
         .bind(id)
         .fetch_optional(executor)
         .await
@@ -95,19 +24,9 @@ async fn fetch_message<'e>(
     row.map(Message::try_from).transpose()
 }
 
-/// What a write named: the channel of a new message, or the message itself.
-#[derive(Clone, Copy)]
-enum Named {
-    Channel(ChannelId),
-    Message(MessageId),
-}
-
 /// Whether what a write named exists.
 async fn exists(tx: &mut PgConnection, named: Named) -> StoreResult<bool> {
-    let (query, id) = match named {
-        Named::Channel(id) => ("SELECT EXISTS (SELECT 1 FROM channels WHERE id = $1)", id.0),
-        Named::Message(id) => ("SELECT EXISTS (SELECT 1 FROM messages WHERE id = $1)", id.0),
-    };
+    let (query, id) = named.exists_query();
     sqlx::query_scalar(query)
         .bind(id)
         .fetch_one(tx)
@@ -140,17 +59,21 @@ async fn written(
 
 #[async_trait]
 impl MessageStore for PgStore {
-    /// One transaction per message. The channel row is key-share locked (it cannot go
-    /// before the commit) and the membership row share-locked: a leave or a ban running
-    /// alongside either waits for this commit or has already removed the row, and then
-    /// nothing is written.
+    /// One transaction per message. The membership row is share-locked: a leave or a ban
+    /// running alongside either waits for this commit or has already removed the row, and
+    /// then nothing is written. The channel row is locked against other writers of the
+    /// channel (`FOR NO KEY UPDATE`, which still lets foreign-key checks through): messages of
+    /// one channel are then numbered and committed one after the other, so a message with a
+    /// lower id is never committed after one with a higher id, and a client paging with
+    /// `after=<the last id it saw>` cannot skip one. (Concurrent transactions would otherwise
+    /// commit identity values out of order.)
     async fn create_message(&self, new: &NewMessage) -> StoreResult<MessageWrite<Message>> {
         let mut tx = self.begin().await?;
         let id: Option<i64> = sqlx::query_scalar(
             "INSERT INTO messages (channel_id, author_id, content, created_at, updated_at) \
              SELECT $1, $2, $3, $4, $4 FROM channels c \
              JOIN memberships ms ON ms.server_id = c.server_id AND ms.account_id = $2 \
-             WHERE c.id = $1 FOR KEY SHARE OF c FOR SHARE OF ms \
+             WHERE c.id = $1 FOR NO KEY UPDATE OF c FOR SHARE OF ms \
              RETURNING id",
         )
         .bind(new.channel.0)
@@ -168,14 +91,14 @@ impl MessageStore for PgStore {
     async fn messages(&self, channel: ChannelId, page: Page) -> StoreResult<Vec<Message>> {
         let rows: Vec<MessageRow> = match page {
             Page::Latest { limit } => {
-                sqlx::query_as(concat!(select!(), "WHERE m.channel_id = $1 ORDER BY m.id DESC LIMIT $2"))
+                sqlx::query_as(concat!(message_select!(), "WHERE m.channel_id = $1 ORDER BY m.id DESC LIMIT $2"))
                     .bind(channel.0)
                     .bind(i64::from(limit))
                     .fetch_all(&self.pool)
                     .await
             }
             Page::Before { id, limit } => {
-                sqlx::query_as(concat!(select!(), "WHERE m.channel_id = $1 AND m.id < $2 ORDER BY m.id DESC LIMIT $3"))
+                sqlx::query_as(concat!(message_select!(), "WHERE m.channel_id = $1 AND m.id < $2 ORDER BY m.id DESC LIMIT $3"))
                     .bind(channel.0)
                     .bind(id.0)
                     .bind(i64::from(limit))
@@ -184,7 +107,7 @@ impl MessageStore for PgStore {
             }
             Page::After { after, before, limit } => {
                 sqlx::query_as(concat!(
-                    select!(),
+                    message_select!(),
                     "WHERE m.channel_id = $1 AND m.id > $2 AND ($3::BIGINT IS NULL OR m.id < $3) ORDER BY m.id LIMIT $4"
                 ))
                 .bind(channel.0)

@@ -14,7 +14,6 @@ mod messages;
 mod servers;
 
 use async_trait::async_trait;
-use pingme_domain::Timestamp;
 use pingme_domain::store::{Store, StoreError, StoreResult, Unique};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use std::str::FromStr;
@@ -117,9 +116,4 @@ fn store_error(error: sqlx::Error) -> StoreError {
         | sqlx::Error::WorkerCrashed => StoreError::Unavailable(error.into()),
         _ => StoreError::Other(error.into()),
     }
-}
-
-/// A stored time (microseconds since the epoch).
-fn time(micros: i64) -> Result<Timestamp, StoreError> {
-    Timestamp::from_unix_micros(micros).map_err(|e| StoreError::Other(e.into()))
 }

@@ -8,17 +8,17 @@
 //! `READ COMMITTED` each statement sees everything committed before it started, including
 //! whatever the lock waited for.
 
-use super::channels::{ChannelRow, channel_columns};
-use super::{PgStore, store_error, time};
+use super::{PgStore, store_error};
+use crate::rows::channels::{ChannelRow, channel_columns};
+use crate::rows::servers::{BANS, BanRow, MemberRow, ServerRow, assemble};
 use async_trait::async_trait;
 use pingme_domain::community::{
-    Ban, Banned, Channel, FIRST_CHANNEL, Joined, Left, NewServer, Server, ServerChanges,
-    ServerQuery, Standing,
+    Ban, Banned, FIRST_CHANNEL, Joined, Left, NewServer, Server, ServerChanges, ServerQuery,
+    Standing,
 };
 use pingme_domain::store::{ServerStore, StoreError, StoreResult};
-use pingme_domain::{AccountId, CategoryId, ServerId, Timestamp};
+use pingme_domain::{AccountId, ServerId, Timestamp};
 use sqlx::PgConnection;
-use std::collections::HashMap;
 
 /// `$1` category name, `$2` server id, `$3` a member, `$4` another member, `$5` the viewer,
 /// `$6` whether private servers count regardless of the viewer, `$7` how many (`LIMIT NULL`
@@ -35,43 +35,6 @@ const SELECT: &str = "SELECT s.id, s.name, s.description, s.owner_id, a.login AS
 
 /// Reads of several statements that must agree with each other.
 const BEGIN_SNAPSHOT: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
-
-#[derive(sqlx::FromRow)]
-struct ServerRow {
-    id: i64,
-    name: String,
-    description: Option<String>,
-    owner_id: i64,
-    owner_login: String,
-    category_id: i64,
-    category_name: String,
-    is_private: bool,
-    icon: Option<String>,
-    banner: Option<String>,
-    created_at: i64,
-    updated_at: i64,
-}
-
-impl ServerRow {
-    fn into_server(self, channels: Vec<Channel>, members: Vec<AccountId>) -> StoreResult<Server> {
-        Ok(Server {
-            id: ServerId(self.id),
-            name: self.name,
-            description: self.description,
-            owner: AccountId(self.owner_id),
-            owner_login: self.owner_login,
-            category: CategoryId(self.category_id),
-            category_name: self.category_name,
-            is_private: self.is_private,
-            icon: self.icon,
-            banner: self.banner,
-            created_at: time(self.created_at)?,
-            updated_at: time(self.updated_at)?,
-            channels,
-            members,
-        })
-    }
-}
 
 /// Selects servers, with everything each one shows, in three queries.
 async fn select(
@@ -103,7 +66,7 @@ async fn select(
     .fetch_all(&mut *conn)
     .await
     .map_err(store_error)?;
-    let member_rows: Vec<(i64, i64)> = sqlx::query_as(
+    let member_rows: Vec<MemberRow> = sqlx::query_as(
         "SELECT server_id, account_id FROM memberships \
          WHERE server_id = ANY($1) ORDER BY server_id, account_id",
     )
@@ -111,25 +74,7 @@ async fn select(
     .fetch_all(&mut *conn)
     .await
     .map_err(store_error)?;
-
-    let mut channels: HashMap<i64, Vec<Channel>> = HashMap::new();
-    for row in channel_rows {
-        let channel = Channel::try_from(row)?;
-        channels.entry(channel.server.0).or_default().push(channel);
-    }
-    let mut members: HashMap<i64, Vec<AccountId>> = HashMap::new();
-    for (server, account) in member_rows {
-        members.entry(server).or_default().push(AccountId(account));
-    }
-    rows.into_iter()
-        .map(|row| {
-            let id = row.id;
-            row.into_server(
-                channels.remove(&id).unwrap_or_default(),
-                members.remove(&id).unwrap_or_default(),
-            )
-        })
-        .collect()
+    assemble(rows, channel_rows, member_rows)
 }
 
 #[async_trait]
@@ -201,23 +146,12 @@ impl ServerStore for PgStore {
     }
 
     async fn bans(&self, server: ServerId) -> StoreResult<Vec<Ban>> {
-        let rows: Vec<(i64, String, i64)> = sqlx::query_as(
-            "SELECT b.account_id, a.login, b.created_at FROM bans b JOIN accounts a ON a.id = b.account_id \
-             WHERE b.server_id = $1 ORDER BY b.created_at, b.account_id",
-        )
-        .bind(server.0)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(store_error)?;
-        rows.into_iter()
-            .map(|(account, login, created)| {
-                Ok(Ban {
-                    account: AccountId(account),
-                    login,
-                    created_at: time(created)?,
-                })
-            })
-            .collect()
+        let rows: Vec<BanRow> = sqlx::query_as(BANS)
+            .bind(server.0)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(store_error)?;
+        rows.into_iter().map(Ban::try_from).collect()
     }
 
     /// The `UPDATE` locks the row itself (as [`Lock::Exclusive`] does), so a join waiting on

@@ -7,8 +7,8 @@
 //! the channel's server gets `Refused`, a deleted channel `Missing`, exactly as if it had been
 //! written alone. Ids follow the order the messages were queued in.
 
-use super::messages::{MessageRow, all, select};
 use super::{store_error, write_tx};
+use crate::rows::messages::{MessageRow, all, message_select};
 use pingme_domain::Timestamp;
 use pingme_domain::messages::{Message, MessageWrite, NewMessage};
 use pingme_domain::store::{BoxError, StoreError, StoreResult};
@@ -119,7 +119,7 @@ async fn store(
     .into_iter()
     .min();
     let stored: Vec<MessageRow> = match first {
-        Some(first) => sqlx::query_as(concat!(select!(), "WHERE m.id >= $1 ORDER BY m.id"))
+        Some(first) => sqlx::query_as(concat!(message_select!(), "WHERE m.id >= $1 ORDER BY m.id"))
             .bind(first)
             .fetch_all(&mut *tx)
             .await

@@ -1,45 +1,11 @@
 //! [`ChannelStore`] on SQLite.
 
-use super::{SqliteStore, store_error, time};
+use super::{SqliteStore, store_error};
+use crate::rows::channels::{ChannelRow, channel_columns};
 use async_trait::async_trait;
 use pingme_domain::community::{Channel, ChannelChanges, NewChannel};
-use pingme_domain::store::{ChannelStore, StoreError, StoreResult};
+use pingme_domain::store::{ChannelStore, StoreResult};
 use pingme_domain::{AccountId, ChannelId, ServerId, Timestamp};
-
-/// The columns every query returns, in the row type's order.
-macro_rules! channel_columns {
-    () => {
-        "id, server_id, owner_id, name, description, created_at, updated_at"
-    };
-}
-pub(super) use channel_columns;
-
-#[derive(sqlx::FromRow)]
-pub(super) struct ChannelRow {
-    id: i64,
-    server_id: i64,
-    owner_id: i64,
-    name: String,
-    description: Option<String>,
-    created_at: i64,
-    updated_at: i64,
-}
-
-impl TryFrom<ChannelRow> for Channel {
-    type Error = StoreError;
-
-    fn try_from(row: ChannelRow) -> Result<Self, StoreError> {
-        Ok(Channel {
-            id: ChannelId(row.id),
-            server: ServerId(row.server_id),
-            owner: AccountId(row.owner_id),
-            name: row.name,
-            description: row.description,
-            created_at: time(row.created_at)?,
-            updated_at: time(row.updated_at)?,
-        })
-    }
-}
 
 #[async_trait]
 impl ChannelStore for SqliteStore {

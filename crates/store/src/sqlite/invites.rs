@@ -1,43 +1,12 @@
 //! [`InviteStore`] on SQLite.
 
 use super::servers::{add_member, standing};
-use super::{SqliteStore, store_error, time};
+use super::{SqliteStore, store_error};
+use crate::rows::invites::{InviteRow, invite_columns};
 use async_trait::async_trait;
 use pingme_domain::community::{Accepted, Invite, NewInvite, Standing};
-use pingme_domain::store::{InviteStore, StoreError, StoreResult};
+use pingme_domain::store::{InviteStore, StoreResult};
 use pingme_domain::{AccountId, ServerId, Timestamp};
-
-/// The columns every query returns, in the row type's order.
-macro_rules! invite_columns {
-    () => {
-        "code, server_id, uses, max_uses, expires_at, created_at"
-    };
-}
-
-#[derive(sqlx::FromRow)]
-struct InviteRow {
-    code: String,
-    server_id: i64,
-    uses: i64,
-    max_uses: Option<i64>,
-    expires_at: Option<i64>,
-    created_at: i64,
-}
-
-impl TryFrom<InviteRow> for Invite {
-    type Error = StoreError;
-
-    fn try_from(row: InviteRow) -> Result<Self, StoreError> {
-        Ok(Invite {
-            code: row.code,
-            server: ServerId(row.server_id),
-            uses: row.uses,
-            max_uses: row.max_uses,
-            expires_at: row.expires_at.map(time).transpose()?,
-            created_at: time(row.created_at)?,
-        })
-    }
-}
 
 #[async_trait]
 impl InviteStore for SqliteStore {

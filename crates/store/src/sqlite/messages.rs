@@ -1,83 +1,11 @@
 //! [`MessageStore`] on SQLite.
 
-use super::{SqliteStore, store_error, time};
+use super::{SqliteStore, store_error};
+use crate::rows::messages::{MessageRow, Named, all, message_select};
 use async_trait::async_trait;
-use pingme_domain::messages::{
-    Author, Message, MessageBody, MessageId, MessageWrite, NewMessage, Page,
-};
-use pingme_domain::store::{MessageStore, StoreError, StoreResult};
-use pingme_domain::{AccountId, ChannelId, ServerId, Timestamp};
-
-/// A message with its channel's server and its author (NULLs once the author is deleted).
-macro_rules! select {
-    () => {
-        "SELECT m.id, m.channel_id, c.server_id, m.content, m.created_at, m.updated_at, \
-         a.id AS author_id, a.login, a.display_name, a.location, a.content AS bio, a.image, \
-         a.created_at AS author_created_at, a.updated_at AS author_updated_at \
-         FROM messages m JOIN channels c ON c.id = m.channel_id \
-         LEFT JOIN accounts a ON a.id = m.author_id "
-    };
-}
-pub(super) use select;
-
-#[derive(sqlx::FromRow)]
-pub(super) struct MessageRow {
-    id: i64,
-    channel_id: i64,
-    server_id: i64,
-    content: String,
-    created_at: i64,
-    updated_at: i64,
-    author_id: Option<i64>,
-    login: Option<String>,
-    display_name: Option<String>,
-    location: Option<String>,
-    bio: Option<String>,
-    image: Option<String>,
-    author_created_at: Option<i64>,
-    author_updated_at: Option<i64>,
-}
-
-impl TryFrom<MessageRow> for Message {
-    type Error = StoreError;
-
-    fn try_from(row: MessageRow) -> Result<Self, StoreError> {
-        let author = match (
-            row.author_id,
-            row.login,
-            row.display_name,
-            row.author_created_at,
-            row.author_updated_at,
-        ) {
-            (Some(id), Some(login), Some(display_name), Some(created), Some(updated)) => {
-                Some(Author {
-                    id: AccountId(id),
-                    login,
-                    display_name,
-                    location: row.location,
-                    content: row.bio.unwrap_or_default(),
-                    image: row.image,
-                    created_at: time(created)?,
-                    updated_at: time(updated)?,
-                })
-            }
-            _ => None,
-        };
-        Ok(Message {
-            id: MessageId(row.id),
-            channel: ChannelId(row.channel_id),
-            server: ServerId(row.server_id),
-            author,
-            content: row.content,
-            created_at: time(row.created_at)?,
-            updated_at: time(row.updated_at)?,
-        })
-    }
-}
-
-pub(super) fn all(rows: Vec<MessageRow>) -> StoreResult<Vec<Message>> {
-    rows.into_iter().map(Message::try_from).collect()
-}
+use pingme_domain::messages::{Message, MessageBody, MessageId, MessageWrite, NewMessage, Page};
+use pingme_domain::store::{MessageStore, StoreResult};
+use pingme_domain::{AccountId, ChannelId, Timestamp};
 
 /// One message, read through `executor` (the read pool, or a write transaction that must
 /// see its own change).
@@ -85,7 +13,7 @@ async fn fetch_message<'e>(
     executor: impl sqlx::SqliteExecutor<'e>,
     id: i64,
 ) -> StoreResult<Option<Message>> {
-    let row: Option<MessageRow> = sqlx::query_as(concat!(select!(), "WHERE m.id = $1"))
+    let row: Option<MessageRow> = sqlx::query_as(concat!(message_select!(), "WHERE m.id = $1"))
         .bind(id)
         .fetch_optional(executor)
         .await
@@ -93,19 +21,9 @@ async fn fetch_message<'e>(
     row.map(Message::try_from).transpose()
 }
 
-/// What a write named: the channel of a new message, or the message itself.
-#[derive(Clone, Copy)]
-enum Named {
-    Channel(ChannelId),
-    Message(MessageId),
-}
-
 /// Whether what a write named exists.
 async fn exists(tx: &mut sqlx::SqliteConnection, named: Named) -> StoreResult<bool> {
-    let (query, id) = match named {
-        Named::Channel(id) => ("SELECT EXISTS (SELECT 1 FROM channels WHERE id = $1)", id.0),
-        Named::Message(id) => ("SELECT EXISTS (SELECT 1 FROM messages WHERE id = $1)", id.0),
-    };
+    let (query, id) = named.exists_query();
     sqlx::query_scalar(query)
         .bind(id)
         .fetch_one(tx)
@@ -154,14 +72,14 @@ impl MessageStore for SqliteStore {
     async fn messages(&self, channel: ChannelId, page: Page) -> StoreResult<Vec<Message>> {
         let rows: Vec<MessageRow> = match page {
             Page::Latest { limit } => {
-                sqlx::query_as(concat!(select!(), "WHERE m.channel_id = $1 ORDER BY m.id DESC LIMIT $2"))
+                sqlx::query_as(concat!(message_select!(), "WHERE m.channel_id = $1 ORDER BY m.id DESC LIMIT $2"))
                     .bind(channel.0)
                     .bind(limit)
                     .fetch_all(&self.read)
                     .await
             }
             Page::Before { id, limit } => {
-                sqlx::query_as(concat!(select!(), "WHERE m.channel_id = $1 AND m.id < $2 ORDER BY m.id DESC LIMIT $3"))
+                sqlx::query_as(concat!(message_select!(), "WHERE m.channel_id = $1 AND m.id < $2 ORDER BY m.id DESC LIMIT $3"))
                     .bind(channel.0)
                     .bind(id.0)
                     .bind(limit)
@@ -170,7 +88,7 @@ impl MessageStore for SqliteStore {
             }
             Page::After { after, before, limit } => {
                 sqlx::query_as(concat!(
-                    select!(),
+                    message_select!(),
                     "WHERE m.channel_id = $1 AND m.id > $2 AND ($3 IS NULL OR m.id < $3) ORDER BY m.id LIMIT $4"
                 ))
                 .bind(channel.0)

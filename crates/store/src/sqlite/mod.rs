@@ -14,7 +14,6 @@ mod messages;
 mod servers;
 
 use async_trait::async_trait;
-use pingme_domain::Timestamp;
 use pingme_domain::store::{Store, StoreError, StoreResult, Unique};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -151,11 +150,6 @@ fn store_error(error: sqlx::Error) -> StoreError {
         }
         _ => StoreError::Other(error.into()),
     }
-}
-
-/// A stored time (microseconds since the epoch).
-fn time(micros: i64) -> Result<Timestamp, StoreError> {
-    Timestamp::from_unix_micros(micros).map_err(|e| StoreError::Other(e.into()))
 }
 
 /// A list of ids as SQLite's `json_each` reads it: `IN (SELECT value FROM json_each($1))`.

@@ -33,12 +33,17 @@ impl TestDatabase {
         }
         let admin_url = std::env::var("PINGME_TEST_POSTGRES_URL")
             .expect("PINGME_TEST_E2E_BACKEND=postgres needs PINGME_TEST_POSTGRES_URL");
+        Self::postgres(&admin_url).await
+    }
+
+    /// A fresh database of its own on the Postgres server `admin_url` names.
+    pub async fn postgres(admin_url: &str) -> Self {
         let name = format!(
             "pingme_e2e_{}_{}",
             std::process::id(),
             NEXT.fetch_add(1, Ordering::Relaxed)
         );
-        let admin = sqlx::PgPool::connect(&admin_url)
+        let admin = sqlx::PgPool::connect(admin_url)
             .await
             .expect("the test Postgres server answers");
         for statement in [
@@ -52,8 +57,8 @@ impl TestDatabase {
         }
         admin.close().await;
         Self {
-            url: with_database(&admin_url, &name),
-            postgres: Some((admin_url, name)),
+            url: with_database(admin_url, &name),
+            postgres: Some((admin_url.to_owned(), name)),
         }
     }
 }

@@ -44,6 +44,8 @@ pub struct Options {
     pub database_url: Option<String>,
     /// Redis URL and channel of the bus between nodes.
     pub redis: Option<(String, String)>,
+    /// Postgres: how long a statement (or waiting for a connection) may take.
+    pub db_timeout: Duration,
 }
 
 impl Default for Options {
@@ -60,6 +62,7 @@ impl Default for Options {
             chat: ChatConfig::default(),
             database_url: None,
             redis: None,
+            db_timeout: Duration::from_secs(5),
         }
     }
 }
@@ -105,7 +108,10 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     let config = Config {
         bind: "127.0.0.1:0".parse().expect("address"),
         database_url: database.url.clone(),
-        database: pingme_store::PgSettings::default(),
+        database: pingme_store::PgSettings {
+            statement_timeout: options.db_timeout,
+            ..pingme_store::PgSettings::default()
+        },
         environment: Environment::Development,
         secret: SecretString::from("test-secret-0123456789-abcdefghijklmnop".to_owned()),
         api: ApiConfig {

@@ -1,0 +1,75 @@
+//! Accounts as both backends read them.
+
+use super::time;
+use pingme_domain::AccountId;
+use pingme_domain::account::Account;
+use pingme_domain::store::{StoreError, StoreResult};
+
+/// The columns every account query returns, in [`AccountRow`]'s order.
+macro_rules! account_columns {
+    () => {
+        "id, login, email, display_name, location, content, image, is_staff, is_active, \
+         verified_at, token_version, created_at, updated_at"
+    };
+}
+pub(crate) use account_columns;
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct AccountRow {
+    id: i64,
+    login: String,
+    email: String,
+    display_name: String,
+    location: Option<String>,
+    content: String,
+    image: Option<String>,
+    is_staff: bool,
+    is_active: bool,
+    verified_at: Option<i64>,
+    token_version: i64,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl TryFrom<AccountRow> for Account {
+    type Error = StoreError;
+
+    fn try_from(row: AccountRow) -> Result<Self, StoreError> {
+        Ok(Account {
+            id: AccountId(row.id),
+            login: row.login,
+            email: row.email,
+            display_name: row.display_name,
+            location: row.location,
+            content: row.content,
+            image: row.image,
+            is_staff: row.is_staff,
+            is_active: row.is_active,
+            verified: row.verified_at.is_some(),
+            token_version: row.token_version,
+            created_at: time(row.created_at)?,
+            updated_at: time(row.updated_at)?,
+        })
+    }
+}
+
+/// An account with its password hash, for signing in: [`account_columns!`], then
+/// `password_hash`.
+#[derive(sqlx::FromRow)]
+pub(crate) struct CredentialsRow {
+    #[sqlx(flatten)]
+    account: AccountRow,
+    password_hash: String,
+}
+
+impl CredentialsRow {
+    /// The account and the hash to check a password against.
+    pub(crate) fn into_parts(self) -> StoreResult<(Account, String)> {
+        Ok((self.account.try_into()?, self.password_hash))
+    }
+}
+
+/// An account a lookup may not have found.
+pub(crate) fn into_account(row: Option<AccountRow>) -> StoreResult<Option<Account>> {
+    row.map(Account::try_from).transpose()
+}

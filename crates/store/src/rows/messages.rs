@@ -1,0 +1,97 @@
+//! Messages as both backends read them, with their author.
+
+use super::time;
+use pingme_domain::messages::{Author, Message, MessageId};
+use pingme_domain::store::{StoreError, StoreResult};
+use pingme_domain::{AccountId, ChannelId, ServerId};
+
+/// A message with its channel's server and its author (NULLs once the author is deleted),
+/// in [`MessageRow`]'s order; a `WHERE` clause follows.
+macro_rules! message_select {
+    () => {
+        "SELECT m.id, m.channel_id, c.server_id, m.content, m.created_at, m.updated_at, \
+         a.id AS author_id, a.login, a.display_name, a.location, a.content AS bio, a.image, \
+         a.created_at AS author_created_at, a.updated_at AS author_updated_at \
+         FROM messages m JOIN channels c ON c.id = m.channel_id \
+         LEFT JOIN accounts a ON a.id = m.author_id "
+    };
+}
+pub(crate) use message_select;
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct MessageRow {
+    id: i64,
+    channel_id: i64,
+    server_id: i64,
+    content: String,
+    created_at: i64,
+    updated_at: i64,
+    author_id: Option<i64>,
+    login: Option<String>,
+    display_name: Option<String>,
+    location: Option<String>,
+    bio: Option<String>,
+    image: Option<String>,
+    author_created_at: Option<i64>,
+    author_updated_at: Option<i64>,
+}
+
+impl TryFrom<MessageRow> for Message {
+    type Error = StoreError;
+
+    fn try_from(row: MessageRow) -> Result<Self, StoreError> {
+        let author = match (
+            row.author_id,
+            row.login,
+            row.display_name,
+            row.author_created_at,
+            row.author_updated_at,
+        ) {
+            (Some(id), Some(login), Some(display_name), Some(created), Some(updated)) => {
+                Some(Author {
+                    id: AccountId(id),
+                    login,
+                    display_name,
+                    location: row.location,
+                    content: row.bio.unwrap_or_default(),
+                    image: row.image,
+                    created_at: time(created)?,
+                    updated_at: time(updated)?,
+                })
+            }
+            _ => None,
+        };
+        Ok(Message {
+            id: MessageId(row.id),
+            channel: ChannelId(row.channel_id),
+            server: ServerId(row.server_id),
+            author,
+            content: row.content,
+            created_at: time(row.created_at)?,
+            updated_at: time(row.updated_at)?,
+        })
+    }
+}
+
+/// A page or batch of messages, in the rows' order.
+pub(crate) fn all(rows: Vec<MessageRow>) -> StoreResult<Vec<Message>> {
+    rows.into_iter().map(Message::try_from).collect()
+}
+
+/// What a write named: the channel of a new message, or the message itself. When the write
+/// changed nothing, whether this exists tells a refusal from a missing target.
+#[derive(Clone, Copy)]
+pub(crate) enum Named {
+    Channel(ChannelId),
+    Message(MessageId),
+}
+
+impl Named {
+    /// The query telling whether it exists, and the id to bind as its `$1`.
+    pub(crate) fn exists_query(self) -> (&'static str, i64) {
+        match self {
+            Named::Channel(id) => ("SELECT EXISTS (SELECT 1 FROM channels WHERE id = $1)", id.0),
+            Named::Message(id) => ("SELECT EXISTS (SELECT 1 FROM messages WHERE id = $1)", id.0),
+        }
+    }
+}
