@@ -5,7 +5,7 @@
 //! Runs when `PINGME_TEST_POSTGRES_URL` is set.
 
 use crate::support::database::TestDatabase;
-use crate::support::{Options, spawn_app_with};
+use crate::support::{Options, TestApp, spawn_app_with};
 use reqwest::StatusCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -71,6 +71,11 @@ fn address(url: &str) -> String {
     }
 }
 
+async fn readiness(app: &TestApp) -> StatusCode {
+    let ready = app.client.get(app.at("/readyz")).send().await;
+    ready.expect("readyz answers").status()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_database_that_goes_away_gets_503s_and_the_node_recovers() {
     let Ok(server) = std::env::var("PINGME_TEST_POSTGRES_URL") else {
@@ -101,13 +106,7 @@ async fn a_database_that_goes_away_gets_503s_and_the_node_recovers() {
     assert_eq!(refused.headers()["retry-after"], "5");
     let body: serde_json::Value = refused.json().await.expect("JSON");
     assert!(body["detail"].is_string(), "{body}");
-    let ready = app
-        .client
-        .get(app.at("/readyz"))
-        .send()
-        .await
-        .expect("readyz");
-    assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(readiness(&app).await, StatusCode::SERVICE_UNAVAILABLE);
 
     proxy.restore();
     let back = Instant::now();
@@ -123,13 +122,7 @@ async fn a_database_that_goes_away_gets_503s_and_the_node_recovers() {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let ready = app
-        .client
-        .get(app.at("/readyz"))
-        .send()
-        .await
-        .expect("readyz");
-    assert_eq!(ready.status(), StatusCode::OK);
+    assert_eq!(readiness(&app).await, StatusCode::OK);
     drop(app);
     drop(database);
 }
