@@ -10,7 +10,7 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::Command;
 
 /// The binary with a clean environment and its own data directory.
-fn pingme(data_dir: &std::path::Path) -> Command {
+pub fn pingme(data_dir: &std::path::Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_pingme"));
     command
         .env_clear()
@@ -20,7 +20,7 @@ fn pingme(data_dir: &std::path::Path) -> Command {
     command
 }
 
-async fn finished(command: &mut Command) -> Output {
+pub async fn finished(command: &mut Command) -> Output {
     tokio::time::timeout(Duration::from_secs(60), command.output())
         .await
         .expect("finishes in time")
@@ -183,7 +183,11 @@ async fn serve_prints_its_url_and_stops_gracefully_on_sigterm() {
 
 /// Starts `pingme serve` on a free port and returns the URL it printed.
 async fn serve(data_dir: &std::path::Path) -> (String, tokio::process::Child) {
-    let mut command = pingme(data_dir);
+    serve_with(pingme(data_dir)).await
+}
+
+/// Starts the command's `pingme serve` on a free port and returns the URL it printed.
+pub async fn serve_with(mut command: Command) -> (String, tokio::process::Child) {
     command
         .args(["serve", "--bind", "127.0.0.1:0"])
         .stdout(Stdio::piped())
@@ -201,7 +205,7 @@ async fn serve(data_dir: &std::path::Path) -> (String, tokio::process::Child) {
 }
 
 /// Sends SIGTERM, checks the exit is clean, and returns what the server logged.
-async fn terminate(mut child: tokio::process::Child) -> String {
+pub async fn terminate(mut child: tokio::process::Child) -> String {
     let pid = child.id().expect("running").to_string();
     let status = std::process::Command::new("kill")
         .args(["-TERM", &pid])

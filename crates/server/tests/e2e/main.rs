@@ -9,6 +9,7 @@ mod categories;
 mod channels;
 mod chat;
 mod cli;
+mod cluster;
 mod email;
 mod faults;
 mod http;
