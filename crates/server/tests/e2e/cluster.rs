@@ -1,5 +1,6 @@
 //! Two `pingme serve` processes on one Postgres database and one Redis, as in production:
-//! a client on each node chats with the other, and when one node gets SIGTERM its socket
+//! a client on each node chats with the other (messages, edits, deletes, a kick closing the
+//! socket held on the other node), and when one node gets SIGTERM its socket
 //! closes with 1001, it exits cleanly, and every message it acknowledged is in the database.
 //! Runs when `PINGME_TEST_POSTGRES_URL` and `PINGME_TEST_REDIS_URL` are set.
 
@@ -67,6 +68,13 @@ async fn login(client: &reqwest::Client, node: &str, username: &str) -> String {
 
 type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// The account id behind a token.
+async fn login_id(client: &reqwest::Client, node: &str, token: &str) -> i64 {
+    let url = format!("{node}/api/account/me/");
+    let me = api(client, reqwest::Method::GET, url, token, Value::Null).await;
+    me["id"].as_i64().expect("an id")
+}
 
 async fn socket(node: &str, server: i64, channel: i64, token: &str) -> Socket {
     let url = format!(
@@ -182,14 +190,55 @@ async fn two_processes_chat_and_a_stopped_node_loses_nothing() {
     on_b.send(Message::text(json!({"message": "from b"}).to_string()))
         .await
         .unwrap();
-    assert_eq!(
-        next(&mut on_b).await.unwrap()["message"]["content"],
-        "from b"
-    );
-    assert_eq!(
-        next(&mut on_a).await.unwrap()["message"]["content"],
-        "from b"
-    );
+    let sent = next(&mut on_b).await.unwrap();
+    assert_eq!(sent["message"]["content"], "from b");
+    assert_eq!(next(&mut on_a).await.unwrap()["message"], sent["message"]);
+    let id = sent["message"]["id"].as_i64().expect("an id");
+
+    // Bob edits through node B, ann deletes through node A: both sockets see both.
+    let path = format!("/api/messages/{id}/");
+    let edit = json!({"content": "edited on b"});
+    api(
+        &client,
+        reqwest::Method::PATCH,
+        format!("{b}{path}"),
+        &bob,
+        edit,
+    )
+    .await;
+    for socket in [&mut on_a, &mut on_b] {
+        let frame = next(socket).await.unwrap();
+        assert_eq!(
+            (&frame["event"], &frame["data"]["content"]),
+            (&json!("message_update"), &json!("edited on b"))
+        );
+    }
+    let deleted = client
+        .delete(format!("{a}{path}"))
+        .bearer_auth(&ann)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), reqwest::StatusCode::NO_CONTENT);
+    for socket in [&mut on_a, &mut on_b] {
+        let frame = next(socket).await.unwrap();
+        assert_eq!(
+            (&frame["event"], &frame["data"]["id"]),
+            (&json!("message_delete"), &json!(id))
+        );
+    }
+
+    // Ann kicks bob through node A: his socket on node B closes with 4403.
+    let kick = json!({"account": login_id(&client, &b, &bob).await});
+    api(
+        &client,
+        reqwest::Method::POST,
+        format!("{a}/api/servers/{server}/kick/"),
+        &ann,
+        kick,
+    )
+    .await;
+    assert_eq!(next(&mut on_b).await, Err(4403));
 
     // Ann keeps sending through node A, each message once the last came back, while node A
     // is told to stop: her socket closes with 1001 and everything acknowledged is stored.
@@ -223,7 +272,7 @@ async fn two_processes_chat_and_a_stopped_node_loses_nothing() {
             &client,
             reqwest::Method::GET,
             format!("{b}/api/messages/?channel_id={room}&after={after}&limit=100"),
-            &bob,
+            &ann,
             Value::Null,
         )
         .await;
