@@ -4,6 +4,7 @@
 //! Nothing here knows about HTTP: handlers see only the traits.
 #![forbid(unsafe_code)]
 
+mod group_commit;
 mod postgres;
 mod rows;
 mod sqlite;

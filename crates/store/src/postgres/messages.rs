@@ -3,7 +3,7 @@
 //! owner changed by a transaction running alongside is respected.
 
 use super::{PgStore, store_error};
-use crate::rows::messages::{MessageRow, Named, all, message_select};
+use crate::rows::messages::{MESSAGE_EXISTS, MessageRow, all, message_select};
 use async_trait::async_trait;
 use pingme_domain::messages::{Message, MessageBody, MessageId, MessageWrite, NewMessage, Page};
 use pingme_domain::store::{MessageStore, StoreResult};
@@ -24,19 +24,18 @@ async fn fetch_message<'e>(
     row.map(Message::try_from).transpose()
 }
 
-/// Whether what a write named exists.
-async fn exists(tx: &mut PgConnection, named: Named) -> StoreResult<bool> {
-    let (query, id) = named.exists_query();
-    sqlx::query_scalar(query)
-        .bind(id)
+/// Whether the message exists.
+async fn exists(tx: &mut PgConnection, id: MessageId) -> StoreResult<bool> {
+    sqlx::query_scalar(MESSAGE_EXISTS)
+        .bind(id.0)
         .fetch_one(tx)
         .await
         .map_err(store_error)
 }
 
-/// Why nothing was written: what it named exists (so the caller may not), or it does not.
-async fn refusal<T>(tx: &mut PgConnection, named: Named) -> StoreResult<MessageWrite<T>> {
-    Ok(if exists(tx, named).await? {
+/// Why nothing was written: the message exists (so the caller may not), or it does not.
+async fn refusal<T>(tx: &mut PgConnection, id: MessageId) -> StoreResult<MessageWrite<T>> {
+    Ok(if exists(tx, id).await? {
         MessageWrite::Refused
     } else {
         MessageWrite::Missing
@@ -47,45 +46,22 @@ async fn refusal<T>(tx: &mut PgConnection, named: Named) -> StoreResult<MessageW
 async fn written(
     tx: &mut PgConnection,
     id: Option<i64>,
-    named: Named,
+    message: MessageId,
 ) -> StoreResult<MessageWrite<Message>> {
     match id {
         Some(id) => Ok(fetch_message(&mut *tx, id)
             .await?
             .map_or(MessageWrite::Missing, MessageWrite::Done)),
-        None => refusal(tx, named).await,
+        None => refusal(tx, message).await,
     }
 }
 
 #[async_trait]
 impl MessageStore for PgStore {
-    /// One transaction per message. The membership row is share-locked: a leave or a ban
-    /// running alongside either waits for this commit or has already removed the row, and
-    /// then nothing is written. The channel row is locked against other writers of the
-    /// channel (`FOR NO KEY UPDATE`, which still lets foreign-key checks through): messages of
-    /// one channel are then numbered and committed one after the other, so a message with a
-    /// lower id is never committed after one with a higher id, and a client paging with
-    /// `after=<the last id it saw>` cannot skip one. (Concurrent transactions would otherwise
-    /// commit identity values out of order.)
+    /// Queued for the group-commit writer (see `batch`): stored in a transaction shared
+    /// with the other messages waiting at that moment.
     async fn create_message(&self, new: &NewMessage) -> StoreResult<MessageWrite<Message>> {
-        let mut tx = self.begin().await?;
-        let id: Option<i64> = sqlx::query_scalar(
-            "INSERT INTO messages (channel_id, author_id, content, created_at, updated_at) \
-             SELECT $1, $2, $3, $4, $4 FROM channels c \
-             JOIN memberships ms ON ms.server_id = c.server_id AND ms.account_id = $2 \
-             WHERE c.id = $1 FOR NO KEY UPDATE OF c FOR SHARE OF ms \
-             RETURNING id",
-        )
-        .bind(new.channel.0)
-        .bind(new.author.0)
-        .bind(new.body.as_str())
-        .bind(Timestamp::now().unix_micros())
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(store_error)?;
-        let outcome = written(&mut tx, id, Named::Channel(new.channel)).await?;
-        tx.commit().await.map_err(store_error)?;
-        Ok(outcome)
+        self.messages.create(new.clone()).await
     }
 
     async fn messages(&self, channel: ChannelId, page: Page) -> StoreResult<Vec<Message>> {
@@ -152,7 +128,7 @@ impl MessageStore for PgStore {
         .fetch_optional(&mut *tx)
         .await
         .map_err(store_error)?;
-        let outcome = written(&mut tx, edited, Named::Message(id)).await?;
+        let outcome = written(&mut tx, edited, id).await?;
         tx.commit().await.map_err(store_error)?;
         Ok(outcome)
     }
@@ -180,7 +156,7 @@ impl MessageStore for PgStore {
         .map_err(store_error)?;
         let outcome = match channel {
             Some(channel) => MessageWrite::Done(ChannelId(channel)),
-            None => refusal(&mut tx, Named::Message(id)).await?,
+            None => refusal(&mut tx, id).await?,
         };
         tx.commit().await.map_err(store_error)?;
         Ok(outcome)

@@ -7,6 +7,7 @@
 //! transaction and lock the rows they decide on.
 
 mod accounts;
+mod batch;
 mod categories;
 mod channels;
 mod invites;
@@ -40,6 +41,7 @@ impl Default for PgSettings {
 #[derive(Clone, Debug)]
 pub struct PgStore {
     pool: PgPool,
+    messages: crate::group_commit::MessageWriter,
 }
 
 impl PgStore {
@@ -53,7 +55,8 @@ impl PgStore {
             .max_connections(settings.pool.max(1))
             .acquire_timeout(settings.statement_timeout)
             .connect_lazy_with(options);
-        Ok(Self { pool })
+        let messages = crate::group_commit::MessageWriter::start(batch::PgBatch(pool.clone()));
+        Ok(Self { pool, messages })
     }
 
     pub async fn migrate(&self) -> Result<(), sqlx::Error> {
@@ -69,6 +72,11 @@ impl PgStore {
 #[async_trait]
 impl Store for PgStore {
     async fn ping(&self) -> StoreResult<()> {
+        if !self.messages.is_running() {
+            return Err(StoreError::Unavailable(
+                "the message writer has stopped".into(),
+            ));
+        }
         sqlx::query("SELECT 1")
             .execute(&self.pool)
             .await

@@ -78,20 +78,6 @@ pub(crate) fn all(rows: Vec<MessageRow>) -> StoreResult<Vec<Message>> {
     rows.into_iter().map(Message::try_from).collect()
 }
 
-/// What a write named: the channel of a new message, or the message itself. When the write
-/// changed nothing, whether this exists tells a refusal from a missing target.
-#[derive(Clone, Copy)]
-pub(crate) enum Named {
-    Channel(ChannelId),
-    Message(MessageId),
-}
-
-impl Named {
-    /// The query telling whether it exists, and the id to bind as its `$1`.
-    pub(crate) fn exists_query(self) -> (&'static str, i64) {
-        match self {
-            Named::Channel(id) => ("SELECT EXISTS (SELECT 1 FROM channels WHERE id = $1)", id.0),
-            Named::Message(id) => ("SELECT EXISTS (SELECT 1 FROM messages WHERE id = $1)", id.0),
-        }
-    }
-}
+/// Whether a message exists: when an edit or a delete changed nothing, this tells a refusal
+/// (the message is there; the caller may not) from a message that is gone.
+pub(crate) const MESSAGE_EXISTS: &str = "SELECT EXISTS (SELECT 1 FROM messages WHERE id = $1)";

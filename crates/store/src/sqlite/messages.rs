@@ -1,7 +1,7 @@
 //! [`MessageStore`] on SQLite.
 
 use super::{SqliteStore, store_error};
-use crate::rows::messages::{MessageRow, Named, all, message_select};
+use crate::rows::messages::{MESSAGE_EXISTS, MessageRow, all, message_select};
 use async_trait::async_trait;
 use pingme_domain::messages::{Message, MessageBody, MessageId, MessageWrite, NewMessage, Page};
 use pingme_domain::store::{MessageStore, StoreResult};
@@ -21,26 +21,21 @@ async fn fetch_message<'e>(
     row.map(Message::try_from).transpose()
 }
 
-/// Whether what a write named exists.
-async fn exists(tx: &mut sqlx::SqliteConnection, named: Named) -> StoreResult<bool> {
-    let (query, id) = named.exists_query();
-    sqlx::query_scalar(query)
-        .bind(id)
+/// Whether the message exists.
+async fn exists(tx: &mut sqlx::SqliteConnection, id: MessageId) -> StoreResult<bool> {
+    sqlx::query_scalar(MESSAGE_EXISTS)
+        .bind(id.0)
         .fetch_one(tx)
         .await
         .map_err(store_error)
 }
 
-pub(super) async fn channel_exists(
+/// Why nothing was written: the message exists (so the caller may not), or it does not.
+async fn refusal<T>(
     tx: &mut sqlx::SqliteConnection,
-    channel: ChannelId,
-) -> StoreResult<bool> {
-    exists(tx, Named::Channel(channel)).await
-}
-
-/// Why nothing was written: what it named exists (so the caller may not), or it does not.
-async fn refusal<T>(tx: &mut sqlx::SqliteConnection, named: Named) -> StoreResult<MessageWrite<T>> {
-    Ok(if exists(tx, named).await? {
+    id: MessageId,
+) -> StoreResult<MessageWrite<T>> {
+    Ok(if exists(tx, id).await? {
         MessageWrite::Refused
     } else {
         MessageWrite::Missing
@@ -51,13 +46,13 @@ async fn refusal<T>(tx: &mut sqlx::SqliteConnection, named: Named) -> StoreResul
 async fn written(
     tx: &mut sqlx::SqliteConnection,
     id: Option<i64>,
-    named: Named,
+    message: MessageId,
 ) -> StoreResult<MessageWrite<Message>> {
     match id {
         Some(id) => Ok(fetch_message(&mut *tx, id)
             .await?
             .map_or(MessageWrite::Missing, MessageWrite::Done)),
-        None => refusal(tx, named).await,
+        None => refusal(tx, message).await,
     }
 }
 
@@ -133,7 +128,7 @@ impl MessageStore for SqliteStore {
         .fetch_optional(&mut *tx)
         .await
         .map_err(store_error)?;
-        let outcome = written(&mut tx, edited, Named::Message(id)).await?;
+        let outcome = written(&mut tx, edited, id).await?;
         tx.commit().await.map_err(store_error)?;
         Ok(outcome)
     }
@@ -159,7 +154,7 @@ impl MessageStore for SqliteStore {
         .map_err(store_error)?;
         let outcome = match channel {
             Some(channel) => MessageWrite::Done(ChannelId(channel)),
-            None => refusal(&mut tx, Named::Message(id)).await?,
+            None => refusal(&mut tx, id).await?,
         };
         tx.commit().await.map_err(store_error)?;
         Ok(outcome)

@@ -29,7 +29,7 @@ const READERS: u32 = 8;
 pub struct SqliteStore {
     write: SqlitePool,
     read: SqlitePool,
-    messages: batch::MessageWriter,
+    messages: crate::group_commit::MessageWriter,
     /// Shared by the clones; the task stops with the last one.
     _checkpointer: Option<std::sync::Arc<checkpoint::Checkpointer>>,
 }
@@ -74,7 +74,7 @@ impl SqliteStore {
             let checkpointer = checkpoint::Checkpointer::start(options);
             (read, Some(std::sync::Arc::new(checkpointer)))
         };
-        let messages = batch::MessageWriter::start(write.clone());
+        let messages = crate::group_commit::MessageWriter::start(batch::SqliteBatch(write.clone()));
         Ok(Self {
             write,
             read,

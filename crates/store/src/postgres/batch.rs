@@ -1,0 +1,79 @@
+//! Postgres' side of the group commit ([`crate::group_commit`]): a batch is one transaction
+//! that locks its channels, inserts every message whose author is a member (one `INSERT` over
+//! arrays), reads the rows back and commits: one WAL flush for the whole batch.
+
+use super::store_error;
+use crate::group_commit::{Batch, outcomes, pair, unstored_channels};
+use crate::rows::messages::{MessageRow, all, message_select};
+use async_trait::async_trait;
+use pingme_domain::Timestamp;
+use pingme_domain::messages::{Message, MessageWrite, NewMessage};
+use pingme_domain::store::StoreResult;
+use sqlx::PgPool;
+use std::collections::HashSet;
+
+pub(super) struct PgBatch(pub(super) PgPool);
+
+#[async_trait]
+impl Batch for PgBatch {
+    async fn store(&self, messages: &[NewMessage]) -> StoreResult<Vec<MessageWrite<Message>>> {
+        let mut tx = self.0.begin().await.map_err(store_error)?;
+        let channels: Vec<i64> = messages.iter().map(|m| m.channel.0).collect();
+        let authors: Vec<i64> = messages.iter().map(|m| m.author.0).collect();
+        let contents: Vec<String> = messages
+            .iter()
+            .map(|m| m.body.as_str().to_owned())
+            .collect();
+        // The batch's channels, locked in id order (every writer of every node locks in that
+        // order, so two batches cannot deadlock) against other writers of those channels: a
+        // channel's messages are numbered and committed one transaction after the other, so
+        // a lower id is never committed after a higher one and `after=<id>` paging skips
+        // nothing. `NO KEY UPDATE` still lets foreign-key checks through.
+        sqlx::query("SELECT id FROM channels WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE")
+            .bind(&channels)
+            .execute(&mut *tx)
+            .await
+            .map_err(store_error)?;
+        // Membership rows are share-locked: a leave or a ban running alongside either waits
+        // for this commit or has already removed the row, and then that message is refused.
+        // Rows are inserted in queue order, so their ids grow in that order.
+        let ids: Vec<i64> = sqlx::query_scalar(
+            "INSERT INTO messages (channel_id, author_id, content, created_at, updated_at) \
+             SELECT r.channel, r.author, r.content, $4, $4 \
+             FROM unnest($1::BIGINT[], $2::BIGINT[], $3::TEXT[]) \
+             WITH ORDINALITY AS r(channel, author, content, n) \
+             JOIN channels c ON c.id = r.channel \
+             JOIN memberships ms ON ms.server_id = c.server_id AND ms.account_id = r.author \
+             ORDER BY r.n FOR SHARE OF ms RETURNING id",
+        )
+        .bind(&channels)
+        .bind(&authors)
+        .bind(&contents)
+        .bind(Timestamp::now().unix_micros())
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(store_error)?;
+        let stored: Vec<MessageRow> = sqlx::query_as(concat!(
+            message_select!(),
+            "WHERE m.id = ANY($1) ORDER BY m.id"
+        ))
+        .bind(&ids)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(store_error)?;
+        let paired = pair(messages, all(stored)?)?;
+        let unstored = unstored_channels(&paired);
+        let existing: HashSet<i64> = match unstored.is_empty() {
+            true => HashSet::new(),
+            false => sqlx::query_scalar::<_, i64>("SELECT id FROM channels WHERE id = ANY($1)")
+                .bind(&unstored)
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(store_error)?
+                .into_iter()
+                .collect(),
+        };
+        tx.commit().await.map_err(store_error)?;
+        Ok(outcomes(paired, &existing))
+    }
+}
