@@ -242,6 +242,8 @@ async fn two_processes_chat_and_a_stopped_node_loses_nothing() {
 
     // Ann keeps sending through node A, each message once the last came back, while node A
     // is told to stop: her socket closes with 1001 and everything acknowledged is stored.
+    let progress = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = progress.clone();
     let sender = tokio::spawn(async move {
         let mut acknowledged = Vec::new();
         for n in 0.. {
@@ -250,21 +252,28 @@ async fn two_processes_chat_and_a_stopped_node_loses_nothing() {
                 return (acknowledged, 1006);
             }
             match next(&mut on_a).await {
-                Ok(frame) => acknowledged.push(frame["message"]["id"].as_i64().expect("an id")),
+                Ok(frame) => {
+                    acknowledged.push(frame["message"]["id"].as_i64().expect("an id"));
+                    counted.store(acknowledged.len(), std::sync::atomic::Ordering::SeqCst);
+                }
                 Err(code) => return (acknowledged, code),
             }
         }
         unreachable!()
     });
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Stopped mid-stream, once a few messages went through.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while progress.load(std::sync::atomic::Ordering::SeqCst) < 20 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "messages are not acknowledged"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     let stderr = terminate(node_a).await;
     let (acknowledged, code) = sender.await.expect("the sender");
     assert_eq!(code, 1001, "{stderr}");
-    assert!(
-        acknowledged.len() >= 10,
-        "only {} acknowledged",
-        acknowledged.len()
-    );
+    assert!(acknowledged.len() >= 20);
     let mut stored = Vec::new();
     let mut after = 0;
     loop {

@@ -145,4 +145,7 @@ async fn clients_on_two_nodes_chat_and_a_kick_crosses_over() {
     assert_eq!(on_b.closed().await.0, 4403);
     on_a.send(json!({"message": "still here"})).await;
     assert_eq!(on_a.next().await["message"]["content"], "still here");
+    // Node B uses node A's database, which goes with A: B stops first.
+    drop(b);
+    drop(a);
 }

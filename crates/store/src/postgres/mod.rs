@@ -107,21 +107,30 @@ fn store_error(error: sqlx::Error) -> StoreError {
             }
         }
         sqlx::Error::Database(db) if db.is_foreign_key_violation() => StoreError::MissingReference,
-        // query_canceled (the statement timeout), admin_shutdown, cannot_connect_now,
-        // too_many_connections: the database is there but cannot answer now.
-        sqlx::Error::Database(db)
-            if matches!(
-                db.code().as_deref(),
-                Some("57014" | "57P01" | "57P03" | "53300")
-            ) =>
-        {
+        sqlx::Error::Database(db) if db.code().as_deref().is_some_and(retryable) => {
             StoreError::Unavailable(error.into())
         }
+        // The connection itself failed (reset, closed mid-answer, refused): the database
+        // went away, and the pool reconnects once it is back.
         sqlx::Error::PoolTimedOut
         | sqlx::Error::PoolClosed
         | sqlx::Error::Io(_)
         | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
         | sqlx::Error::WorkerCrashed => StoreError::Unavailable(error.into()),
         _ => StoreError::Other(error.into()),
     }
+}
+
+/// SQLSTATEs worth a retry (503 with `Retry-After`), not a server error: connection
+/// exceptions (class 08), a deadlock or serialization failure (40P01, 40001), the statement
+/// timeout (57014), a shutting-down or starting server (57P01–57P03), too many connections or
+/// other resource shortages (class 53), and a read-only server after a failover (25006).
+fn retryable(code: &str) -> bool {
+    code.starts_with("08")
+        || code.starts_with("53")
+        || matches!(
+            code,
+            "40P01" | "40001" | "57014" | "57P01" | "57P02" | "57P03" | "25006"
+        )
 }

@@ -297,12 +297,22 @@ impl ServerStore for PgStore {
     /// join or ban holding it and the cascades remove what they committed; an insert that
     /// comes after fails on its foreign key.
     async fn delete_server(&self, id: ServerId) -> StoreResult<bool> {
+        let mut tx = self.begin().await?;
+        // The channels first, in id order, as a batch of new messages locks them: the cascade
+        // below would otherwise take the memberships before the channels, the opposite order,
+        // and a busy server's deletion could deadlock with its messages.
+        sqlx::query("SELECT id FROM channels WHERE server_id = $1 ORDER BY id FOR UPDATE")
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(store_error)?;
         // Channels, memberships, bans and invites go with it (ON DELETE CASCADE).
         let done = sqlx::query("DELETE FROM servers WHERE id = $1")
             .bind(id.0)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await
             .map_err(store_error)?;
+        tx.commit().await.map_err(store_error)?;
         Ok(done.rows_affected() == 1)
     }
 }

@@ -71,15 +71,26 @@ struct TestDatabase {
     name: String,
 }
 
-impl TestDatabase {
-    async fn drop_now(self) {
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-            self.name
-        )))
-        .execute(&self.admin)
-        .await
-        .expect("drop the test database");
+impl Drop for TestDatabase {
+    /// Runs even when a check panicked, on a thread and runtime of its own.
+    fn drop(&mut self) {
+        let (admin, name) = (self.admin.clone(), std::mem::take(&mut self.name));
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime");
+            runtime.block_on(async move {
+                let statement = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+                sqlx::query(sqlx::AssertSqlSafe(statement))
+                    .execute(&admin)
+                    .await
+            })
+        })
+        .join();
+        if !matches!(dropped, Ok(Ok(_))) {
+            eprintln!("could not drop a conformance database");
+        }
     }
 }
 
@@ -97,7 +108,7 @@ where
             let (store, database) = postgres(&url).await;
             check(store.clone()).await;
             drop(store);
-            database.drop_now().await;
+            drop(database);
         }
         _ => eprintln!("skipped on Postgres: PINGME_TEST_POSTGRES_URL is not set"),
     }
