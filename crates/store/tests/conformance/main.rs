@@ -44,7 +44,9 @@ async fn postgres(admin_url: &str) -> (Arc<dyn Store>, TestDatabase) {
     let store = pingme_store::open(&database_url(admin_url, &name))
         .await
         .expect("open the postgres store");
-    (store, TestDatabase { admin, name })
+    admin.close().await;
+    let admin_url = admin_url.to_owned();
+    (store, TestDatabase { admin_url, name })
 }
 
 /// The URL with its database name replaced: `postgres://u@h:5432/postgres?x` → `…/name?x`.
@@ -67,24 +69,28 @@ static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0)
 
 /// Drops its database (closing whatever connections are left) when the check is over.
 struct TestDatabase {
-    admin: sqlx::PgPool,
+    /// The server's URL: the drop connects anew, on a runtime of its own.
+    admin_url: String,
     name: String,
 }
 
 impl Drop for TestDatabase {
     /// Runs even when a check panicked, on a thread and runtime of its own.
     fn drop(&mut self) {
-        let (admin, name) = (self.admin.clone(), std::mem::take(&mut self.name));
+        let (admin_url, name) = (self.admin_url.clone(), std::mem::take(&mut self.name));
         let dropped = std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
                 .expect("a runtime");
             runtime.block_on(async move {
+                let admin = sqlx::PgPool::connect(&admin_url).await?;
                 let statement = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
                 sqlx::query(sqlx::AssertSqlSafe(statement))
                     .execute(&admin)
-                    .await
+                    .await?;
+                admin.close().await;
+                Ok::<(), sqlx::Error>(())
             })
         })
         .join();
