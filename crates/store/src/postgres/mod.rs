@@ -59,8 +59,18 @@ impl PgStore {
         Ok(Self { pool, messages })
     }
 
+    /// Applies pending migrations without the statement timeout: a node may wait for another
+    /// node's migrations (sqlx holds an advisory lock), and a migration may take long.
     pub async fn migrate(&self) -> Result<(), sqlx::Error> {
-        MIGRATOR.run(&self.pool).await?;
+        let mut conn = self.pool.acquire().await?;
+        sqlx::query("SET statement_timeout = 0")
+            .execute(&mut *conn)
+            .await?;
+        let migrated = MIGRATOR.run(&mut *conn).await;
+        sqlx::query("RESET statement_timeout")
+            .execute(&mut *conn)
+            .await?;
+        migrated?;
         Ok(())
     }
 
