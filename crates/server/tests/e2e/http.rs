@@ -334,3 +334,14 @@ async fn a_declared_length_over_the_limit_is_refused_before_the_body_is_read() {
     read.await.expect("answered without the body").unwrap();
     assert!(status.starts_with("HTTP/1.1 413"), "{status}");
 }
+
+#[tokio::test]
+async fn null_characters_in_the_address_get_400() {
+    let app = spawn_app().await;
+    let user = app.quick_user("ann", false).await;
+    for path in ["/api/invites/a%00b/", "/api/servers/?category=a%00b"] {
+        let response = app.get_with(path, &user.access).await;
+        let body = json_of(response, StatusCode::BAD_REQUEST).await;
+        assert!(body["detail"].is_string(), "{path}: {body}");
+    }
+}
