@@ -43,11 +43,13 @@ impl InviteStore for PgStore {
         row.map(Invite::try_from).transpose()
     }
 
+    /// Ties (invites made in the same microsecond) by code, byte by byte as on SQLite,
+    /// whatever the database's locale.
     async fn invites(&self, server: ServerId) -> StoreResult<Vec<Invite>> {
         let rows: Vec<InviteRow> = sqlx::query_as(concat!(
             "SELECT ",
             invite_columns!(),
-            " FROM invites WHERE server_id = $1 ORDER BY created_at, code"
+            " FROM invites WHERE server_id = $1 ORDER BY created_at, code COLLATE \"C\""
         ))
         .bind(server.0)
         .fetch_all(&self.pool)
