@@ -41,6 +41,9 @@ pub struct ChatConfig {
     pub ping_interval: Duration,
     /// A socket silent this long is closed.
     pub idle_timeout: Duration,
+    /// How long a close frame may wait for a client that is behind on reading, and how long
+    /// the server then waits for the client's close answer.
+    pub close_grace: Duration,
 }
 
 impl Default for ChatConfig {
@@ -50,6 +53,7 @@ impl Default for ChatConfig {
             socket_queue: 1024,
             ping_interval: Duration::from_secs(30),
             idle_timeout: Duration::from_secs(75),
+            close_grace: Duration::from_secs(10),
         }
     }
 }

@@ -9,6 +9,7 @@ pub mod chat;
 mod client_ip;
 pub mod community;
 pub mod config;
+mod docs;
 pub mod error;
 mod extract;
 pub mod fields;
@@ -48,6 +49,8 @@ pub struct AppState {
     /// Images being processed at once; one per core.
     pub image_jobs: Arc<Semaphore>,
     pub config: Arc<ApiConfig>,
+    /// The OpenAPI document, rendered once, and the Swagger UI's settings.
+    docs: Arc<docs::ApiDocs>,
 }
 
 impl AppState {
@@ -72,6 +75,8 @@ impl AppState {
                 std::thread::available_parallelism().map_or(1, |n| n.get()),
             )),
             config: Arc::new(config),
+            // Depends on nothing a client or the environment sends; a unit test renders it.
+            docs: Arc::new(docs::ApiDocs::new(&openapi()).expect("the OpenAPI document renders")),
         }
     }
 }
@@ -85,6 +90,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .merge(health::router())
         .merge(media::router())
         .merge(chat::router())
+        .merge(docs::router())
 }
 
 /// The whole HTTP application.
@@ -96,5 +102,9 @@ pub fn app(state: AppState) -> Router {
 
 /// The OpenAPI document of [`app`].
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    routes().into_openapi()
+    let mut document = routes().into_openapi();
+    openapi::shared::add_shared_answers(&mut document);
+    openapi::names::name_operations(&mut document);
+    openapi::bodies::describe_bodies(&mut document);
+    document
 }

@@ -217,6 +217,7 @@ impl Settings {
             socket_queue: self.ws_queue,
             ping_interval: self.ws_ping,
             idle_timeout: self.ws_idle,
+            ..ChatConfig::default()
         })
     }
 

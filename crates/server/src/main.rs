@@ -29,6 +29,13 @@ enum Command {
     /// Operator commands.
     #[command(subcommand)]
     Admin(Admin),
+    /// Print the OpenAPI document (the one served at /api/docs/schema/), for generating
+    /// clients without a running server.
+    Openapi {
+        /// `yaml` or `json`.
+        #[arg(long, default_value = "yaml", value_parser = ["yaml", "json"])]
+        format: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -60,6 +67,15 @@ async fn main() -> anyhow::Result<()> {
         Command::Migrate => {
             cli.settings.open_store().await?;
             println!("migrations applied");
+            Ok(())
+        }
+        Command::Openapi { format } => {
+            let document = pingme_api::openapi();
+            let text = match format.as_str() {
+                "json" => document.to_pretty_json()?,
+                _ => document.to_yaml()?,
+            };
+            println!("{text}");
             Ok(())
         }
         Command::Admin(command) => {

@@ -85,7 +85,8 @@ pub(super) async fn edit_me(
         account
     } else {
         let updated = state.store.update_profile(account.id, &changes).await?;
-        updated.ok_or(ApiError::NotFound)?
+        // Deleted since its token was checked: answered as the token is from now on.
+        updated.ok_or(ApiError::TokenNotValid("User not found"))?
     };
     Ok(Json(AccountView::new(&updated, &state)))
 }
@@ -103,7 +104,8 @@ pub(super) async fn delete_me(
     AuthUser(account): AuthUser,
 ) -> Result<StatusCode, ApiError> {
     let Some(deleted_servers) = state.store.delete_account(account.id).await? else {
-        return Err(ApiError::NotFound);
+        // Deleted by another request since its token was checked.
+        return Err(ApiError::TokenNotValid("User not found"));
     };
     state.events.publish(Event::AccountDeleted {
         account: account.id,

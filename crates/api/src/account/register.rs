@@ -109,6 +109,7 @@ pub(super) fn send_verification(state: &AppState, account: &Account) -> Result<(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(super) struct LinkQuery {
     /// The account, as in the e-mailed link.
     uid: Option<String>,

@@ -31,14 +31,19 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct HistoryQuery {
     /// The channel; absent or not a number: an empty list.
+    #[param(value_type = Option<i64>)]
     channel_id: Option<String>,
     /// At most this many (default 50, at most 100).
+    #[param(value_type = Option<u32>)]
     limit: Option<String>,
     /// Only messages older than this id (the page just before it).
+    #[param(value_type = Option<i64>)]
     before: Option<String>,
     /// Only messages newer than this id (the page just after it).
+    #[param(value_type = Option<i64>)]
     after: Option<String>,
 }
 
@@ -153,7 +158,7 @@ async fn visible(state: &AppState, caller: &Account, id: i64) -> Result<Message,
 /// One message (members of its server).
 #[utoipa::path(
     get, path = "/api/messages/{id}/", tag = "messages", security(("jwt" = [])),
-    params(("id" = i64, Path)),
+    params(("id" = i64, Path, example = 1)),
     responses(
         (status = 200, body = MessageView),
         (status = 401, body = AuthErrorBody),
@@ -170,10 +175,11 @@ async fn retrieve(
     Ok(Json(MessageView::new(&message, &state)))
 }
 
-/// Edit your message; every socket of its channel gets `message_update`.
+/// Edit your message; every socket of its channel gets `message_update`. Without
+/// `content`, nothing changes.
 #[utoipa::path(
     patch, path = "/api/messages/{id}/", tag = "messages", security(("jwt" = [])),
-    params(("id" = i64, Path)),
+    params(("id" = i64, Path, example = 1)),
     request_body(content(
         (EditRequest = "application/json"),
         (EditRequest = "application/x-www-form-urlencoded"),
@@ -200,8 +206,12 @@ async fn update(
     }
     let max = state.config.chat.max_message_chars;
     let mut form = Fields::new(input);
-    let body = form.required("content", |text| MessageBody::parse(text, max));
-    let (body,) = form.finish((body,))?;
+    let body = form.optional("content", |text| MessageBody::parse(text, max));
+    form.check()?;
+    // A partial update that changes nothing, as in the original's `partial_update`.
+    let Some(body) = body else {
+        return Ok(Json(MessageView::new(&message, &state)));
+    };
     // The checks above give clear answers; the write checks again, in its own transaction.
     let edited = match state
         .store
@@ -225,7 +235,7 @@ async fn update(
 /// gets `message_delete`.
 #[utoipa::path(
     delete, path = "/api/messages/{id}/", tag = "messages", security(("jwt" = [])),
-    params(("id" = i64, Path)),
+    params(("id" = i64, Path, example = 1)),
     responses(
         (status = 204, description = "Deleted"),
         (status = 401, body = AuthErrorBody),

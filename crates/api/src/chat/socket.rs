@@ -9,6 +9,7 @@ use super::{broadcast, frames, is_member};
 use crate::AppState;
 use crate::auth::current_account;
 use crate::auth::tokens::TokenType;
+use crate::config::ChatConfig;
 use crate::error::{ApiError, Detail};
 use crate::extract::{PathParam, QueryParams};
 use axum::body::Bytes;
@@ -26,6 +27,7 @@ use pingme_domain::{AccountId, ChannelId, ServerId};
 use pingme_realtime::{Close, CloseHandle, Connection, close_codes};
 use serde::Deserialize;
 use serde_json::Value;
+use std::time::Duration;
 use tokio::sync::mpsc;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
@@ -45,14 +47,13 @@ const WRITE_BUFFER: usize = 8 * 1024;
 /// Queued frames the writer sends before flushing.
 const BATCH: usize = 64;
 const MAX_NONCE_CHARS: usize = 100;
-/// How long a close frame may wait for a client that is behind on reading.
-const CLOSE_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(connect))
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct SocketQuery {
     /// An access token (the socket cannot send headers from a browser).
     token: Option<String>,
@@ -61,7 +62,7 @@ struct SocketQuery {
 /// Open the chat socket of a channel. The protocol (frames, close codes) is in docs/api.md.
 #[utoipa::path(
     get, path = "/{server}/{channel}", tag = "chat", security(()),
-    params(("server" = i64, Path), ("channel" = i64, Path), SocketQuery),
+    params(("server" = i64, Path, example = 1), ("channel" = i64, Path, example = 1), SocketQuery),
     responses(
         (status = 101, description = "Switching to the WebSocket protocol"),
         (status = 400, description = "Not a WebSocket handshake", body = Detail),
@@ -152,12 +153,7 @@ async fn session(state: AppState, socket: WebSocket, seat: Seat, connection: Con
     let closing = connection.handle();
     let (sink, stream) = socket.split();
     let (replies, replies_rx) = mpsc::channel(REPLY_QUEUE);
-    let writer = tokio::spawn(write(
-        sink,
-        connection,
-        replies_rx,
-        state.config.chat.ping_interval,
-    ));
+    let writer = tokio::spawn(write(sink, connection, replies_rx, state.config.chat));
     read(&state, stream, &seat, &closing, &replies).await;
     // However reading ended, the writer stops too (a no-op if a close is already asked for).
     closing.close(Close {
@@ -171,8 +167,9 @@ async fn write(
     mut sink: SplitSink<WebSocket, Message>,
     mut connection: Connection,
     mut replies: mpsc::Receiver<String>,
-    ping_every: std::time::Duration,
+    chat: ChatConfig,
 ) {
+    let ping_every = chat.ping_interval;
     let closing = connection.handle();
     // Made once: a close future per loop turn would register and unregister with the
     // close signal on every frame.
@@ -185,7 +182,7 @@ async fn write(
         // busy channel cannot hold them back.
         let outgoing = tokio::select! {
             biased;
-            close = &mut closed => return send_close(&mut sink, close).await,
+            close = &mut closed => return send_close(&mut sink, close, chat.close_grace).await,
             _ = ping.tick() => Outgoing::One(Message::Ping(Bytes::new())),
             Some(reply) = replies.recv() => Outgoing::One(Message::Text(reply.into())),
             Some(frame) = connection.frames.recv() => Outgoing::Frames(frame),
@@ -194,7 +191,7 @@ async fn write(
         // when its queue overflows) still goes out as soon as the client reads again.
         let sent = tokio::select! {
             biased;
-            close = &mut closed => return send_close(&mut sink, close).await,
+            close = &mut closed => return send_close(&mut sink, close, chat.close_grace).await,
             sent = send(&mut sink, &mut connection, outgoing) => sent,
         };
         if sent.is_err() {
@@ -226,12 +223,12 @@ async fn send(
 }
 
 /// Sends the close frame, giving a client that is behind some time to take it.
-async fn send_close(sink: &mut SplitSink<WebSocket, Message>, close: Close) {
+async fn send_close(sink: &mut SplitSink<WebSocket, Message>, close: Close, grace: Duration) {
     let frame = CloseFrame {
         code: close.code,
         reason: Utf8Bytes::from_static(close.reason),
     };
-    let _ = tokio::time::timeout(CLOSE_GRACE, sink.send(Message::Close(Some(frame)))).await;
+    let _ = tokio::time::timeout(grace, sink.send(Message::Close(Some(frame)))).await;
 }
 
 /// Sends a frame and whatever else is already queued, then flushes once.
@@ -261,7 +258,7 @@ async fn read(
     replies: &mpsc::Sender<String>,
 ) {
     if receive(state, &mut stream, seat, closing, replies).await == Ended::ByServer {
-        let _ = tokio::time::timeout(CLOSE_GRACE, async {
+        let _ = tokio::time::timeout(state.config.chat.close_grace, async {
             while let Some(Ok(message)) = stream.next().await {
                 if matches!(message, Message::Close(_)) {
                     break;

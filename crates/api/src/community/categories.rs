@@ -64,7 +64,7 @@ async fn list(
 /// One category. No token needed.
 #[utoipa::path(
     get, path = "/api/categories/{id}/", tag = "categories", security((), ("jwt" = [])),
-    params(("id" = i64, Path)),
+    params(("id" = i64, Path, example = 1)),
     responses(
         (status = 200, body = CategoryView),
         (status = 401, description = "An invalid token", body = AuthErrorBody),
@@ -157,7 +157,7 @@ async fn create(
 /// Change a category's name, description or icon (staff).
 #[utoipa::path(
     patch, path = "/api/categories/{id}/", tag = "categories", security(("jwt" = [])),
-    params(("id" = i64, Path)),
+    params(("id" = i64, Path, example = 1)),
     request_body(content(
         (CategoryRequest = "application/json"),
         (CategoryRequest = "application/x-www-form-urlencoded"),
@@ -203,7 +203,7 @@ async fn update(
 /// Delete a category nobody uses (staff).
 #[utoipa::path(
     delete, path = "/api/categories/{id}/", tag = "categories", security(("jwt" = [])),
-    params(("id" = i64, Path)),
+    params(("id" = i64, Path, example = 1)),
     responses(
         (status = 204, description = "Deleted"),
         (status = 401, body = AuthErrorBody),

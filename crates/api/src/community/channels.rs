@@ -31,8 +31,10 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
     /// Only the channels of this server.
+    #[param(value_type = Option<i64>)]
     server: Option<String>,
 }
 
@@ -81,7 +83,7 @@ async fn list(
 /// One channel, if the caller may see its server.
 #[utoipa::path(
     get, path = "/api/channels/{id}/", tag = "channels", security((), ("jwt" = [])),
-    params(("id" = i64, Path)),
+    params(("id" = i64, Path, example = 1)),
     responses(
         (status = 200, body = ChannelView),
         (status = 401, body = AuthErrorBody),
@@ -159,7 +161,7 @@ async fn create(
 /// required, and `server` must stay the same.
 #[utoipa::path(
     put, path = "/api/channels/{id}/", tag = "channels", security(("jwt" = [])),
-    params(("id" = i64, Path)),
+    params(("id" = i64, Path, example = 1)),
     request_body(content(
         (ChannelRequest = "application/json"),
         (ChannelRequest = "application/x-www-form-urlencoded"),
@@ -185,7 +187,7 @@ async fn replace(
 /// Change a channel's name or description (its maker or the server's owner).
 #[utoipa::path(
     patch, path = "/api/channels/{id}/", tag = "channels", security(("jwt" = [])),
-    params(("id" = i64, Path)),
+    params(("id" = i64, Path, example = 1)),
     request_body(content(
         (ChannelRequest = "application/json"),
         (ChannelRequest = "application/x-www-form-urlencoded"),
@@ -248,7 +250,7 @@ async fn change(
 /// Delete a channel (its maker or the server's owner). Its sockets close.
 #[utoipa::path(
     delete, path = "/api/channels/{id}/", tag = "channels", security(("jwt" = [])),
-    params(("id" = i64, Path)),
+    params(("id" = i64, Path, example = 1)),
     responses(
         (status = 204, description = "Deleted"),
         (status = 401, body = AuthErrorBody),

@@ -73,7 +73,7 @@ fn bounded(form: &mut Fields, name: &str, max: i64) -> Option<i64> {
 /// Make an invite to a server you own.
 #[utoipa::path(
     post, path = "/api/servers/{id}/invites/", tag = "invites", security(("jwt" = [])),
-    params(("id" = i64, Path)),
+    params(("id" = i64, Path, example = 1)),
     request_body(content(
         (InviteRequest = "application/json"),
         (InviteRequest = "application/x-www-form-urlencoded"),
@@ -130,7 +130,7 @@ async fn create(
 /// The invites of a server you own.
 #[utoipa::path(
     get, path = "/api/servers/{id}/invites/", tag = "invites", security(("jwt" = [])),
-    params(("id" = i64, Path)),
+    params(("id" = i64, Path, example = 1)),
     responses(
         (status = 200, body = Vec<InviteView>),
         (status = 401, body = AuthErrorBody),

@@ -25,24 +25,32 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
     /// Exact category name (compared lowercase).
     category: Option<String>,
     /// Only the first `qty` servers; ignored unless a non-negative integer.
+    #[param(value_type = Option<u32>)]
     qty: Option<String>,
     /// `true`: only servers the caller belongs to (needs a token).
+    #[param(value_type = Option<bool>)]
     by_user: Option<String>,
     /// Only the server with this id.
+    #[param(value_type = Option<i64>)]
     by_serverid: Option<String>,
     /// `true`: include `num_members`.
+    #[param(value_type = Option<bool>)]
     with_num_members: Option<String>,
     /// Only servers the caller shares with this account (needs a token).
+    #[param(value_type = Option<i64>)]
     mutual_with: Option<String>,
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct RetrieveQuery {
     /// `true`: include `num_members`.
+    #[param(value_type = Option<bool>)]
     with_num_members: Option<String>,
 }
 
@@ -123,7 +131,7 @@ pub async fn servers_of(state: &AppState, account: AccountId) -> Result<Vec<Serv
 /// One server. No token needed for a public one; a private one only for its members.
 #[utoipa::path(
     get, path = "/api/servers/{id}/", tag = "servers", security((), ("jwt" = [])),
-    params(("id" = i64, Path), RetrieveQuery),
+    params(("id" = i64, Path, example = 1), RetrieveQuery),
     responses(
         (status = 200, body = ServerView),
         (status = 401, body = AuthErrorBody),

@@ -43,7 +43,7 @@ pub struct AccountRequest {
 /// is harmless; a banned account cannot join.
 #[utoipa::path(
     post, path = "/api/servers/{id}/add_member/", tag = "servers", security(("jwt" = [])),
-    params(("id" = i64, Path)),
+    params(("id" = i64, Path, example = 1)),
     request_body(content(
         (JoinRequest = "application/json"),
         (JoinRequest = "application/x-www-form-urlencoded"),
@@ -106,7 +106,7 @@ const INVITE_ONLY: &str = "This server is private; joining it takes a valid invi
 /// Leave a server. Leaving one you are not in is harmless; the owner cannot leave.
 #[utoipa::path(
     post, path = "/api/servers/{id}/remove_member/", tag = "servers", security(("jwt" = [])),
-    params(("id" = i64, Path)),
+    params(("id" = i64, Path, example = 1)),
     responses(
         (status = 200, body = Status, example = json!({"status": "member removed"})),
         (status = 400, description = "The owner cannot leave", body = Detail),
@@ -141,7 +141,7 @@ async fn remove_member(
 /// Hand the server to another member (owner only).
 #[utoipa::path(
     post, path = "/api/servers/{id}/transfer_ownership/", tag = "servers", security(("jwt" = [])),
-    params(("id" = i64, Path)),
+    params(("id" = i64, Path, example = 1)),
     request_body(content(
         (AccountRequest = "application/json"),
         (AccountRequest = "application/x-www-form-urlencoded"),

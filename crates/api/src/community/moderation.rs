@@ -51,7 +51,7 @@ async fn target(state: &AppState, server: &Server, input: Input) -> Result<Accou
 /// Remove a member (owner only); they may join again.
 #[utoipa::path(
     post, path = "/api/servers/{id}/kick/", tag = "moderation", security(("jwt" = [])),
-    params(("id" = i64, Path)),
+    params(("id" = i64, Path, example = 1)),
     request_body(content(
         (super::membership::AccountRequest = "application/json"),
         (super::membership::AccountRequest = "application/x-www-form-urlencoded"),
@@ -98,7 +98,7 @@ fn owner_targeted() -> ApiError {
 /// Remove a member, or keep out someone who is not one yet, until unbanned (owner only).
 #[utoipa::path(
     post, path = "/api/servers/{id}/ban/", tag = "moderation", security(("jwt" = [])),
-    params(("id" = i64, Path)),
+    params(("id" = i64, Path, example = 1)),
     request_body(content(
         (super::membership::AccountRequest = "application/json"),
         (super::membership::AccountRequest = "application/x-www-form-urlencoded"),
@@ -136,7 +136,7 @@ async fn ban(
 /// Lift a ban (owner only); unbanning someone not banned is harmless.
 #[utoipa::path(
     post, path = "/api/servers/{id}/unban/", tag = "moderation", security(("jwt" = [])),
-    params(("id" = i64, Path)),
+    params(("id" = i64, Path, example = 1)),
     request_body(content(
         (super::membership::AccountRequest = "application/json"),
         (super::membership::AccountRequest = "application/x-www-form-urlencoded"),
@@ -167,7 +167,7 @@ async fn unban(
 /// Who is banned from a server you own, oldest ban first.
 #[utoipa::path(
     get, path = "/api/servers/{id}/bans/", tag = "moderation", security(("jwt" = [])),
-    params(("id" = i64, Path)),
+    params(("id" = i64, Path, example = 1)),
     responses(
         (status = 200, body = Vec<BanView>),
         (status = 401, body = AuthErrorBody),

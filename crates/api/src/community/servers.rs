@@ -191,7 +191,7 @@ async fn create(
 /// Replace a server's fields (owner only): `name` and `category` are required.
 #[utoipa::path(
     put, path = "/api/servers/{id}/", tag = "servers", security(("jwt" = [])),
-    params(("id" = i64, Path)),
+    params(("id" = i64, Path, example = 1)),
     request_body(content(
         (ServerRequest = "application/json"),
         (ServerRequest = "application/x-www-form-urlencoded"),
@@ -217,7 +217,7 @@ async fn replace(
 /// Change some of a server's fields (owner only).
 #[utoipa::path(
     patch, path = "/api/servers/{id}/", tag = "servers", security(("jwt" = [])),
-    params(("id" = i64, Path)),
+    params(("id" = i64, Path, example = 1)),
     request_body(content(
         (ServerRequest = "application/json"),
         (ServerRequest = "application/x-www-form-urlencoded"),
@@ -268,7 +268,7 @@ async fn change(
 /// Delete a server (owner only), with its channels, members, bans and invites.
 #[utoipa::path(
     delete, path = "/api/servers/{id}/", tag = "servers", security(("jwt" = [])),
-    params(("id" = i64, Path)),
+    params(("id" = i64, Path, example = 1)),
     responses(
         (status = 204, description = "Deleted"),
         (status = 401, body = AuthErrorBody),

@@ -10,6 +10,7 @@ pub use uploads::{ImageChange, image_field, refuse_other_files, store_change};
 use crate::AppState;
 use crate::error::{ApiError, Detail};
 use crate::extract::PathParam;
+use crate::openapi::FileBytes;
 use axum::extract::State;
 use axum::http::header::{
     CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, X_CONTENT_TYPE_OPTIONS,
@@ -48,7 +49,7 @@ impl From<MediaError> for ApiError {
     get, path = "/media/{kind}/{name}", tag = "media", security(()),
     params(("kind" = String, Path, description = "`defaults`"), ("name" = String, Path)),
     responses(
-        (status = 200, description = "The image", content_type = "image/*", body = Vec<u8>),
+        (status = 200, description = "The image", content_type = "image/*", body = FileBytes),
         (status = 404, body = Detail),
     )
 )]
@@ -65,7 +66,7 @@ async fn shared_file(
     get, path = "/media/{kind}/{owner}/{name}", tag = "media", security(()),
     params(("kind" = String, Path), ("owner" = String, Path), ("name" = String, Path)),
     responses(
-        (status = 200, description = "The image", content_type = "image/*", body = Vec<u8>),
+        (status = 200, description = "The image", content_type = "image/*", body = FileBytes),
         (status = 404, body = Detail),
     )
 )]

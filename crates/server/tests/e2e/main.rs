@@ -10,6 +10,7 @@ mod channels;
 mod chat;
 mod cli;
 mod cluster;
+mod docs;
 mod email;
 mod faults;
 mod http;
