@@ -326,6 +326,10 @@ async fn edits_deletes_and_typing_reach_the_channel() {
         json_of(blank, StatusCode::BAD_REQUEST).await,
         json!({"content": ["This field may not be blank."]})
     );
+    // A partial update without `content` changes nothing and tells nobody: the next frame
+    // the sockets get is the typing event below.
+    let unchanged = call(&app, Method::PATCH, &path, Some(&bob), Some(json!({}))).await;
+    assert_eq!(json_of(unchanged, StatusCode::OK).await, edited);
 
     b.send(json!({"type": "typing"})).await;
     assert_eq!(
