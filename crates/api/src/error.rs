@@ -94,7 +94,9 @@ pub struct Detail {
 #[derive(Serialize, ToSchema)]
 pub struct AuthErrorBody {
     pub detail: String,
+    /// `token_not_valid` when a token was refused; absent otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, pattern = "^token_not_valid$")]
     pub code: Option<String>,
 }
 

@@ -5,7 +5,8 @@ use crate::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::Html;
+use axum::http::header::RETRY_AFTER;
+use axum::response::{Html, IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -23,9 +24,11 @@ pub struct Health {
     /// `ok` when ready, `unavailable` otherwise.
     status: &'static str,
     /// The storage backend and whether it answers.
+    #[schema(required = true)]
     database: Option<DependencyState>,
     /// The event bus and whether it reaches the other nodes (`degraded` while it does not:
     /// the node still serves, its own sockets still get every event).
+    #[schema(required = true)]
     bus: Option<DependencyState>,
 }
 
@@ -53,7 +56,7 @@ async fn healthz() -> Json<Health> {
     get, path = "/readyz", tag = "operations", security(()),
     responses((status = 200, body = Health), (status = 503, description = "The database does not answer", body = Health))
 )]
-async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
+async fn readyz(State(state): State<AppState>) -> Response {
     let bus = state.events.status();
     let bus = DependencyState {
         backend: bus.backend,
@@ -80,7 +83,13 @@ async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
         database: Some(database),
         bus: Some(bus),
     };
-    (code, Json(health))
+    let mut response = (code, Json(health)).into_response();
+    if code == StatusCode::SERVICE_UNAVAILABLE {
+        // As every 503 of the API says: the database may be back soon.
+        let retry = axum::http::HeaderValue::from_static("5");
+        response.headers_mut().insert(RETRY_AFTER, retry);
+    }
+    response
 }
 
 /// A short page saying what this server is and where its API lives.

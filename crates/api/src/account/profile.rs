@@ -21,12 +21,16 @@ use utoipa::ToSchema;
 #[allow(dead_code)]
 pub struct EditMeRequest {
     /// Display name.
+    #[schema(nullable = false, min_length = 1, max_length = 150)]
     username: Option<String>,
+    /// `null` clears it.
+    #[schema(max_length = 100)]
     location: Option<String>,
+    #[schema(nullable = false, max_length = 1000)]
     content: Option<String>,
     /// A new avatar (multipart only): JPEG, PNG, GIF or WebP, at most 4 MiB. JSON `null`
     /// goes back to the default avatar.
-    #[schema(format = Binary, nullable)]
+    #[schema(format = Binary, nullable = false)]
     image: Option<String>,
 }
 

@@ -26,16 +26,23 @@ const RESENT: &str =
 #[allow(dead_code)]
 pub struct RegisterRequest {
     /// Login name: letters, digits and `@ . + - _`, at most 150 characters.
+    #[schema(min_length = 1, max_length = 150)]
     username: String,
+    #[schema(format = Email, max_length = 254)]
     email: String,
     /// The e-mail address again.
+    #[schema(format = Email, max_length = 254)]
     email2: String,
+    /// At least 8 characters, not entirely numeric, not a common password, not too similar
+    /// to the username or e-mail address.
+    #[schema(min_length = 8)]
     password: String,
 }
 
 #[derive(ToSchema)]
 #[allow(dead_code)]
 pub struct EmailRequest {
+    #[schema(format = Email, max_length = 254)]
     email: String,
 }
 

@@ -20,6 +20,7 @@ pub struct AccountView {
     pub updated_at: Timestamp,
     /// Display name.
     pub username: String,
+    #[schema(required = true)]
     pub location: Option<String>,
     pub content: String,
     /// Absolute URL of the avatar; the built-in default until one is uploaded.

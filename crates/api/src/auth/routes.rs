@@ -27,13 +27,16 @@ const LOGIN_FAILED: &str = "No active account found with the given credentials";
 #[allow(dead_code)]
 pub struct TokenRequest {
     /// Login name (case-insensitive).
+    #[schema(min_length = 1)]
     username: String,
+    #[schema(min_length = 1)]
     password: String,
 }
 
 #[derive(ToSchema)]
 #[allow(dead_code)]
 pub struct RefreshRequest {
+    #[schema(min_length = 1)]
     refresh: String,
 }
 

@@ -37,7 +37,7 @@ struct HistoryQuery {
     #[param(value_type = Option<i64>)]
     channel_id: Option<String>,
     /// At most this many (default 50, at most 100).
-    #[param(value_type = Option<u32>)]
+    #[param(value_type = Option<u32>, minimum = 1)]
     limit: Option<String>,
     /// Only messages older than this id (the page just before it).
     #[param(value_type = Option<i64>)]
@@ -50,6 +50,8 @@ struct HistoryQuery {
 #[derive(ToSchema)]
 #[allow(dead_code)]
 pub struct EditRequest {
+    /// Trimmed; not blank; at most `PINGME_MAX_MESSAGE_CHARS` (4000) characters.
+    #[schema(min_length = 1)]
     content: String,
 }
 

@@ -55,7 +55,9 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 struct SocketQuery {
-    /// An access token (the socket cannot send headers from a browser).
+    /// An access token (the socket cannot send headers from a browser). Without one, the
+    /// handshake is refused with 403.
+    #[param(required = true)]
     token: Option<String>,
 }
 

@@ -4,6 +4,7 @@
 use crate::AppState;
 use crate::account::AccountView;
 use crate::media::image_url;
+use crate::openapi::null_only;
 use pingme_domain::Timestamp;
 use pingme_domain::messages::{Author, Message};
 use pingme_media::defaults;
@@ -21,19 +22,23 @@ pub enum MessageAuthor {
     Deleted(DeletedAccount),
 }
 
+/// The author of a message whose account was deleted: the Account object's keys, with `id`,
+/// `owner`, `location` and the times always `null`, and `username` "Deleted User".
+// Typed `null` (not "nullable"), so that an Account object never matches this too: the
+// document's `oneOf` needs exactly one to match.
 #[derive(Serialize, ToSchema)]
 pub struct DeletedAccount {
-    #[schema(value_type = Option<i64>)]
+    #[schema(schema_with = null_only, required = true)]
     id: Option<i64>,
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = null_only, required = true)]
     owner: Option<String>,
-    #[schema(value_type = Option<String>, format = DateTime)]
+    #[schema(schema_with = null_only, required = true)]
     created_at: Option<Timestamp>,
-    #[schema(value_type = Option<String>, format = DateTime)]
+    #[schema(schema_with = null_only, required = true)]
     updated_at: Option<Timestamp>,
     /// "Deleted User".
     username: &'static str,
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = null_only, required = true)]
     location: Option<String>,
     content: &'static str,
     image_url: String,

@@ -31,11 +31,14 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(ToSchema)]
 #[allow(dead_code)]
 pub struct CategoryRequest {
-    /// Stored lowercase; unique.
+    /// Stored lowercase; unique; at most 50 characters.
+    #[schema(min_length = 1, max_length = 50)]
     name: String,
+    /// At most 255 characters; `null` clears it.
+    #[schema(max_length = 255)]
     description: Option<String>,
     /// An icon image (multipart); JSON `null` goes back to the default.
-    #[schema(format = Binary, nullable)]
+    #[schema(format = Binary, nullable = false)]
     icon: Option<String>,
 }
 

@@ -42,12 +42,15 @@ struct ListQuery {
 #[allow(dead_code)]
 pub struct ChannelRequest {
     /// Stored lowercase; at most 100 characters.
+    #[schema(min_length = 1, max_length = 100)]
     name: String,
     /// Server id; cannot change after creation.
     server: i64,
     /// Only `text`.
-    #[schema(rename = "type")]
+    #[schema(rename = "type", nullable = false, pattern = "^text$")]
     kind: Option<String>,
+    /// At most 255 characters; `null` clears it.
+    #[schema(max_length = 255)]
     description: Option<String>,
 }
 

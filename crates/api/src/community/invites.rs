@@ -36,8 +36,10 @@ const MAX_LIFETIME_SECONDS: i64 = 30 * 24 * 3600;
 #[allow(dead_code)]
 pub struct InviteRequest {
     /// How many accounts may join with it; unlimited when absent.
+    #[schema(nullable = false, minimum = 1, maximum = 100_000)]
     max_uses: Option<i64>,
     /// Seconds it stays valid; forever when absent (at most 30 days).
+    #[schema(nullable = false, minimum = 1, maximum = 2_592_000)]
     expires_in: Option<i64>,
 }
 

@@ -29,6 +29,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[allow(dead_code)]
 pub struct JoinRequest {
     /// An invite code, needed to join a private server.
+    #[schema(nullable = false)]
     invite: Option<String>,
 }
 

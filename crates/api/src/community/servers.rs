@@ -32,18 +32,21 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[allow(dead_code)]
 pub struct ServerRequest {
     /// At most 100 characters.
+    #[schema(min_length = 1, max_length = 100)]
     name: String,
     /// Category id.
     category: i64,
-    /// At most 255 characters.
+    /// At most 255 characters; `null` clears it.
+    #[schema(max_length = 255)]
     description: Option<String>,
     /// Default `false`; multipart sends `"true"`/`"false"`.
+    #[schema(nullable = false)]
     is_private: Option<bool>,
-    /// Icon image (multipart); JSON `null` goes back to the default.
-    #[schema(format = Binary, nullable)]
+    /// Icon image: JPEG, PNG, GIF or WebP (multipart); JSON `null` goes back to the default.
+    #[schema(format = Binary, nullable = false)]
     server_icon: Option<String>,
     /// Banner image (multipart); JSON `null` goes back to the default.
-    #[schema(format = Binary, nullable)]
+    #[schema(format = Binary, nullable = false)]
     banner_image: Option<String>,
 }
 

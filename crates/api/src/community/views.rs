@@ -17,6 +17,7 @@ pub struct ChannelView {
     /// Always `text`.
     #[serde(rename = "type")]
     pub kind: &'static str,
+    #[schema(required = true)]
     pub description: Option<String>,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
@@ -55,6 +56,7 @@ pub struct ServerView {
     pub id: i64,
     /// Only with `?with_num_members=true`.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub num_members: Option<usize>,
     /// The server's channels, by id.
     pub channel_server: Vec<ChannelView>,
@@ -66,6 +68,7 @@ pub struct ServerView {
     pub members: Vec<i64>,
     pub server_image_urls: ServerImageUrls,
     pub name: String,
+    #[schema(required = true)]
     pub description: Option<String>,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
@@ -112,6 +115,7 @@ pub struct CategoryView {
     pub id: i64,
     /// Lowercase.
     pub name: String,
+    #[schema(required = true)]
     pub description: Option<String>,
     pub category_icon_url: String,
     #[schema(value_type = String, format = DateTime)]
@@ -140,9 +144,10 @@ pub struct InviteView {
     pub server: i64,
     pub uses: i64,
     /// `null`: unlimited.
+    #[schema(required = true)]
     pub max_uses: Option<i64>,
     /// `null`: never.
-    #[schema(value_type = Option<String>, format = DateTime)]
+    #[schema(required = true, value_type = Option<String>, format = DateTime)]
     pub expires_at: Option<Timestamp>,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
@@ -170,7 +175,7 @@ pub struct InvitePreview {
     pub server_name: String,
     pub server_icon_url: String,
     pub num_members: usize,
-    #[schema(value_type = Option<String>, format = DateTime)]
+    #[schema(required = true, value_type = Option<String>, format = DateTime)]
     pub expires_at: Option<Timestamp>,
 }
 

@@ -41,6 +41,13 @@ pub struct ApiDoc;
 #[schema(value_type = String, format = Binary)]
 pub struct FileBytes(#[allow(dead_code)] Vec<u8>);
 
+/// A value that is always `null` (a placeholder's fields).
+pub fn null_only() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::Null)
+        .build()
+}
+
 struct BearerAuth;
 
 impl Modify for BearerAuth {

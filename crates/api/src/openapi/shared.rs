@@ -1,8 +1,9 @@
 //! The answers every route shares, added to each operation once the routers are assembled,
 //! so that no handler's annotation can forget them: a malformed request (400 `{"detail"}`),
 //! a body over the limit (413) or of another type (415), an id in the path that names
-//! nothing (404), a refused token (401 with `WWW-Authenticate`), a database that cannot be
-//! reached (503 with `Retry-After`).
+//! nothing (404), a refused token (401 with `WWW-Authenticate`), a row referred to that
+//! another request removed meanwhile (409), a database that cannot be reached (503 with
+//! `Retry-After`).
 
 use utoipa::openapi::content::Content;
 use utoipa::openapi::header::{Header, HeaderBuilder};
@@ -17,12 +18,23 @@ const JSON: &str = "application/json";
 pub fn add_shared_answers(doc: &mut OpenApi) {
     for (path, item) in doc.paths.paths.iter_mut() {
         let takes_ids = path.contains('{');
-        let uses_database = !path.starts_with("/api/docs/") && path != "/healthz";
-        for (_, operation) in operations(item) {
+        let uses_database =
+            !path.starts_with("/api/docs/") && !matches!(path.as_str(), "/" | "/healthz");
+        let community = [
+            "/api/servers/",
+            "/api/channels/",
+            "/api/categories/",
+            "/api/invites/",
+            "/api/messages/",
+        ]
+        .iter()
+        .any(|prefix| path.starts_with(prefix));
+        for (method, operation) in operations(item) {
             let answers = Shared {
                 operation,
                 takes_ids,
                 uses_database,
+                writes_references: community && method != "get",
             };
             answers.add();
         }
@@ -46,6 +58,9 @@ struct Shared<'a> {
     operation: &'a mut Operation,
     takes_ids: bool,
     uses_database: bool,
+    /// Writes rows that refer to others (a channel to its server, a membership to its
+    /// account), which another request may remove meanwhile.
+    writes_references: bool,
 }
 
 impl Shared<'_> {
@@ -63,6 +78,12 @@ impl Shared<'_> {
         }
         if is_protected(self.operation) {
             self.insert("401", "Missing or refused credentials");
+        }
+        if self.writes_references {
+            self.insert(
+                "409",
+                "Something this refers to was removed meanwhile; try again",
+            );
         }
         if self.uses_database {
             self.insert("503", "The database cannot be reached; try again");
@@ -178,4 +199,52 @@ pub fn is_protected(operation: &Operation) -> bool {
         list.iter()
             .any(|s| serde_json::to_value(s).is_ok_and(|v| v != serde_json::json!({})))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    fn operation(method: &str, path: &str) -> Value {
+        let doc = serde_json::to_value(crate::openapi()).unwrap();
+        doc["paths"][path][method].clone()
+    }
+
+    #[test]
+    fn every_400_also_allows_a_detail_and_bodies_answer_413_and_415() {
+        let create = operation("post", "/api/servers/");
+        let bad = &create["responses"]["400"]["content"]["application/json"]["schema"];
+        assert_eq!(
+            bad["oneOf"],
+            json!([
+                {"$ref": "#/components/schemas/FieldErrors"},
+                {"$ref": "#/components/schemas/Detail"}
+            ])
+        );
+        for status in ["413", "415", "401", "409", "503"] {
+            assert!(create["responses"].get(status).is_some(), "{status}");
+        }
+        let unauthorized = &create["responses"]["401"]["headers"];
+        assert!(unauthorized.get("WWW-Authenticate").is_some());
+    }
+
+    #[test]
+    fn answers_are_only_added_where_they_can_happen() {
+        let home = operation("get", "/");
+        for status in ["401", "404", "409", "413", "415", "503"] {
+            assert!(home["responses"].get(status).is_none(), "{status}");
+        }
+        let list = operation("get", "/api/servers/");
+        for status in ["404", "409", "413", "415"] {
+            assert!(list["responses"].get(status).is_none(), "{status}");
+        }
+        let retrieve = operation("get", "/api/servers/{id}/");
+        assert!(retrieve["responses"].get("404").is_some());
+        let ready = operation("get", "/readyz");
+        assert!(
+            ready["responses"]["503"]["headers"]
+                .get("Retry-After")
+                .is_some()
+        );
+    }
 }

@@ -71,9 +71,14 @@ fn address(url: &str) -> String {
     }
 }
 
+/// `/readyz`'s status; a 503 says when to try again, as every 503 does.
 async fn readiness(app: &TestApp) -> StatusCode {
     let ready = app.client.get(app.at("/readyz")).send().await;
-    ready.expect("readyz answers").status()
+    let ready = ready.expect("readyz answers");
+    if ready.status() == StatusCode::SERVICE_UNAVAILABLE {
+        assert_eq!(ready.headers()["retry-after"], "5");
+    }
+    ready.status()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
