@@ -39,7 +39,12 @@ const UI_FILES: [&str; 7] = [
 /// Swagger UI's bundle sets styles inline and draws icons from `data:` URLs; everything
 /// else comes from this server.
 const UI_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
-    img-src 'self' data:; connect-src 'self'; font-src 'self' data:; frame-ancestors 'none'";
+    img-src 'self' data:; connect-src 'self'; font-src 'self' data:; base-uri 'self'; \
+    frame-ancestors 'none'";
+
+/// The page names its files relative to itself; opened as `/api/docs/schema/ui` (which the
+/// router also answers) they would be looked for one level up.
+const UI_BASE: &str = "<head>\n    <base href=\"/api/docs/schema/ui/\">";
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -178,7 +183,13 @@ fn ui_response(state: &AppState, file: &str) -> Result<Response, ApiError> {
         Some("js") => "text/javascript; charset=utf-8",
         _ => "image/png",
     };
-    let mut response = found.bytes.into_owned().into_response();
+    let mut bytes = found.bytes.into_owned();
+    if file == "index.html" {
+        bytes = String::from_utf8_lossy(&bytes)
+            .replacen("<head>", UI_BASE, 1)
+            .into_bytes();
+    }
+    let mut response = bytes.into_response();
     let headers = response.headers_mut();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     headers.insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static(UI_POLICY));
