@@ -118,6 +118,7 @@ fn split_file_fields(body: &mut RequestBody, schemas: &mut Schemas) {
                     .insert(field.clone(), RefOr::T(Schema::Object(reset)));
             } else {
                 without.properties.remove(field);
+                without.required.retain(|name| name != field);
             }
         }
         point_at(content, schemas, format!("{name}{suffix}"), without);

@@ -68,7 +68,8 @@ mod tests {
 
     /// The paths of the router's own table. axum has no API to list routes; its `Debug`
     /// form shows the table as `Node { paths: {RouteId(0): "/api/token/", ...} }`. (Each
-    /// path's methods are compared over HTTP, in the end-to-end `docs` tests.)
+    /// path's methods are compared over HTTP, in the end-to-end `docs` tests.) `routes()` is
+    /// every route the server has: `app()` adds only the 404/405 fallbacks and middleware.
     fn routed_paths(router: &str) -> BTreeSet<String> {
         let table = router
             .split_once("paths: {")

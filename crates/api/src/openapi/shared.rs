@@ -10,6 +10,7 @@ use utoipa::openapi::header::{Header, HeaderBuilder};
 use utoipa::openapi::path::{Operation, PathItem};
 use utoipa::openapi::response::Response;
 use utoipa::openapi::schema::{OneOfBuilder, Schema, Type};
+use utoipa::openapi::security::SecurityRequirement;
 use utoipa::openapi::{OpenApi, Ref, RefOr};
 
 const JSON: &str = "application/json";
@@ -86,7 +87,10 @@ impl Shared<'_> {
             );
         }
         if self.uses_database {
-            self.insert("503", "The database cannot be reached; try again");
+            self.insert(
+                "503",
+                "The database (or, for media, the media store) cannot be reached; try again",
+            );
         }
         self.headers();
         self.describe();
@@ -193,12 +197,14 @@ fn header(description: &str) -> Header {
         .build()
 }
 
-/// An operation that requires a token: its security list names a scheme.
+/// An operation that requires a token: its security list names a scheme (a public one
+/// lists only the empty requirement).
 pub fn is_protected(operation: &Operation) -> bool {
-    operation.security.as_ref().is_some_and(|list| {
-        list.iter()
-            .any(|s| serde_json::to_value(s).is_ok_and(|v| v != serde_json::json!({})))
-    })
+    let public = SecurityRequirement::default();
+    operation
+        .security
+        .as_ref()
+        .is_some_and(|list| list.iter().any(|s| *s != public))
 }
 
 #[cfg(test)]

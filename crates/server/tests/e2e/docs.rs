@@ -134,6 +134,8 @@ async fn swagger_ui_and_its_files_come_from_the_server() {
         let response = app.client.get(url).send().await.unwrap();
         assert_eq!(response.status(), StatusCode::OK, "{file}");
         assert_eq!(response.headers()["content-type"], content_type, "{file}");
+        assert_eq!(response.headers()["x-content-type-options"], "nosniff");
+        assert!(response.headers().contains_key("etag"), "{file}");
         assert!(!response.bytes().await.unwrap().is_empty(), "{file}");
     }
     let init = app
