@@ -102,3 +102,7 @@ class SeededAccount:
     def set(self, case, data, context):
         case.headers = case.headers or {}
         case.headers["Authorization"] = f"Bearer {data}"
+        # The chat socket's handshake takes its token in the query (browsers cannot send
+        # headers with a WebSocket), so that one gets it there too.
+        if case.operation.path == "/{server}/{channel}":
+            case.query = {**(case.query or {}), "token": data}

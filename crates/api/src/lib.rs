@@ -106,5 +106,6 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     openapi::shared::add_shared_answers(&mut document);
     openapi::names::name_operations(&mut document);
     openapi::bodies::describe_bodies(&mut document);
+    openapi::links::add_links(&mut document);
     document
 }

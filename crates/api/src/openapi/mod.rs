@@ -3,6 +3,7 @@
 //! document cannot list a route the server does not have, or miss one it has.
 
 pub mod bodies;
+pub mod links;
 pub mod names;
 pub mod shared;
 
