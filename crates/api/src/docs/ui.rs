@@ -141,7 +141,7 @@ pub(super) async fn ui_page(State(state): State<AppState>, headers: HeaderMap) -
 #[utoipa::path(
     get, path = "/api/docs/schema/ui/{file}/", tag = "documentation", security(()),
     params(("file" = String, Path, description = "One of the page's files",
-        example = "swagger-ui.css", pattern = r"^(index\.css|swagger-ui\.css|swagger-ui-bundle\.js|swagger-ui-standalone-preset\.js|swagger-initializer\.js|favicon-(16x16|32x32)\.png)$")),
+        example = "swagger-ui.css", pattern = r"^(index\.css|swagger-ui\.css|swagger-ui-bundle\.js|swagger-ui-standalone-preset\.js|swagger-initializer\.js|favicon-32x32\.png|favicon-16x16\.png)$")),
     responses(
         (status = 200, description = "The file", content(
             (String = "text/css"), (String = "text/javascript"), (FileBytes = "image/png"),
@@ -178,6 +178,20 @@ mod tests {
         let init = files.text("swagger-initializer.js");
         assert!(init.contains("/api/docs/schema/?format=json"), "{init}");
         assert!(init.contains("\"validatorUrl\": \"none\""), "{init}");
+    }
+
+    #[test]
+    fn the_document_names_exactly_the_files_served() {
+        let doc = serde_json::to_value(crate::openapi()).unwrap();
+        let file = &doc["paths"]["/api/docs/schema/ui/{file}/"]["get"]["parameters"][0];
+        let pattern = file["schema"]["pattern"].as_str().unwrap();
+        let listed = pattern.trim_start_matches("^(").trim_end_matches(")$");
+        let mut documented: Vec<String> =
+            listed.split('|').map(|f| f.replace(r"\.", ".")).collect();
+        documented.sort();
+        let mut served: Vec<&str> = FILES.into_iter().filter(|f| *f != "index.html").collect();
+        served.sort();
+        assert_eq!(documented, served);
     }
 
     #[test]
