@@ -1,6 +1,6 @@
 //! [`AccountStore`] on Postgres.
 
-use super::{PgStore, store_error};
+use super::{PgStore, retry_conflicts, store_error};
 use crate::rows::accounts::{AccountRow, CredentialsRow, account_columns, into_account};
 use async_trait::async_trait;
 use pingme_domain::account::{Account, Email, NewAccount, ProfileChanges, identity_key};
@@ -180,8 +180,17 @@ impl AccountStore for PgStore {
 
     /// Locks the account first: servers or channels given to it meanwhile (their foreign
     /// keys lock the account row too) wait, then fail, instead of being left behind. Then
-    /// the servers it owns, so their members stay put while an heir is chosen.
+    /// the servers it owns, so their members stay put while an heir is chosen. A writer
+    /// that locks the same rows the other way round (the account's own request, as it
+    /// deletes) can deadlock with it: Postgres then aborts one of the two, and the deletion
+    /// is run again.
     async fn delete_account(&self, id: AccountId) -> StoreResult<Option<Vec<ServerId>>> {
+        retry_conflicts(|| self.delete_account_once(id)).await
+    }
+}
+
+impl PgStore {
+    async fn delete_account_once(&self, id: AccountId) -> StoreResult<Option<Vec<ServerId>>> {
         let mut tx = self.begin().await?;
         let found: Option<i64> =
             sqlx::query_scalar("SELECT id FROM accounts WHERE id = $1 FOR UPDATE")

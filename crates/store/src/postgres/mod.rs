@@ -132,6 +132,38 @@ fn store_error(error: sqlx::Error) -> StoreError {
     }
 }
 
+/// Runs a transaction again (three attempts in all) when Postgres aborted it to break a
+/// deadlock or a serialization conflict: the other transaction has gone on, so this one
+/// can too, where the client would otherwise get a 503 and have to send it again.
+async fn retry_conflicts<T, F, Fut>(mut run: F) -> StoreResult<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = StoreResult<T>>,
+{
+    let mut attempt = 1;
+    loop {
+        match run().await {
+            Err(error) if attempt < 3 && is_conflict(&error) => {
+                tracing::info!(%error, attempt, "transaction aborted by a conflict; running it again");
+                attempt += 1;
+            }
+            done => return done,
+        }
+    }
+}
+
+/// A deadlock (40P01) or serialization failure (40001).
+fn is_conflict(error: &StoreError) -> bool {
+    let StoreError::Unavailable(cause) = error else {
+        return false;
+    };
+    cause
+        .downcast_ref::<sqlx::Error>()
+        .and_then(|e| e.as_database_error())
+        .and_then(|db| db.code())
+        .is_some_and(|code| code == "40P01" || code == "40001")
+}
+
 /// SQLSTATEs worth a retry (503 with `Retry-After`), not a server error: connection
 /// exceptions (class 08), a deadlock or serialization failure (40P01, 40001), the statement
 /// timeout (57014), a shutting-down or starting server (57P01–57P03), too many connections or

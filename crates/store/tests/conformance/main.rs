@@ -3,6 +3,7 @@
 
 mod accounts;
 mod communities;
+mod deadlocks;
 mod messages;
 
 use pingme_domain::store::Store;
