@@ -7,6 +7,7 @@
 mod group_commit;
 mod postgres;
 mod rows;
+pub mod scratch;
 mod sqlite;
 
 pub use postgres::{PgSettings, PgStore};

@@ -10,7 +10,7 @@ use pingme_domain::store::{CategoryDeletion, Store, StoreError, Unique};
 use pingme_domain::{AccountId, CategoryId, ServerId, Timestamp};
 use std::sync::Arc;
 
-async fn account(store: &Arc<dyn Store>, login: &str) -> AccountId {
+pub(crate) async fn account(store: &Arc<dyn Store>, login: &str) -> AccountId {
     let new = NewAccount {
         login: Username::parse(login).unwrap(),
         email: Email::parse(&format!("{login}@example.com")).unwrap(),
@@ -21,7 +21,7 @@ async fn account(store: &Arc<dyn Store>, login: &str) -> AccountId {
     store.create_account(&new).await.unwrap().id
 }
 
-async fn category(store: &Arc<dyn Store>, name: &str) -> CategoryId {
+pub(crate) async fn category(store: &Arc<dyn Store>, name: &str) -> CategoryId {
     let new = NewCategory {
         name: CategoryName::parse(name).unwrap(),
         description: None,
@@ -29,7 +29,7 @@ async fn category(store: &Arc<dyn Store>, name: &str) -> CategoryId {
     store.create_category(&new).await.unwrap().id
 }
 
-async fn server(
+pub(crate) async fn server(
     store: &Arc<dyn Store>,
     owner: AccountId,
     category: CategoryId,

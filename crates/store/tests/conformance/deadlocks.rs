@@ -2,8 +2,7 @@
 //! the other way round is aborted by Postgres, and run again by the store instead of
 //! failing with `Unavailable` (a 503 for the client).
 
-use pingme_domain::account::{Email, NewAccount, Username};
-use pingme_domain::community::{CategoryName, NewCategory, NewServer, ServerName};
+use crate::communities::{account, category, server};
 use sqlx::{Connection, PgConnection};
 use std::time::Duration;
 
@@ -17,51 +16,29 @@ async fn a_deletion_aborted_to_break_a_deadlock_is_run_again() {
         }
     };
     let (store, database) = crate::postgres(&url).await;
-    let new = NewAccount {
-        login: Username::parse("doomed").unwrap(),
-        email: Email::parse("doomed@example.com").unwrap(),
-        password_hash: "$argon2id$x".into(),
-        is_staff: false,
-        verified: true,
-    };
-    let owner = store.create_account(&new).await.unwrap().id;
-    let category = NewCategory {
-        name: CategoryName::parse("general").unwrap(),
-        description: None,
-    };
-    let category = store.create_category(&category).await.unwrap().id;
-    let new_server = NewServer {
-        name: ServerName::parse("alone").unwrap(),
-        description: None,
-        owner,
-        category,
-        is_private: false,
-    };
-    let server = store.create_server(&new_server).await.unwrap().id;
+    let owner = account(&store, "doomed").await;
+    let category = category(&store, "general").await;
+    let server = server(&store, owner, category, false).await;
 
-    let url = crate::database_url(&database.admin_url, &database.name);
-    let mut other = PgConnection::connect(&url).await.unwrap();
+    let url = &database.url;
+    let mut other = PgConnection::connect(url).await.unwrap();
     let mut other = other.begin().await.unwrap();
     // This side never looks for deadlocks: the deletion's side finds it (after its own
     // one-second `deadlock_timeout`) and is the one Postgres aborts.
-    let statements = [
-        "SET LOCAL deadlock_timeout = '60s'",
-        "SELECT id FROM servers WHERE id = $1 FOR UPDATE",
-    ];
-    for statement in statements {
-        let query = sqlx::query(statement);
-        let query = if statement.contains("$1") {
-            query.bind(server.0)
-        } else {
-            query
-        };
-        query.execute(&mut *other).await.unwrap();
-    }
+    sqlx::query("SET LOCAL deadlock_timeout = '60s'")
+        .execute(&mut *other)
+        .await
+        .unwrap();
+    sqlx::query("SELECT id FROM servers WHERE id = $1 FOR UPDATE")
+        .bind(server.0)
+        .execute(&mut *other)
+        .await
+        .unwrap();
     let deleting = tokio::spawn({
         let store = store.clone();
         async move { store.delete_account(owner).await }
     });
-    waits_for_a_lock(&url).await;
+    waits_for_a_lock(url).await;
     // The other way round: the account's row, which the deletion holds. This returns once
     // the deletion's first attempt has been aborted.
     sqlx::query("SELECT id FROM accounts WHERE id = $1 FOR UPDATE")

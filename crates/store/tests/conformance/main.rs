@@ -7,6 +7,7 @@ mod deadlocks;
 mod messages;
 
 use pingme_domain::store::Store;
+use pingme_store::scratch::ScratchDatabase;
 use std::future::Future;
 use std::sync::Arc;
 
@@ -23,82 +24,14 @@ async fn sqlite() -> (Arc<dyn Store>, tempfile::TempDir) {
 
 /// A fresh database of its own on the Postgres server `PINGME_TEST_POSTGRES_URL` names,
 /// dropped when the returned guard is.
-async fn postgres(admin_url: &str) -> (Arc<dyn Store>, TestDatabase) {
-    let admin = sqlx::PgPool::connect(admin_url)
+async fn postgres(admin_url: &str) -> (Arc<dyn Store>, ScratchDatabase) {
+    let database = ScratchDatabase::create(admin_url, "pingme_conformance")
         .await
-        .expect("the test Postgres server answers");
-    let name = format!(
-        "pingme_conformance_{}_{}",
-        std::process::id(),
-        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-    );
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-    )))
-    .execute(&admin)
-    .await
-    .expect("drop a leftover database");
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&admin)
-        .await
-        .expect("create the test database");
-    let store = pingme_store::open(&database_url(admin_url, &name))
+        .expect("the test Postgres server makes a database");
+    let store = pingme_store::open(&database.url)
         .await
         .expect("open the postgres store");
-    admin.close().await;
-    let admin_url = admin_url.to_owned();
-    (store, TestDatabase { admin_url, name })
-}
-
-/// The URL with its database name replaced: `postgres://u@h:5432/postgres?x` → `…/name?x`.
-fn database_url(url: &str, name: &str) -> String {
-    let (url, query) = url
-        .split_once('?')
-        .map_or((url, None), |(u, q)| (u, Some(q)));
-    let authority = url.find("://").map_or(0, |i| i + 3);
-    let base = match url[authority..].find('/') {
-        Some(slash) => &url[..authority + slash],
-        None => url,
-    };
-    match query {
-        Some(query) => format!("{base}/{name}?{query}"),
-        None => format!("{base}/{name}"),
-    }
-}
-
-static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-
-/// Drops its database (closing whatever connections are left) when the check is over.
-struct TestDatabase {
-    /// The server's URL: the drop connects anew, on a runtime of its own.
-    admin_url: String,
-    name: String,
-}
-
-impl Drop for TestDatabase {
-    /// Runs even when a check panicked, on a thread and runtime of its own.
-    fn drop(&mut self) {
-        let (admin_url, name) = (self.admin_url.clone(), std::mem::take(&mut self.name));
-        let dropped = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("a runtime");
-            runtime.block_on(async move {
-                let admin = sqlx::PgPool::connect(&admin_url).await?;
-                let statement = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
-                sqlx::query(sqlx::AssertSqlSafe(statement))
-                    .execute(&admin)
-                    .await?;
-                admin.close().await;
-                Ok::<(), sqlx::Error>(())
-            })
-        })
-        .join();
-        if !matches!(dropped, Ok(Ok(_))) {
-            eprintln!("could not drop a conformance database");
-        }
-    }
+    (store, database)
 }
 
 /// Runs one conformance check against every backend available: SQLite always, Postgres when

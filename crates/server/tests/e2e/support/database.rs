@@ -2,34 +2,30 @@
 //! `PINGME_TEST_E2E_BACKEND=postgres` (with `PINGME_TEST_POSTGRES_URL`), a fresh Postgres
 //! database of its own, dropped with the app. `.ci/run` runs the whole suite both ways.
 
+use pingme_store::scratch::ScratchDatabase;
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
-
-static NEXT: AtomicU64 = AtomicU64::new(0);
 
 pub struct TestDatabase {
     /// What the app's `DATABASE_URL` is.
     pub url: String,
-    /// The server's URL and the database's name, to drop it.
-    postgres: Option<(String, String)>,
+    /// The Postgres database this app made, dropped with it.
+    _postgres: Option<ScratchDatabase>,
 }
 
 impl TestDatabase {
-    /// Another app's database, which that app drops.
+    /// A database this app does not drop: another app's, or an SQLite file in its data
+    /// directory (which goes with the directory).
     pub fn shared(url: String) -> Self {
         Self {
             url,
-            postgres: None,
+            _postgres: None,
         }
     }
 
     pub async fn create(data_dir: &Path) -> Self {
-        let sqlite = || Self {
-            url: format!("sqlite:{}", data_dir.join("pingme.sqlite3").display()),
-            postgres: None,
-        };
         if std::env::var("PINGME_TEST_E2E_BACKEND").as_deref() != Ok("postgres") {
-            return sqlite();
+            let url = format!("sqlite:{}", data_dir.join("pingme.sqlite3").display());
+            return Self::shared(url);
         }
         let admin_url = std::env::var("PINGME_TEST_POSTGRES_URL")
             .expect("PINGME_TEST_E2E_BACKEND=postgres needs PINGME_TEST_POSTGRES_URL");
@@ -38,72 +34,12 @@ impl TestDatabase {
 
     /// A fresh database of its own on the Postgres server `admin_url` names.
     pub async fn postgres(admin_url: &str) -> Self {
-        let name = format!(
-            "pingme_e2e_{}_{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        );
-        let admin = sqlx::PgPool::connect(admin_url)
+        let scratch = ScratchDatabase::create(admin_url, "pingme_e2e")
             .await
-            .expect("the test Postgres server answers");
-        for statement in [
-            format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-            format!("CREATE DATABASE {name}"),
-        ] {
-            sqlx::query(sqlx::AssertSqlSafe(statement))
-                .execute(&admin)
-                .await
-                .expect("make the test database");
-        }
-        admin.close().await;
+            .expect("the test Postgres server makes a database");
         Self {
-            url: with_database(admin_url, &name),
-            postgres: Some((admin_url.to_owned(), name)),
+            url: scratch.url.clone(),
+            _postgres: Some(scratch),
         }
-    }
-}
-
-impl Drop for TestDatabase {
-    fn drop(&mut self) {
-        let Some((admin_url, name)) = self.postgres.take() else {
-            return;
-        };
-        // Dropping runs outside any runtime it could block: a thread of its own.
-        let dropped = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("a runtime");
-            runtime.block_on(async {
-                let admin = sqlx::PgPool::connect(&admin_url).await?;
-                sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                )))
-                .execute(&admin)
-                .await?;
-                admin.close().await;
-                Ok::<(), sqlx::Error>(())
-            })
-        })
-        .join();
-        if let Ok(Err(error)) = dropped {
-            eprintln!("could not drop a test database: {error}");
-        }
-    }
-}
-
-/// The URL with its database replaced: `postgres://u@h:5432/postgres?x` → `…/name?x`.
-pub fn with_database(url: &str, name: &str) -> String {
-    let (url, query) = url
-        .split_once('?')
-        .map_or((url, None), |(u, q)| (u, Some(q)));
-    let authority = url.find("://").map_or(0, |i| i + 3);
-    let base = match url[authority..].find('/') {
-        Some(slash) => &url[..authority + slash],
-        None => url,
-    };
-    match query {
-        Some(query) => format!("{base}/{name}?{query}"),
-        None => format!("{base}/{name}"),
     }
 }
