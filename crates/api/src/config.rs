@@ -21,6 +21,8 @@ pub struct ApiConfig {
     /// How long an unused media object is kept before a sweep deletes it: longer than any
     /// request between storing an image and recording it takes.
     pub media_sweep_delay: Duration,
+    /// A request body must have arrived this long after its head; 408 otherwise.
+    pub body_timeout: Duration,
     pub chat: ChatConfig,
     pub lifetimes: TokenLifetimes,
     /// `None` turns every rate limit off.
@@ -41,6 +43,9 @@ pub struct ChatConfig {
     pub ping_interval: Duration,
     /// A socket silent this long is closed.
     pub idle_timeout: Duration,
+    /// How long anything the server writes to a socket (frames, pings, pongs) may take to
+    /// leave; a client that does not read for this long is closed as too slow (4008).
+    pub send_timeout: Duration,
     /// How long a close frame may wait for a client that is behind on reading, and how long
     /// the server then waits for the client's close answer.
     pub close_grace: Duration,
@@ -53,6 +58,7 @@ impl Default for ChatConfig {
             socket_queue: 1024,
             ping_interval: Duration::from_secs(30),
             idle_timeout: Duration::from_secs(75),
+            send_timeout: Duration::from_secs(15),
             close_grace: Duration::from_secs(10),
         }
     }

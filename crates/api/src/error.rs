@@ -74,6 +74,9 @@ pub enum ApiError {
     MethodNotAllowed(Method),
     #[error("request body over {0} bytes")]
     PayloadTooLarge(usize),
+    /// The body did not arrive within the body timeout; the connection is closed.
+    #[error("request body timed out")]
+    RequestTimeout,
     #[error("unsupported media type {0:?}")]
     UnsupportedMediaType(String),
     #[error("rate limited")]
@@ -139,6 +142,7 @@ impl ApiError {
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -164,6 +168,7 @@ impl ApiError {
             Self::PayloadTooLarge(limit) => detail(format!(
                 "Request body is too large; the limit is {limit} bytes."
             )),
+            Self::RequestTimeout => detail("The request body took too long to arrive.".into()),
             Self::UnsupportedMediaType(kind) => {
                 detail(format!("Unsupported media type \"{kind}\" in request."))
             }
@@ -206,6 +211,10 @@ impl IntoResponse for ApiError {
         };
         if let Some(seconds) = retry_after {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        // What is left of the body cannot be told from the next request.
+        if status == StatusCode::REQUEST_TIMEOUT {
+            headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
         }
         response
     }

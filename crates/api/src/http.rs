@@ -32,8 +32,12 @@ pub fn finish(routes: Router, config: &ApiConfig) -> Router {
     // router whose only job is to hand the normalised request over.
     let normalised = tower::util::MapRequestLayer::new(add_trailing_slash).layer(routes);
     let hosts = Arc::new(config.allowed_hosts.clone());
+    let body_timeout = config.body_timeout;
     Router::new()
         .fallback_service(normalised)
+        .layer(middleware::from_fn(move |request: Request, next: Next| {
+            crate::body_deadline::limit(body_timeout, request, next)
+        }))
         .layer(middleware::from_fn(refuse_nul))
         .layer(cors(config))
         .layer(middleware::from_fn(move |request: Request, next: Next| {

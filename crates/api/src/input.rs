@@ -4,6 +4,7 @@
 //! [`crate::fields::Fields`], whatever the encoding was.
 
 use crate::AppState;
+use crate::body_deadline::timed_out;
 use crate::error::{ApiError, NON_FIELD};
 use axum::body::Bytes;
 use axum::extract::multipart::Field;
@@ -87,6 +88,8 @@ async fn read<S: Send + Sync>(
         .map_err(|rejection| {
             if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
                 ApiError::PayloadTooLarge(limit)
+            } else if timed_out(&rejection) {
+                ApiError::RequestTimeout
             } else {
                 ApiError::BadRequest(format!(
                     "Could not read the request body: {}",
@@ -202,6 +205,8 @@ async fn read_file(
 fn multipart_error(error: MultipartError, limit: usize) -> ApiError {
     if error.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
         ApiError::PayloadTooLarge(limit)
+    } else if timed_out(&error) {
+        ApiError::RequestTimeout
     } else {
         ApiError::BadRequest(format!(
             "Multipart form parse error - {}",

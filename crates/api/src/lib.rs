@@ -5,6 +5,7 @@
 
 pub mod account;
 pub mod auth;
+mod body_deadline;
 pub mod chat;
 mod client_ip;
 pub mod community;
@@ -19,6 +20,8 @@ pub mod input;
 mod limits;
 pub mod media;
 pub mod openapi;
+
+pub use limits::client_key;
 
 use auth::tokens::Tokens;
 use axum::Router;

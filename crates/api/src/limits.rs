@@ -124,7 +124,7 @@ const TYPING: Rate = Rate {
 
 /// The key a client address is counted under. One IPv6 subscriber usually holds a whole
 /// /64, so it counts as one client; an IPv4-mapped address counts as its IPv4 address.
-fn client_key(ip: IpAddr) -> IpAddr {
+pub fn client_key(ip: IpAddr) -> IpAddr {
     match ip {
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
             Some(v4) => IpAddr::V4(v4),

@@ -45,6 +45,8 @@ pub trait AccountStore: Send + Sync {
     async fn create_account(&self, new: &NewAccount) -> StoreResult<Account>;
 
     async fn account(&self, id: AccountId) -> StoreResult<Option<Account>>;
+    /// The accounts of these ids that exist, in no particular order (one query).
+    async fn accounts(&self, ids: &[AccountId]) -> StoreResult<Vec<Account>>;
     /// The account whose login name matches case-insensitively, with its password hash.
     async fn credentials(&self, login: &str) -> StoreResult<Option<(Account, String)>>;
     async fn account_by_email(&self, email: &Email) -> StoreResult<Option<Account>>;

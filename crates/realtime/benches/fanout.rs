@@ -14,7 +14,7 @@ fn fanout(c: &mut Criterion) {
     let hub = Arc::new(Hub::default());
     let channel = ChannelId(1);
     let mut connections: Vec<_> = (0..SOCKETS)
-        .map(|n| hub.join(ServerId(1), channel, AccountId(n as i64), 256))
+        .map(|n| hub.join((ServerId(1), channel), (AccountId(n as i64), 0), 256))
         .collect();
     let frame = Utf8Bytes::from(format!(
         r#"{{"message":{{"content":"{}"}}}}"#,

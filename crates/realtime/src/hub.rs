@@ -37,6 +37,8 @@ struct Subscriber {
     id: u64,
     server: ServerId,
     account: AccountId,
+    /// The version of the account's tokens the socket was opened with.
+    token_version: i64,
     queue: mpsc::Sender<Utf8Bytes>,
     closing: Arc<Closing>,
 }
@@ -123,12 +125,12 @@ pub struct Hub {
 }
 
 impl Hub {
-    /// Registers a socket in a channel, with room for `capacity` frames in its queue.
+    /// Registers a socket in a channel, opened by `account` with a token of `token_version`,
+    /// with room for `capacity` frames in its queue.
     pub fn join(
         self: &Arc<Self>,
-        server: ServerId,
-        channel: ChannelId,
-        account: AccountId,
+        (server, channel): (ServerId, ChannelId),
+        (account, token_version): (AccountId, i64),
         capacity: usize,
     ) -> Connection {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
@@ -138,6 +140,7 @@ impl Hub {
             id,
             server,
             account,
+            token_version,
             queue,
             closing: closing.clone(),
         };
@@ -226,6 +229,32 @@ impl Hub {
         }
     }
 
+    /// Every account with sockets on this node, with the token versions they were opened
+    /// with (each pair once).
+    pub fn seated(&self) -> Vec<(AccountId, i64)> {
+        let mut seated: Vec<(AccountId, i64)> = self
+            .read()
+            .values()
+            .flatten()
+            .map(|s| (s.account, s.token_version))
+            .collect();
+        seated.sort_unstable();
+        seated.dedup();
+        seated
+    }
+
+    /// Closes the sockets `account` opened with a token of `token_version` (all of its
+    /// sockets with `None`): the account may no longer use it.
+    pub fn sign_out(&self, account: AccountId, token_version: Option<i64>) {
+        self.close_where(
+            |s| s.account == account && token_version.is_none_or(|v| v == s.token_version),
+            close(
+                close_codes::FORBIDDEN,
+                "signed out: the account may no longer use this token",
+            ),
+        );
+    }
+
     /// Asks every socket to close, and every one that joins from now on (shutdown).
     pub fn close_all(&self, code: u16, reason: &'static str) {
         let _ = self.stopping.set(Close { code, reason });
@@ -288,9 +317,9 @@ mod tests {
     #[tokio::test]
     async fn frames_reach_every_socket_of_the_channel_but_the_excepted_account() {
         let hub = Arc::new(Hub::default());
-        let mut a = hub.join(SERVER, CHANNEL, AccountId(1), 8);
-        let mut b = hub.join(SERVER, CHANNEL, AccountId(2), 8);
-        let mut elsewhere = hub.join(SERVER, ChannelId(11), AccountId(1), 8);
+        let mut a = hub.join((SERVER, CHANNEL), (AccountId(1), 0), 8);
+        let mut b = hub.join((SERVER, CHANNEL), (AccountId(2), 0), 8);
+        let mut elsewhere = hub.join((SERVER, ChannelId(11)), (AccountId(1), 0), 8);
         hub.deliver(CHANNEL, &frame("one"), None);
         hub.deliver(CHANNEL, &frame("two"), Some(AccountId(1)));
         assert_eq!(a.frames.recv().await.unwrap().as_str(), "one");
@@ -306,8 +335,8 @@ mod tests {
     #[tokio::test]
     async fn a_full_queue_closes_its_socket_and_no_other() {
         let hub = Arc::new(Hub::default());
-        let slow = hub.join(SERVER, CHANNEL, AccountId(1), 2);
-        let mut fast = hub.join(SERVER, CHANNEL, AccountId(2), 8);
+        let slow = hub.join((SERVER, CHANNEL), (AccountId(1), 0), 2);
+        let mut fast = hub.join((SERVER, CHANNEL), (AccountId(2), 0), 8);
         for n in 0..3 {
             hub.deliver(CHANNEL, &frame(&n.to_string()), None);
             fast.frames.recv().await.unwrap();
@@ -322,9 +351,9 @@ mod tests {
     #[tokio::test]
     async fn removals_close_exactly_the_sockets_concerned() {
         let hub = Arc::new(Hub::default());
-        let kicked = hub.join(SERVER, CHANNEL, AccountId(1), 8);
-        let kicked_elsewhere = hub.join(ServerId(2), ChannelId(20), AccountId(1), 8);
-        let stays = hub.join(SERVER, CHANNEL, AccountId(2), 8);
+        let kicked = hub.join((SERVER, CHANNEL), (AccountId(1), 0), 8);
+        let kicked_elsewhere = hub.join((ServerId(2), ChannelId(20)), (AccountId(1), 0), 8);
+        let stays = hub.join((SERVER, CHANNEL), (AccountId(2), 0), 8);
         hub.apply(&Event::MemberRemoved {
             server: SERVER,
             account: AccountId(1),
@@ -340,7 +369,7 @@ mod tests {
             account: AccountId(1),
         });
         assert_eq!(kicked_elsewhere.closed().await.code, close_codes::FORBIDDEN);
-        let last = hub.join(ServerId(3), ChannelId(30), AccountId(3), 8);
+        let last = hub.join((ServerId(3), ChannelId(30)), (AccountId(3), 0), 8);
         hub.close_all(close_codes::GOING_AWAY, "bye");
         assert_eq!(last.closed().await.code, close_codes::GOING_AWAY);
     }
@@ -348,9 +377,9 @@ mod tests {
     #[tokio::test]
     async fn after_close_all_joiners_are_closed_and_the_hub_drains() {
         let hub = Arc::new(Hub::default());
-        let before = hub.join(SERVER, CHANNEL, AccountId(1), 8);
+        let before = hub.join((SERVER, CHANNEL), (AccountId(1), 0), 8);
         hub.close_all(close_codes::GOING_AWAY, "bye");
-        let after = hub.join(SERVER, CHANNEL, AccountId(2), 8);
+        let after = hub.join((SERVER, CHANNEL), (AccountId(2), 0), 8);
         assert_eq!(before.closed().await.code, close_codes::GOING_AWAY);
         assert_eq!(after.closed().await.code, close_codes::GOING_AWAY);
         let soon = tokio::time::Instant::now() + Duration::from_millis(50);

@@ -49,7 +49,7 @@ mod tests {
     async fn published_events_reach_the_hub_and_observers() {
         let hub = Arc::new(Hub::default());
         let bus = LocalBus::new(hub.clone());
-        let mut socket = hub.join(ServerId(1), ChannelId(2), AccountId(3), 4);
+        let mut socket = hub.join((ServerId(1), ChannelId(2)), (AccountId(3), 0), 4);
         let mut observer = bus.subscribe();
         let event = Event::ChannelFrame {
             channel: ChannelId(2),

@@ -31,7 +31,7 @@ struct Node {
 fn node(url: &str, channel: &str) -> Node {
     let hub = Arc::new(Hub::default());
     let bus = RedisBus::start(url, channel, LocalBus::new(hub.clone())).expect("a Redis URL");
-    let socket = hub.join(ServerId(1), ChannelId(1), AccountId(1), 64);
+    let socket = hub.join((ServerId(1), ChannelId(1)), (AccountId(1), 0), 64);
     Node { bus, socket }
 }
 

@@ -2,8 +2,8 @@
 //! serve until told to stop, then drain gracefully.
 
 use crate::config::{Config, MediaConfig};
+use crate::listener::Listener;
 use anyhow::Context;
-use axum::serve::ListenerExt;
 use pingme_api::AppState;
 use pingme_domain::events::EventBus;
 use pingme_domain::media::MediaStore;
@@ -21,7 +21,7 @@ use tokio::net::TcpListener;
 const MAIL_DRAIN: Duration = Duration::from_secs(10);
 
 pub struct Application {
-    listener: TcpListener,
+    listener: Listener,
     router: axum::Router,
     store: Arc<dyn Store>,
     hub: Arc<Hub>,
@@ -46,10 +46,11 @@ impl Application {
                 "default categories created"
             );
         }
-        let listener = TcpListener::bind(config.bind)
+        let tcp = TcpListener::bind(config.bind)
             .await
             .with_context(|| format!("cannot listen on {}", config.bind))?;
-        let url = base_url(listener.local_addr()?);
+        let url = base_url(tcp.local_addr()?);
+        let listener = Listener::new(tcp, &config.http, config.api.trusted_proxies.clone());
         if config.api.public_url.is_empty() {
             config.api.public_url = url.clone();
         }
@@ -83,6 +84,10 @@ impl Application {
             &config.secret,
             config.api,
         );
+        tokio::spawn(pingme_api::chat::recheck::recheck_every(
+            state.clone(),
+            state.config.chat.ping_interval,
+        ));
         Ok(Self {
             listener,
             router: pingme_api::app(state),
@@ -124,30 +129,20 @@ impl Application {
     ) -> anyhow::Result<()> {
         let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
         let hub = self.hub.clone();
-        let service = self
-            .router
-            .into_make_service_with_connect_info::<SocketAddr>();
-        // Chat frames and API answers are small and wanted at once: no Nagle delay (which,
-        // against a client's delayed ACKs, held frames back by up to 40 ms).
-        let listener = self.listener.tap_io(|tcp| {
-            if let Err(error) = tcp.set_nodelay(true) {
-                tracing::debug!(%error, "TCP_NODELAY not set");
-            }
-        });
-        let server = axum::serve(listener, service).with_graceful_shutdown(async move {
+        let server = self.listener.serve(self.router, async move {
             shutdown.await;
             tracing::info!("shutting down: no new connections, finishing requests in flight");
             // Sockets are told to go elsewhere (1001); clients reconnect to another node.
             hub.close_all(close_codes::GOING_AWAY, "the server is shutting down");
             let _ = stopping_tx.send(());
         });
-        let mut server = tokio::spawn(server.into_future());
+        let mut server = tokio::spawn(server);
         tokio::select! {
-            finished = &mut server => finished.context("server task")?.context("server")?,
+            finished = &mut server => finished.context("server task")?,
             _ = stopping_rx => {
                 let deadline = tokio::time::Instant::now() + self.grace;
                 match tokio::time::timeout_at(deadline, &mut server).await {
-                    Ok(finished) => finished.context("server task")?.context("server")?,
+                    Ok(finished) => finished.context("server task")?,
                     Err(_) => {
                         tracing::warn!(grace = ?self.grace, "requests still running after the grace period; they end with the process");
                         server.abort();

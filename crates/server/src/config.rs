@@ -1,6 +1,7 @@
 //! The typed configuration the server runs with, built once from [`Settings`] and the
 //! secrets in the environment, then passed down — no globals.
 
+use crate::listener::{ListenerConfig, Timeouts};
 use crate::secret;
 use crate::settings::{Environment, Settings, SmtpTls, Switch};
 use anyhow::{Context, bail};
@@ -32,6 +33,8 @@ pub struct Config {
     /// Created when the installation is new.
     pub default_categories: Vec<CategoryName>,
     pub shutdown_grace: Duration,
+    /// Connection caps and timeouts.
+    pub http: ListenerConfig,
     /// Redis URL and channel of the bus between nodes; `None`: events stay on this node.
     pub redis: Option<(String, String)>,
 }
@@ -99,12 +102,26 @@ impl Settings {
             media: self.media_config(),
             default_categories: self.default_categories()?,
             shutdown_grace: self.shutdown_grace,
+            http: self.listener_config(),
             redis: self
                 .redis_url
                 .filter(|url| !url.trim().is_empty())
                 .map(|url| (url, self.redis_channel)),
             data_dir: self.data_dir,
         })
+    }
+
+    fn listener_config(&self) -> ListenerConfig {
+        ListenerConfig {
+            timeouts: Timeouts {
+                head: self.http_header_timeout,
+                keep_alive: self.http_keepalive,
+                stall: self.http_body_timeout,
+            },
+            max_connections: self.max_connections,
+            max_per_client: (self.max_connections_per_ip > 0)
+                .then_some(self.max_connections_per_ip),
+        }
     }
 
     fn default_categories(&self) -> anyhow::Result<Vec<CategoryName>> {
@@ -176,6 +193,7 @@ impl Settings {
             max_body_bytes: self.max_body_bytes,
             max_upload_bytes: self.max_upload_bytes,
             media_sweep_delay: self.media_sweep_delay,
+            body_timeout: self.http_body_timeout,
             chat: self.chat_config()?,
             lifetimes: TokenLifetimes {
                 access: self.access_ttl,
@@ -217,6 +235,7 @@ impl Settings {
             socket_queue: self.ws_queue,
             ping_interval: self.ws_ping,
             idle_timeout: self.ws_idle,
+            send_timeout: self.ws_send_timeout,
             ..ChatConfig::default()
         })
     }

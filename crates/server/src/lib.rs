@@ -5,6 +5,7 @@
 pub mod admin;
 pub mod app;
 pub mod config;
+pub mod listener;
 mod secret;
 pub mod settings;
 pub mod telemetry;

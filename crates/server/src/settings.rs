@@ -175,6 +175,10 @@ pub struct Settings {
     /// A socket silent this long is closed.
     #[arg(long, env = "PINGME_WS_IDLE", default_value = "75s", value_parser = parse_duration, global = true)]
     pub ws_idle: Duration,
+    /// How long a frame, ping or pong may take to leave for a socket; one that does not
+    /// read for this long is closed as too slow (4008).
+    #[arg(long, env = "PINGME_WS_SEND_TIMEOUT", default_value = "15s", value_parser = parse_duration, global = true)]
+    pub ws_send_timeout: Duration,
     /// Addresses of reverse proxies whose X-Forwarded-For is believed, comma-separated.
     #[arg(
         long,
@@ -217,6 +221,30 @@ pub struct Settings {
     /// default <endpoint>/<bucket>.
     #[arg(long, env = "PINGME_MEDIA_BASE_URL", global = true)]
     pub media_base_url: Option<String>,
+    /// A request head must be complete this long after its first byte, and a new connection
+    /// must send its first head this fast.
+    #[arg(long, env = "PINGME_HTTP_HEADER_TIMEOUT", default_value = "10s", value_parser = parse_duration, global = true)]
+    pub http_header_timeout: Duration,
+    /// A request body must have arrived this long after its head (408 otherwise), and a
+    /// response that cannot be written for this long is abandoned.
+    #[arg(long, env = "PINGME_HTTP_BODY_TIMEOUT", default_value = "60s", value_parser = parse_duration, global = true)]
+    pub http_body_timeout: Duration,
+    /// An idle keep-alive connection is closed after this long.
+    #[arg(long, env = "PINGME_HTTP_KEEPALIVE", default_value = "75s", value_parser = parse_duration, global = true)]
+    pub http_keepalive: Duration,
+    /// Connections (HTTP and WebSocket) open at once; default: as many as the open-files
+    /// limit allows, less a reserve of 256 descriptors.
+    #[arg(long, env = "PINGME_MAX_CONNECTIONS", global = true)]
+    pub max_connections: Option<usize>,
+    /// Connections open at once from one client address (trusted proxies excepted); 0: no
+    /// cap.
+    #[arg(
+        long,
+        env = "PINGME_MAX_CONNECTIONS_PER_IP",
+        default_value_t = 256,
+        global = true
+    )]
+    pub max_connections_per_ip: usize,
     /// How long shutdown waits for in-flight requests.
     #[arg(long, env = "PINGME_SHUTDOWN_GRACE", default_value = "30s", value_parser = parse_duration, global = true)]
     pub shutdown_grace: Duration,

@@ -4,6 +4,7 @@
 /// Public for the micro-benchmarks (`benches/frames.rs`), like `views`.
 pub mod frames;
 mod messages;
+pub mod recheck;
 mod socket;
 pub mod views;
 

@@ -27,8 +27,10 @@ use pingme_domain::{AccountId, ChannelId, ServerId};
 use pingme_realtime::{Close, CloseHandle, Connection, close_codes};
 use serde::Deserialize;
 use serde_json::Value;
+use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::mpsc;
+use tokio::sync::{Notify, mpsc};
+use tokio::time::error::Elapsed;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -44,6 +46,13 @@ const REPLY_QUEUE: usize = 64;
 /// A batch of outgoing frames is written in 8 KiB pieces and flushed at its end.
 const READ_BUFFER: usize = 2 * 1024;
 const WRITE_BUFFER: usize = 8 * 1024;
+/// Everything the socket library may hold for a client that does not read: the frames of a
+/// batch on their way out and the answers to its pings (pongs, and the close frame). Without
+/// a bound, a client sending pings and never reading grew this buffer by a pong per ping,
+/// hundreds of MiB a second. Above the write buffer plus the largest frame (16 KiB of text,
+/// which JSON escaping can blow up to a few times that), so that it is only ever reached by
+/// a client that has stopped reading.
+const MAX_WRITE_BUFFER: usize = 128 * 1024;
 /// Queued frames the writer sends before flushing.
 const BATCH: usize = 64;
 const MAX_NONCE_CHARS: usize = 100;
@@ -98,9 +107,10 @@ async fn connect(
     // it. Dropping the connection (a refusal here, or an upgrade that never completes)
     // unregisters it.
     let account = AccountId(claims.user_id);
+    let seat = (account, claims.ver);
     let connection = state
         .hub
-        .join(server, channel, account, state.config.chat.socket_queue);
+        .join((server, channel), seat, state.config.chat.socket_queue);
     let account = current_account(&state, &claims)
         .await
         .map_err(|error| match error {
@@ -127,6 +137,7 @@ async fn connect(
         .max_frame_size(MAX_FRAME_BYTES)
         .read_buffer_size(READ_BUFFER)
         .write_buffer_size(WRITE_BUFFER)
+        .max_write_buffer_size(MAX_WRITE_BUFFER)
         .on_upgrade(move |socket| session(state, socket, seat, connection)))
 }
 
@@ -155,8 +166,19 @@ async fn session(state: AppState, socket: WebSocket, seat: Seat, connection: Con
     let closing = connection.handle();
     let (sink, stream) = socket.split();
     let (replies, replies_rx) = mpsc::channel(REPLY_QUEUE);
-    let writer = tokio::spawn(write(sink, connection, replies_rx, state.config.chat));
-    read(&state, stream, &seat, &closing, &replies).await;
+    let pongs = Arc::new(Notify::new());
+    let outgoing = Outbox {
+        connection,
+        replies: replies_rx,
+        pongs: pongs.clone(),
+    };
+    let writer = tokio::spawn(write(sink, outgoing, state.config.chat));
+    let inbox = Inbox {
+        closing: &closing,
+        replies: &replies,
+        pongs: &pongs,
+    };
+    read(&state, stream, &seat, &inbox).await;
     // However reading ended, the writer stops too (a no-op if a close is already asked for).
     closing.close(Close {
         code: 1000,
@@ -165,14 +187,26 @@ async fn session(state: AppState, socket: WebSocket, seat: Seat, connection: Con
     let _ = writer.await;
 }
 
-async fn write(
-    mut sink: SplitSink<WebSocket, Message>,
-    mut connection: Connection,
-    mut replies: mpsc::Receiver<String>,
-    chat: ChatConfig,
-) {
+/// What the writer sends: the hub's frames, this socket's own error frames, and the pongs
+/// the socket library owes the client.
+struct Outbox {
+    connection: Connection,
+    replies: mpsc::Receiver<String>,
+    /// Signalled by the reader for every ping: the pong is written and flushed here, under
+    /// the same deadline as everything else the server writes.
+    pongs: Arc<Notify>,
+}
+
+/// What the reader shares with the writer.
+struct Inbox<'a> {
+    closing: &'a CloseHandle,
+    replies: &'a mpsc::Sender<String>,
+    pongs: &'a Notify,
+}
+
+async fn write(mut sink: SplitSink<WebSocket, Message>, mut outbox: Outbox, chat: ChatConfig) {
     let ping_every = chat.ping_interval;
-    let closing = connection.handle();
+    let closing = outbox.connection.handle();
     // Made once: a close future per loop turn would register and unregister with the
     // close signal on every frame.
     let closed = closing.closed();
@@ -180,37 +214,67 @@ async fn write(
     let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + ping_every, ping_every);
     ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        // Pings and this socket's own error frames go before the channel's frames, so that a
-        // busy channel cannot hold them back.
+        // Pings, pongs and this socket's own error frames go before the channel's frames,
+        // so that a busy channel cannot hold them back.
         let outgoing = tokio::select! {
             biased;
             close = &mut closed => return send_close(&mut sink, close, chat.close_grace).await,
             _ = ping.tick() => Outgoing::One(Message::Ping(Bytes::new())),
-            Some(reply) = replies.recv() => Outgoing::One(Message::Text(reply.into())),
-            Some(frame) = connection.frames.recv() => Outgoing::Frames(frame),
+            () = outbox.pongs.notified() => Outgoing::Pongs,
+            Some(reply) = outbox.replies.recv() => Outgoing::One(Message::Text(reply.into())),
+            Some(frame) = outbox.connection.frames.recv() => Outgoing::Frames(frame),
         };
         // A client that stops reading blocks the send; a close asked for meanwhile (4008
         // when its queue overflows) still goes out as soon as the client reads again.
+        let send = send(&mut sink, &mut outbox.connection, outgoing);
         let sent = tokio::select! {
             biased;
             close = &mut closed => return send_close(&mut sink, close, chat.close_grace).await,
-            sent = send(&mut sink, &mut connection, outgoing) => sent,
+            sent = tokio::time::timeout(chat.send_timeout, send) => sent,
         };
-        if sent.is_err() {
-            // The connection is gone: the reader stops too.
-            // (1006 is never sent: there is no connection to send it on.)
-            closing.close(Close {
-                code: 1006,
-                reason: "connection lost",
-            });
-            return;
+        let Some(close) = must_close(sent) else {
+            continue;
+        };
+        closing.close(close.clone());
+        // 1006 is never sent: there is no connection to send it on.
+        if close.code != 1006 {
+            send_close(&mut sink, close, chat.close_grace).await;
         }
+        return;
     }
+}
+
+/// Why the socket must close after a send, if it must.
+fn must_close(sent: Result<Result<(), axum::Error>, Elapsed>) -> Option<Close> {
+    let not_reading = Close {
+        code: close_codes::TOO_SLOW,
+        reason: "too slow: the client is not reading",
+    };
+    match sent {
+        Ok(Ok(())) => None,
+        // Nothing could leave within the deadline, or the bounded buffer is full: the client
+        // has stopped reading, and what it is owed stays bounded until the socket goes.
+        Err(_) => Some(not_reading),
+        Ok(Err(error)) if is_write_buffer_full(&error) => Some(not_reading),
+        // The connection is gone: the reader stops too.
+        Ok(Err(_)) => Some(Close {
+            code: 1006,
+            reason: "connection lost",
+        }),
+    }
+}
+
+fn is_write_buffer_full(error: &axum::Error) -> bool {
+    std::error::Error::source(error)
+        .and_then(|source| source.downcast_ref::<tungstenite::Error>())
+        .is_some_and(|e| matches!(e, tungstenite::Error::WriteBufferFull(_)))
 }
 
 enum Outgoing {
     Frames(Utf8Bytes),
     One(Message),
+    /// Flush what the socket library queued by itself (pongs).
+    Pongs,
 }
 
 async fn send(
@@ -221,6 +285,7 @@ async fn send(
     match outgoing {
         Outgoing::Frames(first) => send_batch(sink, connection, first).await,
         Outgoing::One(message) => sink.send(message).await,
+        Outgoing::Pongs => sink.flush().await,
     }
 }
 
@@ -256,10 +321,9 @@ async fn read(
     state: &AppState,
     mut stream: SplitStream<WebSocket>,
     seat: &Seat,
-    closing: &CloseHandle,
-    replies: &mpsc::Sender<String>,
+    inbox: &Inbox<'_>,
 ) {
-    if receive(state, &mut stream, seat, closing, replies).await == Ended::ByServer {
+    if receive(state, &mut stream, seat, inbox).await == Ended::ByServer {
         let _ = tokio::time::timeout(state.config.chat.close_grace, async {
             while let Some(Ok(message)) = stream.next().await {
                 if matches!(message, Message::Close(_)) {
@@ -281,9 +345,9 @@ async fn receive(
     state: &AppState,
     stream: &mut SplitStream<WebSocket>,
     seat: &Seat,
-    closing: &CloseHandle,
-    replies: &mpsc::Sender<String>,
+    inbox: &Inbox<'_>,
 ) -> Ended {
+    let closing = inbox.closing;
     let idle = state.config.chat.idle_timeout;
     let server_closes = |close: Close| {
         closing.close(close);
@@ -303,8 +367,12 @@ async fn receive(
             Some(Err(error)) => return server_closes(read_error(error)),
             Some(Ok(message)) => message,
         };
-        // Any frame counts as a sign of life.
-        silence.as_mut().reset(tokio::time::Instant::now() + idle);
+        // A sign of life is a frame of the protocol or an answer to the server's ping. A
+        // client's own pings are not: they cost the server a pong each and prove nothing
+        // about the client reading, so a socket sending only pings still goes silent.
+        if !matches!(message, Message::Ping(_)) {
+            silence.as_mut().reset(tokio::time::Instant::now() + idle);
+        }
         let reply = match message {
             Message::Text(text) => match handle(state, seat, closing, text.as_str()).await {
                 Ok(()) if closing.is_closing() => return Ended::ByServer,
@@ -312,10 +380,14 @@ async fn receive(
                 Err(reply) => reply,
             },
             Message::Binary(_) => problem("binary_not_supported", "Frames are JSON text."),
-            // Pings are answered by the library.
+            // The library queued the pong; the writer sends it, under its deadline.
+            Message::Ping(_) => {
+                inbox.pongs.notify_one();
+                continue;
+            }
             _ => continue,
         };
-        if replies.try_send(reply).is_err() {
+        if inbox.replies.try_send(reply).is_err() {
             return server_closes(Close {
                 code: close_codes::TOO_SLOW,
                 reason: "too slow reading error frames",

@@ -1,6 +1,7 @@
 //! End-to-end tests: each starts a real pingme server on a random port, with its own data
 //! directory and database, and speaks HTTP to it.
 
+mod abuse;
 mod account;
 mod auth;
 mod bench;
@@ -10,6 +11,7 @@ mod channels;
 mod chat;
 mod cli;
 mod cluster;
+mod crash;
 mod docs;
 mod email;
 mod faults;

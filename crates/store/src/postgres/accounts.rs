@@ -71,6 +71,20 @@ impl AccountStore for PgStore {
         into_account(row)
     }
 
+    async fn accounts(&self, ids: &[AccountId]) -> StoreResult<Vec<Account>> {
+        let ids: Vec<i64> = ids.iter().map(|id| id.0).collect();
+        let rows: Vec<AccountRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            account_columns!(),
+            " FROM accounts WHERE id = ANY($1)"
+        ))
+        .bind(&ids)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(store_error)?;
+        rows.into_iter().map(Account::try_from).collect()
+    }
+
     async fn credentials(&self, login: &str) -> StoreResult<Option<(Account, String)>> {
         let row: Option<CredentialsRow> = sqlx::query_as(concat!(
             "SELECT ",

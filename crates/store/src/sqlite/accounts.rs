@@ -1,6 +1,6 @@
 //! [`AccountStore`] on SQLite.
 
-use super::{SqliteStore, store_error};
+use super::{SqliteStore, json_ids, store_error};
 use crate::rows::accounts::{AccountRow, CredentialsRow, account_columns, into_account};
 use async_trait::async_trait;
 use pingme_domain::account::{Account, Email, NewAccount, ProfileChanges, identity_key};
@@ -44,6 +44,19 @@ impl AccountStore for SqliteStore {
         .await
         .map_err(store_error)?;
         into_account(row)
+    }
+
+    async fn accounts(&self, ids: &[AccountId]) -> StoreResult<Vec<Account>> {
+        let rows: Vec<AccountRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            account_columns!(),
+            " FROM accounts WHERE id IN (SELECT value FROM json_each($1))"
+        ))
+        .bind(json_ids(ids.iter().map(|id| id.0)))
+        .fetch_all(&self.read)
+        .await
+        .map_err(store_error)?;
+        rows.into_iter().map(Account::try_from).collect()
     }
 
     async fn credentials(&self, login: &str) -> StoreResult<Option<(Account, String)>> {

@@ -279,6 +279,32 @@ async fn concurrent_registrations_of_one_name_create_one_account(store: Arc<dyn 
     assert_eq!(created, 1);
 }
 
+async fn accounts_are_read_many_at_once(store: Arc<dyn Store>) {
+    let mut ids = Vec::new();
+    for name in ["dana", "eve", "fay"] {
+        let email = format!("{name}@example.com");
+        ids.push(
+            store
+                .create_account(&new_account(name, &email))
+                .await
+                .unwrap()
+                .id,
+        );
+    }
+    store.delete_account(ids[1]).await.unwrap();
+    let asked = [ids[2], ids[0], ids[1], pingme_domain::AccountId(999_999)];
+    let mut found: Vec<String> = store
+        .accounts(&asked)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| a.login)
+        .collect();
+    found.sort();
+    assert_eq!(found, ["dana", "fay"]);
+    assert!(store.accounts(&[]).await.unwrap().is_empty());
+}
+
 async fn ping_answers(store: Arc<dyn Store>) {
     store.ping().await.unwrap();
 }
@@ -296,6 +322,7 @@ mod run {
         accounts_can_be_shut_out_and_let_back_in,
         deleted_accounts_are_gone,
         concurrent_registrations_of_one_name_create_one_account,
+        accounts_are_read_many_at_once,
         ping_answers,
     );
 }

@@ -4,6 +4,8 @@ pub mod browser;
 pub mod community;
 pub mod database;
 pub mod mail;
+pub mod node;
+pub mod raw_ws;
 pub mod smtp;
 pub mod socket;
 
@@ -16,6 +18,7 @@ use pingme_mail::{SmtpConfig, SmtpSecurity, TransportConfig};
 use pingme_media::S3Config;
 use pingme_realtime::LocalBus;
 use pingme_server::config::MediaConfig;
+use pingme_server::listener::ListenerConfig;
 use pingme_server::{Application, Config, Environment};
 use reqwest::{Response, StatusCode};
 use secrecy::SecretString;
@@ -46,6 +49,8 @@ pub struct Options {
     pub redis: Option<(String, String)>,
     /// Postgres: how long a statement (or waiting for a connection) may take.
     pub db_timeout: Duration,
+    /// Connection caps and timeouts (the body timeout is `http.timeouts.stall`).
+    pub http: ListenerConfig,
 }
 
 impl Default for Options {
@@ -63,6 +68,7 @@ impl Default for Options {
             database_url: None,
             redis: None,
             db_timeout: Duration::from_secs(5),
+            http: ListenerConfig::default(),
         }
     }
 }
@@ -122,6 +128,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
             max_body_bytes: options.max_body_bytes,
             max_upload_bytes: 4 * 1024 * 1024,
             media_sweep_delay: Duration::from_secs(1),
+            body_timeout: options.http.timeouts.stall,
             chat: options.chat,
             lifetimes: options.lifetimes,
             rate_limits: options.rate_limits,
@@ -138,6 +145,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
             None => MediaConfig::Local(data_dir.join("media")),
         },
         shutdown_grace: Duration::from_secs(5),
+        http: options.http,
         redis: options.redis,
         data_dir: data_dir.clone(),
     };

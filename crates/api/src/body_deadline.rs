@@ -1,0 +1,89 @@
+//! A request body must have arrived within `PINGME_HTTP_BODY_TIMEOUT` of its head. Without a
+//! deadline, a client sending half a body and then nothing (or a byte now and then) held its
+//! request — and the connection, and whatever the handler had taken — for ever. A body past
+//! its deadline fails to read with [`BodyTimedOut`], which the body extractors answer with
+//! 408 and a closed connection.
+
+use axum::body::{Body, Bytes, HttpBody};
+use axum::extract::Request;
+use axum::middleware::Next;
+use axum::response::Response;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+use tokio::time::Sleep;
+
+/// Why a body could not be read: it took longer than the body timeout.
+#[derive(Debug, thiserror::Error)]
+#[error("the request body took too long to arrive")]
+pub struct BodyTimedOut;
+
+/// Whether reading a body failed because of its deadline.
+pub fn timed_out(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(error);
+    while let Some(error) = cause {
+        if error.is::<BodyTimedOut>() {
+            return true;
+        }
+        cause = error.source();
+    }
+    false
+}
+
+/// Middleware: puts the deadline on every request that has a body.
+pub async fn limit(timeout: Duration, request: Request, next: Next) -> Response {
+    if request.body().is_end_stream() {
+        return next.run(request).await;
+    }
+    let request = request.map(|body| {
+        Body::new(Deadline {
+            body,
+            expired: Box::pin(tokio::time::sleep(timeout)),
+        })
+    });
+    next.run(request).await
+}
+
+struct Deadline {
+    body: Body,
+    expired: Pin<Box<Sleep>>,
+}
+
+impl HttpBody for Deadline {
+    type Data = Bytes;
+    type Error = axum::BoxError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, axum::BoxError>>> {
+        // Checked first: a body trickling in a byte at a time is never Pending for long.
+        if self.expired.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(Some(Err(Box::new(BodyTimedOut))));
+        }
+        Pin::new(&mut self.body)
+            .poll_frame(cx)
+            .map_err(axum::BoxError::from)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.body.size_hint()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cause_is_found_however_deep() {
+        let wrapped = axum::Error::new(BodyTimedOut);
+        assert!(timed_out(&wrapped));
+        let other = axum::Error::new(std::io::Error::other("reset"));
+        assert!(!timed_out(&other));
+    }
+}

@@ -1,0 +1,56 @@
+//! Open sockets re-checked against the database, every ping interval: a socket whose account
+//! was deleted, deactivated or unverified, or whose token was revoked, is closed (4403),
+//! however that happened — from the API (which also closes them at once through the bus),
+//! from `pingme admin deactivate-user` in another process, or on another node while the bus
+//! was down. One query per 500 accounts with open sockets on this node.
+
+use crate::AppState;
+use pingme_domain::AccountId;
+use pingme_domain::store::StoreError;
+use std::collections::HashMap;
+use std::time::Duration;
+
+const BATCH: usize = 500;
+
+/// Re-checks this node's sockets every `every`, for as long as the process runs.
+pub async fn recheck_every(state: AppState, every: Duration) {
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if let Err(error) = recheck(&state).await {
+            tracing::warn!(%error, "sockets could not be re-checked; trying again later");
+        }
+    }
+}
+
+/// Closes the sockets of this node that their accounts may no longer hold.
+pub async fn recheck(state: &AppState) -> Result<(), StoreError> {
+    let seated = state.hub.seated();
+    let mut versions: HashMap<AccountId, Vec<i64>> = HashMap::new();
+    for (account, version) in seated {
+        versions.entry(account).or_default().push(version);
+    }
+    let ids: Vec<AccountId> = versions.keys().copied().collect();
+    for batch in ids.chunks(BATCH) {
+        let current: HashMap<AccountId, Option<i64>> = state
+            .store
+            .accounts(batch)
+            .await?
+            .into_iter()
+            .map(|a| (a.id, a.can_authenticate().then_some(a.token_version)))
+            .collect();
+        for account in batch {
+            match current.get(account).copied().flatten() {
+                // Gone, deactivated or unverified: every socket of the account.
+                None => state.hub.sign_out(*account, None),
+                Some(version) => {
+                    for stale in versions[account].iter().filter(|&&v| v != version) {
+                        state.hub.sign_out(*account, Some(*stale));
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
