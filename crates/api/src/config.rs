@@ -87,7 +87,8 @@ impl Default for TokenLifetimes {
 pub struct RateLimitConfig {
     /// Login attempts per client address.
     pub login_per_ip: Rate,
-    /// Login attempts per login name, whatever the address.
+    /// Failed logins per login name, whatever the address; past it, only addresses that
+    /// have not failed for the name may try it.
     pub login_per_user: Rate,
     /// Registrations and other e-mail-sending requests per client address.
     pub mail_per_ip: Rate,

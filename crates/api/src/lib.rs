@@ -18,6 +18,7 @@ mod health;
 mod http;
 pub mod input;
 mod limits;
+mod login_failures;
 pub mod media;
 pub mod openapi;
 

@@ -4,6 +4,7 @@
 
 use crate::config::{Rate, RateLimitConfig};
 use crate::error::ApiError;
+use crate::login_failures::LoginFailures;
 use governor::clock::Clock;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use pingme_domain::account::{Username, identity_key};
@@ -48,7 +49,7 @@ impl<K: Hash + Eq + Clone> Limiter<K> {
 
 struct Limiters {
     login_per_ip: Limiter<IpAddr>,
-    login_per_user: Limiter<String>,
+    login_failures: LoginFailures,
     mail_per_ip: Limiter<IpAddr>,
     mail_per_recipient: Limiter<AccountId>,
     messages: Limiter<(AccountId, ChannelId)>,
@@ -62,7 +63,7 @@ impl RateLimits {
     pub fn new(config: Option<RateLimitConfig>) -> Self {
         Self(config.map(|c| Limiters {
             login_per_ip: Limiter::new(c.login_per_ip),
-            login_per_user: Limiter::new(c.login_per_user),
+            login_failures: LoginFailures::new(c.login_per_user.count.get(), c.login_per_user.per),
             mail_per_ip: Limiter::new(c.mail_per_ip),
             mail_per_recipient: Limiter::new(c.mail_per_ip),
             messages: Limiter::new(c.messages),
@@ -70,14 +71,26 @@ impl RateLimits {
         }))
     }
 
-    /// One login attempt from `ip` for `login` (compared case-insensitively).
+    /// One login attempt from `ip` for `login` (compared case-insensitively): refused when
+    /// the address is over its limit, or when the name has failed too often lately and this
+    /// address is among those that failed it.
     pub fn login(&self, ip: IpAddr, login: &str) -> Result<(), ApiError> {
         let Some(limits) = &self.0 else { return Ok(()) };
-        limits.login_per_ip.check(&client_key(ip))?;
-        // No account has a longer name: cutting the key keeps what a client can make the
-        // limiter hold small, and only ever merges names that cannot log in anyway.
-        let name: String = login.chars().take(Username::MAX_CHARS + 1).collect();
-        limits.login_per_user.check(&identity_key(&name))
+        let client = client_key(ip);
+        limits.login_per_ip.check(&client)?;
+        match limits.login_failures.wait(&name_key(login), client) {
+            Some(wait) => Err(ApiError::RateLimited(wait)),
+            None => Ok(()),
+        }
+    }
+
+    /// A login attempt from `ip` for `login` failed.
+    pub fn login_failed(&self, ip: IpAddr, login: &str) {
+        if let Some(limits) = &self.0 {
+            limits
+                .login_failures
+                .failed(&name_key(login), client_key(ip));
+        }
     }
 
     /// One request from `ip` that may make pingme send an e-mail.
@@ -107,6 +120,14 @@ impl RateLimits {
         let Some(limits) = &self.0 else { return true };
         limits.typing.check(&(account, channel)).is_ok()
     }
+}
+
+/// The key a login name is counted under. No account has a longer name: cutting it keeps
+/// what a client can make the limiter hold small, and only ever merges names that cannot log
+/// in anyway.
+fn name_key(login: &str) -> String {
+    let name: String = login.chars().take(Username::MAX_CHARS + 1).collect();
+    identity_key(&name)
 }
 
 fn wait_of(error: ApiError) -> Duration {
@@ -172,11 +193,20 @@ mod tests {
     }
 
     #[test]
-    fn logins_count_per_name_across_addresses_ignoring_case() {
+    fn failures_count_per_name_ignoring_case_and_lock_out_those_who_failed() {
         let limits = limits(2);
-        limits.login(IpAddr::from([10, 0, 0, 1]), "Alice").unwrap();
-        limits.login(IpAddr::from([10, 0, 0, 2]), "alice").unwrap();
-        assert!(limits.login(IpAddr::from([10, 0, 0, 3]), "ALICE").is_err());
+        let (a, b, owner) = (
+            IpAddr::from([10, 0, 0, 1]),
+            IpAddr::from([10, 0, 0, 2]),
+            IpAddr::from([10, 0, 0, 3]),
+        );
+        limits.login(a, "Alice").unwrap();
+        limits.login_failed(a, "Alice");
+        limits.login(b, "alice").unwrap();
+        limits.login_failed(b, "alice");
+        assert!(limits.login(a, "ALICE").is_err());
+        assert!(limits.login(b, "alice").is_err());
+        limits.login(owner, "alice").unwrap();
     }
 
     #[test]
@@ -209,11 +239,8 @@ mod tests {
         let ip = IpAddr::from([10, 0, 0, 1]);
         let long = "n".repeat(10_000);
         limits.login(ip, &long).unwrap();
-        assert!(
-            limits
-                .login(IpAddr::from([10, 0, 0, 2]), &format!("{long}x"))
-                .is_err()
-        );
+        limits.login_failed(ip, &long);
+        assert!(limits.login(ip, &format!("{long}x")).is_err());
     }
 
     #[test]

@@ -55,7 +55,13 @@ impl Application {
             config.api.public_url = url.clone();
         }
         if config.api.client_origin.is_empty() {
+            // Unset, the web client is the one served at the public URL: CORS and the
+            // sockets' origin check allow it, as they would an explicit CLIENT_ORIGIN.
             config.api.client_origin = config.api.public_url.clone();
+            config
+                .api
+                .cors_origins
+                .push(config.api.client_origin.clone());
         }
         let media = media_store(config.media, &config.api.public_url)?;
         let (mailer, mail_worker) = pingme_mail::start(&config.mail_from, config.mail.clone())

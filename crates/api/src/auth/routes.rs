@@ -76,7 +76,10 @@ async fn obtain_pair(
         Some(account) if matches && account.can_authenticate() => {
             Ok(Json(state.tokens.pair(&account)?))
         }
-        _ => Err(ApiError::AuthenticationFailed(LOGIN_FAILED)),
+        _ => {
+            state.limits.login_failed(ip, &login);
+            Err(ApiError::AuthenticationFailed(LOGIN_FAILED))
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 //! Chat: the messages of text channels over REST (`/api/messages/`) and their sockets
 //! (`/<server>/<channel>`), and the frames every socket of a channel receives.
 
+mod commands;
 /// Public for the micro-benchmarks (`benches/frames.rs`), like `views`.
 pub mod frames;
 mod messages;

@@ -4,6 +4,7 @@
 //! frame when the hub asks for one; the reader stores messages before they are broadcast, in
 //! the order they came.
 
+use super::commands::{self, Command};
 use super::views::SocketMessage;
 use super::{broadcast, frames, is_member};
 use crate::AppState;
@@ -17,7 +18,7 @@ use axum::extract::State;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::http::HeaderMap;
-use axum::http::header::ORIGIN;
+use axum::http::header::{HOST, ORIGIN};
 use axum::response::Response;
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
@@ -26,7 +27,6 @@ use pingme_domain::messages::{MessageBody, MessageWrite, NewMessage};
 use pingme_domain::{AccountId, ChannelId, ServerId};
 use pingme_realtime::{Close, CloseHandle, Connection, close_codes};
 use serde::Deserialize;
-use serde_json::Value;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{Notify, mpsc};
@@ -55,7 +55,6 @@ const WRITE_BUFFER: usize = 8 * 1024;
 const MAX_WRITE_BUFFER: usize = 128 * 1024;
 /// Queued frames the writer sends before flushing.
 const BATCH: usize = 64;
-const MAX_NONCE_CHARS: usize = 100;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(connect))
@@ -141,19 +140,30 @@ async fn connect(
         .on_upgrade(move |socket| session(state, socket, seat, connection)))
 }
 
-/// Browsers send `Origin`; when client origins are configured, only they may connect.
-/// Other clients send none and are let in.
+/// Browsers send `Origin`; when client origins are configured, only they may connect, and
+/// pages of this server itself (an `Origin` naming the `Host` the request was sent to),
+/// whatever name or address the browser reached it by. Other clients send none and are let
+/// in.
 fn check_origin(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
     let allowed = &state.config.cors_origins;
-    match headers
-        .get(ORIGIN)
-        .map(|o| o.to_str().unwrap_or_default().trim_end_matches('/'))
-    {
-        Some(origin) if !allowed.is_empty() && !allowed.iter().any(|a| a == origin) => Err(
-            ApiError::Forbidden("This origin may not open chat sockets.".into()),
-        ),
-        _ => Ok(()),
+    let Some(origin) = headers.get(ORIGIN) else {
+        return Ok(());
+    };
+    let origin = origin.to_str().unwrap_or_default().trim_end_matches('/');
+    let host = headers.get(HOST).and_then(|h| h.to_str().ok());
+    if allowed.is_empty() || allowed.iter().any(|a| a == origin) || same_host(origin, host) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(
+            "This origin may not open chat sockets.".into(),
+        ))
     }
+}
+
+/// Whether `origin` (`http://chat.example.com:8000`) names the host the request went to.
+fn same_host(origin: &str, host: Option<&str>) -> bool {
+    let authority = origin.split_once("://").map(|(_, rest)| rest);
+    matches!((authority, host), (Some(a), Some(h)) if !a.is_empty() && a.eq_ignore_ascii_case(h))
 }
 
 /// Who a socket is, and where.
@@ -430,11 +440,9 @@ async fn handle(
     closing: &CloseHandle,
     text: &str,
 ) -> Result<(), String> {
-    let frame: Value = serde_json::from_str(text)
-        .map_err(|e| problem("invalid_json", &format!("Not JSON: {e}")))?;
-    let kind = frame.get("type").map(|t| t.as_str().unwrap_or("?"));
-    match (kind, frame.get("message")) {
-        (Some("typing"), _) => {
+    let max = state.config.chat.max_message_chars;
+    match commands::parse(text, max).map_err(|r| problem(r.code, &r.detail))? {
+        Command::Typing => {
             if state.limits.typing(seat.account.id, seat.channel) {
                 broadcast(
                     state,
@@ -445,15 +453,7 @@ async fn handle(
             }
             Ok(())
         }
-        (Some("message"), _) | (None, Some(_)) => post(state, seat, closing, &frame).await,
-        (Some(other), _) => Err(problem(
-            "unknown_type",
-            &format!("Unknown frame type {other:?}; use \"message\" or \"typing\"."),
-        )),
-        (None, None) => Err(problem(
-            "invalid_frame",
-            "A frame needs a \"type\" or a \"message\".",
-        )),
+        Command::Message { body, nonce } => post(state, seat, closing, body, nonce).await,
     }
 }
 
@@ -461,32 +461,9 @@ async fn post(
     state: &AppState,
     seat: &Seat,
     closing: &CloseHandle,
-    frame: &Value,
+    body: MessageBody,
+    nonce: Option<String>,
 ) -> Result<(), String> {
-    let Some(Value::String(text)) = frame.get("message") else {
-        return Err(problem("invalid_message", "\"message\" must be a string."));
-    };
-    let nonce = match frame.get("nonce") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(nonce)) if nonce.chars().count() <= MAX_NONCE_CHARS => {
-            Some(nonce.as_str())
-        }
-        Some(_) => {
-            return Err(problem(
-                "invalid_nonce",
-                "\"nonce\" must be a string of at most 100 characters.",
-            ));
-        }
-    };
-    let max = state.config.chat.max_message_chars;
-    let body = MessageBody::parse(text, max).map_err(|refusal| {
-        let code = if text.trim().is_empty() {
-            "empty_message"
-        } else {
-            "invalid_message"
-        };
-        problem(code, &refusal)
-    })?;
     if let Err(wait) = state.limits.message(seat.account.id, seat.channel) {
         let retry_after_ms = Some(u64::try_from(wait.as_millis()).unwrap_or(u64::MAX));
         let detail = "Too many messages; wait before sending more.";
@@ -508,7 +485,8 @@ async fn post(
     match state.store.create_message(&new).await {
         Ok(MessageWrite::Done(message)) => {
             let view = SocketMessage::new(&message, state);
-            broadcast(state, seat.channel, frames::new_message(&view, nonce), None);
+            let frame = frames::new_message(&view, nonce.as_deref());
+            broadcast(state, seat.channel, frame, None);
             Ok(())
         }
         // Removed meanwhile (the removal's own close may be on its way): nothing was stored.
@@ -523,5 +501,29 @@ async fn post(
                 "The message could not be stored; try again.",
             ))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_host;
+
+    #[test]
+    fn pages_of_this_server_are_of_its_own_host() {
+        assert!(same_host(
+            "http://chat.example.com:8000",
+            Some("chat.example.com:8000")
+        ));
+        assert!(same_host(
+            "https://Chat.Example.com",
+            Some("chat.example.com")
+        ));
+        assert!(!same_host("http://evil.example", Some("chat.example.com")));
+        assert!(!same_host(
+            "http://chat.example.com:8001",
+            Some("chat.example.com:8000")
+        ));
+        assert!(!same_host("null", Some("chat.example.com")));
+        assert!(!same_host("http://chat.example.com", None));
     }
 }

@@ -290,6 +290,56 @@ async fn logins_are_rate_limited_with_retry_after() {
     );
 }
 
+/// A stranger failing at a name many times locks out only the addresses that failed: the
+/// owner, from an address that has not, still logs in with the right password.
+#[tokio::test]
+async fn a_strangers_failures_do_not_lock_the_owner_out() {
+    let app = app_with_limits([100, 3, 100], Duration::from_secs(60)).await;
+    app.quick_user("owner", false).await;
+    let from = |last: u8| {
+        let address = std::net::IpAddr::from([127, 0, 0, last]);
+        reqwest::Client::builder()
+            .local_address(address)
+            .build()
+            .expect("client")
+    };
+    let login = |client: reqwest::Client, password: &'static str| {
+        let url = app.at("/api/token/");
+        async move {
+            let body = serde_json::json!({"username": "owner", "password": password});
+            client
+                .post(url)
+                .json(&body)
+                .send()
+                .await
+                .expect("login")
+                .status()
+        }
+    };
+    let (stranger, owner, third) = (from(2), from(3), from(4));
+    for _ in 0..3 {
+        assert_eq!(
+            login(stranger.clone(), "guess 1234").await,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    assert_eq!(
+        login(stranger.clone(), "guess 1234").await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert_eq!(login(owner, PASSWORD).await, StatusCode::OK);
+    // An address that has not failed gets its one try while the name is locked.
+    assert_eq!(
+        login(third.clone(), "guess 1234").await,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(login(third, PASSWORD).await, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(
+        login(stranger, PASSWORD).await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}
+
 #[tokio::test]
 async fn logins_are_rate_limited_per_client_address() {
     let app = app_with_limits([2, 100, 100], Duration::from_secs(60)).await;

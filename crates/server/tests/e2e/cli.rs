@@ -332,3 +332,64 @@ async fn admin_create_users_makes_verified_accounts_and_their_csv() {
     );
     terminate(server).await;
 }
+
+/// Without CLIENT_ORIGIN, the client origin is the public URL, as the README says: CORS
+/// allows it, and the chat socket takes pages of this server (by whatever name the browser
+/// reached it) while refusing foreign ones.
+#[tokio::test]
+async fn an_unset_client_origin_is_the_public_url() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut command = pingme(dir.path());
+    command.env("RUST_LOG", "warn");
+    let node = crate::support::node::Node::start(command).await;
+    let client = reqwest::Client::new();
+    let preflight = |origin: String| {
+        client
+            .request(
+                reqwest::Method::OPTIONS,
+                format!("{}/api/account/me/", node.url),
+            )
+            .header("origin", origin)
+            .header("access-control-request-method", "GET")
+            .send()
+    };
+    let allowed = preflight(node.url.clone()).await.unwrap();
+    assert_eq!(
+        allowed.headers()["access-control-allow-origin"],
+        node.url.as_str()
+    );
+    let foreign = preflight("http://elsewhere.example".into()).await.unwrap();
+    assert!(
+        !foreign
+            .headers()
+            .contains_key("access-control-allow-origin")
+    );
+
+    let port = node.url.rsplit(':').next().unwrap();
+    let socket = |origin: String, host: String| {
+        client
+            .get(format!("{}/1/1?token=not-a-token", node.url))
+            .header("origin", origin)
+            .header("host", host)
+            .send()
+    };
+    let this_server = socket(
+        format!("http://localhost:{port}"),
+        format!("localhost:{port}"),
+    );
+    let detail = json_of(this_server.await.unwrap(), StatusCode::FORBIDDEN).await;
+    assert!(
+        detail["detail"].as_str().unwrap().contains("access token"),
+        "{detail}"
+    );
+    let elsewhere = socket(
+        "http://elsewhere.example".into(),
+        format!("localhost:{port}"),
+    );
+    let detail = json_of(elsewhere.await.unwrap(), StatusCode::FORBIDDEN).await;
+    assert!(
+        detail["detail"].as_str().unwrap().contains("origin"),
+        "{detail}"
+    );
+    node.terminate().await;
+}

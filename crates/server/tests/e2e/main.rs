@@ -15,6 +15,7 @@ mod crash;
 mod docs;
 mod email;
 mod faults;
+mod fuzz;
 mod http;
 mod invites;
 mod matrix;
