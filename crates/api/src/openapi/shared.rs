@@ -1,6 +1,6 @@
 //! The answers every route shares, added to each operation once the routers are assembled,
 //! so that no handler's annotation can forget them: a malformed request (400 `{"detail"}`),
-//! a body over the limit (413) or of another type (415), an id in the path that names
+//! a body over the limit (413) or of another type (415) or too slow to arrive (408), an id in the path that names
 //! nothing (404), a refused token (401 with `WWW-Authenticate`), a row referred to that
 //! another request removed meanwhile (409), a database that cannot be reached (503 with
 //! `Retry-After`).
@@ -73,6 +73,11 @@ impl Shared<'_> {
                 "The body is over the limit (`PINGME_MAX_BODY_BYTES`)",
             );
             self.insert("415", "A body that is not JSON, a form or multipart");
+            self.insert(
+                "408",
+                "The body did not arrive within `PINGME_HTTP_BODY_TIMEOUT`; the connection is \
+                 closed",
+            );
         }
         if self.takes_ids {
             self.insert("404", "Nothing has that id");
@@ -227,7 +232,7 @@ mod tests {
                 {"$ref": "#/components/schemas/Detail"}
             ])
         );
-        for status in ["413", "415", "401", "409", "503"] {
+        for status in ["408", "413", "415", "401", "409", "503"] {
             assert!(create["responses"].get(status).is_some(), "{status}");
         }
         let unauthorized = &create["responses"]["401"]["headers"];
