@@ -6,7 +6,7 @@ use crate::config::{Rate, RateLimitConfig};
 use crate::error::ApiError;
 use governor::clock::Clock;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
-use pingme_domain::account::{Username, identity_key};
+use pingme_domain::account::{Username, login_keys};
 use pingme_domain::{AccountId, ChannelId};
 use std::hash::Hash;
 use std::net::{IpAddr, Ipv6Addr};
@@ -70,14 +70,16 @@ impl RateLimits {
         }))
     }
 
-    /// One login attempt from `ip` for `login` (compared case-insensitively).
+    /// One login attempt from `ip` for `login` (compared case-insensitively, in its NFKC
+    /// form: the fullwidth or bold forms of a name count as that name).
     pub fn login(&self, ip: IpAddr, login: &str) -> Result<(), ApiError> {
         let Some(limits) = &self.0 else { return Ok(()) };
         limits.login_per_ip.check(&client_key(ip))?;
+        let [key, _] = login_keys(login);
         // No account has a longer name: cutting the key keeps what a client can make the
         // limiter hold small, and only ever merges names that cannot log in anyway.
-        let name: String = login.chars().take(Username::MAX_CHARS + 1).collect();
-        limits.login_per_user.check(&identity_key(&name))
+        let key: String = key.chars().take(Username::MAX_CHARS + 1).collect();
+        limits.login_per_user.check(&key)
     }
 
     /// One request from `ip` that may make pingme send an e-mail.

@@ -2,6 +2,7 @@
 //! directory and database, and speaks HTTP to it.
 
 mod account;
+mod account_names;
 mod auth;
 mod bench;
 mod browser;
