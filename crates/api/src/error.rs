@@ -227,6 +227,9 @@ impl From<StoreError> for ApiError {
             StoreError::Conflict(Unique::AccountLogin) => {
                 Self::field("username", "A user with that username already exists.")
             }
+            StoreError::Conflict(Unique::AccountLookalike) => {
+                Self::field("username", "A user with a similar username already exists.")
+            }
             StoreError::Conflict(Unique::AccountEmail) => {
                 Self::field(NON_FIELD, "Email already registered.")
             }

@@ -11,7 +11,11 @@
 use crate::error::{ApiError, FieldErrors};
 use crate::input::Input;
 use pingme_domain::account::Refusal;
+use pingme_domain::password;
 use serde_json::Value;
+
+/// The refusal of form or multipart text whose bytes are not UTF-8.
+pub const NOT_UTF8: &str = "Not valid UTF-8 text.";
 
 pub struct Fields {
     input: Input,
@@ -45,8 +49,18 @@ impl Fields {
         self.parsed(name, parse(&text))
     }
 
-    /// A password: required, not blank, never trimmed.
+    /// A password: required, not blank, never trimmed, and at most
+    /// [`password::MAX_CHARS`] long (checked before anything hashes or compares it).
     pub fn password(&mut self, name: &str) -> Option<String> {
+        let text = self.text(name, Text::Verbatim)?;
+        match password::too_long(&text) {
+            Some(refusal) => self.parsed(name, Err(refusal)),
+            None => Some(text),
+        }
+    }
+
+    /// Required, not blank, never trimmed: a token.
+    pub fn verbatim(&mut self, name: &str) -> Option<String> {
         self.text(name, Text::Verbatim)
     }
 
@@ -56,6 +70,9 @@ impl Fields {
         name: &str,
         parse: impl FnOnce(&str) -> Result<T, Refusal>,
     ) -> Option<T> {
+        if !self.readable(name) {
+            return None;
+        }
         match self.input.values.get(name) {
             None => None,
             Some(_) => {
@@ -71,6 +88,9 @@ impl Fields {
         name: &str,
         parse: impl FnOnce(&str) -> Result<T, Refusal>,
     ) -> Option<Option<T>> {
+        if !self.readable(name) {
+            return None;
+        }
         match self.input.values.get(name) {
             None => None,
             Some(Value::Null) => Some(None),
@@ -84,6 +104,9 @@ impl Fields {
     /// An integer, from a JSON number or digits in a string (forms); `None` when absent
     /// (an error too when `required`).
     pub fn integer(&mut self, name: &str, required: bool) -> Option<i64> {
+        if !self.readable(name) {
+            return None;
+        }
         let parsed = match self.input.values.get(name) {
             None if required => Err("This field is required."),
             None => return None,
@@ -98,6 +121,9 @@ impl Fields {
     /// A boolean as DRF reads one: `true`/`false`, `1`/`0`, or the strings `true`, `false`,
     /// `1`, `0`, `yes`, `no`, `on`, `off` in any case; `None` when absent.
     pub fn boolean(&mut self, name: &str) -> Option<bool> {
+        if !self.readable(name) {
+            return None;
+        }
         let parsed = match self.input.values.get(name)? {
             Value::Bool(b) => Some(*b),
             Value::Number(n) => match n.as_i64() {
@@ -121,7 +147,7 @@ impl Fields {
 
     /// Whether the body has a value of that name, whatever it is.
     pub fn has(&self, name: &str) -> bool {
-        self.input.values.contains_key(name)
+        self.input.values.contains_key(name) || self.input.undecodable.contains(name)
     }
 
     /// Records an error under `field` (or [`crate::error::NON_FIELD`]).
@@ -148,7 +174,20 @@ impl Fields {
         }
     }
 
+    /// Whether the field can be read: `false`, with the reason recorded, when its text was
+    /// not UTF-8 (so it is neither missing nor blank, whatever the accessor).
+    fn readable(&mut self, name: &str) -> bool {
+        if self.input.undecodable.contains(name) {
+            self.reject(name, NOT_UTF8);
+            return false;
+        }
+        true
+    }
+
     fn text(&mut self, name: &str, mode: Text) -> Option<String> {
+        if !self.readable(name) {
+            return None;
+        }
         if !self.input.values.contains_key(name) {
             self.reject(name, "This field is required.");
             return None;
@@ -235,7 +274,7 @@ mod tests {
         };
         Fields::new(Input {
             values,
-            files: Vec::new(),
+            ..Input::default()
         })
     }
 
@@ -312,6 +351,50 @@ mod tests {
             serde_json::to_value(errors).unwrap(),
             json!({"c": ["A valid integer is required."], "f": ["Must be a valid boolean."]})
         );
+    }
+
+    #[test]
+    fn text_that_was_not_utf8_is_reported_as_such_by_every_accessor() {
+        let names = ["a", "b", "c", "d", "e", "f"];
+        let mut form = Fields::new(Input {
+            undecodable: names.iter().map(|n| n.to_string()).collect(),
+            ..Input::default()
+        });
+        let values = (
+            form.required("a", text),
+            form.password("b"),
+            form.optional("c", text),
+        );
+        assert_eq!(form.nullable("d", text), None);
+        assert_eq!(form.integer("e", false), None);
+        assert_eq!(form.boolean("f"), None);
+        assert!(form.has("a") && form.peek("a").is_none());
+        let Err(ApiError::Fields(errors)) = form.finish(values) else {
+            panic!("errors expected")
+        };
+        let expected: serde_json::Map<String, Value> = names
+            .iter()
+            .map(|n| (n.to_string(), json!([NOT_UTF8])))
+            .collect();
+        assert_eq!(
+            serde_json::to_value(errors).unwrap(),
+            Value::Object(expected)
+        );
+    }
+
+    #[test]
+    fn passwords_over_4096_characters_are_refused() {
+        let mut form = fields(json!({"password": "x".repeat(4097), "token": "x".repeat(5000)}));
+        let values = (form.password("password"), form.verbatim("token"));
+        let Err(ApiError::Fields(errors)) = form.finish(values) else {
+            panic!("errors expected")
+        };
+        assert_eq!(
+            serde_json::to_value(errors).unwrap(),
+            json!({"password": ["Ensure this field has no more than 4096 characters."]})
+        );
+        let mut form = fields(json!({"password": "é".repeat(4096)}));
+        assert!(form.password("password").is_some());
     }
 
     #[test]

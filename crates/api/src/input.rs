@@ -13,6 +13,7 @@ use axum::extract::{FromRequest, Multipart, Request};
 use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use bytes::BytesMut;
 use serde_json::{Map, Value};
+use std::collections::BTreeSet;
 
 /// One file part of a multipart body.
 #[derive(Debug)]
@@ -31,6 +32,26 @@ pub struct Upload {
 pub struct Input {
     pub values: Map<String, Value>,
     pub files: Vec<Upload>,
+    /// Form or multipart fields whose text was not valid UTF-8. They are kept out of
+    /// `values`, so nothing reads a mangled value, and [`crate::fields::Fields`] says why.
+    pub undecodable: BTreeSet<String>,
+}
+
+impl Input {
+    /// Records a text field of a form or multipart body; of several of one name, the last
+    /// counts (as Django's `QueryDict` answers).
+    fn set_text(&mut self, name: String, bytes: Vec<u8>) {
+        match String::from_utf8(bytes) {
+            Ok(text) => {
+                self.undecodable.remove(&name);
+                self.values.insert(name, Value::String(text));
+            }
+            Err(_) => {
+                self.values.remove(&name);
+                self.undecodable.insert(name);
+            }
+        }
+    }
 }
 
 impl FromRequest<AppState> for Input {
@@ -63,7 +84,7 @@ impl FromRequest<AppState> for Input {
             .to_ascii_lowercase();
         match essence.as_str() {
             "application/json" => json(read(request, state, limit).await?),
-            "application/x-www-form-urlencoded" => form(read(request, state, limit).await?),
+            "application/x-www-form-urlencoded" => Ok(form(read(request, state, limit).await?)),
             "multipart/form-data" => multipart(request, state).await,
             "" => {
                 let body = read(request, state, limit).await?;
@@ -108,7 +129,7 @@ fn json(body: Bytes) -> Result<Input, ApiError> {
     match value {
         Value::Object(values) => Ok(Input {
             values,
-            files: Vec::new(),
+            ..Input::default()
         }),
         other => Err(ApiError::field(
             NON_FIELD,
@@ -131,17 +152,43 @@ fn json_kind(value: &Value) -> &'static str {
     }
 }
 
-fn form(body: Bytes) -> Result<Input, ApiError> {
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body)
-        .map_err(|e| ApiError::BadRequest(format!("Form parse error - {e}")))?;
-    let values = pairs
-        .into_iter()
-        .map(|(k, v)| (k, Value::String(v)))
-        .collect();
-    Ok(Input {
-        values,
-        files: Vec::new(),
-    })
+/// An `application/x-www-form-urlencoded` body, read as the WHATWG URL standard says
+/// (`+` is a space, `%XX` a byte, a malformed `%` itself) but strictly: a value whose bytes
+/// are not UTF-8 is recorded as such, where the usual decoders replace them unseen.
+fn form(body: Bytes) -> Input {
+    let mut input = Input::default();
+    for pair in body.split(|&b| b == b'&').filter(|pair| !pair.is_empty()) {
+        let (name, value) = match pair.iter().position(|&b| b == b'=') {
+            Some(at) => (&pair[..at], &pair[at + 1..]),
+            None => (pair, &pair[pair.len()..]),
+        };
+        // No field of pingme's has a name outside ASCII: a mangled one matches nothing.
+        let name = String::from_utf8_lossy(&percent_decode(name)).into_owned();
+        input.set_text(name, percent_decode(value));
+    }
+    input
+}
+
+fn percent_decode(encoded: &[u8]) -> Vec<u8> {
+    let digit = |at: usize| encoded.get(at).and_then(|&b| (b as char).to_digit(16));
+    let mut decoded = Vec::with_capacity(encoded.len());
+    let mut i = 0;
+    while i < encoded.len() {
+        let byte = match encoded[i] {
+            b'+' => b' ',
+            b'%' => match (digit(i + 1), digit(i + 2)) {
+                (Some(high), Some(low)) => {
+                    i += 2;
+                    (high * 16 + low) as u8
+                }
+                _ => b'%',
+            },
+            other => other,
+        };
+        decoded.push(byte);
+        i += 1;
+    }
+    decoded
 }
 
 async fn multipart(request: Request, state: &AppState) -> Result<Input, ApiError> {
@@ -168,8 +215,11 @@ async fn multipart(request: Request, state: &AppState) -> Result<Input, ApiError
                 }
             }
             None => {
-                let text = part.text().await.map_err(|e| multipart_error(e, limit))?;
-                input.values.insert(field, Value::String(text));
+                let bytes = part.bytes().await.map_err(|e| multipart_error(e, limit))?;
+                // Text parts are UTF-8, as Django reads them whatever a part declares; a
+                // leading byte-order mark is dropped, as it always was.
+                let text = bytes.strip_prefix("\u{FEFF}".as_bytes()).unwrap_or(&bytes);
+                input.set_text(field, text.to_vec());
             }
         }
     }
@@ -212,5 +262,38 @@ fn multipart_error(error: MultipartError, limit: usize) -> ApiError {
             "Multipart form parse error - {}",
             error.body_text()
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forms_are_decoded_as_browsers_encode_them() {
+        let input = form(Bytes::from_static(
+            b"a=1+2%21&b=%E2%82%AC&c&d=%zz%4&a=x%20y",
+        ));
+        let text = |name: &str| input.values[name].as_str().unwrap().to_owned();
+        assert_eq!(text("a"), "x y", "the last of two counts");
+        assert_eq!(text("b"), "€");
+        assert_eq!(text("c"), "");
+        assert_eq!(text("d"), "%zz%4");
+        assert!(input.undecodable.is_empty());
+    }
+
+    #[test]
+    fn form_values_that_are_not_utf8_are_recorded_as_such() {
+        let input = form(Bytes::from_static(b"username=ab%FFc&email=%C3%A9&x=%C3"));
+        assert!(!input.values.contains_key("username"));
+        assert_eq!(input.values["email"], "é");
+        let undecodable: Vec<&str> = input.undecodable.iter().map(String::as_str).collect();
+        assert_eq!(undecodable, ["username", "x"]);
+        let input = form(Bytes::from_static(b"username=%FF&username=ok"));
+        assert_eq!(
+            input.values["username"], "ok",
+            "a later valid value replaces it"
+        );
+        assert!(input.undecodable.is_empty());
     }
 }

@@ -7,7 +7,7 @@ use crate::error::ApiError;
 use crate::login_failures::LoginFailures;
 use governor::clock::Clock;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
-use pingme_domain::account::{Username, identity_key};
+use pingme_domain::account::{Username, login_keys};
 use pingme_domain::{AccountId, ChannelId};
 use std::hash::Hash;
 use std::net::{IpAddr, Ipv6Addr};
@@ -71,7 +71,8 @@ impl RateLimits {
         }))
     }
 
-    /// One login attempt from `ip` for `login` (compared case-insensitively): refused when
+    /// One login attempt from `ip` for `login` (compared case-insensitively, in its NFKC
+    /// form: the fullwidth or bold forms of a name count as that name): refused when
     /// the address is over its limit, or when the name has failed too often lately and this
     /// address is among those that failed it.
     pub fn login(&self, ip: IpAddr, login: &str) -> Result<(), ApiError> {
@@ -126,8 +127,8 @@ impl RateLimits {
 /// what a client can make the limiter hold small, and only ever merges names that cannot log
 /// in anyway.
 fn name_key(login: &str) -> String {
-    let name: String = login.chars().take(Username::MAX_CHARS + 1).collect();
-    identity_key(&name)
+    let [key, _] = login_keys(login);
+    key.chars().take(Username::MAX_CHARS + 1).collect()
 }
 
 fn wait_of(error: ApiError) -> Duration {

@@ -10,6 +10,7 @@ pub mod events;
 pub mod ids;
 pub mod media;
 pub mod messages;
+pub mod names;
 pub mod password;
 pub mod permissions;
 pub mod store;

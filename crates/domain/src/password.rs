@@ -9,6 +9,10 @@ use std::sync::LazyLock;
 
 pub const MIN_CHARS: usize = 8;
 
+/// The longest password taken anywhere (Django's historic `MAXIMUM_PASSWORD_LENGTH`): a
+/// password of megabytes would make every hash and every comparison cost that much.
+pub const MAX_CHARS: usize = 4096;
+
 /// Above this similarity (Python's `SequenceMatcher.quick_ratio`) a password is refused.
 const MAX_SIMILARITY: f64 = 0.7;
 
@@ -25,8 +29,18 @@ pub struct PersonalDetails<'a> {
     pub email: &'a str,
 }
 
+/// The refusal of a password longer than [`MAX_CHARS`], the one check made on every
+/// password that comes in (logins too), before any other work on it.
+pub fn too_long(password: &str) -> Option<String> {
+    (password.chars().count() > MAX_CHARS).then(|| crate::text::too_long(MAX_CHARS))
+}
+
 /// Every rule the password breaks, one sentence each, in Django's order; empty when it passes.
+/// A password over [`MAX_CHARS`] gets that refusal alone: it is not compared with anything.
 pub fn problems(password: &str, who: &PersonalDetails<'_>) -> Vec<String> {
+    if let Some(refusal) = too_long(password) {
+        return vec![refusal];
+    }
     let mut found = Vec::new();
     if let Some(attribute) = too_similar(password, who) {
         found.push(format!("The password is too similar to the {attribute}."));
@@ -45,21 +59,30 @@ pub fn problems(password: &str, who: &PersonalDetails<'_>) -> Vec<String> {
     found
 }
 
+/// No valid username or e-mail address is longer (150 and 254 characters).
+const MAX_ATTRIBUTE_CHARS: usize = 254;
+
 /// Django's `UserAttributeSimilarityValidator`: each attribute, whole and split on non-word
-/// characters, compared with the lowercased password.
+/// characters, compared with the lowercased password. An attribute longer than any valid
+/// one is refused by its own field and not compared, so a caller passing raw input cannot
+/// make this expensive; with the password capped too, the work is bounded.
 fn too_similar(password: &str, who: &PersonalDetails<'_>) -> Option<&'static str> {
     let password = password.to_lowercase();
     let attributes = [(who.username, "username"), (who.email, "email address")];
-    attributes.into_iter().find_map(|(value, name)| {
-        let value = value.to_lowercase();
-        let parts = value
-            .split(|c: char| !(c.is_alphanumeric() || c == '_'))
-            .chain(std::iter::once(value.as_str()));
-        let mut parts = parts.filter(|part| !far_apart_in_length(&password, part));
-        parts
-            .any(|part| quick_ratio(&password, part) >= MAX_SIMILARITY)
-            .then_some(name)
-    })
+    let comparable = |(value, _): &(&str, &str)| value.chars().count() <= MAX_ATTRIBUTE_CHARS;
+    attributes
+        .into_iter()
+        .filter(comparable)
+        .find_map(|(value, name)| {
+            let value = value.to_lowercase();
+            let parts = value
+                .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .chain(std::iter::once(value.as_str()));
+            let mut parts = parts.filter(|part| !far_apart_in_length(&password, part));
+            parts
+                .any(|part| quick_ratio(&password, part) >= MAX_SIMILARITY)
+                .then_some(name)
+        })
 }
 
 /// Django's `exceeds_maximum_length_ratio`: a part this much shorter than the password can
@@ -153,6 +176,31 @@ mod tests {
             check("liddell99x"),
             ["The password is too similar to the email address."]
         );
+    }
+
+    #[test]
+    fn passwords_over_4096_characters_are_refused_alone() {
+        assert!(check(&format!("{}é", "Xq7#".repeat(1023))).is_empty());
+        let long = "Xq7#".repeat(1025);
+        assert_eq!(
+            check(&long),
+            ["Ensure this field has no more than 4096 characters."]
+        );
+        assert_eq!(too_long(&long), Some(check(&long)[0].clone()));
+        assert_eq!(too_long("short"), None);
+        assert_eq!(check(&"1".repeat(5000)).len(), 1, "no other rule is run");
+    }
+
+    #[test]
+    fn huge_personal_details_are_not_compared() {
+        let username = "alice ".repeat(1_000_000);
+        let who = PersonalDetails {
+            username: &username,
+            email: "a@example.com",
+        };
+        let started = std::time::Instant::now();
+        assert!(problems("alice alice alice", &who).is_empty());
+        assert!(started.elapsed() < std::time::Duration::from_secs(1));
     }
 
     #[test]

@@ -16,7 +16,11 @@ use async_trait::async_trait;
 /// names onto these in one place, so handlers never inspect driver messages.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Unique {
+    /// The login name is taken, in any case (`Alice` is `alice`).
     AccountLogin,
+    /// The login name is free but looks like another account's: they share a confusable
+    /// skeleton ([`crate::names::skeletons`]). Never reported for an exact duplicate.
+    AccountLookalike,
     AccountEmail,
     CategoryName,
     InviteCode,
@@ -42,12 +46,16 @@ pub type StoreResult<T> = Result<T, StoreError>;
 
 #[async_trait]
 pub trait AccountStore: Send + Sync {
+    /// The account and its login name's skeletons, in one transaction.
     async fn create_account(&self, new: &NewAccount) -> StoreResult<Account>;
 
     async fn account(&self, id: AccountId) -> StoreResult<Option<Account>>;
     /// The accounts of these ids that exist, in no particular order (one query).
     async fn accounts(&self, ids: &[AccountId]) -> StoreResult<Vec<Account>>;
     /// The account whose login name matches case-insensitively, with its password hash.
+    /// The name is matched in its NFKC form (as names are stored since they are
+    /// normalised) and as typed (for older accounts), preferring the latter: see
+    /// [`crate::account::login_keys`].
     async fn credentials(&self, login: &str) -> StoreResult<Option<(Account, String)>>;
     async fn account_by_email(&self, email: &Email) -> StoreResult<Option<Account>>;
 

@@ -8,6 +8,7 @@ mod group_commit;
 mod postgres;
 mod rows;
 pub mod scratch;
+mod skeletons;
 mod sqlite;
 
 pub use postgres::{PgSettings, PgStore};

@@ -20,7 +20,8 @@ use utoipa::ToSchema;
 #[derive(ToSchema)]
 #[allow(dead_code)]
 pub struct EditMeRequest {
-    /// Display name.
+    /// Display name: visible text (emoji included); no control, invisible or
+    /// text-direction characters outside emoji sequences.
     #[schema(nullable = false, min_length = 1, max_length = 150)]
     username: Option<String>,
     /// `null` clears it.

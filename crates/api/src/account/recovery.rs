@@ -25,9 +25,9 @@ const RESET_SENT: &str =
 pub struct ResetConfirmRequest {
     uid: String,
     token: String,
-    #[schema(min_length = 8)]
+    #[schema(min_length = 8, max_length = 4096)]
     new_password1: String,
-    #[schema(min_length = 8)]
+    #[schema(min_length = 8, max_length = 4096)]
     new_password2: String,
 }
 

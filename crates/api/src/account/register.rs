@@ -25,7 +25,9 @@ const RESENT: &str =
 #[derive(ToSchema)]
 #[allow(dead_code)]
 pub struct RegisterRequest {
-    /// Login name: letters, digits and `@ . + - _`, at most 150 characters.
+    /// Login name: letters, digits and `@ . + - _`, at most 150 characters once
+    /// normalised (NFKC); no invisible, control or text-direction characters; not a
+    /// look-alike of an existing name.
     #[schema(min_length = 1, max_length = 150)]
     username: String,
     #[schema(format = Email, max_length = 254)]
@@ -33,9 +35,9 @@ pub struct RegisterRequest {
     /// The e-mail address again.
     #[schema(format = Email, max_length = 254)]
     email2: String,
-    /// At least 8 characters, not entirely numeric, not a common password, not too similar
-    /// to the username or e-mail address.
-    #[schema(min_length = 8)]
+    /// At least 8 and at most 4096 characters, not entirely numeric, not a common
+    /// password, not too similar to the username or e-mail address.
+    #[schema(min_length = 8, max_length = 4096)]
     password: String,
 }
 

@@ -26,10 +26,11 @@ const LOGIN_FAILED: &str = "No active account found with the given credentials";
 #[derive(ToSchema)]
 #[allow(dead_code)]
 pub struct TokenRequest {
-    /// Login name (case-insensitive).
+    /// Login name (case-insensitive; fullwidth and other compatibility forms count as the
+    /// name they normalise to).
     #[schema(min_length = 1)]
     username: String,
-    #[schema(min_length = 1)]
+    #[schema(min_length = 1, max_length = 4096)]
     password: String,
 }
 
@@ -55,7 +56,7 @@ pub struct AccessToken {
     )),
     responses(
         (status = 200, body = TokenPair),
-        (status = 400, description = "Missing fields", body = FieldErrorsSchema),
+        (status = 400, description = "Missing fields, or a password over 4096 characters", body = FieldErrorsSchema),
         (status = 401, description = "Wrong credentials, or the account is not verified", body = Detail),
         (status = 429, description = "Too many attempts", body = Detail),
     )
@@ -102,7 +103,7 @@ async fn refresh(
     input: Input,
 ) -> Result<Json<AccessToken>, ApiError> {
     let mut form = Fields::new(input);
-    let token = form.password("refresh");
+    let token = form.verbatim("refresh");
     let (token,) = form.finish((token,))?;
     let claims = state
         .tokens

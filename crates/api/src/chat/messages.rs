@@ -6,7 +6,7 @@ use super::{broadcast, frames, is_member};
 use crate::AppState;
 use crate::auth::AuthUser;
 use crate::error::{ApiError, AuthErrorBody, Detail, FieldErrorsSchema};
-use crate::extract::{PathParam, QueryParams};
+use crate::extract::{Id, PathParam, QueryParams};
 use crate::fields::Fields;
 use crate::input::Input;
 use axum::Json;
@@ -55,21 +55,23 @@ pub struct EditRequest {
     content: String,
 }
 
-fn number(name: &str, value: &Option<String>) -> Result<Option<i64>, ApiError> {
+/// A query parameter read with `parse`; empty counts as absent.
+fn number(
+    name: &str,
+    value: &Option<String>,
+    parse: fn(&str) -> Option<i64>,
+) -> Result<Option<i64>, ApiError> {
     value
         .as_deref()
         .map(str::trim)
         .filter(|v| !v.is_empty())
-        .map(|v| {
-            v.parse()
-                .map_err(|_| ApiError::field(name, "A valid integer is required."))
-        })
+        .map(|v| parse(v).ok_or_else(|| ApiError::field(name, "A valid integer is required.")))
         .transpose()
 }
 
 /// The page a history query asks for.
 fn page(query: &HistoryQuery) -> Result<Page, ApiError> {
-    let limit = match number("limit", &query.limit)? {
+    let limit = match number("limit", &query.limit, |v| v.parse().ok())? {
         None => DEFAULT_PAGE,
         Some(n) if n < 1 => {
             return Err(ApiError::field(
@@ -79,9 +81,12 @@ fn page(query: &HistoryQuery) -> Result<Page, ApiError> {
         }
         Some(n) => u32::try_from(n).unwrap_or(MAX_PAGE).min(MAX_PAGE),
     };
-    let before = number("before", &query.before)?.map(MessageId);
+    let before = number("before", &query.before, Id::parse)?.map(MessageId);
     Ok(
-        match (number("after", &query.after)?.map(MessageId), before) {
+        match (
+            number("after", &query.after, Id::parse)?.map(MessageId),
+            before,
+        ) {
             (Some(after), before) => Page::After {
                 after,
                 before,
@@ -111,11 +116,12 @@ async fn list(
     AuthUser(caller): AuthUser,
     QueryParams(query): QueryParams<HistoryQuery>,
 ) -> Result<Json<Vec<MessageView>>, ApiError> {
-    // The original answered [] to a missing or non-numeric channel: so does pingme.
+    // The original answered [] to a missing or non-numeric channel: so does pingme (and
+    // an id is digits, as in a path: `+1` is not one).
     let Some(channel) = query
         .channel_id
         .as_deref()
-        .and_then(|c| c.trim().parse().ok())
+        .and_then(|c| Id::parse(c.trim()))
         .map(ChannelId)
     else {
         return Ok(Json(Vec::new()));
@@ -171,7 +177,7 @@ async fn visible(state: &AppState, caller: &Account, id: i64) -> Result<Message,
 async fn retrieve(
     State(state): State<AppState>,
     AuthUser(caller): AuthUser,
-    PathParam(id): PathParam<i64>,
+    PathParam(Id(id)): PathParam<Id>,
 ) -> Result<Json<MessageView>, ApiError> {
     let message = visible(&state, &caller, id).await?;
     Ok(Json(MessageView::new(&message, &state)))
@@ -198,7 +204,7 @@ async fn retrieve(
 async fn update(
     State(state): State<AppState>,
     AuthUser(caller): AuthUser,
-    PathParam(id): PathParam<i64>,
+    PathParam(Id(id)): PathParam<Id>,
     input: Input,
 ) -> Result<Json<MessageView>, ApiError> {
     let message = visible(&state, &caller, id).await?;
@@ -248,7 +254,7 @@ async fn update(
 async fn delete(
     State(state): State<AppState>,
     AuthUser(caller): AuthUser,
-    PathParam(id): PathParam<i64>,
+    PathParam(Id(id)): PathParam<Id>,
 ) -> Result<StatusCode, ApiError> {
     let message = visible(&state, &caller, id).await?;
     match state.store.delete_message(message.id, caller.id).await? {

@@ -12,7 +12,7 @@ use crate::auth::current_account;
 use crate::auth::tokens::TokenType;
 use crate::config::ChatConfig;
 use crate::error::{ApiError, Detail};
-use crate::extract::{PathParam, QueryParams};
+use crate::extract::{Id, PathParam, QueryParams};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
@@ -82,7 +82,7 @@ struct SocketQuery {
 )]
 async fn connect(
     State(state): State<AppState>,
-    PathParam((server, channel)): PathParam<(i64, i64)>,
+    PathParam((server, channel)): PathParam<(Id, Id)>,
     QueryParams(query): QueryParams<SocketQuery>,
     headers: HeaderMap,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
@@ -99,7 +99,7 @@ async fn connect(
         .tokens
         .decode(token, TokenType::Access)
         .map_err(|_| forbidden(()))?;
-    let (server, channel) = (ServerId(server), ChannelId(channel));
+    let (server, channel) = (ServerId(server.0), ChannelId(channel.0));
     // Registered before anything is looked up: a removal or a sign-out committed after the
     // checks below then finds this socket and closes it. Registered before the handshake is
     // answered, so that everything broadcast once the client holds an open socket reaches

@@ -5,7 +5,7 @@ use super::views::CategoryView;
 use crate::AppState;
 use crate::auth::{AuthUser, MaybeAuthUser};
 use crate::error::{ApiError, AuthErrorBody, Detail, FieldErrorsSchema};
-use crate::extract::PathParam;
+use crate::extract::{Id, PathParam};
 use crate::fields::Fields;
 use crate::input::Input;
 use crate::media::{self, ImageChange, MediaOwner};
@@ -77,7 +77,7 @@ async fn list(
 async fn retrieve(
     State(state): State<AppState>,
     _caller: MaybeAuthUser,
-    PathParam(id): PathParam<i64>,
+    PathParam(Id(id)): PathParam<Id>,
 ) -> Result<Json<CategoryView>, ApiError> {
     let category = state
         .store
@@ -177,7 +177,7 @@ async fn create(
 async fn update(
     State(state): State<AppState>,
     AuthUser(caller): AuthUser,
-    PathParam(id): PathParam<i64>,
+    PathParam(Id(id)): PathParam<Id>,
     mut input: Input,
 ) -> Result<Json<CategoryView>, ApiError> {
     staff_only(&caller)?;
@@ -218,7 +218,7 @@ async fn update(
 async fn delete(
     State(state): State<AppState>,
     AuthUser(caller): AuthUser,
-    PathParam(id): PathParam<i64>,
+    PathParam(Id(id)): PathParam<Id>,
 ) -> Result<StatusCode, ApiError> {
     staff_only(&caller)?;
     match state.store.delete_category(CategoryId(id)).await? {

@@ -6,7 +6,7 @@ use super::{access, allowed, missing};
 use crate::AppState;
 use crate::auth::{AuthUser, MaybeAuthUser};
 use crate::error::{ApiError, AuthErrorBody, Detail, FieldErrorsSchema};
-use crate::extract::{PathParam, QueryParams};
+use crate::extract::{Id, PathParam, QueryParams};
 use crate::fields::Fields;
 use crate::input::Input;
 use axum::Json;
@@ -73,10 +73,9 @@ async fn list(
         .server
         .as_deref()
         .map(|v| {
-            v.trim()
-                .parse()
+            Id::parse(v.trim())
                 .map(ServerId)
-                .map_err(|_| ApiError::field("server", "A valid integer is required."))
+                .ok_or_else(|| ApiError::field("server", "A valid integer is required."))
         })
         .transpose()?;
     let channels = state.store.channels(caller.map(|a| a.id), server).await?;
@@ -97,7 +96,7 @@ async fn list(
 async fn retrieve(
     State(state): State<AppState>,
     MaybeAuthUser(caller): MaybeAuthUser,
-    PathParam(id): PathParam<i64>,
+    PathParam(Id(id)): PathParam<Id>,
 ) -> Result<Json<ChannelView>, ApiError> {
     let channel = state
         .store
@@ -181,7 +180,7 @@ async fn create(
 async fn replace(
     State(state): State<AppState>,
     AuthUser(caller): AuthUser,
-    PathParam(id): PathParam<i64>,
+    PathParam(Id(id)): PathParam<Id>,
     input: Input,
 ) -> Result<Json<ChannelView>, ApiError> {
     change(&state, &caller, ChannelId(id), input, true).await
@@ -207,7 +206,7 @@ async fn replace(
 async fn update(
     State(state): State<AppState>,
     AuthUser(caller): AuthUser,
-    PathParam(id): PathParam<i64>,
+    PathParam(Id(id)): PathParam<Id>,
     input: Input,
 ) -> Result<Json<ChannelView>, ApiError> {
     change(&state, &caller, ChannelId(id), input, false).await
@@ -264,7 +263,7 @@ async fn change(
 async fn delete(
     State(state): State<AppState>,
     AuthUser(caller): AuthUser,
-    PathParam(id): PathParam<i64>,
+    PathParam(Id(id)): PathParam<Id>,
 ) -> Result<StatusCode, ApiError> {
     let channel = managed(&state, &caller, ChannelId(id)).await?;
     if state.store.delete_channel(channel.id).await? {

@@ -6,7 +6,7 @@ use super::{access, allowed};
 use crate::AppState;
 use crate::auth::AuthUser;
 use crate::error::{ApiError, AuthErrorBody, Detail, FieldErrorsSchema};
-use crate::extract::PathParam;
+use crate::extract::{Id, PathParam};
 use crate::fields::Fields;
 use crate::input::Input;
 use axum::Json;
@@ -92,7 +92,7 @@ fn bounded(form: &mut Fields, name: &str, max: i64) -> Option<i64> {
 async fn create(
     State(state): State<AppState>,
     AuthUser(caller): AuthUser,
-    PathParam(id): PathParam<i64>,
+    PathParam(Id(id)): PathParam<Id>,
     input: Input,
 ) -> Result<(StatusCode, Json<InviteView>), ApiError> {
     let server = ServerId(id);
@@ -143,7 +143,7 @@ async fn create(
 async fn list(
     State(state): State<AppState>,
     AuthUser(caller): AuthUser,
-    PathParam(id): PathParam<i64>,
+    PathParam(Id(id)): PathParam<Id>,
 ) -> Result<Json<Vec<InviteView>>, ApiError> {
     let server = ServerId(id);
     allowed(manage_server(

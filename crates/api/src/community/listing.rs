@@ -5,7 +5,7 @@ use super::{access, allowed};
 use crate::AppState;
 use crate::auth::MaybeAuthUser;
 use crate::error::{ApiError, AuthErrorBody, Detail, FieldErrorsSchema};
-use crate::extract::{PathParam, QueryParams};
+use crate::extract::{Id, PathParam, QueryParams};
 use crate::fields::parse_bool;
 use axum::Json;
 use axum::extract::State;
@@ -63,12 +63,10 @@ fn given(value: &Option<String>) -> Option<&str> {
     value.as_deref().map(str::trim).filter(|v| !v.is_empty())
 }
 
+/// An id filter: digits, as an id in a path (`+1` is not one).
 fn id_param(name: &str, value: &Option<String>) -> Result<Option<i64>, ApiError> {
     given(value)
-        .map(|v| {
-            v.parse()
-                .map_err(|_| ApiError::field(name, "A valid integer is required."))
-        })
+        .map(|v| Id::parse(v).ok_or_else(|| ApiError::field(name, "A valid integer is required.")))
         .transpose()
 }
 
@@ -142,7 +140,7 @@ pub async fn servers_of(state: &AppState, account: AccountId) -> Result<Vec<Serv
 async fn retrieve(
     State(state): State<AppState>,
     MaybeAuthUser(caller): MaybeAuthUser,
-    PathParam(id): PathParam<i64>,
+    PathParam(Id(id)): PathParam<Id>,
     QueryParams(params): QueryParams<RetrieveQuery>,
 ) -> Result<Json<ServerView>, ApiError> {
     let access = access(&state, ServerId(id), caller.as_ref()).await?;

@@ -5,7 +5,7 @@ use super::{access, allowed};
 use crate::AppState;
 use crate::auth::AuthUser;
 use crate::error::{ApiError, AuthErrorBody, Detail, FieldErrorsSchema};
-use crate::extract::PathParam;
+use crate::extract::{Id, PathParam};
 use crate::fields::Fields;
 use crate::input::Input;
 use axum::Json;
@@ -61,7 +61,7 @@ pub struct AccountRequest {
 async fn add_member(
     State(state): State<AppState>,
     AuthUser(caller): AuthUser,
-    PathParam(id): PathParam<i64>,
+    PathParam(Id(id)): PathParam<Id>,
     input: Input,
 ) -> Result<Json<Status>, ApiError> {
     let id = ServerId(id);
@@ -118,7 +118,7 @@ const INVITE_ONLY: &str = "This server is private; joining it takes a valid invi
 async fn remove_member(
     State(state): State<AppState>,
     AuthUser(caller): AuthUser,
-    PathParam(id): PathParam<i64>,
+    PathParam(Id(id)): PathParam<Id>,
 ) -> Result<Json<Status>, ApiError> {
     let id = ServerId(id);
     state.store.server(id).await?.ok_or(ApiError::NotFound)?;
@@ -159,7 +159,7 @@ async fn remove_member(
 async fn transfer_ownership(
     State(state): State<AppState>,
     AuthUser(caller): AuthUser,
-    PathParam(id): PathParam<i64>,
+    PathParam(Id(id)): PathParam<Id>,
     input: Input,
 ) -> Result<Json<ServerView>, ApiError> {
     let id = ServerId(id);

@@ -7,7 +7,7 @@ use super::{access, allowed, missing};
 use crate::AppState;
 use crate::auth::AuthUser;
 use crate::error::{ApiError, AuthErrorBody, Detail, FieldErrorsSchema};
-use crate::extract::PathParam;
+use crate::extract::{Id, PathParam};
 use crate::input::Input;
 use axum::Json;
 use axum::extract::State;
@@ -68,7 +68,7 @@ async fn target(state: &AppState, server: &Server, input: Input) -> Result<Accou
 async fn kick(
     State(state): State<AppState>,
     AuthUser(caller): AuthUser,
-    PathParam(id): PathParam<i64>,
+    PathParam(Id(id)): PathParam<Id>,
     input: Input,
 ) -> Result<Json<Status>, ApiError> {
     let server = owned(&state, &caller, id).await?;
@@ -115,7 +115,7 @@ fn owner_targeted() -> ApiError {
 async fn ban(
     State(state): State<AppState>,
     AuthUser(caller): AuthUser,
-    PathParam(id): PathParam<i64>,
+    PathParam(Id(id)): PathParam<Id>,
     input: Input,
 ) -> Result<Json<Status>, ApiError> {
     let server = owned(&state, &caller, id).await?;
@@ -153,7 +153,7 @@ async fn ban(
 async fn unban(
     State(state): State<AppState>,
     AuthUser(caller): AuthUser,
-    PathParam(id): PathParam<i64>,
+    PathParam(Id(id)): PathParam<Id>,
     input: Input,
 ) -> Result<Json<Status>, ApiError> {
     let server = owned(&state, &caller, id).await?;
@@ -178,7 +178,7 @@ async fn unban(
 async fn bans(
     State(state): State<AppState>,
     AuthUser(caller): AuthUser,
-    PathParam(id): PathParam<i64>,
+    PathParam(Id(id)): PathParam<Id>,
 ) -> Result<Json<Vec<BanView>>, ApiError> {
     let server = owned(&state, &caller, id).await?;
     let bans = state.store.bans(server.id).await?;

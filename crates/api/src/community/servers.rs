@@ -5,7 +5,7 @@ use super::{access, allowed, missing};
 use crate::AppState;
 use crate::auth::AuthUser;
 use crate::error::{ApiError, AuthErrorBody, Detail, FieldErrorsSchema};
-use crate::extract::PathParam;
+use crate::extract::{Id, PathParam};
 use crate::fields::Fields;
 use crate::input::Input;
 use crate::media::{self, ImageChange, MediaOwner};
@@ -211,7 +211,7 @@ async fn create(
 async fn replace(
     State(state): State<AppState>,
     AuthUser(caller): AuthUser,
-    PathParam(id): PathParam<i64>,
+    PathParam(Id(id)): PathParam<Id>,
     input: Input,
 ) -> Result<Json<ServerView>, ApiError> {
     change(&state, &caller, ServerId(id), input, true).await
@@ -237,7 +237,7 @@ async fn replace(
 async fn update(
     State(state): State<AppState>,
     AuthUser(caller): AuthUser,
-    PathParam(id): PathParam<i64>,
+    PathParam(Id(id)): PathParam<Id>,
     input: Input,
 ) -> Result<Json<ServerView>, ApiError> {
     change(&state, &caller, ServerId(id), input, false).await
@@ -282,7 +282,7 @@ async fn change(
 async fn delete(
     State(state): State<AppState>,
     AuthUser(caller): AuthUser,
-    PathParam(id): PathParam<i64>,
+    PathParam(Id(id)): PathParam<Id>,
 ) -> Result<StatusCode, ApiError> {
     let id = ServerId(id);
     let access = access(&state, id, Some(&caller)).await?;

@@ -52,6 +52,9 @@ pub async fn create_user(store: &dyn Store, args: CreateUser) -> anyhow::Result<
         Err(StoreError::Conflict(Unique::AccountLogin)) => {
             bail!("a user with that username already exists")
         }
+        Err(StoreError::Conflict(Unique::AccountLookalike)) => {
+            bail!("a user with a similar username already exists (it would pass for theirs)")
+        }
         Err(StoreError::Conflict(Unique::AccountEmail)) => {
             bail!("that e-mail address is already registered")
         }
@@ -99,7 +102,7 @@ pub async fn create_users(store: &dyn Store, args: CreateUsers) -> anyhow::Resul
     for login in names {
         let email = Email::parse(&format!("{}@bench.invalid", login.as_str()))
             .map_err(|e| anyhow::anyhow!("email: {e}"))?;
-        csv.push_str(&format!("{},{password}\n", login.as_str()));
+        let line = format!("{},{password}\n", login.as_str());
         let new = NewAccount {
             login,
             email,
@@ -109,9 +112,19 @@ pub async fn create_users(store: &dyn Store, args: CreateUsers) -> anyhow::Resul
         };
         match store.create_account(&new).await {
             Ok(_) => created += 1,
+            // Nobody has this name, but it would pass for somebody's: left out of the file,
+            // whose lines must all log in.
+            Err(StoreError::Conflict(Unique::AccountLookalike)) => {
+                eprintln!(
+                    "skipped {}: a user with a similar username already exists",
+                    new.login.as_str()
+                );
+                continue;
+            }
             Err(StoreError::Conflict(_)) => kept += 1,
             Err(other) => return Err(other).context("cannot create the accounts"),
         }
+        csv.push_str(&line);
     }
     // Only its owner may read it: it holds a password.
     crate::secret::write_private(&args.csv, &csv)

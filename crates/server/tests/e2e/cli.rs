@@ -133,6 +133,20 @@ async fn admin_create_user_reads_the_password_from_env_or_stdin() {
         text(&output.stderr)
     );
 
+    // `rооt` with Cyrillic o's: free, but it would pass for root.
+    let mut look_alike = pingme(dir.path());
+    look_alike
+        .args(["admin", "create-user", "--username", "rооt"])
+        .args(["--email", "y@example.com"])
+        .env("PINGME_ADMIN_PASSWORD", PASSWORD);
+    let output = finished(&mut look_alike).await;
+    assert!(!output.status.success());
+    assert!(
+        text(&output.stderr).contains("a user with a similar username already exists"),
+        "{}",
+        text(&output.stderr)
+    );
+
     let mut weak = pingme(dir.path());
     weak.args([
         "admin",

@@ -345,3 +345,50 @@ async fn null_characters_in_the_address_get_400() {
         assert!(body["detail"].is_string(), "{path}: {body}");
     }
 }
+
+#[tokio::test]
+async fn ids_in_paths_are_digits_only() {
+    use crate::support::community::{create_server, get};
+    let app = spawn_app().await;
+    let owner = app.quick_user("owner", false).await;
+    let server = create_server(&app, &owner, "lounge", false).await;
+    let id = server["id"].as_i64().unwrap();
+    let channel = server["channel_server"][0]["id"].as_i64().unwrap();
+    for found in [format!("{id}"), format!("00{id}")] {
+        let path = format!("/api/servers/{found}/");
+        assert_eq!(
+            get(&app, &path, None).await.status(),
+            StatusCode::OK,
+            "{path}"
+        );
+    }
+    for not_an_id in ["+1", "-1", "1e0", "%2B1", " 1", "99999999999999999999"] {
+        for path in [
+            format!("/api/servers/{not_an_id}/"),
+            format!("/api/channels/{not_an_id}/"),
+            format!("/api/messages/{not_an_id}/"),
+        ] {
+            let response = get(&app, &path, Some(&owner)).await;
+            assert_eq!(
+                json_of(response, StatusCode::NOT_FOUND).await,
+                json!({"detail": "Not found."}),
+                "{path}"
+            );
+        }
+    }
+    // Ids in query strings follow the same rule, each answered as its parameter's documented
+    // non-numeric case. (`+` in a query string is a space; `%2B` is the sign.)
+    let path = format!("/api/messages/?channel_id=%2B{channel}");
+    assert_eq!(
+        json_of(get(&app, &path, Some(&owner)).await, StatusCode::OK).await,
+        json!([])
+    );
+    let path = format!("/api/servers/?by_serverid=%2B{id}");
+    assert_eq!(
+        json_of(get(&app, &path, None).await, StatusCode::BAD_REQUEST).await,
+        json!({"by_serverid": ["A valid integer is required."]})
+    );
+    // The chat socket's path too: refused before the handshake, whatever the token.
+    let response = get(&app, &format!("/%2B{id}/{channel}?token=x"), None).await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+}

@@ -3,6 +3,7 @@
 
 mod abuse;
 mod account;
+mod account_names;
 mod auth;
 mod bench;
 mod browser;

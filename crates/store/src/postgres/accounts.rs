@@ -1,9 +1,11 @@
 //! [`AccountStore`] on Postgres.
 
 use super::{PgStore, retry_conflicts, store_error};
-use crate::rows::accounts::{AccountRow, CredentialsRow, account_columns, into_account};
+use crate::rows::accounts::{
+    AccountRow, CREDENTIALS, CredentialsRow, account_columns, insert_account, into_account,
+};
 use async_trait::async_trait;
-use pingme_domain::account::{Account, Email, NewAccount, ProfileChanges, identity_key};
+use pingme_domain::account::{Account, Email, NewAccount, ProfileChanges, login_keys};
 use pingme_domain::store::{AccountStore, StoreResult};
 use pingme_domain::{AccountId, ServerId, Timestamp};
 use sqlx::PgConnection;
@@ -35,27 +37,10 @@ async fn pass_on(tx: &mut PgConnection, server: i64, owner: i64) -> StoreResult<
 #[async_trait]
 impl AccountStore for PgStore {
     async fn create_account(&self, new: &NewAccount) -> StoreResult<Account> {
-        let now = Timestamp::now().unix_micros();
-        let row: AccountRow = sqlx::query_as(concat!(
-            "INSERT INTO accounts (login, login_key, email, email_key, password_hash, display_name, \
-             is_staff, verified_at, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING ",
-            account_columns!()
-        ))
-        .bind(new.login.as_str())
-        .bind(new.login.key())
-        .bind(new.email.as_str())
-        .bind(new.email.key())
-        .bind(&new.password_hash)
-        .bind(new.login.as_str())
-        .bind(new.is_staff)
-        .bind(new.verified.then_some(now))
-        .bind(now)
-        .bind(now)
-        .fetch_one(&self.pool)
-        .await
-        .map_err(store_error)?;
-        row.try_into()
+        let mut tx = self.begin().await?;
+        let account = insert_account!(&mut *tx, new);
+        tx.commit().await.map_err(store_error)?;
+        Ok(account)
     }
 
     async fn account(&self, id: AccountId) -> StoreResult<Option<Account>> {
@@ -86,15 +71,13 @@ impl AccountStore for PgStore {
     }
 
     async fn credentials(&self, login: &str) -> StoreResult<Option<(Account, String)>> {
-        let row: Option<CredentialsRow> = sqlx::query_as(concat!(
-            "SELECT ",
-            account_columns!(),
-            ", password_hash FROM accounts WHERE login_key = $1"
-        ))
-        .bind(identity_key(login))
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(store_error)?;
+        let [normalised, typed] = login_keys(login);
+        let row: Option<CredentialsRow> = sqlx::query_as(CREDENTIALS)
+            .bind(normalised)
+            .bind(typed)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(store_error)?;
         row.map(CredentialsRow::into_parts).transpose()
     }
 

@@ -60,7 +60,9 @@ impl PgStore {
     }
 
     /// Applies pending migrations without the statement timeout: a node may wait for another
-    /// node's migrations (sqlx holds an advisory lock), and a migration may take long.
+    /// node's migrations (sqlx holds an advisory lock), and a migration may take long. Then
+    /// fills in what they could not (the skeletons of older login names); nodes starting
+    /// together may do so at once, which the backfill's `ON CONFLICT DO NOTHING` allows.
     pub async fn migrate(&self) -> Result<(), sqlx::Error> {
         let mut conn = self.pool.acquire().await?;
         sqlx::query("SET statement_timeout = 0")
@@ -71,6 +73,7 @@ impl PgStore {
             .execute(&mut *conn)
             .await?;
         migrated?;
+        crate::skeletons::backfill(self).await;
         Ok(())
     }
 
@@ -78,6 +81,8 @@ impl PgStore {
         self.pool.begin().await.map_err(store_error)
     }
 }
+
+crate::skeletons::skeleton_backfill!(PgStore, begin = begin, pool = pool);
 
 #[async_trait]
 impl Store for PgStore {
@@ -107,6 +112,7 @@ fn store_error(error: sqlx::Error) -> StoreError {
             let rule = match db.constraint() {
                 Some("accounts_login_key") => Some(Unique::AccountLogin),
                 Some("accounts_email_key") => Some(Unique::AccountEmail),
+                Some("account_skeletons_pkey") => Some(Unique::AccountLookalike),
                 Some("categories_name_key") => Some(Unique::CategoryName),
                 Some("invites_code_key") => Some(Unique::InviteCode),
                 _ => None,

@@ -87,11 +87,17 @@ impl SqliteStore {
         write_tx(&self.write).await
     }
 
+    /// Applies pending migrations, then fills in what they could not (the skeletons of
+    /// older login names).
     pub async fn migrate(&self) -> Result<(), sqlx::Error> {
         MIGRATOR.run(&self.write).await?;
+        crate::skeletons::backfill(self).await;
         Ok(())
     }
 }
+
+// Reads from the writer: the batches it writes must be seen by the next read at once.
+crate::skeletons::skeleton_backfill!(SqliteStore, begin = write_tx, pool = write);
 
 #[async_trait]
 impl Store for SqliteStore {
@@ -131,6 +137,7 @@ fn store_error(error: sqlx::Error) -> StoreError {
             let rule = [
                 ("accounts.login_key", Unique::AccountLogin),
                 ("accounts.email_key", Unique::AccountEmail),
+                ("account_skeletons.skeleton", Unique::AccountLookalike),
                 ("categories.name", Unique::CategoryName),
                 ("invites.code", Unique::InviteCode),
             ]

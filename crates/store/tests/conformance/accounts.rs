@@ -6,7 +6,7 @@ use pingme_domain::account::{
 use pingme_domain::store::{Store, StoreError, Unique};
 use std::sync::Arc;
 
-fn new_account(login: &str, email: &str) -> NewAccount {
+pub(crate) fn new_account(login: &str, email: &str) -> NewAccount {
     NewAccount {
         login: Username::parse(login).unwrap(),
         email: Email::parse(email).unwrap(),

@@ -5,6 +5,7 @@ mod accounts;
 mod communities;
 mod deadlocks;
 mod messages;
+mod names;
 
 use pingme_domain::store::Store;
 use pingme_store::scratch::ScratchDatabase;
@@ -13,13 +14,19 @@ use std::sync::Arc;
 
 /// A fresh, migrated SQLite store in its own temporary directory, kept alive with it.
 async fn sqlite() -> (Arc<dyn Store>, tempfile::TempDir) {
+    let (url, dir) = sqlite_url();
+    let store = pingme_store::open(&url).await.expect("open sqlite store");
+    (store, dir)
+}
+
+/// The URL of an SQLite database yet to be made, in a temporary directory of its own.
+fn sqlite_url() -> (String, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("temporary directory");
     let url = format!(
         "sqlite:{}",
         dir.path().join("conformance.sqlite3").display()
     );
-    let store = pingme_store::open(&url).await.expect("open sqlite store");
-    (store, dir)
+    (url, dir)
 }
 
 /// A fresh database of its own on the Postgres server `PINGME_TEST_POSTGRES_URL` names,
@@ -49,6 +56,26 @@ where
             check(store.clone()).await;
             drop(store);
             drop(database);
+        }
+        _ => eprintln!("skipped on Postgres: PINGME_TEST_POSTGRES_URL is not set"),
+    }
+}
+
+/// Runs a check that opens stores itself (to see what happens at start-up) on an empty
+/// database of every backend available, given its URL.
+async fn on_every_database<F, Fut>(check: F)
+where
+    F: Fn(String) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let (url, _dir) = sqlite_url();
+    check(url).await;
+    match std::env::var("PINGME_TEST_POSTGRES_URL") {
+        Ok(url) if !url.is_empty() => {
+            let database = ScratchDatabase::create(&url, "pingme_conformance")
+                .await
+                .expect("the test Postgres server makes a database");
+            check(database.url.clone()).await;
         }
         _ => eprintln!("skipped on Postgres: PINGME_TEST_POSTGRES_URL is not set"),
     }
