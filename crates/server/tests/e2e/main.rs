@@ -1,6 +1,7 @@
 //! End-to-end tests: each starts a real pingme server on a random port, with its own data
 //! directory and database, and speaks HTTP to it.
 
+mod abuse_images;
 mod account;
 mod auth;
 mod bench;
