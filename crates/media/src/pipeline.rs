@@ -323,6 +323,26 @@ mod tests {
     }
 
     #[test]
+    fn the_decoder_is_held_to_the_memory_its_plan_announced() {
+        // A plan made for 8-bit pixels cannot decode 16-bit ones of the same size: the
+        // decoded buffer alone is over the estimate.
+        let plan = inspect(
+            &fixtures::costly::png_rgba8(3000, 3000),
+            Purpose::Icon,
+            LIMIT,
+        )
+        .unwrap();
+        let deeper = fixtures::costly::png_rgba16(3000, 3000);
+        assert!(plan.peak_bytes() < 3000 * 3000 * 8);
+        assert_eq!(plan.process(&deeper).unwrap_err(), Rejection::OverLimit);
+        assert_eq!(
+            plan.process(&fixtures::png(10, 10, true)).unwrap_err(),
+            Rejection::NotAnImage,
+            "nor an image of another size"
+        );
+    }
+
+    #[test]
     fn names_are_the_hash_of_the_bytes() {
         let a = icon(&fixtures::png(10, 10, true)).unwrap();
         let b = icon(&fixtures::png(10, 10, true)).unwrap();
