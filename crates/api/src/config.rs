@@ -18,6 +18,9 @@ pub struct ApiConfig {
     pub max_body_bytes: usize,
     /// Largest file accepted in an upload (`PINGME_MAX_UPLOAD_BYTES`).
     pub max_upload_bytes: usize,
+    /// Memory, in bytes, that the images being processed may hold together
+    /// (`PINGME_IMAGE_MEMORY`): each job reserves its estimated peak before it starts.
+    pub image_memory: u64,
     /// How long an unused media object is kept before a sweep deletes it: longer than any
     /// request between storing an image and recording it takes.
     pub media_sweep_delay: Duration,
@@ -137,14 +140,8 @@ impl FromStr for Rate {
 /// A duration: a number of seconds, or a number with `s`, `m`, `h` or `d`.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
-    let split = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let number: u64 = number
-        .parse()
-        .map_err(|_| format!("`{text}`: expected a duration like 30s, 15m, 1h, 4d"))?;
-    let unit_seconds = match unit.trim() {
+    let (number, unit) = number_and_unit(text, "a duration like 30s, 15m, 1h, 4d")?;
+    let unit_seconds = match unit {
         "" | "s" => 1,
         "m" => 60,
         "h" => 3600,
@@ -160,6 +157,34 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs(seconds))
 }
 
+/// A size in bytes: a number, or a number with `KiB`, `MiB` or `GiB` (`K`, `M`, `G` alike).
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let (number, unit) = number_and_unit(text, "a size like 512MiB, 1GiB or a number of bytes")?;
+    let unit_bytes: u64 = match unit.to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kib" => 1 << 10,
+        "m" | "mib" => 1 << 20,
+        "g" | "gib" => 1 << 30,
+        _ => return Err(format!("`{text}`: unknown unit; use KiB, MiB or GiB")),
+    };
+    number
+        .checked_mul(unit_bytes)
+        .ok_or_else(|| format!("`{text}`: too large"))
+}
+
+/// The number a setting starts with, and the unit after it (`15m`: 15 and `m`).
+fn number_and_unit<'a>(text: &'a str, expected: &str) -> Result<(u64, &'a str), String> {
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number = number
+        .parse()
+        .map_err(|_| format!("`{text}`: expected {expected}"))?;
+    Ok((number, unit.trim()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -172,6 +197,15 @@ mod tests {
         assert!(parse_duration("0s").is_err());
         assert!(parse_duration("5w").is_err());
         assert!(parse_duration("").is_err());
+    }
+
+    #[test]
+    fn sizes_take_units() {
+        assert_eq!(parse_size("512MiB"), Ok(512 << 20));
+        assert_eq!(parse_size("1G"), Ok(1 << 30));
+        assert_eq!(parse_size("1048576"), Ok(1 << 20));
+        assert!(parse_size("12 TB").is_err());
+        assert!(parse_size("MiB").is_err());
     }
 
     #[test]

@@ -35,7 +35,6 @@ use pingme_mail::Mailer;
 use pingme_realtime::Hub;
 use secrecy::SecretString;
 use std::sync::Arc;
-use tokio::sync::Semaphore;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
@@ -50,8 +49,8 @@ pub struct AppState {
     pub mailer: Mailer,
     pub tokens: Arc<Tokens>,
     pub limits: Arc<RateLimits>,
-    /// Images being processed at once; one per core.
-    pub image_jobs: Arc<Semaphore>,
+    /// Images being processed: a memory budget (`PINGME_IMAGE_MEMORY`) and one per core.
+    pub image_jobs: Arc<media::ImageJobs>,
     pub config: Arc<ApiConfig>,
     /// The OpenAPI document, rendered once, and the Swagger UI's settings.
     docs: Arc<docs::ApiDocs>,
@@ -75,7 +74,8 @@ impl AppState {
             mailer,
             tokens: Arc::new(Tokens::new(secret, config.lifetimes)),
             limits: Arc::new(RateLimits::new(config.rate_limits)),
-            image_jobs: Arc::new(Semaphore::new(
+            image_jobs: Arc::new(media::ImageJobs::new(
+                config.image_memory,
                 std::thread::available_parallelism().map_or(1, |n| n.get()),
             )),
             config: Arc::new(config),

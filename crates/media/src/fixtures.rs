@@ -1,6 +1,8 @@
 //! Image files for tests, made on the fly: good ones of every accepted format, and every
 //! kind of bad one the pipeline must refuse. Compiled for tests only (feature `fixtures`).
 
+pub mod costly;
+
 use image::codecs::gif::{GifEncoder, Repeat};
 use image::codecs::jpeg::JpegEncoder;
 use image::{Delay, Frame, ImageFormat, Rgb, RgbImage, Rgba, RgbaImage};
@@ -110,12 +112,19 @@ pub fn jpeg_with_exif(width: u32, height: u32, orientation: u16) -> Vec<u8> {
     bytes
 }
 
-/// A PNG whose header claims `width` × `height`, with hardly any pixel data behind it.
+/// A PNG whose header claims `width` × `height` of 8-bit RGBA, with hardly any pixel data
+/// behind it.
 pub fn png_header_only(width: u32, height: u32) -> Vec<u8> {
+    png_header(width, height, 8, 6)
+}
+
+/// A PNG whose header claims `width` × `height` at `depth` bits of PNG colour type `color`
+/// (6: RGBA, 4: grey and alpha, 2: RGB), with hardly any pixel data behind it.
+pub fn png_header(width: u32, height: u32, depth: u8, color: u8) -> Vec<u8> {
     let mut ihdr = b"IHDR".to_vec();
     ihdr.extend_from_slice(&width.to_be_bytes());
     ihdr.extend_from_slice(&height.to_be_bytes());
-    ihdr.extend_from_slice(&[8, 6, 0, 0, 0]);
+    ihdr.extend_from_slice(&[depth, color, 0, 0, 0]);
     let mut bytes = b"\x89PNG\r\n\x1a\n".to_vec();
     bytes.extend_from_slice(&13u32.to_be_bytes());
     bytes.extend_from_slice(&ihdr);
@@ -160,7 +169,8 @@ pub fn jpeg_sized(len: usize) -> Vec<u8> {
     bytes
 }
 
-fn crc32(data: &[u8]) -> u32 {
+/// The CRC-32 of PNG chunks (over the chunk type and data).
+pub fn crc32(data: &[u8]) -> u32 {
     let mut crc = 0xFFFF_FFFFu32;
     for &byte in data {
         crc ^= u32::from(byte);

@@ -1,25 +1,18 @@
-//! The one path every uploaded image takes: size limit, type from the bytes, a pixel budget
-//! checked from the headers before any pixel is decoded, decode, orientation applied, resize,
-//! and a fresh encode that carries no metadata (EXIF, GPS, comments) from the upload.
+//! The one path every uploaded image takes: size limit, type from the bytes, the checks and
+//! the cost estimate of [`inspect`] made from the header before any pixel is decoded, decode
+//! (held to that estimate), fit, orientation applied, and a fresh encode that carries no
+//! metadata (EXIF, GPS, comments) from the upload.
 //!
 //! Pure CPU work: callers run it on the blocking pool.
 
-use crate::sniff::{Sniffed, sniff};
-use image::codecs::gif::{GifDecoder, GifEncoder, Repeat};
+use crate::plan::{Plan, decoding, inspect};
+use crate::{Rejection, animation};
 use image::codecs::jpeg::JpegEncoder;
-use image::imageops::FilterType;
-use image::{AnimationDecoder, DynamicImage, Frame, ImageDecoder, ImageFormat, ImageReader};
+use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, RgbaImage};
 use sha2::{Digest, Sha256};
-use std::fmt;
 use std::io::Cursor;
 
-/// Images with more pixels than this are refused from their header (decompression bombs).
-pub const MAX_PIXELS: u64 = 40_000_000;
-/// An animation's frames together may hold at most this many pixels.
-const MAX_ANIMATION_PIXELS: u64 = 20_000_000;
 const JPEG_QUALITY: u8 = 85;
-/// NeuQuant's fastest setting: an animation's frames are re-quantised one by one.
-const GIF_SPEED: i32 = 10;
 
 /// What an image is for, which decides the box it is fitted into.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -31,7 +24,7 @@ pub enum Purpose {
 }
 
 impl Purpose {
-    fn bounds(self) -> (u32, u32) {
+    pub(crate) fn bounds(self) -> (u32, u32) {
         match self {
             Self::Icon => (512, 512),
             Self::Banner => (1920, 1920),
@@ -57,166 +50,59 @@ impl Processed {
     }
 }
 
-/// Why an upload was refused; displayed as the sentence the client sees.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Rejection {
-    Empty,
-    TooLarge {
-        limit: usize,
-    },
-    NotAnImage,
-    Unsupported(&'static str),
-    TooManyPixels {
-        width: u32,
-        height: u32,
-    },
-    TooManyFrames {
-        frames: u64,
-        width: u32,
-        height: u32,
-    },
-    /// Decoded, but could not be encoded again (or the decoder gave up mid-way).
-    Unprocessable,
-}
-
-impl fmt::Display for Rejection {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Upload a valid image. ")?;
-        match self {
-            Self::Empty => f.write_str("The submitted file is empty."),
-            Self::TooLarge { limit } => {
-                write!(f, "The file is larger than the limit of {}.", size(*limit))
-            }
-            Self::NotAnImage => {
-                f.write_str("The file you uploaded was either not an image or a corrupted image.")
-            }
-            Self::Unsupported(format) => write!(
-                f,
-                "{format} images are not supported; upload a JPEG, PNG, GIF or WebP image."
-            ),
-            Self::TooManyPixels { width, height } => write!(
-                f,
-                "The image is {width} × {height} pixels; at most {} megapixels are accepted.",
-                MAX_PIXELS / 1_000_000
-            ),
-            Self::TooManyFrames {
-                frames,
-                width,
-                height,
-            } => write!(
-                f,
-                "The animation has more than {} frames of {width} × {height} pixels; at most {} \
-                 megapixels over all frames are accepted.",
-                frames - 1,
-                MAX_ANIMATION_PIXELS / 1_000_000
-            ),
-            Self::Unprocessable => f.write_str("The image could not be processed."),
-        }
-    }
-}
-
-fn size(bytes: usize) -> String {
-    if bytes.is_multiple_of(1024 * 1024) {
-        format!("{} MiB", bytes / (1024 * 1024))
-    } else {
-        format!("{bytes} bytes")
-    }
-}
-
-/// Checks, decodes, fits and re-encodes an uploaded image.
+/// Checks, decodes, fits and re-encodes an uploaded image: [`inspect`], then
+/// [`Plan::process`], for callers that need no memory budget between the two.
 pub fn process(bytes: &[u8], purpose: Purpose, max_bytes: usize) -> Result<Processed, Rejection> {
-    if bytes.is_empty() {
-        return Err(Rejection::Empty);
-    }
-    if bytes.len() > max_bytes {
-        return Err(Rejection::TooLarge { limit: max_bytes });
-    }
-    let format = match sniff(bytes) {
-        Sniffed::Supported(format) => format,
-        Sniffed::Unsupported(name) => return Err(Rejection::Unsupported(name)),
-        Sniffed::Unknown => return Err(Rejection::NotAnImage),
-    };
-    let (width, height) = ImageReader::with_format(Cursor::new(bytes), format)
-        .into_dimensions()
-        .map_err(|_| Rejection::NotAnImage)?;
-    check_pixels(width, height)?;
-    if format == ImageFormat::Gif && gif_frames(bytes, width, height)? > 1 {
-        return encode_animation(bytes, purpose);
-    }
-    let mut decoder = ImageReader::with_format(Cursor::new(bytes), format)
-        .into_decoder()
-        .map_err(|_| Rejection::NotAnImage)?;
-    let orientation = decoder
-        .orientation()
-        .unwrap_or(image::metadata::Orientation::NoTransforms);
-    let mut image = DynamicImage::from_decoder(decoder).map_err(|_| Rejection::NotAnImage)?;
-    image.apply_orientation(orientation);
-    encode_still(fit(image, purpose))
+    inspect(bytes, purpose, max_bytes)?.process(bytes)
 }
 
-fn check_pixels(width: u32, height: u32) -> Result<(), Rejection> {
-    if u64::from(width) * u64::from(height) > MAX_PIXELS {
-        Err(Rejection::TooManyPixels { width, height })
-    } else {
-        Ok(())
-    }
-}
-
-/// Counts a GIF's frames from their descriptors alone, without inflating any pixel data.
-/// A GIF's screen size says little: each frame declares its own size, and one frame larger
-/// than the screen, or thousands of frames, would otherwise decode to gigabytes.
-fn gif_frames(bytes: &[u8], width: u32, height: u32) -> Result<u64, Rejection> {
-    let mut options = gif::DecodeOptions::new();
-    options.skip_frame_decoding(true);
-    options.check_frame_consistency(true);
-    let mut decoder = options
-        .read_info(bytes)
-        .map_err(|_| Rejection::NotAnImage)?;
-    let screen = u64::from(width) * u64::from(height);
-    let mut frames = 0u64;
-    while decoder
-        .read_next_frame()
-        .map_err(|_| Rejection::NotAnImage)?
-        .is_some()
-    {
-        frames += 1;
-        // Every frame is rendered onto a full screen when the animation is decoded.
-        if frames > 1 && frames * screen > MAX_ANIMATION_PIXELS {
-            return Err(Rejection::TooManyFrames {
-                frames,
-                width,
-                height,
-            });
+impl Plan {
+    /// Decodes, fits and re-encodes the image this plan was made from (the same `bytes`).
+    pub fn process(&self, bytes: &[u8]) -> Result<Processed, Rejection> {
+        if self.frames > 1 {
+            return animation::encode(bytes, self);
         }
+        let image = self.fit.apply(self.decode(bytes)?);
+        encode_still(upright(image, self))
     }
-    if frames == 0 {
-        return Err(Rejection::NotAnImage);
+
+    /// The pixels, with the decoder held to the plan's dimensions and memory: the output
+    /// buffer is reserved from the estimate first, as `ImageReader::decode` does.
+    fn decode(&self, bytes: &[u8]) -> Result<DynamicImage, Rejection> {
+        let mut reader = ImageReader::with_format(Cursor::new(bytes), self.format);
+        reader.limits(self.limits());
+        let mut decoder = reader.into_decoder().map_err(decoding)?;
+        if decoder.dimensions() != (self.width, self.height) {
+            return Err(Rejection::NotAnImage);
+        }
+        let mut limits = self.limits();
+        limits
+            .reserve(decoder.total_bytes())
+            .map_err(|_| Rejection::OverLimit)?;
+        decoder.set_limits(limits).map_err(decoding)?;
+        DynamicImage::from_decoder(decoder).map_err(decoding)
     }
-    Ok(frames)
 }
 
-fn fit(image: DynamicImage, purpose: Purpose) -> DynamicImage {
-    let (max_width, max_height) = purpose.bounds();
-    if image.width() <= max_width && image.height() <= max_height {
-        image
-    } else {
-        image.resize(max_width, max_height, FilterType::Lanczos3)
-    }
+/// The fitted image in 8-bit RGBA, turned upright: small by now, so copies are cheap.
+fn upright(image: DynamicImage, plan: &Plan) -> RgbaImage {
+    let mut image = DynamicImage::ImageRgba8(image.into_rgba8());
+    image.apply_orientation(plan.orientation);
+    image.into_rgba8()
 }
 
 /// PNG when some pixel is see-through, JPEG otherwise.
-fn encode_still(image: DynamicImage) -> Result<Processed, Rejection> {
-    let (width, height) = (image.width(), image.height());
-    let translucent = image.color().has_alpha() && image.to_rgba8().pixels().any(|p| p.0[3] < 255);
+fn encode_still(image: RgbaImage) -> Result<Processed, Rejection> {
+    let (width, height) = image.dimensions();
+    let translucent = image.pixels().any(|p| p.0[3] < 255);
     let mut bytes = Vec::new();
     let extension = if translucent {
         image
-            .to_rgba8()
             .write_to(&mut Cursor::new(&mut bytes), ImageFormat::Png)
             .map(|()| "png")
     } else {
         JpegEncoder::new_with_quality(&mut bytes, JPEG_QUALITY)
-            .encode_image(&image.to_rgb8())
+            .encode_image(&DynamicImage::ImageRgba8(image).into_rgb8())
             .map(|()| "jpg")
     };
     let extension = extension.map_err(|_| Rejection::Unprocessable)?;
@@ -228,40 +114,13 @@ fn encode_still(image: DynamicImage) -> Result<Processed, Rejection> {
     })
 }
 
-/// Every frame fitted and re-encoded into a new GIF. Only called once [`gif_frames`] has
-/// bounded what decoding the frames costs.
-fn encode_animation(bytes: &[u8], purpose: Purpose) -> Result<Processed, Rejection> {
-    let decoder = GifDecoder::new(Cursor::new(bytes)).map_err(|_| Rejection::NotAnImage)?;
-    let mut fitted = Vec::new();
-    for frame in decoder.into_frames() {
-        let frame = frame.map_err(|_| Rejection::NotAnImage)?;
-        let delay = frame.delay();
-        let image = fit(DynamicImage::ImageRgba8(frame.into_buffer()), purpose);
-        fitted.push(Frame::from_parts(image.to_rgba8(), 0, 0, delay));
-    }
-    let (width, height) = fitted.first().map_or((0, 0), |f| f.buffer().dimensions());
-    let mut out = Vec::new();
-    {
-        let mut encoder = GifEncoder::new_with_speed(&mut out, GIF_SPEED);
-        encoder
-            .set_repeat(Repeat::Infinite)
-            .map_err(|_| Rejection::Unprocessable)?;
-        encoder
-            .encode_frames(fitted)
-            .map_err(|_| Rejection::Unprocessable)?;
-    }
-    Ok(Processed {
-        bytes: out,
-        extension: "gif",
-        width,
-        height,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::fixtures;
+    use crate::inspect;
+    use image::AnimationDecoder;
+    use image::codecs::gif::GifDecoder;
 
     const LIMIT: usize = 4 * 1024 * 1024;
 
@@ -384,23 +243,102 @@ mod tests {
     }
 
     #[test]
-    fn refusals_read_as_sentences() {
+    fn costly_headers_are_refused_with_what_exceeds_the_limits() {
         assert_eq!(
-            Rejection::TooLarge { limit: LIMIT }.to_string(),
-            "Upload a valid image. The file is larger than the limit of 4 MiB."
-        );
-        assert_eq!(
-            Rejection::TooManyPixels {
-                width: 20_000,
-                height: 20_000
+            icon(&fixtures::png_header_only(40_000, 1)).unwrap_err(),
+            Rejection::TooLong {
+                width: 40_000,
+                height: 1
             }
-            .to_string(),
-            "Upload a valid image. The image is 20000 × 20000 pixels; at most 40 megapixels are accepted."
         );
-        assert!(
-            Rejection::Unsupported("BMP")
-                .to_string()
-                .contains("BMP images are not supported")
+        assert_eq!(
+            icon(&fixtures::png_header_only(1, 40_000_000)).unwrap_err(),
+            Rejection::TooLong {
+                width: 1,
+                height: 40_000_000
+            }
+        );
+        assert_eq!(
+            icon(&fixtures::costly::jpeg(65_535, 610, true)).unwrap_err(),
+            Rejection::TooLong {
+                width: 65_535,
+                height: 610
+            }
+        );
+        assert_eq!(
+            icon(&fixtures::png_header(6400, 6250, 16, 6)).unwrap_err(),
+            Rejection::TooDeep {
+                width: 6400,
+                height: 6250,
+                bits: 16,
+                bytes: 6400 * 6250 * 8
+            }
+        );
+        // 16-bit grey and alpha takes 4 bytes a pixel: within the decoded budget.
+        let plan = inspect(
+            &fixtures::png_header(6400, 6250, 16, 4),
+            Purpose::Icon,
+            LIMIT,
+        );
+        assert!(plan.is_ok());
+    }
+
+    #[test]
+    fn deep_and_extreme_images_within_the_limits_are_fitted() {
+        // Its flat colour is translucent (every byte is 0x5A).
+        let out = icon(&fixtures::costly::png_rgba16(1200, 900)).unwrap();
+        assert_eq!((out.extension, out.width, out.height), ("png", 512, 384));
+        let out = icon(&fixtures::costly::png_rgba8(16_384, 1)).unwrap();
+        assert_eq!((out.width, out.height), (512, 1));
+        let out = process(
+            &fixtures::costly::png_rgba8(1, 16_384),
+            Purpose::Banner,
+            LIMIT,
+        )
+        .unwrap();
+        assert_eq!((out.width, out.height), (1, 1920));
+        let out = icon(&fixtures::costly::jpeg(4000, 200, true)).unwrap();
+        assert_eq!((out.extension, out.width, out.height), ("jpg", 512, 26));
+    }
+
+    #[test]
+    fn turned_photos_are_fitted_before_they_are_turned() {
+        let out = icon(&fixtures::jpeg_with_exif(1500, 1000, 6)).unwrap();
+        assert_eq!((out.width, out.height), (341, 512));
+        let out = icon(&fixtures::jpeg_with_exif(3000, 1000, 8)).unwrap();
+        assert_eq!((out.width, out.height), (171, 512));
+    }
+
+    #[test]
+    fn the_plan_bounds_memory_from_the_header() {
+        let plan = inspect(&fixtures::jpeg(4000, 3000), Purpose::Icon, LIMIT).unwrap();
+        let decoded = 4000 * 3000 * 3;
+        assert!(plan.peak_bytes() > decoded && plan.peak_bytes() < 2 * decoded);
+        let progressive = fixtures::costly::jpeg(4000, 3000, true);
+        let plan = inspect(&progressive, Purpose::Icon, LIMIT).unwrap();
+        assert!(plan.peak_bytes() > 3 * decoded, "every coefficient is kept");
+        let limits = plan.limits();
+        assert_eq!(limits.max_alloc, Some(plan.peak_bytes()));
+        assert_eq!(limits.max_image_width, Some(crate::MAX_SIDE));
+    }
+
+    #[test]
+    fn the_decoder_is_held_to_the_memory_its_plan_announced() {
+        // A plan made for 8-bit pixels cannot decode 16-bit ones of the same size: the
+        // decoded buffer alone is over the estimate.
+        let plan = inspect(
+            &fixtures::costly::png_rgba8(3000, 3000),
+            Purpose::Icon,
+            LIMIT,
+        )
+        .unwrap();
+        let deeper = fixtures::costly::png_rgba16(3000, 3000);
+        assert!(plan.peak_bytes() < 3000 * 3000 * 8);
+        assert_eq!(plan.process(&deeper).unwrap_err(), Rejection::OverLimit);
+        assert_eq!(
+            plan.process(&fixtures::png(10, 10, true)).unwrap_err(),
+            Rejection::NotAnImage,
+            "nor an image of another size"
         );
     }
 

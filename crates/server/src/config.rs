@@ -14,6 +14,9 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+/// Below this, even ordinary photos would not fit the images' memory budget.
+const MIN_IMAGE_MEMORY: u64 = 32 * 1024 * 1024;
+
 /// Everything the server needs, checked.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -166,6 +169,13 @@ impl Settings {
                 self.max_body_bytes
             );
         }
+        if self.image_memory < MIN_IMAGE_MEMORY {
+            bail!(
+                "PINGME_IMAGE_MEMORY ({} bytes) is below {} MiB: ordinary photos would be refused",
+                self.image_memory,
+                MIN_IMAGE_MEMORY >> 20
+            );
+        }
         let trim = |url: &String| url.trim().trim_end_matches('/').to_owned();
         let cors_origins: Vec<String> = self
             .client_origin
@@ -192,6 +202,7 @@ impl Settings {
                 .collect(),
             max_body_bytes: self.max_body_bytes,
             max_upload_bytes: self.max_upload_bytes,
+            image_memory: self.image_memory,
             media_sweep_delay: self.media_sweep_delay,
             body_timeout: self.http_body_timeout,
             chat: self.chat_config()?,
@@ -341,5 +352,20 @@ mod tests {
         );
         let silent = chat(&["--ws-ping", "60s", "--ws-idle", "60s"]).unwrap_err();
         assert!(silent.contains("PINGME_WS_IDLE"), "{silent}");
+    }
+
+    #[test]
+    fn the_image_memory_budget_takes_a_size_and_refuses_a_tiny_one() {
+        let api = |args: &[&str]| {
+            let settings = Cli::parse_from(["pingme"].iter().chain(args)).settings;
+            settings.api_config().map_err(|e| e.to_string())
+        };
+        assert_eq!(api(&[]).unwrap().image_memory, 512 * 1024 * 1024);
+        assert_eq!(
+            api(&["--image-memory", "1GiB"]).unwrap().image_memory,
+            1 << 30
+        );
+        let tiny = api(&["--image-memory", "1MiB"]).unwrap_err();
+        assert!(tiny.contains("PINGME_IMAGE_MEMORY"), "{tiny}");
     }
 }

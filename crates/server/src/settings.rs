@@ -4,7 +4,7 @@
 //! never appear in `ps` or shell history.
 
 use clap::{Args, ValueEnum};
-use pingme_api::config::{Rate, parse_duration};
+use pingme_api::config::{Rate, parse_duration, parse_size};
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -190,6 +190,10 @@ pub struct Settings {
     /// Largest image accepted in an upload, in bytes.
     #[arg(long, env = "PINGME_MAX_UPLOAD_BYTES", default_value_t = 4 * 1024 * 1024, global = true)]
     pub max_upload_bytes: usize,
+    /// Memory the images being processed may hold together (`512MiB`, `1GiB`, bytes); an
+    /// image whose estimate is larger is refused.
+    #[arg(long, env = "PINGME_IMAGE_MEMORY", default_value = "512MiB", value_parser = parse_size, global = true)]
+    pub image_memory: u64,
     /// Categories a new installation starts with, comma-separated; empty for none.
     #[arg(
         long,

@@ -1,9 +1,11 @@
 //! Uploaded images on their way in (pipeline, then media store) and out (`/media/…`, the
 //! absolute URLs in API objects), and the sweeps that delete what nothing uses any more.
 
+mod jobs;
 mod sweep;
 mod uploads;
 
+pub use jobs::ImageJobs;
 pub use sweep::{MediaOwner, sweep_later};
 pub use uploads::{ImageChange, image_field, refuse_other_files, store_change};
 

@@ -85,25 +85,16 @@ impl ImageChange {
     }
 }
 
-/// Runs an uploaded file through the image pipeline on the blocking pool, a few at a time
-/// (one per core: a large image can take hundreds of megabytes while it is worked on).
-/// The error is the sentence to show under the file's field.
+/// Runs an uploaded file through the image pipeline (see [`super::ImageJobs`]). The error
+/// is the sentence to show under the file's field.
 async fn process(state: &AppState, upload: Upload, purpose: Purpose) -> Result<Processed, String> {
     let limit = state.config.max_upload_bytes;
     if upload.oversized {
         return Err(Rejection::TooLarge { limit }.to_string());
     }
-    let Ok(_permit) = state.image_jobs.acquire().await else {
-        return Err(Rejection::Unprocessable.to_string());
-    };
-    let job =
-        tokio::task::spawn_blocking(move || pingme_media::process(&upload.bytes, purpose, limit));
-    match job.await {
-        Ok(processed) => processed.map_err(|rejection| rejection.to_string()),
-        // A decoder that panics on some input is still a bad file, not a server error.
-        Err(panicked) => {
-            tracing::error!(error = %panicked, "image pipeline panicked");
-            Err(Rejection::Unprocessable.to_string())
-        }
-    }
+    state
+        .image_jobs
+        .process(upload.bytes, purpose, limit)
+        .await
+        .map_err(|rejection| rejection.to_string())
 }

@@ -2,6 +2,7 @@
 //! directory and database, and speaks HTTP to it.
 
 mod abuse;
+mod abuse_images;
 mod account;
 mod account_names;
 mod auth;

@@ -127,6 +127,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
             allowed_hosts: options.allowed_hosts,
             max_body_bytes: options.max_body_bytes,
             max_upload_bytes: 4 * 1024 * 1024,
+            image_memory: 512 * 1024 * 1024,
             media_sweep_delay: Duration::from_secs(1),
             body_timeout: options.http.timeouts.stall,
             chat: options.chat,
