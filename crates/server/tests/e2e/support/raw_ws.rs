@@ -13,6 +13,9 @@ pub const PING: u8 = 0x9;
 pub struct RawSocket {
     stream: TcpStream,
     buffered: Vec<u8>,
+    /// Where the unread part of `buffered` starts (frames are not drained one by one: a
+    /// flood of small frames would make reading quadratic).
+    read: usize,
 }
 
 /// A frame from the server.
@@ -62,6 +65,7 @@ impl RawSocket {
         let mut socket = Self {
             stream,
             buffered: Vec::new(),
+            read: 0,
         };
         let head = loop {
             if let Some(end) = find(&socket.buffered, b"\r\n\r\n") {
@@ -100,10 +104,12 @@ impl RawSocket {
     /// The next frame, or `None` once the server has closed the connection.
     pub async fn read(&mut self) -> Option<Frame> {
         loop {
-            if let Some((frame, used)) = parse(&self.buffered) {
-                self.buffered.drain(..used);
+            if let Some((frame, used)) = parse(&self.buffered[self.read..]) {
+                self.read += used;
                 return Some(frame);
             }
+            self.buffered.drain(..self.read);
+            self.read = 0;
             if !self.fill().await {
                 return None;
             }
