@@ -57,13 +57,15 @@ impl HttpBody for Deadline {
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<http_body::Frame<Bytes>, axum::BoxError>>> {
-        // Checked first: a body trickling in a byte at a time is never Pending for long.
-        if self.expired.as_mut().poll(cx).is_ready() {
-            return Poll::Ready(Some(Err(Box::new(BodyTimedOut))));
+        // What has arrived is taken, however late it is read; the deadline is for waiting.
+        // A body trickling in a byte at a time is still Pending between bytes, which is
+        // where its deadline catches it.
+        match Pin::new(&mut self.body).poll_frame(cx) {
+            Poll::Pending if self.expired.as_mut().poll(cx).is_ready() => {
+                Poll::Ready(Some(Err(Box::new(BodyTimedOut))))
+            }
+            polled => polled.map_err(axum::BoxError::from),
         }
-        Pin::new(&mut self.body)
-            .poll_frame(cx)
-            .map_err(axum::BoxError::from)
     }
 
     fn is_end_stream(&self) -> bool {

@@ -26,6 +26,9 @@ pub struct ApiConfig {
     pub media_sweep_delay: Duration,
     /// A request body must have arrived this long after its head; 408 otherwise.
     pub body_timeout: Duration,
+    /// Memory request bodies may hold at once (`PINGME_BODY_MEMORY`); one client address
+    /// gets a share of it.
+    pub body_memory: usize,
     pub chat: ChatConfig,
     pub lifetimes: TokenLifetimes,
     /// `None` turns every rate limit off.

@@ -83,6 +83,9 @@ pub enum ApiError {
     RateLimited(Duration),
     #[error("service unavailable")]
     Unavailable(#[source] anyhow::Error),
+    /// The memory for request bodies is taken for the moment (503, try again shortly).
+    #[error("too busy for this body now")]
+    Busy,
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
@@ -145,7 +148,7 @@ impl ApiError {
             Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable(_) | Self::Busy => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -179,6 +182,9 @@ impl ApiError {
             Self::Unavailable(_) => {
                 detail("The service is temporarily unavailable; try again shortly.".into())
             }
+            Self::Busy => {
+                detail("The server is busy reading other requests; try again shortly.".into())
+            }
             Self::Internal(_) => detail("A server error occurred.".into()),
         }
     }
@@ -207,6 +213,7 @@ impl IntoResponse for ApiError {
         let retry_after = match &self {
             Self::RateLimited(wait) => Some(retry_after_seconds(*wait)),
             Self::Unavailable(_) => Some(5),
+            Self::Busy => Some(2),
             _ => None,
         };
         if let Some(seconds) = retry_after {

@@ -4,16 +4,20 @@
 //! [`crate::fields::Fields`], whatever the encoding was.
 
 use crate::AppState;
+use crate::body_budget::Share;
 use crate::body_deadline::timed_out;
+use crate::client_ip::ClientIp;
 use crate::error::{ApiError, NON_FIELD};
 use axum::body::Bytes;
 use axum::extract::multipart::Field;
 use axum::extract::multipart::MultipartError;
-use axum::extract::{FromRequest, Multipart, Request};
+use axum::extract::{FromRequest, FromRequestParts, Multipart, Request};
 use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use bytes::BytesMut;
+use futures_util::StreamExt;
 use serde_json::{Map, Value};
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 /// One file part of a multipart body.
 #[derive(Debug)]
@@ -25,6 +29,8 @@ pub struct Upload {
     /// The part was larger than `PINGME_MAX_UPLOAD_BYTES`: the rest of it was read and
     /// dropped, never held in memory.
     pub oversized: bool,
+    /// The body's share of the memory for bodies, held while the upload is.
+    pub(crate) memory: Option<Arc<Share>>,
 }
 
 /// A parsed request body. Form and multipart values arrive as JSON strings.
@@ -35,9 +41,22 @@ pub struct Input {
     /// Form or multipart fields whose text was not valid UTF-8. They are kept out of
     /// `values`, so nothing reads a mangled value, and [`crate::fields::Fields`] says why.
     pub undecodable: BTreeSet<String>,
+    /// The body's share of the memory for bodies (`PINGME_BODY_MEMORY`), held as long as
+    /// this input or any upload taken from it.
+    pub(crate) memory: Option<Arc<Share>>,
 }
 
 impl Input {
+    /// Keeps the body's share of memory for as long as the input and its uploads live.
+    fn holding(mut self, share: Share) -> Self {
+        let share = Arc::new(share);
+        for upload in &mut self.files {
+            upload.memory = Some(share.clone());
+        }
+        self.memory = Some(share);
+        self
+    }
+
     /// Records a text field of a form or multipart body; of several of one name, the last
     /// counts (as Django's `QueryDict` answers).
     fn set_text(&mut self, name: String, bytes: Vec<u8>) {
@@ -57,67 +76,73 @@ impl Input {
 impl FromRequest<AppState> for Input {
     type Rejection = ApiError;
 
-    /// The size limit itself is [`axum::extract::DefaultBodyLimit`], set on the router from
-    /// the same configured value, so every extractor obeys it; here it names the figure.
+    /// Every body is held against the memory for bodies, under the client's address.
     async fn from_request(request: Request, state: &AppState) -> Result<Self, ApiError> {
-        let limit = state.config.max_body_bytes;
-        let declared = request
-            .headers()
-            .get(CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<u64>().ok());
-        // Refused before a byte of the body is read.
-        if declared.is_some_and(|length| length > limit as u64) {
-            return Err(ApiError::PayloadTooLarge(limit));
-        }
-        let content_type = request
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_owned();
-        let essence = content_type
-            .split(';')
-            .next()
-            .unwrap_or_default()
-            .trim()
-            .to_ascii_lowercase();
-        match essence.as_str() {
-            "application/json" => json(read(request, state, limit).await?),
-            "application/x-www-form-urlencoded" => Ok(form(read(request, state, limit).await?)),
-            "multipart/form-data" => multipart(request, state).await,
-            "" => {
-                let body = read(request, state, limit).await?;
-                if body.is_empty() {
-                    Ok(Self::default())
-                } else {
-                    Err(ApiError::UnsupportedMediaType(String::new()))
-                }
-            }
-            _ => Err(ApiError::UnsupportedMediaType(content_type)),
-        }
+        let (mut parts, body) = request.into_parts();
+        let Ok(ClientIp(client)) = ClientIp::from_request_parts(&mut parts, state).await;
+        let mut share = state.bodies.share(crate::client_key(client));
+        let input = parse(Request::from_parts(parts, body), state, &mut share).await?;
+        Ok(input.holding(share))
     }
 }
 
-async fn read<S: Send + Sync>(
-    request: Request,
-    state: &S,
-    limit: usize,
-) -> Result<Bytes, ApiError> {
-    Bytes::from_request(request, state)
-        .await
-        .map_err(|rejection| {
-            if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::PayloadTooLarge(limit)
-            } else if timed_out(&rejection) {
+/// Reads and parses a body, holding what it reads against `share`. Its size is checked
+/// here (413 from `Content-Length`, before any of it is read, or once it outgrows
+/// `PINGME_MAX_BODY_BYTES`); multipart bodies are held to the same figure by
+/// [`axum::extract::DefaultBodyLimit`], set on the router.
+async fn parse(request: Request, state: &AppState, share: &mut Share) -> Result<Input, ApiError> {
+    let limit = state.config.max_body_bytes;
+    let declared = request
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > limit as u64) {
+        return Err(ApiError::PayloadTooLarge(limit));
+    }
+    let content_type = request
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    match essence.as_str() {
+        "application/json" => json(read(request, limit, share).await?),
+        "application/x-www-form-urlencoded" => Ok(form(read(request, limit, share).await?)),
+        "multipart/form-data" => multipart(request, state, share).await,
+        "" => match read(request, limit, share).await?.is_empty() {
+            true => Ok(Input::default()),
+            false => Err(ApiError::UnsupportedMediaType(String::new())),
+        },
+        _ => Err(ApiError::UnsupportedMediaType(content_type)),
+    }
+}
+
+/// The whole body, at most `limit` bytes, each chunk taken from `share` before it is kept.
+async fn read(request: Request, limit: usize, share: &mut Share) -> Result<Bytes, ApiError> {
+    let mut chunks = request.into_body().into_data_stream();
+    let mut body = BytesMut::new();
+    while let Some(chunk) = chunks.next().await {
+        let chunk = chunk.map_err(|error| {
+            if timed_out(&error) {
                 ApiError::RequestTimeout
             } else {
-                ApiError::BadRequest(format!(
-                    "Could not read the request body: {}",
-                    rejection.body_text()
-                ))
+                ApiError::BadRequest(format!("Could not read the request body: {error}"))
             }
-        })
+        })?;
+        if body.len() + chunk.len() > limit {
+            return Err(ApiError::PayloadTooLarge(limit));
+        }
+        share.take(chunk.len())?;
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
 }
 
 fn json(body: Bytes) -> Result<Input, ApiError> {
@@ -191,7 +216,11 @@ fn percent_decode(encoded: &[u8]) -> Vec<u8> {
     decoded
 }
 
-async fn multipart(request: Request, state: &AppState) -> Result<Input, ApiError> {
+async fn multipart(
+    request: Request,
+    state: &AppState,
+    share: &mut Share,
+) -> Result<Input, ApiError> {
     let limit = state.config.max_body_bytes;
     let mut parts = Multipart::from_request(request, state).await.map_err(|e| {
         ApiError::BadRequest(format!("Multipart form parse error - {}", e.body_text()))
@@ -205,9 +234,8 @@ async fn multipart(request: Request, state: &AppState) -> Result<Input, ApiError
         let field = part.name().unwrap_or_default().to_owned();
         match part.file_name().map(str::to_owned) {
             Some(file_name) => {
-                let upload = read_file(part, field, file_name, state.config.max_upload_bytes)
-                    .await
-                    .map_err(|e| multipart_error(e, limit))?;
+                let max = state.config.max_upload_bytes;
+                let upload = read_file(part, (field, file_name), max, share, limit).await?;
                 // A browser sends an empty, nameless part for a file input left empty:
                 // no file was chosen (Django drops these too).
                 if !(upload.file_name.is_empty() && upload.bytes.is_empty() && !upload.oversized) {
@@ -215,7 +243,7 @@ async fn multipart(request: Request, state: &AppState) -> Result<Input, ApiError
                 }
             }
             None => {
-                let bytes = part.bytes().await.map_err(|e| multipart_error(e, limit))?;
+                let bytes = read_text(part, share, limit).await?;
                 // Text parts are UTF-8, as Django reads them whatever a part declares; a
                 // leading byte-order mark is dropped, as it always was.
                 let text = bytes.strip_prefix("\u{FEFF}".as_bytes()).unwrap_or(&bytes);
@@ -228,19 +256,22 @@ async fn multipart(request: Request, state: &AppState) -> Result<Input, ApiError
 
 /// Reads a file part chunk by chunk, keeping at most `max` bytes: past that the part is
 /// marked oversized and the rest is read and dropped, so the answer can still name the field.
+/// What is kept is taken from `share`.
 async fn read_file(
     mut part: Field<'_>,
-    field: String,
-    file_name: String,
+    (field, file_name): (String, String),
     max: usize,
-) -> Result<Upload, MultipartError> {
+    share: &mut Share,
+    limit: usize,
+) -> Result<Upload, ApiError> {
     let mut kept = BytesMut::new();
     let mut oversized = false;
-    while let Some(chunk) = part.chunk().await? {
+    while let Some(chunk) = part.chunk().await.map_err(|e| multipart_error(e, limit))? {
         if oversized || kept.len() + chunk.len() > max {
             oversized = true;
             kept = BytesMut::new();
         } else {
+            share.take(chunk.len())?;
             kept.extend_from_slice(&chunk);
         }
     }
@@ -249,7 +280,22 @@ async fn read_file(
         file_name,
         bytes: kept.freeze(),
         oversized,
+        memory: None,
     })
+}
+
+/// A text part's bytes, taken from `share` as they come.
+async fn read_text(
+    mut part: Field<'_>,
+    share: &mut Share,
+    limit: usize,
+) -> Result<Vec<u8>, ApiError> {
+    let mut text = Vec::new();
+    while let Some(chunk) = part.chunk().await.map_err(|e| multipart_error(e, limit))? {
+        share.take(chunk.len())?;
+        text.extend_from_slice(&chunk);
+    }
+    Ok(text)
 }
 
 fn multipart_error(error: MultipartError, limit: usize) -> ApiError {

@@ -5,6 +5,7 @@
 
 pub mod account;
 pub mod auth;
+mod body_budget;
 mod body_deadline;
 pub mod chat;
 mod client_ip;
@@ -51,6 +52,8 @@ pub struct AppState {
     pub limits: Arc<RateLimits>,
     /// Images being processed: a memory budget (`PINGME_IMAGE_MEMORY`) and one per core.
     pub image_jobs: Arc<media::ImageJobs>,
+    /// Memory request bodies may hold (`PINGME_BODY_MEMORY`).
+    pub bodies: Arc<body_budget::BodyBudget>,
     pub config: Arc<ApiConfig>,
     /// The OpenAPI document, rendered once, and the Swagger UI's settings.
     docs: Arc<docs::ApiDocs>,
@@ -78,6 +81,10 @@ impl AppState {
                 config.image_memory,
                 std::thread::available_parallelism().map_or(1, |n| n.get()),
             )),
+            bodies: body_budget::BodyBudget::new(
+                config.body_memory,
+                body_budget::client_share(config.body_memory, config.max_body_bytes),
+            ),
             config: Arc::new(config),
             // Depends on nothing a client or the environment sends; a unit test renders it.
             docs: Arc::new(docs::ApiDocs::new(&openapi()).expect("the OpenAPI document renders")),

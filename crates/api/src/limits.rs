@@ -72,25 +72,25 @@ impl RateLimits {
     }
 
     /// One login attempt from `ip` for `login` (compared case-insensitively, in its NFKC
-    /// form: the fullwidth or bold forms of a name count as that name): refused when
-    /// the address is over its limit, or when the name has failed too often lately and this
-    /// address is among those that failed it.
+    /// form: the fullwidth or bold forms of a name count as that name): refused when the
+    /// address is over its limit, or when the name has failed too often lately and this
+    /// address has tried it.
     pub fn login(&self, ip: IpAddr, login: &str) -> Result<(), ApiError> {
         let Some(limits) = &self.0 else { return Ok(()) };
         let client = client_key(ip);
         limits.login_per_ip.check(&client)?;
-        match limits.login_failures.wait(&name_key(login), client) {
-            Some(wait) => Err(ApiError::RateLimited(wait)),
-            None => Ok(()),
-        }
+        limits
+            .login_failures
+            .attempt(&name_key(login), client)
+            .map_err(ApiError::RateLimited)
     }
 
-    /// A login attempt from `ip` for `login` failed.
-    pub fn login_failed(&self, ip: IpAddr, login: &str) {
+    /// A login attempt from `ip` for `login` succeeded: it does not count against the name.
+    pub fn login_succeeded(&self, ip: IpAddr, login: &str) {
         if let Some(limits) = &self.0 {
             limits
                 .login_failures
-                .failed(&name_key(login), client_key(ip));
+                .succeeded(&name_key(login), client_key(ip));
         }
     }
 
@@ -194,7 +194,7 @@ mod tests {
     }
 
     #[test]
-    fn failures_count_per_name_ignoring_case_and_lock_out_those_who_failed() {
+    fn attempts_count_per_name_ignoring_case_and_lock_out_those_who_tried() {
         let limits = limits(2);
         let (a, b, owner) = (
             IpAddr::from([10, 0, 0, 1]),
@@ -202,12 +202,11 @@ mod tests {
             IpAddr::from([10, 0, 0, 3]),
         );
         limits.login(a, "Alice").unwrap();
-        limits.login_failed(a, "Alice");
         limits.login(b, "alice").unwrap();
-        limits.login_failed(b, "alice");
         assert!(limits.login(a, "ALICE").is_err());
         assert!(limits.login(b, "alice").is_err());
         limits.login(owner, "alice").unwrap();
+        limits.login_succeeded(owner, "alice");
     }
 
     #[test]
@@ -240,7 +239,6 @@ mod tests {
         let ip = IpAddr::from([10, 0, 0, 1]);
         let long = "n".repeat(10_000);
         limits.login(ip, &long).unwrap();
-        limits.login_failed(ip, &long);
         assert!(limits.login(ip, &format!("{long}x")).is_err());
     }
 

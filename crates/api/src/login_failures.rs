@@ -1,12 +1,15 @@
-//! Failed logins per login name, kept so that guessing one person's password from many
+//! Login attempts per login name, kept so that guessing one person's password from many
 //! addresses is slowed down without letting a stranger lock that person out.
 //!
-//! A name's failures fill a budget of `count` per `period`, refilled evenly (the same rule as
-//! every other limit). While a name's budget is spent, only addresses that have not failed
-//! for it in the last period may try it (once each, until they fail too), so the owner, who
-//! has not been guessing, still logs in with the right password. The price: an attacker with
-//! many addresses gets one more guess per fresh address while the name is locked, each still
-//! under its address's own login limit.
+//! Every attempt at a name is charged to its budget of `count` per `period` (refilled evenly,
+//! the same rule as every other limit) when it is let through, and given back when it
+//! succeeds; so only failures (and attempts still in flight) use the budget up. While a
+//! name's budget is spent, an address that has tried the name — in the last period, or since
+//! the name was locked — is refused; any other address may try once. The owner, who has not
+//! been guessing, still logs in with the right password. The price: an attacker with many
+//! addresses gets one guess per fresh address while the name is locked, each address still
+//! under its own login limit. The check and the charge are one step, so a burst of parallel
+//! attempts from one address gets no more than the budget.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -16,11 +19,11 @@ use std::time::{Duration, Instant};
 /// Names and pairs remembered at most; past this the oldest go first (memory stays bounded
 /// whatever names a flood makes up).
 const MAX_ENTRIES: usize = 100_000;
-/// Forgotten entries are swept this often (in failures recorded).
+/// Forgotten entries are swept this often (in attempts).
 const SWEEP_EVERY: u32 = 4096;
 
 pub struct LoginFailures {
-    /// The time between two failures the budget allows.
+    /// The time between two attempts the budget allows.
     interval: Duration,
     /// How far ahead of now a name's budget may run: `count - 1` intervals.
     burst: Duration,
@@ -30,11 +33,17 @@ pub struct LoginFailures {
 
 #[derive(Default)]
 struct State {
-    /// Per name: when its budget is full again (GCRA's theoretical arrival time).
-    names: HashMap<String, Instant>,
-    /// Per name and client address: its last failure.
+    names: HashMap<String, Name>,
+    /// Per name and client address: its last attempt.
     pairs: HashMap<(String, IpAddr), Instant>,
-    recorded: u32,
+    attempts: u32,
+}
+
+struct Name {
+    /// When its budget is full again (GCRA's theoretical arrival time).
+    full_at: Instant,
+    /// Since when it has been locked, when it is.
+    locked_since: Option<Instant>,
 }
 
 impl LoginFailures {
@@ -48,42 +57,62 @@ impl LoginFailures {
         }
     }
 
-    /// How long `client` must wait before trying `name` again; `None` when it may try now.
-    pub fn wait(&self, name: &str, client: IpAddr) -> Option<Duration> {
-        let now = Instant::now();
-        let state = self.lock();
-        let full_at = *state.names.get(name)?;
-        let locked_for = full_at
-            .checked_duration_since(now)?
-            .checked_sub(self.burst)?;
-        if locked_for.is_zero() {
-            return None;
-        }
-        let failed_here = state
-            .pairs
-            .get(&(name.to_owned(), client))
-            .is_some_and(|at| now.duration_since(*at) < self.period);
-        failed_here.then_some(locked_for)
-    }
-
-    /// Records a failed login of `name` from `client`.
-    pub fn failed(&self, name: &str, client: IpAddr) {
+    /// Lets `client` try `name`, charging the attempt; how long to wait when it may not.
+    pub fn attempt(&self, name: &str, client: IpAddr) -> Result<(), Duration> {
         let now = Instant::now();
         let mut state = self.lock();
-        let full_at = state.names.entry(name.to_owned()).or_insert(now);
-        *full_at = (*full_at).max(now) + self.interval;
-        state.pairs.insert((name.to_owned(), client), now);
-        state.recorded = state.recorded.wrapping_add(1);
-        if state.recorded.is_multiple_of(SWEEP_EVERY) || state.pairs.len() > MAX_ENTRIES {
+        let pair = (name.to_owned(), client);
+        let tried_at = state.pairs.get(&pair).copied();
+        let entry = state.names.entry(name.to_owned()).or_insert(Name {
+            full_at: now,
+            locked_since: None,
+        });
+        match self.locked_for(entry.full_at, now) {
+            Some(wait) => {
+                let since = *entry.locked_since.get_or_insert(now);
+                let tried = tried_at.is_some_and(|at| at >= since || now - at < self.period);
+                if tried {
+                    return Err(wait);
+                }
+            }
+            None => entry.locked_since = None,
+        }
+        entry.full_at = entry.full_at.max(now) + self.interval;
+        state.pairs.insert(pair, now);
+        state.attempts = state.attempts.wrapping_add(1);
+        if state.attempts.is_multiple_of(SWEEP_EVERY) || state.pairs.len() > MAX_ENTRIES {
             self.sweep(&mut state, now);
         }
+        Ok(())
+    }
+
+    /// The attempt of `client` at `name` succeeded: its charge is given back.
+    pub fn succeeded(&self, name: &str, client: IpAddr) {
+        let now = Instant::now();
+        let mut state = self.lock();
+        state.pairs.remove(&(name.to_owned(), client));
+        if let Some(entry) = state.names.get_mut(name) {
+            entry.full_at = entry
+                .full_at
+                .checked_sub(self.interval)
+                .unwrap_or(now)
+                .max(now);
+        }
+    }
+
+    /// How long a name whose budget is full again at `full_at` stays locked.
+    fn locked_for(&self, full_at: Instant, now: Instant) -> Option<Duration> {
+        let ahead = full_at.checked_duration_since(now)?;
+        let wait = ahead.checked_sub(self.burst)?;
+        (!wait.is_zero()).then_some(wait)
     }
 
     fn sweep(&self, state: &mut State, now: Instant) {
-        state.names.retain(|_, full_at| *full_at > now);
-        state
-            .pairs
-            .retain(|_, at| now.duration_since(*at) < self.period);
+        state.names.retain(|_, name| name.full_at > now);
+        let names = &state.names;
+        state.pairs.retain(|(name, _), at| {
+            now.duration_since(*at) < self.period || names.contains_key(name)
+        });
         // Still too many: a flood of made-up names. Keep the most recent half.
         if state.pairs.len() > MAX_ENTRIES {
             let mut times: Vec<Instant> = state.pairs.values().copied().collect();
@@ -91,9 +120,9 @@ impl LoginFailures {
             state.pairs.retain(|_, at| *at >= cut);
         }
         if state.names.len() > MAX_ENTRIES {
-            let mut times: Vec<Instant> = state.names.values().copied().collect();
+            let mut times: Vec<Instant> = state.names.values().map(|n| n.full_at).collect();
             let (_, &mut cut, _) = times.select_nth_unstable(MAX_ENTRIES / 2);
-            state.names.retain(|_, at| *at >= cut);
+            state.names.retain(|_, name| name.full_at >= cut);
         }
     }
 
@@ -111,32 +140,45 @@ mod tests {
 
     const STRANGER: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(10, 0, 0, 1));
     const OWNER: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(10, 0, 0, 2));
+    const THIRD: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(10, 0, 0, 3));
 
     #[test]
-    fn a_name_locks_after_its_budget_only_for_addresses_that_failed() {
+    fn a_name_locks_after_its_budget_only_for_addresses_that_tried_it() {
         let failures = LoginFailures::new(3, Duration::from_secs(60));
         for _ in 0..3 {
-            assert_eq!(failures.wait("ann", STRANGER), None);
-            failures.failed("ann", STRANGER);
+            failures.attempt("ann", STRANGER).unwrap();
         }
         let wait = failures
-            .wait("ann", STRANGER)
-            .expect("locked for the stranger");
+            .attempt("ann", STRANGER)
+            .expect_err("locked for the stranger");
         assert!(
             wait > Duration::from_secs(15) && wait <= Duration::from_secs(20),
             "{wait:?}"
         );
-        assert_eq!(failures.wait("ann", OWNER), None, "the owner may still try");
-        assert_eq!(failures.wait("bob", STRANGER), None, "another name");
-        failures.failed("ann", OWNER);
-        assert!(failures.wait("ann", OWNER).is_some(), "until it fails too");
+        failures.attempt("bob", STRANGER).unwrap();
+        // The owner may try, and gets the charge back when it succeeds.
+        failures.attempt("ann", OWNER).unwrap();
+        failures.succeeded("ann", OWNER);
+        failures.attempt("ann", OWNER).unwrap();
+        // An address that tried while the name was locked, and failed, waits.
+        failures.attempt("ann", THIRD).unwrap();
+        assert!(failures.attempt("ann", THIRD).is_err());
+    }
+
+    #[test]
+    fn successes_cost_nothing() {
+        let failures = LoginFailures::new(2, Duration::from_secs(60));
+        for _ in 0..10 {
+            failures.attempt("ann", OWNER).unwrap();
+            failures.succeeded("ann", OWNER);
+        }
     }
 
     #[test]
     fn a_flood_of_names_stays_bounded() {
         let failures = LoginFailures::new(1, Duration::from_secs(60));
         for n in 0..(MAX_ENTRIES + 10) {
-            failures.failed(&format!("name{n}"), STRANGER);
+            failures.attempt(&format!("name{n}"), STRANGER).unwrap();
         }
         let state = failures.lock();
         assert!(state.pairs.len() <= MAX_ENTRIES && state.names.len() <= MAX_ENTRIES + 10);

@@ -121,9 +121,11 @@ impl Settings {
                 keep_alive: self.http_keepalive,
                 stall: self.http_body_timeout,
             },
-            max_connections: self.max_connections,
+            // 0, as for the per-address cap: no cap of its own (the descriptors' remains).
+            max_connections: self.max_connections.filter(|&n| n > 0),
             max_per_client: (self.max_connections_per_ip > 0)
                 .then_some(self.max_connections_per_ip),
+            database_connections: u64::from(self.db_pool),
         }
     }
 
@@ -205,6 +207,7 @@ impl Settings {
             image_memory: self.image_memory,
             media_sweep_delay: self.media_sweep_delay,
             body_timeout: self.http_body_timeout,
+            body_memory: usize::try_from(self.body_memory).unwrap_or(usize::MAX),
             chat: self.chat_config()?,
             lifetimes: TokenLifetimes {
                 access: self.access_ttl,

@@ -233,11 +233,15 @@ pub struct Settings {
     /// response that cannot be written for this long is abandoned.
     #[arg(long, env = "PINGME_HTTP_BODY_TIMEOUT", default_value = "60s", value_parser = parse_duration, global = true)]
     pub http_body_timeout: Duration,
+    /// Memory request bodies may hold at once while they are read and worked on; one client
+    /// address may hold two of the largest bodies or an eighth of it (503 beyond).
+    #[arg(long, env = "PINGME_BODY_MEMORY", default_value = "256MiB", value_parser = parse_size, global = true)]
+    pub body_memory: u64,
     /// An idle keep-alive connection is closed after this long.
     #[arg(long, env = "PINGME_HTTP_KEEPALIVE", default_value = "75s", value_parser = parse_duration, global = true)]
     pub http_keepalive: Duration,
-    /// Connections (HTTP and WebSocket) open at once; default: as many as the open-files
-    /// limit allows, less a reserve of 256 descriptors.
+    /// Connections (HTTP and WebSocket) open at once; default (or 0): as many as the
+    /// open-files limit allows, less a reserve of 256 descriptors and the database pool's.
     #[arg(long, env = "PINGME_MAX_CONNECTIONS", global = true)]
     pub max_connections: Option<usize>,
     /// Connections open at once from one client address (trusted proxies excepted); 0: no

@@ -119,10 +119,17 @@ async fn run(store: &dyn SkeletonBackfill) -> StoreResult<()> {
             .flat_map(|(id, login)| skeletons(login).into_iter().map(|s| (*id, s)))
             .collect();
         for taken in store.claim(&wanted).await? {
+            // The holder is older unless it registered (on a node of the new version) after
+            // this account did (on one of the old, during a rolling upgrade).
+            let holder = if taken.holder < taken.account {
+                "an older"
+            } else {
+                "a newer"
+            };
             tracing::warn!(
                 account = taken.account,
-                older = taken.holder,
-                "login name looks like an older account's; it keeps its name, but a name \
+                holder = taken.holder,
+                "login name looks like {holder} account's; it keeps its name, but a name \
                  that looks like it is not refused for this likeness"
             );
         }

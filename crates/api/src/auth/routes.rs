@@ -75,12 +75,10 @@ async fn obtain_pair(
     let matches = password::verify(password, hash).await?;
     match account {
         Some(account) if matches && account.can_authenticate() => {
+            state.limits.login_succeeded(ip, &login);
             Ok(Json(state.tokens.pair(&account)?))
         }
-        _ => {
-            state.limits.login_failed(ip, &login);
-            Err(ApiError::AuthenticationFailed(LOGIN_FAILED))
-        }
+        _ => Err(ApiError::AuthenticationFailed(LOGIN_FAILED)),
     }
 }
 

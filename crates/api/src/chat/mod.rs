@@ -5,9 +5,11 @@ mod commands;
 /// Public for the micro-benchmarks (`benches/frames.rs`), like `views`.
 pub mod frames;
 mod messages;
+mod reader;
 pub mod recheck;
 mod socket;
 pub mod views;
+mod writer;
 
 use crate::AppState;
 use crate::error::ApiError;

@@ -1,36 +1,27 @@
 //! The chat socket, `GET /<server>/<channel>?token=<access>`: checked at the handshake
-//! (origin, token, channel, membership), then one reader (this task) and one writer task.
-//! The writer sends what the hub queued, this socket's own error frames, pings, and the close
-//! frame when the hub asks for one; the reader stores messages before they are broadcast, in
-//! the order they came.
+//! (origin, token, channel, membership), then one reader (this task, `reader.rs`) and one
+//! writer task (`writer.rs`).
 
-use super::commands::{self, Command};
-use super::views::SocketMessage;
-use super::{broadcast, frames, is_member};
+use super::is_member;
+use super::reader::{self, Inbox, Seat};
+use super::writer::{self, Outbox, Pings};
 use crate::AppState;
 use crate::auth::current_account;
 use crate::auth::tokens::TokenType;
-use crate::config::ChatConfig;
 use crate::error::{ApiError, Detail};
 use crate::extract::{Id, PathParam, QueryParams};
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
-use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{WebSocket, WebSocketUpgrade};
 use axum::http::HeaderMap;
 use axum::http::header::{HOST, ORIGIN};
 use axum::response::Response;
-use futures_util::stream::{SplitSink, SplitStream};
-use futures_util::{SinkExt, StreamExt};
-use pingme_domain::account::Account;
-use pingme_domain::messages::{MessageBody, MessageWrite, NewMessage};
+use futures_util::StreamExt;
 use pingme_domain::{AccountId, ChannelId, ServerId};
-use pingme_realtime::{Close, CloseHandle, Connection, close_codes};
+use pingme_realtime::{Close, Connection};
 use serde::Deserialize;
 use std::sync::Arc;
-use std::time::Duration;
 use tokio::sync::{Notify, mpsc};
-use tokio::time::error::Elapsed;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -53,8 +44,6 @@ const WRITE_BUFFER: usize = 8 * 1024;
 /// which JSON escaping can blow up to a few times that), so that it is only ever reached by
 /// a client that has stopped reading.
 const MAX_WRITE_BUFFER: usize = 128 * 1024;
-/// Queued frames the writer sends before flushing.
-const BATCH: usize = 64;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(connect))
@@ -166,342 +155,31 @@ fn same_host(origin: &str, host: Option<&str>) -> bool {
     matches!((authority, host), (Some(a), Some(h)) if !a.is_empty() && a.eq_ignore_ascii_case(h))
 }
 
-/// Who a socket is, and where.
-struct Seat {
-    account: Account,
-    channel: ChannelId,
-}
-
 async fn session(state: AppState, socket: WebSocket, seat: Seat, connection: Connection) {
     let closing = connection.handle();
     let (sink, stream) = socket.split();
     let (replies, replies_rx) = mpsc::channel(REPLY_QUEUE);
-    let pongs = Arc::new(Notify::new());
-    let outgoing = Outbox {
+    let (pongs, pings) = (Arc::new(Notify::new()), Arc::new(Pings::default()));
+    let outbox = Outbox {
         connection,
         replies: replies_rx,
         pongs: pongs.clone(),
+        pings: pings.clone(),
     };
-    let writer = tokio::spawn(write(sink, outgoing, state.config.chat));
+    let writer = tokio::spawn(writer::write(sink, outbox, state.config.chat));
     let inbox = Inbox {
         closing: &closing,
         replies: &replies,
         pongs: &pongs,
+        pings: &pings,
     };
-    read(&state, stream, &seat, &inbox).await;
+    reader::read(&state, stream, &seat, &inbox).await;
     // However reading ended, the writer stops too (a no-op if a close is already asked for).
     closing.close(Close {
         code: 1000,
         reason: "",
     });
     let _ = writer.await;
-}
-
-/// What the writer sends: the hub's frames, this socket's own error frames, and the pongs
-/// the socket library owes the client.
-struct Outbox {
-    connection: Connection,
-    replies: mpsc::Receiver<String>,
-    /// Signalled by the reader for every ping: the pong is written and flushed here, under
-    /// the same deadline as everything else the server writes.
-    pongs: Arc<Notify>,
-}
-
-/// What the reader shares with the writer.
-struct Inbox<'a> {
-    closing: &'a CloseHandle,
-    replies: &'a mpsc::Sender<String>,
-    pongs: &'a Notify,
-}
-
-async fn write(mut sink: SplitSink<WebSocket, Message>, mut outbox: Outbox, chat: ChatConfig) {
-    let ping_every = chat.ping_interval;
-    let closing = outbox.connection.handle();
-    // Made once: a close future per loop turn would register and unregister with the
-    // close signal on every frame.
-    let closed = closing.closed();
-    tokio::pin!(closed);
-    let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + ping_every, ping_every);
-    ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        // Pings, pongs and this socket's own error frames go before the channel's frames,
-        // so that a busy channel cannot hold them back.
-        let outgoing = tokio::select! {
-            biased;
-            close = &mut closed => return send_close(&mut sink, close, chat.close_grace).await,
-            _ = ping.tick() => Outgoing::One(Message::Ping(Bytes::new())),
-            () = outbox.pongs.notified() => Outgoing::Pongs,
-            Some(reply) = outbox.replies.recv() => Outgoing::One(Message::Text(reply.into())),
-            Some(frame) = outbox.connection.frames.recv() => Outgoing::Frames(frame),
-        };
-        // A client that stops reading blocks the send; a close asked for meanwhile (4008
-        // when its queue overflows) still goes out as soon as the client reads again.
-        let send = send(&mut sink, &mut outbox.connection, outgoing);
-        let sent = tokio::select! {
-            biased;
-            close = &mut closed => return send_close(&mut sink, close, chat.close_grace).await,
-            sent = tokio::time::timeout(chat.send_timeout, send) => sent,
-        };
-        let Some(close) = must_close(sent) else {
-            continue;
-        };
-        closing.close(close.clone());
-        // 1006 is never sent: there is no connection to send it on.
-        if close.code != 1006 {
-            send_close(&mut sink, close, chat.close_grace).await;
-        }
-        return;
-    }
-}
-
-/// Why the socket must close after a send, if it must.
-fn must_close(sent: Result<Result<(), axum::Error>, Elapsed>) -> Option<Close> {
-    let not_reading = Close {
-        code: close_codes::TOO_SLOW,
-        reason: "too slow: the client is not reading",
-    };
-    match sent {
-        Ok(Ok(())) => None,
-        // Nothing could leave within the deadline, or the bounded buffer is full: the client
-        // has stopped reading, and what it is owed stays bounded until the socket goes.
-        Err(_) => Some(not_reading),
-        Ok(Err(error)) if is_write_buffer_full(&error) => Some(not_reading),
-        // The connection is gone: the reader stops too.
-        Ok(Err(_)) => Some(Close {
-            code: 1006,
-            reason: "connection lost",
-        }),
-    }
-}
-
-fn is_write_buffer_full(error: &axum::Error) -> bool {
-    std::error::Error::source(error)
-        .and_then(|source| source.downcast_ref::<tungstenite::Error>())
-        .is_some_and(|e| matches!(e, tungstenite::Error::WriteBufferFull(_)))
-}
-
-enum Outgoing {
-    Frames(Utf8Bytes),
-    One(Message),
-    /// Flush what the socket library queued by itself (pongs).
-    Pongs,
-}
-
-async fn send(
-    sink: &mut SplitSink<WebSocket, Message>,
-    connection: &mut Connection,
-    outgoing: Outgoing,
-) -> Result<(), axum::Error> {
-    match outgoing {
-        Outgoing::Frames(first) => send_batch(sink, connection, first).await,
-        Outgoing::One(message) => sink.send(message).await,
-        Outgoing::Pongs => sink.flush().await,
-    }
-}
-
-/// Sends the close frame, giving a client that is behind some time to take it.
-async fn send_close(sink: &mut SplitSink<WebSocket, Message>, close: Close, grace: Duration) {
-    let frame = CloseFrame {
-        code: close.code,
-        reason: Utf8Bytes::from_static(close.reason),
-    };
-    let _ = tokio::time::timeout(grace, sink.send(Message::Close(Some(frame)))).await;
-}
-
-/// Sends a frame and whatever else is already queued, then flushes once.
-async fn send_batch(
-    sink: &mut SplitSink<WebSocket, Message>,
-    connection: &mut Connection,
-    first: Utf8Bytes,
-) -> Result<(), axum::Error> {
-    sink.feed(Message::Text(first)).await?;
-    for _ in 1..BATCH {
-        let Ok(frame) = connection.frames.try_recv() else {
-            break;
-        };
-        sink.feed(Message::Text(frame)).await?;
-    }
-    sink.flush().await
-}
-
-/// Reads until the client leaves or a close is asked for; in the second case, goes on
-/// reading (and dropping) a little longer, so the client gets the close frame before the
-/// connection goes instead of a reset.
-async fn read(
-    state: &AppState,
-    mut stream: SplitStream<WebSocket>,
-    seat: &Seat,
-    inbox: &Inbox<'_>,
-) {
-    if receive(state, &mut stream, seat, inbox).await == Ended::ByServer {
-        let _ = tokio::time::timeout(state.config.chat.close_grace, async {
-            while let Some(Ok(message)) = stream.next().await {
-                if matches!(message, Message::Close(_)) {
-                    break;
-                }
-            }
-        })
-        .await;
-    }
-}
-
-#[derive(PartialEq, Eq)]
-enum Ended {
-    ByClient,
-    ByServer,
-}
-
-async fn receive(
-    state: &AppState,
-    stream: &mut SplitStream<WebSocket>,
-    seat: &Seat,
-    inbox: &Inbox<'_>,
-) -> Ended {
-    let closing = inbox.closing;
-    let idle = state.config.chat.idle_timeout;
-    let server_closes = |close: Close| {
-        closing.close(close);
-        Ended::ByServer
-    };
-    let closed = closing.closed();
-    let silence = tokio::time::sleep(idle);
-    tokio::pin!(closed, silence);
-    loop {
-        let next = tokio::select! {
-            _ = &mut closed => return Ended::ByServer,
-            _ = &mut silence => return server_closes(Close { code: 1000, reason: "silent for too long" }),
-            next = stream.next() => next,
-        };
-        let message = match next {
-            None | Some(Ok(Message::Close(_))) => return Ended::ByClient,
-            Some(Err(error)) => return server_closes(read_error(error)),
-            Some(Ok(message)) => message,
-        };
-        // A sign of life is a frame of the protocol or an answer to the server's ping. A
-        // client's own pings are not: they cost the server a pong each and prove nothing
-        // about the client reading, so a socket sending only pings still goes silent.
-        if !matches!(message, Message::Ping(_)) {
-            silence.as_mut().reset(tokio::time::Instant::now() + idle);
-        }
-        let reply = match message {
-            Message::Text(text) => match handle(state, seat, closing, text.as_str()).await {
-                Ok(()) if closing.is_closing() => return Ended::ByServer,
-                Ok(()) => continue,
-                Err(reply) => reply,
-            },
-            Message::Binary(_) => problem("binary_not_supported", "Frames are JSON text."),
-            // The library queued the pong; the writer sends it, under its deadline.
-            Message::Ping(_) => {
-                inbox.pongs.notify_one();
-                continue;
-            }
-            _ => continue,
-        };
-        if inbox.replies.try_send(reply).is_err() {
-            return server_closes(Close {
-                code: close_codes::TOO_SLOW,
-                reason: "too slow reading error frames",
-            });
-        }
-    }
-}
-
-fn read_error(error: axum::Error) -> Close {
-    let too_big = error
-        .into_inner()
-        .downcast::<tungstenite::Error>()
-        .is_ok_and(|e| matches!(*e, tungstenite::Error::Capacity(_)));
-    if too_big {
-        Close {
-            code: close_codes::TOO_BIG,
-            reason: "frame over 16 KiB",
-        }
-    } else {
-        Close {
-            code: 1002,
-            reason: "protocol error",
-        }
-    }
-}
-
-/// An error frame for this socket only.
-fn problem(code: &str, detail: &str) -> String {
-    frames::error(frames::ErrorData {
-        code,
-        detail,
-        retry_after_ms: None,
-    })
-}
-
-/// Carries out one client frame; an error frame to send back otherwise.
-async fn handle(
-    state: &AppState,
-    seat: &Seat,
-    closing: &CloseHandle,
-    text: &str,
-) -> Result<(), String> {
-    let max = state.config.chat.max_message_chars;
-    match commands::parse(text, max).map_err(|r| problem(r.code, &r.detail))? {
-        Command::Typing => {
-            if state.limits.typing(seat.account.id, seat.channel) {
-                broadcast(
-                    state,
-                    seat.channel,
-                    frames::typing(seat.account.id.0, seat.channel.0),
-                    Some(seat.account.id),
-                );
-            }
-            Ok(())
-        }
-        Command::Message { body, nonce } => post(state, seat, closing, body, nonce).await,
-    }
-}
-
-async fn post(
-    state: &AppState,
-    seat: &Seat,
-    closing: &CloseHandle,
-    body: MessageBody,
-    nonce: Option<String>,
-) -> Result<(), String> {
-    if let Err(wait) = state.limits.message(seat.account.id, seat.channel) {
-        let retry_after_ms = Some(u64::try_from(wait.as_millis()).unwrap_or(u64::MAX));
-        let detail = "Too many messages; wait before sending more.";
-        return Err(frames::error(frames::ErrorData {
-            code: "rate_limited",
-            detail,
-            retry_after_ms,
-        }));
-    }
-    let new = NewMessage {
-        channel: seat.channel,
-        author: seat.account.id,
-        body,
-    };
-    let gone = |code, reason| {
-        closing.close(Close { code, reason });
-        Ok(())
-    };
-    match state.store.create_message(&new).await {
-        Ok(MessageWrite::Done(message)) => {
-            let view = SocketMessage::new(&message, state);
-            let frame = frames::new_message(&view, nonce.as_deref());
-            broadcast(state, seat.channel, frame, None);
-            Ok(())
-        }
-        // Removed meanwhile (the removal's own close may be on its way): nothing was stored.
-        Ok(MessageWrite::Refused) => {
-            gone(close_codes::FORBIDDEN, "no longer a member of this server")
-        }
-        Ok(MessageWrite::Missing) => gone(close_codes::GONE, "the channel was deleted"),
-        Err(error) => {
-            tracing::error!(channel = %seat.channel, error = %error, "message not stored");
-            Err(problem(
-                "unavailable",
-                "The message could not be stored; try again.",
-            ))
-        }
-    }
 }
 
 #[cfg(test)]

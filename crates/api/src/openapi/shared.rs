@@ -91,11 +91,23 @@ impl Shared<'_> {
                 "Something this refers to was removed meanwhile; try again",
             );
         }
-        if self.uses_database {
-            self.insert(
+        match (self.uses_database, self.operation.request_body.is_some()) {
+            (true, true) => self.insert(
+                "503",
+                "The database (or, for media, the media store) cannot be reached, or the \
+                 memory for request bodies (`PINGME_BODY_MEMORY`) is taken for the moment; \
+                 try again",
+            ),
+            (true, false) => self.insert(
                 "503",
                 "The database (or, for media, the media store) cannot be reached; try again",
-            );
+            ),
+            (false, true) => self.insert(
+                "503",
+                "The memory for request bodies (`PINGME_BODY_MEMORY`) is taken for the \
+                 moment; try again",
+            ),
+            (false, false) => {}
         }
         self.headers();
         self.describe();

@@ -1,14 +1,17 @@
 //! Who may open a connection: at most `per_client` at once from one client address (an IPv6
 //! /64 counts as one address; a trusted proxy carries many clients and is not capped), and
-//! at most `total` in all, below the process's descriptor limit. A connection over either
-//! cap is closed as soon as it is accepted, so it never waits in the backlog, and the
-//! refusals are logged at most once a minute.
+//! at most `total` in all, below the process's descriptor limit. When the server is full, the
+//! oldest connection that never sent a request is closed to make room, so a flood of idle
+//! connections cannot keep a health check or a new client out; when there is none, the new
+//! connection is closed as soon as it is accepted (it never waits in the backlog). Refusals
+//! and evictions are logged at most once a minute.
 
+use super::watch::Connection;
 use pingme_api::client_key;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
 /// How often a refusal of each kind is logged at most.
@@ -21,8 +24,12 @@ pub struct Admission {
     trusted: Vec<IpAddr>,
     open: AtomicUsize,
     by_client: Mutex<HashMap<IpAddr, usize>>,
+    /// Connections in the order they were accepted, those that never sent a request first
+    /// to go when the server is full (served ones are skipped and forgotten).
+    fresh: Mutex<VecDeque<Weak<Connection>>>,
     full: RareWarning,
     crowded: RareWarning,
+    evicting: RareWarning,
 }
 
 /// One admitted connection; dropping it gives its place back. It lives as long as the
@@ -56,32 +63,22 @@ impl Admission {
             trusted,
             open: AtomicUsize::new(0),
             by_client: Mutex::new(HashMap::new()),
+            fresh: Mutex::new(VecDeque::new()),
             full: RareWarning::default(),
             crowded: RareWarning::default(),
+            evicting: RareWarning::default(),
         })
     }
 
     /// A place for a connection from `peer`, or `None` (and perhaps a warning) when a cap is
     /// reached.
     pub fn admit(self: &Arc<Self>, peer: IpAddr) -> Option<Permit> {
-        if self.open.fetch_add(1, Ordering::Relaxed) >= self.total {
-            self.open.fetch_sub(1, Ordering::Relaxed);
-            self.full.warn(|refused| {
-                tracing::warn!(
-                    cap = self.total,
-                    refused,
-                    "connections refused: the server holds as many as PINGME_MAX_CONNECTIONS allows"
-                );
-            });
-            return None;
-        }
-        let client = self.counted(peer);
+        let client = self.counted(peer).filter(|_| self.per_client.is_some());
         if let (Some(client), Some(cap)) = (client, self.per_client) {
             let mut counts = self.counts();
             let count = counts.entry(client).or_default();
             if *count >= cap {
                 drop(counts);
-                self.open.fetch_sub(1, Ordering::Relaxed);
                 self.crowded.warn(|refused| {
                     tracing::warn!(
                         %client,
@@ -95,10 +92,55 @@ impl Admission {
             }
             *count += 1;
         }
-        Some(Permit {
+        // From here on, dropping the permit gives back what was counted.
+        let permit = Permit {
             admission: self.clone(),
-            client: client.filter(|_| self.per_client.is_some()),
-        })
+            client,
+        };
+        if self.open.fetch_add(1, Ordering::Relaxed) >= self.total && !self.evict_one() {
+            self.full.warn(|refused| {
+                tracing::warn!(
+                    cap = self.total,
+                    refused,
+                    "connections refused: the server holds as many as PINGME_MAX_CONNECTIONS \
+                     allows, all of them in use"
+                );
+            });
+            return None;
+        }
+        Some(permit)
+    }
+
+    /// Remembers a connection, to be evicted if it is still idle when the server is full.
+    pub fn track(&self, connection: &Arc<Connection>) {
+        let mut fresh = self.fresh();
+        fresh.push_back(Arc::downgrade(connection));
+        // Forget connections that were served or have gone, now and then.
+        if fresh.len() > 2 * self.open.load(Ordering::Relaxed) + 64 {
+            fresh.retain(|c| c.upgrade().is_some_and(|c| c.evictable()));
+        }
+    }
+
+    /// Closes the oldest connection that never sent a request; whether there was one. The
+    /// new connection is let in at once: the evicted one's descriptor comes back within
+    /// moments, and the reserve covers the difference meanwhile.
+    fn evict_one(&self) -> bool {
+        let mut fresh = self.fresh();
+        while let Some(connection) = fresh.pop_front() {
+            if let Some(connection) = connection.upgrade().filter(|c| c.evictable()) {
+                connection.evict();
+                self.evicting.warn(|evicted| {
+                    tracing::warn!(
+                        cap = self.total,
+                        evicted,
+                        "the server is full: idle connections that never sent a request are \
+                         closed to make room"
+                    );
+                });
+                return true;
+            }
+        }
+        false
     }
 
     /// Connections open now.
@@ -115,6 +157,12 @@ impl Admission {
     // Every change under the lock is one step: a panic cannot leave the table half-changed.
     fn counts(&self) -> MutexGuard<'_, HashMap<IpAddr, usize>> {
         self.by_client
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn fresh(&self) -> MutexGuard<'_, VecDeque<Weak<Connection>>> {
+        self.fresh
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
@@ -171,6 +219,20 @@ mod tests {
         drop(held);
         assert_eq!(admission.open(), 0);
         assert!(admission.admit(A).is_some());
+    }
+
+    #[test]
+    fn a_full_server_makes_room_by_closing_the_oldest_idle_connection() {
+        let admission = Admission::new(2, None, vec![]);
+        let (old, served) = (Connection::new(), Connection::new());
+        let _first = admission.admit(A).expect("first");
+        admission.track(&old);
+        let _second = admission.admit(A).expect("second");
+        drop(served.begin());
+        admission.track(&served);
+        let _third = admission.admit(B).expect("room made");
+        assert!(!old.evictable(), "the idle one was evicted");
+        assert!(admission.admit(B).is_none(), "the served one stays");
     }
 
     #[test]

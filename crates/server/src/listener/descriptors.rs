@@ -6,7 +6,7 @@
 
 use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
 
-/// Descriptors never given to client connections.
+/// Descriptors never given to client connections (besides the database pool's).
 pub const RESERVE: u64 = 256;
 
 /// Raises the soft limit on open files to the hard limit; the limit now in force (`None`
@@ -29,10 +29,10 @@ pub fn raise_limit() -> Option<u64> {
 }
 
 /// How many client connections may be open at once: the configured number, but never more
-/// than the descriptors left once the reserve is set aside.
-pub fn connection_cap(configured: Option<usize>, limit: Option<u64>) -> usize {
+/// than the descriptors left once `reserve` is set aside.
+pub fn connection_cap(configured: Option<usize>, limit: Option<u64>, reserve: u64) -> usize {
     let available = limit.map_or(usize::MAX, |limit| {
-        usize::try_from(limit.saturating_sub(RESERVE).max(16)).unwrap_or(usize::MAX)
+        usize::try_from(limit.saturating_sub(reserve).max(16)).unwrap_or(usize::MAX)
     });
     match configured {
         Some(wanted) if wanted > available => {
@@ -54,11 +54,16 @@ mod tests {
 
     #[test]
     fn the_reserve_is_kept_whatever_is_configured() {
-        assert_eq!(connection_cap(None, Some(1024)), 768);
-        assert_eq!(connection_cap(Some(100), Some(1024)), 100);
-        assert_eq!(connection_cap(Some(5000), Some(1024)), 768);
-        assert_eq!(connection_cap(None, Some(100)), 16, "never none at all");
-        assert_eq!(connection_cap(Some(7), None), 7);
+        assert_eq!(connection_cap(None, Some(1024), RESERVE), 768);
+        assert_eq!(connection_cap(None, Some(1024), RESERVE + 10), 758);
+        assert_eq!(connection_cap(Some(100), Some(1024), RESERVE), 100);
+        assert_eq!(connection_cap(Some(5000), Some(1024), RESERVE), 768);
+        assert_eq!(
+            connection_cap(None, Some(100), RESERVE),
+            16,
+            "never none at all"
+        );
+        assert_eq!(connection_cap(Some(7), None, RESERVE), 7);
     }
 
     #[test]

@@ -35,6 +35,8 @@ pub struct ListenerConfig {
     pub max_connections: Option<usize>,
     /// Connections open at once from one client address; `None`: no cap.
     pub max_per_client: Option<usize>,
+    /// Descriptors the database pool needs, kept in reserve besides the fixed reserve.
+    pub database_connections: u64,
 }
 
 impl Default for ListenerConfig {
@@ -47,6 +49,7 @@ impl Default for ListenerConfig {
             },
             max_connections: None,
             max_per_client: Some(256),
+            database_connections: 10,
         }
     }
 }
@@ -62,7 +65,8 @@ impl Listener {
     /// carry many clients: they have no cap of their own.
     pub fn new(tcp: TcpListener, config: &ListenerConfig, trusted: Vec<IpAddr>) -> Self {
         let limit = descriptors::raise_limit();
-        let total = descriptors::connection_cap(config.max_connections, limit);
+        let reserve = descriptors::RESERVE + config.database_connections;
+        let total = descriptors::connection_cap(config.max_connections, limit, reserve);
         tracing::debug!(?limit, total, per_client = ?config.max_per_client, "connection caps");
         Self {
             tcp,
@@ -98,6 +102,8 @@ impl Listener {
             let Some(permit) = self.admission.admit(peer.ip()) else {
                 continue;
             };
+            let connection = Connection::new();
+            self.admission.track(&connection);
             let served = Served {
                 router: router.clone(),
                 peer,
@@ -105,8 +111,10 @@ impl Listener {
                 stopping: stopping.clone(),
                 _alive: alive.clone(),
             };
-            tokio::spawn(served.run(stream, permit));
+            tokio::spawn(served.run(stream, connection, permit));
         }
+        // Refused from now on, rather than left waiting in the backlog: the balancer moves on.
+        drop(self.tcp);
         let _ = stop.send(true);
         drop((alive, stopping));
         // Completes once every connection task has dropped its sender.
@@ -140,13 +148,12 @@ struct Served {
 }
 
 impl Served {
-    async fn run(mut self, stream: TcpStream, permit: Permit) {
+    async fn run(mut self, stream: TcpStream, connection: Arc<Connection>, permit: Permit) {
         // Chat frames and API answers are small and wanted at once: no Nagle delay (which,
         // against a client's delayed ACKs, held frames back by up to 40 ms).
         if let Err(error) = stream.set_nodelay(true) {
             tracing::debug!(%error, "TCP_NODELAY not set");
         }
-        let connection = Connection::new();
         let socket = Socket::new(stream, connection.clone(), permit);
         let service = service(self.router.clone(), self.peer, connection.clone());
         let mut http = hyper::server::conn::http1::Builder::new();
@@ -157,7 +164,7 @@ impl Served {
         tokio::pin!(served);
         let expired = connection.expired(self.timeouts);
         tokio::pin!(expired);
-        let (mut closing, mut watching) = (false, true);
+        let (mut closing, mut idle_closed) = (false, false);
         loop {
             tokio::select! {
                 result = served.as_mut() => {
@@ -172,12 +179,15 @@ impl Served {
                         served.as_mut().graceful_shutdown();
                     }
                 }
-                why = &mut expired, if watching => {
-                    watching = false;
-                    match why {
-                        Expired::Idle => served.as_mut().graceful_shutdown(),
-                        Expired::Stuck => return,
+                why = &mut expired => {
+                    // Idle: closed gracefully, and still watched (a head may have begun
+                    // meanwhile, and must end in time too). Stuck, or twice: dropped.
+                    if why == Expired::Stuck || idle_closed {
+                        return;
                     }
+                    idle_closed = true;
+                    served.as_mut().graceful_shutdown();
+                    expired.set(connection.expired(self.timeouts));
                 }
             }
         }

@@ -46,6 +46,9 @@ pub struct Connection {
     /// When a write began waiting for the client, plus one; zero while writes go through.
     write_blocked: AtomicU64,
     served_one: AtomicBool,
+    /// Closed to make room for a new connection (the server was full and this one had
+    /// never sent a request).
+    evicted: AtomicBool,
     in_flight: AtomicUsize,
     wake: Notify,
 }
@@ -67,6 +70,7 @@ impl Connection {
             since: AtomicU64::new(0),
             write_blocked: AtomicU64::new(0),
             served_one: AtomicBool::new(false),
+            evicted: AtomicBool::new(false),
             in_flight: AtomicUsize::new(0),
             wake: Notify::new(),
         })
@@ -81,12 +85,32 @@ impl Connection {
         self.phase.store(phase, Ordering::Release);
     }
 
-    /// Bytes arrived: on an idle connection, a request head has begun.
+    /// Bytes arrived: on an idle connection, a request head has begun. (A new connection's
+    /// first head is due a head timeout after the connection opened, bytes or not.)
     fn read_some(&self) {
-        if self.phase.load(Ordering::Acquire) == IDLE {
+        if self.phase.load(Ordering::Acquire) != IDLE {
+            return;
+        }
+        if self.served_one.load(Ordering::Relaxed) {
             self.enter(HEAD);
             self.wake.notify_one();
+        } else {
+            self.phase.store(HEAD, Ordering::Release);
         }
+    }
+
+    /// Whether this connection may be closed to make room: it has never sent a request and
+    /// none is being handled.
+    pub fn evictable(&self) -> bool {
+        !self.served_one.load(Ordering::Relaxed)
+            && self.phase.load(Ordering::Acquire) != BUSY
+            && !self.evicted.load(Ordering::Relaxed)
+    }
+
+    /// Closes this connection to make room for another.
+    pub fn evict(&self) {
+        self.evicted.store(true, Ordering::Relaxed);
+        self.wake.notify_one();
     }
 
     fn write_progress(&self, blocked: bool) {
@@ -108,10 +132,14 @@ impl Connection {
 
     /// The moment the connection is to be ended, and how; `None` while nothing is due.
     fn deadline(&self, timeouts: &Timeouts) -> Option<(u64, Expired)> {
+        // The phase first: `enter` stores the time and then the phase, so the time read
+        // after it is the phase's own (or a later one's, which only moves the deadline on).
+        let phase = self.phase.load(Ordering::Acquire);
         let since = self.since.load(Ordering::Relaxed);
         let blocked = self.write_blocked.load(Ordering::Relaxed);
         let stall = |at: u64| at - 1 + millis(timeouts.stall);
-        match self.phase.load(Ordering::Acquire) {
+        match phase {
+            _ if self.evicted.load(Ordering::Relaxed) => Some((0, Expired::Stuck)),
             _ if blocked != 0 => Some((stall(blocked), Expired::Stuck)),
             IDLE if self.served_one.load(Ordering::Relaxed) => {
                 Some((since + millis(timeouts.keep_alive), Expired::Idle))
@@ -285,11 +313,12 @@ mod tests {
             Some((10_000, Expired::Stuck)),
             "a new connection"
         );
+        std::thread::sleep(Duration::from_millis(5));
         connection.read_some();
         assert_eq!(
-            due(&connection),
-            Some((10_000, Expired::Stuck)),
-            "a head begun"
+            connection.deadline(&TIMEOUTS).map(|(at, _)| at),
+            Some(10_000),
+            "its first head is due from the opening"
         );
         let busy = connection.begin();
         assert_eq!(due(&connection), None, "handled");
@@ -312,6 +341,21 @@ mod tests {
             Some((10_000, Expired::Stuck)),
             "the next head"
         );
+        assert!(!connection.evictable(), "it has been served");
+    }
+
+    #[test]
+    fn only_connections_that_never_sent_a_request_are_evicted() {
+        let connection = Connection::new();
+        assert!(connection.evictable());
+        connection.evict();
+        assert!(!connection.evictable(), "once");
+        assert_eq!(connection.deadline(&TIMEOUTS), Some((0, Expired::Stuck)));
+        let busy = Connection::new();
+        let request = busy.begin();
+        assert!(!busy.evictable(), "a request in flight");
+        drop(request);
+        assert!(!busy.evictable(), "served");
     }
 
     #[tokio::test]

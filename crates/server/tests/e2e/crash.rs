@@ -140,15 +140,21 @@ fn storm(
         .collect()
 }
 
-/// Waits until `more` further messages have been acknowledged (or a few seconds passed).
+/// Waits until `more` further messages have been acknowledged: every round of the storm
+/// must get going again after a restart.
 async fn acknowledged(acked: &Acked, more: usize) {
     let target = acked.lock().unwrap().len() + more;
-    let _ = tokio::time::timeout(Duration::from_secs(10), async {
+    let reached = tokio::time::timeout(Duration::from_secs(60), async {
         while acked.lock().unwrap().len() < target {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
     })
     .await;
+    let now = acked.lock().unwrap().len();
+    assert!(
+        reached.is_ok(),
+        "only {now} of {target} messages acknowledged"
+    );
 }
 
 /// Every message of the channel's history, page by page.
@@ -180,7 +186,9 @@ async fn history(node: &Node, token: &str, channel: i64) -> Vec<String> {
     }
 }
 
-/// Every acknowledged message is stored once, and nothing is stored twice.
+/// Every acknowledged message is stored once, and nothing is stored twice. (The senders
+/// never send a message again, so a duplicate could only come from the server: a batch
+/// written twice, say, when the log is replayed after a crash.)
 fn check(stored: &[String], acked: &Acked) {
     let mut counts: HashMap<&str, usize> = HashMap::new();
     for content in stored {

@@ -51,6 +51,8 @@ pub struct Options {
     pub db_timeout: Duration,
     /// Connection caps and timeouts (the body timeout is `http.timeouts.stall`).
     pub http: ListenerConfig,
+    /// Memory request bodies may hold at once.
+    pub body_memory: usize,
 }
 
 impl Default for Options {
@@ -69,6 +71,7 @@ impl Default for Options {
             redis: None,
             db_timeout: Duration::from_secs(5),
             http: ListenerConfig::default(),
+            body_memory: 256 << 20,
         }
     }
 }
@@ -130,6 +133,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
             image_memory: 512 * 1024 * 1024,
             media_sweep_delay: Duration::from_secs(1),
             body_timeout: options.http.timeouts.stall,
+            body_memory: options.body_memory,
             chat: options.chat,
             lifetimes: options.lifetimes,
             rate_limits: options.rate_limits,

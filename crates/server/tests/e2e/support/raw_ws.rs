@@ -7,8 +7,10 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 
+pub const TEXT: u8 = 0x1;
 pub const CLOSE: u8 = 0x8;
 pub const PING: u8 = 0x9;
+pub const PONG: u8 = 0xA;
 
 pub struct RawSocket {
     stream: TcpStream,
@@ -212,4 +214,23 @@ pub async fn closed_within(stream: &mut TcpStream, limit: Duration) -> Option<St
     .await;
     read.ok()
         .map(|()| String::from_utf8_lossy(&received).into_owned())
+}
+
+/// Sends `request` on an open connection and reads the answer's head; `None` when the
+/// connection was closed instead (or nothing came within ten seconds).
+pub async fn exchange(stream: &mut TcpStream, request: &[u8]) -> Option<String> {
+    stream.write_all(request).await.ok()?;
+    let mut received = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(10), async {
+        let mut chunk = [0; 4096];
+        while find(&received, b"\r\n\r\n").is_none() {
+            match stream.read(&mut chunk).await {
+                Ok(0) | Err(_) => return false,
+                Ok(n) => received.extend_from_slice(&chunk[..n]),
+            }
+        }
+        true
+    })
+    .await;
+    matches!(read, Ok(true)).then(|| String::from_utf8_lossy(&received).into_owned())
 }

@@ -1,0 +1,133 @@
+//! Memory held by request bodies while they are read, parsed and worked on (an uploaded
+//! image waiting for its turn included): at most `total` bytes for all requests, and a
+//! share of it for one client address, so that neither one client holding hundreds of
+//! connections nor a crowd of them can fill the memory with bodies. A body that does not fit
+//! gets 503 with `Retry-After`: the room it needs comes back as other requests finish.
+
+use crate::error::ApiError;
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+pub struct BodyBudget {
+    total: usize,
+    per_client: usize,
+    used: Mutex<Used>,
+}
+
+#[derive(Default)]
+struct Used {
+    total: usize,
+    by_client: HashMap<IpAddr, usize>,
+}
+
+/// What one request's body holds of the budget; given back when dropped (with the request's
+/// input and every upload taken from it).
+pub struct Share {
+    budget: Arc<BodyBudget>,
+    client: IpAddr,
+    bytes: usize,
+}
+
+impl std::fmt::Debug for Share {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Share({} bytes)", self.bytes)
+    }
+}
+
+/// One client's share of `total`: two of the largest bodies, or an eighth of the whole,
+/// whichever is more (but never more than the whole).
+pub fn client_share(total: usize, max_body: usize) -> usize {
+    max_body.saturating_mul(2).max(total / 8).min(total)
+}
+
+impl BodyBudget {
+    /// `total` bytes for all bodies; one client's share is `per_client`.
+    pub fn new(total: usize, per_client: usize) -> Arc<Self> {
+        Arc::new(Self {
+            total,
+            per_client,
+            used: Mutex::new(Used::default()),
+        })
+    }
+
+    /// An empty share for a body from `client` (already the key limits count it under).
+    pub fn share(self: &Arc<Self>, client: IpAddr) -> Share {
+        Share {
+            budget: self.clone(),
+            client,
+            bytes: 0,
+        }
+    }
+
+    fn used(&self) -> MutexGuard<'_, Used> {
+        self.used
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+impl Share {
+    /// Takes `bytes` more, or refuses (503) when the client's share or the whole budget would
+    /// be exceeded.
+    pub fn take(&mut self, bytes: usize) -> Result<(), ApiError> {
+        let budget = &self.budget;
+        let mut used = budget.used();
+        let client = used.by_client.get(&self.client).copied().unwrap_or(0);
+        if used.total + bytes > budget.total || client + bytes > budget.per_client {
+            return Err(ApiError::Busy);
+        }
+        used.total += bytes;
+        *used.by_client.entry(self.client).or_default() += bytes;
+        self.bytes += bytes;
+        Ok(())
+    }
+}
+
+impl Drop for Share {
+    fn drop(&mut self) {
+        if self.bytes == 0 {
+            return;
+        }
+        let mut used = self.budget.used();
+        used.total -= self.bytes;
+        if let Some(client) = used.by_client.get_mut(&self.client) {
+            *client -= self.bytes;
+            if *client == 0 {
+                used.by_client.remove(&self.client);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const A: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(10, 0, 0, 1));
+    const B: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(10, 0, 0, 2));
+
+    #[test]
+    fn a_client_may_hold_two_of_the_largest_bodies_or_an_eighth() {
+        assert_eq!(client_share(256 << 20, 10 << 20), 32 << 20);
+        assert_eq!(client_share(64 << 20, 10 << 20), 20 << 20);
+        assert_eq!(client_share(8 << 20, 10 << 20), 8 << 20);
+    }
+
+    #[test]
+    fn one_client_gets_its_share_and_everyone_the_total() {
+        let budget = BodyBudget::new(100, 60);
+        let mut first = budget.share(A);
+        first.take(50).unwrap();
+        let mut second = budget.share(A);
+        assert!(second.take(20).is_err(), "over A's share");
+        let mut other = budget.share(B);
+        other.take(50).unwrap();
+        assert!(budget.share(B).take(1).is_err(), "over the total");
+        drop(first);
+        second.take(20).unwrap();
+        drop((second, other));
+        assert_eq!(budget.used().total, 0);
+        assert!(budget.used().by_client.is_empty());
+    }
+}

@@ -1,0 +1,188 @@
+//! The chat socket's writer task: it sends what the hub queued, this socket's own error
+//! frames, the server's pings and the pongs the socket library owes the client, and the
+//! close frame. Everything it writes is held to one deadline (`PINGME_WS_SEND_TIMEOUT`): a
+//! client that does not read is closed (4008), and what the server holds for it stays within
+//! the socket library's bounded write buffer, whatever the client sends.
+
+use crate::config::ChatConfig;
+use axum::body::Bytes;
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
+use futures_util::SinkExt;
+use futures_util::stream::SplitSink;
+use pingme_realtime::{Close, Connection, close_codes};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+use tokio::sync::{Notify, mpsc};
+use tokio::time::error::Elapsed;
+
+/// Queued frames the writer sends before flushing.
+const BATCH: usize = 64;
+
+type Sink = SplitSink<WebSocket, Message>;
+
+/// What the writer sends: the hub's frames, this socket's own error frames, and the pongs
+/// the socket library owes the client.
+pub struct Outbox {
+    pub connection: Connection,
+    pub replies: mpsc::Receiver<String>,
+    /// Signalled by the reader for every ping: the pong is written and flushed here, under
+    /// the same deadline as everything else the server writes.
+    pub pongs: Arc<Notify>,
+    pub pings: Arc<Pings>,
+}
+
+/// The server's pings, numbered, so that only a pong answering one of them counts as the
+/// client reading (an unsolicited pong proves nothing).
+#[derive(Default)]
+pub struct Pings(AtomicU64);
+
+impl Pings {
+    fn next(&self) -> Bytes {
+        let number = self.0.fetch_add(1, Ordering::Relaxed) + 1;
+        Bytes::copy_from_slice(&number.to_be_bytes())
+    }
+
+    /// Whether `payload` is the answer to a ping this socket was sent.
+    pub fn answered(&self, payload: &[u8]) -> bool {
+        let Ok(number) = <[u8; 8]>::try_from(payload).map(u64::from_be_bytes) else {
+            return false;
+        };
+        number != 0 && number <= self.0.load(Ordering::Relaxed)
+    }
+}
+
+pub async fn write(mut sink: Sink, mut outbox: Outbox, chat: ChatConfig) {
+    let ping_every = chat.ping_interval;
+    let closing = outbox.connection.handle();
+    // Made once: a close future per loop turn would register and unregister with the
+    // close signal on every frame.
+    let closed = closing.closed();
+    tokio::pin!(closed);
+    let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + ping_every, ping_every);
+    ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        // Pings, pongs and this socket's own error frames go before the channel's frames,
+        // so that a busy channel cannot hold them back.
+        let outgoing = tokio::select! {
+            biased;
+            close = &mut closed => return send_close(&mut sink, close, chat.close_grace).await,
+            _ = ping.tick() => Outgoing::One(Message::Ping(outbox.pings.next())),
+            () = outbox.pongs.notified() => Outgoing::Pongs,
+            Some(reply) = outbox.replies.recv() => Outgoing::One(Message::Text(reply.into())),
+            Some(frame) = outbox.connection.frames.recv() => Outgoing::Frames(frame),
+        };
+        // A client that stops reading blocks the send; a close asked for meanwhile (4008
+        // when its queue overflows) still goes out as soon as the client reads again.
+        let send = send(&mut sink, &mut outbox.connection, outgoing);
+        let sent = tokio::select! {
+            biased;
+            close = &mut closed => return send_close(&mut sink, close, chat.close_grace).await,
+            sent = tokio::time::timeout(chat.send_timeout, send) => sent,
+        };
+        let Some(close) = must_close(sent) else {
+            continue;
+        };
+        closing.close(close.clone());
+        // 1006 is never sent: there is no connection to send it on.
+        if close.code != 1006 {
+            send_close(&mut sink, close, chat.close_grace).await;
+        }
+        return;
+    }
+}
+
+/// Why the socket must close after a send, if it must.
+fn must_close(sent: Result<Result<(), axum::Error>, Elapsed>) -> Option<Close> {
+    let not_reading = Close {
+        code: close_codes::TOO_SLOW,
+        reason: "too slow: the client is not reading",
+    };
+    match sent {
+        Ok(Ok(())) => None,
+        // Nothing could leave within the deadline, or the bounded buffer is full: the client
+        // has stopped reading, and what it is owed stays bounded until the socket goes.
+        Err(_) => Some(not_reading),
+        Ok(Err(error)) if is_write_buffer_full(&error) => Some(not_reading),
+        // The connection is gone: the reader stops too.
+        Ok(Err(_)) => Some(Close {
+            code: 1006,
+            reason: "connection lost",
+        }),
+    }
+}
+
+fn is_write_buffer_full(error: &axum::Error) -> bool {
+    std::error::Error::source(error)
+        .and_then(|source| source.downcast_ref::<tungstenite::Error>())
+        .is_some_and(|e| matches!(e, tungstenite::Error::WriteBufferFull(_)))
+}
+
+enum Outgoing {
+    Frames(Utf8Bytes),
+    One(Message),
+    /// Flush what the socket library queued by itself (pongs).
+    Pongs,
+}
+
+async fn send(
+    sink: &mut Sink,
+    connection: &mut Connection,
+    outgoing: Outgoing,
+) -> Result<(), axum::Error> {
+    match outgoing {
+        Outgoing::Frames(first) => send_batch(sink, connection, first).await,
+        Outgoing::One(message) => sink.send(message).await,
+        Outgoing::Pongs => sink.flush().await,
+    }
+}
+
+/// Sends the close frame, giving a client that is behind `grace` to take it. What is
+/// already buffered goes first: the socket library drops a close frame that does not fit
+/// in its full buffer (a client that flooded pings and stopped reading fills it with
+/// pongs), and a client that reads again within the grace then gets the close frame.
+async fn send_close(sink: &mut Sink, close: Close, grace: Duration) {
+    let frame = CloseFrame {
+        code: close.code,
+        reason: Utf8Bytes::from_static(close.reason),
+    };
+    let _ = tokio::time::timeout(grace, async {
+        sink.flush().await?;
+        sink.send(Message::Close(Some(frame))).await
+    })
+    .await;
+}
+
+/// Sends a frame and whatever else is already queued, then flushes once.
+async fn send_batch(
+    sink: &mut Sink,
+    connection: &mut Connection,
+    first: Utf8Bytes,
+) -> Result<(), axum::Error> {
+    sink.feed(Message::Text(first)).await?;
+    for _ in 1..BATCH {
+        let Ok(frame) = connection.frames.try_recv() else {
+            break;
+        };
+        sink.feed(Message::Text(frame)).await?;
+    }
+    sink.flush().await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_pongs_echoing_a_ping_sent_count() {
+        let pings = Pings::default();
+        assert!(!pings.answered(&[]), "an unsolicited, empty pong");
+        let first = pings.next();
+        assert!(pings.answered(&first));
+        assert!(!pings.answered(&5u64.to_be_bytes()), "a ping never sent");
+        assert!(!pings.answered(&0u64.to_be_bytes()));
+        assert!(!pings.answered(b"still here"));
+        pings.next();
+        assert!(pings.answered(&first), "a late answer to an earlier ping");
+    }
+}

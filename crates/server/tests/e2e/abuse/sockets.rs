@@ -1,0 +1,142 @@
+//! Chat sockets: a client that floods pings without reading, one that talks without reading,
+//! and one that only pings.
+
+use super::{account, healthy, server_of};
+use crate::cli::pingme;
+use crate::support::community::room;
+use crate::support::node::Node;
+use crate::support::raw_ws::{self, PING, RawSocket};
+use crate::support::{Options, spawn_app_with};
+use pingme_api::config::ChatConfig;
+use serde_json::json;
+use std::time::Duration;
+
+/// Pings as fast as the connection takes them, never reading: each owes a pong, and the
+/// pongs used to pile up in the server's memory without limit (hundreds of MiB a second).
+/// Now what the server holds for the socket is bounded, and the socket is closed (4008)
+/// once nothing it is sent can leave.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pings_never_read_cost_bounded_memory_and_close_the_socket_with_4008() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut command = pingme(dir.path());
+    command
+        .env("RUST_LOG", "warn")
+        .env("PINGME_WS_SEND_TIMEOUT", "2s");
+    let node = Node::start(command).await;
+    let token = account(&node, dir.path(), "pinger").await;
+    let (server, channel) = server_of(&node, &token).await;
+    let before = node.memory();
+
+    let mut socket =
+        RawSocket::open(&node.url, &format!("/{server}/{channel}?token={token}")).await;
+    let payload = [7u8; 125];
+    // Enough pings that their pongs alone would be four times the bound below.
+    const FRAME: usize = 2 + 4 + 125;
+    let enough = 4 * 48 * 1024 * 1024 / FRAME;
+    let mut sent = 0usize;
+    let mut peak = before.rss;
+    let give_up = tokio::time::Instant::now() + Duration::from_secs(8);
+    while sent < enough && tokio::time::Instant::now() < give_up {
+        let batch = tokio::time::timeout(
+            Duration::from_millis(200),
+            socket.send_many(PING, &payload, 512),
+        )
+        .await;
+        match batch {
+            Ok(Ok(())) => sent += 512,
+            // The server has stopped reading (it is closing the socket): nothing more goes in.
+            Ok(Err(_)) | Err(_) => break,
+        }
+        peak = peak.max(node.memory().rss);
+    }
+    assert!(sent >= enough, "only {sent} pings went out, not {enough}");
+    // The highest the server's memory went, sampled and as the kernel recorded it.
+    let peak = peak.max(before.rss + node.memory().peak.saturating_sub(before.peak));
+    let grown_mib = (peak.saturating_sub(before.rss)) / 1024;
+    eprintln!(
+        "{sent} pings never read: server RSS {} KiB before, {peak} KiB at most",
+        before.rss
+    );
+    assert!(
+        grown_mib < 48,
+        "{sent} pings grew the server by {grown_mib} MiB (from {} KiB)",
+        before.rss
+    );
+    // Reading now: the pongs that fitted in the buffers, then the close frame.
+    assert_eq!(socket.close_code(Duration::from_secs(60)).await, Some(4008));
+    assert!(healthy(&node.url).await);
+    node.terminate().await;
+}
+
+/// A socket that keeps sending frames (typing notices, pongs nobody asked for) but never
+/// reads is closed too: only an answer to one of the server's pings shows that it reads.
+#[tokio::test]
+async fn a_socket_that_sends_but_never_reads_is_closed_with_4008() {
+    let chat = ChatConfig {
+        ping_interval: Duration::from_millis(200),
+        idle_timeout: Duration::from_millis(1200),
+        ..ChatConfig::default()
+    };
+    let app = spawn_app_with(Options {
+        chat,
+        ..Options::default()
+    })
+    .await;
+    let ann = app.quick_user("ann", false).await;
+    let (server, channel) = room(&app, &ann, &[]).await;
+    let path = format!("/{server}/{channel}?token={}", ann.access);
+    let mut talker = RawSocket::open(&app.url, &path).await;
+    // Three idle timeouts of talking without reading a thing.
+    for _ in 0..36 {
+        let typing = talker.send(raw_ws::TEXT, br#"{"type": "typing"}"#).await;
+        let pong = talker.send(raw_ws::PONG, b"").await;
+        if typing.is_err() || pong.is_err() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(talker.close_code(Duration::from_secs(30)).await, Some(4008));
+}
+
+/// A client's pings are not a sign of life: a socket that sends nothing but pings, and
+/// never answers the server's, is closed as silent. One that answers stays.
+#[tokio::test]
+async fn pings_alone_do_not_keep_a_socket_open() {
+    let chat = ChatConfig {
+        ping_interval: Duration::from_millis(200),
+        idle_timeout: Duration::from_millis(1200),
+        ..ChatConfig::default()
+    };
+    let app = spawn_app_with(Options {
+        chat,
+        ..Options::default()
+    })
+    .await;
+    let ann = app.quick_user("ann", false).await;
+    let (server, channel) = room(&app, &ann, &[]).await;
+    let path = format!("/{server}/{channel}?token={}", ann.access);
+    let mut pinger = RawSocket::open(&app.url, &path).await;
+    let mut answering = app.socket(server, channel, &ann).await;
+    let pinging = async {
+        loop {
+            if pinger.send(PING, b"still here?").await.is_err() {
+                return None;
+            }
+            // Reads what came (the pongs, the server's pings), answering nothing.
+            match tokio::time::timeout(Duration::from_millis(100), pinger.read()).await {
+                Ok(Some(frame)) if frame.opcode == raw_ws::CLOSE => return frame.close_code(),
+                Ok(None) => return None,
+                _ => {}
+            }
+        }
+    };
+    // The answering socket is read meanwhile: its client library answers the pings.
+    let (code, answered) = tokio::join!(
+        tokio::time::timeout(Duration::from_secs(20), pinging),
+        answering.silent_for(Duration::from_secs(3)),
+    );
+    assert_eq!(code.expect("the pinging socket is closed"), Some(1000));
+    assert_eq!(answered, None);
+    answering.send(json!({"message": "still here"})).await;
+    assert_eq!(answering.next().await["message"]["content"], "still here");
+}
