@@ -6,7 +6,7 @@ use crate::cli::pingme;
 use crate::support::community::room;
 use crate::support::node::Node;
 use crate::support::raw_ws::{self, PING, RawSocket};
-use crate::support::{Options, spawn_app_with};
+use crate::support::{Options, TestApp, User, spawn_app_with};
 use pingme_api::config::ChatConfig;
 use serde_json::json;
 use std::time::Duration;
@@ -68,10 +68,9 @@ async fn pings_never_read_cost_bounded_memory_and_close_the_socket_with_4008() {
     node.terminate().await;
 }
 
-/// A socket that keeps sending frames (typing notices, pongs nobody asked for) but never
-/// reads is closed too: only an answer to one of the server's pings shows that it reads.
-#[tokio::test]
-async fn a_socket_that_sends_but_never_reads_is_closed_with_4008() {
+/// A server that pings every 200 ms and closes sockets that answered none for 1.2 s, with an
+/// account in a room of its own: the room's server and channel, and its socket path.
+async fn pinging_often() -> (TestApp, User, (i64, i64), String) {
     let chat = ChatConfig {
         ping_interval: Duration::from_millis(200),
         idle_timeout: Duration::from_millis(1200),
@@ -85,6 +84,14 @@ async fn a_socket_that_sends_but_never_reads_is_closed_with_4008() {
     let ann = app.quick_user("ann", false).await;
     let (server, channel) = room(&app, &ann, &[]).await;
     let path = format!("/{server}/{channel}?token={}", ann.access);
+    (app, ann, (server, channel), path)
+}
+
+/// A socket that keeps sending frames (typing notices, pongs nobody asked for) but never
+/// reads is closed too: only an answer to one of the server's pings shows that it reads.
+#[tokio::test]
+async fn a_socket_that_sends_but_never_reads_is_closed_with_4008() {
+    let (app, _, _, path) = pinging_often().await;
     let mut talker = RawSocket::open(&app.url, &path).await;
     // Three idle timeouts of talking without reading a thing.
     for _ in 0..36 {
@@ -102,19 +109,7 @@ async fn a_socket_that_sends_but_never_reads_is_closed_with_4008() {
 /// never answers the server's, is closed as silent. One that answers stays.
 #[tokio::test]
 async fn pings_alone_do_not_keep_a_socket_open() {
-    let chat = ChatConfig {
-        ping_interval: Duration::from_millis(200),
-        idle_timeout: Duration::from_millis(1200),
-        ..ChatConfig::default()
-    };
-    let app = spawn_app_with(Options {
-        chat,
-        ..Options::default()
-    })
-    .await;
-    let ann = app.quick_user("ann", false).await;
-    let (server, channel) = room(&app, &ann, &[]).await;
-    let path = format!("/{server}/{channel}?token={}", ann.access);
+    let (app, ann, (server, channel), path) = pinging_often().await;
     let mut pinger = RawSocket::open(&app.url, &path).await;
     let mut answering = app.socket(server, channel, &ann).await;
     let pinging = async {
