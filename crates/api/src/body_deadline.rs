@@ -6,8 +6,6 @@
 
 use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::Request;
-use axum::middleware::Next;
-use axum::response::Response;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -30,18 +28,18 @@ pub fn timed_out(error: &(dyn std::error::Error + 'static)) -> bool {
     false
 }
 
-/// Middleware: puts the deadline on every request that has a body.
-pub async fn limit(timeout: Duration, request: Request, next: Next) -> Response {
+/// Puts the deadline on a request's body, when it has one (a plain map of the request: no
+/// middleware future per request).
+pub fn limit(timeout: Duration, request: Request) -> Request {
     if request.body().is_end_stream() {
-        return next.run(request).await;
+        return request;
     }
-    let request = request.map(|body| {
+    request.map(|body| {
         Body::new(Deadline {
             body,
             expired: Box::pin(tokio::time::sleep(timeout)),
         })
-    });
-    next.run(request).await
+    })
 }
 
 struct Deadline {

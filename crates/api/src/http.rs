@@ -35,9 +35,9 @@ pub fn finish(routes: Router, config: &ApiConfig) -> Router {
     let body_timeout = config.body_timeout;
     Router::new()
         .fallback_service(normalised)
-        .layer(middleware::from_fn(move |request: Request, next: Next| {
-            crate::body_deadline::limit(body_timeout, request, next)
-        }))
+        .layer(tower::util::MapRequestLayer::new(
+            move |request: Request| crate::body_deadline::limit(body_timeout, request),
+        ))
         .layer(middleware::from_fn(refuse_nul))
         .layer(cors(config))
         .layer(middleware::from_fn(move |request: Request, next: Next| {

@@ -25,7 +25,7 @@ use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch as signal};
 use tower::ServiceExt;
-use watch::{Connection, Expired, Socket, Tracked};
+use watch::{Connection, Expired, Socket};
 
 /// The listener's settings (`PINGME_HTTP_*`, `PINGME_MAX_CONNECTIONS*`).
 #[derive(Clone, Debug)]
@@ -195,7 +195,7 @@ impl Served {
 }
 
 /// The router as hyper calls it for one connection: the peer's address in each request,
-/// and the request kept in flight until its response body has been written.
+/// and the connection busy while a request is handled.
 fn service(
     router: Router,
     peer: SocketAddr,
@@ -212,7 +212,10 @@ fn service(
         let router = router.clone();
         async move {
             let response = router.oneshot(request.map(Body::new)).await?;
-            Ok(response.map(|body| Body::new(Tracked::new(body, busy))))
+            // Handled: what is left is writing the answer, which the stall timeout watches.
+            // A keep-alive timeout falling meanwhile closes gracefully, after the answer.
+            drop(busy);
+            Ok(response)
         }
     })
 }

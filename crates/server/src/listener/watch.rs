@@ -1,14 +1,14 @@
-//! Timeouts of one HTTP connection, as production servers have them: a request head must
-//! arrive within the head timeout of its first byte (and a new connection must send its
-//! first head that fast), an idle keep-alive connection is closed after the keep-alive
-//! timeout, and a response that cannot leave for the stall timeout is abandoned. (The body
-//! timeout is the API's: it answers 408.)
+//! Timeouts of one HTTP connection, as production servers have them: a new connection's
+//! first request head must be complete within the head timeout of its opening, a later one
+//! within the head timeout of its first byte; an idle keep-alive connection is closed after
+//! the keep-alive timeout; and a response that cannot leave for the stall timeout is
+//! abandoned. (The body timeout is the API's: it answers 408.)
 //!
 //! The socket is wrapped to see bytes come and go, the service to see requests start and
-//! their responses end; a watchdog sleeps until the next deadline of the connection's phase.
+//! their handlers answer; a watchdog sleeps until the next deadline of the connection's
+//! phase.
 
 use super::admission::Permit;
-use axum::body::{Body, Bytes, HttpBody};
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -172,7 +172,7 @@ fn millis(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX / 2)
 }
 
-/// A request in flight; dropped when its response body has been written (or abandoned).
+/// A request being handled; dropped when its handler has answered (or was abandoned).
 pub struct Busy(Arc<Connection>);
 
 impl Drop for Busy {
@@ -183,38 +183,6 @@ impl Drop for Busy {
             connection.enter(IDLE);
             connection.wake.notify_one();
         }
-    }
-}
-
-/// A response body that ends its request's [`Busy`] when hyper is done with it.
-pub struct Tracked {
-    body: Body,
-    _busy: Busy,
-}
-
-impl Tracked {
-    pub fn new(body: Body, busy: Busy) -> Self {
-        Self { body, _busy: busy }
-    }
-}
-
-impl HttpBody for Tracked {
-    type Data = Bytes;
-    type Error = axum::Error;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<http_body::Frame<Bytes>, axum::Error>>> {
-        Pin::new(&mut self.body).poll_frame(cx)
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.body.is_end_stream()
-    }
-
-    fn size_hint(&self) -> http_body::SizeHint {
-        self.body.size_hint()
     }
 }
 
