@@ -79,6 +79,43 @@ impl HttpBody for Deadline {
 mod tests {
     use super::*;
 
+    #[tokio::test]
+    async fn what_has_arrived_is_read_however_late() {
+        use axum::body::Body;
+        let request = Request::new(Body::from("all of it"));
+        let request = limit(Duration::ZERO, request);
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        let body = axum::body::to_bytes(request.into_body(), 100).await;
+        assert_eq!(body.expect("read in full"), "all of it");
+    }
+
+    #[tokio::test]
+    async fn a_body_still_waited_for_past_its_deadline_fails() {
+        let (mut sender, body) = unending_body();
+        let request = limit(Duration::from_millis(20), Request::new(body));
+        let read = tokio::spawn(axum::body::to_bytes(request.into_body(), 100));
+        sender.push("half").await;
+        let error = read.await.unwrap().expect_err("timed out");
+        assert!(timed_out(&error), "{error}");
+    }
+
+    /// A body fed piece by piece, that never ends.
+    fn unending_body() -> (Feeder, axum::body::Body) {
+        let (send, receive) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
+        let stream = futures_util::stream::unfold(receive, |mut receive| async move {
+            receive.recv().await.map(|item| (item, receive))
+        });
+        (Feeder(send), axum::body::Body::from_stream(stream))
+    }
+
+    struct Feeder(tokio::sync::mpsc::Sender<Result<Bytes, std::io::Error>>);
+
+    impl Feeder {
+        async fn push(&mut self, text: &'static str) {
+            self.0.send(Ok(Bytes::from(text))).await.unwrap();
+        }
+    }
+
     #[test]
     fn the_cause_is_found_however_deep() {
         let wrapped = axum::Error::new(BodyTimedOut);

@@ -47,7 +47,7 @@ pub struct ChatConfig {
     pub socket_queue: usize,
     /// How often the server pings each socket.
     pub ping_interval: Duration,
-    /// A socket silent this long is closed.
+    /// A socket that answered none of the server's pings this long is closed.
     pub idle_timeout: Duration,
     /// How long anything the server writes to a socket (frames, pings, pongs) may take to
     /// leave; a client that does not read for this long is closed as too slow (4008).

@@ -85,7 +85,8 @@ impl RateLimits {
             .map_err(ApiError::RateLimited)
     }
 
-    /// A login attempt from `ip` for `login` succeeded: it does not count against the name.
+    /// A login attempt from `ip` for `login` succeeded, or could not be checked: it does not
+    /// count against the name.
     pub fn login_succeeded(&self, ip: IpAddr, login: &str) {
         if let Some(limits) = &self.0 {
             limits

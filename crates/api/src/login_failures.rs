@@ -70,6 +70,8 @@ impl LoginFailures {
         match self.locked_for(entry.full_at, now) {
             Some(wait) => {
                 let since = *entry.locked_since.get_or_insert(now);
+                // The attempts that spent the budget, however long ago, count: `since` is the
+                // moment of the one that locked it.
                 let tried = tried_at.is_some_and(|at| at >= since || now - at < self.period);
                 if tried {
                     return Err(wait);
@@ -78,6 +80,11 @@ impl LoginFailures {
             None => entry.locked_since = None,
         }
         entry.full_at = entry.full_at.max(now) + self.interval;
+        // Locked by this very attempt: its address, and those of the attempts before it, have
+        // tried the name since the lock began.
+        if self.locked_for(entry.full_at, now).is_some() {
+            entry.locked_since.get_or_insert(now);
+        }
         state.pairs.insert(pair, now);
         state.attempts = state.attempts.wrapping_add(1);
         if state.attempts.is_multiple_of(SWEEP_EVERY) || state.pairs.len() > MAX_ENTRIES {
@@ -86,7 +93,8 @@ impl LoginFailures {
         Ok(())
     }
 
-    /// The attempt of `client` at `name` succeeded: its charge is given back.
+    /// The attempt of `client` at `name` succeeded, or could not be checked (the database did
+    /// not answer): its charge is given back.
     pub fn succeeded(&self, name: &str, client: IpAddr) {
         let now = Instant::now();
         let mut state = self.lock();
@@ -163,6 +171,24 @@ mod tests {
         // An address that tried while the name was locked, and failed, waits.
         failures.attempt("ann", THIRD).unwrap();
         assert!(failures.attempt("ann", THIRD).is_err());
+    }
+
+    #[test]
+    fn an_address_that_spent_the_budget_stays_out_while_the_name_is_locked() {
+        let failures = LoginFailures::new(2, Duration::from_secs(2));
+        failures.attempt("ann", STRANGER).unwrap();
+        failures.attempt("ann", STRANGER).unwrap();
+        // Past the period, the name kept locked by fresh addresses (each attempt adds 1 s).
+        for fresh in 10..14u8 {
+            std::thread::sleep(Duration::from_millis(600));
+            failures
+                .attempt("ann", IpAddr::from([10, 0, 1, fresh]))
+                .unwrap();
+        }
+        assert!(
+            failures.attempt("ann", STRANGER).is_err(),
+            "still locked for it"
+        );
     }
 
     #[test]

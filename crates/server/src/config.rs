@@ -163,6 +163,14 @@ impl Settings {
     }
 
     fn api_config(&self) -> anyhow::Result<ApiConfig> {
+        if self.body_memory < self.max_body_bytes as u64 {
+            bail!(
+                "PINGME_BODY_MEMORY ({} bytes) is smaller than PINGME_MAX_BODY_BYTES ({}): the \
+                 largest bodies would never fit",
+                self.body_memory,
+                self.max_body_bytes
+            );
+        }
         if self.max_upload_bytes > self.max_body_bytes {
             bail!(
                 "PINGME_MAX_UPLOAD_BYTES ({}) is larger than PINGME_MAX_BODY_BYTES ({}): such uploads \
@@ -236,9 +244,11 @@ impl Settings {
                  socket frame"
             );
         }
-        if self.ws_idle <= self.ws_ping {
+        // Only answers to pings keep a socket open: one ping's answer may arrive late (its
+        // ping queued behind a batch), and the next ping's must still come in time.
+        if self.ws_idle < self.ws_ping * 2 {
             bail!(
-                "PINGME_WS_IDLE ({:?}) must be longer than PINGME_WS_PING ({:?}): sockets \
+                "PINGME_WS_IDLE ({:?}) must be at least twice PINGME_WS_PING ({:?}): sockets \
                  answering every ping would be closed as silent",
                 self.ws_idle,
                 self.ws_ping
@@ -327,6 +337,33 @@ mod tests {
     }
 
     #[test]
+    fn zero_connections_means_the_default_and_bodies_need_room() {
+        let settings = |args: &[&str]| Cli::parse_from(["pingme"].iter().chain(args)).settings;
+        assert_eq!(
+            settings(&["--max-connections", "0"])
+                .listener_config()
+                .max_connections,
+            None
+        );
+        assert_eq!(
+            settings(&["--max-connections", "100"])
+                .listener_config()
+                .max_connections,
+            Some(100)
+        );
+        assert_eq!(
+            settings(&["--max-connections-per-ip", "0"])
+                .listener_config()
+                .max_per_client,
+            None
+        );
+        let tiny = settings(&["--body-memory", "1MiB"])
+            .api_config()
+            .unwrap_err();
+        assert!(tiny.to_string().contains("PINGME_BODY_MEMORY"), "{tiny}");
+    }
+
+    #[test]
     fn chat_settings_that_cannot_work_are_refused() {
         let chat = |args: &[&str]| {
             let settings = Cli::parse_from(["pingme"].iter().chain(args)).settings;
@@ -353,8 +390,9 @@ mod tests {
                 .max_message_chars,
             500
         );
-        let silent = chat(&["--ws-ping", "60s", "--ws-idle", "60s"]).unwrap_err();
+        let silent = chat(&["--ws-ping", "60s", "--ws-idle", "100s"]).unwrap_err();
         assert!(silent.contains("PINGME_WS_IDLE"), "{silent}");
+        assert!(chat(&["--ws-ping", "60s", "--ws-idle", "120s"]).is_ok());
     }
 
     #[test]

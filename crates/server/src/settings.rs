@@ -172,7 +172,8 @@ pub struct Settings {
     /// How often the server pings each socket.
     #[arg(long, env = "PINGME_WS_PING", default_value = "30s", value_parser = parse_duration, global = true)]
     pub ws_ping: Duration,
-    /// A socket silent this long is closed.
+    /// A socket that answered none of the server's pings this long is closed (it is gone, or
+    /// does not read); at least twice PINGME_WS_PING.
     #[arg(long, env = "PINGME_WS_IDLE", default_value = "75s", value_parser = parse_duration, global = true)]
     pub ws_idle: Duration,
     /// How long a frame, ping or pong may take to leave for a socket; one that does not

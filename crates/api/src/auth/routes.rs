@@ -71,15 +71,29 @@ async fn obtain_pair(
     let password = form.password("password");
     let (login, password) = form.finish((login, password))?;
     state.limits.login(ip, &login)?;
-    let (account, hash) = state.store.credentials(&login).await?.unzip();
-    let matches = password::verify(password, hash).await?;
-    match account {
-        Some(account) if matches && account.can_authenticate() => {
+    match authenticated(&state, &login, password).await {
+        Ok(Some(account)) => {
             state.limits.login_succeeded(ip, &login);
             Ok(Json(state.tokens.pair(&account)?))
         }
-        _ => Err(ApiError::AuthenticationFailed(LOGIN_FAILED)),
+        Ok(None) => Err(ApiError::AuthenticationFailed(LOGIN_FAILED)),
+        // Not an attempt that failed: nothing could be checked (the database did not answer).
+        Err(error) => {
+            state.limits.login_succeeded(ip, &login);
+            Err(error)
+        }
     }
+}
+
+/// The account these credentials log in, if they do.
+async fn authenticated(
+    state: &AppState,
+    login: &str,
+    password: String,
+) -> Result<Option<pingme_domain::account::Account>, ApiError> {
+    let (account, hash) = state.store.credentials(login).await?.unzip();
+    let matches = password::verify(password, hash).await?;
+    Ok(account.filter(|account| matches && account.can_authenticate()))
 }
 
 /// A new access token for a refresh token.

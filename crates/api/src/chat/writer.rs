@@ -11,7 +11,7 @@ use futures_util::SinkExt;
 use futures_util::stream::SplitSink;
 use pingme_realtime::{Close, Connection, close_codes};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
 use std::time::Duration;
 use tokio::sync::{Notify, mpsc};
 use tokio::time::error::Elapsed;
@@ -32,23 +32,47 @@ pub struct Outbox {
     pub pings: Arc<Pings>,
 }
 
-/// The server's pings, numbered, so that only a pong answering one of them counts as the
-/// client reading (an unsolicited pong proves nothing).
-#[derive(Default)]
-pub struct Pings(AtomicU64);
+/// The server's pings, each carrying a payload the client cannot guess (a keyed hash of its
+/// number, the key random per socket), so that only a pong echoing one of the last two shows
+/// that the client reads: pongs nobody asked for, or made up, or an old one replayed, prove
+/// nothing. Pings travel in the socket's one stream with the frames, so echoing a recent one
+/// means everything before it was read.
+pub struct Pings {
+    key: std::hash::RandomState,
+    sent: Mutex<(u64, [Option<u64>; 2])>,
+}
+
+impl Default for Pings {
+    fn default() -> Self {
+        Self {
+            key: std::hash::RandomState::new(),
+            sent: Mutex::new((0, [None, None])),
+        }
+    }
+}
 
 impl Pings {
     fn next(&self) -> Bytes {
-        let number = self.0.fetch_add(1, Ordering::Relaxed) + 1;
-        Bytes::copy_from_slice(&number.to_be_bytes())
+        use std::hash::BuildHasher;
+        let mut sent = self.sent();
+        sent.0 += 1;
+        let payload = self.key.hash_one(sent.0);
+        sent.1 = [Some(payload), sent.1[0]];
+        Bytes::copy_from_slice(&payload.to_be_bytes())
     }
 
-    /// Whether `payload` is the answer to a ping this socket was sent.
+    /// Whether `payload` answers one of the last two pings this socket was sent.
     pub fn answered(&self, payload: &[u8]) -> bool {
-        let Ok(number) = <[u8; 8]>::try_from(payload).map(u64::from_be_bytes) else {
+        let Ok(payload) = <[u8; 8]>::try_from(payload).map(u64::from_be_bytes) else {
             return false;
         };
-        number != 0 && number <= self.0.load(Ordering::Relaxed)
+        self.sent().1.contains(&Some(payload))
+    }
+
+    fn sent(&self) -> std::sync::MutexGuard<'_, (u64, [Option<u64>; 2])> {
+        self.sent
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -174,15 +198,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_pongs_echoing_a_ping_sent_count() {
+    fn only_pongs_echoing_one_of_the_last_two_pings_count() {
         let pings = Pings::default();
         assert!(!pings.answered(&[]), "an unsolicited, empty pong");
+        assert!(!pings.answered(&1u64.to_be_bytes()), "a made-up one");
         let first = pings.next();
         assert!(pings.answered(&first));
-        assert!(!pings.answered(&5u64.to_be_bytes()), "a ping never sent");
-        assert!(!pings.answered(&0u64.to_be_bytes()));
+        assert!(
+            !pings.answered(&1u64.to_be_bytes()),
+            "the number is not the payload"
+        );
         assert!(!pings.answered(b"still here"));
+        let second = pings.next();
+        assert!(
+            pings.answered(&first) && pings.answered(&second),
+            "a late answer"
+        );
         pings.next();
-        assert!(pings.answered(&first), "a late answer to an earlier ping");
+        assert!(!pings.answered(&first), "too old: replayed");
+        assert!(pings.answered(&second));
+        let other = Pings::default();
+        assert!(!other.answered(&other.next().iter().rev().copied().collect::<Vec<_>>()));
+        assert!(!other.answered(&second), "another socket's");
     }
 }

@@ -1,12 +1,14 @@
 //! Who may open a connection: at most `per_client` at once from one client address (an IPv6
 //! /64 counts as one address; a trusted proxy carries many clients and is not capped), and
-//! at most `total` in all, below the process's descriptor limit. When the server is full, the
-//! oldest connection that never sent a request is closed to make room, so a flood of idle
-//! connections cannot keep a health check or a new client out; when there is none, the new
-//! connection is closed as soon as it is accepted (it never waits in the backlog). Refusals
-//! and evictions are logged at most once a minute.
+//! at most `total` in all, below the process's descriptor limit. When the server is full, an
+//! idle connection is closed to make room — the oldest that never sent a request, else the
+//! keep-alive connection idle longest — so that idle connections, from however many
+//! addresses, cannot keep a health check or a new client out; only when every connection is
+//! in use (a request being handled, a WebSocket) is the new one closed as soon as it is
+//! accepted (it never waits in the backlog). Refusals and evictions are logged at most once a
+//! minute.
 
-use super::watch::Connection;
+use super::connection::{Connection, Room};
 use pingme_api::client_key;
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
@@ -16,6 +18,10 @@ use std::time::{Duration, Instant};
 
 /// How often a refusal of each kind is logged at most.
 const WARN_EVERY: Duration = Duration::from_secs(60);
+/// Evictions asked for but not yet carried out, at most: past this, new connections are
+/// refused instead, so that a burst of them cannot push the descriptors in use far past the
+/// cap while the evicted connections close.
+const MAX_EVICTING: usize = 64;
 
 pub struct Admission {
     total: usize,
@@ -27,6 +33,8 @@ pub struct Admission {
     /// Connections in the order they were accepted, those that never sent a request first
     /// to go when the server is full (served ones are skipped and forgotten).
     fresh: Mutex<VecDeque<Weak<Connection>>>,
+    /// The idle keep-alive connections, next to go.
+    room: Arc<Room>,
     full: RareWarning,
     crowded: RareWarning,
     evicting: RareWarning,
@@ -64,6 +72,7 @@ impl Admission {
             open: AtomicUsize::new(0),
             by_client: Mutex::new(HashMap::new()),
             fresh: Mutex::new(VecDeque::new()),
+            room: Arc::new(Room::default()),
             full: RareWarning::default(),
             crowded: RareWarning::default(),
             evicting: RareWarning::default(),
@@ -111,32 +120,44 @@ impl Admission {
         Some(permit)
     }
 
-    /// Remembers a connection, to be evicted if it is still idle when the server is full.
-    pub fn track(&self, connection: &Arc<Connection>) {
+    /// The state of a newly accepted connection, remembered to be evicted if it is still
+    /// unused when the server is full.
+    pub fn connection(&self) -> Arc<Connection> {
+        let connection = Connection::new(self.room.clone());
         let mut fresh = self.fresh();
-        fresh.push_back(Arc::downgrade(connection));
+        fresh.push_back(Arc::downgrade(&connection));
         // Forget connections that were served or have gone, now and then.
         if fresh.len() > 2 * self.open.load(Ordering::Relaxed) + 64 {
-            fresh.retain(|c| c.upgrade().is_some_and(|c| c.evictable()));
+            fresh.retain(|c| c.upgrade().is_some_and(|c| c.unused()));
         }
+        connection
     }
 
-    /// Closes the oldest connection that never sent a request; whether there was one. The
-    /// new connection is let in at once: the evicted one's descriptor comes back within
-    /// moments, and the reserve covers the difference meanwhile.
+    /// Closes an idle connection — the oldest that never sent a request, else the keep-alive
+    /// connection idle longest; whether there was one. The new connection is let in at once:
+    /// the evicted one's descriptor comes back within moments (at most [`MAX_EVICTING`] are
+    /// outstanding), and the reserve covers the difference meanwhile.
     fn evict_one(&self) -> bool {
+        if self.room.evicting() >= MAX_EVICTING {
+            return false;
+        }
+        let evicted = self.evict_unused() || self.room.evict_idlest();
+        if evicted {
+            self.evicting.warn(|evicted| {
+                tracing::warn!(
+                    cap = self.total,
+                    evicted,
+                    "the server is full: idle connections are closed to make room"
+                );
+            });
+        }
+        evicted
+    }
+
+    fn evict_unused(&self) -> bool {
         let mut fresh = self.fresh();
         while let Some(connection) = fresh.pop_front() {
-            if let Some(connection) = connection.upgrade().filter(|c| c.evictable()) {
-                connection.evict();
-                self.evicting.warn(|evicted| {
-                    tracing::warn!(
-                        cap = self.total,
-                        evicted,
-                        "the server is full: idle connections that never sent a request are \
-                         closed to make room"
-                    );
-                });
+            if connection.upgrade().is_some_and(|c| c.evict_unused()) {
                 return true;
             }
         }
@@ -222,17 +243,19 @@ mod tests {
     }
 
     #[test]
-    fn a_full_server_makes_room_by_closing_the_oldest_idle_connection() {
+    fn a_full_server_makes_room_by_closing_an_idle_connection() {
         let admission = Admission::new(2, None, vec![]);
-        let (old, served) = (Connection::new(), Connection::new());
         let _first = admission.admit(A).expect("first");
-        admission.track(&old);
+        let unused = admission.connection();
         let _second = admission.admit(A).expect("second");
-        drop(served.begin());
-        admission.track(&served);
-        let _third = admission.admit(B).expect("room made");
-        assert!(!old.evictable(), "the idle one was evicted");
-        assert!(admission.admit(B).is_none(), "the served one stays");
+        let kept_alive = admission.connection();
+        drop(kept_alive.begin());
+        let _third = admission.admit(B).expect("room made: the unused one");
+        assert!(!unused.unused(), "evicted");
+        let _fourth = admission.admit(B).expect("room made: the idle one");
+        let busy = admission.connection();
+        let _request = busy.begin();
+        assert!(admission.admit(B).is_none(), "nothing idle is left");
     }
 
     #[test]

@@ -5,18 +5,19 @@
 //! process ran out of descriptors and stopped answering even its health checks.
 
 mod admission;
+mod connection;
 mod descriptors;
-mod watch;
+mod service;
+mod socket;
 
-pub use watch::Timeouts;
+pub use connection::Timeouts;
 
 use admission::{Admission, Permit, RareWarning};
 use axum::Router;
-use axum::body::Body;
-use axum::extract::ConnectInfo;
-use axum::http::Request;
-use hyper::body::Incoming;
+use connection::{Connection, Expired};
 use hyper_util::rt::TokioIo;
+use service::service;
+use socket::Socket;
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
@@ -24,8 +25,6 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch as signal};
-use tower::ServiceExt;
-use watch::{Connection, Expired, Socket};
 
 /// The listener's settings (`PINGME_HTTP_*`, `PINGME_MAX_CONNECTIONS*`).
 #[derive(Clone, Debug)]
@@ -102,8 +101,7 @@ impl Listener {
             let Some(permit) = self.admission.admit(peer.ip()) else {
                 continue;
             };
-            let connection = Connection::new();
-            self.admission.track(&connection);
+            let connection = self.admission.connection();
             let served = Served {
                 router: router.clone(),
                 peer,
@@ -164,6 +162,10 @@ impl Served {
         tokio::pin!(served);
         let expired = connection.expired(self.timeouts);
         tokio::pin!(expired);
+        // Once closing gracefully after an idle timeout, the connection gets the stall
+        // timeout to finish what it may still be writing, then goes.
+        let finishing = tokio::time::sleep(Duration::MAX);
+        tokio::pin!(finishing);
         let (mut closing, mut idle_closed) = (false, false);
         loop {
             tokio::select! {
@@ -179,43 +181,17 @@ impl Served {
                         served.as_mut().graceful_shutdown();
                     }
                 }
-                why = &mut expired => {
-                    // Idle: closed gracefully, and still watched (a head may have begun
-                    // meanwhile, and must end in time too). Stuck, or twice: dropped.
-                    if why == Expired::Stuck || idle_closed {
+                why = &mut expired, if !idle_closed => {
+                    if why != Expired::Idle {
                         return;
                     }
                     idle_closed = true;
                     served.as_mut().graceful_shutdown();
-                    expired.set(connection.expired(self.timeouts));
+                    let until = tokio::time::Instant::now() + self.timeouts.stall;
+                    finishing.as_mut().reset(until);
                 }
+                () = &mut finishing => return,
             }
         }
     }
-}
-
-/// The router as hyper calls it for one connection: the peer's address in each request,
-/// and the connection busy while a request is handled.
-fn service(
-    router: Router,
-    peer: SocketAddr,
-    connection: Arc<Connection>,
-) -> impl hyper::service::Service<
-    Request<Incoming>,
-    Response = axum::response::Response,
-    Error = Infallible,
-    Future = impl Future<Output = Result<axum::response::Response, Infallible>> + Send,
-> + Clone {
-    hyper::service::service_fn(move |mut request: Request<Incoming>| {
-        request.extensions_mut().insert(ConnectInfo(peer));
-        let busy = connection.begin();
-        let router = router.clone();
-        async move {
-            let response = router.oneshot(request.map(Body::new)).await?;
-            // Handled: what is left is writing the answer, which the stall timeout watches.
-            // A keep-alive timeout falling meanwhile closes gracefully, after the answer.
-            drop(busy);
-            Ok(response)
-        }
-    })
 }

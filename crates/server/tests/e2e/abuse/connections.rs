@@ -8,7 +8,7 @@ use crate::support::{Options, TestApp, eventually, spawn_app_with};
 use pingme_server::listener::{ListenerConfig, Timeouts};
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::process::Command;
 
 /// A test server whose connection timeouts are short.
@@ -282,4 +282,104 @@ async fn bodies_from_one_address_hold_at_most_its_share_of_memory() {
         answer.starts_with("HTTP/1.1 401").then_some(())
     })
     .await;
+}
+
+/// When the server holds as many connections as it may, a new one takes the place of an
+/// idle one — one that never sent a request, else the keep-alive connection idle longest —
+/// however many addresses they come from; connections in use are never closed for it.
+#[tokio::test]
+async fn a_full_server_makes_room_by_closing_idle_connections_only() {
+    let http = ListenerConfig {
+        max_connections: Some(20),
+        max_per_client: None,
+        timeouts: Timeouts {
+            head: Duration::from_secs(600),
+            keep_alive: Duration::from_secs(600),
+            stall: Duration::from_secs(600),
+        },
+        ..ListenerConfig::default()
+    };
+    let app = spawn_app_with(Options {
+        http,
+        ..Options::default()
+    })
+    .await;
+    // Twenty connections, each served once and kept alive (idle), from twenty addresses.
+    let mut kept = Vec::new();
+    for host in 2..22u8 {
+        let from = IpAddr::V4(Ipv4Addr::new(127, 0, 0, host));
+        let mut stream = raw_ws::tcp_from(&app.url, from).await.expect("connect");
+        raw_ws::exchange(&mut stream, HEALTH).await.expect("served");
+        kept.push(stream);
+    }
+    // A newcomer is served: the connection idle longest, the first, made room.
+    assert!(healthz_from(&app.url, IpAddr::V4(Ipv4Addr::new(127, 0, 0, 30))).await);
+    let mut first = kept.remove(0);
+    let closed = raw_ws::closed_within(&mut first, Duration::from_secs(10)).await;
+    assert!(closed.is_some(), "the longest idle connection was closed");
+    // Connections in use (a body on its way) are never closed to make room. Each asks to
+    // be told to go on (`Expect: 100-continue`): the answer shows its request is being
+    // handled.
+    let head = "POST /api/token/ HTTP/1.1\r\nHost: pingme.test\r\nExpect: 100-continue\r\n\
+                Content-Type: application/json\r\nContent-Length: 100\r\n\r\n";
+    let mut busy = Vec::new();
+    for host in 40..60u8 {
+        let from = IpAddr::V4(Ipv4Addr::new(127, 0, 0, host));
+        let mut stream = raw_ws::tcp_from(&app.url, from).await.expect("connect");
+        let go_on = raw_ws::exchange(&mut stream, head.as_bytes()).await;
+        assert!(
+            go_on.is_some_and(|a| a.starts_with("HTTP/1.1 100")),
+            "being handled"
+        );
+        stream
+            .write_all(b"{")
+            .await
+            .expect("a first byte of the body");
+        busy.push(stream);
+    }
+    let mut late = raw_ws::tcp_from(&app.url, IpAddr::V4(Ipv4Addr::new(127, 0, 0, 70)))
+        .await
+        .expect("connect");
+    assert!(
+        raw_ws::exchange(&mut late, HEALTH).await.is_none(),
+        "refused: every connection is in use"
+    );
+    for stream in &mut busy {
+        let open = raw_ws::closed_within(stream, Duration::from_millis(50)).await;
+        assert!(open.is_none(), "a connection in use was closed");
+    }
+}
+
+/// A keep-alive timeout falling while a large answer is still being written does not cut it
+/// off: the connection is busy until the answer has left.
+#[tokio::test]
+async fn a_large_answer_read_slowly_arrives_whole() {
+    let app = with_timeouts(5000, 200, 60_000).await;
+    let request =
+        b"GET /api/docs/schema/ui/swagger-ui-bundle.js HTTP/1.1\r\nHost: pingme.test\r\n\r\n";
+    let mut stream = raw_ws::send_raw(&app.url, LOCAL, request).await;
+    let mut received = Vec::new();
+    let mut chunk = vec![0; 64 * 1024];
+    loop {
+        let read = tokio::time::timeout(Duration::from_secs(30), stream.read(&mut chunk)).await;
+        match read.expect("no stall") {
+            Ok(0) | Err(_) => break,
+            Ok(n) => received.extend_from_slice(&chunk[..n]),
+        }
+        // About 640 KiB a second: the answer takes a few times the keep-alive timeout.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let text = String::from_utf8_lossy(&received);
+    let head_end = text.find("\r\n\r\n").expect("a head") + 4;
+    let length: usize = text
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("content-length: ")
+                .map(str::to_owned)
+        })
+        .and_then(|l| l.trim().parse().ok())
+        .expect("a content length");
+    assert!(length > 1024 * 1024, "{length} bytes");
+    assert_eq!(received.len() - head_end, length, "the whole answer");
 }

@@ -87,8 +87,9 @@ async fn pinging_often() -> (TestApp, User, (i64, i64), String) {
     (app, ann, (server, channel), path)
 }
 
-/// A socket that keeps sending frames (typing notices, pongs nobody asked for) but never
-/// reads is closed too: only an answer to one of the server's pings shows that it reads.
+/// A socket that keeps sending frames (typing notices, pongs nobody asked for or made up)
+/// but never reads is closed too: only an echo of one of the server's pings, whose payloads
+/// it cannot guess, shows that it reads.
 #[tokio::test]
 async fn a_socket_that_sends_but_never_reads_is_closed_with_4008() {
     let (app, _, _, path) = pinging_often().await;
@@ -96,8 +97,10 @@ async fn a_socket_that_sends_but_never_reads_is_closed_with_4008() {
     // Three idle timeouts of talking without reading a thing.
     for _ in 0..36 {
         let typing = talker.send(raw_ws::TEXT, br#"{"type": "typing"}"#).await;
+        // Pongs nobody asked for: empty, or made up as if they answered the first ping.
         let pong = talker.send(raw_ws::PONG, b"").await;
-        if typing.is_err() || pong.is_err() {
+        let forged = talker.send(raw_ws::PONG, &1u64.to_be_bytes()).await;
+        if typing.is_err() || pong.is_err() || forged.is_err() {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;

@@ -19,6 +19,17 @@ use serde_json::{Map, Value};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
+mod shallow;
+
+/// Fields a body may have at most (Django's `DATA_UPLOAD_MAX_NUMBER_FIELDS`): every field
+/// costs memory beyond its bytes once parsed.
+pub const MAX_FIELDS: usize = 1000;
+
+fn too_many_fields() -> ApiError {
+    ApiError::BadRequest(format!(
+        "Too many fields: at most {MAX_FIELDS} are accepted."
+    ))
+}
 /// One file part of a multipart body.
 #[derive(Debug)]
 pub struct Upload {
@@ -114,7 +125,7 @@ async fn parse(request: Request, state: &AppState, share: &mut Share) -> Result<
         .to_ascii_lowercase();
     match essence.as_str() {
         "application/json" => json(read(request, limit, share).await?),
-        "application/x-www-form-urlencoded" => Ok(form(read(request, limit, share).await?)),
+        "application/x-www-form-urlencoded" => form(read(request, limit, share).await?),
         "multipart/form-data" => multipart(request, state, share).await,
         "" => match read(request, limit, share).await?.is_empty() {
             true => Ok(Input::default()),
@@ -124,10 +135,19 @@ async fn parse(request: Request, state: &AppState, share: &mut Share) -> Result<
     }
 }
 
-/// The whole body, at most `limit` bytes, each chunk taken from `share` before it is kept.
+/// The whole body, at most `limit` bytes, its memory taken from `share` before it is used
+/// (all the buffer holds, not only what the body filled of it).
 async fn read(request: Request, limit: usize, share: &mut Share) -> Result<Bytes, ApiError> {
+    let declared = request
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
     let mut chunks = request.into_body().into_data_stream();
-    let mut body = BytesMut::new();
+    let expected = declared.unwrap_or(0).min(limit);
+    share.take(expected)?;
+    let mut body = BytesMut::with_capacity(expected);
+    let mut charged = expected;
     while let Some(chunk) = chunks.next().await {
         let chunk = chunk.map_err(|error| {
             if timed_out(&error) {
@@ -139,7 +159,10 @@ async fn read(request: Request, limit: usize, share: &mut Share) -> Result<Bytes
         if body.len() + chunk.len() > limit {
             return Err(ApiError::PayloadTooLarge(limit));
         }
-        share.take(chunk.len())?;
+        // The buffer grows first, and what it grew by is taken before anything fills it.
+        body.reserve(chunk.len());
+        share.take(body.capacity().saturating_sub(charged))?;
+        charged = charged.max(body.capacity());
         body.extend_from_slice(&chunk);
     }
     Ok(body.freeze())
@@ -149,40 +172,31 @@ fn json(body: Bytes) -> Result<Input, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(Input::default());
     }
-    let value: Value = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::BadRequest(format!("JSON parse error - {e}")))?;
-    match value {
-        Value::Object(values) => Ok(Input {
+    let parsed = shallow::parse(&body).map_err(|e| match e.classify() {
+        serde_json::error::Category::Data => too_many_fields(),
+        _ => ApiError::BadRequest(format!("JSON parse error - {e}")),
+    })?;
+    match parsed {
+        shallow::Body::Object(values) => Ok(Input {
             values,
             ..Input::default()
         }),
-        other => Err(ApiError::field(
+        shallow::Body::Other(kind) => Err(ApiError::field(
             NON_FIELD,
-            format!(
-                "Invalid data. Expected a dictionary, but got {}.",
-                json_kind(&other)
-            ),
+            format!("Invalid data. Expected a dictionary, but got {kind}."),
         )),
-    }
-}
-
-fn json_kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "bool",
-        Value::Number(_) => "number",
-        Value::String(_) => "str",
-        Value::Array(_) => "list",
-        Value::Object(_) => "dict",
     }
 }
 
 /// An `application/x-www-form-urlencoded` body, read as the WHATWG URL standard says
 /// (`+` is a space, `%XX` a byte, a malformed `%` itself) but strictly: a value whose bytes
 /// are not UTF-8 is recorded as such, where the usual decoders replace them unseen.
-fn form(body: Bytes) -> Input {
+fn form(body: Bytes) -> Result<Input, ApiError> {
     let mut input = Input::default();
     for pair in body.split(|&b| b == b'&').filter(|pair| !pair.is_empty()) {
+        if input.values.len() + input.undecodable.len() >= MAX_FIELDS {
+            return Err(too_many_fields());
+        }
         let (name, value) = match pair.iter().position(|&b| b == b'=') {
             Some(at) => (&pair[..at], &pair[at + 1..]),
             None => (pair, &pair[pair.len()..]),
@@ -191,7 +205,7 @@ fn form(body: Bytes) -> Input {
         let name = String::from_utf8_lossy(&percent_decode(name)).into_owned();
         input.set_text(name, percent_decode(value));
     }
-    input
+    Ok(input)
 }
 
 fn percent_decode(encoded: &[u8]) -> Vec<u8> {
@@ -231,6 +245,9 @@ async fn multipart(
         .await
         .map_err(|e| multipart_error(e, limit))?
     {
+        if input.values.len() + input.undecodable.len() + input.files.len() >= MAX_FIELDS {
+            return Err(too_many_fields());
+        }
         let field = part.name().unwrap_or_default().to_owned();
         match part.file_name().map(str::to_owned) {
             Some(file_name) => {
@@ -316,10 +333,23 @@ mod tests {
     use super::*;
 
     #[test]
+    fn forms_and_json_bodies_have_at_most_a_thousand_fields() {
+        let pairs: Vec<String> = (0..=MAX_FIELDS).map(|n| format!("f{n}=")).collect();
+        let too_many = form(Bytes::from(pairs.join("&")));
+        assert!(matches!(too_many, Err(ApiError::BadRequest(d)) if d.contains("Too many fields")));
+        let fields: Vec<String> = (0..=MAX_FIELDS).map(|n| format!("\"f{n}\": 0")).collect();
+        let too_many = json(Bytes::from(format!("{{{}}}", fields.join(","))));
+        assert!(matches!(too_many, Err(ApiError::BadRequest(d)) if d.contains("Too many fields")));
+        let list = json(Bytes::from_static(b"[1, 2]"));
+        assert!(matches!(list, Err(ApiError::Fields(_))));
+    }
+
+    #[test]
     fn forms_are_decoded_as_browsers_encode_them() {
         let input = form(Bytes::from_static(
             b"a=1+2%21&b=%E2%82%AC&c&d=%zz%4&a=x%20y",
-        ));
+        ))
+        .expect("a form");
         let text = |name: &str| input.values[name].as_str().unwrap().to_owned();
         assert_eq!(text("a"), "x y", "the last of two counts");
         assert_eq!(text("b"), "€");
@@ -330,12 +360,13 @@ mod tests {
 
     #[test]
     fn form_values_that_are_not_utf8_are_recorded_as_such() {
-        let input = form(Bytes::from_static(b"username=ab%FFc&email=%C3%A9&x=%C3"));
+        let input =
+            form(Bytes::from_static(b"username=ab%FFc&email=%C3%A9&x=%C3")).expect("a form");
         assert!(!input.values.contains_key("username"));
         assert_eq!(input.values["email"], "é");
         let undecodable: Vec<&str> = input.undecodable.iter().map(String::as_str).collect();
         assert_eq!(undecodable, ["username", "x"]);
-        let input = form(Bytes::from_static(b"username=%FF&username=ok"));
+        let input = form(Bytes::from_static(b"username=%FF&username=ok")).expect("a form");
         assert_eq!(
             input.values["username"], "ok",
             "a later valid value replaces it"
