@@ -46,12 +46,16 @@ pub enum Expired {
     Evicted,
 }
 
-/// What the connections of one listener share with its admission: the idle keep-alive
-/// connections in the order they went idle (the longest idle first to go when the server is
-/// full), and how many evictions are not yet carried out.
+/// What the connections of one listener share with its admission: the keep-alive
+/// connections that went idle, roughly in the order they first did (the first to go when the
+/// server is full), and how many evictions are not yet carried out.
+///
+/// A connection is queued once, not at every request: a queued one found busy when its turn
+/// comes is dropped from the queue and queued again when it next goes idle. So the fast path
+/// of a request touches no shared lock.
 #[derive(Default)]
 pub struct Room {
-    idle: Mutex<VecDeque<(Weak<Connection>, u64)>>,
+    idle: Mutex<VecDeque<Weak<Connection>>>,
     evicting: AtomicUsize,
     open: AtomicUsize,
 }
@@ -62,30 +66,36 @@ impl Room {
         self.evicting.load(Ordering::Relaxed)
     }
 
-    /// Closes the keep-alive connection that has been idle longest; whether there was one.
+    /// Closes a keep-alive connection that is idle, the one queued first; whether there was
+    /// one.
     pub fn evict_idlest(&self) -> bool {
         let mut idle = self.idle();
-        while let Some((connection, request)) = idle.pop_front() {
-            if connection
-                .upgrade()
-                .is_some_and(|c| c.evict_if(true, request))
-            {
+        while let Some(connection) = idle.pop_front() {
+            let Some(connection) = connection.upgrade() else {
+                continue;
+            };
+            if connection.evict_if(true) {
                 return true;
             }
+            // Busy (or a WebSocket) by now: queued again when it next goes idle.
+            connection.queued.store(false, Ordering::Relaxed);
         }
         false
     }
 
-    fn went_idle(&self, connection: &Arc<Connection>, request: u64) {
+    fn went_idle(&self, connection: &Arc<Connection>) {
+        if connection.queued.swap(true, Ordering::Relaxed) {
+            return;
+        }
         let mut idle = self.idle();
-        idle.push_back((Arc::downgrade(connection), request));
-        // Entries of connections busy again, gone or upgraded are dropped now and then.
+        idle.push_back(Arc::downgrade(connection));
+        // Entries of connections gone are dropped now and then.
         if idle.len() > 2 * self.open.load(Ordering::Relaxed) + 64 {
-            idle.retain(|(c, request)| c.upgrade().is_some_and(|c| c.idle_since_request(*request)));
+            idle.retain(|c| c.strong_count() > 0);
         }
     }
 
-    fn idle(&self) -> MutexGuard<'_, VecDeque<(Weak<Connection>, u64)>> {
+    fn idle(&self) -> MutexGuard<'_, VecDeque<Weak<Connection>>> {
         self.idle
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -104,6 +114,8 @@ pub struct Connection {
     requests: AtomicU64,
     /// Its request is being answered with `101 Switching Protocols`.
     upgrading: AtomicBool,
+    /// In the room's queue of idle connections.
+    queued: AtomicBool,
     wake: Notify,
     room: Arc<Room>,
 }
@@ -127,6 +139,7 @@ impl Connection {
             write_blocked: AtomicU64::new(0),
             requests: AtomicU64::new(0),
             upgrading: AtomicBool::new(false),
+            queued: AtomicBool::new(false),
             wake: Notify::new(),
             room,
         })
@@ -196,20 +209,12 @@ impl Connection {
         self.upgrading.store(true, Ordering::Relaxed);
     }
 
-    /// Whether it is idle, and has been since its request number `request`.
-    fn idle_since_request(&self, request: u64) -> bool {
-        self.phase.load(Ordering::Acquire) == IDLE
-            && self.requests.load(Ordering::Relaxed) == request
-    }
-
-    /// Evicts it if it never sent a request (`served` false) or if it has been idle since
-    /// its request number `request` (`served` true); whether it did.
-    fn evict_if(&self, served: bool, request: u64) -> bool {
+    /// Evicts it if it never sent a request (`served` false), or if it is an idle keep-alive
+    /// connection (`served` true); whether it did.
+    fn evict_if(&self, served: bool) -> bool {
         let evicted = match served {
             false if !self.served_one() => self.shift(&[IDLE, HEAD], EVICTED, false),
-            true if self.requests.load(Ordering::Relaxed) == request => {
-                self.shift(&[IDLE], EVICTED, false)
-            }
+            true if self.served_one() => self.shift(&[IDLE], EVICTED, false),
             _ => false,
         };
         if evicted {
@@ -220,7 +225,7 @@ impl Connection {
 
     /// Evicts it if it never sent a request; whether it did.
     pub fn evict_unused(&self) -> bool {
-        self.evict_if(false, 0)
+        self.evict_if(false)
     }
 
     /// Whether it may still be evicted as a connection that never sent a request.
@@ -278,8 +283,7 @@ impl Drop for Busy {
         if connection.upgrading.load(Ordering::Relaxed) {
             connection.shift(&[BUSY], UPGRADED, false);
         } else if connection.shift(&[BUSY], IDLE, true) {
-            let request = connection.requests.load(Ordering::Relaxed);
-            connection.room.went_idle(connection, request);
+            connection.room.went_idle(connection);
         }
     }
 }
@@ -375,6 +379,8 @@ mod tests {
         let again = connection.begin();
         assert!(!room.evict_idlest(), "busy again since it went idle");
         drop(again);
+        assert!(room.evict_idlest(), "queued again once idle again");
+        let connection = Connection::new(room.clone());
         let upgrade = connection.begin();
         connection.upgrading();
         drop(upgrade);
