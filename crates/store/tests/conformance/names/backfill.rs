@@ -102,6 +102,12 @@ async fn refused_as_look_alike(store: &dyn Store, login: &str) {
 }
 
 #[tokio::test]
-async fn older_accounts_get_skeletons_at_start_up_on_every_backend() {
-    crate::on_every_database(older_accounts_get_skeletons_at_start_up).await;
+async fn older_accounts_get_skeletons_at_start_up_on_sqlite() {
+    crate::on_empty_sqlite(older_accounts_get_skeletons_at_start_up).await;
+}
+
+#[tokio::test]
+#[ignore = "needs Postgres: PINGME_TEST_POSTGRES_URL (.ci/run sets it)"]
+async fn older_accounts_get_skeletons_at_start_up_on_postgres() {
+    crate::on_empty_postgres(older_accounts_get_skeletons_at_start_up).await;
 }
