@@ -7,6 +7,7 @@ use axum::Json;
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use pingme_app::AppError;
 use pingme_domain::store::{StoreError, Unique};
 use serde::Serialize;
 use serde_json::json;
@@ -224,6 +225,22 @@ impl IntoResponse for ApiError {
             headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
         }
         response
+    }
+}
+
+impl From<AppError> for ApiError {
+    fn from(error: AppError) -> Self {
+        match error {
+            AppError::NotAuthenticated => Self::NotAuthenticated,
+            AppError::Forbidden(reason) => Self::Forbidden(reason),
+            AppError::NotFound => Self::NotFound,
+            AppError::Field { field, message } => Self::field(field, message),
+            AppError::BadRequest(reason) => Self::BadRequest(reason),
+            AppError::Conflict(reason) => Self::Conflict(reason),
+            AppError::Store(error) => error.into(),
+            AppError::Media(error) => error.into(),
+            AppError::Internal(error) => Self::Internal(error),
+        }
     }
 }
 

@@ -57,7 +57,7 @@ async fn healthz() -> Json<Health> {
     responses((status = 200, body = Health), (status = 503, description = "The database does not answer", body = Health))
 )]
 async fn readyz(State(state): State<AppState>) -> Response {
-    let bus = state.events.status();
+    let bus = state.app.bus_status();
     let bus = DependencyState {
         backend: bus.backend,
         status: if bus.connected { "ok" } else { "degraded" },

@@ -29,6 +29,7 @@ use auth::tokens::Tokens;
 use axum::Router;
 use config::ApiConfig;
 use limits::RateLimits;
+use pingme_app::{App, AppSettings};
 use pingme_domain::events::EventBus;
 use pingme_domain::media::MediaStore;
 use pingme_domain::store::Store;
@@ -42,9 +43,11 @@ use utoipa_axum::router::OpenApiRouter;
 /// What every handler can reach. Cheap to clone: everything is behind an `Arc`.
 #[derive(Clone)]
 pub struct AppState {
+    /// The use cases: every write goes through them, and only they publish events.
+    pub app: App,
+    /// For the read paths that need no use case.
     pub store: Arc<dyn Store>,
     pub media: Arc<dyn MediaStore>,
-    pub events: Arc<dyn EventBus>,
     /// This node's open chat sockets.
     pub hub: Arc<Hub>,
     pub mailer: Mailer,
@@ -69,10 +72,17 @@ impl AppState {
         secret: &SecretString,
         config: ApiConfig,
     ) -> Self {
+        let frames = Arc::new(chat::frames::SocketFrames::new(
+            media.clone(),
+            config.public_url.clone(),
+        ));
+        let settings = AppSettings {
+            media_sweep_delay: config.media_sweep_delay,
+        };
         Self {
+            app: App::new(store.clone(), media.clone(), events, frames, settings),
             store,
             media,
-            events,
             hub,
             mailer,
             tokens: Arc::new(Tokens::new(secret, config.lifetimes)),

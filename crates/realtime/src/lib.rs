@@ -8,4 +8,4 @@ mod redis_bus;
 
 pub use hub::{Close, CloseHandle, Connection, Hub, close_codes};
 pub use local_bus::LocalBus;
-pub use redis_bus::RedisBus;
+pub use redis_bus::{RedisBus, publish_once};

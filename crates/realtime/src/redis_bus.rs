@@ -137,6 +137,32 @@ impl EventBus for RedisBus {
     }
 }
 
+/// Sends events to every node from a process that holds no sockets (the operator's CLI),
+/// and answers once Redis has taken them: unlike a node's bus, it waits and it fails.
+pub async fn publish_once(url: &str, channel: &str, events: Vec<Event>) -> redis::RedisResult<()> {
+    let client = redis::Client::open(url)?;
+    let timed_out = || redis::RedisError::from(std::io::Error::from(std::io::ErrorKind::TimedOut));
+    let mut conn = tokio::time::timeout(TIMEOUT, client.get_multiplexed_async_connection())
+        .await
+        .map_err(|_| timed_out())??;
+    let origin = format!("operator-{}", node_id());
+    let mut pipe = redis::pipe();
+    for event in events {
+        let envelope = Envelope {
+            origin: origin.clone(),
+            event,
+        };
+        pipe.publish(
+            channel,
+            serde_json::to_string(&envelope).unwrap_or_default(),
+        )
+        .ignore();
+    }
+    tokio::time::timeout(TIMEOUT, pipe.query_async::<()>(&mut conn))
+        .await
+        .map_err(|_| timed_out())?
+}
+
 /// Random enough that two nodes never share one.
 fn node_id() -> String {
     let mut bytes = [0u8; 8];

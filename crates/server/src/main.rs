@@ -80,15 +80,15 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Admin(command) => {
             let store = cli.settings.open_store().await?;
+            let operator = admin::Operator::new(store, &cli.settings)?;
             match command {
-                Admin::CreateUser(args) => admin::create_user(store.as_ref(), args).await,
-                Admin::CreateUsers(args) => admin::create_users(store.as_ref(), args).await,
-                Admin::DeactivateUser(args) => admin::set_active(store.as_ref(), args, false).await,
-                Admin::ActivateUser(args) => admin::set_active(store.as_ref(), args, true).await,
+                Admin::CreateUser(args) => admin::create_user(&operator.app, args).await,
+                Admin::CreateUsers(args) => admin::create_users(&operator.app, args).await,
+                Admin::DeactivateUser(args) => admin::set_active(operator, args, false).await,
+                Admin::ActivateUser(args) => admin::set_active(operator, args, true).await,
                 Admin::Category(command) => {
-                    let media = app::media_store(cli.settings.media_config(), "")?;
                     let max_upload = cli.settings.max_upload_bytes;
-                    admin::category(store.as_ref(), media.as_ref(), max_upload, command).await
+                    admin::category(&operator.app, max_upload, command).await
                 }
             }
         }

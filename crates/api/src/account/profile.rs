@@ -8,12 +8,11 @@ use crate::community::views::ServerView;
 use crate::error::{ApiError, AuthErrorBody, FieldErrorsSchema};
 use crate::fields::Fields;
 use crate::input::Input;
-use crate::media::{self, MediaOwner};
+use crate::media;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use pingme_domain::account::{Bio, DisplayName, Location, ProfileChanges};
-use pingme_domain::events::Event;
 use pingme_media::Purpose;
 use utoipa::ToSchema;
 
@@ -72,7 +71,7 @@ pub(super) async fn edit_me(
 ) -> Result<Json<AccountView>, ApiError> {
     let mut files = std::mem::take(&mut input.files);
     let mut form = Fields::new(input);
-    let mut changes = ProfileChanges {
+    let changes = ProfileChanges {
         display_name: form.optional("username", DisplayName::parse),
         location: form.nullable("location", Location::parse),
         content: form.optional("content", Bio::parse),
@@ -81,18 +80,9 @@ pub(super) async fn edit_me(
     let image = media::image_field(&state, &mut form, &mut files, "image", Purpose::Icon).await;
     media::refuse_other_files(&mut form, files, "`image`");
     form.check()?;
-    if !image.is_keep() {
-        media::sweep_later(&state, MediaOwner::Account(account.id));
-    }
-    changes.image =
-        media::store_change(&state, &MediaOwner::Account(account.id).folder(), image).await?;
-    let updated = if changes.is_empty() {
-        account
-    } else {
-        let updated = state.store.update_profile(account.id, &changes).await?;
-        // Deleted since its token was checked: answered as the token is from now on.
-        updated.ok_or(ApiError::TokenNotValid("User not found"))?
-    };
+    let updated = state.app.update_profile(account, changes, image).await?;
+    // Deleted since its token was checked: answered as the token is from now on.
+    let updated = updated.ok_or(ApiError::TokenNotValid("User not found"))?;
     Ok(Json(AccountView::new(&updated, &state)))
 }
 
@@ -108,17 +98,9 @@ pub(super) async fn delete_me(
     State(state): State<AppState>,
     AuthUser(account): AuthUser,
 ) -> Result<StatusCode, ApiError> {
-    let Some(deleted_servers) = state.store.delete_account(account.id).await? else {
+    if !state.app.delete_account(account.id).await? {
         // Deleted by another request since its token was checked.
         return Err(ApiError::TokenNotValid("User not found"));
-    };
-    state.events.publish(Event::AccountDeleted {
-        account: account.id,
-    });
-    media::sweep_later(&state, MediaOwner::Account(account.id));
-    for server in deleted_servers {
-        state.events.publish(Event::ServerDeleted { server });
-        media::sweep_later(&state, MediaOwner::Server(server));
     }
     Ok(StatusCode::NO_CONTENT)
 }

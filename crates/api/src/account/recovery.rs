@@ -5,14 +5,13 @@
 use super::register::account_to_mail;
 use super::{Message, emails};
 use crate::AppState;
-use crate::auth::password;
+
 use crate::client_ip::ClientIp;
 use crate::error::{ApiError, Detail, FieldErrorsSchema, FieldOrLinkError, NON_FIELD};
 use crate::fields::Fields;
 use crate::input::Input;
 use axum::Json;
 use axum::extract::State;
-use pingme_domain::events::Event;
 use pingme_domain::password::{PersonalDetails, problems};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -115,14 +114,9 @@ pub(super) async fn password_reset_confirm(
     }
     form.check()?;
 
-    let hash = password::hash(second).await?;
-    // Compare-and-set on the version: of two uses of one link racing, one wins.
-    if !state.store.set_password(id, &hash, Some(version)).await? {
+    if !state.app.reset_password(id, second, version).await? {
         return Err(ApiError::BadLink);
     }
-    state
-        .events
-        .publish(Event::AccountSignedOut { account: id });
     Ok(Json(ResetDone {
         message: "Password has been reset successfully.".into(),
         redirect_url: format!("{}/login", state.config.client_origin),

@@ -2,7 +2,6 @@
 
 use super::{Message, emails};
 use crate::AppState;
-use crate::auth::password;
 use crate::client_ip::ClientIp;
 use crate::error::{ApiError, Detail, FieldErrorsSchema, LinkErrorBody, NON_FIELD};
 use crate::fields::Fields;
@@ -12,6 +11,7 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
+use pingme_app::passwords;
 use pingme_domain::account::{Account, Email, NewAccount, Username};
 use pingme_domain::password::{PersonalDetails, problems};
 use serde::Deserialize;
@@ -88,7 +88,7 @@ pub(super) async fn register(
     // From here on the answer depends on who exists, so it is counted: the limit also keeps
     // registration from serving as an oracle for taken names and addresses.
     state.limits.mail(ip)?;
-    let password_hash = password::hash(password).await?;
+    let password_hash = passwords::hash(password).await?;
     let new = NewAccount {
         login,
         email,
@@ -98,7 +98,7 @@ pub(super) async fn register(
     };
     // The database's unique rules decide "name taken" and "e-mail registered", also
     // between registrations racing each other (mapped in `ApiError::from`).
-    let account = state.store.create_account(&new).await?;
+    let account = state.app.create_account(&new).await?;
     send_verification(&state, &account)?;
     Ok((StatusCode::CREATED, Message::new(REGISTERED)))
 }
@@ -150,7 +150,7 @@ pub(super) async fn verify_email(
         .tokens
         .check_verification_link(&uid, &token)
         .ok_or(ApiError::BadLink)?;
-    if !state.store.mark_verified(id).await? {
+    if !state.app.mark_verified(id).await? {
         return Err(ApiError::BadLink);
     }
     let login_page = format!("{}/login", state.config.client_origin);

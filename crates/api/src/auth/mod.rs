@@ -2,7 +2,6 @@
 //! request against the store, so tokens of deleted or deactivated accounts and tokens issued
 //! before a password change stop working at once.
 
-pub mod password;
 mod routes;
 pub mod tokens;
 

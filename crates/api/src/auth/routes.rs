@@ -1,7 +1,7 @@
 //! `POST /api/token/` and `POST /api/token/refresh/`.
 
+use super::current_account;
 use super::tokens::{TokenPair, TokenType};
-use super::{current_account, password};
 use crate::AppState;
 use crate::client_ip::ClientIp;
 use crate::error::{ApiError, AuthErrorBody, Detail, FieldErrorsSchema};
@@ -9,6 +9,7 @@ use crate::fields::Fields;
 use crate::input::Input;
 use axum::Json;
 use axum::extract::State;
+use pingme_app::passwords;
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -92,7 +93,7 @@ async fn authenticated(
     password: String,
 ) -> Result<Option<pingme_domain::account::Account>, ApiError> {
     let (account, hash) = state.store.credentials(login).await?.unzip();
-    let matches = password::verify(password, hash).await?;
+    let matches = passwords::verify(password, hash).await?;
     Ok(account.filter(|account| matches && account.can_authenticate()))
 }
 

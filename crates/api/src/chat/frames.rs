@@ -3,7 +3,44 @@
 //! `{"event": ..., "data": ...}`.
 
 use super::views::SocketMessage;
+use crate::media::Urls;
+use pingme_app::ChatFrames;
+use pingme_domain::media::MediaStore;
+use pingme_domain::messages::{Message, MessageId};
+use pingme_domain::{AccountId, ChannelId};
 use serde::Serialize;
+use std::sync::Arc;
+
+/// The chat frames the use cases publish, in the contract's shapes.
+pub struct SocketFrames {
+    urls: Urls,
+}
+
+impl SocketFrames {
+    pub fn new(media: Arc<dyn MediaStore>, public_url: String) -> Self {
+        Self {
+            urls: Urls { media, public_url },
+        }
+    }
+}
+
+impl ChatFrames for SocketFrames {
+    fn new_message(&self, message: &Message, nonce: Option<&str>) -> String {
+        new_message(&SocketMessage::new(message, &self.urls), nonce)
+    }
+
+    fn message_update(&self, message: &Message) -> String {
+        message_update(&SocketMessage::new(message, &self.urls))
+    }
+
+    fn message_delete(&self, id: MessageId) -> String {
+        message_delete(id.0)
+    }
+
+    fn typing(&self, account: AccountId, channel: ChannelId) -> String {
+        typing(account.0, channel.0)
+    }
+}
 
 #[derive(Serialize)]
 struct NewMessage<'a> {

@@ -1,8 +1,7 @@
 //! `/api/messages/`: a channel's history for its server's members, edits by the sender,
 //! deletion by the sender or the server's owner. Messages are created over sockets only.
 
-use super::views::{MessageView, SocketMessage};
-use super::{broadcast, frames, is_member};
+use super::views::MessageView;
 use crate::AppState;
 use crate::auth::AuthUser;
 use crate::error::{ApiError, AuthErrorBody, Detail, FieldErrorsSchema};
@@ -12,9 +11,8 @@ use crate::input::Input;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use pingme_domain::account::Account;
-use pingme_domain::messages::{Message, MessageBody, MessageId, MessageWrite, Page};
-use pingme_domain::{ChannelId, ServerId};
+use pingme_domain::ChannelId;
+use pingme_domain::messages::{MessageBody, MessageId, Page};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -127,13 +125,7 @@ async fn list(
         return Ok(Json(Vec::new()));
     };
     let page = page(&query)?;
-    let channel = state
-        .store
-        .channel(channel)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    readable(&state, channel.server, &caller).await?;
-    let messages = state.store.messages(channel.id, page).await?;
+    let messages = state.app.history(&caller, channel, page).await?;
     Ok(Json(
         messages
             .iter()
@@ -142,28 +134,6 @@ async fn list(
     ))
 }
 
-async fn readable(state: &AppState, server: ServerId, caller: &Account) -> Result<(), ApiError> {
-    if is_member(state, server, caller.id).await? {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden(
-            "Only members of this channel's server can read its messages.".into(),
-        ))
-    }
-}
-
-/// The message, once the caller is known to belong to its server.
-async fn visible(state: &AppState, caller: &Account, id: i64) -> Result<Message, ApiError> {
-    let message = state
-        .store
-        .message(MessageId(id))
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    readable(state, message.server, caller).await?;
-    Ok(message)
-}
-
-/// One message (members of its server).
 #[utoipa::path(
     get, path = "/api/messages/{id}/", tag = "messages", security(("jwt" = [])),
     params(("id" = i64, Path, example = 1)),
@@ -179,7 +149,7 @@ async fn retrieve(
     AuthUser(caller): AuthUser,
     PathParam(Id(id)): PathParam<Id>,
 ) -> Result<Json<MessageView>, ApiError> {
-    let message = visible(&state, &caller, id).await?;
+    let message = state.app.message(&caller, MessageId(id)).await?;
     Ok(Json(MessageView::new(&message, &state)))
 }
 
@@ -207,11 +177,7 @@ async fn update(
     PathParam(Id(id)): PathParam<Id>,
     input: Input,
 ) -> Result<Json<MessageView>, ApiError> {
-    let message = visible(&state, &caller, id).await?;
-    let refused = || ApiError::Forbidden("Only the sender can edit a message.".into());
-    if message.author.as_ref().map(|a| a.id) != Some(caller.id) {
-        return Err(refused());
-    }
+    let message = state.app.own_message(&caller, MessageId(id)).await?;
     let max = state.config.chat.max_message_chars;
     let mut form = Fields::new(input);
     let body = form.optional("content", |text| MessageBody::parse(text, max));
@@ -220,22 +186,7 @@ async fn update(
     let Some(body) = body else {
         return Ok(Json(MessageView::new(&message, &state)));
     };
-    // The checks above give clear answers; the write checks again, in its own transaction.
-    let edited = match state
-        .store
-        .update_message(message.id, caller.id, &body)
-        .await?
-    {
-        MessageWrite::Done(edited) => edited,
-        MessageWrite::Refused => return Err(refused()),
-        MessageWrite::Missing => return Err(ApiError::NotFound),
-    };
-    broadcast(
-        &state,
-        edited.channel,
-        frames::message_update(&SocketMessage::new(&edited, &state)),
-        None,
-    );
+    let edited = state.app.edit_message(&caller, message, body).await?;
     Ok(Json(MessageView::new(&edited, &state)))
 }
 
@@ -256,15 +207,6 @@ async fn delete(
     AuthUser(caller): AuthUser,
     PathParam(Id(id)): PathParam<Id>,
 ) -> Result<StatusCode, ApiError> {
-    let message = visible(&state, &caller, id).await?;
-    match state.store.delete_message(message.id, caller.id).await? {
-        MessageWrite::Done(channel) => {
-            broadcast(&state, channel, frames::message_delete(message.id.0), None);
-            Ok(StatusCode::NO_CONTENT)
-        }
-        MessageWrite::Refused => Err(ApiError::Forbidden(
-            "Only the sender or the server's owner can delete a message.".into(),
-        )),
-        MessageWrite::Missing => Err(ApiError::NotFound),
-    }
+    state.app.delete_message(&caller, MessageId(id)).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -4,16 +4,15 @@
 //! pings proves that, so a socket that answers none for `PINGME_WS_IDLE` is closed.
 
 use super::commands::{self, Command};
-use super::views::SocketMessage;
+use super::frames;
 use super::writer::Pings;
-use super::{broadcast, frames};
 use crate::AppState;
 use axum::extract::ws::{Message, WebSocket};
 use futures_util::StreamExt;
 use futures_util::stream::SplitStream;
 use pingme_domain::ChannelId;
 use pingme_domain::account::Account;
-use pingme_domain::messages::{MessageBody, MessageWrite, NewMessage};
+use pingme_domain::messages::{MessageBody, MessageWrite};
 use pingme_realtime::{Close, CloseHandle, close_codes};
 use tokio::sync::{Notify, mpsc};
 
@@ -178,12 +177,7 @@ async fn handle(
     match commands::parse(text, max).map_err(|r| problem(r.code, &r.detail))? {
         Command::Typing => {
             if state.limits.typing(seat.account.id, seat.channel) {
-                broadcast(
-                    state,
-                    seat.channel,
-                    frames::typing(seat.account.id.0, seat.channel.0),
-                    Some(seat.account.id),
-                );
+                state.app.typing(seat.account.id, seat.channel);
             }
             Ok(())
         }
@@ -207,22 +201,16 @@ async fn post(
             retry_after_ms,
         }));
     }
-    let new = NewMessage {
-        channel: seat.channel,
-        author: seat.account.id,
-        body,
-    };
     let gone = |code, reason| {
         closing.close(Close { code, reason });
         Ok(())
     };
-    match state.store.create_message(&new).await {
-        Ok(MessageWrite::Done(message)) => {
-            let view = SocketMessage::new(&message, state);
-            let frame = frames::new_message(&view, nonce.as_deref());
-            broadcast(state, seat.channel, frame, None);
-            Ok(())
-        }
+    let posted = state
+        .app
+        .post_message(seat.account.id, seat.channel, body, nonce.as_deref())
+        .await;
+    match posted {
+        Ok(MessageWrite::Done(_)) => Ok(()),
         // Removed meanwhile (the removal's own close may be on its way): nothing was stored.
         Ok(MessageWrite::Refused) => {
             gone(close_codes::FORBIDDEN, "no longer a member of this server")

@@ -2,7 +2,6 @@
 //! (origin, token, channel, membership), then one reader (this task, `reader.rs`) and one
 //! writer task (`writer.rs`).
 
-use super::is_member;
 use super::reader::{self, Inbox, Seat};
 use super::writer::{self, Outbox, Pings};
 use crate::AppState;
@@ -111,7 +110,7 @@ async fn connect(
         .await?
         .filter(|c| c.server == server);
     found.ok_or(ApiError::NotFound)?;
-    if !is_member(&state, server, account.id).await? {
+    if !state.app.is_member(server, account.id).await? {
         return Err(ApiError::Forbidden(
             "Only members of this server can join its channels.".into(),
         ));

@@ -3,7 +3,7 @@
 
 use crate::AppState;
 use crate::account::AccountView;
-use crate::media::image_url;
+use crate::media::{Urls, image_url};
 use crate::openapi::null_only;
 use pingme_domain::Timestamp;
 use pingme_domain::messages::{Author, Message};
@@ -117,17 +117,17 @@ pub struct SocketMessage {
 }
 
 impl SocketMessage {
-    pub fn new(message: &Message, state: &AppState) -> Self {
+    pub fn new(message: &Message, urls: &Urls) -> Self {
         let user = match &message.author {
             Some(author) => SocketUser {
                 id: Some(author.id.0),
                 username: author.display_name.clone(),
-                image_url: image_url(state, author.image.as_deref(), defaults::AVATAR),
+                image_url: urls.image(author.image.as_deref(), defaults::AVATAR),
             },
             None => SocketUser {
                 id: None,
                 username: DELETED_USER.into(),
-                image_url: image_url(state, None, defaults::AVATAR),
+                image_url: urls.image(None, defaults::AVATAR),
             },
         };
         Self {

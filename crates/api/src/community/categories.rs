@@ -1,6 +1,5 @@
 //! `/api/categories/`: anyone reads them; staff manage them.
 
-use super::allowed;
 use super::views::CategoryView;
 use crate::AppState;
 use crate::auth::{AuthUser, MaybeAuthUser};
@@ -8,15 +7,15 @@ use crate::error::{ApiError, AuthErrorBody, Detail, FieldErrorsSchema};
 use crate::extract::{Id, PathParam};
 use crate::fields::Fields;
 use crate::input::Input;
-use crate::media::{self, ImageChange, MediaOwner};
+use crate::media;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use pingme_app::Actor;
+use pingme_app::access::CategoryAdmin;
 use pingme_domain::CategoryId;
 use pingme_domain::account::Account;
 use pingme_domain::community::{CategoryChanges, CategoryName, Description, NewCategory};
-use pingme_domain::permissions::manage_categories;
-use pingme_domain::store::CategoryDeletion;
 use pingme_media::Purpose;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -42,8 +41,8 @@ pub struct CategoryRequest {
     icon: Option<String>,
 }
 
-fn staff_only(account: &Account) -> Result<(), ApiError> {
-    allowed(manage_categories(Some(account.is_staff)))
+fn staff_only(state: &AppState, account: &Account) -> Result<CategoryAdmin, ApiError> {
+    Ok(state.app.category_admin(Actor::Account(account))?)
 }
 
 /// Every category, by name. No token needed.
@@ -107,7 +106,7 @@ async fn create(
     AuthUser(caller): AuthUser,
     mut input: Input,
 ) -> Result<(StatusCode, Json<CategoryView>), ApiError> {
-    staff_only(&caller)?;
+    let admin = staff_only(&state, &caller)?;
     let mut files = std::mem::take(&mut input.files);
     let mut form = Fields::new(input);
     let name = form.required("name", CategoryName::parse);
@@ -115,49 +114,14 @@ async fn create(
     let icon = media::image_field(&state, &mut form, &mut files, "icon", Purpose::Icon).await;
     media::refuse_other_files(&mut form, files, "`icon`");
     let (name,) = form.finish((name,))?;
-    let category = state
-        .store
-        .create_category(&NewCategory { name, description })
-        .await?;
-    if icon.is_keep() {
-        return Ok((
-            StatusCode::CREATED,
-            Json(CategoryView::new(&category, &state)),
-        ));
-    }
-    // The icon is stored once the category has an id to file it under; if that fails, the
-    // category goes too, so a retry does not find its name taken. Run apart from the
-    // request, so a client that hangs up cannot leave it half-made.
-    let task = state.clone();
-    let finished = tokio::spawn(async move {
-        let attached = async {
-            let changes = CategoryChanges {
-                icon: store_icon(&task, category.id, icon).await?,
-                ..CategoryChanges::default()
-            };
-            task.store
-                .update_category(category.id, &changes)
-                .await?
-                .ok_or(ApiError::NotFound)
-        };
-        match attached.await {
-            Ok(category) => Ok(category),
-            Err(error) => {
-                if let Err(cleanup) = task.store.delete_category(category.id).await {
-                    tracing::error!(category = %category.id, error = %cleanup, "could not remove a half-made category");
-                }
-                Err(error)
-            }
-        }
-    });
-    let category = finished.await.map_err(ApiError::internal)??;
+    let new = NewCategory { name, description };
+    let category = state.app.create_category(&admin, new, icon).await?;
     Ok((
         StatusCode::CREATED,
         Json(CategoryView::new(&category, &state)),
     ))
 }
 
-/// Change a category's name, description or icon (staff).
 #[utoipa::path(
     patch, path = "/api/categories/{id}/", tag = "categories", security(("jwt" = [])),
     params(("id" = i64, Path, example = 1)),
@@ -180,30 +144,23 @@ async fn update(
     PathParam(Id(id)): PathParam<Id>,
     mut input: Input,
 ) -> Result<Json<CategoryView>, ApiError> {
-    staff_only(&caller)?;
+    let admin = staff_only(&state, &caller)?;
     let id = CategoryId(id);
     state.store.category(id).await?.ok_or(ApiError::NotFound)?;
     let mut files = std::mem::take(&mut input.files);
     let mut form = Fields::new(input);
-    let name = form.optional("name", CategoryName::parse);
-    let description = form.nullable("description", Description::parse);
+    let changes = CategoryChanges {
+        name: form.optional("name", CategoryName::parse),
+        description: form.nullable("description", Description::parse),
+        icon: None,
+    };
     let icon = media::image_field(&state, &mut form, &mut files, "icon", Purpose::Icon).await;
     media::refuse_other_files(&mut form, files, "`icon`");
     form.check()?;
-    let changes = CategoryChanges {
-        name,
-        description,
-        icon: store_icon(&state, id, icon).await?,
-    };
-    let category = state
-        .store
-        .update_category(id, &changes)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let category = state.app.update_category(&admin, id, changes, icon).await?;
     Ok(Json(CategoryView::new(&category, &state)))
 }
 
-/// Delete a category nobody uses (staff).
 #[utoipa::path(
     delete, path = "/api/categories/{id}/", tag = "categories", security(("jwt" = [])),
     params(("id" = i64, Path, example = 1)),
@@ -220,27 +177,7 @@ async fn delete(
     AuthUser(caller): AuthUser,
     PathParam(Id(id)): PathParam<Id>,
 ) -> Result<StatusCode, ApiError> {
-    staff_only(&caller)?;
-    match state.store.delete_category(CategoryId(id)).await? {
-        CategoryDeletion::Deleted => {
-            media::sweep_later(&state, MediaOwner::Category(CategoryId(id)));
-            Ok(StatusCode::NO_CONTENT)
-        }
-        CategoryDeletion::NotFound => Err(ApiError::NotFound),
-        CategoryDeletion::InUse(servers) => Err(ApiError::Conflict(format!(
-            "This category is used by {servers} server(s); move or delete them first."
-        ))),
-    }
-}
-
-async fn store_icon(
-    state: &AppState,
-    id: CategoryId,
-    icon: ImageChange,
-) -> Result<Option<Option<String>>, ApiError> {
-    let owner = MediaOwner::Category(id);
-    if !icon.is_keep() {
-        media::sweep_later(state, owner);
-    }
-    media::store_change(state, &owner.folder(), icon).await
+    let admin = staff_only(&state, &caller)?;
+    state.app.delete_category(&admin, CategoryId(id)).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -16,8 +16,7 @@ use pingme_domain::account::Account;
 use pingme_domain::community::{
     Channel, ChannelChanges, ChannelName, Description, NewChannel, TEXT_CHANNEL,
 };
-use pingme_domain::events::Event;
-use pingme_domain::permissions::{manage_channel, manage_server, see_server};
+use pingme_domain::permissions::{manage_server, see_server};
 use pingme_domain::{ChannelId, ServerId};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -214,10 +213,8 @@ async fn update(
 
 /// The channel, once the caller is known to be allowed to change it.
 async fn managed(state: &AppState, caller: &Account, id: ChannelId) -> Result<Channel, ApiError> {
-    let channel = state.store.channel(id).await?.ok_or(ApiError::NotFound)?;
-    let access = access(state, channel.server, Some(caller)).await?;
-    allowed(manage_channel(access.relation, channel.owner == caller.id))?;
-    Ok(channel)
+    let managed = state.app.managed_channel(caller, id).await?;
+    Ok(managed.channel().clone())
 }
 
 async fn change(
@@ -265,12 +262,7 @@ async fn delete(
     AuthUser(caller): AuthUser,
     PathParam(Id(id)): PathParam<Id>,
 ) -> Result<StatusCode, ApiError> {
-    let channel = managed(&state, &caller, ChannelId(id)).await?;
-    if state.store.delete_channel(channel.id).await? {
-        state.events.publish(Event::ChannelDeleted {
-            server: channel.server,
-            channel: channel.id,
-        });
-    }
+    let managed = state.app.managed_channel(&caller, ChannelId(id)).await?;
+    state.app.delete_channel(managed).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -10,8 +10,7 @@ use crate::fields::Fields;
 use crate::input::Input;
 use axum::Json;
 use axum::extract::State;
-use pingme_domain::community::{Accepted, Joined, Left};
-use pingme_domain::events::Event;
+use pingme_domain::community::{Accepted, Joined};
 use pingme_domain::permissions::{BANNED, Relation, join, manage_server};
 use pingme_domain::{AccountId, ServerId, Timestamp};
 use utoipa::ToSchema;
@@ -120,20 +119,7 @@ async fn remove_member(
     AuthUser(caller): AuthUser,
     PathParam(Id(id)): PathParam<Id>,
 ) -> Result<Json<Status>, ApiError> {
-    let id = ServerId(id);
-    state.store.server(id).await?.ok_or(ApiError::NotFound)?;
-    match state.store.leave(id, caller.id).await? {
-        Left::Left => state.events.publish(Event::MemberRemoved {
-            server: id,
-            account: caller.id,
-        }),
-        Left::NotMember => {}
-        Left::Owner => {
-            return Err(ApiError::BadRequest(
-                "The owner cannot leave their own server; delete it or transfer its ownership first.".into(),
-            ));
-        }
-    }
+    state.app.leave_server(&caller, ServerId(id)).await?;
     Ok(Json(Status {
         status: "member removed",
     }))

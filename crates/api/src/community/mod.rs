@@ -12,10 +12,10 @@ pub mod views;
 
 use crate::AppState;
 use crate::error::ApiError;
+use pingme_app::access::Access;
+use pingme_domain::ServerId;
 use pingme_domain::account::Account;
-use pingme_domain::community::{Server, Standing};
-use pingme_domain::permissions::{Decision, Denied, Relation};
-use pingme_domain::{AccountId, ServerId};
+use pingme_domain::permissions::Decision;
 use utoipa_axum::router::OpenApiRouter;
 
 pub use listing::servers_of;
@@ -31,45 +31,18 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(moderation::router())
 }
 
-/// A server and how the caller stands to it.
-struct Access {
-    server: Server,
-    relation: Relation,
-}
-
 /// Loads a server (404 when there is none) and the caller's relation to it.
 async fn access(
     state: &AppState,
     id: ServerId,
     caller: Option<&Account>,
 ) -> Result<Access, ApiError> {
-    let server = state.store.server(id).await?.ok_or(ApiError::NotFound)?;
-    let relation = relation(state, &server, caller.map(|a| a.id)).await?;
-    Ok(Access { server, relation })
-}
-
-async fn relation(
-    state: &AppState,
-    server: &Server,
-    caller: Option<AccountId>,
-) -> Result<Relation, ApiError> {
-    let standing = match caller {
-        Some(account) if server.has_member(account) => Standing::Member,
-        // Only outsiders may be banned: a member never is.
-        Some(account) if account != server.owner => {
-            state.store.standing(server.id, account).await?
-        }
-        _ => Standing::Outsider,
-    };
-    Ok(Relation::of(caller, server, standing))
+    Ok(state.app.access(id, caller).await?)
 }
 
 /// A permission refusal as the client sees it.
 fn allowed(decision: Decision) -> Result<(), ApiError> {
-    decision.map_err(|denied| match denied {
-        Denied::Unauthenticated => ApiError::NotAuthenticated,
-        Denied::Forbidden(reason) => ApiError::Forbidden(reason.into()),
-    })
+    Ok(pingme_app::access::allowed(decision)?)
 }
 
 /// DRF's sentence for a reference to something that does not exist.

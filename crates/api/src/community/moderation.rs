@@ -1,9 +1,8 @@
-//! Kicking, banning and unbanning (a server's owner). Removing someone publishes
-//! `MemberRemoved`, which closes their open sockets in the server.
+//! Kicking, banning and unbanning (a server's owner), over the use cases of
+//! [`pingme_app::moderation`].
 
 use super::membership::target_account;
 use super::views::{BanView, Status};
-use super::{access, allowed, missing};
 use crate::AppState;
 use crate::auth::AuthUser;
 use crate::error::{ApiError, AuthErrorBody, Detail, FieldErrorsSchema};
@@ -11,11 +10,7 @@ use crate::extract::{Id, PathParam};
 use crate::input::Input;
 use axum::Json;
 use axum::extract::State;
-use pingme_domain::account::Account;
-use pingme_domain::community::{Banned, Left, Server};
-use pingme_domain::events::Event;
-use pingme_domain::permissions::manage_server;
-use pingme_domain::{AccountId, ServerId};
+use pingme_domain::ServerId;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -25,27 +20,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(ban))
         .routes(routes!(unban))
         .routes(routes!(bans))
-}
-
-/// The server, once the caller is known to own it.
-async fn owned(state: &AppState, caller: &Account, id: i64) -> Result<Server, ApiError> {
-    let access = access(state, ServerId(id), Some(caller)).await?;
-    allowed(manage_server(access.relation))?;
-    Ok(access.server)
-}
-
-/// The account a moderation request names: an existing one other than the owner.
-async fn target(state: &AppState, server: &Server, input: Input) -> Result<AccountId, ApiError> {
-    let account = target_account(input)?;
-    if account == server.owner {
-        return Err(ApiError::BadRequest(
-            "The owner cannot be removed from their own server.".into(),
-        ));
-    }
-    if state.store.account(account).await?.is_none() {
-        return Err(ApiError::field("account", missing(account.0)));
-    }
-    Ok(account)
 }
 
 /// Remove a member (owner only); they may join again.
@@ -71,28 +45,11 @@ async fn kick(
     PathParam(Id(id)): PathParam<Id>,
     input: Input,
 ) -> Result<Json<Status>, ApiError> {
-    let server = owned(&state, &caller, id).await?;
-    let account = target(&state, &server, input).await?;
-    match state.store.leave(server.id, account).await? {
-        Left::Left => state.events.publish(Event::MemberRemoved {
-            server: server.id,
-            account,
-        }),
-        Left::NotMember => {
-            return Err(ApiError::field(
-                "account",
-                "That account is not a member of this server.",
-            ));
-        }
-        Left::Owner => return Err(owner_targeted()),
-    }
+    let owned = state.app.owned_server(&caller, ServerId(id)).await?;
+    state.app.kick(&owned, target_account(input)?).await?;
     Ok(Json(Status {
         status: "member kicked",
     }))
-}
-
-fn owner_targeted() -> ApiError {
-    ApiError::BadRequest("The owner cannot be removed from their own server.".into())
 }
 
 /// Remove a member, or keep out someone who is not one yet, until unbanned (owner only).
@@ -118,16 +75,8 @@ async fn ban(
     PathParam(Id(id)): PathParam<Id>,
     input: Input,
 ) -> Result<Json<Status>, ApiError> {
-    let server = owned(&state, &caller, id).await?;
-    let account = target(&state, &server, input).await?;
-    match state.store.ban(server.id, account).await? {
-        Banned::Banned { was_member: true } => state.events.publish(Event::MemberRemoved {
-            server: server.id,
-            account,
-        }),
-        Banned::Banned { was_member: false } => {}
-        Banned::Owner => return Err(owner_targeted()),
-    }
+    let owned = state.app.owned_server(&caller, ServerId(id)).await?;
+    state.app.ban(&owned, target_account(input)?).await?;
     Ok(Json(Status {
         status: "member banned",
     }))
@@ -156,9 +105,8 @@ async fn unban(
     PathParam(Id(id)): PathParam<Id>,
     input: Input,
 ) -> Result<Json<Status>, ApiError> {
-    let server = owned(&state, &caller, id).await?;
-    let account = target_account(input)?;
-    state.store.unban(server.id, account).await?;
+    let owned = state.app.owned_server(&caller, ServerId(id)).await?;
+    state.app.unban(&owned, target_account(input)?).await?;
     Ok(Json(Status {
         status: "member unbanned",
     }))
@@ -180,7 +128,7 @@ async fn bans(
     AuthUser(caller): AuthUser,
     PathParam(Id(id)): PathParam<Id>,
 ) -> Result<Json<Vec<BanView>>, ApiError> {
-    let server = owned(&state, &caller, id).await?;
-    let bans = state.store.bans(server.id).await?;
+    let owned = state.app.owned_server(&caller, ServerId(id)).await?;
+    let bans = state.app.bans(&owned).await?;
     Ok(Json(bans.iter().map(BanView::from).collect()))
 }

@@ -1,21 +1,20 @@
 //! Creating, changing and deleting servers.
 
+use super::missing;
 use super::views::ServerView;
-use super::{access, allowed, missing};
 use crate::AppState;
 use crate::auth::AuthUser;
 use crate::error::{ApiError, AuthErrorBody, Detail, FieldErrorsSchema};
 use crate::extract::{Id, PathParam};
 use crate::fields::Fields;
 use crate::input::Input;
-use crate::media::{self, ImageChange, MediaOwner};
+use crate::media::{self, ImageChange};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use pingme_app::community::ServerImages;
 use pingme_domain::account::Account;
 use pingme_domain::community::{Description, NewServer, ServerChanges, ServerName};
-use pingme_domain::events::Event;
-use pingme_domain::permissions::manage_server;
 use pingme_domain::{CategoryId, ServerId};
 use pingme_media::Purpose;
 use utoipa::ToSchema;
@@ -104,25 +103,6 @@ async fn read_form(
 }
 
 /// Stores the form's new images under the server and answers the changes to record them.
-async fn store_images(
-    state: &AppState,
-    id: ServerId,
-    icon: ImageChange,
-    banner: ImageChange,
-) -> Result<ServerChanges, ApiError> {
-    let owner = MediaOwner::Server(id);
-    if !(icon.is_keep() && banner.is_keep()) {
-        media::sweep_later(state, owner);
-    }
-    Ok(ServerChanges {
-        icon: media::store_change(state, &owner.folder(), icon).await?,
-        banner: media::store_change(state, &owner.folder(), banner).await?,
-        ..ServerChanges::default()
-    })
-}
-
-/// Create a server: the caller becomes its owner and first member, and it starts with a
-/// `general` channel — all in one transaction.
 #[utoipa::path(
     post, path = "/api/servers/", tag = "servers", security(("jwt" = [])),
     request_body(content(
@@ -154,44 +134,17 @@ async fn create(
         category,
         is_private: form.is_private.unwrap_or(false),
     };
-    let server = state.store.create_server(&new).await?;
-    if form.icon.is_keep() && form.banner.is_keep() {
-        return Ok((
-            StatusCode::CREATED,
-            Json(ServerView::new(&server, &state, false)),
-        ));
-    }
-    // Images are filed under the server's id, so they are stored once it exists; if that
-    // fails, the server is removed again. Run apart from the request, so a client that hangs
-    // up cannot leave the server half-made.
-    let (icon, banner) = (form.icon, form.banner);
-    let task = state.clone();
-    let finished = tokio::spawn(async move {
-        let attached = async {
-            let changes = store_images(&task, server.id, icon, banner).await?;
-            task.store
-                .update_server(server.id, &changes)
-                .await?
-                .ok_or(ApiError::NotFound)
-        };
-        match attached.await {
-            Ok(server) => Ok(server),
-            Err(error) => {
-                if let Err(cleanup) = task.store.delete_server(server.id).await {
-                    tracing::error!(server = %server.id, error = %cleanup, "could not remove a half-made server");
-                }
-                Err(error)
-            }
-        }
-    });
-    let server = finished.await.map_err(ApiError::internal)??;
+    let images = ServerImages {
+        icon: form.icon,
+        banner: form.banner,
+    };
+    let server = state.app.create_server(new, images).await?;
     Ok((
         StatusCode::CREATED,
         Json(ServerView::new(&server, &state, false)),
     ))
 }
 
-/// Replace a server's fields (owner only): `name` and `category` are required.
 #[utoipa::path(
     put, path = "/api/servers/{id}/", tag = "servers", security(("jwt" = [])),
     params(("id" = i64, Path, example = 1)),
@@ -250,21 +203,20 @@ async fn change(
     input: Input,
     whole: bool,
 ) -> Result<Json<ServerView>, ApiError> {
-    let access = access(state, id, Some(caller)).await?;
-    allowed(manage_server(access.relation))?;
+    let owned = state.app.owned_server(caller, id).await?;
     let form = read_form(state, input, whole).await?;
     let changes = ServerChanges {
         name: form.name,
         description: form.description,
         category: form.category,
         is_private: form.is_private,
-        ..store_images(state, id, form.icon, form.banner).await?
+        ..ServerChanges::default()
     };
-    let server = state
-        .store
-        .update_server(id, &changes)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let images = ServerImages {
+        icon: form.icon,
+        banner: form.banner,
+    };
+    let server = state.app.update_server(owned, changes, images).await?;
     Ok(Json(ServerView::new(&server, state, false)))
 }
 
@@ -284,12 +236,7 @@ async fn delete(
     AuthUser(caller): AuthUser,
     PathParam(Id(id)): PathParam<Id>,
 ) -> Result<StatusCode, ApiError> {
-    let id = ServerId(id);
-    let access = access(&state, id, Some(&caller)).await?;
-    allowed(manage_server(access.relation))?;
-    if state.store.delete_server(id).await? {
-        state.events.publish(Event::ServerDeleted { server: id });
-        media::sweep_later(&state, MediaOwner::Server(id));
-    }
+    let owned = state.app.owned_server(&caller, ServerId(id)).await?;
+    state.app.delete_server(owned).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -2,12 +2,10 @@
 //! absolute URLs in API objects), and the sweeps that delete what nothing uses any more.
 
 mod jobs;
-mod sweep;
 mod uploads;
 
 pub use jobs::ImageJobs;
-pub use sweep::{MediaOwner, sweep_later};
-pub use uploads::{ImageChange, image_field, refuse_other_files, store_change};
+pub use uploads::{ImageChange, image_field, refuse_other_files};
 
 use crate::AppState;
 use crate::error::{ApiError, Detail};
@@ -18,8 +16,9 @@ use axum::http::header::{
     CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, X_CONTENT_TYPE_OPTIONS,
 };
 use axum::response::{IntoResponse, Response};
-use pingme_domain::media::{MediaError, content_type, is_valid_key};
+use pingme_domain::media::{MediaError, MediaStore, content_type, is_valid_key};
 use pingme_media::defaults;
+use std::sync::Arc;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -31,9 +30,27 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// The absolute URL of an image: the stored one, or the built-in default.
 pub fn image_url(state: &AppState, key: Option<&str>, default: &str) -> String {
+    absolute(state.media.as_ref(), &state.config.public_url, key, default)
+}
+
+/// Where images are, for what renders them away from a request (socket frames).
+#[derive(Clone)]
+pub struct Urls {
+    pub media: Arc<dyn MediaStore>,
+    pub public_url: String,
+}
+
+impl Urls {
+    /// [`image_url`].
+    pub fn image(&self, key: Option<&str>, default: &str) -> String {
+        absolute(self.media.as_ref(), &self.public_url, key, default)
+    }
+}
+
+fn absolute(media: &dyn MediaStore, public_url: &str, key: Option<&str>, default: &str) -> String {
     match key {
-        Some(key) => state.media.url(key),
-        None => format!("{}/media/{default}", state.config.public_url),
+        Some(key) => media.url(key),
+        None => format!("{public_url}/media/{default}"),
     }
 }
 

@@ -2,21 +2,13 @@
 //! the default image, and a file under an unexpected name is refused.
 
 use crate::AppState;
-use crate::error::ApiError;
 use crate::fields::Fields;
 use crate::input::Upload;
+pub use pingme_app::media::ImageChange;
 use pingme_media::{Processed, Purpose, Rejection};
 
 /// DRF's words for a text value where a file was expected.
 const NOT_A_FILE: &str = "The submitted data was not a file. Check the encoding type on the form.";
-
-/// What a form asks of one image.
-pub enum ImageChange {
-    Keep,
-    /// Back to the built-in default.
-    Clear,
-    Replace(Processed),
-}
 
 /// Reads the image field `name`: its file part (the last one, as in Django) through the
 /// pipeline, or `null` to clear it. Refusals are recorded in `form` under `name`.
@@ -58,30 +50,6 @@ pub fn refuse_other_files(form: &mut Fields, files: Vec<Upload>, accepted: &str)
             &file.field,
             format!("Unexpected file: files are accepted here only as {accepted}."),
         );
-    }
-}
-
-/// Stores a new image under `folder` and answers the change to record:
-/// `Some(Some(key))`, `Some(None)` to clear, `None` to keep.
-pub async fn store_change(
-    state: &AppState,
-    folder: &str,
-    change: ImageChange,
-) -> Result<Option<Option<String>>, ApiError> {
-    Ok(match change {
-        ImageChange::Keep => None,
-        ImageChange::Clear => Some(None),
-        ImageChange::Replace(image) => {
-            let key = format!("{folder}/{}", image.file_name());
-            state.media.put(&key, image.bytes).await?;
-            Some(Some(key))
-        }
-    })
-}
-
-impl ImageChange {
-    pub fn is_keep(&self) -> bool {
-        matches!(self, Self::Keep)
     }
 }
 

@@ -2,9 +2,11 @@
 
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
-use pingme_domain::community::{CategoryChanges, CategoryName, Description, NewCategory};
-use pingme_domain::media::MediaStore;
-use pingme_domain::store::{CategoryDeletion, Store, StoreError, Unique};
+use pingme_app::access::CategoryAdmin;
+use pingme_app::media::ImageChange;
+use pingme_app::{Actor, App, AppError};
+use pingme_domain::community::{CategoryName, Description, NewCategory};
+use pingme_domain::store::{StoreError, Unique};
 use pingme_media::Purpose;
 use std::path::PathBuf;
 
@@ -36,22 +38,18 @@ pub struct RemoveCategory {
     pub name: String,
 }
 
-pub async fn run(
-    store: &dyn Store,
-    media: &dyn MediaStore,
-    max_upload: usize,
-    command: CategoryCommand,
-) -> anyhow::Result<()> {
+pub async fn run(app: &App, max_upload: usize, command: CategoryCommand) -> anyhow::Result<()> {
+    let admin = app.category_admin(Actor::Operator)?;
     match command {
-        CategoryCommand::Add(args) => add(store, media, max_upload, args).await,
-        CategoryCommand::List => list(store).await,
-        CategoryCommand::Remove(args) => remove(store, args).await,
+        CategoryCommand::Add(args) => add(app, &admin, max_upload, args).await,
+        CategoryCommand::List => list(app).await,
+        CategoryCommand::Remove(args) => remove(app, &admin, args).await,
     }
 }
 
 async fn add(
-    store: &dyn Store,
-    media: &dyn MediaStore,
+    app: &App,
+    admin: &CategoryAdmin,
     max_upload: usize,
     args: AddCategory,
 ) -> anyhow::Result<()> {
@@ -67,69 +65,44 @@ async fn add(
         Some(path) => {
             let bytes =
                 std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-            Some(
+            ImageChange::Replace(
                 pingme_media::process(&bytes, Purpose::Icon, max_upload)
                     .map_err(|e| anyhow::anyhow!("icon: {e}"))?,
             )
         }
-        None => None,
+        None => ImageChange::Keep,
     };
-    let category = match store
-        .create_category(&NewCategory { name, description })
-        .await
-    {
+    let new = NewCategory { name, description };
+    let category = match app.create_category(admin, new, icon).await {
         Ok(category) => category,
-        Err(StoreError::Conflict(Unique::CategoryName)) => bail!(
+        Err(AppError::Store(StoreError::Conflict(Unique::CategoryName))) => bail!(
             "a category named {:?} already exists",
             args.name.trim().to_lowercase()
         ),
         Err(other) => return Err(other).context("cannot create the category"),
     };
-    if let Some(icon) = icon {
-        let key = format!("categories/{}/{}", category.id, icon.file_name());
-        let changes = CategoryChanges {
-            icon: Some(Some(key.clone())),
-            ..CategoryChanges::default()
-        };
-        let attached = async {
-            media
-                .put(&key, icon.bytes)
-                .await
-                .context("cannot store the icon")?;
-            store
-                .update_category(category.id, &changes)
-                .await?
-                .context("the category vanished")
-        };
-        if let Err(error) = attached.await {
-            // Nothing half-made: the category goes again, so a retry does not find it taken.
-            store.delete_category(category.id).await?;
-            return Err(error);
-        }
-    }
     println!("created category {} ({})", category.id, category.name);
     Ok(())
 }
 
-async fn list(store: &dyn Store) -> anyhow::Result<()> {
-    for category in store.categories().await? {
+async fn list(app: &App) -> anyhow::Result<()> {
+    for category in app.store.categories().await? {
         let description = category.description.unwrap_or_default();
         println!("{}\t{}\t{description}", category.id, category.name);
     }
     Ok(())
 }
 
-async fn remove(store: &dyn Store, args: RemoveCategory) -> anyhow::Result<()> {
+async fn remove(app: &App, admin: &CategoryAdmin, args: RemoveCategory) -> anyhow::Result<()> {
     let name = args.name.trim().to_lowercase();
-    let Some(category) = store.category_by_name(&name).await? else {
+    let Some(category) = app.store.category_by_name(&name).await? else {
         bail!("there is no category named {name:?}");
     };
-    match store.delete_category(category.id).await? {
-        CategoryDeletion::Deleted => println!("removed category {name}"),
-        CategoryDeletion::NotFound => bail!("there is no category named {name:?}"),
-        CategoryDeletion::InUse(servers) => {
-            bail!("category {name:?} is used by {servers} server(s); move or delete them first")
-        }
+    match app.delete_category(admin, category.id).await {
+        Ok(()) => println!("removed category {name}"),
+        Err(AppError::NotFound) => bail!("there is no category named {name:?}"),
+        Err(AppError::Conflict(reason)) => bail!("category {name:?} is kept: {reason}"),
+        Err(other) => return Err(other).context("cannot remove the category"),
     }
     Ok(())
 }

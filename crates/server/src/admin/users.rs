@@ -1,10 +1,12 @@
 //! `pingme admin create-user`, `deactivate-user`, `activate-user`.
 
+use super::operator::{Operator, Reach};
 use anyhow::{Context, bail};
 use clap::Args;
+use pingme_app::{App, AppError, passwords};
 use pingme_domain::account::{Email, NewAccount, Username};
 use pingme_domain::password::{PersonalDetails, problems};
-use pingme_domain::store::{Store, StoreError, Unique};
+use pingme_domain::store::{StoreError, Unique};
 use std::io::BufRead;
 
 #[derive(Args, Debug)]
@@ -24,7 +26,7 @@ pub struct CreateUser {
 
 /// Creates an account with the password from `PINGME_ADMIN_PASSWORD` or the first line of
 /// standard input — never from the command line, where other users could read it.
-pub async fn create_user(store: &dyn Store, args: CreateUser) -> anyhow::Result<()> {
+pub async fn create_user(app: &App, args: CreateUser) -> anyhow::Result<()> {
     let login =
         Username::parse(args.username.trim()).map_err(|e| anyhow::anyhow!("username: {e}"))?;
     let email = Email::parse(args.email.trim()).map_err(|e| anyhow::anyhow!("email: {e}"))?;
@@ -39,7 +41,7 @@ pub async fn create_user(store: &dyn Store, args: CreateUser) -> anyhow::Result<
     if !found.is_empty() {
         bail!("password refused: {}", found.join(" "));
     }
-    let password_hash = pingme_api::auth::password::hash(password).await?;
+    let password_hash = passwords::hash(password).await?;
     let new = NewAccount {
         login,
         email,
@@ -47,15 +49,15 @@ pub async fn create_user(store: &dyn Store, args: CreateUser) -> anyhow::Result<
         is_staff: args.staff,
         verified: args.verified,
     };
-    let account = match store.create_account(&new).await {
+    let account = match app.create_account(&new).await {
         Ok(account) => account,
-        Err(StoreError::Conflict(Unique::AccountLogin)) => {
+        Err(AppError::Store(StoreError::Conflict(Unique::AccountLogin))) => {
             bail!("a user with that username already exists")
         }
-        Err(StoreError::Conflict(Unique::AccountLookalike)) => {
+        Err(AppError::Store(StoreError::Conflict(Unique::AccountLookalike))) => {
             bail!("a user with a similar username already exists (it would pass for theirs)")
         }
-        Err(StoreError::Conflict(Unique::AccountEmail)) => {
+        Err(AppError::Store(StoreError::Conflict(Unique::AccountEmail))) => {
             bail!("that e-mail address is already registered")
         }
         Err(other) => return Err(other).context("cannot create the account"),
@@ -78,7 +80,7 @@ pub struct CreateUsers {
 
 /// Creates `count` verified accounts sharing one password (from `PINGME_ADMIN_PASSWORD` or
 /// standard input, hashed once), for load tests. Names already taken are left as they are.
-pub async fn create_users(store: &dyn Store, args: CreateUsers) -> anyhow::Result<()> {
+pub async fn create_users(app: &App, args: CreateUsers) -> anyhow::Result<()> {
     let password = read_password()?;
     let names: Vec<Username> = (0..args.count)
         .map(|n| Username::parse(&format!("{}{n}", args.prefix.trim())))
@@ -96,7 +98,7 @@ pub async fn create_users(store: &dyn Store, args: CreateUsers) -> anyhow::Resul
     if !found.is_empty() {
         bail!("password refused: {}", found.join(" "));
     }
-    let password_hash = pingme_api::auth::password::hash(password.clone()).await?;
+    let password_hash = passwords::hash(password.clone()).await?;
     let (mut created, mut kept) = (0, 0);
     let mut csv = String::from("username,password\n");
     for login in names {
@@ -110,18 +112,18 @@ pub async fn create_users(store: &dyn Store, args: CreateUsers) -> anyhow::Resul
             is_staff: false,
             verified: true,
         };
-        match store.create_account(&new).await {
+        match app.create_account(&new).await {
             Ok(_) => created += 1,
             // Nobody has this name, but it would pass for somebody's: left out of the file,
             // whose lines must all log in.
-            Err(StoreError::Conflict(Unique::AccountLookalike)) => {
+            Err(AppError::Store(StoreError::Conflict(Unique::AccountLookalike))) => {
                 eprintln!(
                     "skipped {}: a user with a similar username already exists",
                     new.login.as_str()
                 );
                 continue;
             }
-            Err(StoreError::Conflict(_)) => kept += 1,
+            Err(AppError::Store(StoreError::Conflict(_))) => kept += 1,
             Err(other) => return Err(other).context("cannot create the accounts"),
         }
         csv.push_str(&line);
@@ -143,15 +145,24 @@ pub struct AccountName {
     pub username: String,
 }
 
-/// Shuts an account out (`active == false`): it cannot log in, and its tokens are refused
-/// from the next request on. Or lets it back in.
-pub async fn set_active(store: &dyn Store, args: AccountName, active: bool) -> anyhow::Result<()> {
-    let Some((account, _)) = store.credentials(args.username.trim()).await? else {
-        bail!("no account is named {}", args.username.trim());
+/// Shuts an account out (`active == false`): it cannot log in, its tokens are refused from
+/// the next request on, and its open sockets close on every node. Or lets it back in.
+pub async fn set_active(operator: Operator, args: AccountName, active: bool) -> anyhow::Result<()> {
+    let login = args.username.trim();
+    let account = match operator.app.set_active(login, active).await {
+        Ok(account) => account,
+        Err(AppError::NotFound) => bail!("no account is named {login}"),
+        Err(other) => return Err(other).context("cannot change the account"),
     };
-    store.set_active(account.id, active).await?;
     let state = if active { "active" } else { "deactivated" };
     println!("account {} ({}) is {state}", account.id, account.login);
+    match operator.finish().await? {
+        Reach::AtOnce => println!("its open sockets were closed on every node"),
+        Reach::NextRecheck => println!(
+            "its open sockets close at the server's next check (PINGME_WS_PING); set REDIS_URL to close them at once"
+        ),
+        Reach::Nothing => {}
+    }
     Ok(())
 }
 

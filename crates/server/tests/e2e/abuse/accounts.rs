@@ -13,16 +13,46 @@ use tokio_tungstenite::tungstenite::Message;
 /// database every ping interval.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deactivation_from_the_cli_closes_the_accounts_sockets_on_every_node() {
+    let recheck = [("PINGME_WS_PING", "1s"), ("PINGME_WS_IDLE", "5s")];
+    deactivation_closes_sockets_on_both_nodes(&recheck, Duration::from_secs(30)).await;
+}
+
+/// With Redis, the CLI tells every node itself: the sockets close at once, long before the
+/// nodes' next re-check (30 s away).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Redis: PINGME_TEST_REDIS_URL (.ci/run sets it)"]
+async fn deactivation_from_the_cli_reaches_every_node_over_redis_at_once() {
+    let redis = std::env::var("PINGME_TEST_REDIS_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+        .expect("this test needs PINGME_TEST_REDIS_URL");
+    let channel = format!("pingme-test:cli:{}", std::process::id());
+    let bus = [
+        ("REDIS_URL", redis.as_str()),
+        ("PINGME_REDIS_CHANNEL", channel.as_str()),
+        ("PINGME_WS_PING", "30s"),
+        ("PINGME_WS_IDLE", "75s"),
+    ];
+    deactivation_closes_sockets_on_both_nodes(&bus, Duration::from_secs(5)).await;
+}
+
+/// Two nodes (and the CLI) on one SQLite file with `env`; the deactivated account's
+/// sockets on both must close with 4403 within `within`, and nobody else's.
+async fn deactivation_closes_sockets_on_both_nodes(env: &[(&str, &str)], within: Duration) {
     let dir = tempfile::tempdir().unwrap();
-    let node = |_: u8| {
-        let mut command = pingme(dir.path());
+    let with_env = |mut command: tokio::process::Command| {
+        command.envs(env.iter().copied());
         command
-            .env("RUST_LOG", "warn")
-            .env("PINGME_WS_PING", "1s")
-            .env("PINGME_WS_IDLE", "5s");
+    };
+    let node = |_: u8| {
+        let mut command = with_env(pingme(dir.path()));
+        command.env("RUST_LOG", "warn");
         Node::start(command)
     };
     let (a, b) = (node(1).await, node(2).await);
+    for node in [&a, &b] {
+        bus_ready(node).await;
+    }
     let token = account(&a, dir.path(), "leaving").await;
     let stays = account(&a, dir.path(), "staying").await;
     let (server, channel) = server_of(&a, &token).await;
@@ -46,11 +76,12 @@ async fn deactivation_from_the_cli_closes_the_accounts_sockets_on_every_node() {
     let mut on_b = open(&b, &token).await;
     let mut other = open(&b, &stays).await;
 
-    let mut deactivate = pingme(dir.path());
+    let mut deactivate = with_env(pingme(dir.path()));
     deactivate.args(["admin", "deactivate-user", "--username", "leaving"]);
-    assert!(finished(&mut deactivate).await.status.success());
+    let done = finished(&mut deactivate).await;
+    assert!(done.status.success(), "{done:?}");
     for socket in [&mut on_a, &mut on_b] {
-        let close = tokio::time::timeout(Duration::from_secs(30), async {
+        let close = tokio::time::timeout(within, async {
             while let Some(Ok(frame)) = socket.next().await {
                 if let Message::Close(close) = frame {
                     return close.map(|c| u16::from(c.code));
@@ -79,4 +110,26 @@ async fn deactivation_from_the_cli_closes_the_accounts_sockets_on_every_node() {
     assert!(echoed.contains("still here"), "{echoed}");
     a.terminate().await;
     b.terminate().await;
+}
+
+/// Waits until the node's bus, if it has Redis, is connected: an event published before
+/// its subscription is up would pass it by.
+async fn bus_ready(node: &Node) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let health: serde_json::Value = reqwest::get(format!("{}/readyz", node.url))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if health["bus"]["backend"] != "redis" || health["bus"]["status"] == "ok" {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "bus not connected: {health}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }

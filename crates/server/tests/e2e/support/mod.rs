@@ -345,7 +345,7 @@ pub struct User {
 async fn password_hash() -> String {
     static HASH: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
     HASH.get_or_init(|| async {
-        pingme_api::auth::password::hash(PASSWORD.into())
+        pingme_app::passwords::hash(PASSWORD.into())
             .await
             .expect("hash")
     })

@@ -1,7 +1,7 @@
 //! Password hashing with argon2id, memory-hard. Both hashing and verifying take tens of
 //! milliseconds of CPU, so they run on the blocking pool, never on the async workers.
 
-use crate::error::ApiError;
+use crate::error::{AppError, AppResult};
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
@@ -22,31 +22,29 @@ static SLOTS: LazyLock<Arc<Semaphore>> = LazyLock::new(|| {
 
 /// Runs `work` on the blocking pool once a slot is free. The slot goes with the work, so it
 /// stays taken until the hash is done even if the request is dropped meanwhile.
-async fn in_slot<T: Send + 'static>(
-    work: impl FnOnce() -> T + Send + 'static,
-) -> Result<T, ApiError> {
+async fn in_slot<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> AppResult<T> {
     let slot = SLOTS
         .clone()
         .acquire_owned()
         .await
-        .map_err(ApiError::internal)?;
+        .map_err(AppError::internal)?;
     tokio::task::spawn_blocking(move || {
         let done = work();
         drop(slot);
         done
     })
     .await
-    .map_err(ApiError::internal)
+    .map_err(AppError::internal)
 }
 
-pub async fn hash(password: String) -> Result<String, ApiError> {
+pub async fn hash(password: String) -> AppResult<String> {
     in_slot(move || hash_now(&password))
         .await?
-        .map_err(|e| ApiError::internal(anyhow::anyhow!("argon2: {e}")))
+        .map_err(|e| AppError::internal(anyhow::anyhow!("argon2: {e}")))
 }
 
 /// Whether `password` matches `stored`; with no stored hash, burns the same time and says no.
-pub async fn verify(password: String, stored: Option<String>) -> Result<bool, ApiError> {
+pub async fn verify(password: String, stored: Option<String>) -> AppResult<bool> {
     in_slot(move || {
         let (candidate, real) = match &stored {
             Some(hash) => (hash.as_str(), true),

@@ -1,0 +1,119 @@
+//! Who is acting, and what they may touch. A use case that changes something takes a proof
+//! of permission ([`OwnedServer`], [`ManagedChannel`], [`CategoryAdmin`]) that only the
+//! checks here hand out: a caller cannot reach the write without the check, and the check
+//! comes first, before the request's fields are read (a stranger learns nothing from them).
+
+use crate::App;
+use crate::error::{AppError, AppResult};
+use pingme_domain::account::Account;
+use pingme_domain::community::{Channel, Server, Standing};
+use pingme_domain::permissions::{
+    Decision, Relation, manage_categories, manage_channel, manage_server,
+};
+use pingme_domain::{AccountId, ChannelId, ServerId};
+use std::fmt;
+
+/// Who a use case acts for: a signed-in account, or the operator at the command line (who
+/// may do what staff may).
+#[derive(Clone, Copy, Debug)]
+pub enum Actor<'a> {
+    Account(&'a Account),
+    Operator,
+}
+
+impl Actor<'_> {
+    pub fn account_id(&self) -> Option<AccountId> {
+        match self {
+            Self::Account(account) => Some(account.id),
+            Self::Operator => None,
+        }
+    }
+}
+
+/// For spans: `account:42` or `operator`.
+impl fmt::Display for Actor<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Account(account) => write!(f, "account:{}", account.id),
+            Self::Operator => f.write_str("operator"),
+        }
+    }
+}
+
+/// A server and how the caller stands to it.
+pub struct Access {
+    pub server: Server,
+    pub relation: Relation,
+}
+
+/// A server its owner is acting on.
+pub struct OwnedServer(pub(crate) Server);
+
+/// A channel its maker or its server's owner is acting on.
+pub struct ManagedChannel(pub(crate) Channel);
+
+/// Staff, or the operator, managing categories.
+pub struct CategoryAdmin(());
+
+impl OwnedServer {
+    pub fn server(&self) -> &Server {
+        &self.0
+    }
+}
+
+impl ManagedChannel {
+    pub fn channel(&self) -> &Channel {
+        &self.0
+    }
+}
+
+/// A permission decision as a use case's answer.
+pub fn allowed(decision: Decision) -> AppResult<()> {
+    decision.map_err(AppError::from)
+}
+
+impl App {
+    /// Loads a server (not found when there is none) and the caller's relation to it.
+    pub async fn access(&self, id: ServerId, caller: Option<&Account>) -> AppResult<Access> {
+        let server = self.store.server(id).await?.ok_or(AppError::NotFound)?;
+        let standing = match caller.map(|a| a.id) {
+            Some(account) if server.has_member(account) => Standing::Member,
+            // Only outsiders may be banned: a member never is.
+            Some(account) if account != server.owner => {
+                self.store.standing(server.id, account).await?
+            }
+            _ => Standing::Outsider,
+        };
+        let relation = Relation::of(caller.map(|a| a.id), &server, standing);
+        Ok(Access { server, relation })
+    }
+
+    /// The server, once the caller is known to own it.
+    pub async fn owned_server(&self, caller: &Account, id: ServerId) -> AppResult<OwnedServer> {
+        let access = self.access(id, Some(caller)).await?;
+        allowed(manage_server(access.relation))?;
+        Ok(OwnedServer(access.server))
+    }
+
+    /// The channel, once the caller is known to be its maker or its server's owner.
+    pub async fn managed_channel(
+        &self,
+        caller: &Account,
+        id: ChannelId,
+    ) -> AppResult<ManagedChannel> {
+        let channel = self.store.channel(id).await?.ok_or(AppError::NotFound)?;
+        let access = self.access(channel.server, Some(caller)).await?;
+        allowed(manage_channel(access.relation, channel.owner == caller.id))?;
+        Ok(ManagedChannel(channel))
+    }
+
+    /// Leave to manage categories: staff and the operator.
+    pub fn category_admin(&self, actor: Actor<'_>) -> AppResult<CategoryAdmin> {
+        let is_staff = match actor {
+            Actor::Account(account) => account.is_staff,
+            Actor::Operator => true,
+        };
+        allowed(manage_categories(Some(is_staff)))?;
+        Ok(CategoryAdmin(()))
+    }
+}

@@ -1,0 +1,106 @@
+//! Accounts: creating them (registration, the operator's CLI), verifying, changing the
+//! profile, resetting the password, shutting them out and deleting them. Whatever revokes
+//! an account's tokens also closes its open sockets on every node.
+
+use crate::App;
+use crate::error::{AppError, AppResult};
+use crate::media::{ImageChange, MediaOwner};
+use pingme_domain::AccountId;
+use pingme_domain::account::{Account, NewAccount, ProfileChanges};
+use pingme_domain::events::Event;
+use tracing::instrument;
+
+impl App {
+    /// Creates an account whose password is already hashed ([`crate::passwords::hash`]).
+    /// The database's unique rules decide "name taken" and "e-mail registered", also
+    /// between creations racing each other.
+    #[instrument(skip_all)]
+    pub async fn create_account(&self, new: &NewAccount) -> AppResult<Account> {
+        let account = self.store.create_account(new).await?;
+        tracing::info!(account = %account.id, "account created");
+        Ok(account)
+    }
+
+    /// Marks the e-mail address verified; `false` when there is no such account.
+    #[instrument(skip_all, fields(account = %id))]
+    pub async fn mark_verified(&self, id: AccountId) -> AppResult<bool> {
+        Ok(self.store.mark_verified(id).await?)
+    }
+
+    /// Changes what `changes` names and the picture `image` replaces or clears. `None` when
+    /// the account was deleted meanwhile.
+    #[instrument(skip_all, fields(account = %account.id))]
+    pub async fn update_profile(
+        &self,
+        account: Account,
+        changes: ProfileChanges,
+        image: ImageChange,
+    ) -> AppResult<Option<Account>> {
+        let changes = ProfileChanges {
+            image: self
+                .store_image(MediaOwner::Account(account.id), image)
+                .await?,
+            ..changes
+        };
+        if changes.is_empty() {
+            return Ok(Some(account));
+        }
+        Ok(self.store.update_profile(account.id, &changes).await?)
+    }
+
+    /// Sets a new password (already checked, not yet hashed) if the account's token version
+    /// still is `version` — a reset link is single-use — revoking every token and closing
+    /// every socket of the account. `false` when the version moved on.
+    #[instrument(skip_all, fields(account = %id))]
+    pub async fn reset_password(
+        &self,
+        id: AccountId,
+        password: String,
+        version: i64,
+    ) -> AppResult<bool> {
+        let hash = crate::passwords::hash(password).await?;
+        // Compare-and-set on the version: of two uses of one link racing, one wins.
+        if !self.store.set_password(id, &hash, Some(version)).await? {
+            return Ok(false);
+        }
+        self.publish(Event::AccountSignedOut { account: id });
+        Ok(true)
+    }
+
+    /// Shuts the account named `login` out (it cannot log in, its tokens are refused and
+    /// its sockets close) or lets it back in. An operator's decision.
+    #[instrument(skip_all, fields(active, account = tracing::field::Empty))]
+    pub async fn set_active(&self, login: &str, active: bool) -> AppResult<Account> {
+        let (account, _) = self
+            .store
+            .credentials(login)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        tracing::Span::current().record("account", tracing::field::display(account.id));
+        if !self.store.set_active(account.id, active).await? {
+            return Err(AppError::NotFound);
+        }
+        if !active {
+            self.publish(Event::AccountSignedOut {
+                account: account.id,
+            });
+        }
+        Ok(account)
+    }
+
+    /// Deletes the account: its tokens stop working and its sockets close at once. Each
+    /// server it owned passes to its longest member or, with none, goes with it. `false`
+    /// when it was deleted already.
+    #[instrument(skip_all, fields(account = %id))]
+    pub async fn delete_account(&self, id: AccountId) -> AppResult<bool> {
+        let Some(deleted_servers) = self.store.delete_account(id).await? else {
+            return Ok(false);
+        };
+        self.publish(Event::AccountDeleted { account: id });
+        self.sweep_later(MediaOwner::Account(id));
+        for server in deleted_servers {
+            self.server_deleted(server);
+        }
+        Ok(true)
+    }
+}

@@ -1,0 +1,153 @@
+//! Messages: posting (from the chat socket), typing, reading a channel's history, editing
+//! and deleting. Every change reaches each socket of the channel, on every node, as a frame
+//! rendered once, here, where it happened.
+
+use crate::App;
+use crate::error::{AppError, AppResult};
+use pingme_domain::account::Account;
+use pingme_domain::community::Standing;
+use pingme_domain::events::Event;
+use pingme_domain::messages::{Message, MessageBody, MessageId, MessageWrite, NewMessage, Page};
+use pingme_domain::{AccountId, ChannelId, ServerId};
+use tracing::instrument;
+
+/// How chat events look on the sockets: the frames of the contract, rendered by the API,
+/// which owns the wire format.
+pub trait ChatFrames: Send + Sync {
+    fn new_message(&self, message: &Message, nonce: Option<&str>) -> String;
+    fn message_update(&self, message: &Message) -> String;
+    fn message_delete(&self, id: MessageId) -> String;
+    fn typing(&self, account: AccountId, channel: ChannelId) -> String;
+}
+
+impl App {
+    /// Stores a message if its author still belongs to the channel's server (checked in the
+    /// same transaction) and sends it to the channel's sockets. `Refused` and `Missing` say
+    /// why nothing was stored.
+    #[instrument(skip_all, fields(account = %author, %channel))]
+    pub async fn post_message(
+        &self,
+        author: AccountId,
+        channel: ChannelId,
+        body: MessageBody,
+        nonce: Option<&str>,
+    ) -> AppResult<MessageWrite<Message>> {
+        let new = NewMessage {
+            channel,
+            author,
+            body,
+        };
+        let written = self.store.create_message(&new).await?;
+        if let MessageWrite::Done(message) = &written {
+            self.broadcast(channel, self.frames.new_message(message, nonce), None);
+        }
+        Ok(written)
+    }
+
+    /// Tells the channel's other sockets that `account` is typing.
+    pub fn typing(&self, account: AccountId, channel: ChannelId) {
+        let frame = self.frames.typing(account, channel);
+        self.broadcast(channel, frame, Some(account));
+    }
+
+    /// A page of the channel's history, for its server's members.
+    #[instrument(skip_all, fields(account = %caller.id, %channel))]
+    pub async fn history(
+        &self,
+        caller: &Account,
+        channel: ChannelId,
+        page: Page,
+    ) -> AppResult<Vec<Message>> {
+        let channel = self
+            .store
+            .channel(channel)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        self.readable(channel.server, caller).await?;
+        Ok(self.store.messages(channel.id, page).await?)
+    }
+
+    /// One message, for its server's members.
+    #[instrument(skip_all, fields(account = %caller.id, message = %id.0))]
+    pub async fn message(&self, caller: &Account, id: MessageId) -> AppResult<Message> {
+        let message = self.store.message(id).await?.ok_or(AppError::NotFound)?;
+        self.readable(message.server, caller).await?;
+        Ok(message)
+    }
+
+    /// The message, once the caller is known to be its sender: what an edit starts from.
+    pub async fn own_message(&self, caller: &Account, id: MessageId) -> AppResult<Message> {
+        let message = self.message(caller, id).await?;
+        if message.author.as_ref().map(|a| a.id) != Some(caller.id) {
+            return Err(not_the_sender());
+        }
+        Ok(message)
+    }
+
+    /// Replaces the text of a message the caller sent ([`Self::own_message`]).
+    #[instrument(skip_all, fields(account = %caller.id, message = %message.id.0))]
+    pub async fn edit_message(
+        &self,
+        caller: &Account,
+        message: Message,
+        body: MessageBody,
+    ) -> AppResult<Message> {
+        // The checks before give clear answers; the write checks again, in its transaction.
+        let edited = match self
+            .store
+            .update_message(message.id, caller.id, &body)
+            .await?
+        {
+            MessageWrite::Done(edited) => edited,
+            MessageWrite::Refused => return Err(not_the_sender()),
+            MessageWrite::Missing => return Err(AppError::NotFound),
+        };
+        self.broadcast(edited.channel, self.frames.message_update(&edited), None);
+        Ok(edited)
+    }
+
+    /// Deletes a message: its sender, or the owner of its server.
+    #[instrument(skip_all, fields(account = %caller.id, message = %id.0))]
+    pub async fn delete_message(&self, caller: &Account, id: MessageId) -> AppResult<()> {
+        let message = self.message(caller, id).await?;
+        match self.store.delete_message(message.id, caller.id).await? {
+            MessageWrite::Done(channel) => {
+                self.broadcast(channel, self.frames.message_delete(message.id), None);
+                Ok(())
+            }
+            MessageWrite::Refused => Err(AppError::Forbidden(
+                "Only the sender or the server's owner can delete a message.".into(),
+            )),
+            MessageWrite::Missing => Err(AppError::NotFound),
+        }
+    }
+
+    /// Whether the account belongs to the server; reading and writing a channel's messages
+    /// takes that, public server or not.
+    pub async fn is_member(&self, server: ServerId, account: AccountId) -> AppResult<bool> {
+        Ok(self.store.standing(server, account).await? == Standing::Member)
+    }
+
+    async fn readable(&self, server: ServerId, caller: &Account) -> AppResult<()> {
+        if self.is_member(server, caller.id).await? {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden(
+                "Only members of this channel's server can read its messages.".into(),
+            ))
+        }
+    }
+
+    /// Sends a rendered frame to every socket of a channel (on every node).
+    fn broadcast(&self, channel: ChannelId, frame: String, except: Option<AccountId>) {
+        self.publish(Event::ChannelFrame {
+            channel,
+            frame: frame.into(),
+            except,
+        });
+    }
+}
+
+fn not_the_sender() -> AppError {
+    AppError::Forbidden("Only the sender can edit a message.".into())
+}

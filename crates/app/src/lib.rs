@@ -1,0 +1,71 @@
+//! pingme's use cases, one module per group. Each owns its whole sequence — authorize,
+//! validate, write in one transaction, publish the events that follow — so that REST
+//! handlers, the chat socket and the operator CLI are thin adapters over the same code and
+//! every caller gets the same side effects. Nothing else publishes events.
+#![forbid(unsafe_code)]
+
+pub mod access;
+pub mod accounts;
+pub mod categories;
+pub mod chat;
+pub mod community;
+mod error;
+pub mod media;
+pub mod moderation;
+pub mod passwords;
+
+pub use access::Actor;
+pub use chat::ChatFrames;
+pub use error::{AppError, AppResult};
+
+use pingme_domain::events::{BusStatus, Event, EventBus};
+use pingme_domain::media::MediaStore;
+use pingme_domain::store::Store;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How the use cases behave where the operator may choose.
+#[derive(Clone, Copy, Debug)]
+pub struct AppSettings {
+    /// How long an image no longer used is kept before it is deleted (`PINGME_MEDIA_SWEEP_DELAY`).
+    pub media_sweep_delay: Duration,
+}
+
+/// The use cases and the ports they work through. Cheap to clone: everything is behind an
+/// `Arc`. The store and the media store are public for the read paths that need no use case.
+#[derive(Clone)]
+pub struct App {
+    pub store: Arc<dyn Store>,
+    pub media: Arc<dyn MediaStore>,
+    events: Arc<dyn EventBus>,
+    frames: Arc<dyn ChatFrames>,
+    settings: AppSettings,
+}
+
+impl App {
+    pub fn new(
+        store: Arc<dyn Store>,
+        media: Arc<dyn MediaStore>,
+        events: Arc<dyn EventBus>,
+        frames: Arc<dyn ChatFrames>,
+        settings: AppSettings,
+    ) -> Self {
+        Self {
+            store,
+            media,
+            events,
+            frames,
+            settings,
+        }
+    }
+
+    /// Which bus carries the events and whether it reaches the other nodes (`/readyz`).
+    pub fn bus_status(&self) -> BusStatus {
+        self.events.status()
+    }
+
+    /// After the write is committed: never waits, never fails the use case.
+    fn publish(&self, event: Event) {
+        self.events.publish(event);
+    }
+}
