@@ -1,6 +1,6 @@
-//! What happens in one place and must reach every node's open sockets. Handlers publish
-//! events after the change is committed; the real-time hub (and, between nodes, the bus)
-//! carries them to the sockets concerned.
+//! What happens in one place and must reach every node's open sockets. The use cases
+//! (`pingme-app`) publish events after the change is committed; the real-time hub (and,
+//! between nodes, the bus) carries them to the sockets concerned.
 
 use crate::{AccountId, ChannelId, ServerId};
 use serde::{Deserialize, Serialize};
