@@ -1,5 +1,6 @@
 //! The settings the HTTP layer needs, built once by the binary and shared read-only.
 
+use pingme_domain::duration::parse_duration;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::str::FromStr;
@@ -140,26 +141,6 @@ impl FromStr for Rate {
     }
 }
 
-/// A duration: a number of seconds, or a number with `s`, `m`, `h` or `d`.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    let (number, unit) = number_and_unit(text, "a duration like 30s, 15m, 1h, 4d")?;
-    let unit_seconds = match unit {
-        "" | "s" => 1,
-        "m" => 60,
-        "h" => 3600,
-        "d" => 86_400,
-        _ => return Err(format!("`{text}`: unknown unit; use s, m, h or d")),
-    };
-    let seconds = number
-        .checked_mul(unit_seconds)
-        .ok_or_else(|| format!("`{text}`: too long"))?;
-    if seconds == 0 {
-        return Err(format!("`{text}`: must be longer than zero"));
-    }
-    Ok(Duration::from_secs(seconds))
-}
-
 /// A size in bytes: a number, or a number with `KiB`, `MiB` or `GiB` (`K`, `M`, `G` alike).
 pub fn parse_size(text: &str) -> Result<u64, String> {
     let text = text.trim();
@@ -191,16 +172,6 @@ fn number_and_unit<'a>(text: &'a str, expected: &str) -> Result<(u64, &'a str), 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn durations_take_units() {
-        assert_eq!(parse_duration("90"), Ok(Duration::from_secs(90)));
-        assert_eq!(parse_duration("15m"), Ok(Duration::from_secs(900)));
-        assert_eq!(parse_duration("4d"), Ok(Duration::from_secs(345_600)));
-        assert!(parse_duration("0s").is_err());
-        assert!(parse_duration("5w").is_err());
-        assert!(parse_duration("").is_err());
-    }
 
     #[test]
     fn sizes_take_units() {

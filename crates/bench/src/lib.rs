@@ -15,6 +15,7 @@ pub use report::Report;
 pub use scenarios::run;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use pingme_domain::duration::parse_duration_or_zero;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -39,10 +40,10 @@ pub struct Common {
     #[arg(long, default_value = "users.csv", global = true)]
     pub users: PathBuf,
     /// How long the figures are taken over, after the warm-up (`10s`, `2m`).
-    #[arg(long, default_value = "10s", value_parser = parse_duration, global = true)]
+    #[arg(long, default_value = "10s", value_parser = parse_duration_or_zero, global = true)]
     pub duration: Duration,
     /// Load applied before measuring starts, left out of every figure.
-    #[arg(long, default_value = "2s", value_parser = parse_duration, global = true)]
+    #[arg(long, default_value = "2s", value_parser = parse_duration_or_zero, global = true)]
     pub warmup: Duration,
     /// Also write the results as JSON to this file, and the latency histogram as a PNG
     /// next to it.
@@ -142,37 +143,4 @@ pub enum Endpoint {
     History,
     /// The three in turn, each worker starting at a different one
     Mix,
-}
-
-fn parse_duration(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !c.is_ascii_digit() && c != '.')
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let number: f64 = number
-        .parse()
-        .map_err(|_| format!("`{text}`: not a duration"))?;
-    let seconds = match unit {
-        "" | "s" => number,
-        "ms" => number / 1000.0,
-        "m" => number * 60.0,
-        "h" => number * 3600.0,
-        _ => return Err(format!("`{text}`: use ms, s, m or h")),
-    };
-    Duration::try_from_secs_f64(seconds).map_err(|e| format!("`{text}`: {e}"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations_read_like_the_servers_settings() {
-        assert_eq!(parse_duration("10s"), Ok(Duration::from_secs(10)));
-        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
-        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
-        assert_eq!(parse_duration("1.5"), Ok(Duration::from_millis(1500)));
-        assert!(parse_duration("soon").is_err());
-    }
 }

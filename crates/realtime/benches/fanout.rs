@@ -2,10 +2,9 @@
 //! them again (as their writers would), so that every round starts from empty queues.
 //! `cargo bench -p pingme-realtime --bench fanout`
 
-use axum::extract::ws::Utf8Bytes;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use pingme_domain::{AccountId, ChannelId, ServerId};
-use pingme_realtime::Hub;
+use pingme_realtime::{Frame, Hub};
 use std::sync::Arc;
 
 const SOCKETS: u64 = 1_000;
@@ -16,7 +15,7 @@ fn fanout(c: &mut Criterion) {
     let mut connections: Vec<_> = (0..SOCKETS)
         .map(|n| hub.join((ServerId(1), channel), (AccountId(n as i64), 0), 256))
         .collect();
-    let frame = Utf8Bytes::from(format!(
+    let frame = Frame::from(format!(
         r#"{{"message":{{"content":"{}"}}}}"#,
         "x".repeat(200)
     ));

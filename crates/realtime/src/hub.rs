@@ -3,7 +3,7 @@
 //! taken per delivery and no socket is ever awaited. A socket whose queue is full is closed
 //! (4008) rather than allowed to slow anyone down or to grow without bound.
 
-use axum::extract::ws::Utf8Bytes;
+use crate::Frame;
 use pingme_domain::events::Event;
 use pingme_domain::{AccountId, ChannelId, ServerId};
 use std::collections::HashMap;
@@ -39,7 +39,7 @@ struct Subscriber {
     account: AccountId,
     /// The version of the account's tokens the socket was opened with.
     token_version: i64,
-    queue: mpsc::Sender<Utf8Bytes>,
+    queue: mpsc::Sender<Frame>,
     closing: Arc<Closing>,
 }
 
@@ -63,7 +63,7 @@ impl Closing {
 /// socket stays registered in the hub until this is dropped.
 pub struct Connection {
     pub id: u64,
-    pub frames: mpsc::Receiver<Utf8Bytes>,
+    pub frames: mpsc::Receiver<Frame>,
     closing: Arc<Closing>,
     hub: Arc<Hub>,
     channel: ChannelId,
@@ -171,7 +171,7 @@ impl Hub {
     }
 
     /// Hands a frame to every socket of the channel (but `except`'s).
-    pub fn deliver(&self, channel: ChannelId, frame: &Utf8Bytes, except: Option<AccountId>) {
+    pub fn deliver(&self, channel: ChannelId, frame: &Frame, except: Option<AccountId>) {
         let rooms = self.read();
         let Some(room) = rooms.get(&channel) else {
             return;
@@ -197,7 +197,7 @@ impl Hub {
                 frame,
                 except,
             } => {
-                self.deliver(*channel, &Utf8Bytes::from(frame.to_string()), *except);
+                self.deliver(*channel, &Frame::from(&**frame), *except);
             }
             Event::MemberRemoved { server, account } => self.close_where(
                 |s| s.server == *server && s.account == *account,
@@ -310,8 +310,8 @@ mod tests {
     const SERVER: ServerId = ServerId(1);
     const CHANNEL: ChannelId = ChannelId(10);
 
-    fn frame(text: &str) -> Utf8Bytes {
-        Utf8Bytes::from(text.to_owned())
+    fn frame(text: &str) -> Frame {
+        Frame::from(text.to_owned())
     }
 
     #[tokio::test]

@@ -2,10 +2,12 @@
 //! frames of its channel, and the bus events travel on.
 #![forbid(unsafe_code)]
 
+mod frame;
 mod hub;
 mod local_bus;
 mod redis_bus;
 
+pub use frame::Frame;
 pub use hub::{Close, CloseHandle, Connection, Hub, close_codes};
 pub use local_bus::LocalBus;
 pub use redis_bus::{RedisBus, publish_once};

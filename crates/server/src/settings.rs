@@ -4,7 +4,8 @@
 //! never appear in `ps` or shell history.
 
 use clap::{Args, ValueEnum};
-use pingme_api::config::{Rate, parse_duration, parse_size};
+use pingme_api::config::{Rate, parse_size};
+use pingme_domain::duration::parse_duration;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;

@@ -175,13 +175,13 @@ async fn handle(
 ) -> Result<(), String> {
     let max = state.config.chat.max_message_chars;
     match commands::parse(text, max).map_err(|r| problem(r.code, &r.detail))? {
-        Command::Typing => {
+        Command::Typing(_) => {
             if state.limits.typing(seat.account.id, seat.channel) {
                 state.app.typing(seat.account.id, seat.channel);
             }
             Ok(())
         }
-        Command::Message { body, nonce } => post(state, seat, closing, body, nonce).await,
+        Command::Message(message) => post(state, seat, closing, message.body, message.nonce).await,
     }
 }
 

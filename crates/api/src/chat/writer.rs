@@ -9,7 +9,7 @@ use axum::body::Bytes;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::SinkExt;
 use futures_util::stream::SplitSink;
-use pingme_realtime::{Close, Connection, close_codes};
+use pingme_realtime::{Close, Connection, Frame, close_codes};
 use std::sync::Arc;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -143,7 +143,7 @@ fn is_write_buffer_full(error: &axum::Error) -> bool {
 }
 
 enum Outgoing {
-    Frames(Utf8Bytes),
+    Frames(Frame),
     One(Message),
     /// Flush what the socket library queued by itself (pongs).
     Pongs,
@@ -181,16 +181,23 @@ async fn send_close(sink: &mut Sink, close: Close, grace: Duration) {
 async fn send_batch(
     sink: &mut Sink,
     connection: &mut Connection,
-    first: Utf8Bytes,
+    first: Frame,
 ) -> Result<(), axum::Error> {
-    sink.feed(Message::Text(first)).await?;
+    sink.feed(text(first)).await?;
     for _ in 1..BATCH {
         let Ok(frame) = connection.frames.try_recv() else {
             break;
         };
-        sink.feed(Message::Text(frame)).await?;
+        sink.feed(text(frame)).await?;
     }
     sink.flush().await
+}
+
+/// A frame of the hub as a text message: its shared buffer, not a copy (checked to be
+/// UTF-8, as the socket library's text wants, which it is by construction).
+fn text(frame: Frame) -> Message {
+    let text = Utf8Bytes::try_from(Bytes::from(frame)).expect("a frame is made of a string");
+    Message::Text(text)
 }
 
 #[cfg(test)]
