@@ -4,15 +4,19 @@
 //! Nothing here knows about HTTP: handlers see only the traits.
 #![forbid(unsafe_code)]
 
+mod dialect;
 mod group_commit;
 mod postgres;
 mod rows;
+#[cfg(feature = "scratch")]
 pub mod scratch;
 mod skeletons;
 mod sqlite;
+mod store;
 
 pub use postgres::{PgSettings, PgStore};
 pub use sqlite::SqliteStore;
+pub use store::SqlStore;
 
 use pingme_domain::store::Store;
 use std::sync::Arc;
