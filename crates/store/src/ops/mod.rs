@@ -11,12 +11,16 @@
 //! sqlx on a concrete database, the very code generics would monomorphise to.
 
 mod accounts;
+mod batch;
 mod categories;
 mod channels;
+mod handover;
 mod invites;
 mod messages;
 mod select;
 mod servers;
+
+pub(super) use batch::settle;
 
 use super::Db;
 use crate::dialect::Dialect;

@@ -1,16 +1,16 @@
 //! SQLite's side of the group commit ([`crate::group_commit`]): a batch is one `INSERT` from
 //! a JSON array with the membership check per row, one read-back and one commit.
 
+use super::ops::settle;
 use super::{Db, store_error};
 use crate::dialect::Dialect;
-use crate::group_commit::{Batch, outcomes, pair, unstored_channels};
-use crate::rows::messages::{MessageRow, all, message_select};
+use crate::group_commit::Batch;
+use crate::rows::messages::{MessageRow, message_select};
 use async_trait::async_trait;
 use pingme_domain::Timestamp;
 use pingme_domain::messages::{Message, MessageWrite, NewMessage};
 use pingme_domain::store::StoreResult;
 use sqlx::SqlitePool;
-use std::collections::HashSet;
 
 pub(super) struct SqliteBatch(pub(super) SqlitePool);
 
@@ -53,19 +53,6 @@ impl Batch for SqliteBatch {
             }
             None => Vec::new(),
         };
-        let paired = pair(messages, all(stored)?)?;
-        let unstored = unstored_channels(&paired);
-        let existing: HashSet<i64> = match unstored.is_empty() {
-            true => HashSet::new(),
-            false => sqlx::query_scalar::<_, i64>(Db::SQL.existing_channels)
-                .bind(Db::ids(unstored))
-                .fetch_all(&mut *tx)
-                .await
-                .map_err(store_error)?
-                .into_iter()
-                .collect(),
-        };
-        tx.commit().await.map_err(store_error)?;
-        Ok(outcomes(paired, &existing))
+        settle(tx, messages, stored).await
     }
 }
