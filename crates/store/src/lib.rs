@@ -2,17 +2,25 @@
 //!
 //! SQLite is the embedded default; Postgres joins it for deployments of several nodes.
 //! Nothing here knows about HTTP: handlers see only the traits.
+//!
+//! Each port is written once (`ops`, compiled once per dialect) over one [`SqlStore`];
+//! `sqlite` and `postgres` hold only how each database is opened, its side of the message
+//! batches, and its answers to `dialect::Dialect`.
 #![forbid(unsafe_code)]
 
+mod dialect;
 mod group_commit;
 mod postgres;
 mod rows;
+#[cfg(feature = "scratch")]
 pub mod scratch;
 mod skeletons;
 mod sqlite;
+mod store;
 
 pub use postgres::{PgSettings, PgStore};
 pub use sqlite::SqliteStore;
+pub use store::SqlStore;
 
 use pingme_domain::store::Store;
 use std::sync::Arc;

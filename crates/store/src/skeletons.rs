@@ -1,7 +1,7 @@
 //! The skeletons of login names made before the store kept them (migration 0004): filled in
 //! at start-up, oldest account first, one transaction per batch. SQL cannot compute a TR39
 //! skeleton, so this is Rust, the same for both backends: [`backfill`] drives any
-//! [`SkeletonBackfill`], and [`skeleton_backfill!`] implements it for either.
+//! [`SkeletonBackfill`], which `ops` implements once for both.
 //!
 //! Start-up never fails here: an account whose name looks like an older one's is left
 //! without that skeleton (the older keeps it) and a warning names both; a database error
@@ -42,61 +42,6 @@ pub(crate) trait SkeletonBackfill: Send + Sync {
     /// account held (found with [`HOLDER`]).
     async fn claim(&self, skeletons: &[(i64, String)]) -> StoreResult<Vec<Taken>>;
 }
-
-/// Implements [`SkeletonBackfill`] for a backend, given the method that opens its write
-/// transaction and the pool it reads from. A macro, because sqlx types every statement by
-/// its database: the one body is compiled once for each.
-macro_rules! skeleton_backfill {
-    ($store:ty, begin = $begin:ident, pool = $pool:ident) => {
-        #[async_trait::async_trait]
-        impl $crate::skeletons::SkeletonBackfill for $store {
-            async fn pending(
-                &self,
-                after: i64,
-            ) -> pingme_domain::store::StoreResult<Vec<(i64, String)>> {
-                sqlx::query_as($crate::skeletons::PENDING)
-                    .bind(after)
-                    .bind($crate::skeletons::BATCH)
-                    .fetch_all(&self.$pool)
-                    .await
-                    .map_err(store_error)
-            }
-
-            async fn claim(
-                &self,
-                skeletons: &[(i64, String)],
-            ) -> pingme_domain::store::StoreResult<Vec<$crate::skeletons::Taken>> {
-                let mut tx = self.$begin().await?;
-                let mut taken = Vec::new();
-                for (account, skeleton) in skeletons {
-                    let done = sqlx::query($crate::skeletons::CLAIM)
-                        .bind(skeleton)
-                        .bind(account)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(store_error)?;
-                    if done.rows_affected() == 1 {
-                        continue;
-                    }
-                    // Another node starting at the same time may have given it to this
-                    // very account: only another holder is a look-alike.
-                    let holder: Option<i64> = sqlx::query_scalar($crate::skeletons::HOLDER)
-                        .bind(skeleton)
-                        .fetch_optional(&mut *tx)
-                        .await
-                        .map_err(store_error)?;
-                    if let Some(holder) = holder.filter(|holder| holder != account) {
-                        let account = *account;
-                        taken.push($crate::skeletons::Taken { account, holder });
-                    }
-                }
-                tx.commit().await.map_err(store_error)?;
-                Ok(taken)
-            }
-        }
-    };
-}
-pub(crate) use skeleton_backfill;
 
 /// Fills in every account's missing skeletons.
 pub(crate) async fn backfill(store: &dyn SkeletonBackfill) {

@@ -2,22 +2,23 @@
 //! that locks its channels, inserts every message whose author is a member (one `INSERT` over
 //! arrays), reads the rows back and commits: one WAL flush for the whole batch.
 
-use super::store_error;
-use crate::group_commit::{Batch, outcomes, pair, unstored_channels};
-use crate::rows::messages::{MessageRow, all, message_select};
+use super::ops::settle;
+use super::{Db, store_error};
+use crate::dialect::Dialect;
+use crate::group_commit::Batch;
+use crate::rows::messages::{MessageRow, message_select};
 use async_trait::async_trait;
 use pingme_domain::Timestamp;
 use pingme_domain::messages::{Message, MessageWrite, NewMessage};
 use pingme_domain::store::StoreResult;
 use sqlx::PgPool;
-use std::collections::HashSet;
 
 pub(super) struct PgBatch(pub(super) PgPool);
 
 #[async_trait]
 impl Batch for PgBatch {
     async fn store(&self, messages: &[NewMessage]) -> StoreResult<Vec<MessageWrite<Message>>> {
-        let mut tx = self.0.begin().await.map_err(store_error)?;
+        let mut tx = Db::begin_write(&self.0).await?;
         let channels: Vec<i64> = messages.iter().map(|m| m.channel.0).collect();
         let authors: Vec<i64> = messages.iter().map(|m| m.author.0).collect();
         let contents: Vec<String> = messages
@@ -61,19 +62,6 @@ impl Batch for PgBatch {
         .fetch_all(&mut *tx)
         .await
         .map_err(store_error)?;
-        let paired = pair(messages, all(stored)?)?;
-        let unstored = unstored_channels(&paired);
-        let existing: HashSet<i64> = match unstored.is_empty() {
-            true => HashSet::new(),
-            false => sqlx::query_scalar::<_, i64>("SELECT id FROM channels WHERE id = ANY($1)")
-                .bind(&unstored)
-                .fetch_all(&mut *tx)
-                .await
-                .map_err(store_error)?
-                .into_iter()
-                .collect(),
-        };
-        tx.commit().await.map_err(store_error)?;
-        Ok(outcomes(paired, &existing))
+        settle(tx, messages, stored).await
     }
 }

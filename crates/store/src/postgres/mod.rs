@@ -6,19 +6,20 @@
 //! of holding a request forever. Writes that must see a consistent state run in one
 //! transaction and lock the rows they decide on.
 
-mod accounts;
 mod batch;
-mod categories;
-mod channels;
-mod invites;
-mod messages;
-mod servers;
+// The operations shared with SQLite, compiled here for Postgres (see `ops/mod.rs`).
+#[path = "../ops/mod.rs"]
+#[allow(clippy::duplicate_mod)]
+mod ops;
 
-use async_trait::async_trait;
-use pingme_domain::store::{Store, StoreError, StoreResult, Unique};
+use crate::dialect::{Dialect, Sql, statements};
+use crate::store::SqlStore;
+use pingme_domain::store::{StoreError, StoreResult, Unique};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use std::str::FromStr;
 use std::time::Duration;
+
+type Db = sqlx::Postgres;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -38,13 +39,10 @@ impl Default for PgSettings {
     }
 }
 
-#[derive(Clone, Debug)]
-pub struct PgStore {
-    pool: PgPool,
-    messages: crate::group_commit::MessageWriter,
-}
+/// Reads and writes share the one pool.
+pub type PgStore = SqlStore<Db>;
 
-impl PgStore {
+impl SqlStore<Db> {
     /// Connects lazily: a node whose database is down at start still starts, answers 503
     /// and `/readyz` fails until the database is there.
     pub fn open(url: &str, settings: PgSettings) -> Result<Self, sqlx::Error> {
@@ -56,7 +54,12 @@ impl PgStore {
             .acquire_timeout(settings.statement_timeout)
             .connect_lazy_with(options);
         let messages = crate::group_commit::MessageWriter::start(batch::PgBatch(pool.clone()));
-        Ok(Self { pool, messages })
+        Ok(Self {
+            write: pool.clone(),
+            read: pool,
+            messages,
+            _background: None,
+        })
     }
 
     /// Applies pending migrations without the statement timeout: a node may wait for another
@@ -64,7 +67,7 @@ impl PgStore {
     /// fills in what they could not (the skeletons of older login names); nodes starting
     /// together may do so at once, which the backfill's `ON CONFLICT DO NOTHING` allows.
     pub async fn migrate(&self) -> Result<(), sqlx::Error> {
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = self.write.acquire().await?;
         sqlx::query("SET statement_timeout = 0")
             .execute(&mut *conn)
             .await?;
@@ -76,31 +79,53 @@ impl PgStore {
         crate::skeletons::backfill(self).await;
         Ok(())
     }
-
-    async fn begin(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Postgres>> {
-        self.pool.begin().await.map_err(store_error)
-    }
 }
 
-crate::skeletons::skeleton_backfill!(PgStore, begin = begin, pool = pool);
+/// Reads of several statements that must agree with each other.
+const BEGIN_SNAPSHOT: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
 
-#[async_trait]
-impl Store for PgStore {
-    async fn ping(&self) -> StoreResult<()> {
-        if !self.messages.is_running() {
-            return Err(StoreError::Unavailable(
-                "the message writer has stopped".into(),
-            ));
-        }
-        sqlx::query("SELECT 1")
-            .execute(&self.pool)
-            .await
-            .map_err(store_error)?;
-        Ok(())
+impl Dialect for Db {
+    const BACKEND: &'static str = "postgres";
+    const ROW_LOCKS: bool = true;
+    const SQL: Sql = statements! {
+        in_ids: "= ANY($1)",
+        // Byte by byte, as SQLite orders, whatever the database's locale.
+        byte_order: " COLLATE \"C\"",
+        for_update: " FOR UPDATE",
+        for_share: " FOR SHARE",
+        // Leaves the row's key alone, so inserts referencing it are not held up.
+        for_no_key_update: " FOR NO KEY UPDATE",
+        share_members: " FOR SHARE OF ms",
+        share_server: " FOR SHARE OF s",
+    };
+
+    type Ids = Vec<i64>;
+    fn ids(ids: impl IntoIterator<Item = i64>) -> Vec<i64> {
+        ids.into_iter().collect()
     }
 
-    fn backend(&self) -> &'static str {
-        "postgres"
+    fn store_error(error: sqlx::Error) -> StoreError {
+        store_error(error)
+    }
+
+    /// A deadlock (40P01) or serialization failure (40001).
+    fn is_conflict(error: &StoreError) -> bool {
+        let StoreError::Unavailable(cause) = error else {
+            return false;
+        };
+        cause
+            .downcast_ref::<sqlx::Error>()
+            .and_then(|e| e.as_database_error())
+            .and_then(|db| db.code())
+            .is_some_and(|code| code == "40P01" || code == "40001")
+    }
+
+    async fn begin_write(pool: &PgPool) -> StoreResult<sqlx::Transaction<'static, Db>> {
+        pool.begin().await.map_err(store_error)
+    }
+
+    async fn begin_snapshot(pool: &PgPool) -> StoreResult<sqlx::Transaction<'static, Db>> {
+        pool.begin_with(BEGIN_SNAPSHOT).await.map_err(store_error)
     }
 }
 
@@ -136,38 +161,6 @@ fn store_error(error: sqlx::Error) -> StoreError {
         | sqlx::Error::WorkerCrashed => StoreError::Unavailable(error.into()),
         _ => StoreError::Other(error.into()),
     }
-}
-
-/// Runs a transaction again (three attempts in all) when Postgres aborted it to break a
-/// deadlock or a serialization conflict: the other transaction has gone on, so this one
-/// can too, where the client would otherwise get a 503 and have to send it again.
-async fn retry_conflicts<T, F, Fut>(mut run: F) -> StoreResult<T>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = StoreResult<T>>,
-{
-    let mut attempt = 1;
-    loop {
-        match run().await {
-            Err(error) if attempt < 3 && is_conflict(&error) => {
-                tracing::info!(%error, attempt, "transaction aborted by a conflict; running it again");
-                attempt += 1;
-            }
-            done => return done,
-        }
-    }
-}
-
-/// A deadlock (40P01) or serialization failure (40001).
-fn is_conflict(error: &StoreError) -> bool {
-    let StoreError::Unavailable(cause) = error else {
-        return false;
-    };
-    cause
-        .downcast_ref::<sqlx::Error>()
-        .and_then(|e| e.as_database_error())
-        .and_then(|db| db.code())
-        .is_some_and(|code| code == "40P01" || code == "40001")
 }
 
 /// SQLSTATEs worth a retry (503 with `Retry-After`), not a server error: connection

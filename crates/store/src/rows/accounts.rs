@@ -14,48 +14,6 @@ macro_rules! account_columns {
 }
 pub(crate) use account_columns;
 
-/// Inserts a new account and its login name's skeletons on an open transaction (`$tx`, a
-/// `&mut` connection), answering the [`Account`]. The account first: an exact duplicate is
-/// refused by its login key, never reported as only a look-alike. A macro, because sqlx
-/// types every statement by its database: the one body is compiled for each backend, with
-/// that backend's `store_error`.
-macro_rules! insert_account {
-    ($tx:expr, $new:expr) => {{
-        let (tx, new) = ($tx, $new);
-        let now = pingme_domain::Timestamp::now().unix_micros();
-        let row: $crate::rows::accounts::AccountRow = sqlx::query_as(concat!(
-            "INSERT INTO accounts (login, login_key, email, email_key, password_hash, \
-             display_name, is_staff, verified_at, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING ",
-            $crate::rows::accounts::account_columns!()
-        ))
-        .bind(new.login.as_str())
-        .bind(new.login.key())
-        .bind(new.email.as_str())
-        .bind(new.email.key())
-        .bind(&new.password_hash)
-        .bind(new.login.as_str())
-        .bind(new.is_staff)
-        .bind(new.verified.then_some(now))
-        .bind(now)
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(store_error)?;
-        let account: pingme_domain::account::Account = row.try_into()?;
-        for skeleton in new.login.skeletons() {
-            sqlx::query("INSERT INTO account_skeletons (skeleton, account_id) VALUES ($1, $2)")
-                .bind(skeleton)
-                .bind(account.id.0)
-                .execute(&mut *tx)
-                .await
-                .map_err(store_error)?;
-        }
-        account
-    }};
-}
-pub(crate) use insert_account;
-
 /// The account stored under either key (`$1` the NFKC form's, `$2` the typed form's),
 /// the typed form's first: an account registered before names were normalised under a
 /// name whose NFKC form is another account's is still the one its owner types.

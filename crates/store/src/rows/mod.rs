@@ -5,8 +5,8 @@
 //! sqlx's `FromRow` derive is generic over the row type, and every column here is an
 //! integer, text, a boolean or a NULL of one of those, which both databases decode alike;
 //! so one definition serves both backends and a schema change is made once. What differs
-//! between them (the SQL that depends on a dialect, locks and transactions, how errors map)
-//! stays in each backend.
+//! between them (statement fragments, locks and transactions, how errors map) is named in
+//! [`crate::dialect`].
 
 pub(crate) mod accounts;
 pub(crate) mod categories;

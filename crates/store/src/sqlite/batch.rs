@@ -1,22 +1,23 @@
 //! SQLite's side of the group commit ([`crate::group_commit`]): a batch is one `INSERT` from
 //! a JSON array with the membership check per row, one read-back and one commit.
 
-use super::{json_ids, store_error, write_tx};
-use crate::group_commit::{Batch, outcomes, pair, unstored_channels};
-use crate::rows::messages::{MessageRow, all, message_select};
+use super::ops::settle;
+use super::{Db, store_error};
+use crate::dialect::Dialect;
+use crate::group_commit::Batch;
+use crate::rows::messages::{MessageRow, message_select};
 use async_trait::async_trait;
 use pingme_domain::Timestamp;
 use pingme_domain::messages::{Message, MessageWrite, NewMessage};
 use pingme_domain::store::StoreResult;
 use sqlx::SqlitePool;
-use std::collections::HashSet;
 
 pub(super) struct SqliteBatch(pub(super) SqlitePool);
 
 #[async_trait]
 impl Batch for SqliteBatch {
     async fn store(&self, messages: &[NewMessage]) -> StoreResult<Vec<MessageWrite<Message>>> {
-        let mut tx = write_tx(&self.0).await?;
+        let mut tx = Db::begin_write(&self.0).await?;
         let rows = serde_json::Value::Array(
             messages
                 .iter()
@@ -52,21 +53,6 @@ impl Batch for SqliteBatch {
             }
             None => Vec::new(),
         };
-        let paired = pair(messages, all(stored)?)?;
-        let unstored = unstored_channels(&paired);
-        let existing: HashSet<i64> = match unstored.is_empty() {
-            true => HashSet::new(),
-            false => sqlx::query_scalar::<_, i64>(
-                "SELECT id FROM channels WHERE id IN (SELECT value FROM json_each($1))",
-            )
-            .bind(json_ids(unstored))
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(store_error)?
-            .into_iter()
-            .collect(),
-        };
-        tx.commit().await.map_err(store_error)?;
-        Ok(outcomes(paired, &existing))
+        settle(tx, messages, stored).await
     }
 }

@@ -5,6 +5,7 @@
 //! append to the log. The writer keeps a far larger automatic threshold as a safety net in
 //! case the task falls behind.
 
+use crate::store::Stop;
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 use std::time::Duration;
 use tokio::sync::oneshot;
@@ -16,18 +17,12 @@ const RESTART_PAGES: i64 = 4_096;
 /// Log pages at which a commit checkpoints by itself (SQLite's default is 1,000).
 pub(super) const WRITER_THRESHOLD: u32 = 20_000;
 
-/// Stops the task when dropped, with the last handle on the store.
-#[derive(Debug)]
-pub(super) struct Checkpointer {
-    _stop: oneshot::Sender<()>,
-}
-
-impl Checkpointer {
-    pub(super) fn start(options: SqliteConnectOptions) -> Self {
-        let (stop, stopped) = oneshot::channel();
-        tokio::spawn(run(options, stopped));
-        Self { _stop: stop }
-    }
+/// Starts the task; it stops when the returned guard is dropped, with the last handle on
+/// the store.
+pub(super) fn start(options: SqliteConnectOptions) -> Stop {
+    let (stop, stopped) = Stop::new();
+    tokio::spawn(run(options, stopped));
+    stop
 }
 
 async fn run(options: SqliteConnectOptions, mut stopped: oneshot::Receiver<()>) {

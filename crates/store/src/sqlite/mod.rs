@@ -4,37 +4,32 @@
 //! of fighting over SQLite's file lock (no `SQLITE_BUSY` under load); reads use a separate
 //! pool of read-only connections that WAL lets run beside the writer.
 
-mod accounts;
 mod batch;
-mod categories;
-mod channels;
 mod checkpoint;
-mod invites;
-mod messages;
-mod servers;
+// The operations shared with Postgres, compiled here for SQLite (see `ops/mod.rs`).
+#[path = "../ops/mod.rs"]
+#[allow(clippy::duplicate_mod)]
+mod ops;
 
-use async_trait::async_trait;
-use pingme_domain::store::{Store, StoreError, StoreResult, Unique};
+use crate::dialect::{Dialect, Sql, statements};
+use crate::store::SqlStore;
+use pingme_domain::store::{StoreError, StoreResult, Unique};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
+
+type Db = sqlx::Sqlite;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
 const READERS: u32 = 8;
 
-#[derive(Clone, Debug)]
-pub struct SqliteStore {
-    write: SqlitePool,
-    read: SqlitePool,
-    messages: crate::group_commit::MessageWriter,
-    /// Shared by the clones; the task stops with the last one.
-    _checkpointer: Option<std::sync::Arc<checkpoint::Checkpointer>>,
-}
+pub type SqliteStore = SqlStore<Db>;
 
-impl SqliteStore {
+impl SqlStore<Db> {
     /// Opens (creating if needed) the database a `sqlite:` URL names.
     pub async fn open(url: &str) -> Result<Self, sqlx::Error> {
         let options = SqliteConnectOptions::from_str(url)?
@@ -71,20 +66,15 @@ impl SqliteStore {
                 .max_connections(READERS)
                 .connect_with(options.clone().read_only(true))
                 .await?;
-            let checkpointer = checkpoint::Checkpointer::start(options);
-            (read, Some(std::sync::Arc::new(checkpointer)))
+            (read, Some(Arc::new(checkpoint::start(options))))
         };
         let messages = crate::group_commit::MessageWriter::start(batch::SqliteBatch(write.clone()));
         Ok(Self {
             write,
             read,
             messages,
-            _checkpointer: checkpointer,
+            _background: checkpointer,
         })
-    }
-
-    async fn write_tx(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Sqlite>> {
-        write_tx(&self.write).await
     }
 
     /// Applies pending migrations, then fills in what they could not (the skeletons of
@@ -96,35 +86,47 @@ impl SqliteStore {
     }
 }
 
-// Reads from the writer: the batches it writes must be seen by the next read at once.
-crate::skeletons::skeleton_backfill!(SqliteStore, begin = write_tx, pool = write);
+impl Dialect for Db {
+    const BACKEND: &'static str = "sqlite";
+    const ROW_LOCKS: bool = false;
+    const SQL: Sql = statements! {
+        in_ids: "IN (SELECT value FROM json_each($1))",
+        byte_order: "",
+        for_update: "",
+        for_share: "",
+        for_no_key_update: "",
+        share_members: "",
+        share_server: "",
+    };
 
-#[async_trait]
-impl Store for SqliteStore {
-    async fn ping(&self) -> StoreResult<()> {
-        if !self.messages.is_running() {
-            return Err(StoreError::Unavailable(
-                "the message writer has stopped".into(),
-            ));
-        }
-        sqlx::query("SELECT 1")
-            .execute(&self.read)
+    /// A JSON array, as `json_each` reads it.
+    type Ids = String;
+    fn ids(ids: impl IntoIterator<Item = i64>) -> String {
+        let ids: Vec<String> = ids.into_iter().map(|id| id.to_string()).collect();
+        format!("[{}]", ids.join(","))
+    }
+
+    fn store_error(error: sqlx::Error) -> StoreError {
+        store_error(error)
+    }
+
+    /// The one writer never deadlocks; a busy file is for the client to retry.
+    fn is_conflict(_: &StoreError) -> bool {
+        false
+    }
+
+    /// Takes the file's write lock at once (`BEGIN IMMEDIATE`): a deferred transaction
+    /// could fail half-way if another process (an admin command) wrote meanwhile.
+    async fn begin_write(pool: &SqlitePool) -> StoreResult<sqlx::Transaction<'static, Db>> {
+        pool.begin_with("BEGIN IMMEDIATE")
             .await
-            .map_err(store_error)?;
-        Ok(())
+            .map_err(store_error)
     }
 
-    fn backend(&self) -> &'static str {
-        "sqlite"
+    /// WAL gives every read transaction one snapshot.
+    async fn begin_snapshot(pool: &SqlitePool) -> StoreResult<sqlx::Transaction<'static, Db>> {
+        pool.begin().await.map_err(store_error)
     }
-}
-
-/// A write transaction that takes the file's write lock at once (`BEGIN IMMEDIATE`): a
-/// deferred one could fail half-way if another process (an admin command) wrote meanwhile.
-async fn write_tx(pool: &SqlitePool) -> StoreResult<sqlx::Transaction<'static, sqlx::Sqlite>> {
-    pool.begin_with("BEGIN IMMEDIATE")
-        .await
-        .map_err(store_error)
 }
 
 /// The one place SQLite errors become domain errors. SQLite names the columns of a broken
@@ -157,12 +159,6 @@ fn store_error(error: sqlx::Error) -> StoreError {
         }
         _ => StoreError::Other(error.into()),
     }
-}
-
-/// A list of ids as SQLite's `json_each` reads it: `IN (SELECT value FROM json_each($1))`.
-fn json_ids(ids: impl IntoIterator<Item = i64>) -> String {
-    let ids: Vec<String> = ids.into_iter().map(|id| id.to_string()).collect();
-    format!("[{}]", ids.join(","))
 }
 
 /// `SQLITE_BUSY` or `SQLITE_LOCKED`, in any extended form: another process (an admin

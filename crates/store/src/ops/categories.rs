@@ -1,7 +1,9 @@
-//! [`CategoryStore`] on SQLite.
+//! [`CategoryStore`], for both dialects.
 
-use super::{SqliteStore, store_error};
+use super::Db;
+use crate::dialect::Dialect;
 use crate::rows::categories::{CategoryRow, category_columns, into_category};
+use crate::store::SqlStore;
 use async_trait::async_trait;
 use pingme_domain::community::{Category, CategoryChanges, CategoryName, NewCategory};
 use pingme_domain::store::{CategoryDeletion, CategoryStore, StoreResult};
@@ -11,7 +13,7 @@ use pingme_domain::{CategoryId, Timestamp};
 const SEEDED: &str = "default_categories_seeded";
 
 #[async_trait]
-impl CategoryStore for SqliteStore {
+impl CategoryStore for SqlStore<Db> {
     async fn create_category(&self, new: &NewCategory) -> StoreResult<Category> {
         let now = Timestamp::now().unix_micros();
         let sql = concat!(
@@ -25,19 +27,19 @@ impl CategoryStore for SqliteStore {
             .bind(now)
             .fetch_one(&self.write)
             .await
-            .map_err(store_error)?;
+            .map_err(Db::store_error)?;
         row.try_into()
     }
 
     async fn seed_categories(&self, names: &[CategoryName]) -> StoreResult<bool> {
-        let mut tx = self.write_tx().await?;
+        let mut tx = self.begin_write().await?;
         let marked = sqlx::query(
             "INSERT INTO installation (key, value) VALUES ($1, 'yes') ON CONFLICT DO NOTHING",
         )
         .bind(SEEDED)
         .execute(&mut *tx)
         .await
-        .map_err(store_error)?;
+        .map_err(Db::store_error)?;
         if marked.rows_affected() == 0 {
             return Ok(false);
         }
@@ -51,21 +53,17 @@ impl CategoryStore for SqliteStore {
             .bind(now)
             .execute(&mut *tx)
             .await
-            .map_err(store_error)?;
+            .map_err(Db::store_error)?;
         }
-        tx.commit().await.map_err(store_error)?;
+        tx.commit().await.map_err(Db::store_error)?;
         Ok(true)
     }
 
     async fn categories(&self) -> StoreResult<Vec<Category>> {
-        let rows: Vec<CategoryRow> = sqlx::query_as(concat!(
-            "SELECT ",
-            category_columns!(),
-            " FROM categories ORDER BY name"
-        ))
-        .fetch_all(&self.read)
-        .await
-        .map_err(store_error)?;
+        let rows: Vec<CategoryRow> = sqlx::query_as(Db::SQL.categories)
+            .fetch_all(&self.read)
+            .await
+            .map_err(Db::store_error)?;
         rows.into_iter().map(Category::try_from).collect()
     }
 
@@ -78,7 +76,7 @@ impl CategoryStore for SqliteStore {
         .bind(id.0)
         .fetch_optional(&self.read)
         .await
-        .map_err(store_error)?;
+        .map_err(Db::store_error)?;
         into_category(row)
     }
 
@@ -91,7 +89,7 @@ impl CategoryStore for SqliteStore {
         .bind(name)
         .fetch_optional(&self.read)
         .await
-        .map_err(store_error)?;
+        .map_err(Db::store_error)?;
         into_category(row)
     }
 
@@ -122,17 +120,30 @@ impl CategoryStore for SqliteStore {
             .bind(Timestamp::now().unix_micros())
             .fetch_optional(&self.write)
             .await
-            .map_err(store_error)?;
+            .map_err(Db::store_error)?;
         into_category(row)
     }
 
+    /// With row locks, locks the category before counting its servers: a server being
+    /// created in it or moved to it (its foreign key locks the category row too) either
+    /// committed before the count, which sees it, or waits and then finds the category gone.
     async fn delete_category(&self, id: CategoryId) -> StoreResult<CategoryDeletion> {
-        let mut tx = self.write_tx().await?;
+        let mut tx = self.begin_write().await?;
+        if Db::ROW_LOCKS {
+            let found: Option<i64> = sqlx::query_scalar(Db::SQL.lock_category)
+                .bind(id.0)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(Db::store_error)?;
+            if found.is_none() {
+                return Ok(CategoryDeletion::NotFound);
+            }
+        }
         let in_use: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM servers WHERE category_id = $1")
             .bind(id.0)
             .fetch_one(&mut *tx)
             .await
-            .map_err(store_error)?;
+            .map_err(Db::store_error)?;
         if in_use > 0 {
             return Ok(CategoryDeletion::InUse(in_use));
         }
@@ -140,8 +151,8 @@ impl CategoryStore for SqliteStore {
             .bind(id.0)
             .execute(&mut *tx)
             .await
-            .map_err(store_error)?;
-        tx.commit().await.map_err(store_error)?;
+            .map_err(Db::store_error)?;
+        tx.commit().await.map_err(Db::store_error)?;
         Ok(if done.rows_affected() == 1 {
             CategoryDeletion::Deleted
         } else {

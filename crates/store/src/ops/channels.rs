@@ -1,16 +1,20 @@
-//! [`ChannelStore`] on Postgres. Each method is one statement: a channel's server deleted
-//! meanwhile makes the insert's foreign key fail ([`StoreError::MissingReference`]) rather
-//! than leave an orphan, so nothing here needs a lock of its own.
+//! [`ChannelStore`], for both dialects. Each method is one statement: a channel's server
+//! deleted meanwhile makes the insert's foreign key fail ([`StoreError::MissingReference`])
+//! rather than leave an orphan, so nothing here needs a lock of its own.
+//!
+//! [`StoreError::MissingReference`]: pingme_domain::store::StoreError::MissingReference
 
-use super::{PgStore, store_error};
+use super::Db;
+use crate::dialect::Dialect;
 use crate::rows::channels::{ChannelRow, channel_columns};
+use crate::store::SqlStore;
 use async_trait::async_trait;
 use pingme_domain::community::{Channel, ChannelChanges, NewChannel};
 use pingme_domain::store::{ChannelStore, StoreResult};
 use pingme_domain::{AccountId, ChannelId, ServerId, Timestamp};
 
 #[async_trait]
-impl ChannelStore for PgStore {
+impl ChannelStore for SqlStore<Db> {
     async fn create_channel(&self, new: &NewChannel) -> StoreResult<Channel> {
         let sql = concat!(
             "INSERT INTO channels (server_id, owner_id, name, description, created_at, updated_at) \
@@ -23,9 +27,9 @@ impl ChannelStore for PgStore {
             .bind(new.name.as_str())
             .bind(new.description.as_ref().map(|d| d.as_str()))
             .bind(Timestamp::now().unix_micros())
-            .fetch_one(&self.pool)
+            .fetch_one(&self.write)
             .await
-            .map_err(store_error)?;
+            .map_err(Db::store_error)?;
         row.try_into()
     }
 
@@ -42,9 +46,9 @@ impl ChannelStore for PgStore {
         let rows: Vec<ChannelRow> = sqlx::query_as(sql)
             .bind(server.map(|s| s.0))
             .bind(viewer.map(|v| v.0))
-            .fetch_all(&self.pool)
+            .fetch_all(&self.read)
             .await
-            .map_err(store_error)?;
+            .map_err(Db::store_error)?;
         rows.into_iter().map(Channel::try_from).collect()
     }
 
@@ -55,9 +59,9 @@ impl ChannelStore for PgStore {
             " FROM channels WHERE id = $1"
         ))
         .bind(id.0)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.read)
         .await
-        .map_err(store_error)?;
+        .map_err(Db::store_error)?;
         row.map(Channel::try_from).transpose()
     }
 
@@ -83,18 +87,18 @@ impl ChannelStore for PgStore {
                     .and_then(|d| d.as_ref().map(|d| d.as_str())),
             )
             .bind(Timestamp::now().unix_micros())
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.write)
             .await
-            .map_err(store_error)?;
+            .map_err(Db::store_error)?;
         row.map(Channel::try_from).transpose()
     }
 
     async fn delete_channel(&self, id: ChannelId) -> StoreResult<bool> {
         let done = sqlx::query("DELETE FROM channels WHERE id = $1")
             .bind(id.0)
-            .execute(&self.pool)
+            .execute(&self.write)
             .await
-            .map_err(store_error)?;
+            .map_err(Db::store_error)?;
         Ok(done.rows_affected() == 1)
     }
 }

@@ -1,20 +1,22 @@
-//! [`AccountStore`] on SQLite.
+//! [`AccountStore`], for both dialects.
 
-use super::{SqliteStore, json_ids, store_error};
+use super::{Conn, Db, retry_conflicts};
+use crate::dialect::Dialect;
 use crate::rows::accounts::{
-    AccountRow, CREDENTIALS, CredentialsRow, account_columns, insert_account, into_account,
+    AccountRow, CREDENTIALS, CredentialsRow, account_columns, into_account,
 };
+use crate::store::SqlStore;
 use async_trait::async_trait;
 use pingme_domain::account::{Account, Email, NewAccount, ProfileChanges, login_keys};
 use pingme_domain::store::{AccountStore, StoreResult};
 use pingme_domain::{AccountId, ServerId, Timestamp};
 
 #[async_trait]
-impl AccountStore for SqliteStore {
+impl AccountStore for SqlStore<Db> {
     async fn create_account(&self, new: &NewAccount) -> StoreResult<Account> {
-        let mut tx = self.write_tx().await?;
-        let account = insert_account!(&mut *tx, new);
-        tx.commit().await.map_err(store_error)?;
+        let mut tx = self.begin_write().await?;
+        let account = insert_account(&mut tx, new).await?;
+        tx.commit().await.map_err(Db::store_error)?;
         Ok(account)
     }
 
@@ -27,20 +29,16 @@ impl AccountStore for SqliteStore {
         .bind(id.0)
         .fetch_optional(&self.read)
         .await
-        .map_err(store_error)?;
+        .map_err(Db::store_error)?;
         into_account(row)
     }
 
     async fn accounts(&self, ids: &[AccountId]) -> StoreResult<Vec<Account>> {
-        let rows: Vec<AccountRow> = sqlx::query_as(concat!(
-            "SELECT ",
-            account_columns!(),
-            " FROM accounts WHERE id IN (SELECT value FROM json_each($1))"
-        ))
-        .bind(json_ids(ids.iter().map(|id| id.0)))
-        .fetch_all(&self.read)
-        .await
-        .map_err(store_error)?;
+        let rows: Vec<AccountRow> = sqlx::query_as(Db::SQL.accounts)
+            .bind(Db::ids(ids.iter().map(|id| id.0)))
+            .fetch_all(&self.read)
+            .await
+            .map_err(Db::store_error)?;
         rows.into_iter().map(Account::try_from).collect()
     }
 
@@ -51,7 +49,7 @@ impl AccountStore for SqliteStore {
             .bind(typed)
             .fetch_optional(&self.read)
             .await
-            .map_err(store_error)?;
+            .map_err(Db::store_error)?;
         row.map(CredentialsRow::into_parts).transpose()
     }
 
@@ -64,7 +62,7 @@ impl AccountStore for SqliteStore {
         .bind(email.key())
         .fetch_optional(&self.read)
         .await
-        .map_err(store_error)?;
+        .map_err(Db::store_error)?;
         into_account(row)
     }
 
@@ -79,7 +77,7 @@ impl AccountStore for SqliteStore {
         .bind(now)
         .execute(&self.write)
         .await
-        .map_err(store_error)?;
+        .map_err(Db::store_error)?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -111,10 +109,13 @@ impl AccountStore for SqliteStore {
         .bind(changes.image.as_ref().and_then(|i| i.as_deref()))
         .fetch_optional(&self.write)
         .await
-        .map_err(store_error)?;
+        .map_err(Db::store_error)?;
         into_account(row)
     }
 
+    /// One statement: Postgres re-checks the `WHERE` on the newest version of a row another
+    /// transaction changed meanwhile, so of two uses of one reset link only the first
+    /// finds the version it expects. (The `CAST` types `$4` for Postgres when it is NULL.)
     async fn set_password(
         &self,
         id: AccountId,
@@ -123,7 +124,7 @@ impl AccountStore for SqliteStore {
     ) -> StoreResult<bool> {
         let done = sqlx::query(
             "UPDATE accounts SET password_hash = $2, token_version = token_version + 1, updated_at = $3 \
-             WHERE id = $1 AND ($4 IS NULL OR token_version = $4)",
+             WHERE id = $1 AND (CAST($4 AS BIGINT) IS NULL OR token_version = $4)",
         )
         .bind(id.0)
         .bind(password_hash)
@@ -131,7 +132,7 @@ impl AccountStore for SqliteStore {
         .bind(expected_version)
         .execute(&self.write)
         .await
-        .map_err(store_error)?;
+        .map_err(Db::store_error)?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -142,61 +143,53 @@ impl AccountStore for SqliteStore {
             .bind(Timestamp::now().unix_micros())
             .execute(&self.write)
             .await
-            .map_err(store_error)?;
+            .map_err(Db::store_error)?;
         Ok(done.rows_affected() == 1)
     }
 
+    /// With row locks, locks the account first: servers or channels given to it meanwhile
+    /// (their foreign keys lock the account row too) wait, then fail, instead of being left
+    /// behind. Then the servers it owns, so their members stay put while an heir is chosen.
+    /// A writer that locks the same rows the other way round (the account's own request, as
+    /// it deletes) can deadlock with it: the database then aborts one of the two, and the
+    /// deletion is run again.
     async fn delete_account(&self, id: AccountId) -> StoreResult<Option<Vec<ServerId>>> {
-        let mut tx = self.write_tx().await?;
-        let owned: Vec<i64> =
-            sqlx::query_scalar("SELECT id FROM servers WHERE owner_id = $1 ORDER BY id")
-                .bind(id.0)
-                .fetch_all(&mut *tx)
-                .await
-                .map_err(store_error)?;
-        let mut deleted = Vec::new();
-        for server in owned {
-            // The member who joined first inherits the server.
-            let heir: Option<i64> = sqlx::query_scalar(
-                "SELECT account_id FROM memberships WHERE server_id = $1 AND account_id <> $2 \
-                 ORDER BY joined_at, account_id LIMIT 1",
-            )
-            .bind(server)
-            .bind(id.0)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(store_error)?;
-            let statement = match heir {
-                Some(_) => "UPDATE servers SET owner_id = $2 WHERE id = $1",
-                None => "DELETE FROM servers WHERE id = $1",
-            };
-            sqlx::query(statement)
-                .bind(server)
-                .bind(heir)
-                .execute(&mut *tx)
-                .await
-                .map_err(store_error)?;
-            if heir.is_none() {
-                deleted.push(ServerId(server));
-            }
-        }
-        sqlx::query(
-            "UPDATE channels SET owner_id = (SELECT owner_id FROM servers WHERE servers.id = channels.server_id) \
-             WHERE owner_id = $1",
-        )
-        .bind(id.0)
-        .execute(&mut *tx)
-        .await
-        .map_err(store_error)?;
-        let done = sqlx::query("DELETE FROM accounts WHERE id = $1")
-            .bind(id.0)
+        retry_conflicts(|| self.delete_account_once(id)).await
+    }
+}
+
+/// Inserts a new account and its login name's skeletons on an open transaction. The
+/// account first: an exact duplicate is refused by its login key, never reported as only a
+/// look-alike.
+async fn insert_account(tx: &mut Conn, new: &NewAccount) -> StoreResult<Account> {
+    let now = Timestamp::now().unix_micros();
+    let row: AccountRow = sqlx::query_as(concat!(
+        "INSERT INTO accounts (login, login_key, email, email_key, password_hash, \
+         display_name, is_staff, verified_at, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING ",
+        account_columns!()
+    ))
+    .bind(new.login.as_str())
+    .bind(new.login.key())
+    .bind(new.email.as_str())
+    .bind(new.email.key())
+    .bind(&new.password_hash)
+    .bind(new.login.as_str())
+    .bind(new.is_staff)
+    .bind(new.verified.then_some(now))
+    .bind(now)
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(Db::store_error)?;
+    let account: Account = row.try_into()?;
+    for skeleton in new.login.skeletons() {
+        sqlx::query("INSERT INTO account_skeletons (skeleton, account_id) VALUES ($1, $2)")
+            .bind(skeleton)
+            .bind(account.id.0)
             .execute(&mut *tx)
             .await
-            .map_err(store_error)?;
-        if done.rows_affected() == 0 {
-            return Ok(None);
-        }
-        tx.commit().await.map_err(store_error)?;
-        Ok(Some(deleted))
+            .map_err(Db::store_error)?;
     }
+    Ok(account)
 }

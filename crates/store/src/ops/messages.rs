@@ -1,7 +1,12 @@
-//! [`MessageStore`] on SQLite.
+//! [`MessageStore`], for both dialects. Each write is one transaction; where the dialect
+//! locks rows, its checks lock the rows they decide on (the author's membership, the
+//! server's owner), so a member removed or an owner changed by a transaction running
+//! alongside is respected.
 
-use super::{SqliteStore, store_error};
+use super::{Conn, Db};
+use crate::dialect::Dialect;
 use crate::rows::messages::{MESSAGE_EXISTS, MessageRow, all, message_select};
+use crate::store::SqlStore;
 use async_trait::async_trait;
 use pingme_domain::messages::{Message, MessageBody, MessageId, MessageWrite, NewMessage, Page};
 use pingme_domain::store::{MessageStore, StoreResult};
@@ -10,31 +15,28 @@ use pingme_domain::{AccountId, ChannelId, Timestamp};
 /// One message, read through `executor` (the read pool, or a write transaction that must
 /// see its own change).
 async fn fetch_message<'e>(
-    executor: impl sqlx::SqliteExecutor<'e>,
+    executor: impl sqlx::Executor<'e, Database = Db>,
     id: i64,
 ) -> StoreResult<Option<Message>> {
     let row: Option<MessageRow> = sqlx::query_as(concat!(message_select!(), "WHERE m.id = $1"))
         .bind(id)
         .fetch_optional(executor)
         .await
-        .map_err(store_error)?;
+        .map_err(Db::store_error)?;
     row.map(Message::try_from).transpose()
 }
 
 /// Whether the message exists.
-async fn exists(tx: &mut sqlx::SqliteConnection, id: MessageId) -> StoreResult<bool> {
+async fn exists(tx: &mut Conn, id: MessageId) -> StoreResult<bool> {
     sqlx::query_scalar(MESSAGE_EXISTS)
         .bind(id.0)
         .fetch_one(tx)
         .await
-        .map_err(store_error)
+        .map_err(Db::store_error)
 }
 
 /// Why nothing was written: the message exists (so the caller may not), or it does not.
-async fn refusal<T>(
-    tx: &mut sqlx::SqliteConnection,
-    id: MessageId,
-) -> StoreResult<MessageWrite<T>> {
+async fn refusal<T>(tx: &mut Conn, id: MessageId) -> StoreResult<MessageWrite<T>> {
     Ok(if exists(tx, id).await? {
         MessageWrite::Refused
     } else {
@@ -44,7 +46,7 @@ async fn refusal<T>(
 
 /// The message just written, read back in the same transaction, or why nothing was.
 async fn written(
-    tx: &mut sqlx::SqliteConnection,
+    tx: &mut Conn,
     id: Option<i64>,
     message: MessageId,
 ) -> StoreResult<MessageWrite<Message>> {
@@ -57,7 +59,7 @@ async fn written(
 }
 
 #[async_trait]
-impl MessageStore for SqliteStore {
+impl MessageStore for SqlStore<Db> {
     /// Queued for the group-commit writer (see `batch`): stored in a transaction shared
     /// with the other messages waiting at that moment.
     async fn create_message(&self, new: &NewMessage) -> StoreResult<MessageWrite<Message>> {
@@ -69,7 +71,7 @@ impl MessageStore for SqliteStore {
             Page::Latest { limit } => {
                 sqlx::query_as(concat!(message_select!(), "WHERE m.channel_id = $1 ORDER BY m.id DESC LIMIT $2"))
                     .bind(channel.0)
-                    .bind(limit)
+                    .bind(i64::from(limit))
                     .fetch_all(&self.read)
                     .await
             }
@@ -77,24 +79,24 @@ impl MessageStore for SqliteStore {
                 sqlx::query_as(concat!(message_select!(), "WHERE m.channel_id = $1 AND m.id < $2 ORDER BY m.id DESC LIMIT $3"))
                     .bind(channel.0)
                     .bind(id.0)
-                    .bind(limit)
+                    .bind(i64::from(limit))
                     .fetch_all(&self.read)
                     .await
             }
             Page::After { after, before, limit } => {
                 sqlx::query_as(concat!(
                     message_select!(),
-                    "WHERE m.channel_id = $1 AND m.id > $2 AND ($3 IS NULL OR m.id < $3) ORDER BY m.id LIMIT $4"
+                    "WHERE m.channel_id = $1 AND m.id > $2 AND (CAST($3 AS BIGINT) IS NULL OR m.id < $3) ORDER BY m.id LIMIT $4"
                 ))
                 .bind(channel.0)
                 .bind(after.0)
                 .bind(before.map(|b| b.0))
-                .bind(limit)
+                .bind(i64::from(limit))
                 .fetch_all(&self.read)
                 .await
             }
         }
-        .map_err(store_error)?;
+        .map_err(Db::store_error)?;
         let mut messages = all(rows)?;
         if !matches!(page, Page::After { .. }) {
             // Read newest first to take the last ones; shown oldest first.
@@ -113,23 +115,17 @@ impl MessageStore for SqliteStore {
         editor: AccountId,
         body: &MessageBody,
     ) -> StoreResult<MessageWrite<Message>> {
-        let mut tx = self.write_tx().await?;
-        let edited: Option<i64> = sqlx::query_scalar(
-            "UPDATE messages SET content = $3, updated_at = MAX(created_at, $4) \
-             WHERE id = $1 AND author_id = $2 AND EXISTS (SELECT 1 FROM channels c \
-             JOIN memberships ms ON ms.server_id = c.server_id \
-             WHERE c.id = messages.channel_id AND ms.account_id = $2) \
-             RETURNING id",
-        )
-        .bind(id.0)
-        .bind(editor.0)
-        .bind(body.as_str())
-        .bind(Timestamp::now().unix_micros())
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(store_error)?;
+        let mut tx = self.begin_write().await?;
+        let edited: Option<i64> = sqlx::query_scalar(Db::SQL.edit_message)
+            .bind(id.0)
+            .bind(editor.0)
+            .bind(body.as_str())
+            .bind(Timestamp::now().unix_micros())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(Db::store_error)?;
         let outcome = written(&mut tx, edited, id).await?;
-        tx.commit().await.map_err(store_error)?;
+        tx.commit().await.map_err(Db::store_error)?;
         Ok(outcome)
     }
 
@@ -138,25 +134,19 @@ impl MessageStore for SqliteStore {
         id: MessageId,
         by: AccountId,
     ) -> StoreResult<MessageWrite<ChannelId>> {
-        let mut tx = self.write_tx().await?;
+        let mut tx = self.begin_write().await?;
         // The sender while still a member, or the server's owner.
-        let channel: Option<i64> = sqlx::query_scalar(
-            "DELETE FROM messages WHERE id = $1 AND EXISTS (SELECT 1 FROM channels c \
-             JOIN servers s ON s.id = c.server_id WHERE c.id = messages.channel_id AND \
-             (s.owner_id = $2 OR (messages.author_id = $2 AND EXISTS (SELECT 1 FROM memberships ms \
-             WHERE ms.server_id = c.server_id AND ms.account_id = $2)))) \
-             RETURNING channel_id",
-        )
-        .bind(id.0)
-        .bind(by.0)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(store_error)?;
+        let channel: Option<i64> = sqlx::query_scalar(Db::SQL.delete_message)
+            .bind(id.0)
+            .bind(by.0)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(Db::store_error)?;
         let outcome = match channel {
             Some(channel) => MessageWrite::Done(ChannelId(channel)),
             None => refusal(&mut tx, id).await?,
         };
-        tx.commit().await.map_err(store_error)?;
+        tx.commit().await.map_err(Db::store_error)?;
         Ok(outcome)
     }
 }

@@ -1,0 +1,162 @@
+//! What SQLite and Postgres do differently, named in one place: the [`Dialect`] each one
+//! implements and the [`Sql`] statements whose text differs between them.
+//!
+//! Everything else is written once in `ops` and compiled once per dialect (see `ops/mod.rs`
+//! for why it is not generic code). A statement that both databases accept as it stands is
+//! written in `ops`; one that differs is written once here, in [`statements!`], with a
+//! placeholder for each fragment that differs, and each dialect names its fragments.
+
+use pingme_domain::store::{StoreError, StoreResult};
+use std::future::Future;
+
+pub(crate) trait Dialect: sqlx::Database {
+    /// Short name of the backend, for logs and `/readyz`.
+    const BACKEND: &'static str;
+    /// Whether writers run beside each other and must lock the rows they decide on first.
+    /// Postgres: yes. SQLite: no, its one writer holds the whole database for a write
+    /// transaction, so a row lock would add nothing (nor has it a syntax for one).
+    const ROW_LOCKS: bool;
+    /// The statements whose text differs.
+    const SQL: Sql;
+
+    /// A list of ids as the statements taking one (`… IN_IDS`) bind it.
+    type Ids;
+    fn ids(ids: impl IntoIterator<Item = i64>) -> Self::Ids;
+
+    /// The one place the database's errors become domain errors: each names a broken
+    /// unique rule its own way.
+    fn store_error(error: sqlx::Error) -> StoreError;
+    /// Whether a failed transaction is worth running again at once (another one it
+    /// deadlocked with has gone on).
+    fn is_conflict(error: &StoreError) -> bool;
+
+    /// A write transaction.
+    fn begin_write(
+        pool: &sqlx::Pool<Self>,
+    ) -> impl Future<Output = StoreResult<sqlx::Transaction<'static, Self>>> + Send;
+    /// A read-only transaction whose statements agree with each other.
+    fn begin_snapshot(
+        pool: &sqlx::Pool<Self>,
+    ) -> impl Future<Output = StoreResult<sqlx::Transaction<'static, Self>>> + Send;
+}
+
+/// The statements whose text differs between the dialects, built by [`statements!`].
+pub(crate) struct Sql {
+    /// Accounts of the ids `$1`.
+    pub accounts: &'static str,
+    /// Channels of the servers `$1`, by id.
+    pub server_channels: &'static str,
+    /// Memberships of the servers `$1`.
+    pub server_members: &'static str,
+    /// Which of the channels `$1` exist.
+    pub existing_channels: &'static str,
+    /// Every category, by name byte by byte.
+    pub categories: &'static str,
+    /// The invites of server `$1`, ties by code byte by byte.
+    pub invites: &'static str,
+    /// The ids of the servers account `$1` owns, locked for a handover.
+    pub owned_servers: &'static str,
+    /// The owner and privacy of server `$1`, shared-locked as joins, leaves and accepted
+    /// invites hold it: they may run beside each other.
+    pub server_shared: &'static str,
+    /// As [`Sql::server_shared`], locked as bans and handovers hold it: they change who may
+    /// be a member or who owns it, so they wait for joins and leaves, and those for them.
+    pub server_exclusive: &'static str,
+    /// Replaces message `$1`'s text `$3` at `$4` if `$2` sent it and still is a member.
+    pub edit_message: &'static str,
+    /// Deletes message `$1` if `$2` sent it and still is a member, or owns its server.
+    pub delete_message: &'static str,
+    /// Row locks taken only where [`Dialect::ROW_LOCKS`]: account `$1`, category `$1`,
+    /// the channels of server `$1` in id order.
+    pub lock_account: &'static str,
+    pub lock_category: &'static str,
+    pub lock_channels: &'static str,
+}
+
+/// The statements of [`Sql`], given a dialect's fragments: how a list of ids is matched
+/// (`in_ids`, binding [`Dialect::Ids`] as `$1`), the collation that orders text byte by
+/// byte, and the row-locking clauses.
+macro_rules! statements {
+    (
+        in_ids: $in_ids:literal,
+        byte_order: $byte_order:literal,
+        for_update: $for_update:literal,
+        for_share: $for_share:literal,
+        for_no_key_update: $for_no_key_update:literal,
+        share_members: $share_members:literal,
+        share_server: $share_server:literal $(,)?
+    ) => {
+        $crate::dialect::Sql {
+            accounts: concat!(
+                "SELECT ",
+                $crate::rows::accounts::account_columns!(),
+                " FROM accounts WHERE id ",
+                $in_ids
+            ),
+            server_channels: concat!(
+                "SELECT ",
+                $crate::rows::channels::channel_columns!(),
+                " FROM channels WHERE server_id ",
+                $in_ids,
+                " ORDER BY id"
+            ),
+            server_members: concat!(
+                "SELECT server_id, account_id FROM memberships WHERE server_id ",
+                $in_ids,
+                " ORDER BY server_id, account_id"
+            ),
+            existing_channels: concat!("SELECT id FROM channels WHERE id ", $in_ids),
+            categories: concat!(
+                "SELECT ",
+                $crate::rows::categories::category_columns!(),
+                " FROM categories ORDER BY name",
+                $byte_order
+            ),
+            invites: concat!(
+                "SELECT ",
+                $crate::rows::invites::invite_columns!(),
+                " FROM invites WHERE server_id = $1 ORDER BY created_at, code",
+                $byte_order
+            ),
+            owned_servers: concat!(
+                "SELECT id FROM servers WHERE owner_id = $1 ORDER BY id",
+                $for_update
+            ),
+            server_shared: concat!(
+                "SELECT owner_id, is_private FROM servers WHERE id = $1",
+                $for_share
+            ),
+            server_exclusive: concat!(
+                "SELECT owner_id, is_private FROM servers WHERE id = $1",
+                $for_no_key_update
+            ),
+            edit_message: concat!(
+                "UPDATE messages SET content = $3, \
+                 updated_at = CASE WHEN created_at > $4 THEN created_at ELSE $4 END \
+                 WHERE id = $1 AND author_id = $2 AND EXISTS (SELECT 1 FROM channels c \
+                 JOIN memberships ms ON ms.server_id = c.server_id \
+                 WHERE c.id = messages.channel_id AND ms.account_id = $2",
+                $share_members,
+                ") RETURNING id"
+            ),
+            delete_message: concat!(
+                "DELETE FROM messages WHERE id = $1 AND (EXISTS (SELECT 1 FROM channels c \
+                 JOIN servers s ON s.id = c.server_id \
+                 WHERE c.id = messages.channel_id AND s.owner_id = $2",
+                $share_server,
+                ") OR (messages.author_id = $2 AND EXISTS (SELECT 1 FROM channels c \
+                 JOIN memberships ms ON ms.server_id = c.server_id \
+                 WHERE c.id = messages.channel_id AND ms.account_id = $2",
+                $share_members,
+                "))) RETURNING channel_id"
+            ),
+            lock_account: concat!("SELECT id FROM accounts WHERE id = $1", $for_update),
+            lock_category: concat!("SELECT id FROM categories WHERE id = $1", $for_update),
+            lock_channels: concat!(
+                "SELECT id FROM channels WHERE server_id = $1 ORDER BY id",
+                $for_update
+            ),
+        }
+    };
+}
+pub(crate) use statements;

@@ -1,0 +1,136 @@
+//! The reads servers' writes decide on, on an open connection or transaction: a listing of
+//! servers (three queries whatever its size: the servers, then all their channels, then all
+//! their members), an account's standing, the server row a write holds, a new membership.
+
+use super::{Conn, Db};
+use crate::dialect::Dialect;
+use crate::rows::channels::ChannelRow;
+use crate::rows::servers::{MemberRow, ServerRow, assemble};
+use pingme_domain::community::{Server, ServerQuery, Standing};
+use pingme_domain::store::StoreResult;
+use pingme_domain::{AccountId, ServerId, Timestamp};
+
+/// `$1` category name, `$2` server id, `$3` a member, `$4` another member, `$5` the viewer,
+/// `$6` whether private servers count regardless of the viewer, `$7` how many (none: as
+/// many as a signed 64-bit count holds, which both databases read as no limit).
+const SELECT: &str = "SELECT s.id, s.name, s.description, s.owner_id, a.login AS owner_login, \
+     s.category_id, c.name AS category_name, s.is_private, s.icon, s.banner, s.created_at, s.updated_at \
+     FROM servers s JOIN accounts a ON a.id = s.owner_id JOIN categories c ON c.id = s.category_id \
+     WHERE ($1 IS NULL OR c.name = $1) AND ($2 IS NULL OR s.id = $2) \
+     AND ($3 IS NULL OR EXISTS (SELECT 1 FROM memberships m WHERE m.server_id = s.id AND m.account_id = $3)) \
+     AND ($4 IS NULL OR EXISTS (SELECT 1 FROM memberships m WHERE m.server_id = s.id AND m.account_id = $4)) \
+     AND ($6 OR NOT s.is_private OR EXISTS \
+         (SELECT 1 FROM memberships m WHERE m.server_id = s.id AND m.account_id = $5)) \
+     ORDER BY s.id LIMIT COALESCE($7, 9223372036854775807)";
+
+/// Selects servers, with everything each one shows, in three queries.
+pub(super) async fn select(
+    conn: &mut Conn,
+    query: &ServerQuery,
+    all_private: bool,
+) -> StoreResult<Vec<Server>> {
+    let rows: Vec<ServerRow> = sqlx::query_as(SELECT)
+        .bind(query.category.as_deref())
+        .bind(query.id.map(|s| s.0))
+        .bind(query.member.map(|a| a.0))
+        .bind(query.shared_with.map(|a| a.0))
+        .bind(query.viewer.map(|a| a.0))
+        .bind(all_private)
+        .bind(query.limit.map(i64::from))
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(Db::store_error)?;
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids = Db::ids(rows.iter().map(|r| r.id));
+    let channel_rows: Vec<ChannelRow> = sqlx::query_as(Db::SQL.server_channels)
+        .bind(&ids)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(Db::store_error)?;
+    let member_rows: Vec<MemberRow> = sqlx::query_as(Db::SQL.server_members)
+        .bind(&ids)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(Db::store_error)?;
+    assemble(rows, channel_rows, member_rows)
+}
+
+/// One server, private or not, read on the given connection.
+pub(super) async fn one(conn: &mut Conn, id: ServerId) -> StoreResult<Option<Server>> {
+    let query = ServerQuery {
+        id: Some(id),
+        ..ServerQuery::default()
+    };
+    Ok(select(conn, &query, true).await?.pop())
+}
+
+pub(super) async fn standing(
+    conn: &mut Conn,
+    server: ServerId,
+    account: AccountId,
+) -> StoreResult<Standing> {
+    let (member, banned): (bool, bool) = sqlx::query_as(
+        "SELECT EXISTS (SELECT 1 FROM memberships WHERE server_id = $1 AND account_id = $2), \
+         EXISTS (SELECT 1 FROM bans WHERE server_id = $1 AND account_id = $2)",
+    )
+    .bind(server.0)
+    .bind(account.0)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(Db::store_error)?;
+    Ok(if banned {
+        Standing::Banned
+    } else if member {
+        Standing::Member
+    } else {
+        Standing::Outsider
+    })
+}
+
+/// What writes decide on, read under the server's lock.
+#[derive(sqlx::FromRow)]
+pub(super) struct Locked {
+    pub(super) owner_id: i64,
+    pub(super) is_private: bool,
+}
+
+/// Reads the server's row with `statement` ([`Sql::server_shared`] or
+/// [`Sql::server_exclusive`]), which holds it for the rest of the transaction where the
+/// dialect locks rows; `None` when there is no such server. Decisions are read after the
+/// lock: under Postgres' `READ COMMITTED` each statement sees everything committed before it
+/// started, including whatever the lock waited for.
+///
+/// [`Sql::server_shared`]: crate::dialect::Sql::server_shared
+/// [`Sql::server_exclusive`]: crate::dialect::Sql::server_exclusive
+pub(super) async fn lock(
+    conn: &mut Conn,
+    server: ServerId,
+    statement: &'static str,
+) -> StoreResult<Option<Locked>> {
+    sqlx::query_as(statement)
+        .bind(server.0)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(Db::store_error)
+}
+
+/// Adds the membership; `false` when it was already there (a join beside this one won).
+pub(super) async fn add_member(
+    conn: &mut Conn,
+    server: ServerId,
+    account: AccountId,
+) -> StoreResult<bool> {
+    let done = sqlx::query(
+        "INSERT INTO memberships (server_id, account_id, joined_at) VALUES ($1, $2, $3) \
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(server.0)
+    .bind(account.0)
+    .bind(Timestamp::now().unix_micros())
+    .execute(&mut *conn)
+    .await
+    .map_err(Db::store_error)?;
+    Ok(done.rows_affected() == 1)
+}
