@@ -260,7 +260,7 @@ impl From<StoreError> for ApiError {
             StoreError::Conflict(Unique::CategoryName) => {
                 Self::field("name", "A category with that name already exists.")
             }
-            // Codes are drawn from 62^10 values; the handler retries a collision.
+            // Codes are drawn from 62^10 values; `App::create_invite` retries a collision.
             StoreError::Conflict(Unique::InviteCode) => {
                 Self::internal(anyhow::anyhow!("invite code collision"))
             }

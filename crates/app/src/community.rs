@@ -1,14 +1,19 @@
-//! Servers and their channels: creating, changing and deleting them, and leaving one.
-//! Removing anything publishes the event that closes the sockets it concerned.
+//! Servers and their channels: creating, changing and deleting them, joining and leaving
+//! a server, handing it on. Removing anything publishes the event that closes the sockets
+//! it concerned.
 
 use crate::App;
-use crate::access::{ManagedChannel, OwnedServer};
+use crate::access::{ManagedChannel, OwnedServer, allowed};
 use crate::error::{AppError, AppResult};
 use crate::media::{ImageChange, MediaOwner};
-use pingme_domain::ServerId;
 use pingme_domain::account::Account;
-use pingme_domain::community::{Left, NewServer, Server, ServerChanges};
+use pingme_domain::community::{
+    Accepted, Channel, ChannelChanges, ChannelName, Description, Joined, Left, NewChannel,
+    NewServer, Server, ServerChanges,
+};
 use pingme_domain::events::Event;
+use pingme_domain::permissions::{BANNED, Relation, join};
+use pingme_domain::{AccountId, ServerId};
 use std::future::Future;
 use tracing::instrument;
 
@@ -23,6 +28,8 @@ impl ServerImages {
         self.icon.is_keep() && self.banner.is_keep()
     }
 }
+
+const INVITE_ONLY: &str = "This server is private; joining it takes a valid invite.";
 
 impl App {
     /// Creates a server owned by `new.owner`, then files its images under its id; if that
@@ -95,6 +102,95 @@ impl App {
             }
         }
         Ok(())
+    }
+
+    /// The caller joins the server: a public one freely, a private one with an `invite`
+    /// code. Joining twice is harmless; a banned account cannot join.
+    #[instrument(skip_all, fields(account = %caller.id, %server))]
+    pub async fn join_server(
+        &self,
+        caller: &Account,
+        server: ServerId,
+        invite: Option<&str>,
+    ) -> AppResult<()> {
+        let access = self.access(server, Some(caller)).await?;
+        let holds_invite = match invite {
+            Some(code) => self.holds_invite(server, code).await?,
+            None => false,
+        };
+        allowed(join(
+            access.server.is_private,
+            access.relation,
+            holds_invite,
+        ))?;
+        let by_invite = holds_invite && access.relation == Relation::Outsider;
+        match invite {
+            Some(code) if by_invite => match self.store.accept_invite(code, caller.id).await? {
+                Accepted::Joined(_) | Accepted::AlreadyMember(_) => Ok(()),
+                Accepted::Banned => Err(AppError::Forbidden(BANNED.into())),
+                Accepted::Unusable => Err(AppError::Forbidden(INVITE_ONLY.into())),
+            },
+            // The store checks again, in the insert's own transaction.
+            _ => match self.store.join(server, caller.id).await? {
+                Joined::Joined | Joined::AlreadyMember => Ok(()),
+                Joined::Banned => Err(AppError::Forbidden(BANNED.into())),
+                Joined::Private => Err(AppError::Forbidden(INVITE_ONLY.into())),
+                Joined::NoSuchServer => Err(AppError::NotFound),
+            },
+        }
+    }
+
+    /// Hands the owned server to another of its members; answers it as it is now.
+    #[instrument(skip_all, fields(server = %owned.0.id, account = %to))]
+    pub async fn transfer_ownership(
+        &self,
+        owned: &OwnedServer,
+        to: AccountId,
+    ) -> AppResult<Server> {
+        let id = owned.0.id;
+        if to == owned.0.owner {
+            return Err(AppError::field(
+                "account",
+                "That account already owns this server.",
+            ));
+        }
+        if !self.store.transfer_ownership(id, to).await? {
+            return Err(AppError::field(
+                "account",
+                "That account is not a member of this server.",
+            ));
+        }
+        self.store.server(id).await?.ok_or(AppError::NotFound)
+    }
+
+    /// Makes a text channel in the owned server; its owner is the channel's maker.
+    #[instrument(skip_all, fields(account = %owned.0.owner, server = %owned.0.id))]
+    pub async fn create_channel(
+        &self,
+        owned: &OwnedServer,
+        name: ChannelName,
+        description: Option<Description>,
+    ) -> AppResult<Channel> {
+        let new = NewChannel {
+            server: owned.0.id,
+            owner: owned.0.owner,
+            name,
+            description,
+        };
+        Ok(self.store.create_channel(&new).await?)
+    }
+
+    /// Changes what `changes` names; the channel stays in its server.
+    #[instrument(skip_all, fields(channel = %managed.0.id))]
+    pub async fn update_channel(
+        &self,
+        managed: &ManagedChannel,
+        changes: ChannelChanges,
+    ) -> AppResult<Channel> {
+        self.store
+            .update_channel(managed.0.id, &changes)
+            .await?
+            .ok_or(AppError::NotFound)
     }
 
     /// Deletes the channel; its sockets close.

@@ -10,6 +10,7 @@ pub mod categories;
 pub mod chat;
 pub mod community;
 mod error;
+pub mod invites;
 pub mod media;
 pub mod moderation;
 pub mod passwords;

@@ -1,5 +1,6 @@
 //! `/api/channels/`: text channels, made by a server's owner, read by whoever may see the
-//! server, changed by their maker or the server's owner, never moved between servers.
+//! server, changed by their maker or the server's owner, never moved between servers. The
+//! writes are the use cases of [`pingme_app::community`].
 
 use super::views::ChannelView;
 use super::{access, allowed, missing};
@@ -12,11 +13,10 @@ use crate::input::Input;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use pingme_app::AppError;
 use pingme_domain::account::Account;
-use pingme_domain::community::{
-    Channel, ChannelChanges, ChannelName, Description, NewChannel, TEXT_CHANNEL,
-};
-use pingme_domain::permissions::{manage_server, see_server};
+use pingme_domain::community::{ChannelChanges, ChannelName, Description, TEXT_CHANNEL};
+use pingme_domain::permissions::see_server;
 use pingme_domain::{ChannelId, ServerId};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -142,19 +142,12 @@ async fn create(
     let description = form.nullable("description", Description::parse).flatten();
     check_type(&mut form);
     let (name, server) = form.finish((name, server))?;
-    let server = ServerId(server);
-    let access = match access(&state, server, Some(&caller)).await {
-        Err(ApiError::NotFound) => return Err(ApiError::field("server", missing(server.0))),
+    // An unknown server is a field error here, not a 404: it is named in the body.
+    let owned = match state.app.owned_server(&caller, ServerId(server)).await {
+        Err(AppError::NotFound) => return Err(ApiError::field("server", missing(server))),
         other => other?,
     };
-    allowed(manage_server(access.relation))?;
-    let new = NewChannel {
-        server,
-        owner: caller.id,
-        name,
-        description,
-    };
-    let channel = state.store.create_channel(&new).await?;
+    let channel = state.app.create_channel(&owned, name, description).await?;
     Ok((StatusCode::CREATED, Json(ChannelView::from(&channel))))
 }
 
@@ -211,12 +204,6 @@ async fn update(
     change(&state, &caller, ChannelId(id), input, false).await
 }
 
-/// The channel, once the caller is known to be allowed to change it.
-async fn managed(state: &AppState, caller: &Account, id: ChannelId) -> Result<Channel, ApiError> {
-    let managed = state.app.managed_channel(caller, id).await?;
-    Ok(managed.channel().clone())
-}
-
 async fn change(
     state: &AppState,
     caller: &Account,
@@ -224,7 +211,7 @@ async fn change(
     input: Input,
     whole: bool,
 ) -> Result<Json<ChannelView>, ApiError> {
-    let channel = managed(state, caller, id).await?;
+    let managed = state.app.managed_channel(caller, id).await?;
     let mut form = Fields::new(input);
     let name = if whole {
         form.required("name", ChannelName::parse)
@@ -232,18 +219,16 @@ async fn change(
         form.optional("name", ChannelName::parse)
     };
     if let Some(server) = form.integer("server", whole)
-        && server != channel.server.0
+        && server != managed.channel().server.0
     {
         form.reject("server", "A channel cannot be moved to another server.");
     }
     let description = form.nullable("description", Description::parse);
     check_type(&mut form);
     form.check()?;
-    let changed = state
-        .store
-        .update_channel(id, &ChannelChanges { name, description })
-        .await?;
-    Ok(Json(ChannelView::from(&changed.ok_or(ApiError::NotFound)?)))
+    let changes = ChannelChanges { name, description };
+    let channel = state.app.update_channel(&managed, changes).await?;
+    Ok(Json(ChannelView::from(&channel)))
 }
 
 /// Delete a channel (its maker or the server's owner). Its sockets close.

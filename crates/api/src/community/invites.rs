@@ -1,8 +1,8 @@
 //! Invites: made and listed by a server's owner, previewed by anyone with the code,
-//! accepted to join (private servers included), revoked by the owner.
+//! accepted to join (private servers included), revoked by the owner — over the use cases
+//! of [`pingme_app::invites`].
 
 use super::views::{InvitePreview, InviteView, ServerView};
-use super::{access, allowed};
 use crate::AppState;
 use crate::auth::AuthUser;
 use crate::error::{ApiError, AuthErrorBody, Detail, FieldErrorsSchema};
@@ -12,10 +12,7 @@ use crate::input::Input;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use pingme_domain::community::{Accepted, NewInvite};
-use pingme_domain::permissions::manage_server;
-use pingme_domain::store::{StoreError, Unique};
-use pingme_domain::{ServerId, Timestamp};
+use pingme_domain::ServerId;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -27,8 +24,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(accept))
 }
 
-const CODE_LENGTH: usize = 10;
-const CODE_ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 const MAX_USES: i64 = 100_000;
 const MAX_LIFETIME_SECONDS: i64 = 30 * 24 * 3600;
 
@@ -41,18 +36,6 @@ pub struct InviteRequest {
     /// Seconds it stays valid; forever when absent (at most 30 days).
     #[schema(nullable = false, minimum = 1, maximum = 2_592_000)]
     expires_in: Option<i64>,
-}
-
-/// Ten characters of 62 (about 59 bits), from the operating system's randomness.
-fn new_code() -> Result<String, ApiError> {
-    let mut bytes = [0u8; CODE_LENGTH];
-    getrandom::fill(&mut bytes)
-        .map_err(|e| ApiError::internal(anyhow::anyhow!("no randomness: {e}")))?;
-    // 256 is not a multiple of 62: a tiny bias, irrelevant at this length.
-    Ok(bytes
-        .iter()
-        .map(|b| char::from(CODE_ALPHABET[usize::from(*b) % CODE_ALPHABET.len()]))
-        .collect())
 }
 
 fn bounded(form: &mut Fields, name: &str, max: i64) -> Option<i64> {
@@ -95,38 +78,16 @@ async fn create(
     PathParam(Id(id)): PathParam<Id>,
     input: Input,
 ) -> Result<(StatusCode, Json<InviteView>), ApiError> {
-    let server = ServerId(id);
-    allowed(manage_server(
-        access(&state, server, Some(&caller)).await?.relation,
-    ))?;
+    let owned = state.app.owned_server(&caller, ServerId(id)).await?;
     let mut form = Fields::new(input);
     let max_uses = bounded(&mut form, "max_uses", MAX_USES);
     let expires_in = bounded(&mut form, "expires_in", MAX_LIFETIME_SECONDS);
     form.check()?;
-    let expires_at = expires_in
-        .map(|seconds| {
-            Timestamp::from_unix_micros(Timestamp::now().unix_micros() + seconds * 1_000_000)
-        })
-        .transpose()
-        .map_err(ApiError::internal)?;
-    // A collision among 62^10 codes is all but impossible; try again if it happens.
-    for _ in 0..3 {
-        let new = NewInvite {
-            code: new_code()?,
-            server,
-            created_by: caller.id,
-            max_uses,
-            expires_at,
-        };
-        match state.store.create_invite(&new).await {
-            Ok(invite) => return Ok((StatusCode::CREATED, Json(InviteView::from(&invite)))),
-            Err(StoreError::Conflict(Unique::InviteCode)) => continue,
-            Err(other) => return Err(other.into()),
-        }
-    }
-    Err(ApiError::internal(anyhow::anyhow!(
-        "three invite code collisions in a row"
-    )))
+    let invite = state
+        .app
+        .create_invite(&owned, max_uses, expires_in)
+        .await?;
+    Ok((StatusCode::CREATED, Json(InviteView::from(&invite))))
 }
 
 /// The invites of a server you own.
@@ -145,11 +106,8 @@ async fn list(
     AuthUser(caller): AuthUser,
     PathParam(Id(id)): PathParam<Id>,
 ) -> Result<Json<Vec<InviteView>>, ApiError> {
-    let server = ServerId(id);
-    allowed(manage_server(
-        access(&state, server, Some(&caller)).await?.relation,
-    ))?;
-    let invites = state.store.invites(server).await?;
+    let owned = state.app.owned_server(&caller, ServerId(id)).await?;
+    let invites = state.app.invites(&owned).await?;
     Ok(Json(invites.iter().map(InviteView::from).collect()))
 }
 
@@ -163,17 +121,7 @@ async fn preview(
     State(state): State<AppState>,
     PathParam(code): PathParam<String>,
 ) -> Result<Json<InvitePreview>, ApiError> {
-    let invite = state
-        .store
-        .invite(&code)
-        .await?
-        .filter(|i| i.is_usable(Timestamp::now()))
-        .ok_or(ApiError::NotFound)?;
-    let server = state
-        .store
-        .server(invite.server)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let (invite, server) = state.app.invite_preview(&code).await?;
     Ok(Json(InvitePreview::new(&invite, &server, &state)))
 }
 
@@ -193,20 +141,7 @@ async fn accept(
     AuthUser(caller): AuthUser,
     PathParam(code): PathParam<String>,
 ) -> Result<Json<ServerView>, ApiError> {
-    let server = match state.store.accept_invite(&code, caller.id).await? {
-        Accepted::Joined(server) | Accepted::AlreadyMember(server) => server,
-        Accepted::Banned => {
-            return Err(ApiError::Forbidden(
-                "You are banned from this server.".into(),
-            ));
-        }
-        Accepted::Unusable => return Err(ApiError::NotFound),
-    };
-    let server = state
-        .store
-        .server(server)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let server = state.app.accept_invite(&caller, &code).await?;
     Ok(Json(ServerView::new(&server, &state, false)))
 }
 
@@ -226,10 +161,6 @@ async fn revoke(
     AuthUser(caller): AuthUser,
     PathParam(code): PathParam<String>,
 ) -> Result<StatusCode, ApiError> {
-    let invite = state.store.invite(&code).await?.ok_or(ApiError::NotFound)?;
-    allowed(manage_server(
-        access(&state, invite.server, Some(&caller)).await?.relation,
-    ))?;
-    state.store.revoke_invite(&code).await?;
+    state.app.revoke_invite(&caller, &code).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,7 +1,7 @@
-//! Joining and leaving servers, and handing ownership on.
+//! Joining and leaving servers, and handing ownership on, over the use cases of
+//! [`pingme_app::community`].
 
 use super::views::{ServerView, Status};
-use super::{access, allowed};
 use crate::AppState;
 use crate::auth::AuthUser;
 use crate::error::{ApiError, AuthErrorBody, Detail, FieldErrorsSchema};
@@ -10,9 +10,7 @@ use crate::fields::Fields;
 use crate::input::Input;
 use axum::Json;
 use axum::extract::State;
-use pingme_domain::community::{Accepted, Joined};
-use pingme_domain::permissions::{BANNED, Relation, join, manage_server};
-use pingme_domain::{AccountId, ServerId, Timestamp};
+use pingme_domain::{AccountId, ServerId};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -63,45 +61,17 @@ async fn add_member(
     PathParam(Id(id)): PathParam<Id>,
     input: Input,
 ) -> Result<Json<Status>, ApiError> {
-    let id = ServerId(id);
     let mut form = Fields::new(input);
     let invite = form.optional("invite", |code| Ok(code.to_owned()));
     form.check()?;
-    let access = access(&state, id, Some(&caller)).await?;
-    let holds_invite = match &invite {
-        Some(code) => state
-            .store
-            .invite(code)
-            .await?
-            .is_some_and(|i| i.server == id && i.is_usable(Timestamp::now())),
-        None => false,
-    };
-    allowed(join(
-        access.server.is_private,
-        access.relation,
-        holds_invite,
-    ))?;
-    let by_invite = holds_invite && access.relation == Relation::Outsider;
-    match invite {
-        Some(code) if by_invite => match state.store.accept_invite(&code, caller.id).await? {
-            Accepted::Joined(_) | Accepted::AlreadyMember(_) => {}
-            Accepted::Banned => return Err(ApiError::Forbidden(BANNED.into())),
-            Accepted::Unusable => return Err(ApiError::Forbidden(INVITE_ONLY.into())),
-        },
-        // The store checks again, in the insert's own transaction.
-        _ => match state.store.join(id, caller.id).await? {
-            Joined::Joined | Joined::AlreadyMember => {}
-            Joined::Banned => return Err(ApiError::Forbidden(BANNED.into())),
-            Joined::Private => return Err(ApiError::Forbidden(INVITE_ONLY.into())),
-            Joined::NoSuchServer => return Err(ApiError::NotFound),
-        },
-    }
+    state
+        .app
+        .join_server(&caller, ServerId(id), invite.as_deref())
+        .await?;
     Ok(Json(Status {
         status: "member added",
     }))
 }
-
-const INVITE_ONLY: &str = "This server is private; joining it takes a valid invite.";
 
 /// Leave a server. Leaving one you are not in is harmless; the owner cannot leave.
 #[utoipa::path(
@@ -148,23 +118,11 @@ async fn transfer_ownership(
     PathParam(Id(id)): PathParam<Id>,
     input: Input,
 ) -> Result<Json<ServerView>, ApiError> {
-    let id = ServerId(id);
-    let access = access(&state, id, Some(&caller)).await?;
-    allowed(manage_server(access.relation))?;
-    let to = target_account(input)?;
-    if to == caller.id {
-        return Err(ApiError::field(
-            "account",
-            "That account already owns this server.",
-        ));
-    }
-    if !state.store.transfer_ownership(id, to).await? {
-        return Err(ApiError::field(
-            "account",
-            "That account is not a member of this server.",
-        ));
-    }
-    let server = state.store.server(id).await?.ok_or(ApiError::NotFound)?;
+    let owned = state.app.owned_server(&caller, ServerId(id)).await?;
+    let server = state
+        .app
+        .transfer_ownership(&owned, target_account(input)?)
+        .await?;
     Ok(Json(ServerView::new(&server, &state, false)))
 }
 
