@@ -1,6 +1,6 @@
 //! The settings the HTTP layer needs, built once by the binary and shared read-only.
 
-use pingme_domain::duration::parse_duration;
+use pingme_domain::duration::parse_seconds;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::str::FromStr;
@@ -136,7 +136,7 @@ impl FromStr for Rate {
             .trim()
             .parse()
             .map_err(|_| format!("`{s}`: the count must be a positive integer"))?;
-        let per = parse_duration(per)?;
+        let per = parse_seconds(per)?;
         Ok(Self { count, per })
     }
 }

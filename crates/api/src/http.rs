@@ -10,6 +10,7 @@ use axum::http::header::{HOST, RETRY_AFTER};
 use axum::http::{HeaderName, HeaderValue, Method};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Duration;
 use tower::Layer;
@@ -58,7 +59,7 @@ pub fn finish(routes: Router, config: &ApiConfig) -> Router {
                     tracing::info_span!(
                         "request",
                         method = %request.method(),
-                        path = %request.uri().path(),
+                        path = %loggable_path(request.uri().path()),
                         request_id = %id,
                         // Filled in by `AuthUser` once the caller is known.
                         user_id = tracing::field::Empty,
@@ -68,6 +69,19 @@ pub fn finish(routes: Router, config: &ApiConfig) -> Router {
         )
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+/// The request's path as logs may keep it: an invite code works like a password for a
+/// private server, so it is left out (`/api/invites/{code}/accept/`).
+fn loggable_path(path: &str) -> Cow<'_, str> {
+    const INVITES: &str = "/api/invites/";
+    match path.strip_prefix(INVITES) {
+        Some(rest) if !rest.is_empty() => {
+            let after_code = rest.find('/').map_or("", |at| &rest[at..]);
+            Cow::Owned(format!("{INVITES}{{code}}{after_code}"))
+        }
+        _ => Cow::Borrowed(path),
+    }
 }
 
 /// A `%00` in the path or the query would reach the database as a NUL character, which no
@@ -205,6 +219,24 @@ mod tests {
 
     fn allowed(list: &[&str]) -> Vec<String> {
         list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn invite_codes_stay_out_of_logged_paths() {
+        assert_eq!(
+            loggable_path("/api/invites/Ab3dE5gH9k/"),
+            "/api/invites/{code}/"
+        );
+        assert_eq!(
+            loggable_path("/api/invites/Ab3dE5gH9k/accept/"),
+            "/api/invites/{code}/accept/"
+        );
+        assert_eq!(
+            loggable_path("/api/invites/Ab3dE5gH9k"),
+            "/api/invites/{code}"
+        );
+        assert_eq!(loggable_path("/api/servers/7/"), "/api/servers/7/");
+        assert_eq!(loggable_path("/api/invites/"), "/api/invites/");
     }
 
     #[test]

@@ -17,7 +17,7 @@ impl App {
     #[instrument(skip_all)]
     pub async fn create_account(&self, new: &NewAccount) -> AppResult<Account> {
         let account = self.store.create_account(new).await?;
-        tracing::info!(account = %account.id, "account created");
+        tracing::debug!(account = %account.id, "account created");
         Ok(account)
     }
 
@@ -69,14 +69,14 @@ impl App {
 
     /// Shuts the account named `login` out (it cannot log in, its tokens are refused and
     /// its sockets close) or lets it back in. An operator's decision.
-    #[instrument(skip_all, fields(active, account = tracing::field::Empty))]
+    #[instrument(skip_all, fields(actor = "operator", active = active, target = tracing::field::Empty))]
     pub async fn set_active(&self, login: &str, active: bool) -> AppResult<Account> {
         let (account, _) = self
             .store
             .credentials(login)
             .await?
             .ok_or(AppError::NotFound)?;
-        tracing::Span::current().record("account", tracing::field::display(account.id));
+        tracing::Span::current().record("target", tracing::field::display(account.id));
         if !self.store.set_active(account.id, active).await? {
             return Err(AppError::NotFound);
         }

@@ -14,10 +14,10 @@ use tracing::instrument;
 impl App {
     /// Creates a category, then files its icon under its id; if that fails, the category
     /// goes again.
-    #[instrument(skip_all, fields(category = %new.name.as_str()))]
+    #[instrument(skip_all, fields(actor = %admin, name = new.name.as_str()))]
     pub async fn create_category(
         &self,
-        _admin: &CategoryAdmin,
+        admin: &CategoryAdmin,
         new: NewCategory,
         icon: ImageChange,
     ) -> AppResult<Category> {
@@ -38,13 +38,13 @@ impl App {
         };
         let app = self.clone();
         let undo = async move { app.store.delete_category(id).await.map(drop) };
-        finish_or_undo(attach, undo, "category").await
+        finish_or_undo(attach, undo, "category", id.0).await
     }
 
-    #[instrument(skip_all, fields(category = %id))]
+    #[instrument(skip_all, fields(actor = %admin, category = %id))]
     pub async fn update_category(
         &self,
-        _admin: &CategoryAdmin,
+        admin: &CategoryAdmin,
         id: CategoryId,
         changes: CategoryChanges,
         icon: ImageChange,
@@ -60,8 +60,8 @@ impl App {
     }
 
     /// Deletes a category no server uses.
-    #[instrument(skip_all, fields(category = %id))]
-    pub async fn delete_category(&self, _admin: &CategoryAdmin, id: CategoryId) -> AppResult<()> {
+    #[instrument(skip_all, fields(actor = %admin, category = %id))]
+    pub async fn delete_category(&self, admin: &CategoryAdmin, id: CategoryId) -> AppResult<()> {
         match self.store.delete_category(id).await? {
             CategoryDeletion::Deleted => {
                 self.sweep_later(MediaOwner::Category(id));

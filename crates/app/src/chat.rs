@@ -24,7 +24,7 @@ impl App {
     /// Stores a message if its author still belongs to the channel's server (checked in the
     /// same transaction) and sends it to the channel's sockets. `Refused` and `Missing` say
     /// why nothing was stored.
-    #[instrument(skip_all, fields(account = %author, %channel))]
+    #[instrument(level = "debug", skip_all, fields(account = %author, %channel))]
     pub async fn post_message(
         &self,
         author: AccountId,
@@ -51,7 +51,7 @@ impl App {
     }
 
     /// A page of the channel's history, for its server's members.
-    #[instrument(skip_all, fields(account = %caller.id, %channel))]
+    #[instrument(level = "debug", skip_all, fields(account = %caller.id, %channel))]
     pub async fn history(
         &self,
         caller: &Account,
@@ -68,7 +68,7 @@ impl App {
     }
 
     /// One message, for its server's members.
-    #[instrument(skip_all, fields(account = %caller.id, message = %id.0))]
+    #[instrument(level = "debug", skip_all, fields(account = %caller.id, message = %id.0))]
     pub async fn message(&self, caller: &Account, id: MessageId) -> AppResult<Message> {
         let message = self.store.message(id).await?.ok_or(AppError::NotFound)?;
         self.readable(message.server, caller).await?;

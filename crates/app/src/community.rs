@@ -15,7 +15,7 @@ use pingme_domain::events::Event;
 use pingme_domain::permissions::{BANNED, Relation, join};
 use pingme_domain::{AccountId, ServerId};
 use std::future::Future;
-use tracing::instrument;
+use tracing::{Instrument, instrument};
 
 /// A server's two images, as a request asks for them.
 pub struct ServerImages {
@@ -50,11 +50,11 @@ impl App {
         };
         let app = self.clone();
         let undo = async move { app.store.delete_server(id).await.map(drop) };
-        finish_or_undo(attach, undo, "server").await
+        finish_or_undo(attach, undo, "server", id.0).await
     }
 
     /// Changes what `changes` names and the images `images` replace or clear.
-    #[instrument(skip_all, fields(server = %owned.0.id))]
+    #[instrument(skip_all, fields(account = %owned.0.owner, server = %owned.0.id))]
     pub async fn update_server(
         &self,
         owned: OwnedServer,
@@ -75,7 +75,7 @@ impl App {
     }
 
     /// Deletes the server with its channels, members, bans and invites; its sockets close.
-    #[instrument(skip_all, fields(server = %owned.0.id))]
+    #[instrument(skip_all, fields(account = %owned.0.owner, server = %owned.0.id))]
     pub async fn delete_server(&self, owned: OwnedServer) -> AppResult<()> {
         let id = owned.0.id;
         if self.store.delete_server(id).await? {
@@ -141,7 +141,7 @@ impl App {
     }
 
     /// Hands the owned server to another of its members; answers it as it is now.
-    #[instrument(skip_all, fields(server = %owned.0.id, account = %to))]
+    #[instrument(skip_all, fields(account = %owned.0.owner, server = %owned.0.id, target = %to))]
     pub async fn transfer_ownership(
         &self,
         owned: &OwnedServer,
@@ -181,22 +181,22 @@ impl App {
     }
 
     /// Changes what `changes` names; the channel stays in its server.
-    #[instrument(skip_all, fields(channel = %managed.0.id))]
+    #[instrument(skip_all, fields(account = %managed.by, channel = %managed.channel.id))]
     pub async fn update_channel(
         &self,
         managed: &ManagedChannel,
         changes: ChannelChanges,
     ) -> AppResult<Channel> {
         self.store
-            .update_channel(managed.0.id, &changes)
+            .update_channel(managed.channel.id, &changes)
             .await?
             .ok_or(AppError::NotFound)
     }
 
     /// Deletes the channel; its sockets close.
-    #[instrument(skip_all, fields(channel = %managed.0.id))]
+    #[instrument(skip_all, fields(account = %managed.by, channel = %managed.channel.id))]
     pub async fn delete_channel(&self, managed: ManagedChannel) -> AppResult<()> {
-        let channel = managed.0;
+        let channel = managed.channel;
         if self.store.delete_channel(channel.id).await? {
             self.publish(Event::ChannelDeleted {
                 server: channel.server,
@@ -214,9 +214,12 @@ impl App {
 
     async fn server_images(&self, id: ServerId, images: ServerImages) -> AppResult<ServerChanges> {
         let owner = MediaOwner::Server(id);
+        let (icon, banner) = self
+            .store_image_pair(owner, images.icon, images.banner)
+            .await?;
         Ok(ServerChanges {
-            icon: self.store_image(owner, images.icon).await?,
-            banner: self.store_image(owner, images.banner).await?,
+            icon,
+            banner,
             ..ServerChanges::default()
         })
     }
@@ -229,18 +232,20 @@ pub(crate) async fn finish_or_undo<T: Send + 'static>(
     finish: impl Future<Output = AppResult<T>> + Send + 'static,
     undo: impl Future<Output = Result<(), pingme_domain::store::StoreError>> + Send + 'static,
     what: &'static str,
+    id: i64,
 ) -> AppResult<T> {
-    tokio::spawn(async move {
+    let task = async move {
         match finish.await {
             Ok(done) => Ok(done),
             Err(error) => {
                 if let Err(cleanup) = undo.await {
-                    tracing::error!(error = %cleanup, "could not remove a half-made {what}");
+                    tracing::error!(error = %cleanup, id, "could not remove a half-made {what}");
                 }
                 Err(error)
             }
         }
-    })
-    .await
-    .map_err(AppError::internal)?
+    };
+    tokio::spawn(task.in_current_span())
+        .await
+        .map_err(AppError::internal)?
 }

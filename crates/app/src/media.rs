@@ -69,7 +69,7 @@ impl MediaOwner {
 
 impl App {
     /// Stores a new image of `owner` and answers the change to record: `Some(Some(key))`,
-    /// `Some(None)` to clear, `None` to keep. Any change arranges a sweep of the owner's
+    /// `Some(None)` to clear, `None` to keep. A change arranges a sweep of the owner's
     /// folder first, so that even a request cut off half-way leaves nothing behind for long.
     pub(crate) async fn store_image(
         &self,
@@ -79,6 +79,15 @@ impl App {
         if !change.is_keep() {
             self.sweep_later(owner);
         }
+        self.put_image(owner, change).await
+    }
+
+    /// [`Self::store_image`] without the sweep, for the caller that arranged it.
+    async fn put_image(
+        &self,
+        owner: MediaOwner,
+        change: ImageChange,
+    ) -> AppResult<Option<Option<String>>> {
         Ok(match change {
             ImageChange::Keep => None,
             ImageChange::Clear => Some(None),
@@ -88,6 +97,22 @@ impl App {
                 Some(Some(key))
             }
         })
+    }
+
+    /// Both images of a server, with one sweep of its folder for the two.
+    pub(crate) async fn store_image_pair(
+        &self,
+        owner: MediaOwner,
+        first: ImageChange,
+        second: ImageChange,
+    ) -> AppResult<(Option<Option<String>>, Option<Option<String>>)> {
+        if !(first.is_keep() && second.is_keep()) {
+            self.sweep_later(owner);
+        }
+        Ok((
+            self.put_image(owner, first).await?,
+            self.put_image(owner, second).await?,
+        ))
     }
 
     /// Arranges for the owner's unused images to be deleted.

@@ -13,7 +13,7 @@ const OWNER_TARGETED: &str = "The owner cannot be removed from their own server.
 
 impl App {
     /// Removes a member; they may join again.
-    #[instrument(skip_all, fields(server = %owned.0.id, %account))]
+    #[instrument(skip_all, fields(account = %owned.0.owner, server = %owned.0.id, target = %account))]
     pub async fn kick(&self, owned: &OwnedServer, account: AccountId) -> AppResult<()> {
         self.target(owned, account).await?;
         match self.store.leave(owned.0.id, account).await? {
@@ -30,7 +30,7 @@ impl App {
     }
 
     /// Removes a member, or keeps out someone who is not one yet, until unbanned.
-    #[instrument(skip_all, fields(server = %owned.0.id, %account))]
+    #[instrument(skip_all, fields(account = %owned.0.owner, server = %owned.0.id, target = %account))]
     pub async fn ban(&self, owned: &OwnedServer, account: AccountId) -> AppResult<()> {
         self.target(owned, account).await?;
         match self.store.ban(owned.0.id, account).await? {
@@ -45,7 +45,7 @@ impl App {
     }
 
     /// Lifts a ban; unbanning someone not banned is harmless.
-    #[instrument(skip_all, fields(server = %owned.0.id, %account))]
+    #[instrument(skip_all, fields(account = %owned.0.owner, server = %owned.0.id, target = %account))]
     pub async fn unban(&self, owned: &OwnedServer, account: AccountId) -> AppResult<()> {
         self.store.unban(owned.0.id, account).await?;
         Ok(())

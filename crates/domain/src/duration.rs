@@ -15,6 +15,21 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     Ok(duration)
 }
 
+/// A whole number of seconds, longer than zero, in any of [`parse_duration`]'s forms
+/// (`90`, `15m`, `1.5m`): what the server's settings take. Token lifetimes and the like are
+/// counted in seconds, so a fraction would be cut off — `500ms` would make tokens that have
+/// expired when they are issued — and is refused instead.
+pub fn parse_seconds(text: &str) -> Result<Duration, String> {
+    let duration = parse_duration(text)?;
+    if duration.subsec_nanos() != 0 {
+        return Err(format!(
+            "`{}`: use whole seconds (like 30s, 15m or 1h)",
+            text.trim()
+        ));
+    }
+    Ok(duration)
+}
+
 /// A duration, as [`parse_duration`] reads it, that may also be zero.
 pub fn parse_duration_or_zero(text: &str) -> Result<Duration, String> {
     let text = text.trim();
@@ -62,6 +77,19 @@ fn billionths(number: &str) -> Option<u128> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn settings_take_whole_seconds_only() {
+        assert_eq!(parse_seconds("1.5m"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_seconds("2000ms"), Ok(Duration::from_secs(2)));
+        assert!(
+            parse_seconds("500ms")
+                .unwrap_err()
+                .contains("whole seconds")
+        );
+        assert!(parse_seconds("1.5s").is_err());
+        assert!(parse_seconds("0").is_err());
+    }
 
     #[test]
     fn durations_take_units() {

@@ -138,8 +138,9 @@ impl EventBus for RedisBus {
 }
 
 /// Sends events to every node from a process that holds no sockets (the operator's CLI),
-/// and answers once Redis has taken them: unlike a node's bus, it waits and it fails.
-pub async fn publish_once(url: &str, channel: &str, events: Vec<Event>) -> redis::RedisResult<()> {
+/// and answers once Redis has taken them — unlike a node's bus, it waits and it fails —
+/// with the most nodes any of them reached (subscribers of the channel).
+pub async fn publish_once(url: &str, channel: &str, events: Vec<Event>) -> redis::RedisResult<u64> {
     let client = redis::Client::open(url)?;
     let timed_out = || redis::RedisError::from(std::io::Error::from(std::io::ErrorKind::TimedOut));
     let mut conn = tokio::time::timeout(TIMEOUT, client.get_multiplexed_async_connection())
@@ -155,12 +156,12 @@ pub async fn publish_once(url: &str, channel: &str, events: Vec<Event>) -> redis
         pipe.publish(
             channel,
             serde_json::to_string(&envelope).unwrap_or_default(),
-        )
-        .ignore();
+        );
     }
-    tokio::time::timeout(TIMEOUT, pipe.query_async::<()>(&mut conn))
+    let reached: Vec<u64> = tokio::time::timeout(TIMEOUT, pipe.query_async(&mut conn))
         .await
-        .map_err(|_| timed_out())?
+        .map_err(|_| timed_out())??;
+    Ok(reached.into_iter().max().unwrap_or(0))
 }
 
 /// Random enough that two nodes never share one.

@@ -106,12 +106,17 @@ impl Settings {
             default_categories: self.default_categories()?,
             shutdown_grace: self.shutdown_grace,
             http: self.listener_config(),
-            redis: self
-                .redis_url
-                .filter(|url| !url.trim().is_empty())
-                .map(|url| (url, self.redis_channel)),
+            redis: self.redis(),
             data_dir: self.data_dir,
         })
+    }
+
+    /// Redis's URL and the channel events travel on, when `REDIS_URL` is set (and not blank).
+    pub fn redis(&self) -> Option<(String, String)> {
+        self.redis_url
+            .clone()
+            .filter(|url| !url.trim().is_empty())
+            .map(|url| (url, self.redis_channel.clone()))
     }
 
     fn listener_config(&self) -> ListenerConfig {

@@ -81,16 +81,20 @@ async fn main() -> anyhow::Result<()> {
         Command::Admin(command) => {
             let store = cli.settings.open_store().await?;
             let operator = admin::Operator::new(store, &cli.settings)?;
-            match command {
-                Admin::CreateUser(args) => admin::create_user(&operator.app, args).await,
-                Admin::CreateUsers(args) => admin::create_users(&operator.app, args).await,
-                Admin::DeactivateUser(args) => admin::set_active(operator, args, false).await,
-                Admin::ActivateUser(args) => admin::set_active(operator, args, true).await,
+            let app = &operator.app;
+            let done = match command {
+                Admin::CreateUser(args) => admin::create_user(app, args).await,
+                Admin::CreateUsers(args) => admin::create_users(app, args).await,
+                Admin::DeactivateUser(args) => admin::set_active(app, args, false).await,
+                Admin::ActivateUser(args) => admin::set_active(app, args, true).await,
                 Admin::Category(command) => {
                     let max_upload = cli.settings.max_upload_bytes;
-                    admin::category(&operator.app, max_upload, command).await
+                    admin::category(app, max_upload, command).await
                 }
-            }
+            };
+            // Whatever the command published reaches the nodes, even if it failed half-way.
+            operator.finish().await;
+            done
         }
     }
 }

@@ -5,7 +5,7 @@
 
 use clap::{Args, ValueEnum};
 use pingme_api::config::{Rate, parse_size};
-use pingme_domain::duration::parse_duration;
+use pingme_domain::duration::parse_seconds;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -56,7 +56,7 @@ pub struct Settings {
     #[arg(long, env = "PINGME_DB_POOL", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1000), global = true)]
     pub db_pool: u32,
     /// Postgres: how long a statement may run before it is cut off (and the request gets 503).
-    #[arg(long, env = "PINGME_DB_TIMEOUT", default_value = "5s", value_parser = parse_duration, global = true)]
+    #[arg(long, env = "PINGME_DB_TIMEOUT", default_value = "5s", value_parser = parse_seconds, global = true)]
     pub db_timeout: Duration,
     /// `production` refuses to start without a strong SECRET_KEY.
     #[arg(
@@ -110,15 +110,15 @@ pub struct Settings {
     /// Name given in the SMTP EHLO greeting; default the machine's hostname.
     #[arg(long, env = "PINGME_SMTP_HELO", global = true)]
     pub smtp_helo: Option<String>,
-    #[arg(long, env = "PINGME_ACCESS_TTL", default_value = "1d", value_parser = parse_duration, global = true)]
+    #[arg(long, env = "PINGME_ACCESS_TTL", default_value = "1d", value_parser = parse_seconds, global = true)]
     pub access_ttl: Duration,
-    #[arg(long, env = "PINGME_REFRESH_TTL", default_value = "4d", value_parser = parse_duration, global = true)]
+    #[arg(long, env = "PINGME_REFRESH_TTL", default_value = "4d", value_parser = parse_seconds, global = true)]
     pub refresh_ttl: Duration,
     /// Lifetime of e-mail verification links.
-    #[arg(long, env = "PINGME_VERIFY_TTL", default_value = "3d", value_parser = parse_duration, global = true)]
+    #[arg(long, env = "PINGME_VERIFY_TTL", default_value = "3d", value_parser = parse_seconds, global = true)]
     pub verify_ttl: Duration,
     /// Lifetime of password-reset links.
-    #[arg(long, env = "PINGME_RESET_TTL", default_value = "1h", value_parser = parse_duration, global = true)]
+    #[arg(long, env = "PINGME_RESET_TTL", default_value = "1h", value_parser = parse_seconds, global = true)]
     pub reset_ttl: Duration,
     /// Largest request body accepted, in bytes.
     #[arg(long, env = "PINGME_MAX_BODY_BYTES", default_value_t = 10 * 1024 * 1024, global = true)]
@@ -171,15 +171,15 @@ pub struct Settings {
     #[arg(long, env = "PINGME_WS_QUEUE", default_value_t = 1024, global = true)]
     pub ws_queue: usize,
     /// How often the server pings each socket.
-    #[arg(long, env = "PINGME_WS_PING", default_value = "30s", value_parser = parse_duration, global = true)]
+    #[arg(long, env = "PINGME_WS_PING", default_value = "30s", value_parser = parse_seconds, global = true)]
     pub ws_ping: Duration,
     /// A socket that answered none of the server's pings this long is closed (it is gone, or
     /// does not read); at least twice PINGME_WS_PING.
-    #[arg(long, env = "PINGME_WS_IDLE", default_value = "75s", value_parser = parse_duration, global = true)]
+    #[arg(long, env = "PINGME_WS_IDLE", default_value = "75s", value_parser = parse_seconds, global = true)]
     pub ws_idle: Duration,
     /// How long a frame, ping or pong may take to leave for a socket; one that does not
     /// read for this long is closed as too slow (4008).
-    #[arg(long, env = "PINGME_WS_SEND_TIMEOUT", default_value = "15s", value_parser = parse_duration, global = true)]
+    #[arg(long, env = "PINGME_WS_SEND_TIMEOUT", default_value = "15s", value_parser = parse_seconds, global = true)]
     pub ws_send_timeout: Duration,
     /// Addresses of reverse proxies whose X-Forwarded-For is believed, comma-separated.
     #[arg(
@@ -205,7 +205,7 @@ pub struct Settings {
     )]
     pub default_categories: String,
     /// How long an image nothing refers to any more is kept before it is deleted.
-    #[arg(long, env = "PINGME_MEDIA_SWEEP_DELAY", default_value = "60s", value_parser = parse_duration, global = true)]
+    #[arg(long, env = "PINGME_MEDIA_SWEEP_DELAY", default_value = "60s", value_parser = parse_seconds, global = true)]
     pub media_sweep_delay: Duration,
     /// Directory of uploaded images when they are kept locally; default <data dir>/media.
     #[arg(long, env = "PINGME_MEDIA_DIR", global = true)]
@@ -229,18 +229,18 @@ pub struct Settings {
     pub media_base_url: Option<String>,
     /// A request head must be complete this long after its first byte, and a new connection
     /// must send its first head this fast.
-    #[arg(long, env = "PINGME_HTTP_HEADER_TIMEOUT", default_value = "10s", value_parser = parse_duration, global = true)]
+    #[arg(long, env = "PINGME_HTTP_HEADER_TIMEOUT", default_value = "10s", value_parser = parse_seconds, global = true)]
     pub http_header_timeout: Duration,
     /// A request body must have arrived this long after its head (408 otherwise), and a
     /// response that cannot be written for this long is abandoned.
-    #[arg(long, env = "PINGME_HTTP_BODY_TIMEOUT", default_value = "60s", value_parser = parse_duration, global = true)]
+    #[arg(long, env = "PINGME_HTTP_BODY_TIMEOUT", default_value = "60s", value_parser = parse_seconds, global = true)]
     pub http_body_timeout: Duration,
     /// Memory request bodies may hold at once while they are read and worked on; one client
     /// address may hold two of the largest bodies or an eighth of it (503 beyond).
     #[arg(long, env = "PINGME_BODY_MEMORY", default_value = "256MiB", value_parser = parse_size, global = true)]
     pub body_memory: u64,
     /// An idle keep-alive connection is closed after this long.
-    #[arg(long, env = "PINGME_HTTP_KEEPALIVE", default_value = "75s", value_parser = parse_duration, global = true)]
+    #[arg(long, env = "PINGME_HTTP_KEEPALIVE", default_value = "75s", value_parser = parse_seconds, global = true)]
     pub http_keepalive: Duration,
     /// Connections (HTTP and WebSocket) open at once; default (or 0): as many as the
     /// open-files limit allows, less a reserve of 256 descriptors and the database pool's.
@@ -256,7 +256,7 @@ pub struct Settings {
     )]
     pub max_connections_per_ip: usize,
     /// How long shutdown waits for in-flight requests.
-    #[arg(long, env = "PINGME_SHUTDOWN_GRACE", default_value = "30s", value_parser = parse_duration, global = true)]
+    #[arg(long, env = "PINGME_SHUTDOWN_GRACE", default_value = "30s", value_parser = parse_seconds, global = true)]
     pub shutdown_grace: Duration,
     /// Redis for events between nodes (`redis://host:6379`); without it, events stay on this
     /// node.

@@ -5,7 +5,6 @@
 use super::register::account_to_mail;
 use super::{Message, emails};
 use crate::AppState;
-
 use crate::client_ip::ClientIp;
 use crate::error::{ApiError, Detail, FieldErrorsSchema, FieldOrLinkError, NON_FIELD};
 use crate::fields::Fields;

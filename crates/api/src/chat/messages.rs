@@ -134,6 +134,7 @@ async fn list(
     ))
 }
 
+/// One message (members of its server).
 #[utoipa::path(
     get, path = "/api/messages/{id}/", tag = "messages", security(("jwt" = [])),
     params(("id" = i64, Path, example = 1)),

@@ -122,6 +122,7 @@ async fn create(
     ))
 }
 
+/// Change a category's name, description or icon (staff).
 #[utoipa::path(
     patch, path = "/api/categories/{id}/", tag = "categories", security(("jwt" = [])),
     params(("id" = i64, Path, example = 1)),
@@ -161,6 +162,7 @@ async fn update(
     Ok(Json(CategoryView::new(&category, &state)))
 }
 
+/// Delete a category nobody uses (staff).
 #[utoipa::path(
     delete, path = "/api/categories/{id}/", tag = "categories", security(("jwt" = [])),
     params(("id" = i64, Path, example = 1)),

@@ -102,7 +102,8 @@ async fn read_form(
     })
 }
 
-/// Stores the form's new images under the server and answers the changes to record them.
+/// Create a server: the caller becomes its owner and first member, and it starts with a
+/// `general` channel — all in one transaction.
 #[utoipa::path(
     post, path = "/api/servers/", tag = "servers", security(("jwt" = [])),
     request_body(content(
@@ -145,6 +146,7 @@ async fn create(
     ))
 }
 
+/// Replace a server's fields (owner only): `name` and `category` are required.
 #[utoipa::path(
     put, path = "/api/servers/{id}/", tag = "servers", security(("jwt" = [])),
     params(("id" = i64, Path, example = 1)),

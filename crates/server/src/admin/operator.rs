@@ -5,7 +5,6 @@
 //! interval, which closes them within `PINGME_WS_PING`.
 
 use crate::Settings;
-use anyhow::Context;
 use pingme_api::chat::frames::SocketFrames;
 use pingme_app::{App, AppSettings};
 use pingme_domain::events::{Event, EventBus};
@@ -37,37 +36,34 @@ impl Operator {
             media_sweep_delay: settings.media_sweep_delay,
         };
         let app = App::new(store, media, outbox.clone(), frames, app_settings);
-        let redis = settings
-            .redis_url
-            .clone()
-            .filter(|url| !url.is_empty())
-            .map(|url| (url, settings.redis_channel.clone()));
-        Ok(Self { app, outbox, redis })
+        Ok(Self {
+            app,
+            outbox,
+            redis: settings.redis(),
+        })
     }
 
-    /// Sends what the command published to every node; answers how they were reached.
-    pub async fn finish(self) -> anyhow::Result<Reach> {
+    /// Sends what the command published to every node and says how far it went. The change
+    /// is saved whatever happens here: a bus that cannot be reached only delays its effect on
+    /// open sockets until the nodes' next re-check, so that is a warning, not a failure.
+    pub async fn finish(self) {
         let events = std::mem::take(&mut *self.outbox.0.lock().unwrap_or_else(|e| e.into_inner()));
         if events.is_empty() {
-            return Ok(Reach::Nothing);
+            return;
         }
+        const LATER: &str = "open sockets close at the nodes' next check (PINGME_WS_PING)";
         let Some((url, channel)) = &self.redis else {
-            return Ok(Reach::NextRecheck);
+            println!("{LATER}; set REDIS_URL to tell the nodes at once");
+            return;
         };
-        pingme_realtime::publish_once(url, channel, events)
-            .await
-            .context("the change is saved, but Redis could not take its events: open sockets close at the nodes' next re-check (PINGME_WS_PING)")?;
-        Ok(Reach::AtOnce)
+        match pingme_realtime::publish_once(url, channel, events).await {
+            Ok(0) => {
+                eprintln!("warning: no node listens on the Redis channel {channel:?}; {LATER}")
+            }
+            Ok(nodes) => println!("told {nodes} node(s) over Redis: open sockets closed at once"),
+            Err(error) => eprintln!(
+                "warning: the change is saved, but Redis could not take its events ({error}); {LATER}"
+            ),
+        }
     }
-}
-
-/// How the nodes learn of a command's change.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Reach {
-    /// Nothing to tell them.
-    Nothing,
-    /// Over Redis, now.
-    AtOnce,
-    /// At their next re-check of the sockets against the database.
-    NextRecheck,
 }

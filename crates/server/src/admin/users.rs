@@ -1,6 +1,5 @@
 //! `pingme admin create-user`, `deactivate-user`, `activate-user`.
 
-use super::operator::{Operator, Reach};
 use anyhow::{Context, bail};
 use clap::Args;
 use pingme_app::{App, AppError, passwords};
@@ -147,22 +146,15 @@ pub struct AccountName {
 
 /// Shuts an account out (`active == false`): it cannot log in, its tokens are refused from
 /// the next request on, and its open sockets close on every node. Or lets it back in.
-pub async fn set_active(operator: Operator, args: AccountName, active: bool) -> anyhow::Result<()> {
+pub async fn set_active(app: &App, args: AccountName, active: bool) -> anyhow::Result<()> {
     let login = args.username.trim();
-    let account = match operator.app.set_active(login, active).await {
+    let account = match app.set_active(login, active).await {
         Ok(account) => account,
         Err(AppError::NotFound) => bail!("no account is named {login}"),
         Err(other) => return Err(other).context("cannot change the account"),
     };
     let state = if active { "active" } else { "deactivated" };
     println!("account {} ({}) is {state}", account.id, account.login);
-    match operator.finish().await? {
-        Reach::AtOnce => println!("its open sockets were closed on every node"),
-        Reach::NextRecheck => println!(
-            "its open sockets close at the server's next check (PINGME_WS_PING); set REDIS_URL to close them at once"
-        ),
-        Reach::Nothing => {}
-    }
     Ok(())
 }
 
