@@ -43,8 +43,9 @@ use utoipa_axum::router::OpenApiRouter;
 /// What every handler can reach. Cheap to clone: everything is behind an `Arc`.
 #[derive(Clone)]
 pub struct AppState {
-    /// The use cases: every write goes through them, and only they publish events.
-    pub app: App,
+    /// The use cases: every write goes through them, and only they publish events. Behind
+    /// one pointer: every socket holds a copy of this state for as long as it is open.
+    pub app: Arc<App>,
     /// For the read paths that need no use case.
     pub store: Arc<dyn Store>,
     pub media: Arc<dyn MediaStore>,
@@ -80,7 +81,13 @@ impl AppState {
             media_sweep_delay: config.media_sweep_delay,
         };
         Self {
-            app: App::new(store.clone(), media.clone(), events, frames, settings),
+            app: Arc::new(App::new(
+                store.clone(),
+                media.clone(),
+                events,
+                frames,
+                settings,
+            )),
             store,
             media,
             hub,

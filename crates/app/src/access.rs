@@ -13,6 +13,7 @@ use pingme_domain::permissions::{
 };
 use pingme_domain::{AccountId, ChannelId, ServerId};
 use std::fmt;
+use tracing::instrument;
 
 /// Who a use case acts for: a signed-in account, or the operator at the command line (who
 /// may do what staff may).
@@ -80,6 +81,7 @@ pub fn allowed(decision: Decision) -> AppResult<()> {
 
 impl App {
     /// Loads a server (not found when there is none) and the caller's relation to it.
+    #[instrument(level = "debug", skip_all, fields(account = ?caller.map(|c| c.id), server = %id))]
     pub async fn access(&self, id: ServerId, caller: Option<&Account>) -> AppResult<Access> {
         let server = self.store.server(id).await?.ok_or(AppError::NotFound)?;
         let standing = match caller.map(|a| a.id) {
@@ -95,6 +97,7 @@ impl App {
     }
 
     /// The server, once the caller is known to own it.
+    #[instrument(level = "debug", skip_all, fields(account = %caller.id, server = %id))]
     pub async fn owned_server(&self, caller: &Account, id: ServerId) -> AppResult<OwnedServer> {
         let access = self.access(id, Some(caller)).await?;
         allowed(manage_server(access.relation))?;
@@ -102,6 +105,7 @@ impl App {
     }
 
     /// The channel, once the caller is known to be its maker or its server's owner.
+    #[instrument(level = "debug", skip_all, fields(account = %caller.id, channel = %id))]
     pub async fn managed_channel(
         &self,
         caller: &Account,

@@ -45,6 +45,7 @@ impl App {
     }
 
     /// Tells the channel's other sockets that `account` is typing.
+    #[instrument(level = "debug", skip_all, fields(%account, %channel))]
     pub fn typing(&self, account: AccountId, channel: ChannelId) {
         let frame = self.frames.typing(account, channel);
         self.broadcast(channel, frame, Some(account));
@@ -76,6 +77,7 @@ impl App {
     }
 
     /// The message, once the caller is known to be its sender: what an edit starts from.
+    #[instrument(level = "debug", skip_all, fields(account = %caller.id, message = %id.0))]
     pub async fn own_message(&self, caller: &Account, id: MessageId) -> AppResult<Message> {
         let message = self.message(caller, id).await?;
         if message.author.as_ref().map(|a| a.id) != Some(caller.id) {
@@ -124,6 +126,7 @@ impl App {
 
     /// Whether the account belongs to the server; reading and writing a channel's messages
     /// takes that, public server or not.
+    #[instrument(level = "debug", skip_all, fields(%account, %server))]
     pub async fn is_member(&self, server: ServerId, account: AccountId) -> AppResult<bool> {
         Ok(self.store.standing(server, account).await? == Standing::Member)
     }

@@ -64,12 +64,14 @@ impl App {
     }
 
     /// The owned server's invites.
+    #[instrument(skip_all, fields(account = %owned.0.owner, server = %owned.0.id))]
     pub async fn invites(&self, owned: &OwnedServer) -> AppResult<Vec<Invite>> {
         Ok(self.store.invites(owned.0.id).await?)
     }
 
     /// The invite under `code` if it still lets people in (expired, used-up and revoked
     /// ones are not found), with the server it leads to.
+    #[instrument(skip_all)]
     pub async fn invite_preview(&self, code: &str) -> AppResult<(Invite, Server)> {
         let invite = self.usable_invite(code).await?.ok_or(AppError::NotFound)?;
         let server = self

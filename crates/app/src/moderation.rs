@@ -52,6 +52,7 @@ impl App {
     }
 
     /// Who is banned, oldest ban first.
+    #[instrument(skip_all, fields(account = %owned.0.owner, server = %owned.0.id))]
     pub async fn bans(&self, owned: &OwnedServer) -> AppResult<Vec<Ban>> {
         Ok(self.store.bans(owned.0.id).await?)
     }

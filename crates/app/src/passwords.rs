@@ -37,6 +37,7 @@ async fn in_slot<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -
     .map_err(AppError::internal)
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn hash(password: String) -> AppResult<String> {
     in_slot(move || hash_now(&password))
         .await?
@@ -44,6 +45,7 @@ pub async fn hash(password: String) -> AppResult<String> {
 }
 
 /// Whether `password` matches `stored`; with no stored hash, burns the same time and says no.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn verify(password: String, stored: Option<String>) -> AppResult<bool> {
     in_slot(move || {
         let (candidate, real) = match &stored {

@@ -205,10 +205,14 @@ async fn post(
         closing.close(Close { code, reason });
         Ok(())
     };
-    let posted = state
-        .app
-        .post_message(seat.account.id, seat.channel, body, nonce.as_deref())
-        .await;
+    // Boxed: its state would otherwise sit in every socket's reader, idle or not.
+    let posted = Box::pin(state.app.post_message(
+        seat.account.id,
+        seat.channel,
+        body,
+        nonce.as_deref(),
+    ))
+    .await;
     match posted {
         Ok(MessageWrite::Done(_)) => Ok(()),
         // Removed meanwhile (the removal's own close may be on its way): nothing was stored.
