@@ -81,7 +81,7 @@ pub fn allowed(decision: Decision) -> AppResult<()> {
 
 impl App {
     /// Loads a server (not found when there is none) and the caller's relation to it.
-    #[instrument(level = "debug", skip_all, fields(account = ?caller.map(|c| c.id), server = %id))]
+    #[instrument(level = "debug", skip_all, fields(account = caller.map(|c| c.id.0), server = %id))]
     pub async fn access(&self, id: ServerId, caller: Option<&Account>) -> AppResult<Access> {
         let server = self.store.server(id).await?.ok_or(AppError::NotFound)?;
         let standing = match caller.map(|a| a.id) {

@@ -1,5 +1,6 @@
 //! Durations as settings and command-line flags write them: `90`, `250ms`, `1.5s`, `15m`,
-//! `1h`, `4d`.
+//! `1h`, `4d` — the bench's flags take any of these; the server's settings take whole
+//! seconds only ([`parse_seconds`]).
 
 use std::time::Duration;
 

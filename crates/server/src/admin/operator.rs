@@ -60,7 +60,9 @@ impl Operator {
             Ok(0) => {
                 eprintln!("warning: no node listens on the Redis channel {channel:?}; {LATER}")
             }
-            Ok(nodes) => println!("told {nodes} node(s) over Redis: open sockets closed at once"),
+            Ok(nodes) => {
+                println!("told {nodes} node(s) over Redis; they close the affected sockets now")
+            }
             Err(error) => eprintln!(
                 "warning: the change is saved, but Redis could not take its events ({error}); {LATER}"
             ),

@@ -298,6 +298,51 @@ async fn a_deactivated_account_is_shut_out_at_once() {
     terminate(server).await;
 }
 
+/// The change a command makes is saved whether or not the nodes can be told: a Redis that
+/// cannot be reached is a warning (the nodes' re-check closes the sockets later), while a
+/// command that did not do its own work still fails.
+#[tokio::test]
+async fn a_deactivation_is_saved_when_redis_cannot_be_reached() {
+    let dir = tempfile::tempdir().unwrap();
+    let created = finished(
+        pingme(dir.path())
+            .args([
+                "admin",
+                "create-user",
+                "--username",
+                "ida",
+                "--email",
+                "ida@example.com",
+            ])
+            .env("PINGME_ADMIN_PASSWORD", PASSWORD),
+    )
+    .await;
+    assert!(created.status.success(), "{}", text(&created.stderr));
+    // Nothing listens on port 1: every attempt to reach Redis is refused at once.
+    let unreachable = "redis://127.0.0.1:1";
+    let output = finished(
+        pingme(dir.path())
+            .args(["admin", "deactivate-user", "--username", "ida"])
+            .env("REDIS_URL", unreachable),
+    )
+    .await;
+    let stderr = text(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(text(&output.stdout).contains("is deactivated"));
+    assert!(
+        stderr.contains("warning:") && stderr.contains("PINGME_WS_PING"),
+        "{stderr}"
+    );
+    let unknown = finished(
+        pingme(dir.path())
+            .args(["admin", "deactivate-user", "--username", "nobody"])
+            .env("REDIS_URL", unreachable),
+    )
+    .await;
+    assert!(!unknown.status.success());
+    assert!(text(&unknown.stderr).contains("no account is named nobody"));
+}
+
 #[tokio::test]
 async fn admin_create_users_makes_verified_accounts_and_their_csv() {
     let dir = tempfile::tempdir().unwrap();
