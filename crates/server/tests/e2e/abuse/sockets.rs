@@ -30,9 +30,10 @@ async fn pings_never_read_cost_bounded_memory_and_close_the_socket_with_4008() {
     let mut socket =
         RawSocket::open(&node.url, &format!("/{server}/{channel}?token={token}")).await;
     let payload = [7u8; 125];
-    // Enough pings that their pongs alone would be four times the bound below.
+    // Enough pings that their pongs alone would be three times the bound below (more is
+    // not always reached on a loaded machine before the server closes the socket).
     const FRAME: usize = 2 + 4 + 125;
-    let enough = 4 * 48 * 1024 * 1024 / FRAME;
+    let enough = 3 * 48 * 1024 * 1024 / FRAME;
     let mut sent = 0usize;
     let mut peak = before.rss;
     let give_up = tokio::time::Instant::now() + Duration::from_secs(8);
