@@ -2,6 +2,7 @@
 
 use pingme_domain::duration::parse_seconds;
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::num::NonZeroU32;
 use std::str::FromStr;
 use std::time::Duration;
@@ -36,6 +37,9 @@ pub struct ApiConfig {
     pub rate_limits: Option<RateLimitConfig>,
     /// Peers whose `X-Forwarded-For` is believed (a load balancer in front).
     pub trusted_proxies: Vec<IpAddr>,
+    /// pingme's web client, served at `/` and its pages; `None` (`PINGME_WEB=off`) leaves `/`
+    /// to the short page naming the API, for operators who bring their own client.
+    pub web: Option<Arc<pingme_web::WebClient>>,
 }
 
 /// Chat: messages and their sockets.

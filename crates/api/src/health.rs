@@ -4,7 +4,7 @@
 use crate::AppState;
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::http::header::RETRY_AFTER;
 use axum::response::{Html, IntoResponse, Response};
 use serde::Serialize;
@@ -92,12 +92,17 @@ async fn readyz(State(state): State<AppState>) -> Response {
     response
 }
 
-/// A short page saying what this server is and where its API lives.
+/// pingme's web client; with `PINGME_WEB=off`, a short page saying what this server is and
+/// where its API lives.
 #[utoipa::path(get, path = "/", tag = "operations", security(()), responses((status = 200, content_type = "text/html", body = String)))]
-async fn home(State(state): State<AppState>) -> Html<String> {
+async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Some(web) = &state.web {
+        return web.page(&headers);
+    }
     Html(format!(
         include_str!("home.html"),
         version = env!("CARGO_PKG_VERSION"),
         base = state.config.public_url,
     ))
+    .into_response()
 }

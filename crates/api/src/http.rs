@@ -4,6 +4,7 @@
 
 use crate::config::ApiConfig;
 use crate::error::ApiError;
+use crate::web::WebPages;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::header::{HOST, RETRY_AFTER};
@@ -24,9 +25,12 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Wraps the routes in the shared conventions, outermost first: request id, tracing, panic
 /// catching, `Host` check, CORS, trailing-slash normalisation.
-pub fn finish(routes: Router, config: &ApiConfig) -> Router {
+pub fn finish(routes: Router, config: &ApiConfig, web: Option<Arc<WebPages>>) -> Router {
     let routes = routes
-        .fallback(not_found)
+        .fallback(move |request: Request| {
+            let web = web.clone();
+            async move { fallback(web.as_deref(), request) }
+        })
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(config.max_body_bytes));
     // Routing happens inside `routes`, so the path must be rewritten before it: an outer
@@ -95,8 +99,10 @@ async fn refuse_nul(request: Request, next: Next) -> Response {
     next.run(request).await
 }
 
-async fn not_found() -> ApiError {
-    ApiError::NotFound
+/// What no route answers: a page or a file of the web client, else the API's 404.
+fn fallback(web: Option<&WebPages>, request: Request) -> Response {
+    web.and_then(|pages| pages.answer(&request))
+        .unwrap_or_else(|| ApiError::NotFound.into_response())
 }
 
 async fn method_not_allowed(method: Method) -> ApiError {

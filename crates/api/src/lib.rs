@@ -22,6 +22,7 @@ mod limits;
 mod login_failures;
 pub mod media;
 pub mod openapi;
+pub mod web;
 
 pub use limits::client_key;
 
@@ -61,6 +62,8 @@ pub struct AppState {
     pub config: Arc<ApiConfig>,
     /// The OpenAPI document, rendered once, and the Swagger UI's settings.
     docs: Arc<docs::ApiDocs>,
+    /// The web client, unless `PINGME_WEB=off`.
+    pub web: Option<Arc<web::WebPages>>,
 }
 
 impl AppState {
@@ -80,7 +83,13 @@ impl AppState {
         let settings = AppSettings {
             media_sweep_delay: config.media_sweep_delay,
         };
+        let web = config.web.clone().map(|client| {
+            let images = [media.url("x"), config.public_url.clone()];
+            let origins: Vec<String> = images.iter().filter_map(|u| web::origin_of(u)).collect();
+            Arc::new(web::WebPages::new(client, &origins))
+        });
         Self {
+            web,
             app: Arc::new(App::new(
                 store.clone(),
                 media.clone(),
@@ -125,7 +134,8 @@ fn routes() -> OpenApiRouter<AppState> {
 pub fn app(state: AppState) -> Router {
     let (router, _) = routes().split_for_parts();
     let config = state.config.clone();
-    http::finish(router.with_state(state), &config)
+    let web = state.web.clone();
+    http::finish(router.with_state(state), &config, web)
 }
 
 /// The OpenAPI document of [`app`].

@@ -9,9 +9,11 @@ use pingme_api::config::{ApiConfig, ChatConfig, RateLimitConfig, TokenLifetimes}
 use pingme_domain::community::CategoryName;
 use pingme_mail::{SmtpConfig, SmtpSecurity, TransportConfig};
 use pingme_media::S3Config;
+use pingme_web::WebClient;
 use secrecy::SecretString;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Below this, even ordinary photos would not fit the images' memory budget.
@@ -235,7 +237,20 @@ impl Settings {
                 messages: self.rate_messages,
             }),
             trusted_proxies: self.trusted_proxies.clone(),
+            web: self.web_client()?,
         })
+    }
+
+    fn web_client(&self) -> anyhow::Result<Option<Arc<WebClient>>> {
+        if self.web == Switch::Off {
+            return Ok(None);
+        }
+        let client = match &self.web_dir {
+            Some(dir) => WebClient::from_dir(dir)
+                .with_context(|| format!("PINGME_WEB_DIR {} is not a web client", dir.display()))?,
+            None => WebClient::embedded(),
+        };
+        Ok(Some(Arc::new(client)))
     }
 
     fn chat_config(&self) -> anyhow::Result<ChatConfig> {

@@ -25,3 +25,4 @@ mod media;
 mod nodes;
 mod servers;
 mod support;
+mod web_client;

@@ -53,6 +53,8 @@ pub struct Options {
     pub http: ListenerConfig,
     /// Memory request bodies may hold at once.
     pub body_memory: usize,
+    /// Serve the web client (`PINGME_WEB`).
+    pub web: bool,
 }
 
 impl Default for Options {
@@ -72,8 +74,17 @@ impl Default for Options {
             db_timeout: Duration::from_secs(5),
             http: ListenerConfig::default(),
             body_memory: 256 << 20,
+            web: true,
         }
     }
+}
+
+/// The web client compiled into the binary, built once for every test app.
+fn web_client() -> Arc<pingme_web::WebClient> {
+    static CLIENT: std::sync::OnceLock<Arc<pingme_web::WebClient>> = std::sync::OnceLock::new();
+    CLIENT
+        .get_or_init(|| Arc::new(pingme_web::WebClient::embedded()))
+        .clone()
 }
 
 /// A pingme server running in this process on its own port, data directory and database.
@@ -138,6 +149,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
             lifetimes: options.lifetimes,
             rate_limits: options.rate_limits,
             trusted_proxies: Vec::new(),
+            web: options.web.then(web_client),
         },
         mail_from: "pingme <noreply@pingme.test>".into(),
         mail,

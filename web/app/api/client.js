@@ -1,0 +1,155 @@
+// Every REST call of the client goes through here: the base path, JSON and multipart bodies, the
+// access token (refreshed when it is about to expire, or once after a 401), and errors turned
+// into ApiError with words for the person.
+import { ApiError } from "./errors.js";
+import { Session, fresh } from "./session.js";
+
+/**
+ * @typedef {object} RequestOptions
+ * @property {any} [json] A JSON body.
+ * @property {FormData} [form] A multipart body (files).
+ * @property {boolean} [auth] Send the access token (default true when logged in).
+ * @property {AbortSignal} [signal]
+ */
+
+export class Api {
+  /**
+   * @param {Session} session
+   * @param {typeof fetch} [fetcher]
+   * @param {() => number} [clock] seconds since the epoch
+   */
+  constructor(session, fetcher = (input, init) => fetch(input, init), clock = () => Date.now() / 1000) {
+    this.session = session;
+    this.fetch = fetcher;
+    this.clock = clock;
+    /** @type {Promise<string|null>|null} */
+    this.refreshing = null;
+  }
+
+  /**
+   * @param {string} method
+   * @param {string} path e.g. "/api/servers/"
+   * @param {RequestOptions} [options]
+   */
+  async request(method, path, options = {}) {
+    const auth = options.auth ?? this.session.tokens !== null;
+    let token = auth ? await this.accessToken() : null;
+    let response = await this.send(method, path, options, token);
+    if (response.status === 401 && token) {
+      token = await this.refresh(token);
+      if (token) response = await this.send(method, path, options, token);
+    }
+    return read(response);
+  }
+
+  /** @param {string} path @param {RequestOptions} [options] */
+  get(path, options) {
+    return this.request("GET", path, options);
+  }
+  /** @param {string} path @param {any} [json] */
+  post(path, json) {
+    return this.request("POST", path, { json });
+  }
+  /** @param {string} path @param {any} [json] */
+  patch(path, json) {
+    return this.request("PATCH", path, { json });
+  }
+  /** @param {string} path */
+  delete(path) {
+    return this.request("DELETE", path);
+  }
+
+  /** Logs in: keeps the tokens. @param {string} username @param {string} password */
+  async login(username, password) {
+    const tokens = await this.request("POST", "/api/token/", { json: { username, password }, auth: false });
+    this.session.set(tokens);
+    return tokens;
+  }
+
+  logout() {
+    this.session.set(null);
+  }
+
+  /** A valid access token, refreshed first when it is about to expire; null when logged out. */
+  async accessToken() {
+    const tokens = this.session.tokens;
+    if (!tokens) return null;
+    if (fresh(tokens.access, this.clock())) return tokens.access;
+    return this.refresh(tokens.access);
+  }
+
+  /**
+   * A new access token from the refresh token; one refresh at a time, whoever asks. When the
+   * refresh token is refused the session ends (the person logs in again).
+   * @param {string} stale the access token that did not work
+   */
+  refresh(stale) {
+    if (!this.refreshing) {
+      this.refreshing = this.renew(stale).finally(() => {
+        this.refreshing = null;
+      });
+    }
+    return this.refreshing;
+  }
+
+  /** @param {string} stale */
+  async renew(stale) {
+    const tokens = this.session.tokens;
+    if (!tokens) return null;
+    // Another tab may have refreshed already.
+    if (tokens.access !== stale && fresh(tokens.access, this.clock())) return tokens.access;
+    const response = await this.send("POST", "/api/token/refresh/", { json: { refresh: tokens.refresh } }, null);
+    if (response.status === 401 || response.status === 400) {
+      this.session.set(null);
+      return null;
+    }
+    const body = await read(response);
+    this.session.set({ access: body.access, refresh: body.refresh ?? tokens.refresh });
+    return body.access;
+  }
+
+  /**
+   * @param {string} method @param {string} path @param {RequestOptions} options
+   * @param {string|null} token
+   * @returns {Promise<Response>}
+   */
+  async send(method, path, options, token) {
+    /** @type {Record<string, string>} */
+    const headers = { Accept: "application/json" };
+    /** @type {BodyInit|undefined} */
+    let body;
+    if (options.form) body = options.form;
+    else if (options.json !== undefined) {
+      headers["Content-Type"] = "application/json";
+      body = JSON.stringify(options.json);
+    }
+    if (token) headers.Authorization = `Bearer ${token}`;
+    try {
+      return await this.fetch(path, { method, headers, body, signal: options.signal });
+    } catch (error) {
+      if (error instanceof DOMException && error.name === "AbortError") throw error;
+      throw new ApiError(0, null);
+    }
+  }
+}
+
+/**
+ * The body of a successful answer (null when empty), or an ApiError.
+ * @param {Response} response
+ * @returns {Promise<any>}
+ */
+async function read(response) {
+  const text = await response.text();
+  /** @type {any} */
+  let body = null;
+  if (text) {
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = null;
+    }
+  }
+  if (response.ok) return body;
+  const retry = Number.parseInt(response.headers.get("Retry-After") ?? "", 10);
+  throw new ApiError(response.status, body, Number.isFinite(retry) ? retry : null);
+}

@@ -1,0 +1,7 @@
+// PLACEHOLDER: to be built (issue 14).
+import { html } from "../lib/html.js";
+import { Empty } from "./shell.js";
+/** @param {any} props */
+export function ServerSettings({ menu }) {
+  return html`<${Empty} menu=${menu} title="ServerSettings">Coming soon.<//>`;
+}

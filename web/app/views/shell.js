@@ -1,0 +1,147 @@
+// The logged-in layout: the server rail (the person's servers, explore, create), the sidebar of
+// the open server (its channels, the person's panel) and the main pane. On a phone the rail and
+// sidebar are a drawer opened from the main pane's header.
+import { html, useEffect, useState } from "../lib/html.js";
+import { useServices } from "../context.js";
+import { useStore } from "../store.js";
+import { channelPath, navigate } from "../router.js";
+import { Avatar } from "../ui/avatar.js";
+import { Sidebar } from "./sidebar.js";
+import { Explore, ServerPreview } from "./explore.js";
+import { ChatView } from "../chat/chat-view.js";
+import { ServerSettings } from "./server-settings.js";
+import { InviteView } from "./invite.js";
+import { AccountSettings } from "./settings.js";
+import { Admin } from "./admin.js";
+import { CreateServer } from "./create-server.js";
+
+const LAST = "pingme.last-channel";
+
+/** @param {{route: import("../router.js").Route}} props */
+export function Shell({ route }) {
+  const { store } = useServices();
+  const servers = useStore(store, (s) => s.servers) ?? [];
+  const [drawer, setDrawer] = useState(false);
+  const [creating, setCreating] = useState(false);
+  const serverId = "serverId" in route ? route.serverId : null;
+  const server = servers.find((s) => s.id === serverId) ?? null;
+
+  // A new address closes the drawer (phones), and a channel is remembered for next time.
+  useEffect(() => {
+    setDrawer(false);
+    if (route.name === "server" && route.channelId) localStorage.setItem(LAST, location.pathname);
+  }, [location.pathname]);
+  useChannelShortcuts(server, route);
+
+  return html`<div class=${drawer ? "shell drawer-open" : "shell"}>
+    <a class="skip-link" href="#main">Skip to the conversation</a>
+    <nav class="rail" aria-label="Servers">
+      <a class=${route.name === "home" ? "rail-item active" : "rail-item"} href="/" aria-label="Home" title="Home">
+        <img src=${new URL("../../static/icon.svg", import.meta.url).href} alt="" width="44" height="44" />
+      </a>
+      <div class="rail-separator" role="separator"></div>
+      <ul class="rail-list">
+        ${servers.map(
+          (s) => html`<li key=${s.id}>
+            <a class=${s.id === serverId ? "rail-item active" : "rail-item"} href=${channelPath(s.id, s.channel_server[0]?.id)}
+              aria-label=${s.name} aria-current=${s.id === serverId ? "page" : undefined} title=${s.name}>
+              <${Avatar} name=${s.name} url=${s.server_image_urls?.server_icon_url} size=${44} square />
+            </a>
+          </li>`,
+        )}
+      </ul>
+      <button type="button" class="rail-item rail-action" aria-label="Create a server" title="Create a server" onClick=${() => setCreating(true)}>+</button>
+      <a class=${route.name === "explore" ? "rail-item rail-action active" : "rail-item rail-action"} href="/explore" aria-label="Explore servers" title="Explore servers">🧭</a>
+    </nav>
+    <${Sidebar} server=${server} route=${route} />
+    <div class="drawer-scrim" onClick=${() => setDrawer(false)}></div>
+    <div class="main" id="main" tabindex="-1">
+      <${MainPane} route=${route} server=${server} servers=${servers} openDrawer=${() => setDrawer(true)} />
+    </div>
+    ${creating && html`<${CreateServer} onClose=${() => setCreating(false)} />`}
+  </div>`;
+}
+
+/**
+ * @param {{route: import("../router.js").Route, server: any, servers: any[], openDrawer: () => void}} props
+ */
+function MainPane({ route, server, servers, openDrawer }) {
+  const menu = html`<button type="button" class="icon-button drawer-button" aria-label="Open the server list" onClick=${openDrawer}>☰</button>`;
+  switch (route.name) {
+    case "home":
+      return html`<${Home} servers=${servers} menu=${menu} />`;
+    case "explore":
+      return html`<${Explore} menu=${menu} />`;
+    case "server":
+      if (!server) return html`<${ServerPreview} serverId=${route.serverId} menu=${menu} />`;
+      return html`<${ServerChannel} server=${server} channelId=${route.channelId} menu=${menu} />`;
+    case "server-settings":
+      return server ? html`<${ServerSettings} server=${server} menu=${menu} />` : html`<${ServerPreview} serverId=${route.serverId} menu=${menu} />`;
+    case "invite":
+      return html`<${InviteView} code=${route.code} menu=${menu} />`;
+    case "settings":
+      return html`<${AccountSettings} menu=${menu} />`;
+    case "admin":
+      return html`<${Admin} menu=${menu} />`;
+    case "dm":
+      return html`<${Empty} menu=${menu} title="Direct messages">Direct messages are not in this version of pingme yet.<//>`;
+    default:
+      return html`<${Empty} menu=${menu} title="Not found">There is nothing at this address. <a href="/">Go home</a>.<//>`;
+  }
+}
+
+/** @param {{server: any, channelId: number|null, menu: any}} props */
+function ServerChannel({ server, channelId, menu }) {
+  const channel = server.channel_server.find((/** @type {any} */ c) => c.id === channelId);
+  useEffect(() => {
+    if (!channel && server.channel_server.length > 0) navigate(channelPath(server.id, server.channel_server[0].id), { replace: true });
+  }, [server.id, channelId, channel]);
+  if (!channel) {
+    return html`<${Empty} menu=${menu} title=${server.name}>${server.channel_server.length === 0 ? "This server has no channels yet." : "That channel does not exist (any more)."}<//>`;
+  }
+  return html`<${ChatView} key=${channel.id} server=${server} channel=${channel} menu=${menu} />`;
+}
+
+/** @param {{servers: any[], menu: any}} props */
+function Home({ servers, menu }) {
+  useEffect(() => {
+    const last = localStorage.getItem(LAST);
+    const lastServer = last?.match(/^\/servers\/(\d+)\//)?.[1];
+    if (last && servers.some((s) => String(s.id) === lastServer)) navigate(last, { replace: true });
+    else if (servers.length > 0) navigate(channelPath(servers[0].id, servers[0].channel_server[0]?.id), { replace: true });
+  }, []);
+  if (servers.length > 0) return null;
+  return html`<${Empty} menu=${menu} title="Welcome to pingme">
+    You are not in any server yet. <a href="/explore">Explore public servers</a> or create your own with the + on the left.
+  <//>`;
+}
+
+/** @param {{title: string, menu: any, children: any}} props */
+export function Empty({ title, menu, children }) {
+  return html`<section class="pane">
+    <header class="pane-header">${menu}<h1>${title}</h1></header>
+    <div class="pane-body empty"><p>${children}</p></div>
+  </section>`;
+}
+
+/**
+ * Alt+↑ / Alt+↓ move to the previous / next channel of the open server.
+ * @param {any} server @param {import("../router.js").Route} route
+ */
+function useChannelShortcuts(server, route) {
+  useEffect(() => {
+    if (!server || route.name !== "server") return;
+    const onKey = (/** @type {KeyboardEvent} */ e) => {
+      if (!e.altKey || (e.key !== "ArrowUp" && e.key !== "ArrowDown")) return;
+      const channels = server.channel_server;
+      const at = channels.findIndex((/** @type {any} */ c) => c.id === route.channelId);
+      const next = channels[at + (e.key === "ArrowUp" ? -1 : 1)];
+      if (next) {
+        e.preventDefault();
+        navigate(channelPath(server.id, next.id));
+      }
+    };
+    addEventListener("keydown", onKey);
+    return () => removeEventListener("keydown", onKey);
+  }, [server, route]);
+}

@@ -1,0 +1,92 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { Api } from "../app/api/client.js";
+import { ApiError } from "../app/api/errors.js";
+import { Session } from "../app/api/session.js";
+import { jwt, memory } from "./support.js";
+
+const NOW = 1_000_000;
+
+/**
+ * A fetch that answers from a list of handlers, recording each request.
+ * @param {(path: string, init: any) => {status: number, body?: any, headers?: Record<string,string>}} answer
+ */
+function fakeFetch(answer) {
+  /** @type {{path: string, init: any}[]} */
+  const calls = [];
+  /** @type {any} */
+  const fetcher = async (/** @type {string} */ path, /** @type {any} */ init) => {
+    calls.push({ path, init });
+    const { status, body, headers = {} } = answer(path, init);
+    return new Response(body === undefined ? null : JSON.stringify(body), { status, headers });
+  };
+  return { fetcher, calls };
+}
+
+test("an expiring access token is refreshed before the request", async () => {
+  const session = new Session(memory());
+  session.set({ access: jwt({ exp: NOW + 10 }), refresh: "r1" });
+  const renewed = jwt({ exp: NOW + 86400 });
+  const { fetcher, calls } = fakeFetch((path) =>
+    path === "/api/token/refresh/" ? { status: 200, body: { access: renewed } } : { status: 200, body: { ok: true } },
+  );
+  const api = new Api(session, fetcher, () => NOW);
+  assert.deepEqual(await api.get("/api/account/me/"), { ok: true });
+  assert.deepEqual(calls.map((c) => c.path), ["/api/token/refresh/", "/api/account/me/"]);
+  assert.equal(calls[1].init.headers.Authorization, `Bearer ${renewed}`);
+  assert.deepEqual(session.tokens, { access: renewed, refresh: "r1" });
+});
+
+test("a 401 is retried once with a refreshed token", async () => {
+  const session = new Session(memory());
+  const stale = jwt({ exp: NOW + 3600 });
+  const renewed = jwt({ exp: NOW + 86400 });
+  session.set({ access: stale, refresh: "r1" });
+  const { fetcher, calls } = fakeFetch((path, init) => {
+    if (path === "/api/token/refresh/") return { status: 200, body: { access: renewed } };
+    return init.headers.Authorization === `Bearer ${stale}` ? { status: 401, body: { detail: "revoked", code: "token_not_valid" } } : { status: 200, body: [] };
+  });
+  const api = new Api(session, fetcher, () => NOW);
+  assert.deepEqual(await api.get("/api/servers/"), []);
+  assert.equal(calls.length, 3);
+});
+
+test("a refused refresh token ends the session", async () => {
+  const session = new Session(memory());
+  session.set({ access: jwt({ exp: NOW - 1 }), refresh: "old" });
+  const { fetcher } = fakeFetch(() => ({ status: 401, body: { detail: "Token is invalid", code: "token_not_valid" } }));
+  const api = new Api(session, fetcher, () => NOW);
+  await assert.rejects(api.get("/api/account/me/"), (e) => e instanceof ApiError && e.status === 401);
+  assert.equal(session.tokens, null);
+});
+
+test("two requests at once share one refresh", async () => {
+  const session = new Session(memory());
+  session.set({ access: jwt({ exp: NOW }), refresh: "r" });
+  const { fetcher, calls } = fakeFetch((path) =>
+    path === "/api/token/refresh/" ? { status: 200, body: { access: jwt({ exp: NOW + 999 }) } } : { status: 200, body: 1 },
+  );
+  const api = new Api(session, fetcher, () => NOW);
+  await Promise.all([api.get("/a"), api.get("/b")]);
+  assert.equal(calls.filter((c) => c.path === "/api/token/refresh/").length, 1);
+});
+
+test("errors carry the API's words and Retry-After; no answer is status 0", async () => {
+  const session = new Session(memory());
+  const { fetcher } = fakeFetch(() => ({ status: 429, body: { detail: "Slow down." }, headers: { "Retry-After": "7" } }));
+  const api = new Api(session, fetcher, () => NOW);
+  await assert.rejects(api.post("/api/token/", {}), (e) => e instanceof ApiError && e.retryAfter === 7 && e.message === "Slow down. Try again in 7 seconds.");
+  const down = new Api(session, /** @type {any} */ (async () => { throw new TypeError("Failed to fetch"); }), () => NOW);
+  await assert.rejects(down.get("/x"), (e) => e instanceof ApiError && e.status === 0);
+});
+
+test("logging in keeps the tokens; JSON bodies are sent as JSON", async () => {
+  const session = new Session(memory());
+  const { fetcher, calls } = fakeFetch(() => ({ status: 200, body: { access: "a", refresh: "r" } }));
+  const api = new Api(session, fetcher, () => NOW);
+  await api.login("ann", "pw");
+  assert.deepEqual(session.tokens, { access: "a", refresh: "r" });
+  assert.equal(calls[0].init.headers["Content-Type"], "application/json");
+  assert.equal(calls[0].init.body, JSON.stringify({ username: "ann", password: "pw" }));
+  assert.equal(calls[0].init.headers.Authorization, undefined);
+});

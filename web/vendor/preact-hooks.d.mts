@@ -1,0 +1,2 @@
+// Types for tsc --checkJs only (never served): the package's own, from web/node_modules.
+export * from "preact/hooks";
