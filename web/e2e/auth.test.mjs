@@ -51,12 +51,21 @@ test("the API's errors are shown next to the fields that caused them", async () 
   const { page, context } = await person(browser, `${server.url}/signup`);
   await page.getByLabel("Username").fill("Taken");
   await page.getByLabel("E-mail", { exact: true }).fill("other@example.com");
-  await page.getByLabel("E-mail again").fill("different@example.com");
+  await page.getByLabel("E-mail again").fill("other@example.com");
   await page.getByLabel("Password").fill("12345678");
   await page.getByRole("button", { name: "Create account" }).click();
-  const username = page.getByLabel("Username");
-  await assert.doesNotReject(page.getByText("A user with that username already exists.").waitFor());
-  assert.equal(await username.getAttribute("aria-invalid"), "true");
+  await page.getByText("This password is entirely numeric.").waitFor();
+  assert.equal(await page.getByLabel("Password").getAttribute("aria-invalid"), "true");
+
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Create account" }).click();
+  await page.getByText("A user with that username already exists.").waitFor();
+  assert.equal(await page.getByLabel("Username").getAttribute("aria-invalid"), "true");
+  assert.equal(await page.getByLabel("Password").getAttribute("aria-invalid"), null);
+
+  await page.getByLabel("Username").fill("someone");
+  await page.getByLabel("E-mail again").fill("different@example.com");
+  await page.getByRole("button", { name: "Create account" }).click();
   await page.getByRole("alert").filter({ hasText: "Emails must match." }).waitFor();
   await screenshot(page, "signup-errors");
 
