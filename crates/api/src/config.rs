@@ -2,9 +2,9 @@
 
 use pingme_domain::duration::parse_seconds;
 use std::net::IpAddr;
-use std::sync::Arc;
 use std::num::NonZeroU32;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Clone, Debug)]

@@ -24,13 +24,10 @@ use tracing::Level;
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Wraps the routes in the shared conventions, outermost first: request id, tracing, panic
-/// catching, `Host` check, CORS, trailing-slash normalisation.
+/// catching, `Host` check, CORS, the web client's pages, trailing-slash normalisation.
 pub fn finish(routes: Router, config: &ApiConfig, web: Option<Arc<WebPages>>) -> Router {
     let routes = routes
-        .fallback(move |request: Request| {
-            let web = web.clone();
-            async move { fallback(web.as_deref(), request) }
-        })
+        .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(config.max_body_bytes));
     // Routing happens inside `routes`, so the path must be rewritten before it: an outer
@@ -40,6 +37,9 @@ pub fn finish(routes: Router, config: &ApiConfig, web: Option<Arc<WebPages>>) ->
     let body_timeout = config.body_timeout;
     Router::new()
         .fallback_service(normalised)
+        .layer(middleware::from_fn(move |request: Request, next: Next| {
+            web_client(web.clone(), request, next)
+        }))
         .layer(tower::util::MapRequestLayer::new(
             move |request: Request| crate::body_deadline::limit(body_timeout, request),
         ))
@@ -99,10 +99,18 @@ async fn refuse_nul(request: Request, next: Next) -> Response {
     next.run(request).await
 }
 
-/// What no route answers: a page or a file of the web client, else the API's 404.
-fn fallback(web: Option<&WebPages>, request: Request) -> Response {
-    web.and_then(|pages| pages.answer(&request))
-        .unwrap_or_else(|| ApiError::NotFound.into_response())
+async fn not_found() -> ApiError {
+    ApiError::NotFound
+}
+
+/// The web client's pages and files, answered before routing: its first path segments
+/// (`servers`, `login`, `assets`, …) are no API route's, and two of them would otherwise be
+/// taken for the chat socket's `/{server}/{channel}`.
+async fn web_client(web: Option<Arc<WebPages>>, request: Request, next: Next) -> Response {
+    match web.as_deref().and_then(|pages| pages.answer(&request)) {
+        Some(answer) => answer,
+        None => next.run(request).await,
+    }
 }
 
 async fn method_not_allowed(method: Method) -> ApiError {

@@ -19,8 +19,7 @@ use std::sync::Arc;
 /// First segments of the paths that load the client. Everything else that no route answers
 /// stays a JSON 404, so that a mistyped API path is never answered with a page.
 const CLIENT_ROUTES: &[&str] = &[
-    "login", "signup", "forgot", "app", "servers", "dms", "invite", "explore", "settings",
-    "admin",
+    "login", "signup", "forgot", "app", "servers", "dms", "invite", "explore", "settings", "admin",
 ];
 
 const ASSETS: &str = "/assets/";
@@ -51,8 +50,8 @@ impl WebPages {
         response
     }
 
-    /// What a path no route matched gets: the page for a client route, a file under
-    /// `/assets/`, or `None` (the API's 404).
+    /// The page for a client route, a file under `/assets/`, or `None`: the request is the
+    /// API's (an unknown file under `/assets/` gets the API's JSON 404).
     pub fn answer(&self, request: &Request) -> Option<Response> {
         if !matches!(*request.method(), Method::GET | Method::HEAD) {
             return None;
@@ -138,8 +137,9 @@ fn content_security_policy(image_origins: &[String]) -> HeaderValue {
          font-src 'self'; connect-src 'self'; manifest-src 'self'; base-uri 'none'; \
          form-action 'self'; frame-ancestors 'none'"
     );
-    HeaderValue::from_str(&policy)
-        .unwrap_or(HeaderValue::from_static("default-src 'none'; script-src 'self'"))
+    HeaderValue::from_str(&policy).unwrap_or(HeaderValue::from_static(
+        "default-src 'none'; script-src 'self'",
+    ))
 }
 
 /// The origin (`scheme://host[:port]`) of a URL, for the policy.
@@ -163,8 +163,14 @@ mod tests {
 
     #[test]
     fn gzip_is_sent_only_where_accepted() {
-        assert!(accepts_gzip(&headers(&[("accept-encoding", "gzip, deflate, br")])));
-        assert!(accepts_gzip(&headers(&[("accept-encoding", "br;q=1.0, GZIP;q=0.5")])));
+        assert!(accepts_gzip(&headers(&[(
+            "accept-encoding",
+            "gzip, deflate, br"
+        )])));
+        assert!(accepts_gzip(&headers(&[(
+            "accept-encoding",
+            "br;q=1.0, GZIP;q=0.5"
+        )])));
         assert!(accepts_gzip(&headers(&[("accept-encoding", "*")])));
         assert!(!accepts_gzip(&headers(&[("accept-encoding", "gzip;q=0")])));
         assert!(!accepts_gzip(&headers(&[("accept-encoding", "br")])));
@@ -174,18 +180,39 @@ mod tests {
     #[test]
     fn etags_match_exactly_weakly_or_by_star() {
         let etag = "\"abc\"";
-        assert!(matches_etag(&headers(&[("if-none-match", "\"abc\"")]), etag));
-        assert!(matches_etag(&headers(&[("if-none-match", "\"x\", W/\"abc\"")]), etag));
+        assert!(matches_etag(
+            &headers(&[("if-none-match", "\"abc\"")]),
+            etag
+        ));
+        assert!(matches_etag(
+            &headers(&[("if-none-match", "\"x\", W/\"abc\"")]),
+            etag
+        ));
         assert!(matches_etag(&headers(&[("if-none-match", "*")]), etag));
-        assert!(!matches_etag(&headers(&[("if-none-match", "\"abd\"")]), etag));
+        assert!(!matches_etag(
+            &headers(&[("if-none-match", "\"abd\"")]),
+            etag
+        ));
     }
 
     #[test]
     fn client_routes_are_named_and_the_api_is_not_taken_over() {
-        for path in ["/login", "/servers/1/channels/2", "/app/reset/3/tok", "/invite/Ab3"] {
+        for path in [
+            "/login",
+            "/servers/1/channels/2",
+            "/app/reset/3/tok",
+            "/invite/Ab3",
+        ] {
             assert!(is_client_route(path), "{path}");
         }
-        for path in ["/api/servers/", "/media/x.png", "/healthz", "/1/2", "/loginx", "/"] {
+        for path in [
+            "/api/servers/",
+            "/media/x.png",
+            "/healthz",
+            "/1/2",
+            "/loginx",
+            "/",
+        ] {
             assert!(!is_client_route(path), "{path}");
         }
     }

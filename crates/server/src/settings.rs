@@ -124,7 +124,13 @@ pub struct Settings {
     #[arg(long, env = "PINGME_MAX_BODY_BYTES", default_value_t = 10 * 1024 * 1024, global = true)]
     pub max_body_bytes: usize,
     /// `off` serves no web client: `/` only names the API (bring your own client).
-    #[arg(long, env = "PINGME_WEB", value_enum, default_value = "on", global = true)]
+    #[arg(
+        long,
+        env = "PINGME_WEB",
+        value_enum,
+        default_value = "on",
+        global = true
+    )]
     pub web: Switch,
     /// Serve the web client from this directory (a checkout's `web/`) instead of the copy
     /// compiled into the binary: for working on the client without rebuilding the server.

@@ -34,3 +34,205 @@ fn run(file: &str) {
 fn accounts_in_the_browser() {
     run("auth.test.mjs");
 }
+
+/// The web client over HTTP: what the server sends, without a browser.
+mod serving {
+    use crate::support::{Options, TestApp, spawn_app, spawn_app_with};
+    use reqwest::StatusCode;
+    use reqwest::header::{
+        ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_SECURITY_POLICY, CONTENT_TYPE,
+        ETAG, IF_NONE_MATCH,
+    };
+
+    async fn get(app: &TestApp, path: &str) -> reqwest::Response {
+        app.client.get(app.at(path)).send().await.expect("answer")
+    }
+
+    fn header<'a>(
+        response: &'a reqwest::Response,
+        name: impl reqwest::header::AsHeaderName,
+    ) -> &'a str {
+        response
+            .headers()
+            .get(name)
+            .map_or("", |v| v.to_str().expect("text"))
+    }
+
+    /// The `/assets/<fingerprint>` prefix the page points at.
+    async fn assets(app: &TestApp) -> String {
+        let page = get(app, "/").await.text().await.expect("page");
+        let at = page.find("/assets/").expect("the page names its files");
+        let rest = &page[at + "/assets/".len()..];
+        format!(
+            "/assets/{}",
+            &rest[..rest.find('/').expect("a fingerprint")]
+        )
+    }
+
+    #[tokio::test]
+    async fn the_page_is_served_at_the_root_and_every_client_route_under_a_strict_policy() {
+        let app = spawn_app().await;
+        let root = get(&app, "/").await;
+        assert_eq!(root.status(), StatusCode::OK);
+        assert_eq!(header(&root, CONTENT_TYPE), "text/html; charset=utf-8");
+        assert_eq!(header(&root, CACHE_CONTROL), "no-cache");
+        assert_eq!(header(&root, "x-frame-options"), "DENY");
+        let policy = header(&root, CONTENT_SECURITY_POLICY).to_owned();
+        for part in [
+            "default-src 'none'",
+            "script-src 'self';",
+            "style-src 'self';",
+            "connect-src 'self';",
+            "frame-ancestors 'none'",
+        ] {
+            assert!(policy.contains(part), "{policy} lacks {part}");
+        }
+        assert!(!policy.contains("unsafe"), "{policy}");
+        let page = root.text().await.expect("page");
+        assert!(
+            page.contains("<script type=\"module\" src=\"/assets/"),
+            "{page}"
+        );
+        assert!(!page.contains("<script>"), "no inline script: {page}");
+        for route in [
+            "/login",
+            "/signup",
+            "/servers/3/channels/7",
+            "/servers/3",
+            "/dms/4",
+            "/invite/Ab3dE5gH9k",
+            "/app/reset/MTI/abc-123",
+            "/explore",
+            "/settings",
+            "/admin",
+        ] {
+            let response = get(&app, route).await;
+            assert_eq!(response.status(), StatusCode::OK, "{route}");
+            assert!(!header(&response, CONTENT_SECURITY_POLICY).is_empty());
+            assert_eq!(response.text().await.expect("page"), page, "{route}");
+        }
+    }
+
+    #[tokio::test]
+    async fn the_api_and_its_neighbours_are_not_taken_over() {
+        let app = spawn_app().await;
+        for path in [
+            "/api/nothing/",
+            "/nothing",
+            "/media/nothing.png",
+            "/loginx",
+            "/assets/x",
+        ] {
+            let response = get(&app, path).await;
+            assert_eq!(response.status(), StatusCode::NOT_FOUND, "{path}");
+            let body: serde_json::Value = response.json().await.expect("json");
+            assert_eq!(body, serde_json::json!({"detail": "Not found."}), "{path}");
+        }
+        let post = app
+            .client
+            .post(app.at("/login"))
+            .send()
+            .await
+            .expect("answer");
+        assert_eq!(post.status(), StatusCode::NOT_FOUND);
+        assert_eq!(get(&app, "/healthz").await.status(), StatusCode::OK);
+        let categories = get(&app, "/api/categories/").await;
+        assert_eq!(header(&categories, CONTENT_TYPE), "application/json");
+    }
+
+    #[tokio::test]
+    async fn files_are_fingerprinted_compressed_cached_for_a_year_and_revalidated() {
+        let app = spawn_app().await;
+        let prefix = assets(&app).await;
+        let main = format!("{prefix}/app/main.js");
+        let packed = app
+            .client
+            .get(app.at(&main))
+            .header(ACCEPT_ENCODING, "gzip, deflate, br")
+            .send()
+            .await
+            .expect("answer");
+        assert_eq!(packed.status(), StatusCode::OK);
+        assert_eq!(header(&packed, CONTENT_ENCODING), "gzip");
+        assert_eq!(
+            header(&packed, CONTENT_TYPE),
+            "text/javascript; charset=utf-8"
+        );
+        assert_eq!(
+            header(&packed, CACHE_CONTROL),
+            "public, max-age=31536000, immutable"
+        );
+        assert_eq!(header(&packed, "vary"), "Accept-Encoding");
+        let etag = header(&packed, ETAG).to_owned();
+        let gzipped = packed.bytes().await.expect("body");
+        assert_eq!(&gzipped[..2], &[0x1f, 0x8b], "a gzip stream");
+
+        let plain = get(&app, &main).await;
+        assert_eq!(header(&plain, CONTENT_ENCODING), "");
+        let source = plain.text().await.expect("source");
+        assert!(source.contains("import"), "{source}");
+        assert!(source.len() > gzipped.len());
+
+        let again = app
+            .client
+            .get(app.at(&main))
+            .header(IF_NONE_MATCH, &etag)
+            .send()
+            .await
+            .expect("answer");
+        assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+        assert!(again.bytes().await.expect("body").is_empty());
+
+        let page_etag = header(&get(&app, "/").await, ETAG).to_owned();
+        let page = app
+            .client
+            .get(app.at("/servers/1"))
+            .header(IF_NONE_MATCH, &page_etag)
+            .send()
+            .await
+            .expect("answer");
+        assert_eq!(page.status(), StatusCode::NOT_MODIFIED);
+
+        for stale in [
+            "/assets/000000000000/app/main.js",
+            &format!("{prefix}/app/none.js"),
+        ] {
+            assert_eq!(
+                get(&app, stale).await.status(),
+                StatusCode::NOT_FOUND,
+                "{stale}"
+            );
+        }
+        for vendored in [
+            "vendor/preact.mjs",
+            "vendor/htm-preact.mjs",
+            "app/styles/app.css",
+        ] {
+            let response = get(&app, &format!("{prefix}/{vendored}")).await;
+            assert_eq!(response.status(), StatusCode::OK, "{vendored}");
+        }
+        for private in [
+            "vendor/lock.json",
+            "vendor/preact.d.mts",
+            "package.json",
+            "test/client.test.js",
+        ] {
+            let response = get(&app, &format!("{prefix}/{private}")).await;
+            assert_eq!(response.status(), StatusCode::NOT_FOUND, "{private}");
+        }
+    }
+
+    #[tokio::test]
+    async fn with_the_client_off_the_root_names_the_api_and_client_routes_are_not_found() {
+        let app = spawn_app_with(Options {
+            web: false,
+            ..Options::default()
+        })
+        .await;
+        let root = get(&app, "/").await;
+        assert!(header(&root, CONTENT_TYPE).starts_with("text/html"));
+        assert!(header(&root, CONTENT_SECURITY_POLICY).is_empty());
+        assert!(root.text().await.expect("page").contains(&app.url));
+        assert_eq!(get(&app, "/login").await.status(), StatusCode::NOT_FOUND);
+    }
+}
