@@ -34,6 +34,7 @@ export class Server {
   constructor(env = {}) {
     this.binary = required("PINGME_BIN");
     this.dataDir = mkdtempSync(join(tmpdir(), "pingme-web-e2e-"));
+    /** @type {Record<string, string|undefined>} */
     this.env = {
       ...process.env,
       PINGME_DATA_DIR: this.dataDir,
