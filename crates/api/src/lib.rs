@@ -21,6 +21,7 @@ pub mod input;
 mod limits;
 mod login_failures;
 pub mod media;
+mod negotiate;
 pub mod openapi;
 pub mod web;
 

@@ -5,11 +5,12 @@
 //! Everything is sent gzipped to browsers that accept it, under a Content-Security-Policy that
 //! lets the page run only this server's scripts and talk only to this server.
 
+use crate::negotiate;
 use axum::body::Body;
 use axum::extract::Request;
 use axum::http::header::{
     ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_SECURITY_POLICY, CONTENT_TYPE, ETAG,
-    IF_NONE_MATCH, REFERRER_POLICY, VARY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
+    REFERRER_POLICY, VARY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
 };
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -78,7 +79,7 @@ fn send(asset: &Asset, headers: &HeaderMap, cache: &'static str) -> Response {
     out.insert(VARY, HeaderValue::from_static("Accept-Encoding"));
     out.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     out.insert(ETAG, etag);
-    if matches_etag(headers, &asset.etag) {
+    if negotiate::unchanged(headers, &asset.etag) {
         return (StatusCode::NOT_MODIFIED, out).into_response();
     }
     out.insert(CONTENT_TYPE, HeaderValue::from_static(asset.content_type));
@@ -92,33 +93,11 @@ fn send(asset: &Asset, headers: &HeaderMap, cache: &'static str) -> Response {
     (out, Body::from(body)).into_response()
 }
 
-fn matches_etag(headers: &HeaderMap, etag: &str) -> bool {
-    headers
-        .get_all(IF_NONE_MATCH)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(|tag| tag.trim().trim_start_matches("W/"))
-        .any(|tag| tag == etag || tag == "*")
-}
-
 /// `Accept-Encoding` names gzip (or `*`) without `q=0`.
 fn accepts_gzip(headers: &HeaderMap) -> bool {
-    headers
-        .get_all(ACCEPT_ENCODING)
+    negotiate::accepted(headers, ACCEPT_ENCODING)
         .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|coding| {
-            let mut parts = coding.split(';').map(str::trim);
-            let name = parts.next().unwrap_or("");
-            let refused = parts.any(|p| {
-                p.strip_prefix("q=")
-                    .and_then(|q| q.parse::<f32>().ok())
-                    .is_some_and(|q| q == 0.0)
-            });
-            (name.eq_ignore_ascii_case("gzip") || name == "*") && !refused
-        })
+        .any(|coding| coding == "gzip" || coding == "*")
 }
 
 /// Scripts, styles, fonts and connections (REST and sockets: `'self'` covers `ws:`/`wss:` of
@@ -180,19 +159,11 @@ mod tests {
     #[test]
     fn etags_match_exactly_weakly_or_by_star() {
         let etag = "\"abc\"";
-        assert!(matches_etag(
-            &headers(&[("if-none-match", "\"abc\"")]),
-            etag
-        ));
-        assert!(matches_etag(
-            &headers(&[("if-none-match", "\"x\", W/\"abc\"")]),
-            etag
-        ));
-        assert!(matches_etag(&headers(&[("if-none-match", "*")]), etag));
-        assert!(!matches_etag(
-            &headers(&[("if-none-match", "\"abd\"")]),
-            etag
-        ));
+        let unchanged = |value| negotiate::unchanged(&headers(&[("if-none-match", value)]), etag);
+        assert!(unchanged("\"abc\""));
+        assert!(unchanged("\"x\", W/\"abc\""));
+        assert!(unchanged("*"));
+        assert!(!unchanged("\"abd\""));
     }
 
     #[test]

@@ -99,22 +99,7 @@ async fn schema(
 /// `Accept` names JSON (`application/json`, or the OpenAPI flavour of it) and not YAML;
 /// a type with `q=0` is one the client refuses.
 fn accepts_json(headers: &HeaderMap) -> bool {
-    let accepted = headers
-        .get_all(ACCEPT)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .filter_map(|entry| {
-            let mut parts = entry.split(';').map(str::trim);
-            let media_type = parts.next()?.to_ascii_lowercase();
-            let refused = parts.any(|p| {
-                p.strip_prefix("q=")
-                    .and_then(|q| q.parse::<f32>().ok())
-                    .is_some_and(|q| q == 0.0)
-            });
-            (!refused).then_some(media_type)
-        })
-        .collect::<Vec<_>>();
+    let accepted = crate::negotiate::accepted(headers, ACCEPT);
     let json = accepted
         .iter()
         .any(|t| t == "application/json" || t == "application/vnd.oai.openapi+json");

@@ -9,8 +9,7 @@ use crate::openapi::FileBytes;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::header::{
-    CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, ETAG, IF_NONE_MATCH,
-    X_CONTENT_TYPE_OPTIONS,
+    CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, ETAG, X_CONTENT_TYPE_OPTIONS,
 };
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -102,12 +101,8 @@ impl UiFile {
     }
 
     fn response(&self, request: &HeaderMap) -> Response {
-        let unchanged = request
-            .get_all(IF_NONE_MATCH)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .any(|tag| tag.trim() == self.etag || tag.trim() == "*");
+        let etag = self.etag.to_str().unwrap_or_default();
+        let unchanged = crate::negotiate::unchanged(request, etag);
         let mut response = if unchanged {
             StatusCode::NOT_MODIFIED.into_response()
         } else {
@@ -165,6 +160,7 @@ pub(super) async fn ui_file(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::http::header::IF_NONE_MATCH;
 
     #[test]
     fn the_page_loads_only_files_that_are_served_and_reads_the_given_document() {
