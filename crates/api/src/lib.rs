@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 pub mod account;
+mod admin;
 pub mod auth;
 mod body_budget;
 mod body_deadline;
@@ -22,6 +23,7 @@ mod limits;
 mod login_failures;
 pub mod media;
 pub mod openapi;
+mod paging;
 
 pub use limits::client_key;
 
@@ -114,6 +116,7 @@ fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(auth::router())
         .merge(account::router())
+        .merge(admin::router())
         .merge(community::router())
         .merge(health::router())
         .merge(media::router())
