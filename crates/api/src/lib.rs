@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 pub mod account;
+mod admin;
 pub mod auth;
 mod body_budget;
 mod body_deadline;
@@ -23,6 +24,7 @@ mod login_failures;
 pub mod media;
 mod negotiate;
 pub mod openapi;
+mod paging;
 pub mod web;
 
 pub use limits::client_key;
@@ -124,6 +126,7 @@ fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(auth::router())
         .merge(account::router())
+        .merge(admin::router())
         .merge(community::router())
         .merge(health::router())
         .merge(media::router())

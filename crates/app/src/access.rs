@@ -1,5 +1,6 @@
 //! Who is acting, and what they may touch. A use case that changes something takes a proof
-//! of permission ([`OwnedServer`], [`ManagedChannel`], [`CategoryAdmin`]) that only the
+//! of permission ([`OwnedServer`], [`ManagedChannel`], [`CategoryAdmin`], [`StaffMember`])
+//! that only the
 //! checks here hand out: a caller cannot reach the write without the check. Adapters ask for
 //! it before they read the request's fields where the contract answers 403 before 400 (a
 //! stranger learns nothing from them).
@@ -9,7 +10,7 @@ use crate::error::{AppError, AppResult};
 use pingme_domain::account::Account;
 use pingme_domain::community::{Channel, Server, Standing};
 use pingme_domain::permissions::{
-    Decision, Relation, manage_categories, manage_channel, manage_server,
+    Decision, Relation, manage_accounts, manage_categories, manage_channel, manage_server,
 };
 use pingme_domain::{AccountId, ChannelId, ServerId};
 use std::fmt;
@@ -28,6 +29,14 @@ impl Actor<'_> {
         match self {
             Self::Account(account) => Some(account.id),
             Self::Operator => None,
+        }
+    }
+
+    /// Whether the actor may do what staff may (the operator always may).
+    pub fn is_staff(&self) -> bool {
+        match self {
+            Self::Account(account) => account.is_staff,
+            Self::Operator => true,
         }
     }
 }
@@ -52,13 +61,28 @@ pub struct CategoryAdmin {
     by: Option<AccountId>,
 }
 
+/// Staff, or the operator (`by` is `None`), managing accounts.
+pub struct StaffMember {
+    pub(crate) by: Option<AccountId>,
+}
+
 /// For spans: `account:42` or `operator`.
+fn display_actor(by: Option<AccountId>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    match by {
+        Some(account) => write!(f, "account:{account}"),
+        None => f.write_str("operator"),
+    }
+}
+
 impl fmt::Display for CategoryAdmin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.by {
-            Some(account) => write!(f, "account:{account}"),
-            None => f.write_str("operator"),
-        }
+        display_actor(self.by, f)
+    }
+}
+
+impl fmt::Display for StaffMember {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        display_actor(self.by, f)
     }
 }
 
@@ -122,12 +146,16 @@ impl App {
 
     /// Leave to manage categories: staff and the operator.
     pub fn category_admin(&self, actor: Actor<'_>) -> AppResult<CategoryAdmin> {
-        let is_staff = match actor {
-            Actor::Account(account) => account.is_staff,
-            Actor::Operator => true,
-        };
-        allowed(manage_categories(Some(is_staff)))?;
+        allowed(manage_categories(Some(actor.is_staff())))?;
         Ok(CategoryAdmin {
+            by: actor.account_id(),
+        })
+    }
+
+    /// Leave to manage accounts: staff and the operator.
+    pub fn staff_member(&self, actor: Actor<'_>) -> AppResult<StaffMember> {
+        allowed(manage_accounts(Some(actor.is_staff())))?;
+        Ok(StaffMember {
             by: actor.account_id(),
         })
     }

@@ -1,12 +1,13 @@
 //! Accounts: creating them (registration, the operator's CLI), verifying, changing the
-//! profile, resetting the password, shutting them out and deleting them. Whatever revokes
-//! an account's tokens also closes its open sockets on every node.
+//! profile, resetting the password, listing them for staff, shutting them out and deleting
+//! them. Whatever revokes an account's tokens also closes its open sockets on every node.
 
 use crate::App;
+use crate::access::{Actor, StaffMember};
 use crate::error::{AppError, AppResult};
 use crate::media::{ImageChange, MediaOwner};
 use pingme_domain::AccountId;
-use pingme_domain::account::{Account, NewAccount, ProfileChanges};
+use pingme_domain::account::{Account, AccountQuery, NewAccount, ProfileChanges};
 use pingme_domain::events::Event;
 use tracing::instrument;
 
@@ -68,24 +69,54 @@ impl App {
     }
 
     /// Shuts the account named `login` out (it cannot log in, its tokens are refused and
-    /// its sockets close) or lets it back in. An operator's decision.
-    #[instrument(skip_all, fields(actor = "operator", active = active, target = tracing::field::Empty))]
+    /// its sockets close) or lets it back in. An operator's decision: `pingme admin
+    /// deactivate-user` and `activate-user`.
+    #[instrument(skip_all, fields(actor = "operator", active = active))]
     pub async fn set_active(&self, login: &str, active: bool) -> AppResult<Account> {
         let (account, _) = self
             .store
             .credentials(login)
             .await?
             .ok_or(AppError::NotFound)?;
-        tracing::Span::current().record("target", tracing::field::display(account.id));
-        if !self.store.set_active(account.id, active).await? {
+        let operator = self.staff_member(Actor::Operator)?;
+        self.set_account_active(&operator, account.id, active).await
+    }
+
+    /// Shuts the account `id` out or lets it back in, as [`App::set_active`] does for the
+    /// operator: the one path both the CLI and staff's API take, so a deactivation always
+    /// closes the account's sockets on every node. Staff cannot shut themselves out (there
+    /// might be nobody left to let them back in). The account as it is now.
+    #[instrument(skip_all, fields(actor = %staff, target = %id, active = active))]
+    pub async fn set_account_active(
+        &self,
+        staff: &StaffMember,
+        id: AccountId,
+        active: bool,
+    ) -> AppResult<Account> {
+        if !active && staff.by == Some(id) {
+            return Err(AppError::BadRequest(
+                "You cannot deactivate your own account.".into(),
+            ));
+        }
+        if !self.store.set_active(id, active).await? {
             return Err(AppError::NotFound);
         }
         if !active {
-            self.publish(Event::AccountSignedOut {
-                account: account.id,
-            });
+            self.publish(Event::AccountSignedOut { account: id });
         }
-        Ok(account)
+        // Deleted in the moment since: as if it had been before.
+        self.store.account(id).await?.ok_or(AppError::NotFound)
+    }
+
+    /// A page of every account, or of those whose login name, display name or e-mail
+    /// address contains the query's text: staff's view.
+    #[instrument(skip_all, fields(actor = %staff))]
+    pub async fn accounts(
+        &self,
+        staff: &StaffMember,
+        query: &AccountQuery,
+    ) -> AppResult<Vec<Account>> {
+        Ok(self.store.search_accounts(query).await?)
     }
 
     /// Deletes the account: its tokens stop working and its sockets close at once. Each

@@ -9,6 +9,7 @@ pub mod accounts;
 pub mod categories;
 pub mod chat;
 pub mod community;
+pub mod directory;
 mod error;
 pub mod invites;
 pub mod media;

@@ -4,6 +4,7 @@
 //! is refused; the sentences are Django's, because the original client shows them. The
 //! Unicode rules of login and display names are [`crate::names`]'.
 
+use crate::search::SearchText;
 use crate::text::{bounded_text, too_long};
 use crate::{AccountId, Timestamp};
 
@@ -139,6 +140,21 @@ impl ProfileChanges {
             && self.content.is_none()
             && self.image.is_none()
     }
+}
+
+/// A page of accounts by id: those after `after` (from the first without), at most `limit`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AccountPage {
+    pub after: Option<AccountId>,
+    pub limit: u32,
+}
+
+/// The accounts staff look for: every one, or those whose login name, display name or
+/// e-mail address contains `search`.
+#[derive(Clone, Debug)]
+pub struct AccountQuery {
+    pub search: Option<SearchText>,
+    pub page: AccountPage,
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! Servers, their channels and members, the categories they are grouped in, and invites.
 
+use crate::search::SearchText;
 use crate::text::{Refusal, bounded_text, too_long};
 use crate::{AccountId, CategoryId, ChannelId, ServerId, Timestamp};
 
@@ -172,6 +173,8 @@ pub struct ServerQuery {
     pub id: Option<ServerId>,
     /// Servers the viewer shares with this account.
     pub shared_with: Option<AccountId>,
+    /// Servers whose name contains this text, in any case.
+    pub name: Option<SearchText>,
     /// The first this many, by id.
     pub limit: Option<u32>,
 }

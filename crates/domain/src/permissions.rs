@@ -104,11 +104,36 @@ pub fn join(is_private: bool, relation: Relation, holds_invite: bool) -> Decisio
 
 /// Managing categories: staff only (`None`: nobody is signed in).
 pub fn manage_categories(is_staff: Option<bool>) -> Decision {
+    staff_only(is_staff, "Only staff can manage categories.")
+}
+
+/// Managing accounts (listing them all, shutting them out): staff only (`None`: nobody is
+/// signed in).
+pub fn manage_accounts(is_staff: Option<bool>) -> Decision {
+    staff_only(is_staff, "Only staff can manage accounts.")
+}
+
+fn staff_only(is_staff: Option<bool>, refusal: &'static str) -> Decision {
     match is_staff {
         None => Err(Denied::Unauthenticated),
         Some(true) => Ok(()),
-        Some(false) => Err(Denied::Forbidden("Only staff can manage categories.")),
+        Some(false) => Err(Denied::Forbidden(refusal)),
     }
+}
+
+/// Who sees another person's profile.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProfileViewer {
+    pub is_self: bool,
+    pub is_staff: bool,
+    /// A member of a server the person is a member of.
+    pub shares_a_server: bool,
+}
+
+/// Seeing a person's profile: themself, people they share a server with, and staff. Not a
+/// [`Decision`]: anyone else is told there is nobody (404), never that somebody is hidden.
+pub fn see_profile(viewer: ProfileViewer) -> bool {
+    viewer.is_self || viewer.is_staff || viewer.shares_a_server
 }
 
 #[cfg(test)]
@@ -187,5 +212,41 @@ mod tests {
         assert_eq!(manage_categories(None), Err(Denied::Unauthenticated));
         assert!(manage_categories(Some(false)).is_err());
         assert_eq!(manage_categories(Some(true)), Ok(()));
+    }
+
+    #[test]
+    fn accounts_are_managed_by_staff() {
+        assert_eq!(manage_accounts(None), Err(Denied::Unauthenticated));
+        assert_eq!(
+            manage_accounts(Some(false)),
+            Err(Denied::Forbidden("Only staff can manage accounts."))
+        );
+        assert_eq!(manage_accounts(Some(true)), Ok(()));
+    }
+
+    #[test]
+    fn profiles_are_seen_by_oneself_staff_and_people_sharing_a_server() {
+        let stranger = ProfileViewer {
+            is_self: false,
+            is_staff: false,
+            shares_a_server: false,
+        };
+        assert!(!see_profile(stranger));
+        for viewer in [
+            ProfileViewer {
+                is_self: true,
+                ..stranger
+            },
+            ProfileViewer {
+                is_staff: true,
+                ..stranger
+            },
+            ProfileViewer {
+                shares_a_server: true,
+                ..stranger
+            },
+        ] {
+            assert!(see_profile(viewer), "{viewer:?}");
+        }
     }
 }

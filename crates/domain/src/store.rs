@@ -2,7 +2,7 @@
 //! delete; the SQLite and Postgres adapters implement them and one conformance suite
 //! checks both. Every method that writes is one transaction.
 
-use crate::account::{Account, Email, NewAccount, ProfileChanges};
+use crate::account::{Account, AccountPage, AccountQuery, Email, NewAccount, ProfileChanges};
 use crate::community::{
     Accepted, Ban, Banned, Category, CategoryChanges, CategoryName, Channel, ChannelChanges,
     Invite, Joined, Left, NewCategory, NewChannel, NewInvite, NewServer, Server, ServerChanges,
@@ -58,6 +58,9 @@ pub trait AccountStore: Send + Sync {
     /// [`crate::account::login_keys`].
     async fn credentials(&self, login: &str) -> StoreResult<Option<(Account, String)>>;
     async fn account_by_email(&self, email: &Email) -> StoreResult<Option<Account>>;
+    /// The accounts a query selects, by id, whatever their state (inactive and unverified
+    /// ones too): for staff.
+    async fn search_accounts(&self, query: &AccountQuery) -> StoreResult<Vec<Account>>;
 
     /// Marks the e-mail verified; `false` when there is no such account.
     async fn mark_verified(&self, id: AccountId) -> StoreResult<bool>;
@@ -128,6 +131,11 @@ pub trait ServerStore: Send + Sync {
     async fn server(&self, id: ServerId) -> StoreResult<Option<Server>>;
     async fn standing(&self, server: ServerId, account: AccountId) -> StoreResult<Standing>;
     async fn bans(&self, server: ServerId) -> StoreResult<Vec<Ban>>;
+    /// A page of the server's members by id, leaving out accounts shut out by an
+    /// administrator (an unknown server has none).
+    async fn members(&self, server: ServerId, page: AccountPage) -> StoreResult<Vec<Account>>;
+    /// Whether the two accounts are members of a server in common.
+    async fn share_a_server(&self, one: AccountId, other: AccountId) -> StoreResult<bool>;
 
     async fn update_server(
         &self,

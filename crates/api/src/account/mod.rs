@@ -1,13 +1,14 @@
 //! `/api/account/...`: registration and e-mail verification, password reset, and the
-//! caller's own profile.
+//! caller's own profile; `/api/accounts/<id>/`: other people's.
 
 mod emails;
+mod people;
 mod profile;
 mod recovery;
 mod register;
 mod view;
 
-pub use view::AccountView;
+pub use view::{AccountView, MeView};
 
 use crate::AppState;
 use serde::Serialize;
@@ -26,6 +27,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(profile::edit_me))
         .routes(routes!(profile::delete_me))
         .routes(routes!(profile::my_servers))
+        .routes(routes!(people::account))
 }
 
 /// `{"message": "..."}`

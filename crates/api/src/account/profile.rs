@@ -1,6 +1,6 @@
 //! The caller's own account: read, edit, delete.
 
-use super::AccountView;
+use super::MeView;
 use crate::AppState;
 use crate::auth::AuthUser;
 use crate::community::servers_of;
@@ -34,19 +34,16 @@ pub struct EditMeRequest {
     image: Option<String>,
 }
 
-/// The caller's Account object.
+/// The caller's Account object, with `is_staff`.
 #[utoipa::path(
     get, path = "/api/account/me/", tag = "account", security(("jwt" = [])),
     responses(
-        (status = 200, body = AccountView),
+        (status = 200, body = MeView),
         (status = 401, description = "No, or an invalid, access token", body = AuthErrorBody),
     )
 )]
-pub(super) async fn me(
-    State(state): State<AppState>,
-    AuthUser(account): AuthUser,
-) -> Json<AccountView> {
-    Json(AccountView::new(&account, &state))
+pub(super) async fn me(State(state): State<AppState>, AuthUser(account): AuthUser) -> Json<MeView> {
+    Json(MeView::new(&account, &state))
 }
 
 /// Change the display name (`username`), `location` (`null` clears it), `content`, or the
@@ -59,7 +56,7 @@ pub(super) async fn me(
         (EditMeRequest = "multipart/form-data"),
     )),
     responses(
-        (status = 200, body = AccountView),
+        (status = 200, body = MeView),
         (status = 400, description = "Invalid fields or image", body = FieldErrorsSchema),
         (status = 401, description = "No, or an invalid, access token", body = AuthErrorBody),
     )
@@ -68,7 +65,7 @@ pub(super) async fn edit_me(
     State(state): State<AppState>,
     AuthUser(account): AuthUser,
     mut input: Input,
-) -> Result<Json<AccountView>, ApiError> {
+) -> Result<Json<MeView>, ApiError> {
     let mut files = std::mem::take(&mut input.files);
     let mut form = Fields::new(input);
     let changes = ProfileChanges {
@@ -83,7 +80,7 @@ pub(super) async fn edit_me(
     let updated = state.app.update_profile(account, changes, image).await?;
     // Deleted since its token was checked: answered as the token is from now on.
     let updated = updated.ok_or(ApiError::TokenNotValid("User not found"))?;
-    Ok(Json(AccountView::new(&updated, &state)))
+    Ok(Json(MeView::new(&updated, &state)))
 }
 
 /// Delete the caller's account. Its tokens stop working at once.

@@ -1,4 +1,4 @@
-//! The Account object as clients see it.
+//! The Account object as clients see it, and the caller's own, which says a little more.
 
 use crate::AppState;
 use crate::media::image_url;
@@ -38,6 +38,24 @@ impl AccountView {
             location: account.location.clone(),
             content: account.content.clone(),
             image_url: image_url(state, account.image.as_deref(), defaults::AVATAR),
+        }
+    }
+}
+
+/// The caller's own Account object: the Account object and what only its owner is told.
+#[derive(Serialize, ToSchema)]
+pub struct MeView {
+    #[serde(flatten)]
+    pub account: AccountView,
+    /// Whether the account is staff (it may manage categories and accounts).
+    pub is_staff: bool,
+}
+
+impl MeView {
+    pub fn new(account: &Account, state: &AppState) -> Self {
+        Self {
+            account: AccountView::new(account, state),
+            is_staff: account.is_staff,
         }
     }
 }

@@ -8,6 +8,7 @@ use crate::error::{ApiError, AuthErrorBody, Detail, FieldErrorsSchema};
 use crate::extract::{Id, PathParam, QueryParams};
 use crate::fields::Fields;
 use crate::input::Input;
+use crate::paging::{self, PageSizes, number};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -21,6 +22,10 @@ use utoipa_axum::routes;
 /// Messages in a history page when `limit` is not given, and the most it may ask for.
 pub const DEFAULT_PAGE: u32 = 50;
 pub const MAX_PAGE: u32 = 100;
+const SIZES: PageSizes = PageSizes {
+    default: DEFAULT_PAGE,
+    max: MAX_PAGE,
+};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -53,32 +58,9 @@ pub struct EditRequest {
     content: String,
 }
 
-/// A query parameter read with `parse`; empty counts as absent.
-fn number(
-    name: &str,
-    value: &Option<String>,
-    parse: fn(&str) -> Option<i64>,
-) -> Result<Option<i64>, ApiError> {
-    value
-        .as_deref()
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .map(|v| parse(v).ok_or_else(|| ApiError::field(name, "A valid integer is required.")))
-        .transpose()
-}
-
 /// The page a history query asks for.
 fn page(query: &HistoryQuery) -> Result<Page, ApiError> {
-    let limit = match number("limit", &query.limit, |v| v.parse().ok())? {
-        None => DEFAULT_PAGE,
-        Some(n) if n < 1 => {
-            return Err(ApiError::field(
-                "limit",
-                "Ensure this value is greater than or equal to 1.",
-            ));
-        }
-        Some(n) => u32::try_from(n).unwrap_or(MAX_PAGE).min(MAX_PAGE),
-    };
+    let limit = paging::limit(&query.limit, SIZES)?;
     let before = number("before", &query.before, Id::parse)?.map(MessageId);
     Ok(
         match (

@@ -7,6 +7,7 @@ use crate::auth::MaybeAuthUser;
 use crate::error::{ApiError, AuthErrorBody, Detail, FieldErrorsSchema};
 use crate::extract::{Id, PathParam, QueryParams};
 use crate::fields::parse_bool;
+use crate::paging;
 use axum::Json;
 use axum::extract::State;
 use pingme_domain::account::Account;
@@ -44,6 +45,10 @@ struct ListQuery {
     /// Only servers the caller shares with this account (needs a token).
     #[param(value_type = Option<i64>)]
     mutual_with: Option<String>,
+    /// Only servers whose name contains this text, in any case (trimmed; at most 100
+    /// characters; `%` and `_` are plain characters).
+    #[param(max_length = 100)]
+    search: Option<String>,
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -83,7 +88,7 @@ fn signed_in(caller: &Option<Account>) -> Result<AccountId, ApiError> {
     params(ListQuery),
     responses(
         (status = 200, body = Vec<ServerView>),
-        (status = 400, description = "A non-numeric id", body = FieldErrorsSchema),
+        (status = 400, description = "A non-numeric id, or a search text over 100 characters", body = FieldErrorsSchema),
         (status = 401, description = "`by_user` or `mutual_with` without a token, or an invalid token", body = AuthErrorBody),
     )
 )]
@@ -98,6 +103,7 @@ async fn list(
         category: given(&params.category).map(str::to_lowercase),
         id: id_param("by_serverid", &params.by_serverid)?.map(ServerId),
         limit: params.qty.as_deref().and_then(|q| q.trim().parse().ok()),
+        name: paging::search(&params.search)?,
         ..ServerQuery::default()
     };
     if flag(&params.by_user) {

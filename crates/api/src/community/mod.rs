@@ -5,6 +5,7 @@ mod categories;
 mod channels;
 mod invites;
 mod listing;
+mod members;
 mod membership;
 mod moderation;
 mod servers;
@@ -26,6 +27,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(listing::router())
         .merge(servers::router())
         .merge(membership::router())
+        .merge(members::router())
         .merge(channels::router())
         .merge(invites::router())
         .merge(moderation::router())

@@ -30,6 +30,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         (name = "channels", description = "Text channels"),
         (name = "invites", description = "Invites to servers"),
         (name = "moderation", description = "Kicks and bans"),
+        (name = "admin", description = "Staff's administration of accounts"),
         (name = "messages", description = "Channel history, edits and deletes"),
         (name = "chat", description = "The per-channel WebSocket (protocol in docs/api.md)"),
         (name = "documentation", description = "This document and the Swagger UI"),

@@ -63,6 +63,7 @@ async fn registration_creates_an_inactive_account_until_the_link_is_followed() {
         "location",
         "content",
         "image_url",
+        "is_staff",
     ];
     expected.sort_unstable();
     let mut sorted = keys.clone();
@@ -75,6 +76,7 @@ async fn registration_creates_an_inactive_account_until_the_link_is_followed() {
     );
     assert_eq!(me["location"], Value::Null);
     assert_eq!(me["content"], "");
+    assert_eq!(me["is_staff"], false);
     assert_timestamp(&me["created_at"]);
     assert_timestamp(&me["updated_at"]);
 }
@@ -310,7 +312,7 @@ async fn edit_me_changes_the_profile_from_json_and_multipart() {
     )
     .await;
 
-    let changes = json!({"username": "Ivan the Great", "location": "Kyiv", "content": "Hello there", "owner": "hacker", "id": 999});
+    let changes = json!({"username": "Ivan the Great", "location": "Kyiv", "content": "Hello there", "owner": "hacker", "id": 999, "is_staff": true});
     let response = app
         .client
         .patch(app.at("/api/account/edit_me/"))
@@ -334,6 +336,7 @@ async fn edit_me_changes_the_profile_from_json_and_multipart() {
         "read-only fields are ignored"
     );
     assert_eq!(after["created_at"], before["created_at"]);
+    assert_eq!(after["is_staff"], false);
 
     // A browser sends an empty, nameless file part for an image input left empty.
     let form = Form::new()
@@ -460,4 +463,16 @@ async fn delete_me_removes_the_account_and_frees_its_name() {
         StatusCode::CREATED,
     )
     .await;
+}
+
+#[tokio::test]
+async fn me_says_whether_the_account_is_staff() {
+    let app = spawn_app().await;
+    let staff = app.quick_user("stella", true).await;
+    let me = json_of(
+        app.get_with("/api/account/me/", &staff.access).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(me["is_staff"], true);
 }

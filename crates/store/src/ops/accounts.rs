@@ -1,13 +1,16 @@
 //! [`AccountStore`], for both dialects.
 
-use super::{Conn, Db, retry_conflicts};
+use super::{Conn, Db, people, retry_conflicts};
 use crate::dialect::Dialect;
 use crate::rows::accounts::{
     AccountRow, CREDENTIALS, CredentialsRow, account_columns, into_account,
 };
 use crate::store::SqlStore;
 use async_trait::async_trait;
-use pingme_domain::account::{Account, Email, NewAccount, ProfileChanges, login_keys};
+use pingme_domain::account::{
+    Account, AccountQuery, Email, NewAccount, ProfileChanges, login_keys,
+};
+use pingme_domain::search::search_key;
 use pingme_domain::store::{AccountStore, StoreResult};
 use pingme_domain::{AccountId, ServerId, Timestamp};
 
@@ -66,6 +69,10 @@ impl AccountStore for SqlStore<Db> {
         into_account(row)
     }
 
+    async fn search_accounts(&self, query: &AccountQuery) -> StoreResult<Vec<Account>> {
+        people::search_accounts(&self.read, query).await
+    }
+
     async fn mark_verified(&self, id: AccountId) -> StoreResult<bool> {
         let now = Timestamp::now().unix_micros();
         let done = sqlx::query(
@@ -88,6 +95,7 @@ impl AccountStore for SqlStore<Db> {
     ) -> StoreResult<Option<Account>> {
         let row = sqlx::query_as(concat!(
             "UPDATE accounts SET display_name = COALESCE($2, display_name), \
+             display_key = COALESCE($9, display_key), \
              location = CASE WHEN $3 THEN $4 ELSE location END, \
              content = COALESCE($5, content), updated_at = $6, \
              image = CASE WHEN $7 THEN $8 ELSE image END \
@@ -107,6 +115,12 @@ impl AccountStore for SqlStore<Db> {
         .bind(Timestamp::now().unix_micros())
         .bind(changes.image.is_some())
         .bind(changes.image.as_ref().and_then(|i| i.as_deref()))
+        .bind(
+            changes
+                .display_name
+                .as_ref()
+                .map(|n| search_key(n.as_str())),
+        )
         .fetch_optional(&self.write)
         .await
         .map_err(Db::store_error)?;
@@ -165,8 +179,8 @@ async fn insert_account(tx: &mut Conn, new: &NewAccount) -> StoreResult<Account>
     let now = Timestamp::now().unix_micros();
     let row: AccountRow = sqlx::query_as(concat!(
         "INSERT INTO accounts (login, login_key, email, email_key, password_hash, \
-         display_name, is_staff, verified_at, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING ",
+         display_name, display_key, is_staff, verified_at, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $11, $7, $8, $9, $10) RETURNING ",
         account_columns!()
     ))
     .bind(new.login.as_str())
@@ -179,6 +193,7 @@ async fn insert_account(tx: &mut Conn, new: &NewAccount) -> StoreResult<Account>
     .bind(new.verified.then_some(now))
     .bind(now)
     .bind(now)
+    .bind(search_key(new.login.as_str()))
     .fetch_one(&mut *tx)
     .await
     .map_err(Db::store_error)?;

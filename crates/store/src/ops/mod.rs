@@ -17,6 +17,8 @@ mod channels;
 mod handover;
 mod invites;
 mod messages;
+mod people;
+mod search_keys;
 mod select;
 mod servers;
 

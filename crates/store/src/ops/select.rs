@@ -12,7 +12,9 @@ use pingme_domain::{AccountId, ServerId, Timestamp};
 
 /// `$1` category name, `$2` server id, `$3` a member, `$4` another member, `$5` the viewer,
 /// `$6` whether private servers count regardless of the viewer, `$7` how many (none: as
-/// many as a signed 64-bit count holds, which both databases read as no limit).
+/// many as a signed 64-bit count holds, which both databases read as no limit), `$8` a
+/// `LIKE` pattern the name's key must match (escaped with `\`, as
+/// [`pingme_domain::search::LIKE_ESCAPE`]).
 const SELECT: &str = "SELECT s.id, s.name, s.description, s.owner_id, a.login AS owner_login, \
      s.category_id, c.name AS category_name, s.is_private, s.icon, s.banner, s.created_at, s.updated_at \
      FROM servers s JOIN accounts a ON a.id = s.owner_id JOIN categories c ON c.id = s.category_id \
@@ -21,6 +23,7 @@ const SELECT: &str = "SELECT s.id, s.name, s.description, s.owner_id, a.login AS
      AND ($4 IS NULL OR EXISTS (SELECT 1 FROM memberships m WHERE m.server_id = s.id AND m.account_id = $4)) \
      AND ($6 OR NOT s.is_private OR EXISTS \
          (SELECT 1 FROM memberships m WHERE m.server_id = s.id AND m.account_id = $5)) \
+     AND ($8 IS NULL OR s.name_key LIKE $8 ESCAPE '\\') \
      ORDER BY s.id LIMIT COALESCE($7, 9223372036854775807)";
 
 /// Selects servers, with everything each one shows, in three queries.
@@ -37,6 +40,7 @@ pub(super) async fn select(
         .bind(query.viewer.map(|a| a.0))
         .bind(all_private)
         .bind(query.limit.map(i64::from))
+        .bind(query.name.as_ref().map(|n| n.contains_pattern()))
         .fetch_all(&mut *conn)
         .await
         .map_err(Db::store_error)?;

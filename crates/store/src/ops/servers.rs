@@ -6,16 +6,18 @@
 //! (shared for joins and leaves, exclusive for bans and handovers); SQLite's one writer holds
 //! everything already.
 
-use super::Db;
 use super::select::{add_member, lock, one, select, standing};
+use super::{Db, people};
 use crate::dialect::Dialect;
 use crate::rows::servers::{BANS, BanRow};
 use crate::store::SqlStore;
 use async_trait::async_trait;
+use pingme_domain::account::{Account, AccountPage};
 use pingme_domain::community::{
     Ban, Banned, FIRST_CHANNEL, Joined, Left, NewServer, Server, ServerChanges, ServerQuery,
     Standing,
 };
+use pingme_domain::search::search_key;
 use pingme_domain::store::{ServerStore, StoreError, StoreResult};
 use pingme_domain::{AccountId, ServerId, Timestamp};
 
@@ -25,8 +27,8 @@ impl ServerStore for SqlStore<Db> {
         let now = Timestamp::now().unix_micros();
         let mut tx = self.begin_write().await?;
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO servers (name, description, owner_id, category_id, is_private, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id",
+            "INSERT INTO servers (name, name_key, description, owner_id, category_id, is_private, created_at, updated_at) \
+             VALUES ($1, $7, $2, $3, $4, $5, $6, $6) RETURNING id",
         )
         .bind(new.name.as_str())
         .bind(new.description.as_ref().map(|d| d.as_str()))
@@ -34,6 +36,7 @@ impl ServerStore for SqlStore<Db> {
         .bind(new.category.0)
         .bind(new.is_private)
         .bind(now)
+        .bind(search_key(new.name.as_str()))
         .fetch_one(&mut *tx)
         .await
         .map_err(Db::store_error)?;
@@ -83,6 +86,14 @@ impl ServerStore for SqlStore<Db> {
         standing(&mut conn, server, account).await
     }
 
+    async fn members(&self, server: ServerId, page: AccountPage) -> StoreResult<Vec<Account>> {
+        people::members(&self.read, server, page).await
+    }
+
+    async fn share_a_server(&self, one: AccountId, other: AccountId) -> StoreResult<bool> {
+        people::share_a_server(&self.read, one, other).await
+    }
+
     async fn bans(&self, server: ServerId) -> StoreResult<Vec<Ban>> {
         let rows: Vec<BanRow> = sqlx::query_as(BANS)
             .bind(server.0)
@@ -101,7 +112,7 @@ impl ServerStore for SqlStore<Db> {
     ) -> StoreResult<Option<Server>> {
         let mut tx = self.begin_write().await?;
         let done = sqlx::query(
-            "UPDATE servers SET name = COALESCE($2, name), \
+            "UPDATE servers SET name = COALESCE($2, name), name_key = COALESCE($12, name_key), \
              description = CASE WHEN $3 THEN $4 ELSE description END, \
              category_id = COALESCE($5, category_id), is_private = COALESCE($6, is_private), \
              icon = CASE WHEN $7 THEN $8 ELSE icon END, banner = CASE WHEN $9 THEN $10 ELSE banner END, \
@@ -118,6 +129,7 @@ impl ServerStore for SqlStore<Db> {
         .bind(changes.banner.is_some())
         .bind(changes.banner.as_ref().and_then(|b| b.as_deref()))
         .bind(Timestamp::now().unix_micros())
+        .bind(changes.name.as_ref().map(|n| search_key(n.as_str())))
         .execute(&mut *tx)
         .await
         .map_err(Db::store_error)?;

@@ -64,8 +64,9 @@ impl SqlStore<Db> {
 
     /// Applies pending migrations without the statement timeout: a node may wait for another
     /// node's migrations (sqlx holds an advisory lock), and a migration may take long. Then
-    /// fills in what they could not (the skeletons of older login names); nodes starting
-    /// together may do so at once, which the backfill's `ON CONFLICT DO NOTHING` allows.
+    /// fills in what they could not (the skeletons of older login names, the search keys of
+    /// older names); nodes starting together may do so at once, which the skeletons'
+    /// `ON CONFLICT DO NOTHING` and the keys' `WHERE … IS NULL` allow.
     pub async fn migrate(&self) -> Result<(), sqlx::Error> {
         let mut conn = self.write.acquire().await?;
         sqlx::query("SET statement_timeout = 0")
@@ -77,6 +78,7 @@ impl SqlStore<Db> {
             .await?;
         migrated?;
         crate::skeletons::backfill(self).await;
+        self.fill_search_keys().await;
         Ok(())
     }
 }

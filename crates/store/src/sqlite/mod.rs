@@ -78,10 +78,11 @@ impl SqlStore<Db> {
     }
 
     /// Applies pending migrations, then fills in what they could not (the skeletons of
-    /// older login names).
+    /// older login names, the search keys of older names).
     pub async fn migrate(&self) -> Result<(), sqlx::Error> {
         MIGRATOR.run(&self.write).await?;
         crate::skeletons::backfill(self).await;
+        self.fill_search_keys().await;
         Ok(())
     }
 }

@@ -6,6 +6,7 @@ mod communities;
 mod deadlocks;
 mod messages;
 mod names;
+mod search;
 
 use pingme_domain::store::Store;
 use pingme_store::scratch::ScratchDatabase;

@@ -75,3 +75,32 @@ pub async fn room(app: &TestApp, owner: &User, members: &[&User]) -> (i64, i64) 
     }
     (id, server["channel_server"][0]["id"].as_i64().unwrap())
 }
+
+/// A `GET` with query parameters, encoded by the client (`%`, `_`, non-ASCII alike).
+pub async fn get_query(
+    app: &TestApp,
+    path: &str,
+    user: Option<&User>,
+    query: &[(&str, &str)],
+) -> Response {
+    let url = reqwest::Url::parse_with_params(&app.at(path), query).expect("url");
+    let mut request = app.client.get(url);
+    if let Some(user) = user {
+        request = request.bearer_auth(&user.access);
+    }
+    request.send().await.expect("request")
+}
+
+/// Changes `user`'s display name.
+pub async fn rename(app: &TestApp, user: &User, display_name: &str) {
+    let body = json!({ "username": display_name });
+    let response = call(
+        app,
+        Method::PATCH,
+        "/api/account/edit_me/",
+        Some(user),
+        Some(body),
+    )
+    .await;
+    json_of(response, StatusCode::OK).await;
+}

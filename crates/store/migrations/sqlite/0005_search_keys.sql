@@ -1,0 +1,13 @@
+-- Search by name (issue 14): servers by their name, accounts (for staff) by their display
+-- name as well as by `login_key` and `email_key`, which are lowercase already.
+--
+-- Each key is the name in lowercase, computed in Rust (`pingme_domain::search::search_key`)
+-- by every write that sets the name, and the search text is lowercased the same way: SQLite's
+-- lower() and LIKE fold ASCII only, Postgres' follow the database's locale, and both must
+-- find the same rows, `Ünïcode` with `ü` included. A search is `key LIKE '%text%'`, which no
+-- index helps; a listing stops at its limit.
+--
+-- Rows written before this migration have NULL keys until the store fills them in at
+-- start-up (the same Rust, in batches); until then they are not found by a search.
+ALTER TABLE servers ADD COLUMN name_key TEXT;
+ALTER TABLE accounts ADD COLUMN display_key TEXT;
