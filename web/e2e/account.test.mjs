@@ -152,7 +152,7 @@ test("staff deactivate an account, whose next action leads to the login, and rea
   await staff.page.getByRole("dialog", { name: "Deactivate @troublemaker?" }).getByRole("button", { name: "Deactivate" }).click();
   await staff.page.getByText("Deactivated").waitFor();
 
-  await target.page.getByRole("link", { name: "Explore servers" }).click();
+  await target.page.getByRole("navigation", { name: "Servers" }).getByRole("link", { name: "Explore servers" }).click();
   await target.page.waitForURL(/\/login/);
   await logIn(target.page, "troublemaker");
   await target.page.getByRole("alert").filter({ hasText: "No active account found" }).waitFor();

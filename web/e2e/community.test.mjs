@@ -23,7 +23,7 @@ after(async () => {
 
 /**
  * Someone logged in, looking at `path`.
- * @param {string} login @param {string} path @param {{phone?: boolean}} [options]
+ * @param {string} login @param {string} path @param {{phone?: boolean, dark?: boolean}} [options]
  */
 async function loggedIn(login, path, options) {
   const who = await person(browser, `${server.url}${path}`, options);
@@ -62,7 +62,7 @@ test("an owner creates a server with an icon; another person finds it in Explore
   await owner.page.waitForURL(/\/servers\/\d+\/channels\/\d+$/);
   const rail = owner.page.getByRole("navigation", { name: "Servers" }).getByRole("link", { name: "Book club" });
   await rail.waitFor();
-  assert.match((await rail.locator("img").getAttribute("src")) ?? "", /\/media\/server_icons?\/|\/media\/.*\.(png|jpg)$/);
+  assert.match((await rail.locator("img").getAttribute("src")) ?? "", /\/media\/(?!defaults\/).+\.(png|jpe?g)$/);
 
   await serverOf("olga", { name: "Chess corner", category: 2, description: "Openings and endgames" });
   const member = await loggedIn("max", "/explore");
@@ -291,10 +291,11 @@ test("kick, ban (a banned person cannot join again), unban, and handing the serv
   await banned.context.close();
 });
 
-test("the owner edits and deletes the server, typing its name to confirm", async () => {
+test("in the dark, the owner edits the server and deletes it, typing its name to confirm", async () => {
   server.user("zoe");
   const made = await serverOf("zoe", { name: "Old name" });
-  const { page, context, problems } = await loggedIn("zoe", `/servers/${made.id}/settings`);
+  const { page, context, problems } = await loggedIn("zoe", `/servers/${made.id}/settings`, { dark: true });
+  assert.deepEqual(await axeViolations(page), []);
   await page.getByLabel("Server name").fill("New name");
   await page.getByLabel("Banner").setInputFiles(pngFile([30, 120, 200], 64));
   await page.getByRole("button", { name: "Save changes" }).click();
@@ -303,6 +304,8 @@ test("the owner edits and deletes the server, typing its name to confirm", async
 
   await page.getByRole("tab", { name: "Delete server" }).click();
   await page.getByRole("button", { name: "Delete New name…" }).click();
+  assert.deepEqual(await axeViolations(page), []);
+  await screenshot(page, "server-delete-dark");
   const confirm = page.getByRole("dialog", { name: "Delete New name?" });
   assert.equal(await confirm.getByRole("button", { name: "Delete server" }).isDisabled(), true);
   await confirm.getByLabel("Type New name to confirm").fill("New name");

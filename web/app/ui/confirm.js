@@ -22,7 +22,9 @@ export function ConfirmDialog({ title, children, confirm, onConfirm, onClose, ty
     <form onSubmit=${submit} novalidate>
       <div class="confirm-text">${children}</div>
       ${typeToConfirm &&
-      html`<${Field} label=${`Type ${typeToConfirm} to confirm`} name="confirm" value=${typed} onInput=${setTyped} autocomplete="off" autofocus />`}
+      html`<div class="confirm-typed">
+        <${Field} label=${`Type ${typeToConfirm} to confirm`} name="confirm" value=${typed} onInput=${setTyped} autocomplete="off" autofocus />
+      </div>`}
       <${FormError} error=${error} />
       <div class="dialog-actions">
         <button type="button" class="secondary" onClick=${onClose}>Cancel</button>

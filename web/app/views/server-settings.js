@@ -38,7 +38,7 @@ export function ServerSettings({ server, menu }) {
   return html`<section class="pane">${header}
     <div class="pane-body settings">
       <${Tabs} label="Server settings" tabs=${SECTIONS} current=${section} onSelect=${setSection}>
-        ${section === "overview" && html`<${Overview} server=${server} key=${server.id} />`}
+        ${section === "overview" && html`<${Overview} server=${server} key=${server.updated_at} />`}
         ${section === "channels" && html`<${ServerChannels} server=${server} />`}
         ${section === "invites" && html`<${ServerInvites} server=${server} />`}
         ${section === "members" && html`<${ServerMembers} server=${server} />`}

@@ -13,6 +13,7 @@ export function AccountSettings({ menu }) {
   const { store, api } = useServices();
   const me = useStore(store, (s) => s.me);
   const [deleting, setDeleting] = useState(false);
+  if (!me) return null;
   return html`<section class="pane">
     <header class="pane-header">${menu}<h1>Your account</h1></header>
     <div class="pane-body settings">
