@@ -6,7 +6,8 @@
 // Run by `cargo test -p pingme --test e2e web_client -- --include-ignored`, which sets PINGME_BIN;
 // or by hand: PINGME_BIN=target/debug/pingme PINGME_TEST_CHROMIUM=/usr/bin/chromium node --test web/e2e/
 import { spawn, execFileSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, mkdirSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, mkdirSync, writeFileSync } from "node:fs";
+import { deflateSync } from "node:zlib";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
@@ -230,4 +231,74 @@ export async function screenshot(page, name) {
   const dir = process.env.PINGME_SCREENSHOTS || join(here, "screenshots");
   mkdirSync(dir, { recursive: true });
   await page.screenshot({ path: join(dir, `${name}.png`) });
+}
+
+/**
+ * A small valid PNG of one colour, written to a temporary file for `setInputFiles`.
+ * @param {[number, number, number]} rgb
+ * @param {number} [size] pixels on a side
+ * @returns {string} its path
+ */
+export function pngFile(rgb, size = 16) {
+  const row = Buffer.concat([Buffer.from([0]), Buffer.alloc(size * 3).map((_, i) => rgb[i % 3])]);
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(size, 0);
+  header.writeUInt32BE(size, 4);
+  header.set([8, 2, 0, 0, 0], 8); // 8 bits, truecolour, no interlace
+  const png = Buffer.concat([
+    Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]),
+    chunk("IHDR", header),
+    chunk("IDAT", deflateSync(Buffer.concat(Array.from({ length: size }, () => row)))),
+    chunk("IEND", Buffer.alloc(0)),
+  ]);
+  const path = join(mkdtempSync(join(tmpdir(), "pingme-web-png-")), "image.png");
+  writeFileSync(path, png);
+  return path;
+}
+
+/** A PNG chunk: length, type, data, CRC-32 of type and data. @param {string} type @param {Buffer} data */
+function chunk(type, data) {
+  const body = Buffer.concat([Buffer.from(type, "latin1"), data]);
+  const length = Buffer.alloc(4);
+  length.writeUInt32BE(data.length);
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32(body));
+  return Buffer.concat([length, body, crc]);
+}
+
+/** @param {Buffer} bytes */
+function crc32(bytes) {
+  let crc = 0xffffffff;
+  for (const byte of bytes) {
+    crc ^= byte;
+    for (let k = 0; k < 8; k++) crc = crc & 1 ? (crc >>> 1) ^ 0xedb88320 : crc >>> 1;
+  }
+  return (crc ^ 0xffffffff) >>> 0;
+}
+
+/**
+ * Calls the API as `login` (for setting the scene faster than through the screens).
+ * @param {Server} server
+ * @param {string} login
+ */
+export async function apiAs(server, login) {
+  const tokens = await (await fetch(`${server.url}/api/token/`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ username: login, password: PASSWORD }),
+  })).json();
+  /**
+   * @param {string} method @param {string} path @param {any} [json]
+   * @returns {Promise<any>}
+   */
+  return async (method, path, json) => {
+    const response = await fetch(`${server.url}${path}`, {
+      method,
+      headers: { Authorization: `Bearer ${tokens.access}`, ...(json ? { "Content-Type": "application/json" } : {}) },
+      body: json ? JSON.stringify(json) : undefined,
+    });
+    const text = await response.text();
+    if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
+    return text ? JSON.parse(text) : null;
+  };
 }

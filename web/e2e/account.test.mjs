@@ -1,0 +1,169 @@
+// A person's own account and staff administration in the browser: editing the profile with an
+// avatar, deleting the account, and (staff) categories and deactivating / reactivating accounts.
+// The screenshots `account-settings` and `admin` are saved; axe and the page's problems checked.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { Server, launch, person, logIn, axeViolations, screenshot, pngFile, apiAs, PASSWORD } from "./harness.mjs";
+
+/** @type {Server} */
+let server;
+/** @type {import("playwright-core").Browser} */
+let browser;
+
+before(async () => {
+  server = await new Server().start();
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+  await server?.dispose();
+});
+
+/**
+ * Someone logged in, looking at `path`.
+ * @param {string} login @param {string} path @param {{phone?: boolean, dark?: boolean}} [options]
+ */
+async function loggedIn(login, path, options) {
+  const who = await person(browser, `${server.url}${path}`, options);
+  await logIn(who.page, login);
+  await who.page.waitForURL((url) => url.pathname === path);
+  return who;
+}
+
+test("a person edits their profile, avatar included, and the API's errors sit under their fields", async () => {
+  server.user("amelie");
+  const { page, context, problems } = await loggedIn("amelie", "/settings");
+  await page.getByLabel("Display name").fill("   ");
+  await page.getByRole("button", { name: "Save profile" }).click();
+  await page.getByText("This field may not be blank.").waitFor();
+  assert.equal(await page.getByLabel("Display name").getAttribute("aria-invalid"), "true");
+
+  await page.getByLabel("Display name").fill("Amélie P.");
+  await page.getByLabel("About you").fill("Plays the cello.");
+  await page.getByLabel("Location").fill("Lyon");
+  await page.getByLabel("Avatar").setInputFiles(pngFile([40, 160, 90]));
+  await page.getByRole("img", { name: "Avatar: preview" }).waitFor();
+  await page.getByRole("button", { name: "Save profile" }).click();
+  await page.getByText("Profile saved.").waitFor();
+  const panel = page.locator(".user-panel");
+  await panel.getByText("Amélie P.").waitFor();
+  assert.match((await panel.locator("img").getAttribute("src")) ?? "", /\/media\/avatars\//);
+  assert.deepEqual(await axeViolations(page), []);
+  await screenshot(page, "account-settings");
+
+  await page.reload();
+  assert.equal(await page.getByLabel("Display name").inputValue(), "Amélie P.");
+  assert.equal(await page.getByLabel("About you").inputValue(), "Plays the cello.");
+  assert.equal(await page.getByLabel("Location").inputValue(), "Lyon");
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test("on a phone, in the dark: the account settings fit the screen", async () => {
+  server.user("pocket");
+  const { page, context, problems } = await loggedIn("pocket", "/settings", { phone: true, dark: true });
+  await page.getByLabel("Display name").waitFor();
+  assert.equal(await page.evaluate(() => document.documentElement.scrollWidth <= innerWidth), true);
+  assert.deepEqual(await axeViolations(page), []);
+  await screenshot(page, "account-settings-phone");
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test("a person deletes their account after typing its login name, and is logged out", async () => {
+  server.user("leaving");
+  const { page, context, problems } = await loggedIn("leaving", "/settings");
+  await page.getByRole("button", { name: "Delete my account…" }).click();
+  const dialog = page.getByRole("dialog", { name: "Delete your account?" });
+  await dialog.getByLabel("Type leaving to confirm").fill("leavin");
+  assert.equal(await dialog.getByRole("button", { name: "Delete my account" }).isDisabled(), true);
+  await dialog.getByLabel("Type leaving to confirm").fill("leaving");
+  await dialog.getByRole("button", { name: "Delete my account" }).click();
+  await page.waitForURL(/\/login/);
+  await logIn(page, "leaving");
+  await page.getByRole("alert").filter({ hasText: "No active account found with the given credentials" }).waitFor();
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test("someone who is not staff is told administration is for staff", async () => {
+  server.user("plain");
+  const { page, context, problems } = await loggedIn("plain", "/admin");
+  await page.getByText("Only staff can administer pingme.").waitFor();
+  assert.equal(await page.getByRole("link", { name: "Administration" }).count(), 0);
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test("staff create, edit and delete a category (me.is_staff)", async () => {
+  server.user("root", { staff: true });
+  const { page, context, problems } = await loggedIn("root", "/admin");
+  await page.getByRole("tab", { name: "Categories" }).waitFor();
+  await page.getByRole("button", { name: "Create category" }).click();
+  let dialog = page.getByRole("dialog", { name: "Create a category" });
+  await dialog.getByLabel("Category name").fill("Gaming");
+  await dialog.getByRole("button", { name: "Create category" }).click();
+  await dialog.getByText("A category with that name already exists.").waitFor();
+  await dialog.getByLabel("Category name").fill("Cooking");
+  await dialog.getByLabel("Description").fill("Recipes and kitchens");
+  await dialog.getByLabel("Icon").setInputFiles(pngFile([250, 180, 20]));
+  await dialog.getByRole("button", { name: "Create category" }).click();
+  await page.getByText("Recipes and kitchens").waitFor();
+  assert.deepEqual(await axeViolations(page), []);
+  await screenshot(page, "admin");
+
+  await page.getByRole("button", { name: "Edit the category cooking" }).click();
+  dialog = page.getByRole("dialog", { name: "Edit cooking" });
+  await dialog.getByLabel("Category name").fill("Baking");
+  await dialog.getByRole("button", { name: "Save" }).click();
+  await page.getByRole("button", { name: "Edit the category baking" }).waitFor();
+
+  // Explore offers it at once.
+  await page.goto(`${server.url}/explore`);
+  await page.getByRole("button", { name: "Baking" }).waitFor();
+  await page.goto(`${server.url}/admin`);
+
+  // One in use cannot be deleted, and the dialog says why.
+  const api = await apiAs(server, "root");
+  const baking = (await api("GET", "/api/categories/")).find((/** @type {any} */ c) => c.name === "baking");
+  const used = await api("POST", "/api/servers/", { name: "Bread", category: baking.id });
+  await page.getByRole("button", { name: "Delete the category baking" }).click();
+  const confirm = page.getByRole("dialog", { name: "Delete the category baking?" });
+  await confirm.getByRole("button", { name: "Delete category" }).click();
+  await confirm.getByRole("alert").filter({ hasText: "This category is used by 1 server(s); move or delete them first." }).waitFor();
+  await api("DELETE", `/api/servers/${used.id}/`);
+  await confirm.getByRole("button", { name: "Delete category" }).click();
+  await page.getByRole("button", { name: "Delete the category baking" }).waitFor({ state: "detached" });
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test("staff deactivate an account, whose next action leads to the login, and reactivate it (GET /api/admin/accounts/)", async () => {
+  server.user("boss", { staff: true });
+  server.user("troublemaker");
+  const target = await loggedIn("troublemaker", "/settings");
+  const staff = await loggedIn("boss", "/admin");
+  await staff.page.getByRole("tab", { name: "Accounts" }).click();
+  await staff.page.getByLabel("Search accounts").fill("trouble");
+  await staff.page.getByRole("button", { name: "Search" }).click();
+  await staff.page.getByText("troublemaker@example.com").waitFor();
+  assert.equal(await staff.page.getByText("boss@example.com").count(), 0);
+  await staff.page.getByRole("button", { name: "Deactivate @troublemaker" }).click();
+  await staff.page.getByRole("dialog", { name: "Deactivate @troublemaker?" }).getByRole("button", { name: "Deactivate" }).click();
+  await staff.page.getByText("Deactivated").waitFor();
+
+  await target.page.getByRole("navigation", { name: "Servers" }).getByRole("link", { name: "Explore servers" }).click();
+  await target.page.waitForURL(/\/login/);
+  await logIn(target.page, "troublemaker");
+  await target.page.getByRole("alert").filter({ hasText: "No active account found" }).waitFor();
+
+  await staff.page.getByRole("button", { name: "Reactivate @troublemaker" }).click();
+  await staff.page.getByRole("dialog", { name: "Reactivate @troublemaker?" }).getByRole("button", { name: "Reactivate" }).click();
+  await staff.page.getByRole("button", { name: "Deactivate @troublemaker" }).waitFor();
+  await target.page.getByLabel("Password").fill(PASSWORD);
+  await target.page.getByRole("button", { name: "Log in" }).click();
+  await target.page.waitForURL((url) => !url.pathname.startsWith("/login"));
+  assert.deepEqual(staff.problems, []);
+  await staff.context.close();
+  await target.context.close();
+});
