@@ -1,6 +1,7 @@
 // A modal dialog on the native <dialog> element: focus moves into it and back, Escape closes it,
 // the page behind is inert, and screen readers announce its title.
 import { html, useEffect, useId, useRef } from "../lib/html.js";
+import { Icon } from "./icons.js";
 
 /**
  * @param {{title: string, onClose: () => void, children?: any, wide?: boolean}} props
@@ -29,7 +30,7 @@ export function Dialog({ title, onClose, children, wide }) {
     <div class="dialog-body">
       <header class="dialog-header">
         <h2 id=${titleId}>${title}</h2>
-        <button type="button" class="icon-button" aria-label="Close" onClick=${onClose}>✕</button>
+        <button type="button" class="icon-button" aria-label="Close" onClick=${onClose}><${Icon} name="close" /></button>
       </header>
       ${children}
     </div>

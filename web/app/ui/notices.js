@@ -2,6 +2,7 @@
 import { html } from "../lib/html.js";
 import { useServices } from "../context.js";
 import { useStore } from "../store.js";
+import { Icon } from "./icons.js";
 
 export function Notices() {
   const { store, actions } = useServices();
@@ -10,7 +11,7 @@ export function Notices() {
     ${notices.map(
       (n) => html`<div class=${`notice-toast ${n.kind}`} key=${n.id}>
         <span>${n.text}</span>
-        <button type="button" class="icon-button" aria-label="Dismiss" onClick=${() => actions.dismiss(n.id)}>✕</button>
+        <button type="button" class="icon-button" aria-label="Dismiss" onClick=${() => actions.dismiss(n.id)}><${Icon} name="close" size=${16} /></button>
       </div>`,
     )}
   </div>`;

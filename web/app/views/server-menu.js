@@ -11,6 +11,7 @@ import { Dialog } from "../ui/dialog.js";
 import { serverPermissions } from "../lib/community.js";
 import { InviteDialog } from "./invite-dialog.js";
 import { ChannelDialog } from "./channel-dialog.js";
+import { Icon } from "../ui/icons.js";
 
 /** @param {{server: any}} props */
 export function ServerMenu({ server }) {
@@ -44,7 +45,7 @@ export function ServerMenu({ server }) {
 
   return html`<div class="sidebar-header">
     <h2>${server.name}</h2>
-    <${MenuButton} label=${`${server.name}: server menu`} items=${items}><span aria-hidden="true">⌄</span><//>
+    <${MenuButton} label=${`${server.name}: server menu`} items=${items}><${Icon} name="chevron" /><//>
     ${open === "invite" && html`<${InviteDialog} server=${server} owner=${may.invite} onClose=${close} />`}
     ${open === "channel" && html`<${ChannelDialog} serverId=${server.id} onClose=${close} onSaved=${created} />`}
     ${open === "leave" &&

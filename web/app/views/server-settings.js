@@ -12,6 +12,7 @@ import { ServerForm } from "./server-form.js";
 import { ServerChannels } from "./server-channels.js";
 import { ServerInvites } from "./server-invites.js";
 import { ServerBans, ServerMembers } from "./server-members.js";
+import { Icon } from "../ui/icons.js";
 
 const SECTIONS = [
   { id: "overview", label: "Overview" },
@@ -28,7 +29,7 @@ export function ServerSettings({ server, menu }) {
   const me = useStore(store, (s) => s.me);
   const [section, setSection] = useState("overview");
   const header = html`<header class="pane-header">${menu}<h1>${server.name}: settings</h1>
-    <span class="spacer"></span><a class="icon-button" href=${channelPath(server.id, server.channel_server[0]?.id)} aria-label="Close the settings" title="Close">✕</a>
+    <span class="spacer"></span><a class="icon-button" href=${channelPath(server.id, server.channel_server[0]?.id)} aria-label="Close the settings" title="Close"><${Icon} name="close" /></a>
   </header>`;
   if (!isOwner(server, me)) {
     return html`<section class="pane">${header}

@@ -14,6 +14,7 @@ import { InviteView } from "./invite.js";
 import { AccountSettings } from "./settings.js";
 import { Admin } from "./admin.js";
 import { CreateServer } from "./create-server.js";
+import { Icon } from "../ui/icons.js";
 
 const LAST = "pingme.last-channel";
 
@@ -50,8 +51,8 @@ export function Shell({ route }) {
           </li>`,
         )}
       </ul>
-      <button type="button" class="rail-item rail-action" aria-label="Create a server" title="Create a server" onClick=${() => setCreating(true)}>+</button>
-      <a class=${route.name === "explore" ? "rail-item rail-action active" : "rail-item rail-action"} href="/explore" aria-label="Explore servers" title="Explore servers">🧭</a>
+      <button type="button" class="rail-item rail-action" aria-label="Create a server" title="Create a server" onClick=${() => setCreating(true)}><${Icon} name="plus" size=${26} /></button>
+      <a class=${route.name === "explore" ? "rail-item rail-action active" : "rail-item rail-action"} href="/explore" aria-label="Explore servers" title="Explore servers"><${Icon} name="compass" size=${26} /></a>
     </nav>
     <${Sidebar} server=${server} route=${route} />
     <div class="drawer-scrim" onClick=${() => setDrawer(false)}></div>
@@ -66,7 +67,7 @@ export function Shell({ route }) {
  * @param {{route: import("../router.js").Route, server: any, servers: any[], openDrawer: () => void}} props
  */
 function MainPane({ route, server, servers, openDrawer }) {
-  const menu = html`<button type="button" class="icon-button drawer-button" aria-label="Open the server list" onClick=${openDrawer}>☰</button>`;
+  const menu = html`<button type="button" class="icon-button drawer-button" aria-label="Open the server list" onClick=${openDrawer}><${Icon} name="menu" /></button>`;
   switch (route.name) {
     case "home":
       return html`<${Home} servers=${servers} menu=${menu} />`;

@@ -6,6 +6,7 @@ import { useStore } from "../store.js";
 import { channelPath } from "../router.js";
 import { Avatar } from "../ui/avatar.js";
 import { ServerMenu } from "./server-menu.js";
+import { Icon } from "../ui/icons.js";
 
 /** @param {{server: any, route: import("../router.js").Route}} props */
 export function Sidebar({ server, route }) {
@@ -48,8 +49,8 @@ function UserPanel() {
       <span class="name">${me.username}</span>
       <span class="login">@${me.owner}${connection !== "online" ? html` · <span class="offline">${connection === "connecting" ? "reconnecting" : "offline"}</span>` : ""}</span>
     </div>
-    ${me.is_staff && html`<a class="icon-button" href="/admin" aria-label="Administration" title="Administration">🛡</a>`}
-    <a class="icon-button" href="/settings" aria-label="Your account settings" title="Settings">⚙</a>
-    <button type="button" class="icon-button" aria-label="Log out" title="Log out" onClick=${() => api.logout()}>⏻</button>
+    ${me.is_staff && html`<a class="icon-button" href="/admin" aria-label="Administration" title="Administration"><${Icon} name="shield" /></a>`}
+    <a class="icon-button" href="/settings" aria-label="Your account settings" title="Settings"><${Icon} name="gear" /></a>
+    <button type="button" class="icon-button" aria-label="Log out" title="Log out" onClick=${() => api.logout()}><${Icon} name="logout" /></button>
   </div>`;
 }
