@@ -29,10 +29,25 @@ fn run(file: &str) {
     assert!(status.success(), "web/e2e/{file} failed: {status}");
 }
 
+/// Sign up, verify, log in, stay logged in, reset a password, deep links.
 #[test]
 #[ignore = "needs Chromium and web/node_modules: PINGME_TEST_CHROMIUM, npm ci in web/ (.ci/run provides both)"]
 fn accounts_in_the_browser() {
     run("auth.test.mjs");
+}
+
+/// Profiles, avatars, deleting an account, staff administration.
+#[test]
+#[ignore = "needs Chromium and web/node_modules: PINGME_TEST_CHROMIUM, npm ci in web/ (.ci/run provides both)"]
+fn account_settings_and_staff_in_the_browser() {
+    run("account.test.mjs");
+}
+
+/// Explore, join, create and edit servers, channels, invites, moderation, ownership.
+#[test]
+#[ignore = "needs Chromium and web/node_modules: PINGME_TEST_CHROMIUM, npm ci in web/ (.ci/run provides both)"]
+fn communities_in_the_browser() {
+    run("community.test.mjs");
 }
 
 /// The web client over HTTP: what the server sends, without a browser.
