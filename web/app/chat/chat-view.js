@@ -1,6 +1,125 @@
-// PLACEHOLDER: to be built (issue 14).
-import { html } from "../lib/html.js";
+// The chat pane of one channel: its header (name, topic, the member list's toggle), the
+// connection's banner, the message list, who is typing, the composer, the member list and the
+// dialogs (a profile, deleting a message). The live state is useChannel's.
+import { html, useEffect, useId, useRef, useState } from "../lib/html.js";
+import { useServices } from "../context.js";
+import { useStore } from "../store.js";
+import { useChannel } from "./use-channel.js";
+import { MessageList } from "./message-list.js";
+import { Composer } from "./composer.js";
+import { DeleteMessage } from "./delete-message.js";
+import { MemberPanel, ProfileCard, useMembers } from "./members.js";
+import { lastOwn } from "./timeline.js";
+import { typingLabel } from "./typing.js";
+import { MembersIcon } from "./icons.js";
+
+/** From this width the member list is open beside the chat at first. */
+const WIDE = "(min-width: 1200px)";
+
+/** @typedef {import("./timeline.js").Author} Author */
+/** @typedef {import("./timeline.js").Message} Message */
+
 /** @param {{server: any, channel: any, menu: any}} props */
-export function ChatView({ channel, menu }) {
-  return html`<section class="pane"><header class="pane-header">${menu}<h1># ${channel.name}</h1></header></section>`;
+export function ChatView({ server, channel, menu }) {
+  const { store } = useServices();
+  const me = useStore(store, (s) => s.me);
+  const stuck = useRef(true);
+  const chat = useChannel(server, channel, stuck);
+  const members = useMembers(server.id);
+  const [membersOpen, setMembersOpen] = useState(() => matchMedia(WIDE).matches);
+  const [atBottom, setAtBottom] = useState(true);
+  const [editing, setEditing] = useState(/** @type {number|null} */ (null));
+  const [deleting, setDeleting] = useState(/** @type {Message|null} */ (null));
+  const [profile, setProfile] = useState(/** @type {Author|null} */ (null));
+  const pane = useRef(/** @type {HTMLElement|null} */ (null));
+  const panelId = useId();
+  const { timeline, status } = chat;
+
+  const focusComposer = () => /** @type {HTMLElement|null} */ (pane.current?.querySelector(".composer textarea"))?.focus();
+
+  /** @param {number|null} id */
+  const edit = (id) => {
+    setEditing(id);
+    if (id === null) focusComposer();
+  };
+
+  const onBottom = (/** @type {boolean} */ bottom) => {
+    setAtBottom(bottom);
+    if (bottom) chat.clearUnseen();
+  };
+
+  /** @param {number} id */
+  const nameOf = (id) =>
+    members.members?.find((m) => m.id === id)?.username ??
+    timeline.messages.findLast((m) => m.user.id === id)?.user.username ??
+    "Someone";
+  const typers = [...chat.typing.keys()].filter((id) => id !== me?.id).map(nameOf);
+
+  const showJump = !timeline.atPresent || (!atBottom && chat.unseen > 0);
+  const unseen = chat.unseen > 0 ? `${chat.unseen} new message${chat.unseen === 1 ? "" : "s"}` : "You are reading older messages";
+
+  return html`<section class=${membersOpen ? "pane chat members-open" : "pane chat"} ref=${pane}>
+    <header class="pane-header">
+      ${menu}
+      <h1><span class="hash" aria-hidden="true">#</span>${channel.name}</h1>
+      ${channel.description && html`<p class="channel-topic">${channel.description}</p>`}
+      <span class="spacer"></span>
+      <button type="button" class=${membersOpen ? "icon-button active" : "icon-button"} aria-label="Member list"
+        aria-expanded=${membersOpen ? "true" : "false"} aria-controls=${panelId} title="Member list"
+        onClick=${() => setMembersOpen(!membersOpen)}><${MembersIcon} /></button>
+    </header>
+    <div class="chat-body">
+      <div class="chat-main">
+        <${Banner} status=${status} ended=${chat.ended} retry=${chat.retryNow} />
+        <${MessageList} channel=${channel} timeline=${timeline} loading=${chat.loading} historyError=${chat.historyError}
+          stuck=${stuck} me=${me} editing=${editing} onOlder=${chat.loadOlder} onNewer=${chat.loadNewer} onBottom=${onBottom}
+          onEdit=${edit} onEdited=${chat.edited} onDelete=${setDeleting} onProfile=${setProfile} />
+        ${showJump &&
+        html`<div class="jump-bar">
+          <span>${unseen}</span>
+          <button type="button" class="link-button" onClick=${chat.jumpToPresent}>Jump to present</button>
+        </div>`}
+        <p class="typing-line" aria-live="polite">${typingLabel(typers)}</p>
+        <${Composer} channel=${channel} state=${chat.ended ? "ended" : status.state} error=${chat.sendError} restored=${chat.restored}
+          onSend=${chat.send} onTyping=${chat.sendTyping} onClearError=${chat.clearSendError}
+          onEditLast=${() => {
+            const last = me ? lastOwn(timeline.messages, me.id) : null;
+            if (last) setEditing(last.id);
+            return last !== null;
+          }} />
+      </div>
+      ${membersOpen &&
+      html`<div class="member-scrim" onClick=${() => setMembersOpen(false)}></div>
+        <${MemberPanel} id=${panelId} server=${server} members=${members} onProfile=${setProfile} onClose=${() => setMembersOpen(false)} />`}
+    </div>
+    ${profile && html`<${ProfileCard} user=${profile} members=${members.members} onClose=${() => setProfile(null)} />`}
+    ${deleting && html`<${DeleteMessage} message=${deleting} onDeleted=${chat.deleted} onClose=${() => setDeleting(null)} />`}
+  </section>`;
+}
+
+/** The first connection may take this long before the banner says so. */
+const FIRST_CONNECT_MS = 2000;
+
+/**
+ * What the connection is doing, when it is not simply working.
+ * @param {{status: import("../realtime/channel-socket.js").SocketStatus, ended: string|null, retry: () => void}} props
+ */
+function Banner({ status, ended, retry }) {
+  const [patient, setPatient] = useState(true);
+  useEffect(() => {
+    const timer = setTimeout(() => setPatient(false), FIRST_CONNECT_MS);
+    return () => clearTimeout(timer);
+  }, []);
+  useEffect(() => {
+    if (status.state === "online") setPatient(false);
+  }, [status.state]);
+  if (ended) return html`<div class="connection-banner ended" role="alert">${ended}</div>`;
+  /** @type {string|null} */
+  let text = null;
+  if (status.state === "offline") text = "You are offline. pingme reconnects as soon as the network is back.";
+  else if (status.state === "connecting" && !patient) text = "Not connected — reconnecting…";
+  return html`<div class=${text ? "connection-banner" : "connection-banner hidden"} role="status">
+    ${text && html`<span>${text}</span>`}
+    ${status.state === "connecting" && !patient && html`<button type="button" class="link-button" onClick=${retry}>Retry now</button>`}
+  </div>`;
 }

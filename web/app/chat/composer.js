@@ -1,0 +1,102 @@
+// Writing a message: a textarea that grows, Enter sends and Shift+Enter starts a new line, ↑ in an
+// empty composer edits one's last message; the length limit is shown as it nears, and a refusal
+// or a lost connection is said next to it — what was typed is never thrown away.
+import { html, useEffect, useId, useRef, useState } from "../lib/html.js";
+import { grow } from "./grow.js";
+import { shouldSendTyping } from "./typing.js";
+import { SendIcon } from "./icons.js";
+
+/** The server's default `PINGME_MAX_MESSAGE_CHARS` (docs/api.md, "The socket"). */
+export const MAX_CHARS = 4000;
+/** The count is shown from this many characters left. */
+const SHOW_LEFT = 500;
+
+/** Characters as the server counts them (Unicode scalar values, after trimming). @param {string} text */
+export const length = (text) => [...text.trim()].length;
+
+/**
+ * @param {{
+ *   channel: any,
+ *   state: import("../realtime/channel-socket.js").SocketState,
+ *   error: string|null,
+ *   restored: {text: string}|null,
+ *   onSend: (text: string) => boolean,
+ *   onTyping: () => void,
+ *   onEditLast: () => boolean,
+ *   onClearError: () => void,
+ * }} props
+ */
+export function Composer({ channel, state, error, restored, onSend, onTyping, onEditLast, onClearError }) {
+  const [text, setText] = useState("");
+  const [note, setNote] = useState(/** @type {string|null} */ (null));
+  const ref = useRef(/** @type {HTMLTextAreaElement|null} */ (null));
+  const lastTyping = useRef(0);
+  const id = useId();
+
+  // A message the server refused comes back into an empty composer.
+  useEffect(() => {
+    if (restored && ref.current && !ref.current.value) setValue(restored.text);
+  }, [restored]);
+  useEffect(() => {
+    if (state === "online") setNote(null);
+  }, [state]);
+
+  /** @param {string} value */
+  const setValue = (value) => {
+    setText(value);
+    const el = ref.current;
+    if (el) {
+      el.value = value;
+      grow(el);
+    }
+  };
+
+  const count = length(text);
+  const left = MAX_CHARS - count;
+  const tooLong = left < 0;
+
+  const submit = () => {
+    if (count === 0 || tooLong || state === "ended") return;
+    if (!onSend(text.trim())) return setNote("Not sent: pingme is not connected. Your message stays here; send it again once reconnected.");
+    setNote(null);
+    setValue("");
+    lastTyping.current = 0;
+  };
+
+  const onKeyDown = (/** @type {KeyboardEvent} */ e) => {
+    if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
+      e.preventDefault();
+      submit();
+    } else if (e.key === "ArrowUp" && text === "" && !e.altKey) {
+      if (onEditLast()) e.preventDefault();
+    }
+  };
+
+  const onInput = (/** @type {Event} */ e) => {
+    const el = /** @type {HTMLTextAreaElement} */ (e.target);
+    setText(el.value);
+    grow(el);
+    if (error) onClearError();
+    if (note) setNote(null);
+    const now = Date.now();
+    if (el.value.trim() && state === "online" && shouldSendTyping(lastTyping.current, now)) {
+      lastTyping.current = now;
+      onTyping();
+    }
+  };
+
+  const offline = state === "connecting" || state === "offline";
+  const message = tooLong ? `${-left} character${left === -1 ? "" : "s"} too many (at most ${MAX_CHARS}).` : note ?? error;
+  const described = [message ? `${id}-error` : "", left <= SHOW_LEFT ? `${id}-count` : ""].filter(Boolean).join(" ");
+  return html`<form class="composer" onSubmit=${(/** @type {Event} */ e) => (e.preventDefault(), submit())}>
+    ${message && html`<p class="composer-error" id=${`${id}-error`} role="alert">${message}</p>`}
+    ${offline && !message && html`<p class="composer-note">Not connected — you can keep writing; send once pingme is back.</p>`}
+    <div class=${tooLong ? "composer-box invalid" : "composer-box"}>
+      <textarea ref=${ref} class="composer-input" rows="1" value=${text} onInput=${onInput} onKeyDown=${onKeyDown}
+        aria-label=${`Message #${channel.name}`} placeholder=${`Message #${channel.name}`} disabled=${state === "ended"}
+        aria-invalid=${tooLong ? "true" : undefined} aria-describedby=${described || undefined} enterkeyhint="send"></textarea>
+      ${left <= SHOW_LEFT && html`<span class=${tooLong ? "char-count over" : "char-count"} id=${`${id}-count`}>${left}</span>`}
+      <button type="submit" class="send-button" aria-label="Send" title="Send (Enter)" disabled=${count === 0 || tooLong || state === "ended"}><${SendIcon} /></button>
+    </div>
+  </form>`;
+}

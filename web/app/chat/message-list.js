@@ -1,0 +1,169 @@
+// The message list: an accessible log of the timeline's rows that keeps the place the person is
+// reading steady while pages arrive above or below it (and the window drops the far side), sticks
+// to the bottom when it is there, and asks for older or newer pages near either end.
+import { html, useEffect, useLayoutEffect, useRef } from "../lib/html.js";
+import { Avatar } from "../ui/avatar.js";
+import { rows } from "./timeline.js";
+import { MessageEditor } from "./message-editor.js";
+import { DeleteIcon, EditIcon } from "./icons.js";
+
+/** Load another page when the reader is this close (px) to an end of what is held. */
+const NEAR = 600;
+/** Closer than this (px) to the bottom counts as being at the bottom. */
+const AT_BOTTOM = 32;
+
+/** @typedef {import("./timeline.js").Message} Message */
+/** @typedef {import("./timeline.js").Author} Author */
+
+/** @param {string} iso */
+const time = (iso) => new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+/** @param {string} iso */
+const fullDate = (iso) => new Date(iso).toLocaleString([], { dateStyle: "full", timeStyle: "short" });
+
+/**
+ * @param {{
+ *   channel: any,
+ *   timeline: import("./timeline.js").Timeline,
+ *   loading: "latest"|"older"|"newer"|null,
+ *   historyError: {text: string, retry: () => void}|null,
+ *   stuck: {current: boolean},
+ *   me: any,
+ *   editing: number|null,
+ *   onOlder: () => void, onNewer: () => void, onBottom: (atBottom: boolean) => void,
+ *   onEdit: (id: number|null) => void, onEdited: (m: Message) => void, onDelete: (m: Message) => void,
+ *   onProfile: (user: Author) => void,
+ * }} props
+ */
+export function MessageList(props) {
+  const { channel, timeline, loading, historyError, stuck, me, editing } = props;
+  const scroller = useRef(/** @type {HTMLDivElement|null} */ (null));
+  /** The first message in view and its distance from the top of the view, kept by scrolling. */
+  const anchor = useRef(/** @type {{id: string, offset: number}|null} */ (null));
+  const bottom = useRef(true);
+  const latest = useRef(props);
+  latest.current = props;
+
+  const remember = () => {
+    const el = scroller.current;
+    if (!el) return;
+    const top = el.scrollTop;
+    const first = [...el.querySelectorAll("[data-id]")].find((m) => /** @type {HTMLElement} */ (m).offsetTop + /** @type {HTMLElement} */ (m).offsetHeight > top);
+    anchor.current = first ? { id: /** @type {string} */ (first.getAttribute("data-id")), offset: /** @type {HTMLElement} */ (first).offsetTop - top } : null;
+  };
+
+  /** Near an end: ask for the next page there. */
+  const nearEnds = () => {
+    const el = scroller.current;
+    const p = latest.current;
+    if (!el || !p.timeline.loaded) return;
+    if (el.scrollTop < NEAR && p.timeline.hasOlder) p.onOlder();
+    else if (el.scrollHeight - el.scrollTop - el.clientHeight < NEAR && !p.timeline.atPresent) p.onNewer();
+  };
+
+  const onScroll = () => {
+    const el = scroller.current;
+    if (!el) return;
+    const atBottom = el.scrollHeight - el.scrollTop - el.clientHeight < AT_BOTTOM && latest.current.timeline.atPresent;
+    stuck.current = atBottom;
+    if (atBottom !== bottom.current) {
+      bottom.current = atBottom;
+      latest.current.onBottom(atBottom);
+    }
+    remember();
+    nearEnds();
+  };
+
+  // After every change of what is held: back to the bottom when stuck there, else the
+  // remembered message back where it was.
+  useLayoutEffect(() => {
+    const el = scroller.current;
+    if (!el) return;
+    if (stuck.current) el.scrollTop = el.scrollHeight;
+    else if (anchor.current) {
+      const held = /** @type {HTMLElement|null} */ (el.querySelector(`[data-id="${anchor.current.id}"]`));
+      if (held) el.scrollTop = held.offsetTop - anchor.current.offset;
+    }
+    remember();
+  }, [timeline]);
+
+  // A page that does not fill the view, or a load that just ended: maybe another page is needed.
+  useEffect(nearEnds, [timeline, loading]);
+
+  // A person at the bottom stays there when the view shrinks (the keyboard opens on a phone).
+  useEffect(() => {
+    const el = scroller.current;
+    if (!el) return;
+    const observer = new ResizeObserver(() => {
+      if (stuck.current) el.scrollTop = el.scrollHeight;
+    });
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, []);
+
+  const now = new Date();
+  /** @type {any} */
+  let edge = null;
+  if (historyError) {
+    edge = html`<div class="history-edge error" role="alert">
+      <span>The messages could not be loaded. ${historyError.text}</span>
+      <button type="button" class="secondary" onClick=${historyError.retry}>Try again</button>
+    </div>`;
+  } else if (loading === "older" || (loading === "latest" && !timeline.loaded)) {
+    edge = html`<p class="history-edge">Loading messages…</p>`;
+  } else if (timeline.loaded && !timeline.hasOlder) {
+    edge = html`<div class="history-edge start">
+      <h2>Welcome to #${channel.name}</h2>
+      <p>This is the beginning of the channel.${channel.description ? ` ${channel.description}` : ""}</p>
+    </div>`;
+  }
+
+  // The spacer pushes a short conversation down to the composer, as chat apps do.
+  return html`<div class="messages" ref=${scroller} onScroll=${onScroll} role="log" aria-live="polite"
+      aria-relevant="additions" aria-busy=${loading === "older" || loading === "newer" ? "true" : "false"}
+      aria-label=${`Messages in #${channel.name}`} tabindex="0">
+    <div class="messages-spacer"></div>
+    ${edge}
+    ${rows(timeline.messages, now).map((row) =>
+      row.kind === "day"
+        ? html`<h2 class="day-separator" key=${row.key}><span>${row.label}</span></h2>`
+        : html`<${MessageItem} key=${row.key} message=${row.message} grouped=${row.grouped} edited=${row.edited}
+            own=${row.message.user.id !== null && row.message.user.id === me?.id} editing=${editing === row.message.id} props=${props} />`,
+    )}
+    ${!timeline.atPresent && html`<p class="history-edge">Loading newer messages…</p>`}
+  </div>`;
+}
+
+/**
+ * @param {{message: Message, grouped: boolean, edited: boolean, own: boolean, editing: boolean,
+ *   props: Parameters<typeof MessageList>[0]}} p
+ */
+function MessageItem({ message, grouped, edited, own, editing, props }) {
+  const { user } = message;
+  const profile = () => props.onProfile(user);
+  const when = html`<time datetime=${message.timestamp_created} title=${fullDate(message.timestamp_created)}>${time(message.timestamp_created)}</time>`;
+  return html`<article class=${grouped ? "message grouped" : "message"} data-id=${message.id} aria-label=${`${user.username}, ${fullDate(message.timestamp_created)}`}>
+    ${grouped
+      ? html`<span class="gutter-time" aria-hidden="true">${time(message.timestamp_created)}</span>`
+      : html`<button type="button" class="message-avatar" tabindex="-1" aria-hidden="true" onClick=${profile}>
+          <${Avatar} name=${user.username} url=${user.image_url} size=${40} />
+        </button>`}
+    <div class="message-main">
+      ${!grouped &&
+      html`<header class="message-header">
+        <button type="button" class="author" onClick=${profile} aria-label=${`${user.username}: show profile`}>${user.username}</button>
+        ${when}
+      </header>`}
+      ${editing
+        ? html`<${MessageEditor} message=${message} onDone=${(/** @type {Message|null} */ m) => {
+            if (m) props.onEdited(m);
+            props.onEdit(null);
+          }} />`
+        : html`<p class="message-content">${message.content}${edited && html` <span class="edited" title=${`Edited ${fullDate(message.timestamp_updated)}`}>(edited)</span>`}</p>`}
+    </div>
+    ${own && !editing &&
+    html`<div class="message-actions" role="group" aria-label="Message actions">
+      <button type="button" class="icon-button" aria-label="Edit message" title="Edit" onClick=${() => props.onEdit(message.id)}><${EditIcon} /></button>
+      <button type="button" class="icon-button danger-icon" aria-label="Delete message" title="Delete" onClick=${() => props.onDelete(message)}><${DeleteIcon} /></button>
+    </div>`}
+  </article>`;
+}

@@ -1,0 +1,234 @@
+// What the chat pane holds of a channel, as pure functions (no DOM, no API): one ascending,
+// de-duplicated list of messages built from history pages and live frames, edits and deletes
+// applied to it, a bounded window of it (scrolling back drops the newest side, catching up drops
+// the oldest), and the rows it is shown as (day separators, messages grouped by author).
+
+/**
+ * The author of a message. Socket frames carry id, username (the display name) and image_url;
+ * REST answers the whole Account object (owner is the login name, content the bio).
+ * A deleted account has id null.
+ * @typedef {object} Author
+ * @property {number|null} id
+ * @property {string} username
+ * @property {string|null} image_url
+ * @property {string|null} [owner]
+ * @property {string|null} [location]
+ * @property {string} [content]
+ */
+
+/**
+ * @typedef {object} Message
+ * @property {number} id
+ * @property {Author} user
+ * @property {string} content
+ * @property {string} timestamp_created RFC 3339, UTC, microseconds
+ * @property {string} timestamp_updated
+ */
+
+/**
+ * @typedef {object} Timeline
+ * @property {Message[]} messages ascending by id, each id once
+ * @property {boolean} loaded a page of history has arrived
+ * @property {boolean} hasOlder messages older than the first held may exist
+ * @property {boolean} atPresent the last held message is the channel's newest (live ones are appended)
+ */
+
+/**
+ * A row of the message list.
+ * @typedef {{kind: "day", key: string, label: string}
+ *   | {kind: "message", key: string, message: Message, grouped: boolean, edited: boolean}} Row
+ */
+
+/** Messages held at most; beyond it the side away from where the person is reading is dropped. */
+export const WINDOW = 250;
+/** Consecutive messages of one author closer than this share one header. */
+export const GROUP_MS = 5 * 60 * 1000;
+
+/** @returns {Timeline} */
+export function emptyTimeline() {
+  return { messages: [], loaded: false, hasOlder: false, atPresent: true };
+}
+
+/**
+ * The later version of one message (edits may arrive out of order); on a tie the two authors'
+ * fields are combined, so a REST answer's Account is not lost to a socket frame's short one.
+ * @param {Message} held @param {Message} incoming
+ * @returns {Message}
+ */
+function later(held, incoming) {
+  if (incoming.timestamp_updated < held.timestamp_updated) return held;
+  if (incoming.timestamp_updated > held.timestamp_updated) return { ...incoming, user: { ...held.user, ...incoming.user } };
+  return { ...held, ...incoming, user: { ...held.user, ...incoming.user } };
+}
+
+/**
+ * Two ascending lists as one, ascending and each id once.
+ * @param {Message[]} a @param {Message[]} b
+ * @returns {Message[]}
+ */
+export function merge(a, b) {
+  /** @type {Map<number, Message>} */
+  const byId = new Map();
+  for (const m of a) byId.set(m.id, m);
+  for (const m of b) {
+    const held = byId.get(m.id);
+    byId.set(m.id, held ? later(held, m) : m);
+  }
+  return [...byId.values()].sort((x, y) => x.id - y.id);
+}
+
+/**
+ * The latest page (`GET ?channel_id=&limit=`). At present it joins what live frames brought
+ * meanwhile; after scrolling back it replaces the window ("jump to present").
+ * @param {Timeline} t @param {Message[]} page @param {number} limit the page size asked for
+ * @param {number} [max]
+ * @returns {Timeline}
+ */
+export function withLatest(t, page, limit, max = WINDOW) {
+  const full = page.length >= limit;
+  if (!t.atPresent || !t.loaded) {
+    const messages = t.atPresent ? merge(t.messages, page) : [...page];
+    return keepNewest({ messages, loaded: true, hasOlder: full, atPresent: true }, max);
+  }
+  return keepNewest({ ...t, messages: merge(t.messages, page), hasOlder: t.hasOlder || full }, max);
+}
+
+/**
+ * A page older than the first held (`before=`); the newest side is dropped beyond `max`.
+ * @param {Timeline} t @param {Message[]} page @param {number} limit @param {number} [max]
+ * @returns {Timeline}
+ */
+export function withOlder(t, page, limit, max = WINDOW) {
+  const messages = merge(page, t.messages);
+  const next = { ...t, messages, hasOlder: page.length >= limit };
+  if (messages.length <= max) return next;
+  return { ...next, messages: messages.slice(0, max), atPresent: false };
+}
+
+/**
+ * A page newer than the last held (`after=`: catching up after a reconnection, or scrolling
+ * down after having scrolled back); the oldest side is dropped beyond `max`.
+ * @param {Timeline} t @param {Message[]} page @param {number} limit @param {number} [max]
+ * @returns {Timeline}
+ */
+export function withNewer(t, page, limit, max = WINDOW) {
+  const next = { ...t, messages: merge(t.messages, page), atPresent: t.atPresent || page.length < limit };
+  return keepNewest(next, max);
+}
+
+/**
+ * A new message from the socket. Held only at present: after scrolling back, the window does
+ * not reach the present, and the message is fetched with the newer pages.
+ * @param {Timeline} t @param {Message} message @param {number} [max]
+ * @returns {Timeline}
+ */
+export function withLive(t, message, max = WINDOW) {
+  if (!t.atPresent) return t;
+  return keepNewest({ ...t, messages: merge(t.messages, [message]) }, max);
+}
+
+/**
+ * An edit (`message_update`); a message not held is ignored.
+ * @param {Timeline} t @param {Message} message
+ * @returns {Timeline}
+ */
+export function withUpdate(t, message) {
+  const at = t.messages.findIndex((m) => m.id === message.id);
+  if (at < 0) return t;
+  const updated = later(t.messages[at], message);
+  if (updated === t.messages[at]) return t;
+  const messages = [...t.messages];
+  messages[at] = updated;
+  return { ...t, messages };
+}
+
+/**
+ * A deletion (`message_delete`); a message not held is ignored.
+ * @param {Timeline} t @param {number} id
+ * @returns {Timeline}
+ */
+export function withDelete(t, id) {
+  if (!t.messages.some((m) => m.id === id)) return t;
+  return { ...t, messages: t.messages.filter((m) => m.id !== id) };
+}
+
+/** @param {Timeline} t @param {number} max @returns {Timeline} */
+function keepNewest(t, max) {
+  if (t.messages.length <= max) return t;
+  return { ...t, messages: t.messages.slice(-max), hasOlder: true };
+}
+
+/** The id of the newest message held, or null. @param {Timeline} t */
+export function newestId(t) {
+  return t.messages.at(-1)?.id ?? null;
+}
+
+/** The id of the oldest message held, or null. @param {Timeline} t */
+export function oldestId(t) {
+  return t.messages[0]?.id ?? null;
+}
+
+/** Whether a message was changed after it was sent. @param {Message} m */
+export function isEdited(m) {
+  return m.timestamp_updated !== m.timestamp_created;
+}
+
+/**
+ * The newest held message of this author (what ↑ in an empty composer edits).
+ * @param {Message[]} messages @param {number} userId
+ * @returns {Message|null}
+ */
+export function lastOwn(messages, userId) {
+  for (let i = messages.length - 1; i >= 0; i--) if (messages[i].user.id === userId) return messages[i];
+  return null;
+}
+
+/** @param {Date} d */
+function dayKey(d) {
+  return `${d.getFullYear()}-${d.getMonth() + 1}-${d.getDate()}`;
+}
+
+/**
+ * A day's name as a separator shows it: "Today", "Yesterday", or the date (local time).
+ * @param {Date} day @param {Date} now @param {string} [locale]
+ */
+export function dayLabel(day, now, locale) {
+  if (dayKey(day) === dayKey(now)) return "Today";
+  const yesterday = new Date(now.getFullYear(), now.getMonth(), now.getDate() - 1);
+  if (dayKey(day) === dayKey(yesterday)) return "Yesterday";
+  /** @type {Intl.DateTimeFormatOptions} */
+  const options = { weekday: "long", day: "numeric", month: "long" };
+  if (day.getFullYear() !== now.getFullYear()) options.year = "numeric";
+  return day.toLocaleDateString(locale, options);
+}
+
+/**
+ * The rows the list shows: a separator before each day's first message, and each message marked
+ * `grouped` when it continues the previous one's author within GROUP_MS (no header repeated).
+ * @param {Message[]} messages @param {Date} now @param {string} [locale]
+ * @returns {Row[]}
+ */
+export function rows(messages, now, locale) {
+  /** @type {Row[]} */
+  const out = [];
+  /** @type {Message|null} */
+  let previous = null;
+  let previousDay = "";
+  for (const message of messages) {
+    const created = new Date(message.timestamp_created);
+    const day = dayKey(created);
+    if (day !== previousDay) {
+      out.push({ kind: "day", key: `day-${day}`, label: dayLabel(created, now, locale) });
+      previous = null;
+      previousDay = day;
+    }
+    const grouped =
+      previous !== null &&
+      message.user.id !== null &&
+      previous.user.id === message.user.id &&
+      created.getTime() - new Date(previous.timestamp_created).getTime() < GROUP_MS;
+    out.push({ kind: "message", key: `m-${message.id}`, message, grouped, edited: isEdited(message) });
+    previous = message;
+  }
+  return out;
+}

@@ -1,0 +1,225 @@
+// The one place that knows the per-channel chat socket (`ws(s)://<host>/<server>/<channel>?token=`,
+// docs/api.md "The socket"). The chat pane talks to a ChannelSocket and nothing else, so that the
+// user-level gateway can replace it behind the same small interface:
+//
+//   const socket = new ChannelSocket({ serverId, channelId, token, onFrame, onStatus });
+//   socket.open();              connects, and reconnects on its own until close()
+//   socket.send(text, nonce);   a new message; false when not connected (nothing was sent)
+//   socket.typing();            "I am typing"; false when not connected
+//   socket.retryNow();          skips the wait before the next attempt
+//   socket.close();             for good (no more callbacks)
+//
+// onFrame gets every frame the server sends, parsed; onStatus gets the connection's state when it
+// changes: "connecting" (dropped, retrying with backoff), "online", "offline" (the browser has no
+// network; retried the moment it comes back) and "ended" (4403 / 4404 / logged out: final).
+// Every attempt asks for a fresh access token, so an expired one is never reused.
+import { backoffDelay } from "./backoff.js";
+
+/** Close codes after which reconnecting cannot help, and what they mean to the person. */
+export const FINAL_CLOSES = /** @type {Record<number, string>} */ ({
+  4403: "You are no longer a member of this server, or your session was ended.",
+  4404: "This channel, or its server, was deleted.",
+});
+
+/**
+ * @typedef {"connecting"|"online"|"offline"|"ended"} SocketState
+ * @typedef {{state: SocketState, code?: number}} SocketStatus code: the close code that ended it
+ *   (0 when the person logged out)
+ */
+
+/**
+ * The part of the browser's WebSocket this module uses (tests pass a fake).
+ * @typedef {object} WebSocketLike
+ * @property {number} readyState
+ * @property {(data: string) => void} send
+ * @property {(code?: number) => void} close
+ * @property {(() => void)|null} onopen
+ * @property {((event: {data: any}) => void)|null} onmessage
+ * @property {((event: {code: number}) => void)|null} onclose
+ * @property {(() => void)|null} onerror
+ */
+
+/**
+ * What the module takes from the browser; tests pass fakes (a fake clock among them).
+ * @typedef {object} Environment
+ * @property {new (url: string) => WebSocketLike} WebSocket
+ * @property {(run: () => void, ms: number) => any} setTimeout
+ * @property {(timer: any) => void} clearTimeout
+ * @property {() => number} random
+ * @property {() => boolean} isOnline navigator.onLine
+ * @property {EventTarget} window fires "online" and "offline"
+ * @property {EventTarget & {visibilityState: string}} document fires "visibilitychange"
+ */
+
+/**
+ * @typedef {object} ChannelSocketOptions
+ * @property {number} serverId
+ * @property {number} channelId
+ * @property {() => Promise<string|null>} token a valid access token (null: logged out)
+ * @property {(frame: any) => void} onFrame
+ * @property {(status: SocketStatus) => void} onStatus
+ * @property {string} [origin] "ws://host:port"; by default the page's own host
+ * @property {Environment} [env]
+ */
+
+/** @returns {Environment} */
+function browser() {
+  return {
+    WebSocket: /** @type {any} */ (globalThis.WebSocket),
+    setTimeout: (run, ms) => globalThis.setTimeout(run, ms),
+    clearTimeout: (timer) => globalThis.clearTimeout(timer),
+    random: Math.random,
+    isOnline: () => navigator.onLine,
+    window: globalThis,
+    document,
+  };
+}
+
+const OPEN = 1;
+
+export class ChannelSocket {
+  /** @param {ChannelSocketOptions} options */
+  constructor(options) {
+    this.options = options;
+    this.env = options.env ?? browser();
+    this.origin = options.origin ?? `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}`;
+    /** @type {WebSocketLike|null} */
+    this.socket = null;
+    /** The pending retry's timer, or null. */
+    this.timer = null;
+    this.attempt = 0;
+    this.stopped = true;
+    /** Incremented by each attempt, so that a late token answer of an abandoned one is dropped. */
+    this.generation = 0;
+    /** @type {SocketStatus|null} */
+    this.last = null;
+    this.onOnline = () => this.retryNow();
+    this.onOffline = () => {
+      if (!this.connected) this.report({ state: "offline" });
+    };
+    this.onVisible = () => {
+      if (this.env.document.visibilityState === "visible") this.retryNow();
+    };
+  }
+
+  get connected() {
+    return this.socket?.readyState === OPEN;
+  }
+
+  open() {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.env.window.addEventListener("online", this.onOnline);
+    this.env.window.addEventListener("offline", this.onOffline);
+    this.env.document.addEventListener("visibilitychange", this.onVisible);
+    void this.connect();
+  }
+
+  close() {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.generation++;
+    this.env.window.removeEventListener("online", this.onOnline);
+    this.env.window.removeEventListener("offline", this.onOffline);
+    this.env.document.removeEventListener("visibilitychange", this.onVisible);
+    if (this.timer !== null) this.env.clearTimeout(this.timer);
+    this.timer = null;
+    const socket = this.socket;
+    this.socket = null;
+    if (socket) {
+      socket.onopen = socket.onmessage = socket.onclose = socket.onerror = null;
+      socket.close(1000);
+    }
+  }
+
+  /** @param {string} text @param {string} [nonce] echoed in the new-message frame */
+  send(text, nonce) {
+    return this.write({ type: "message", message: text, ...(nonce ? { nonce } : {}) });
+  }
+
+  typing() {
+    return this.write({ type: "typing" });
+  }
+
+  /** Reconnects now if waiting to (the network came back, the tab was shown, the person asked). */
+  retryNow() {
+    if (this.stopped || this.timer === null) return;
+    this.env.clearTimeout(this.timer);
+    this.timer = null;
+    void this.connect();
+  }
+
+  /** @param {object} frame */
+  write(frame) {
+    if (!this.connected || !this.socket) return false;
+    this.socket.send(JSON.stringify(frame));
+    return true;
+  }
+
+  async connect() {
+    const generation = ++this.generation;
+    this.report({ state: this.env.isOnline() ? "connecting" : "offline" });
+    /** @type {string|null} */
+    let token;
+    try {
+      token = await this.options.token();
+    } catch {
+      if (generation === this.generation) this.retryLater();
+      return;
+    }
+    if (this.stopped || generation !== this.generation) return;
+    if (token === null) return this.end(0);
+    const { serverId, channelId } = this.options;
+    /** @type {WebSocketLike} */
+    let socket;
+    try {
+      socket = new this.env.WebSocket(`${this.origin}/${serverId}/${channelId}?token=${encodeURIComponent(token)}`);
+    } catch {
+      return this.retryLater();
+    }
+    this.socket = socket;
+    socket.onopen = () => {
+      this.attempt = 0;
+      this.report({ state: "online" });
+    };
+    socket.onmessage = ({ data }) => {
+      let frame;
+      try {
+        frame = JSON.parse(data);
+      } catch {
+        return;
+      }
+      this.options.onFrame(frame);
+    };
+    // An error is always followed by a close, which decides what happens next.
+    socket.onerror = () => {};
+    socket.onclose = ({ code }) => {
+      if (this.socket !== socket) return;
+      this.socket = null;
+      if (code in FINAL_CLOSES) this.end(code);
+      else this.retryLater();
+    };
+  }
+
+  retryLater() {
+    if (this.stopped) return;
+    this.report({ state: this.env.isOnline() ? "connecting" : "offline" });
+    this.timer = this.env.setTimeout(() => {
+      this.timer = null;
+      void this.connect();
+    }, backoffDelay(this.attempt++, this.env.random));
+  }
+
+  /** @param {number} code */
+  end(code) {
+    this.close();
+    this.report({ state: "ended", code });
+  }
+
+  /** @param {SocketStatus} status */
+  report(status) {
+    if (this.last && this.last.state === status.state && this.last.code === status.code) return;
+    this.last = status;
+    this.options.onStatus(status);
+  }
+}
