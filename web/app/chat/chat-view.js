@@ -11,7 +11,7 @@ import { DeleteMessage } from "./delete-message.js";
 import { MemberPanel, ProfileCard, useMembers } from "./members.js";
 import { lastOwn } from "./timeline.js";
 import { typingLabel } from "./typing.js";
-import { MembersIcon } from "./icons.js";
+import { Icon } from "../ui/icons.js";
 
 /** From this width the member list is open beside the chat at first. */
 const WIDE = "(min-width: 1200px)";
@@ -66,7 +66,7 @@ export function ChatView({ server, channel, menu }) {
       <span class="spacer"></span>
       <button type="button" class=${membersOpen ? "icon-button active" : "icon-button"} aria-label="Member list"
         aria-expanded=${membersOpen ? "true" : "false"} aria-controls=${panelId} title="Member list"
-        onClick=${() => setMembersOpen(!membersOpen)}><${MembersIcon} /></button>
+        onClick=${() => setMembersOpen(!membersOpen)}><${Icon} name="members" /></button>
     </header>
     <div class="chat-body">
       <div class="chat-main">

@@ -4,7 +4,7 @@
 import { html, useEffect, useId, useRef, useState } from "../lib/html.js";
 import { grow } from "./grow.js";
 import { shouldSendTyping } from "./typing.js";
-import { SendIcon } from "./icons.js";
+import { Icon } from "../ui/icons.js";
 
 /** The server's default `PINGME_MAX_MESSAGE_CHARS` (docs/api.md, "The socket"). */
 export const MAX_CHARS = 4000;
@@ -96,7 +96,7 @@ export function Composer({ channel, state, error, restored, onSend, onTyping, on
         aria-label=${`Message #${channel.name}`} placeholder=${`Message #${channel.name}`} disabled=${state === "ended"}
         aria-invalid=${tooLong ? "true" : undefined} aria-describedby=${described || undefined} enterkeyhint="send"></textarea>
       ${left <= SHOW_LEFT && html`<span class=${tooLong ? "char-count over" : "char-count"} id=${`${id}-count`}>${left}</span>`}
-      <button type="submit" class="send-button" aria-label="Send" title="Send (Enter)" disabled=${count === 0 || tooLong || state === "ended"}><${SendIcon} /></button>
+      <button type="submit" class="send-button" aria-label="Send" title="Send (Enter)" disabled=${count === 0 || tooLong || state === "ended"}><${Icon} name="send" /></button>
     </div>
   </form>`;
 }

@@ -5,7 +5,7 @@ import { html, useEffect, useLayoutEffect, useRef } from "../lib/html.js";
 import { Avatar } from "../ui/avatar.js";
 import { rows } from "./timeline.js";
 import { MessageEditor } from "./message-editor.js";
-import { DeleteIcon, EditIcon } from "./icons.js";
+import { Icon } from "../ui/icons.js";
 
 /** Load another page when the reader is this close (px) to an end of what is held. */
 const NEAR = 600;
@@ -162,8 +162,8 @@ function MessageItem({ message, grouped, edited, own, editing, props }) {
     </div>
     ${own && !editing &&
     html`<div class="message-actions" role="group" aria-label="Message actions">
-      <button type="button" class="icon-button" aria-label="Edit message" title="Edit" onClick=${() => props.onEdit(message.id)}><${EditIcon} /></button>
-      <button type="button" class="icon-button danger-icon" aria-label="Delete message" title="Delete" onClick=${() => props.onDelete(message)}><${DeleteIcon} /></button>
+      <button type="button" class="icon-button" aria-label="Edit message" title="Edit" onClick=${() => props.onEdit(message.id)}><${Icon} name="edit" /></button>
+      <button type="button" class="icon-button danger-icon" aria-label="Delete message" title="Delete" onClick=${() => props.onDelete(message)}><${Icon} name="delete" /></button>
     </div>`}
   </article>`;
 }

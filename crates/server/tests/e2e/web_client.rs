@@ -43,6 +43,14 @@ fn account_settings_and_staff_in_the_browser() {
     run("account.test.mjs");
 }
 
+/// Two people chatting: live messages, edits, deletes, typing, history paging with a bounded
+/// DOM, reconnecting after the server restarts, a phone-sized screen.
+#[test]
+#[ignore = "needs Chromium and web/node_modules: PINGME_TEST_CHROMIUM, npm ci in web/ (.ci/run provides both)"]
+fn chat_in_the_browser() {
+    run("chat.test.mjs");
+}
+
 /// Explore, join, create and edit servers, channels, invites, moderation, ownership.
 #[test]
 #[ignore = "needs Chromium and web/node_modules: PINGME_TEST_CHROMIUM, npm ci in web/ (.ci/run provides both)"]
