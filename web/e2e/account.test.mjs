@@ -1,38 +1,17 @@
 // A person's own account and staff administration in the browser: editing the profile with an
 // avatar, deleting the account, and (staff) categories and deactivating / reactivating accounts.
 // The screenshots `account-settings` and `admin` are saved; axe and the page's problems checked.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Server, launch, person, logIn, axeViolations, screenshot, pngFile, apiAs, PASSWORD } from "./harness.mjs";
+import { person, logIn, axeViolations, screenshot, pngFile, apiAs, PASSWORD, setup, loggedIn } from "./harness.mjs";
 
-/** @type {Server} */
-let server;
-/** @type {import("playwright-core").Browser} */
-let browser;
 
-before(async () => {
-  server = await new Server().start();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await server?.dispose();
-});
+const fixture = setup();
 
-/**
- * Someone logged in, looking at `path`.
- * @param {string} login @param {string} path @param {{phone?: boolean, dark?: boolean}} [options]
- */
-async function loggedIn(login, path, options) {
-  const who = await person(browser, `${server.url}${path}`, options);
-  await logIn(who.page, login);
-  await who.page.waitForURL((url) => url.pathname === path);
-  return who;
-}
 
 test("a person edits their profile, avatar included, and the API's errors sit under their fields", async () => {
-  server.user("amelie");
-  const { page, context, problems } = await loggedIn("amelie", "/settings");
+  fixture.server.user("amelie");
+  const { page, context, problems } = await loggedIn(fixture, "amelie", "/settings");
   await page.getByLabel("Display name").fill("   ");
   await page.getByRole("button", { name: "Save profile" }).click();
   await page.getByText("This field may not be blank.").waitFor();
@@ -60,8 +39,8 @@ test("a person edits their profile, avatar included, and the API's errors sit un
 });
 
 test("on a phone, in the dark: the account settings fit the screen", async () => {
-  server.user("pocket");
-  const { page, context, problems } = await loggedIn("pocket", "/settings", { phone: true, dark: true });
+  fixture.server.user("pocket");
+  const { page, context, problems } = await loggedIn(fixture, "pocket", "/settings", { phone: true, dark: true });
   await page.getByLabel("Display name").waitFor();
   assert.equal(await page.evaluate(() => document.documentElement.scrollWidth <= innerWidth), true);
   assert.deepEqual(await axeViolations(page), []);
@@ -71,8 +50,8 @@ test("on a phone, in the dark: the account settings fit the screen", async () =>
 });
 
 test("a person deletes their account after typing its login name, and is logged out", async () => {
-  server.user("leaving");
-  const { page, context, problems } = await loggedIn("leaving", "/settings");
+  fixture.server.user("leaving");
+  const { page, context, problems } = await loggedIn(fixture, "leaving", "/settings");
   await page.getByRole("button", { name: "Delete my account…" }).click();
   const dialog = page.getByRole("dialog", { name: "Delete your account?" });
   await dialog.getByLabel("Type leaving to confirm").fill("leavin");
@@ -87,8 +66,8 @@ test("a person deletes their account after typing its login name, and is logged 
 });
 
 test("someone who is not staff is told administration is for staff", async () => {
-  server.user("plain");
-  const { page, context, problems } = await loggedIn("plain", "/admin");
+  fixture.server.user("plain");
+  const { page, context, problems } = await loggedIn(fixture, "plain", "/admin");
   await page.getByText("Only staff can administer pingme.").waitFor();
   assert.equal(await page.getByRole("link", { name: "Administration" }).count(), 0);
   assert.deepEqual(problems, []);
@@ -96,8 +75,8 @@ test("someone who is not staff is told administration is for staff", async () =>
 });
 
 test("staff create, edit and delete a category (me.is_staff)", async () => {
-  server.user("root", { staff: true });
-  const { page, context, problems } = await loggedIn("root", "/admin");
+  fixture.server.user("root", { staff: true });
+  const { page, context, problems } = await loggedIn(fixture, "root", "/admin");
   await page.getByRole("tab", { name: "Categories" }).waitFor();
   await page.getByRole("button", { name: "Create category" }).click();
   let dialog = page.getByRole("dialog", { name: "Create a category" });
@@ -119,12 +98,12 @@ test("staff create, edit and delete a category (me.is_staff)", async () => {
   await page.getByRole("button", { name: "Edit the category baking" }).waitFor();
 
   // Explore offers it at once.
-  await page.goto(`${server.url}/explore`);
+  await page.goto(`${fixture.server.url}/explore`);
   await page.getByRole("button", { name: "Baking" }).waitFor();
-  await page.goto(`${server.url}/admin`);
+  await page.goto(`${fixture.server.url}/admin`);
 
   // One in use cannot be deleted, and the dialog says why.
-  const api = await apiAs(server, "root");
+  const api = await apiAs(fixture.server, "root");
   const baking = (await api("GET", "/api/categories/")).find((/** @type {any} */ c) => c.name === "baking");
   const used = await api("POST", "/api/servers/", { name: "Bread", category: baking.id });
   await page.getByRole("button", { name: "Delete the category baking" }).click();
@@ -139,10 +118,10 @@ test("staff create, edit and delete a category (me.is_staff)", async () => {
 });
 
 test("staff deactivate an account, whose next action leads to the login, and reactivate it (GET /api/admin/accounts/)", async () => {
-  server.user("boss", { staff: true });
-  server.user("troublemaker");
-  const target = await loggedIn("troublemaker", "/settings");
-  const staff = await loggedIn("boss", "/admin");
+  fixture.server.user("boss", { staff: true });
+  fixture.server.user("troublemaker");
+  const target = await loggedIn(fixture, "troublemaker", "/settings");
+  const staff = await loggedIn(fixture, "boss", "/admin");
   await staff.page.getByRole("tab", { name: "Accounts" }).click();
   await staff.page.getByLabel("Search accounts").fill("trouble");
   await staff.page.getByRole("button", { name: "Search" }).click();

@@ -1,25 +1,14 @@
 // Accounts in the browser: sign up, follow the e-mailed link, log in, stay logged in across a
 // reload, log out, reset a forgotten password; and the API's errors shown next to their fields.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Server, launch, person, logIn, axeViolations, screenshot, PASSWORD } from "./harness.mjs";
+import { person, logIn, axeViolations, screenshot, PASSWORD, setup } from "./harness.mjs";
 
-/** @type {Server} */
-let server;
-/** @type {import("playwright-core").Browser} */
-let browser;
 
-before(async () => {
-  server = await new Server().start();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await server?.dispose();
-});
+const fixture = setup();
 
 test("a newcomer signs up, follows the e-mailed link, logs in and stays logged in", async () => {
-  const { page, context, problems } = await person(browser, server.url);
+  const { page, context, problems } = await person(fixture.browser, fixture.server.url);
   await page.waitForURL(/\/login$/);
   assert.deepEqual(await axeViolations(page), []);
   await screenshot(page, "login");
@@ -31,7 +20,7 @@ test("a newcomer signs up, follows the e-mailed link, logs in and stays logged i
   await page.getByRole("button", { name: "Create account" }).click();
   await page.getByText("Check your e-mail").waitFor();
 
-  const link = await server.linkInMail("newcomer@example.com", "verify_email");
+  const link = await fixture.server.linkInMail("newcomer@example.com", "verify_email");
   await page.goto(link);
   await page.waitForURL(/\/login$/);
   await logIn(page, "newcomer");
@@ -47,8 +36,8 @@ test("a newcomer signs up, follows the e-mailed link, logs in and stays logged i
 });
 
 test("the API's errors are shown next to the fields that caused them", async () => {
-  server.user("taken");
-  const { page, context } = await person(browser, `${server.url}/signup`);
+  fixture.server.user("taken");
+  const { page, context } = await person(fixture.browser, `${fixture.server.url}/signup`);
   await page.getByLabel("Username").fill("Taken");
   await page.getByLabel("E-mail", { exact: true }).fill("other@example.com");
   await page.getByLabel("E-mail again").fill("other@example.com");
@@ -69,7 +58,7 @@ test("the API's errors are shown next to the fields that caused them", async () 
   await page.getByRole("alert").filter({ hasText: "Emails must match." }).waitFor();
   await screenshot(page, "signup-errors");
 
-  await page.goto(`${server.url}/login`);
+  await page.goto(`${fixture.server.url}/login`);
   await page.getByLabel("Username").fill("taken");
   await page.getByLabel("Password").fill("wrong password");
   await page.getByRole("button", { name: "Log in" }).click();
@@ -78,14 +67,14 @@ test("the API's errors are shown next to the fields that caused them", async () 
 });
 
 test("a forgotten password is reset from the e-mailed link", async () => {
-  server.user("forgetful");
-  const { page, context } = await person(browser, `${server.url}/login`);
+  fixture.server.user("forgetful");
+  const { page, context } = await person(fixture.browser, `${fixture.server.url}/login`);
   await page.getByRole("link", { name: "Forgot your password?" }).click();
   await page.getByLabel("E-mail").fill("forgetful@example.com");
   await page.getByRole("button", { name: "Send the link" }).click();
   await page.getByRole("status").filter({ hasText: /link|e-mail|email/i }).first().waitFor();
 
-  const link = await server.linkInMail("forgetful@example.com", "/app/reset/");
+  const link = await fixture.server.linkInMail("forgetful@example.com", "/app/reset/");
   await page.goto(link);
   const fresh = "another horse battery staple";
   await page.getByLabel("New password", { exact: true }).fill(fresh);
@@ -103,8 +92,8 @@ test("a forgotten password is reset from the e-mailed link", async () => {
 });
 
 test("a deep link asks for a login first and then opens", async () => {
-  server.user("deeplinker");
-  const { page, context } = await person(browser, `${server.url}/explore`);
+  fixture.server.user("deeplinker");
+  const { page, context } = await person(fixture.browser, `${fixture.server.url}/explore`);
   await page.waitForURL(/\/login\?next=%2Fexplore$/);
   await logIn(page, "deeplinker");
   await page.waitForURL(/\/explore$/);

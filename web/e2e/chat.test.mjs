@@ -1,62 +1,32 @@
 // The chat pane in the browser: two people chatting live (edits with ↑, deletes, typing), a long
 // history scrolled back through with a bounded DOM, reconnection after the server restarts with
 // every message shown once, a phone, accessibility in both themes, screenshots.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Server, launch, person, logIn, axeViolations, screenshot, PASSWORD, WAIT } from "./harness.mjs";
+import { person, logIn, axeViolations, screenshot, apiAs, WAIT, setup, tokenOf } from "./harness.mjs";
 
-/** @type {Server} */
-let server;
-/** @type {import("playwright-core").Browser} */
-let browser;
-/** @type {{id: number, general: number, history: number}} */
-let fixture;
+/** The server and channels every test uses. @type {{id: number, general: number, history: number}} */
+const room = { id: 0, general: 0, history: 0 };
 
-/**
- * A REST call from Node.
- * @param {string} method @param {string} path @param {string|null} token @param {any} [body]
- */
-async function rest(method, path, token, body) {
-  const response = await fetch(`${server.url}${path}`, {
-    method,
-    headers: { "Content-Type": "application/json", ...(token ? { Authorization: `Bearer ${token}` } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
-  return text ? JSON.parse(text) : null;
-}
-
-/** @param {string} login */
-async function tokenOf(login) {
-  return (await rest("POST", "/api/token/", null, { username: login, password: PASSWORD })).access;
-}
-
-before(async () => {
-  server = await new Server().start();
-  browser = await launch();
+const fixture = setup(async ({ server }) => {
   server.user("ann");
   server.user("bob");
-  const ann = await tokenOf("ann");
-  const created = await rest("POST", "/api/servers/", ann, { name: "Chat test", category: 1 });
-  const history = await rest("POST", "/api/channels/", ann, { name: "history", server: created.id });
-  await rest("POST", `/api/servers/${created.id}/add_member/`, await tokenOf("bob"), {});
-  fixture = { id: created.id, general: created.channel_server[0].id, history: history.id };
-});
-after(async () => {
-  await browser?.close();
-  await server?.dispose();
+  const ann = await apiAs(server, "ann");
+  const created = await ann("POST", "/api/servers/", { name: "Chat test", category: 1 });
+  const history = await ann("POST", "/api/channels/", { name: "history", server: created.id });
+  await (await apiAs(server, "bob"))("POST", `/api/servers/${created.id}/add_member/`);
+  Object.assign(room, { id: created.id, general: created.channel_server[0].id, history: history.id });
 });
 
 /** @param {number} channel */
-const channelUrl = (channel) => `${server.url}/servers/${fixture.id}/channels/${channel}`;
+const channelUrl = (channel) => `${fixture.server.url}/servers/${room.id}/channels/${channel}`;
 
 /**
  * Someone logged in and looking at a channel.
  * @param {string} login @param {number} channel @param {{phone?: boolean, dark?: boolean}} [options]
  */
 async function open(login, channel, options) {
-  const who = await person(browser, channelUrl(channel), options);
+  const who = await person(fixture.browser, channelUrl(channel), options);
   await logIn(who.page, login);
   await who.page.waitForURL(channelUrl(channel));
   await who.page.getByRole("textbox", { name: /^Message #/ }).waitFor();
@@ -78,8 +48,8 @@ const message = (page, text) => page.getByRole("log").getByRole("article").filte
 const texts = (page) => page.locator(".message-content").allTextContents();
 
 test("two people chat live: send, edit with ↑, delete, typing, day separator", async () => {
-  const ann = await open("ann", fixture.general);
-  const bob = await open("bob", fixture.general);
+  const ann = await open("ann", room.general);
+  const bob = await open("bob", room.general);
   await bob.page.getByRole("status").filter({ hasText: /reconnecting/ }).waitFor({ state: "detached" }).catch(() => {});
 
   await send(ann.page, "Hello Bob");
@@ -144,7 +114,7 @@ test("two people chat live: send, edit with ↑, delete, typing, day separator",
 });
 
 test("the dark theme is accessible too", async () => {
-  const ann = await open("ann", fixture.general, { dark: true });
+  const ann = await open("ann", room.general, { dark: true });
   await message(ann.page, "Hi Ann!").waitFor();
   assert.deepEqual(await axeViolations(ann.page), []);
   await screenshot(ann.page, "chat-dark");
@@ -153,9 +123,9 @@ test("the dark theme is accessible too", async () => {
 });
 
 test("400 messages: older pages load while scrolling up, the DOM stays bounded, jump to present returns", async () => {
-  const ann = await open("ann", fixture.history);
+  const ann = await open("ann", room.history);
   // Seed quickly over a socket of the page itself (rate limits are off in these tests).
-  const token = await tokenOf("ann");
+  const token = await tokenOf(fixture.server, "ann");
   await ann.page.evaluate(
     async ({ url, count }) =>
       new Promise((resolve, reject) => {
@@ -175,7 +145,7 @@ test("400 messages: older pages load while scrolling up, the DOM stays bounded, 
         socket.onerror = () => reject(new Error("seeding socket failed"));
         setTimeout(() => reject(new Error(`only ${sent - 1} of ${count} seeded`)), 120_000);
       }),
-    { url: `${server.url.replace("http", "ws")}/${fixture.id}/${fixture.history}?token=${token}`, count: 400 },
+    { url: `${fixture.server.url.replace("http", "ws")}/${room.id}/${room.history}?token=${token}`, count: 400 },
   );
   await ann.page.reload();
   await message(ann.page, "seed 400").waitFor();
@@ -207,19 +177,19 @@ test("400 messages: older pages load while scrolling up, the DOM stays bounded, 
 });
 
 test("after the server restarts both people see every message exactly once", async () => {
-  const ann = await open("ann", fixture.general);
-  const bob = await open("bob", fixture.general);
+  const ann = await open("ann", room.general);
+  const bob = await open("bob", room.general);
   await send(ann.page, "before the restart");
   await message(bob.page, "before the restart").waitFor();
 
-  await server.stop();
+  await fixture.server.stop();
   for (const p of [ann.page, bob.page]) await p.getByRole("status").filter({ hasText: /reconnecting|offline/i }).waitFor();
   assert.equal(await ann.page.evaluate(() => document.querySelector(".user-panel .offline")?.textContent), "reconnecting");
   // Ann's network goes away too: she is still reconnecting while Bob writes.
   await ann.context.setOffline(true);
   await ann.page.getByRole("status").filter({ hasText: "You are offline" }).waitFor();
   await ann.page.getByRole("textbox", { name: /^Message #/ }).fill("kept while offline");
-  await server.start();
+  await fixture.server.start();
   await bob.page.getByRole("button", { name: "Retry now" }).click().catch(() => {});
   await bob.page.locator(".connection-banner.hidden").waitFor({ state: "attached", timeout: 2 * WAIT });
   for (let i = 1; i <= 3; i++) await send(bob.page, `missed ${i}`);
@@ -247,7 +217,7 @@ test("after the server restarts both people see every message exactly once", asy
 });
 
 test("on a phone: chat, the server drawer and the member list drawer", async () => {
-  const bob = await open("bob", fixture.general, { phone: true });
+  const bob = await open("bob", room.general, { phone: true });
   await send(bob.page, "from a phone");
   await message(bob.page, "from a phone").waitFor();
   await bob.page.getByRole("button", { name: "Member list" }).click();

@@ -3,41 +3,20 @@
 // link, the invite revoked; channels made, renamed and deleted; kick, ban, unban, handing the
 // server over, leaving; a phone-sized Explore. axe and the page's own problems are checked on the
 // way, and the screenshots `explore`, `explore-phone` and `server-settings` are saved.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Server, launch, person, logIn, axeViolations, screenshot, pngFile, apiAs } from "./harness.mjs";
+import { Server, person, axeViolations, screenshot, pngFile, apiAs, setup, loggedIn } from "./harness.mjs";
 
-/** @type {Server} */
-let server;
-/** @type {import("playwright-core").Browser} */
-let browser;
 
-before(async () => {
-  server = await new Server().start();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await server?.dispose();
-});
+const fixture = setup();
 
-/**
- * Someone logged in, looking at `path`.
- * @param {string} login @param {string} path @param {{phone?: boolean, dark?: boolean}} [options]
- */
-async function loggedIn(login, path, options) {
-  const who = await person(browser, `${server.url}${path}`, options);
-  await logIn(who.page, login);
-  await who.page.waitForURL((url) => url.pathname === path);
-  return who;
-}
 
 /**
  * A server made through the API, its id and first channel.
  * @param {string} owner @param {{name: string, category?: number, is_private?: boolean, description?: string}} fields
  */
 async function serverOf(owner, fields) {
-  const api = await apiAs(server, owner);
+  const api = await apiAs(fixture.server, owner);
   return api("POST", "/api/servers/", { category: 1, ...fields });
 }
 
@@ -47,9 +26,9 @@ async function openServerMenu(page) {
 }
 
 test("an owner creates a server with an icon; another person finds it in Explore by category and joins", async () => {
-  server.user("olga");
-  server.user("max");
-  const owner = await loggedIn("olga", "/");
+  fixture.server.user("olga");
+  fixture.server.user("max");
+  const owner = await loggedIn(fixture, "olga", "/");
   await owner.page.getByRole("button", { name: "Create a server" }).click();
   const dialog = owner.page.getByRole("dialog", { name: "Create a server" });
   await dialog.getByLabel("Server name").fill("Book club");
@@ -65,7 +44,7 @@ test("an owner creates a server with an icon; another person finds it in Explore
   assert.match((await rail.locator("img").getAttribute("src")) ?? "", /\/media\/(?!defaults\/).+\.(png|jpe?g)$/);
 
   await serverOf("olga", { name: "Chess corner", category: 2, description: "Openings and endgames" });
-  const member = await loggedIn("max", "/explore");
+  const member = await loggedIn(fixture, "max", "/explore");
   await member.page.getByRole("button", { name: "Music" }).click();
   const card = member.page.getByRole("article", { name: "Book club" });
   await card.getByText("1 member").waitFor();
@@ -80,7 +59,7 @@ test("an owner creates a server with an icon; another person finds it in Explore
   await card.getByRole("button", { name: "Join Book club" }).click();
   await member.page.waitForURL(/\/servers\/\d+\/channels\/\d+$/);
   await member.page.getByRole("navigation", { name: "Servers" }).getByRole("link", { name: "Book club" }).waitFor();
-  await member.page.goto(`${server.url}/explore`);
+  await member.page.goto(`${fixture.server.url}/explore`);
   await member.page.getByRole("article", { name: "Book club" }).getByRole("link", { name: "Open" }).waitFor();
 
   assert.deepEqual(owner.problems, []);
@@ -90,10 +69,10 @@ test("an owner creates a server with an icon; another person finds it in Explore
 });
 
 test("Explore finds servers by a part of their name (GET /api/servers/?search=)", async () => {
-  server.user("seeker");
+  fixture.server.user("seeker");
   await serverOf("seeker", { name: "Knitting circle" });
   await serverOf("seeker", { name: "Rock climbing" });
-  const { page, context, problems } = await loggedIn("seeker", "/explore");
+  const { page, context, problems } = await loggedIn(fixture, "seeker", "/explore");
   await page.getByRole("article", { name: "Rock climbing" }).waitFor();
   await page.getByLabel("Search servers by name").fill("KNIT");
   await page.getByRole("article", { name: "Rock climbing" }).waitFor({ state: "detached" });
@@ -105,10 +84,10 @@ test("Explore finds servers by a part of their name (GET /api/servers/?search=)"
 });
 
 test("a private server is joined through an invite link, and a revoked invite stops working", async () => {
-  server.user("priya");
-  server.user("guest");
-  server.user("latecomer");
-  const owner = await loggedIn("priya", "/");
+  fixture.server.user("priya");
+  fixture.server.user("guest");
+  fixture.server.user("latecomer");
+  const owner = await loggedIn(fixture, "priya", "/");
   await owner.page.getByRole("button", { name: "Create a server" }).click();
   const dialog = owner.page.getByRole("dialog", { name: "Create a server" });
   await dialog.getByLabel("Server name").fill("Secret garden");
@@ -134,13 +113,13 @@ test("a private server is joined through an invite link, and a revoked invite st
   await invite.getByLabel("How many people may use it").selectOption({ label: "5 uses" });
   await invite.getByRole("button", { name: "Create invite link" }).click();
   const link = await invite.getByLabel("Invite link").inputValue();
-  assert.match(link, new RegExp(`^${server.url}/invite/[A-Za-z0-9]{10}$`));
+  assert.match(link, new RegExp(`^${fixture.server.url}/invite/[A-Za-z0-9]{10}$`));
   await invite.getByText(/0 of 5 uses · expires/).waitFor();
   await invite.getByRole("button", { name: "Done" }).click();
 
   // An outsider following the server's address learns it is private.
-  const guest = await loggedIn("guest", "/");
-  await guest.page.goto(`${server.url}${serverPath}`);
+  const guest = await loggedIn(fixture, "guest", "/");
+  await guest.page.goto(`${fixture.server.url}${serverPath}`);
   await guest.page.getByText("This server is private: you need an invite link").waitFor();
   await guest.page.goto(link);
   await guest.page.getByRole("heading", { name: "Secret garden" }).waitFor();
@@ -150,14 +129,14 @@ test("a private server is joined through an invite link, and a revoked invite st
   await guest.page.waitForURL(new RegExp(`${serverPath}/channels/\\d+$`));
 
   // The owner revokes it in the settings; it no longer works for anyone.
-  await owner.page.goto(`${server.url}${serverPath}/settings`);
+  await owner.page.goto(`${fixture.server.url}${serverPath}/settings`);
   await owner.page.getByRole("tab", { name: "Invites" }).click();
   const code = link.split("/").pop();
   await owner.page.getByText("1 of 5 uses").waitFor();
   await owner.page.getByRole("button", { name: `Revoke the invite ${code}` }).click();
   await owner.page.getByText("No invite links.").waitFor();
 
-  const late = await loggedIn("latecomer", "/");
+  const late = await loggedIn(fixture, "latecomer", "/");
   await late.page.goto(link);
   await late.page.getByRole("heading", { name: "This invite does not work" }).waitFor();
   assert.deepEqual(await axeViolations(late.page), []);
@@ -169,11 +148,11 @@ test("a private server is joined through an invite link, and a revoked invite st
 });
 
 test("the owner creates, renames and deletes channels; a member sees them after a reload", async () => {
-  server.user("carla");
-  server.user("ben");
+  fixture.server.user("carla");
+  fixture.server.user("ben");
   const made = await serverOf("carla", { name: "Workshop" });
-  await (await apiAs(server, "ben"))("POST", `/api/servers/${made.id}/add_member/`);
-  const owner = await loggedIn("carla", `/servers/${made.id}/channels/${made.channel_server[0].id}`);
+  await (await apiAs(fixture.server, "ben"))("POST", `/api/servers/${made.id}/add_member/`);
+  const owner = await loggedIn(fixture, "carla", `/servers/${made.id}/channels/${made.channel_server[0].id}`);
   await openServerMenu(owner.page);
   await owner.page.getByRole("menuitem", { name: "Create channel" }).click();
   const create = owner.page.getByRole("dialog", { name: "Create a channel" });
@@ -183,11 +162,11 @@ test("the owner creates, renames and deletes channels; a member sees them after 
   await owner.page.waitForURL(/\/channels\/\d+$/);
   await owner.page.getByRole("navigation", { name: "Channels" }).getByRole("link", { name: "tools" }).waitFor();
 
-  const member = await loggedIn("ben", `/servers/${made.id}`);
+  const member = await loggedIn(fixture, "ben", `/servers/${made.id}`);
   const channels = member.page.getByRole("navigation", { name: "Channels" });
   await channels.getByRole("link", { name: "tools" }).waitFor();
 
-  await owner.page.goto(`${server.url}/servers/${made.id}/settings`);
+  await owner.page.goto(`${fixture.server.url}/servers/${made.id}/settings`);
   await owner.page.getByRole("tab", { name: "Channels" }).click();
   await owner.page.getByRole("button", { name: "Edit #tools" }).click();
   const edit = owner.page.getByRole("dialog", { name: "Edit #tools" });
@@ -218,13 +197,13 @@ test("the owner creates, renames and deletes channels; a member sees them after 
 });
 
 test("only the owner manages a server; a member sees why, and leaves it", async () => {
-  server.user("uma");
-  server.user("vic");
+  fixture.server.user("uma");
+  fixture.server.user("vic");
   const made = await serverOf("uma", { name: "Reading room" });
-  await (await apiAs(server, "vic"))("POST", `/api/servers/${made.id}/add_member/`);
-  const member = await loggedIn("vic", `/servers/${made.id}/settings`);
+  await (await apiAs(fixture.server, "vic"))("POST", `/api/servers/${made.id}/add_member/`);
+  const member = await loggedIn(fixture, "vic", `/servers/${made.id}/settings`);
   await member.page.getByText("Only the owner of Reading room (@uma) can change its settings.").waitFor();
-  await member.page.goto(`${server.url}/servers/${made.id}`);
+  await member.page.goto(`${fixture.server.url}/servers/${made.id}`);
   await openServerMenu(member.page);
   assert.equal(await member.page.getByRole("menuitem", { name: "Server settings" }).count(), 0);
   await member.page.getByRole("menuitem", { name: "Leave server" }).click();
@@ -232,7 +211,7 @@ test("only the owner manages a server; a member sees why, and leaves it", async 
   await member.page.getByText("You are not in any server yet").waitFor();
 
   // The owner is told to hand the server over first.
-  const owner = await loggedIn("uma", `/servers/${made.id}`);
+  const owner = await loggedIn(fixture, "uma", `/servers/${made.id}`);
   await openServerMenu(owner.page);
   await owner.page.getByRole("menuitem", { name: "Leave server" }).click();
   await owner.page.getByRole("dialog", { name: "You own this server" }).getByText(/Hand the server over/).waitFor();
@@ -245,12 +224,12 @@ test("only the owner manages a server; a member sees why, and leaves it", async 
 });
 
 test("kick, ban (a banned person cannot join again), unban, and handing the server over (GET members/)", async () => {
-  server.user("wendy");
-  server.user("xavier");
-  server.user("yusuf");
+  fixture.server.user("wendy");
+  fixture.server.user("xavier");
+  fixture.server.user("yusuf");
   const made = await serverOf("wendy", { name: "Garage band" });
-  for (const login of ["xavier", "yusuf"]) await (await apiAs(server, login))("POST", `/api/servers/${made.id}/add_member/`);
-  const owner = await loggedIn("wendy", `/servers/${made.id}/settings`);
+  for (const login of ["xavier", "yusuf"]) await (await apiAs(fixture.server, login))("POST", `/api/servers/${made.id}/add_member/`);
+  const owner = await loggedIn(fixture, "wendy", `/servers/${made.id}/settings`);
   await owner.page.getByRole("tab", { name: "Members" }).click();
   await owner.page.getByRole("heading", { name: "Members (3)" }).waitFor();
 
@@ -262,7 +241,7 @@ test("kick, ban (a banned person cannot join again), unban, and handing the serv
   await owner.page.getByRole("dialog", { name: "Ban yusuf?" }).getByRole("button", { name: "Ban" }).click();
   await owner.page.getByRole("heading", { name: "Members (1)" }).waitFor();
 
-  const banned = await loggedIn("yusuf", `/servers/${made.id}`);
+  const banned = await loggedIn(fixture, "yusuf", `/servers/${made.id}`);
   await banned.page.getByRole("button", { name: "Join Garage band" }).click();
   await banned.page.getByRole("alert").filter({ hasText: "You are banned from this server." }).waitFor();
 
@@ -292,9 +271,9 @@ test("kick, ban (a banned person cannot join again), unban, and handing the serv
 });
 
 test("in the dark, the owner edits the server and deletes it, typing its name to confirm", async () => {
-  server.user("zoe");
+  fixture.server.user("zoe");
   const made = await serverOf("zoe", { name: "Old name" });
-  const { page, context, problems } = await loggedIn("zoe", `/servers/${made.id}/settings`, { dark: true });
+  const { page, context, problems } = await loggedIn(fixture, "zoe", `/servers/${made.id}/settings`, { dark: true });
   assert.deepEqual(await axeViolations(page), []);
   await page.getByLabel("Server name").fill("New name");
   await page.getByLabel("Banner").setInputFiles(pngFile([30, 120, 200], 64));
@@ -316,15 +295,15 @@ test("in the dark, the owner edits the server and deletes it, typing its name to
 });
 
 test("on a phone: Explore and a server preview fit the screen", async () => {
-  server.user("phoebe");
+  fixture.server.user("phoebe");
   const made = await serverOf("phoebe", { name: "Pocket server", description: "Seen on a small screen" });
-  server.user("tiny");
-  const { page, context, problems } = await loggedIn("tiny", "/explore", { phone: true });
+  fixture.server.user("tiny");
+  const { page, context, problems } = await loggedIn(fixture, "tiny", "/explore", { phone: true });
   await page.getByRole("article", { name: "Pocket server" }).waitFor();
   assert.equal(await page.evaluate(() => document.documentElement.scrollWidth <= innerWidth), true);
   assert.deepEqual(await axeViolations(page), []);
   await screenshot(page, "explore-phone");
-  await page.goto(`${server.url}/servers/${made.id}`);
+  await page.goto(`${fixture.server.url}/servers/${made.id}`);
   await page.getByRole("button", { name: "Join Pocket server" }).waitFor();
   await page.getByRole("button", { name: "Open the server list" }).click();
   await page.getByRole("navigation", { name: "Servers" }).getByRole("button", { name: "Create a server" }).click();

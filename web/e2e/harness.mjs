@@ -12,6 +12,7 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
+import { before, after } from "node:test";
 import { chromium } from "playwright-core";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -277,16 +278,27 @@ function crc32(bytes) {
 }
 
 /**
+ * An access token of `login` (password PASSWORD), from the API.
+ * @param {Server} server @param {string} login
+ * @returns {Promise<string>}
+ */
+export async function tokenOf(server, login) {
+  const response = await fetch(`${server.url}/api/token/`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ username: login, password: PASSWORD }),
+  });
+  if (!response.ok) throw new Error(`logging ${login} in: ${response.status}`);
+  return (await response.json()).access;
+}
+
+/**
  * Calls the API as `login` (for setting the scene faster than through the screens).
  * @param {Server} server
  * @param {string} login
  */
 export async function apiAs(server, login) {
-  const tokens = await (await fetch(`${server.url}/api/token/`, {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ username: login, password: PASSWORD }),
-  })).json();
+  const access = await tokenOf(server, login);
   /**
    * @param {string} method @param {string} path @param {any} [json]
    * @returns {Promise<any>}
@@ -294,11 +306,43 @@ export async function apiAs(server, login) {
   return async (method, path, json) => {
     const response = await fetch(`${server.url}${path}`, {
       method,
-      headers: { Authorization: `Bearer ${tokens.access}`, ...(json ? { "Content-Type": "application/json" } : {}) },
+      headers: { Authorization: `Bearer ${access}`, ...(json ? { "Content-Type": "application/json" } : {}) },
       body: json ? JSON.stringify(json) : undefined,
     });
     const text = await response.text();
     if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
     return text ? JSON.parse(text) : null;
   };
+}
+
+/**
+ * A server and a browser for the tests of one file: started before them, stopped after.
+ * Read `fixture.server` and `fixture.browser` inside the tests.
+ * @param {(fixture: {server: Server, browser: import("playwright-core").Browser}) => Promise<void>|void} [prepare]
+ *   what the file needs on the server before its tests (accounts, servers)
+ */
+export function setup(prepare) {
+  const fixture = /** @type {{server: Server, browser: import("playwright-core").Browser}} */ ({});
+  before(async () => {
+    fixture.server = await new Server().start();
+    fixture.browser = await launch();
+    await prepare?.(fixture);
+  });
+  after(async () => {
+    await fixture.browser?.close();
+    await fixture.server?.dispose();
+  });
+  return fixture;
+}
+
+/**
+ * Someone logged in through the login form, looking at `path`.
+ * @param {{server: Server, browser: import("playwright-core").Browser}} fixture
+ * @param {string} login @param {string} path @param {{phone?: boolean, dark?: boolean}} [options]
+ */
+export async function loggedIn(fixture, login, path, options) {
+  const who = await person(fixture.browser, `${fixture.server.url}${path}`, options);
+  await logIn(who.page, login);
+  await who.page.waitForURL((url) => url.pathname === path);
+  return who;
 }
