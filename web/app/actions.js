@@ -5,6 +5,9 @@ import { Store } from "./store.js";
 
 let nextNotice = 1;
 
+/** Where the person last was (`/servers/<id>/channels/<id>`), to open there next time. */
+export const LAST_CHANNEL = "pingme.last-channel";
+
 export class Actions {
   /**
    * @param {Api} api
@@ -37,8 +40,9 @@ export class Actions {
     this.store.set({ categories: await this.api.get("/api/categories/", { auth: false }) });
   }
 
-  /** Forgets everything of the person who logs out. */
+  /** Forgets everything of the person who logs out (the next one may be someone else). */
   loggedOut() {
+    localStorage.removeItem(LAST_CHANNEL);
     this.store.set({ me: null, servers: null });
   }
 

@@ -49,6 +49,22 @@ export function channelPath(serverId, channelId) {
   return channelId ? `/servers/${serverId}/channels/${channelId}` : `/servers/${serverId}`;
 }
 
+/**
+ * Where to go after logging in: the page that asked for it, if it is one of the client's.
+ * @param {string} [search] the login page's query (`?next=/servers/1`)
+ * @param {string} [origin]
+ */
+export function nextPath(search = location.search, origin = location.origin) {
+  const next = new URLSearchParams(search).get("next");
+  if (!next) return "/";
+  try {
+    const url = new URL(next, origin);
+    return url.origin === origin && parseRoute(url.pathname).name !== "not-found" ? url.pathname + url.search : "/";
+  } catch {
+    return "/";
+  }
+}
+
 const listeners = new Set();
 
 /**
@@ -87,7 +103,8 @@ export function followLink(event) {
   const link = /** @type {HTMLElement} */ (event.target).closest?.("a[href]");
   if (!(link instanceof HTMLAnchorElement) || link.target || link.origin !== location.origin) return;
   if (event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
-  if (link.pathname.startsWith("/api/") || link.pathname.startsWith("/media/")) return;
+  // Only the client's own screens; anything else (the API, media, health) is the server's.
+  if (parseRoute(link.pathname).name === "not-found") return;
   event.preventDefault();
   navigate(link.pathname + link.search);
 }

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { parseRoute, channelPath } from "../app/router.js";
+import { parseRoute, channelPath, nextPath } from "../app/router.js";
 
 test("addresses become screens", () => {
   assert.deepEqual(parseRoute("/"), { name: "home" });
@@ -23,4 +23,14 @@ test("anything else is not found, ids must be numbers", () => {
 test("channel addresses", () => {
   assert.equal(channelPath(3, 7), "/servers/3/channels/7");
   assert.equal(channelPath(3), "/servers/3");
+});
+
+test("after logging in, only the client's own screens are followed", () => {
+  const origin = "https://chat.example";
+  assert.equal(nextPath("?next=%2Fservers%2F3%2Fchannels%2F7", origin), "/servers/3/channels/7");
+  assert.equal(nextPath("?next=/invite/Ab3", origin), "/invite/Ab3");
+  assert.equal(nextPath("", origin), "/");
+  for (const evil of ["//evil.example/x", "/\\evil.example", "https://evil.example/servers/1", "javascript:alert(1)", "/api/account/delete_me/", "/nowhere"]) {
+    assert.equal(nextPath(`?next=${encodeURIComponent(evil)}`, origin), "/", evil);
+  }
 });

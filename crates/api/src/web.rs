@@ -72,23 +72,31 @@ fn is_client_route(path: &str) -> bool {
     CLIENT_ROUTES.contains(&first)
 }
 
+/// The asset, gzipped when the client takes it; each coding has its own strong ETag (RFC
+/// 9110: a cache must not take one for the other), and a matching `If-None-Match` gets 304.
 fn send(asset: &Asset, headers: &HeaderMap, cache: &'static str) -> Response {
-    let etag = HeaderValue::from_str(&asset.etag).unwrap_or(HeaderValue::from_static("\"\""));
+    let packed = asset.gzip.as_ref().filter(|_| accepts_gzip(headers));
+    let etag = match packed {
+        Some(_) => format!("{}-gzip\"", asset.etag.trim_end_matches('"')),
+        None => asset.etag.clone(),
+    };
     let mut out = HeaderMap::new();
     out.insert(CACHE_CONTROL, HeaderValue::from_static(cache));
     out.insert(VARY, HeaderValue::from_static("Accept-Encoding"));
     out.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    out.insert(ETAG, etag);
-    if negotiate::unchanged(headers, &asset.etag) {
+    if let Ok(value) = HeaderValue::from_str(&etag) {
+        out.insert(ETAG, value);
+    }
+    if negotiate::unchanged(headers, &etag) {
         return (StatusCode::NOT_MODIFIED, out).into_response();
     }
     out.insert(CONTENT_TYPE, HeaderValue::from_static(asset.content_type));
-    let body = match &asset.gzip {
-        Some(packed) if accepts_gzip(headers) => {
+    let body = match packed {
+        Some(packed) => {
             out.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
             packed.clone()
         }
-        _ => asset.body.clone(),
+        None => asset.body.clone(),
     };
     (out, Body::from(body)).into_response()
 }

@@ -5,13 +5,14 @@
 use crate::App;
 use crate::error::{AppError, AppResult};
 use pingme_domain::account::{Account, AccountPage};
-use pingme_domain::permissions::{ProfileViewer, see_profile, see_server};
+use pingme_domain::permissions::{ProfileViewer, see_members, see_profile};
 use pingme_domain::{AccountId, ServerId};
 use tracing::instrument;
 
 impl App {
-    /// A page of the server's members, by id, for whoever may see the server: anyone for
-    /// a public one, members for a private one (404 without a server, 403 for a stranger).
+    /// A page of the server's members, by id, for its members: the list holds profiles,
+    /// which are for people who share a server (404 without a server, 403 for anyone else,
+    /// also when the server is public).
     #[instrument(level = "debug", skip_all, fields(account = %caller.id, server = %server))]
     pub async fn members(
         &self,
@@ -20,7 +21,7 @@ impl App {
         page: AccountPage,
     ) -> AppResult<Vec<Account>> {
         let access = self.access(server, Some(caller)).await?;
-        crate::access::allowed(see_server(access.server.is_private, access.relation))?;
+        crate::access::allowed(see_members(access.relation))?;
         Ok(self.store.members(server, page).await?)
     }
 

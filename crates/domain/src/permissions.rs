@@ -49,6 +49,7 @@ pub type Decision = Result<(), Denied>;
 pub const BANNED: &str = "You are banned from this server.";
 const MEMBERS_ONLY: &str = "This server is private; only its members can see it.";
 const OWNER_ONLY: &str = "Only the owner of this server can do that.";
+const MEMBER_LIST: &str = "Only members of this server can see who its members are.";
 
 fn signed_in(relation: Relation) -> Decision {
     if relation == Relation::Anonymous {
@@ -65,6 +66,17 @@ pub fn see_server(is_private: bool, relation: Relation) -> Decision {
     }
     signed_in(relation)?;
     Err(Denied::Forbidden(MEMBERS_ONLY))
+}
+
+/// A server's member list, with each member's profile: for its members (a profile is for
+/// those who share a server), even when the server itself is public.
+pub fn see_members(relation: Relation) -> Decision {
+    signed_in(relation)?;
+    if relation.belongs() {
+        Ok(())
+    } else {
+        Err(Denied::Forbidden(MEMBER_LIST))
+    }
 }
 
 /// Changing or deleting a server, creating its channels, its invites, moderation.
@@ -142,6 +154,17 @@ mod tests {
     use super::*;
 
     const ALL: [Relation; 5] = [Anonymous, Outsider, Banned, Member, Owner];
+
+    #[test]
+    fn only_members_see_who_the_members_are() {
+        assert_eq!(see_members(Anonymous), Err(Denied::Unauthenticated));
+        for relation in [Outsider, Banned] {
+            assert_eq!(see_members(relation), Err(Denied::Forbidden(MEMBER_LIST)));
+        }
+        for relation in [Member, Owner] {
+            assert_eq!(see_members(relation), Ok(()));
+        }
+    }
 
     #[test]
     fn anyone_sees_a_public_server_and_only_members_a_private_one() {

@@ -1,7 +1,7 @@
 // Administration → Accounts: every account, searchable by login name, display name or e-mail
 // address, a page at a time ("Show more" asks for the accounts after the last id shown), with
 // deactivate and reactivate, each asked first.
-import { html, useEffect, useState } from "../lib/html.js";
+import { html, useEffect, useState, useRef } from "../lib/html.js";
 import { useServices } from "../context.js";
 import { ConfirmDialog } from "../ui/confirm.js";
 import { FormError, useSubmit } from "../ui/form.js";
@@ -18,15 +18,19 @@ export function AdminAccounts({ me }) {
   const [more, setMore] = useState(false);
   const [asking, setAsking] = useState(/** @type {any} */ (null));
   const { busy, error, fields, run } = useSubmit(["search"]);
+  // Answers can come back out of order (typing a search fast): only the latest one counts.
+  const latest = useRef(0);
 
   /** @param {number|null} after the last id shown, or null for the first page */
   const load = (after) =>
     run(async () => {
+      const ticket = ++latest.current;
       const query = new URLSearchParams({ limit: String(PAGE) });
       if (search) query.set("search", search);
       if (after !== null) query.set("after", String(after));
       /** @type {any[]} */
       const page = await api.get(`/api/admin/accounts/?${query}`);
+      if (ticket !== latest.current) return;
       setAccounts((shown) => (after === null ? page : [...shown, ...page]));
       setMore(page.length === PAGE);
     });

@@ -3,7 +3,7 @@
 import { html, useEffect, useState } from "../lib/html.js";
 import { useServices } from "../context.js";
 import { useStore } from "../store.js";
-import { navigate, useRoute } from "../router.js";
+import { navigate, nextPath, useRoute } from "../router.js";
 import { Login, Signup, Forgot, Reset } from "./auth.js";
 import { Shell } from "./shell.js";
 import { Notices } from "../ui/notices.js";
@@ -52,12 +52,6 @@ function loggedOut(name, onLoggedIn) {
   const params = new URLSearchParams(location.search);
   const notice = params.has("reset") ? "Your password has been changed. Log in with the new one." : undefined;
   return html`<${Login} onLoggedIn=${onLoggedIn} notice=${notice} />`;
-}
-
-/** Where to go after logging in: the page that asked for it, if it is one of the client's. */
-function nextPath() {
-  const next = new URLSearchParams(location.search).get("next") ?? "/";
-  return next.startsWith("/") && !next.startsWith("//") ? next : "/";
 }
 
 /** @param {{message: string, retry: () => void}} props */

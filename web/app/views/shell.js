@@ -3,6 +3,7 @@
 // sidebar are a drawer opened from the main pane's header.
 import { html, useEffect, useState } from "../lib/html.js";
 import { useServices } from "../context.js";
+import { LAST_CHANNEL } from "../actions.js";
 import { useStore } from "../store.js";
 import { channelPath, navigate } from "../router.js";
 import { Avatar } from "../ui/avatar.js";
@@ -16,7 +17,6 @@ import { Admin } from "./admin.js";
 import { CreateServer } from "./create-server.js";
 import { Icon } from "../ui/icons.js";
 
-const LAST = "pingme.last-channel";
 
 /** @param {{route: import("../router.js").Route}} props */
 export function Shell({ route }) {
@@ -30,7 +30,7 @@ export function Shell({ route }) {
   // A new address closes the drawer (phones), and a channel is remembered for next time.
   useEffect(() => {
     setDrawer(false);
-    if (route.name === "server" && route.channelId) localStorage.setItem(LAST, location.pathname);
+    if (route.name === "server" && route.channelId) localStorage.setItem(LAST_CHANNEL, location.pathname);
   }, [location.pathname]);
   useChannelShortcuts(server, route);
 
@@ -106,7 +106,7 @@ function ServerChannel({ server, channelId, menu }) {
 /** @param {{servers: any[], menu: any}} props */
 function Home({ servers, menu }) {
   useEffect(() => {
-    const last = localStorage.getItem(LAST);
+    const last = localStorage.getItem(LAST_CHANNEL);
     const lastServer = last?.match(/^\/servers\/(\d+)\//)?.[1];
     if (last && servers.some((s) => String(s.id) === lastServer)) navigate(last, { replace: true });
     else if (servers.length > 0) navigate(channelPath(servers[0].id, servers[0].channel_server[0]?.id), { replace: true });
@@ -134,6 +134,8 @@ function useChannelShortcuts(server, route) {
     if (!server || route.name !== "server") return;
     const onKey = (/** @type {KeyboardEvent} */ e) => {
       if (!e.altKey || (e.key !== "ArrowUp" && e.key !== "ArrowDown")) return;
+      // Not behind an open dialog: it has the person's attention.
+      if (document.querySelector("dialog[open]")) return;
       const channels = server.channel_server;
       const at = channels.findIndex((/** @type {any} */ c) => c.id === route.channelId);
       const next = channels[at + (e.key === "ArrowUp" ? -1 : 1)];

@@ -64,7 +64,7 @@ async fn members_are_listed_as_account_objects_by_id_and_paged() {
 }
 
 #[tokio::test]
-async fn members_of_a_private_server_are_for_its_members_only() {
+async fn members_are_listed_to_members_only_even_of_a_public_server() {
     let app = spawn_app().await;
     let owner = app.quick_user("olga", false).await;
     let stranger = app.quick_user("sid", false).await;
@@ -85,10 +85,19 @@ async fn members_of_a_private_server_are_for_its_members_only() {
     let listed = json_of(get(&app, &path, Some(&owner)).await, StatusCode::OK).await;
     assert_eq!(ids(&listed), [owner.id]);
 
-    // A public server's members are for anyone signed in.
+    // A public server's list too: it holds profiles, which are for people who share a
+    // server; the server object gives anyone the count and the ids.
     let public = create_server(&app, &owner, "Square", false).await;
     let path = format!("/api/servers/{}/members/", public["id"]);
-    json_of(get(&app, &path, Some(&stranger)).await, StatusCode::OK).await;
+    let refused = json_of(
+        get(&app, &path, Some(&stranger)).await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    assert_eq!(
+        refused,
+        json!({"detail": "Only members of this server can see who its members are."})
+    );
 
     let missing = get(&app, "/api/servers/999999/members/", Some(&owner)).await;
     assert!(json_of(missing, StatusCode::NOT_FOUND).await["detail"].is_string());

@@ -10,8 +10,9 @@ use pingme_domain::{AccountId, ServerId};
 
 type Pool = sqlx::Pool<Db>;
 
-/// `$1` the server, `$2` the last id of the previous page, `$3` how many. Through the
-/// membership's primary key (server, account), already in account order.
+/// `$1` the server, `$2` the last id of the previous page, `$3` how many. The server's
+/// members come from the membership's primary key (server, account); the accounts are then
+/// walked by their own key, from `$2` on.
 const MEMBERS: &str = concat!(
     "SELECT ",
     account_columns!(),

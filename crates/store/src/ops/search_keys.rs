@@ -14,7 +14,9 @@ use pingme_domain::store::StoreResult;
 const BATCH: i64 = 500;
 
 /// A searchable name and its key column: the rows after `$1` without a key (at most `$2`),
-/// and the statement giving row `$1` the key `$2` unless a write gave it one meanwhile.
+/// and the statement giving row `$1` the key `$2` of the name `$3` it was computed from,
+/// unless a write gave it a key meanwhile or renamed it (an older node, which sets no key,
+/// during a rolling upgrade: the row keeps its NULL key for the next start).
 struct Keyed {
     what: &'static str,
     pending: &'static str,
@@ -26,13 +28,14 @@ const KEYED: [Keyed; 2] = [
         what: "server names",
         pending: "SELECT id, name FROM servers WHERE name_key IS NULL AND id > $1 \
                   ORDER BY id LIMIT $2",
-        fill: "UPDATE servers SET name_key = $2 WHERE id = $1 AND name_key IS NULL",
+        fill: "UPDATE servers SET name_key = $2 WHERE id = $1 AND name_key IS NULL AND name = $3",
     },
     Keyed {
         what: "display names",
         pending: "SELECT id, display_name FROM accounts WHERE display_key IS NULL AND id > $1 \
                   ORDER BY id LIMIT $2",
-        fill: "UPDATE accounts SET display_key = $2 WHERE id = $1 AND display_key IS NULL",
+        fill: "UPDATE accounts SET display_key = $2 WHERE id = $1 AND display_key IS NULL \
+              AND display_name = $3",
     },
 ];
 
@@ -72,6 +75,7 @@ impl SqlStore<Db> {
                 sqlx::query(keyed.fill)
                     .bind(id)
                     .bind(search_key(name))
+                    .bind(name)
                     .execute(&mut *tx)
                     .await
                     .map_err(Db::store_error)?;

@@ -77,6 +77,8 @@ impl SqlStore<Db> {
             .execute(&mut *conn)
             .await?;
         migrated?;
+        // Back to the pool: the fills below take connections of their own.
+        drop(conn);
         crate::skeletons::backfill(self).await;
         self.fill_search_keys().await;
         Ok(())
