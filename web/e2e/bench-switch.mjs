@@ -1,6 +1,7 @@
 // A benchmark, not a test: how long switching to a channel takes in Chromium until its latest
 // message is on screen, for a channel of 1,000,000 messages beside one of 60 (the same run, the
-// same machine: the small channel is the floor the big one is compared with).
+// same machine: the small channel is the floor the big one is compared with); then how many
+// messages the page holds at most while scrolling back through 10,000 of them.
 //
 //   PINGME_BIN=target/release/pingme PINGME_TEST_CHROMIUM=/usr/bin/chromium node web/e2e/bench-switch.mjs [messages]
 //
@@ -12,6 +13,7 @@ import { Server, launch, person, logIn } from "./harness.mjs";
 
 const TOTAL = Number(process.argv[2] ?? 1_000_000);
 const ROUNDS = 15;
+const SCROLL_BACK = 10_000;
 
 /** @param {string} url @param {string} path @param {string} token @param {any} body */
 async function post(url, path, token, body) {
@@ -67,6 +69,31 @@ function switchTo(page, name, text) {
   );
 }
 
+/**
+ * Scrolls the message list to its top again and again until the first message shown is
+ * `back` messages before the newest; the most messages the page held at once on the way.
+ * @param {import("playwright-core").Page} page @param {number} total @param {number} back
+ */
+function scrollBack(page, total, back) {
+  return page.evaluate(
+    ([total, back]) =>
+      new Promise((resolve) => {
+        const log = /** @type {HTMLElement} */ (document.querySelector("[role=log]"));
+        const first = () => Number(log.querySelector("article")?.textContent?.match(/message #(\d+) of/)?.[1] ?? total);
+        let most = 0;
+        const started = performance.now();
+        const step = () => {
+          most = Math.max(most, log.querySelectorAll("article").length);
+          if (first() <= total - back) return resolve({ most, seconds: (performance.now() - started) / 1000 });
+          log.scrollTop = 0;
+          setTimeout(step, 50);
+        };
+        step();
+      }),
+    [total, back],
+  );
+}
+
 /** @param {number[]} xs */
 const quantile = (xs, q) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))];
 
@@ -98,6 +125,9 @@ try {
   }
   const rows = Object.entries(times).map(([name, xs]) => `${name}: median ${quantile(xs, 0.5).toFixed(0)} ms, p90 ${quantile(xs, 0.9).toFixed(0)} ms`);
   console.log(`switching channels, ${ROUNDS} rounds (the page's clock, click to latest message painted)\n${rows.join("\n")}`);
+  await switchTo(page, "big", `message #${TOTAL} of ${TOTAL}`);
+  const back = await scrollBack(page, TOTAL, Math.min(SCROLL_BACK, TOTAL - 1));
+  console.log(`scrolled back through ${SCROLL_BACK} messages in ${back.seconds.toFixed(0)} s; the page held ${back.most} messages at most`);
   await browser.close();
 } finally {
   await server.dispose();
