@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { ChannelSocket } from "../app/realtime/channel-socket.js";
-import { catchUp, nextAfter, pagePath } from "../app/chat/history.js";
+import { catchUp, nextAfter, pagePath, reread } from "../app/chat/history.js";
 
 class FakeSocket {
   /** @type {FakeSocket[]} */
@@ -83,7 +83,7 @@ function setUp() {
     return due.map((t) => t.ms);
   };
   const timers = { get length() { return pending.size; }, run: () => tick() };
-  return { socket, statuses, frames, timers, window, document, settle, tick, setOnline: (/** @type {boolean} */ v) => (online = v) };
+  return { socket, statuses, frames, timers, pending, window, document, settle, tick, setOnline: (/** @type {boolean} */ v) => (online = v) };
 }
 
 test("connects with a fresh token, passes frames on, sends messages and typing", async () => {
@@ -138,15 +138,15 @@ test("4403 and 4404 are final", async () => {
   }
 });
 
-test("offline while waiting; the network's return retries at once, as does showing the tab", async () => {
+test("offline drops the socket; the network's return retries at once, as does showing the tab", async () => {
   const { socket, statuses, timers, window, document, settle, setOnline } = setUp();
   socket.open();
   await settle();
   FakeSocket.made[0].accept();
   setOnline(false);
   window.dispatchEvent(new Event("offline"));
-  assert.equal(statuses.at(-1), "online", "an open socket is trusted until it closes");
-  FakeSocket.made[0].drop(1006);
+  assert.equal(FakeSocket.made[0].closedWith, 1000, "an open socket is dead without a network");
+  assert.equal(socket.connected, false);
   assert.equal(statuses.at(-1), "offline");
   assert.equal(timers.length, 1);
   setOnline(true);
@@ -210,4 +210,78 @@ test("catching up fetches full pages until a short one, each message once", asyn
   );
   assert.deepEqual(asked, [20, 120, 220]);
   assert.deepEqual(got, channel.slice(20).map((m) => m.id));
+});
+
+test("a handshake refused with 403 or 404 (seen as 1006) ends it once the API says so; 401 too", async () => {
+  for (const answer of [403, 404, 401]) {
+    const { socket, statuses, timers, settle } = setUp();
+    /** @type {number[]} */
+    const checks = [];
+    socket.options.check = async () => (checks.push(answer), answer);
+    socket.open();
+    await settle();
+    FakeSocket.made[0].drop(1006);
+    await settle();
+    assert.deepEqual(statuses, ["connecting", `ended ${answer}`]);
+    assert.deepEqual(checks, [answer]);
+    assert.equal(timers.length, 0, "no retry");
+  }
+});
+
+test("a failed handshake the API does not explain (200, no answer) is retried; an open socket's drop asks nothing", async () => {
+  const { socket, statuses, timers, settle, tick } = setUp();
+  const answers = [200, 0];
+  let checks = 0;
+  socket.options.check = async () => {
+    checks++;
+    const answer = answers.shift();
+    if (answer === 0) throw new Error("no network");
+    return answer ?? 200;
+  };
+  socket.open();
+  await settle();
+  FakeSocket.made[0].drop(1006);
+  await settle();
+  assert.equal(timers.length, 1);
+  await tick();
+  FakeSocket.made[1].drop(1006);
+  await settle();
+  assert.equal(timers.length, 1);
+  await tick();
+  FakeSocket.made[2].accept();
+  FakeSocket.made[2].drop(1006);
+  await settle();
+  assert.equal(checks, 2, "a socket that opened dropped: no check");
+  assert.deepEqual(statuses, ["connecting", "online", "connecting"]);
+  socket.close();
+});
+
+test("a check still running when the socket is closed ends nothing", async () => {
+  const { socket, statuses, timers, settle } = setUp();
+  /** @type {(n: number) => void} */
+  let answer = () => {};
+  socket.options.check = () => new Promise((resolve) => (answer = resolve));
+  socket.open();
+  await settle();
+  FakeSocket.made[0].drop(1006);
+  socket.close();
+  answer(403);
+  await settle();
+  assert.deepEqual(statuses, ["connecting"]);
+  assert.equal(timers.length, 0);
+});
+
+test("re-reading the held range stops once it reaches the newest held, or the present", async () => {
+  const channel = Array.from({ length: 250 }, (_, i) => ({ id: i + 1 }));
+  /** @type {number[]} */
+  const asked = [];
+  /** @param {number} after @param {number} limit */
+  const fetchPage = async (after, limit) => (asked.push(after), channel.filter((m) => m.id > after).slice(0, limit));
+  const far = await reread(fetchPage, 10, 150, 100);
+  assert.deepEqual(asked, [10, 110]);
+  assert.deepEqual([far.fetched.length, far.next], [200, 210]);
+  asked.length = 0;
+  const near = await reread(fetchPage, 200, 240, 100);
+  assert.deepEqual(asked, [200]);
+  assert.deepEqual([near.fetched.length, near.next], [50, null]);
 });

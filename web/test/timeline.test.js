@@ -1,8 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  emptyTimeline, merge, withLatest, withOlder, withNewer, withLive, withUpdate, withDelete,
-  newestId, oldestId, isEdited, lastOwn, dayLabel, rows, GROUP_MS,
+  emptyTimeline, merge, withLatest, withOlder, withNewer, withLive, withUpdate, withDelete, withRefreshed,
+  apply, replay, newestId, oldestId, isEdited, lastOwn, dayLabel, rows, GROUP_MS,
 } from "../app/chat/timeline.js";
 
 /** @typedef {import("../app/chat/timeline.js").Message} Message */
@@ -142,4 +142,49 @@ test("messages of deleted accounts are never grouped", () => {
   const gone = (/** @type {number} */ id) => ({ ...msg(id), user: { id: null, username: "Deleted User", image_url: null } });
   const shown = rows([gone(1), gone(2)], new Date(2026, 10, 26, 12), "en-GB").filter((r) => r.kind === "message");
   assert.deepEqual(shown.map((r) => r.kind === "message" && r.grouped), [false, false]);
+});
+
+test("jump to present: what the socket brought while the latest page was loading is not lost", () => {
+  // Scrolled back to 1..50 of a channel whose newest is 300.
+  let t = { ...emptyTimeline(), loaded: true, atPresent: false, messages: range(1, 50) };
+  /** @type {import("../app/chat/timeline.js").Change[]} */
+  const recorded = [];
+  // While the latest page is fetched: my own echo (301) and then Bob's (302), an edit of 299 and
+  // a delete of 298. Live frames alone are dropped, the window not being at present.
+  const live = [
+    { kind: /** @type {const} */ ("new"), message: msg(301, { user: 2 }) },
+    { kind: /** @type {const} */ ("new"), message: msg(302) },
+    { kind: /** @type {const} */ ("update"), message: msg(299, { text: "edited", updated: new Date(2027, 0, 1) }) },
+    { kind: /** @type {const} */ ("delete"), id: 298 },
+  ];
+  for (const change of live) {
+    recorded.push(change);
+    t = apply(t, change);
+  }
+  assert.deepEqual(ids(t), range(1, 50).map((m) => m.id), "nothing live lands outside the present");
+  // The page was read when 300 was the newest, before any of them.
+  const page = range(251, 300);
+  t = replay(withLatest(t, page, 50), recorded);
+  assert.equal(t.atPresent, true);
+  assert.deepEqual(ids(t).slice(-5), [297, 299, 300, 301, 302]);
+  assert.equal(t.messages.find((m) => m.id === 299)?.content, "edited");
+  // Replaying twice changes nothing; a "new" message older than the window is not let in.
+  assert.deepEqual(replay(t, recorded), t);
+  assert.deepEqual(ids(replay(t, [{ kind: "new", message: msg(10) }])), ids(t));
+});
+
+test("after a reconnection the re-read held range replaces it: deletes and edits made meanwhile show", () => {
+  const held = { ...emptyTimeline(), loaded: true, hasOlder: true, messages: range(11, 20) };
+  // While away: 13 and 20 deleted, 15 edited, 21 and 22 new. A live 23 came during the reading.
+  const withLate = withLive(held, msg(23));
+  const fetched = [...range(11, 22)].filter((m) => m.id !== 13 && m.id !== 20).map((m) => (m.id === 15 ? msg(15, { text: "fixed", updated: new Date(2027, 0, 1) }) : m));
+  const t = withRefreshed(withLate, fetched, 10, 20);
+  assert.deepEqual(ids(t), [11, 12, 14, 15, 16, 17, 18, 19, 21, 22, 23]);
+  assert.equal(t.messages.find((m) => m.id === 15)?.content, "fixed");
+  assert.equal(t.hasOlder, true);
+  // The newest held message deleted and nothing new: the answer ends before it, still covered.
+  assert.deepEqual(ids(withRefreshed(held, range(11, 19), 10, 20)), range(11, 19).map((m) => m.id));
+  // Older messages than the range are kept; the window still holds.
+  const big = { ...held, messages: range(1, 20) };
+  assert.deepEqual(ids(withRefreshed(big, range(11, 20).filter((m) => m.id !== 12), 10, 20, 15)), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 14, 15, 16, 17, 18, 19, 20].slice(-15));
 });

@@ -1,6 +1,7 @@
 // The chat pane of one channel: its header (name, topic, the member list's toggle), the
-// connection's banner, the message list, who is typing, the composer, the member list and the
-// dialogs (a profile, deleting a message). The live state is useChannel's.
+// connection's banner, the message list, who is typing, what others just wrote (for screen
+// readers), the composer, the member list and the dialogs (a profile, deleting a message). The
+// live state is useChannel's.
 import { html, useEffect, useId, useRef, useState } from "../lib/html.js";
 import { useServices } from "../context.js";
 import { useStore } from "../store.js";
@@ -10,7 +11,7 @@ import { Composer } from "./composer.js";
 import { DeleteMessage } from "./delete-message.js";
 import { MemberPanel, ProfileCard, useMembers } from "./members.js";
 import { lastOwn } from "./timeline.js";
-import { typingLabel } from "./typing.js";
+import { TypingLine } from "./typing-line.js";
 import { Icon } from "../ui/icons.js";
 
 /** From this width the member list is open beside the chat at first. */
@@ -53,7 +54,11 @@ export function ChatView({ server, channel, menu }) {
     members.members?.find((m) => m.id === id)?.username ??
     timeline.messages.findLast((m) => m.user.id === id)?.user.username ??
     "Someone";
-  const typers = [...chat.typing.keys()].filter((id) => id !== me?.id).map(nameOf);
+
+  const toggleMembers = () => {
+    if (!membersOpen) members.opened();
+    setMembersOpen(!membersOpen);
+  };
 
   const showJump = !timeline.atPresent || (!atBottom && chat.unseen > 0);
   const unseen = chat.unseen > 0 ? `${chat.unseen} new message${chat.unseen === 1 ? "" : "s"}` : "You are reading older messages";
@@ -66,7 +71,7 @@ export function ChatView({ server, channel, menu }) {
       <span class="spacer"></span>
       <button type="button" class=${membersOpen ? "icon-button active" : "icon-button"} aria-label="Member list"
         aria-expanded=${membersOpen ? "true" : "false"} aria-controls=${panelId} title="Member list"
-        onClick=${() => setMembersOpen(!membersOpen)}><${Icon} name="members" /></button>
+        onClick=${toggleMembers}><${Icon} name="members" /></button>
     </header>
     <div class="chat-body">
       <div class="chat-main">
@@ -79,8 +84,10 @@ export function ChatView({ server, channel, menu }) {
           <span>${unseen}</span>
           <button type="button" class="link-button" onClick=${chat.jumpToPresent}>Jump to present</button>
         </div>`}
-        <p class="typing-line" aria-live="polite">${typingLabel(typers)}</p>
+        <${TypingLine} state=${chat.typing} me=${me?.id ?? null} nameOf=${nameOf} />
+        <p class="visually-hidden" role="status">${chat.announcement}</p>
         <${Composer} channel=${channel} state=${chat.ended ? "ended" : status.state} error=${chat.sendError} restored=${chat.restored}
+          unsent=${chat.unsent} onRetry=${chat.retryUnsent} onDiscard=${chat.discardUnsent}
           onSend=${chat.send} onTyping=${chat.sendTyping} onClearError=${chat.clearSendError}
           onEditLast=${() => {
             const last = me ? lastOwn(timeline.messages, me.id) : null;

@@ -1,12 +1,18 @@
 // Writing a message: a textarea that grows, Enter sends and Shift+Enter starts a new line, ↑ in an
 // empty composer edits one's last message; the length limit is shown as it nears, and a refusal
-// or a lost connection is said next to it — what was typed is never thrown away.
+// or a lost connection is said next to it — what was typed is never thrown away: a refused
+// message comes back (into the box, or beside it when something new was typed meanwhile), and
+// messages lost with a dead connection are offered again ("Not sent — Retry / Discard").
 import { html, useEffect, useId, useRef, useState } from "../lib/html.js";
 import { grow } from "./grow.js";
 import { shouldSendTyping } from "./typing.js";
 import { Icon } from "../ui/icons.js";
 
-/** The server's default `PINGME_MAX_MESSAGE_CHARS` (docs/api.md, "The socket"). */
+/**
+ * The server's default and largest `PINGME_MAX_MESSAGE_CHARS` (docs/api.md, "The socket"). A
+ * server set lower is not known here: it refuses a longer message with an error frame, whose
+ * words are shown above the composer and whose text comes back.
+ */
 export const MAX_CHARS = 4000;
 /** The count is shown from this many characters left. */
 const SHOW_LEFT = 500;
@@ -20,23 +26,37 @@ export const length = (text) => [...text.trim()].length;
  *   state: import("../realtime/channel-socket.js").SocketState,
  *   error: string|null,
  *   restored: {text: string}|null,
+ *   unsent: import("./unsent.js").Sent[],
+ *   onRetry: (lost: import("./unsent.js").Sent) => void,
+ *   onDiscard: (lost: import("./unsent.js").Sent) => void,
  *   onSend: (text: string) => boolean,
  *   onTyping: () => void,
  *   onEditLast: () => boolean,
  *   onClearError: () => void,
  * }} props
  */
-export function Composer({ channel, state, error, restored, onSend, onTyping, onEditLast, onClearError }) {
+export function Composer({ channel, state, error, restored, unsent, onRetry, onDiscard, onSend, onTyping, onEditLast, onClearError }) {
   const [text, setText] = useState("");
   const [note, setNote] = useState(/** @type {string|null} */ (null));
+  /** A refused message that could not go back into the box (something new was typed). */
+  const [refused, setRefused] = useState(/** @type {string|null} */ (null));
   const ref = useRef(/** @type {HTMLTextAreaElement|null} */ (null));
   const lastTyping = useRef(0);
   const id = useId();
 
-  // A message the server refused comes back into an empty composer.
+  // A message the server refused comes back into an empty composer, else waits beside it.
   useEffect(() => {
-    if (restored && ref.current && !ref.current.value) setValue(restored.text);
+    if (!restored || !ref.current) return;
+    if (ref.current.value) setRefused(restored.text);
+    else setValue(restored.text);
   }, [restored]);
+
+  const putBack = () => {
+    if (refused === null) return;
+    setValue(text.trim() ? `${text}\n${refused}` : refused);
+    setRefused(null);
+    ref.current?.focus();
+  };
   useEffect(() => {
     if (state === "online") setNote(null);
   }, [state]);
@@ -89,6 +109,22 @@ export function Composer({ channel, state, error, restored, onSend, onTyping, on
   const message = tooLong ? `${-left} character${left === -1 ? "" : "s"} too many (at most ${MAX_CHARS}).` : note ?? error;
   const described = [message ? `${id}-error` : "", left <= SHOW_LEFT ? `${id}-count` : ""].filter(Boolean).join(" ");
   return html`<form class="composer" onSubmit=${(/** @type {Event} */ e) => (e.preventDefault(), submit())}>
+    ${unsent.length > 0 &&
+    html`<ul class="unsent" aria-label="Messages not sent">
+      ${unsent.map(
+        (lost) => html`<li key=${lost.nonce}>
+          <span class="unsent-label">Not sent:</span> <span class="unsent-text">${lost.text}</span>
+          <button type="button" class="link-button" onClick=${() => onRetry(lost)} disabled=${state !== "online"}>Retry</button>
+          <button type="button" class="link-button" onClick=${() => onDiscard(lost)}>Discard</button>
+        </li>`,
+      )}
+    </ul>`}
+    ${refused !== null &&
+    html`<p class="composer-note refused">
+      <span>Refused: <q class="refused-text">${refused}</q></span>
+      <button type="button" class="link-button" onClick=${putBack}>Put back</button>
+      <button type="button" class="link-button" onClick=${() => setRefused(null)}>Discard</button>
+    </p>`}
     ${message && html`<p class="composer-error" id=${`${id}-error`} role="alert">${message}</p>`}
     ${offline && !message && html`<p class="composer-note">Not connected — you can keep writing; send once pingme is back.</p>`}
     <div class=${tooLong ? "composer-box invalid" : "composer-box"}>

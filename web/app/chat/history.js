@@ -50,3 +50,26 @@ export async function catchUp(fetchPage, after, onPage, limit = MAX_PAGE) {
     from = nextAfter(from, page, limit);
   }
 }
+
+/**
+ * Reads again, after a reconnection, the pages after `from` until one reaches `upTo` (the
+ * newest id held) or the present; answers what was read and where catching up goes on (null:
+ * the present was reached).
+ * @template {{id: number}} M
+ * @param {(after: number, limit: number) => Promise<M[]>} fetchPage
+ * @param {number} from @param {number} upTo
+ * @param {number} [limit]
+ * @returns {Promise<{fetched: M[], next: number|null}>}
+ */
+export async function reread(fetchPage, from, upTo, limit = MAX_PAGE) {
+  /** @type {M[]} */
+  const fetched = [];
+  let after = from;
+  for (;;) {
+    const page = await fetchPage(after, limit);
+    fetched.push(...page);
+    const next = nextAfter(after, page, limit);
+    if (next === null || next >= upTo) return { fetched, next };
+    after = next;
+  }
+}

@@ -1,6 +1,7 @@
-// Who is in the server: the member list panel (GET /api/servers/<id>/members/) beside the chat,
-// a drawer on phones, and the profile card of a person (from what is at hand, completed with
-// GET /api/accounts/<id>/ when a socket frame brought only a name and a picture).
+// Who is in the server: the member list panel (GET /api/servers/<id>/members/, kept per server
+// for the session, a page of 1000 at a time) beside the chat, a drawer on phones, and the
+// profile card of a person (from what is at hand, completed with GET /api/accounts/<id>/ when a
+// socket frame brought only a name and a picture).
 import { html, useEffect, useState } from "../lib/html.js";
 import { useServices } from "../context.js";
 import { Avatar } from "../ui/avatar.js";
@@ -8,28 +9,85 @@ import { Dialog } from "../ui/dialog.js";
 
 /** @typedef {import("./timeline.js").Author} Author */
 
+/** The API's largest page of members. */
+export const MEMBERS_PAGE = 1000;
+/** Opening the member list reloads it when it is older than this. */
+const FRESH_MS = 60_000;
+
 /**
- * The server's members, loaded once.
+ * What is known of one server's members, kept for the session so that switching channels
+ * does not fetch them again.
+ * @typedef {object} Members
+ * @property {Author[]|null} members null until the first page arrived
+ * @property {boolean} more a full page came: more members may follow (`after=`)
+ * @property {boolean} loading
+ * @property {string|null} error
+ * @property {number} at when the first page arrived (ms)
+ */
+
+/** @type {Members} */
+const NONE = { members: null, more: false, loading: false, error: null, at: 0 };
+/** @type {Map<number, Members>} */
+const cache = new Map();
+/** Incremented by each load of a server, so that a late answer of a replaced one is dropped. @type {Map<number, number>} */
+const loads = new Map();
+/** @type {Set<() => void>} */
+const listeners = new Set();
+
+/** @param {number} serverId @param {Partial<Members>} patch */
+function put(serverId, patch) {
+  cache.set(serverId, { ...(cache.get(serverId) ?? NONE), ...patch });
+  for (const listener of listeners) listener();
+}
+
+/**
+ * Loads the first page again (`more`: the page after the last member held instead).
+ * @param {import("../api/client.js").Api} api @param {number} serverId @param {boolean} more
+ */
+async function load(api, serverId, more) {
+  const held = cache.get(serverId) ?? NONE;
+  if (more && (held.loading || !held.more)) return;
+  const ticket = (loads.get(serverId) ?? 0) + 1;
+  loads.set(serverId, ticket);
+  put(serverId, { loading: true, error: null });
+  const after = more ? held.members?.at(-1)?.id : undefined;
+  try {
+    /** @type {Author[]} */
+    const page = await api.get(`/api/servers/${serverId}/members/${after != null ? `?after=${after}` : ""}`);
+    if (loads.get(serverId) !== ticket) return;
+    const members = more ? [...(held.members ?? []), ...page] : page;
+    put(serverId, { members, more: page.length >= MEMBERS_PAGE, loading: false, ...(more ? {} : { at: Date.now() }) });
+  } catch (e) {
+    if (loads.get(serverId) === ticket) put(serverId, { loading: false, error: e instanceof Error ? e.message : String(e) });
+  }
+}
+
+/**
+ * The server's members: fetched once per session, again on `reload` or when `opened` finds
+ * them older than a minute; `loadMore` fetches the next page.
  * @param {number} serverId
- * @returns {{members: Author[]|null, error: string|null, reload: () => void}}
+ * @returns {Members & {reload: () => void, loadMore: () => void, opened: () => void}}
  */
 export function useMembers(serverId) {
   const { api } = useServices();
-  const [members, setMembers] = useState(/** @type {Author[]|null} */ (null));
-  const [error, setError] = useState(/** @type {string|null} */ (null));
-  const [attempt, setAttempt] = useState(0);
+  const [, redraw] = useState(0);
   useEffect(() => {
-    let alive = true;
-    setError(null);
-    api.get(`/api/servers/${serverId}/members/`).then(
-      (list) => alive && setMembers(list),
-      (/** @type {Error} */ e) => alive && setError(e.message),
-    );
+    const listener = () => redraw((n) => n + 1);
+    listeners.add(listener);
+    if (!cache.has(serverId)) void load(api, serverId, false);
     return () => {
-      alive = false;
+      listeners.delete(listener);
     };
-  }, [serverId, attempt]);
-  return { members, error, reload: () => setAttempt((n) => n + 1) };
+  }, [serverId]);
+  const held = cache.get(serverId) ?? NONE;
+  return {
+    ...held,
+    reload: () => void load(api, serverId, false),
+    loadMore: () => void load(api, serverId, true),
+    opened: () => {
+      if (!held.loading && Date.now() - held.at > FRESH_MS) void load(api, serverId, false);
+    },
+  };
 }
 
 /**
@@ -39,27 +97,31 @@ export function MemberPanel({ id, server, members, onProfile, onClose }) {
   const list = members.members;
   return html`<aside class="member-panel" id=${id} aria-label="Members">
     <header class="member-panel-header">
-      <h2>Members${list ? ` — ${list.length}` : ""}</h2>
+      <h2>Members${list ? ` — ${list.length}${members.more ? "+" : ""}` : ""}</h2>
       <button type="button" class="icon-button member-close" aria-label="Close the member list" onClick=${onClose}>✕</button>
     </header>
-    ${members.error
-      ? html`<div class="member-error" role="alert">
-          <p>The member list could not be loaded. ${members.error}</p>
-          <button type="button" class="secondary" onClick=${members.reload}>Try again</button>
-        </div>`
-      : !list
-        ? html`<p class="member-loading" role="status">Loading members…</p>`
-        : html`<ul class="member-list">
-            ${list.map(
-              (m) => html`<li key=${m.id}>
-                <button type="button" class="member" onClick=${() => onProfile(m)}>
-                  <${Avatar} name=${m.username} url=${m.image_url} size=${32} />
-                  <span class="member-name">${m.username}</span>
-                  ${m.id === server.owner_id && html`<span class="owner-badge">owner</span>`}
-                </button>
-              </li>`,
-            )}
-          </ul>`}
+    ${members.error &&
+    html`<div class="member-error" role="alert">
+      <p>The member list could not be loaded. ${members.error}</p>
+      <button type="button" class="secondary" onClick=${list ? members.loadMore : members.reload}>Try again</button>
+    </div>`}
+    ${!list && !members.error && html`<p class="member-loading" role="status">Loading members…</p>`}
+    ${list &&
+    html`<ul class="member-list">
+      ${list.map(
+        (m) => html`<li key=${m.id}>
+          <button type="button" class="member" onClick=${() => onProfile(m)}>
+            <${Avatar} name=${m.username} url=${m.image_url} size=${32} />
+            <span class="member-name">${m.username}</span>
+            ${m.id === server.owner_id && html`<span class="owner-badge">owner</span>`}
+          </button>
+        </li>`,
+      )}
+      ${members.more && !members.error &&
+      html`<li><button type="button" class="link-button member-more" disabled=${members.loading} onClick=${members.loadMore}>
+        ${members.loading ? "Loading more members…" : "Show more members"}
+      </button></li>`}
+    </ul>`}
   </aside>`;
 }
 

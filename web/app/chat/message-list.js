@@ -1,7 +1,10 @@
-// The message list: an accessible log of the timeline's rows that keeps the place the person is
-// reading steady while pages arrive above or below it (and the window drops the far side), sticks
-// to the bottom when it is there, and asks for older or newer pages near either end.
-import { html, useEffect, useLayoutEffect, useRef } from "../lib/html.js";
+// The message list: a log of the timeline's rows that keeps the place the person is reading
+// steady while pages arrive above or below it (and the window drops the far side), sticks to the
+// bottom when it is there, and asks for older or newer pages near either end. The log is not a
+// live region (pages of history would be read out): new messages of others are announced by
+// the chat pane's own status line. Rows are derived once per timeline and each message
+// re-renders only when it changes.
+import { Component, html, useEffect, useLayoutEffect, useMemo, useRef } from "../lib/html.js";
 import { Avatar } from "../ui/avatar.js";
 import { rows } from "./timeline.js";
 import { MessageEditor } from "./message-editor.js";
@@ -100,7 +103,20 @@ export function MessageList(props) {
     return () => observer.disconnect();
   }, []);
 
-  const now = new Date();
+  // The rows, and the handlers every row shares (stable, so rows can skip re-rendering).
+  const today = new Date().toDateString();
+  const shown = useMemo(() => rows(timeline.messages, new Date()), [timeline.messages, today]);
+  /** @type {Handlers} */
+  const handlers = useMemo(
+    () => ({
+      onProfile: (user) => latest.current.onProfile(user),
+      onEdit: (id) => latest.current.onEdit(id),
+      onEdited: (m) => latest.current.onEdited(m),
+      onDelete: (m) => latest.current.onDelete(m),
+    }),
+    [],
+  );
+
   /** @type {any} */
   let edge = null;
   if (historyError) {
@@ -118,52 +134,74 @@ export function MessageList(props) {
   }
 
   // The spacer pushes a short conversation down to the composer, as chat apps do.
-  return html`<div class="messages" ref=${scroller} onScroll=${onScroll} role="log" aria-live="polite"
-      aria-relevant="additions" aria-busy=${loading === "older" || loading === "newer" ? "true" : "false"}
+  return html`<div class="messages" ref=${scroller} onScroll=${onScroll} role="log" aria-live="off"
+      aria-busy=${loading === "older" || loading === "newer" ? "true" : "false"}
       aria-label=${`Messages in #${channel.name}`} tabindex="0">
     <div class="messages-spacer"></div>
     ${edge}
-    ${rows(timeline.messages, now).map((row) =>
+    ${shown.map((row) =>
       row.kind === "day"
         ? html`<h2 class="day-separator" key=${row.key}><span>${row.label}</span></h2>`
         : html`<${MessageItem} key=${row.key} message=${row.message} grouped=${row.grouped} edited=${row.edited}
-            own=${row.message.user.id !== null && row.message.user.id === me?.id} editing=${editing === row.message.id} props=${props} />`,
+            own=${row.message.user.id !== null && row.message.user.id === me?.id} editing=${editing === row.message.id} handlers=${handlers} />`,
     )}
     ${!timeline.atPresent && html`<p class="history-edge">Loading newer messages…</p>`}
   </div>`;
 }
 
 /**
- * @param {{message: Message, grouped: boolean, edited: boolean, own: boolean, editing: boolean,
- *   props: Parameters<typeof MessageList>[0]}} p
+ * What a row does with the person's clicks (the same object for every row, every render).
+ * @typedef {object} Handlers
+ * @property {(user: Author) => void} onProfile
+ * @property {(id: number|null) => void} onEdit
+ * @property {(m: Message) => void} onEdited
+ * @property {(m: Message) => void} onDelete
  */
-function MessageItem({ message, grouped, edited, own, editing, props }) {
-  const { user } = message;
-  const profile = () => props.onProfile(user);
-  const when = html`<time datetime=${message.timestamp_created} title=${fullDate(message.timestamp_created)}>${time(message.timestamp_created)}</time>`;
-  return html`<article class=${grouped ? "message grouped" : "message"} data-id=${message.id} aria-label=${`${user.username}, ${fullDate(message.timestamp_created)}`}>
-    ${grouped
-      ? html`<span class="gutter-time" aria-hidden="true">${time(message.timestamp_created)}</span>`
-      : html`<button type="button" class="message-avatar" tabindex="-1" aria-hidden="true" onClick=${profile}>
-          <${Avatar} name=${user.username} url=${user.image_url} size=${40} />
-        </button>`}
-    <div class="message-main">
-      ${!grouped &&
-      html`<header class="message-header">
-        <button type="button" class="author" onClick=${profile} aria-label=${`${user.username}: show profile`}>${user.username}</button>
-        ${when}
-      </header>`}
-      ${editing
-        ? html`<${MessageEditor} message=${message} onDone=${(/** @type {Message|null} */ m) => {
-            if (m) props.onEdited(m);
-            props.onEdit(null);
-          }} />`
-        : html`<p class="message-content">${message.content}${edited && html` <span class="edited" title=${`Edited ${fullDate(message.timestamp_updated)}`}>(edited)</span>`}</p>`}
-    </div>
-    ${own && !editing &&
-    html`<div class="message-actions" role="group" aria-label="Message actions">
-      <button type="button" class="icon-button" aria-label="Edit message" title="Edit" onClick=${() => props.onEdit(message.id)}><${Icon} name="edit" /></button>
-      <button type="button" class="icon-button danger-icon" aria-label="Delete message" title="Delete" onClick=${() => props.onDelete(message)}><${Icon} name="delete" /></button>
-    </div>`}
-  </article>`;
+
+/** @typedef {{message: Message, grouped: boolean, edited: boolean, own: boolean, editing: boolean, handlers: Handlers}} ItemProps */
+
+/**
+ * One message; rendered again only when one of its props changed (a new version of the message,
+ * its grouping, being edited), not on every change of the list.
+ * @extends {Component<ItemProps>}
+ */
+class MessageItem extends Component {
+  /** @param {ItemProps} next */
+  shouldComponentUpdate(next) {
+    const p = this.props;
+    return next.message !== p.message || next.grouped !== p.grouped || next.edited !== p.edited || next.own !== p.own || next.editing !== p.editing;
+  }
+
+  render() {
+    const { message, grouped, edited, own, editing, handlers } = /** @type {ItemProps} */ (this.props);
+    const { user } = message;
+    const profile = () => handlers.onProfile(user);
+    const full = fullDate(message.timestamp_created);
+    const short = time(message.timestamp_created);
+    return html`<article class=${grouped ? "message grouped" : "message"} data-id=${message.id} aria-label=${`${user.username}, ${full}`}>
+      ${grouped
+        ? html`<span class="gutter-time" aria-hidden="true">${short}</span>`
+        : html`<button type="button" class="message-avatar" tabindex="-1" aria-hidden="true" onClick=${profile}>
+            <${Avatar} name=${user.username} url=${user.image_url} size=${40} />
+          </button>`}
+      <div class="message-main">
+        ${!grouped &&
+        html`<header class="message-header">
+          <button type="button" class="author" onClick=${profile} aria-label=${`${user.username}: show profile`}>${user.username}</button>
+          <time datetime=${message.timestamp_created} title=${full}>${short}</time>
+        </header>`}
+        ${editing
+          ? html`<${MessageEditor} message=${message} onDone=${(/** @type {Message|null} */ m) => {
+              if (m) handlers.onEdited(m);
+              handlers.onEdit(null);
+            }} />`
+          : html`<p class="message-content">${message.content}${edited && html` <span class="edited" title=${`Edited ${fullDate(message.timestamp_updated)}`}>(edited)</span>`}</p>`}
+      </div>
+      ${own && !editing &&
+      html`<div class="message-actions" role="group" aria-label="Message actions">
+        <button type="button" class="icon-button" aria-label="Edit message" title="Edit" onClick=${() => handlers.onEdit(message.id)}><${Icon} name="edit" /></button>
+        <button type="button" class="icon-button danger-icon" aria-label="Delete message" title="Delete" onClick=${() => handlers.onDelete(message)}><${Icon} name="delete" /></button>
+      </div>`}
+    </article>`;
+  }
 }

@@ -152,6 +152,53 @@ export function withDelete(t, id) {
   return { ...t, messages: t.messages.filter((m) => m.id !== id) };
 }
 
+/**
+ * The held range re-read after a reconnection (`after=<from>` pages, ascending, up to at least
+ * `upTo`, the newest id held when the reading began): inside (from, covered] the answer replaces
+ * what is held, so a message missing from it was deleted and a changed one is updated; what is
+ * outside (older, or live messages newer than the answer) stays.
+ * @param {Timeline} t @param {Message[]} fetched @param {number} from @param {number} upTo
+ * @param {number} [max]
+ * @returns {Timeline}
+ */
+export function withRefreshed(t, fetched, from, upTo, max = WINDOW) {
+  const covered = Math.max(upTo, fetched.at(-1)?.id ?? from);
+  const kept = t.messages.filter((m) => m.id <= from || m.id > covered);
+  return keepNewest({ ...t, messages: merge(kept, fetched) }, max);
+}
+
+/**
+ * What a socket frame changes, as the timeline sees it.
+ * @typedef {{kind: "new", message: Message} | {kind: "update", message: Message} | {kind: "delete", id: number}} Change
+ */
+
+/**
+ * One change from the socket.
+ * @param {Timeline} t @param {Change} change
+ * @returns {Timeline}
+ */
+export function apply(t, change) {
+  if (change.kind === "update") return withUpdate(t, change.message);
+  if (change.kind === "delete") return withDelete(t, change.id);
+  return withLive(t, change.message);
+}
+
+/**
+ * The changes that arrived while a page was being fetched, applied again once it is in: a page
+ * read before them would otherwise undo them (a deleted message back, an edit lost, a new
+ * message missing after "jump to present"). Applying a change twice is harmless; a new message
+ * older than the first held, while older ones exist, is left out (it would leave a gap).
+ * @param {Timeline} t @param {Change[]} changes
+ * @returns {Timeline}
+ */
+export function replay(t, changes) {
+  return changes.reduce((x, change) => {
+    const first = oldestId(x);
+    if (change.kind === "new" && x.hasOlder && first !== null && change.message.id < first) return x;
+    return apply(x, change);
+  }, t);
+}
+
 /** @param {Timeline} t @param {number} max @returns {Timeline} */
 function keepNewest(t, max) {
   if (t.messages.length <= max) return t;

@@ -5,16 +5,23 @@
 import { useEffect, useRef, useState } from "../lib/html.js";
 import { useServices } from "../context.js";
 import { ApiError } from "../api/errors.js";
-import { ChannelSocket, FINAL_CLOSES } from "../realtime/channel-socket.js";
+import { ChannelSocket, FINAL_ANSWERS, FINAL_CLOSES } from "../realtime/channel-socket.js";
 import {
-  emptyTimeline, newestId, oldestId, withDelete, withLatest, withLive, withNewer, withOlder, withUpdate,
+  apply, emptyTimeline, newestId, oldestId, replay, withDelete, withLatest, withNewer, withOlder, withRefreshed,
+  withUpdate,
 } from "./timeline.js";
-import { MAX_PAGE, PAGE, catchUp, pagePath } from "./history.js";
-import { SHOWN_MS } from "./typing.js";
+import { MAX_PAGE, PAGE, catchUp, pagePath, reread } from "./history.js";
+import { notArrived } from "./unsent.js";
+import { TypingState } from "./typing-line.js";
 
 /** @typedef {import("./timeline.js").Timeline} Timeline */
 /** @typedef {import("./timeline.js").Message} Message */
+/** @typedef {import("./timeline.js").Change} Change */
+/** @typedef {import("./unsent.js").Sent} Sent */
 /** @typedef {import("../realtime/channel-socket.js").SocketStatus} SocketStatus */
+
+/** What ends the pane for good, in words, by close code or HTTP status. */
+const ENDINGS = { ...FINAL_CLOSES, ...FINAL_ANSWERS };
 
 /**
  * The words for an error frame of the socket (`{"code", "detail", "retry_after_ms"?}`).
@@ -34,7 +41,7 @@ export function frameError(data) {
  * @param {{current: boolean}} stuck whether the list is scrolled to its bottom (the list keeps it)
  */
 export function useChannel(server, channel, stuck) {
-  const { api, store } = useServices();
+  const { api, store, actions } = useServices();
   const me = store.state.me;
   const [timeline, setTimeline] = useState(emptyTimeline);
   const current = useRef(timeline);
@@ -44,15 +51,21 @@ export function useChannel(server, channel, stuck) {
   const [ended, setEnded] = useState(/** @type {string|null} */ (null));
   const [sendError, setSendError] = useState(/** @type {string|null} */ (null));
   const [restored, setRestored] = useState(/** @type {{text: string}|null} */ (null));
-  const [typing, setTyping] = useState(/** @type {Map<number, number>} */ (new Map()));
+  const [unsent, setUnsent] = useState(/** @type {Sent[]} */ ([]));
+  const [announcement, setAnnouncement] = useState("");
+  const [typing] = useState(() => new TypingState());
   const [unseen, setUnseen] = useState(0);
   const socket = useRef(/** @type {ChannelSocket|null} */ (null));
-  /** Messages sent and not yet echoed, oldest first: an error frame gives the oldest back. */
-  const pending = useRef(/** @type {{nonce: string, text: string}[]} */ ([]));
+  /** Messages sent on this socket and not yet echoed, oldest first: an error frame gives the oldest back. */
+  const pending = useRef(/** @type {Sent[]} */ ([]));
+  /** Messages sent on a socket that dropped before their echo: checked after the catch-up. */
+  const doubtful = useRef(/** @type {Sent[]} */ ([]));
   /** History requests run one after another. */
   const queue = useRef(Promise.resolve());
   /** History jobs queued or running. */
   const busy = useRef(0);
+  /** The socket's changes since the running history job began (null: none running). */
+  const recorded = useRef(/** @type {Change[]|null} */ (null));
   const alive = useRef(true);
 
   /** @param {(t: Timeline) => Timeline} change */
@@ -61,6 +74,12 @@ export function useChannel(server, channel, stuck) {
     current.current = change(current.current);
     setTimeline(current.current);
   };
+  /**
+   * A page of the running history job: the socket's changes since the job began are applied
+   * again after it, so a page read before them does not undo them.
+   * @param {(t: Timeline) => Timeline} change
+   */
+  const land = (change) => update((t) => replay(change(t), recorded.current ?? []));
   /** @param {{before?: number, after?: number, limit?: number}} [query] @returns {Promise<Message[]>} */
   const page = (query) => api.get(pagePath(channel.id, query));
 
@@ -73,6 +92,7 @@ export function useChannel(server, channel, stuck) {
     busy.current++;
     setLoading(kind);
     queue.current = queue.current.then(async () => {
+      recorded.current = [];
       try {
         await job();
         if (alive.current) setHistoryError(null);
@@ -85,6 +105,7 @@ export function useChannel(server, channel, stuck) {
           setHistoryError({ text: e instanceof Error ? e.message : String(e), retry: () => run(kind, job) });
         }
       } finally {
+        recorded.current = null;
         busy.current--;
         if (alive.current && busy.current === 0) setLoading(null);
       }
@@ -93,18 +114,50 @@ export function useChannel(server, channel, stuck) {
 
   const loadLatest = async () => {
     const latest = await page({ limit: PAGE });
-    update((t) => withLatest(t, latest, PAGE));
+    land((t) => withLatest(t, latest, PAGE));
   };
 
-  /** After each (re)connection: everything newer than the newest message held. */
+  /**
+   * After each (re)connection. At present: the held range is read again (edits and deletes
+   * made meanwhile replace what is held), then everything newer. Then the messages sent on
+   * the dropped socket that never arrived are offered back.
+   */
   const sync = () =>
     run("newer", async () => {
       const t = current.current;
-      const after = newestId(t);
-      if (!t.loaded || after === null) return loadLatest();
-      if (!t.atPresent) return; // scrolling down fetches the newer pages
-      await catchUp((from, limit) => page({ after: from, limit }), after, (p) => update((x) => withNewer(x, p, MAX_PAGE)));
+      const oldest = oldestId(t);
+      const newest = newestId(t);
+      const checking = doubtful.current;
+      /** My messages read while catching up. @type {Message[]} */
+      const mine = [];
+      /** @param {Message[]} p */
+      const keep = (p) => mine.push(...p.filter((m) => m.user.id === me?.id));
+      /** @param {number} after @param {number} limit */
+      const fetchAfter = (after, limit) => page({ after, limit });
+      if (!t.loaded || oldest === null || newest === null) await loadLatest();
+      else if (t.atPresent) {
+        const from = oldest - 1;
+        const { fetched, next } = await reread(fetchAfter, from, newest);
+        keep(fetched);
+        land((x) => withRefreshed(x, fetched, from, newest));
+        if (next !== null) await catchUp(fetchAfter, next, (p) => (keep(p), land((x) => withNewer(x, p, MAX_PAGE))));
+      } else if (checking.length > 0) {
+        // Scrolled back: the newer pages come while scrolling down; only my messages are looked for.
+        await catchUp(fetchAfter, Math.min(...checking.map((d) => d.after)), keep);
+      }
+      confirmSent(checking, mine);
     });
+
+  /**
+   * Offers back the messages sent on a dropped socket that the catch-up did not find.
+   * @param {Sent[]} checking @param {Message[]} read my messages the catch-up read
+   */
+  const confirmSent = (checking, read) => {
+    if (checking.length === 0 || !alive.current || me?.id == null) return;
+    doubtful.current = doubtful.current.filter((d) => !checking.includes(d));
+    const lost = notArrived(checking, [...read, ...current.current.messages], me.id);
+    if (lost.length > 0) setUnsent((u) => [...u, ...lost]);
+  };
 
   const loadOlder = () => {
     const t = current.current;
@@ -112,7 +165,7 @@ export function useChannel(server, channel, stuck) {
     if (busy.current > 0 || !t.hasOlder || before === null) return;
     run("older", async () => {
       const older = await page({ before, limit: PAGE });
-      update((x) => withOlder(x, older, PAGE));
+      land((x) => withOlder(x, older, PAGE));
     });
   };
 
@@ -122,7 +175,7 @@ export function useChannel(server, channel, stuck) {
     if (busy.current > 0 || t.atPresent || after === null) return;
     run("newer", async () => {
       const newer = await page({ after, limit: PAGE });
-      update((x) => withNewer(x, newer, PAGE));
+      land((x) => withNewer(x, newer, PAGE));
     });
   };
 
@@ -133,6 +186,12 @@ export function useChannel(server, channel, stuck) {
     else run("latest", loadLatest);
   };
 
+  /** A change from the socket, recorded for the running history job. @param {Change} change */
+  const change = (change) => {
+    recorded.current?.push(change);
+    update((t) => apply(t, change));
+  };
+
   /** @param {any} frame */
   const onFrame = (frame) => {
     if (frame.message) {
@@ -140,25 +199,34 @@ export function useChannel(server, channel, stuck) {
       const message = frame.message;
       const mine = message.user.id === me?.id;
       if (mine) pending.current = pending.current.filter((p) => p.nonce !== frame.nonce);
-      else if (!stuck.current || !current.current.atPresent) setUnseen((n) => n + 1);
-      setTyping((seen) => {
-        if (!seen.has(/** @type {number} */ (message.user.id))) return seen;
-        const next = new Map(seen);
-        next.delete(/** @type {number} */ (message.user.id));
-        return next;
-      });
-      update((t) => withLive(t, message));
+      else {
+        if (!stuck.current || !current.current.atPresent) setUnseen((n) => n + 1);
+        setAnnouncement(`${message.user.username}: ${message.content}`);
+      }
+      typing.sent(message.user.id);
+      change({ kind: "new", message });
     } else if (frame.event === "message_update") {
-      update((t) => withUpdate(t, frame.data));
+      change({ kind: "update", message: frame.data });
     } else if (frame.event === "message_delete") {
-      update((t) => withDelete(t, frame.data.id));
+      change({ kind: "delete", id: frame.data.id });
     } else if (frame.event === "typing") {
-      setTyping((seen) => new Map(seen).set(frame.data.user_id, Date.now()));
+      typing.typing(frame.data.user_id, Date.now());
     } else if (frame.event === "error") {
       setSendError(frameError(frame.data));
       const failed = pending.current.shift();
       if (failed) setRestored({ text: failed.text });
     }
+  };
+
+  /** @param {number} code */
+  const end = (code) => {
+    pending.current = [];
+    doubtful.current = [];
+    if (!code) return;
+    setEnded(ENDINGS[code]);
+    // Words that stay once the sidebar has dropped the server or the channel.
+    actions.notify(ENDINGS[code], "error");
+    if (code !== 401) actions.reloadServers().catch(() => {});
   };
 
   useEffect(() => {
@@ -173,11 +241,18 @@ export function useChannel(server, channel, stuck) {
         setStatus(next);
         store.set({ connection: next.state === "ended" ? "online" : next.state });
         if (next.state === "online") sync();
-        else if (next.state === "ended") {
+        else if (next.state === "ended") end(next.code ?? 0);
+        else {
+          // Dropped: what was sent on it may or may not have been stored.
+          doubtful.current.push(...pending.current);
           pending.current = [];
-          if (next.code) setEnded(FINAL_CLOSES[next.code]);
-        } else pending.current = [];
+        }
       },
+      check: () =>
+        page({ limit: 1 }).then(
+          () => 200,
+          (e) => (e instanceof ApiError ? e.status : 0),
+        ),
     });
     socket.current = s;
     s.open();
@@ -188,18 +263,6 @@ export function useChannel(server, channel, stuck) {
     };
   }, []);
 
-  // Typing indicators fade SHOWN_MS after their last frame.
-  useEffect(() => {
-    if (typing.size === 0) return;
-    const now = Date.now();
-    const soonest = Math.min(...[...typing.values()].map((at) => at + SHOWN_MS - now));
-    const timer = setTimeout(() => {
-      const later = Date.now();
-      setTyping((seen) => new Map([...seen].filter(([, at]) => later - at < SHOWN_MS)));
-    }, Math.max(0, soonest));
-    return () => clearTimeout(timer);
-  }, [typing]);
-
   /**
    * Sends a message; false when not connected (the composer keeps the text).
    * @param {string} text
@@ -209,7 +272,7 @@ export function useChannel(server, channel, stuck) {
     if (!s?.connected) return false;
     const nonce = crypto.randomUUID();
     if (!s.send(text, nonce)) return false;
-    pending.current.push({ nonce, text });
+    pending.current.push({ nonce, text, after: newestId(current.current) ?? 0 });
     setSendError(null);
     if (!current.current.atPresent) jumpToPresent();
     stuck.current = true;
@@ -224,12 +287,20 @@ export function useChannel(server, channel, stuck) {
     ended,
     sendError,
     restored,
+    unsent,
+    announcement,
     typing,
     unseen,
     loadOlder,
     loadNewer,
     jumpToPresent,
     send,
+    /** Sends a message that never arrived again; it stays offered while not connected. @param {Sent} lost */
+    retryUnsent: (lost) => {
+      if (send(lost.text)) setUnsent((u) => u.filter((x) => x !== lost));
+    },
+    /** @param {Sent} lost */
+    discardUnsent: (lost) => setUnsent((u) => u.filter((x) => x !== lost)),
     sendTyping: () => socket.current?.typing(),
     retryNow: () => socket.current?.retryNow(),
     clearUnseen: () => setUnseen(0),

@@ -11,8 +11,11 @@
 //
 // onFrame gets every frame the server sends, parsed; onStatus gets the connection's state when it
 // changes: "connecting" (dropped, retrying with backoff), "online", "offline" (the browser has no
-// network; retried the moment it comes back) and "ended" (4403 / 4404 / logged out: final).
-// Every attempt asks for a fresh access token, so an expired one is never reused.
+// network: the socket is dropped, and retried the moment the network comes back) and "ended" (4403 / 4404 / logged out: final).
+// Every attempt asks for a fresh access token, so an expired one is never reused. A refused
+// handshake (403, 404) reaches the browser as a bare close 1006, so after a socket that closed
+// before opening, `check` asks the REST API whether the channel can still be read: 401, 403 and
+// 404 end it too, anything else is retried.
 import { backoffDelay } from "./backoff.js";
 
 /** Close codes after which reconnecting cannot help, and what they mean to the person. */
@@ -21,10 +24,17 @@ export const FINAL_CLOSES = /** @type {Record<number, string>} */ ({
   4404: "This channel, or its server, was deleted.",
 });
 
+/** HTTP answers of `check` after a refused handshake that end it, and what they mean. */
+export const FINAL_ANSWERS = /** @type {Record<number, string>} */ ({
+  401: "Your session has ended. Log in again.",
+  403: "You are no longer a member of this server.",
+  404: "This channel no longer exists.",
+});
+
 /**
  * @typedef {"connecting"|"online"|"offline"|"ended"} SocketState
- * @typedef {{state: SocketState, code?: number}} SocketStatus code: the close code that ended it
- *   (0 when the person logged out)
+ * @typedef {{state: SocketState, code?: number}} SocketStatus code: what ended it: a close code
+ *   of FINAL_CLOSES, an HTTP status of FINAL_ANSWERS, or 0 when the person logged out
  */
 
 /**
@@ -58,6 +68,8 @@ export const FINAL_CLOSES = /** @type {Record<number, string>} */ ({
  * @property {() => Promise<string|null>} token a valid access token (null: logged out)
  * @property {(frame: any) => void} onFrame
  * @property {(status: SocketStatus) => void} onStatus
+ * @property {() => Promise<number>} [check] the HTTP status of a read of the channel over REST
+ *   (0: no answer), asked after a socket closed before it opened
  * @property {string} [origin] "ws://host:port"; by default the page's own host
  * @property {Environment} [env]
  */
@@ -94,8 +106,15 @@ export class ChannelSocket {
     /** @type {SocketStatus|null} */
     this.last = null;
     this.onOnline = () => this.retryNow();
+    // The browser lost its network: a socket it still calls open is dead (nothing can cross it),
+    // so it is dropped now rather than when its close finally comes; retried once back online.
     this.onOffline = () => {
-      if (!this.connected) this.report({ state: "offline" });
+      const socket = this.socket;
+      if (!socket) return this.report({ state: "offline" });
+      this.socket = null;
+      socket.onopen = socket.onmessage = socket.onclose = socket.onerror = null;
+      socket.close(1000);
+      this.retryLater();
     };
     this.onVisible = () => {
       if (this.env.document.visibilityState === "visible") this.retryNow();
@@ -178,7 +197,9 @@ export class ChannelSocket {
       return this.retryLater();
     }
     this.socket = socket;
+    let opened = false;
     socket.onopen = () => {
+      opened = true;
       this.attempt = 0;
       this.report({ state: "online" });
     };
@@ -197,8 +218,26 @@ export class ChannelSocket {
       if (this.socket !== socket) return;
       this.socket = null;
       if (code in FINAL_CLOSES) this.end(code);
+      else if (!opened && this.options.check) void this.checkThenRetry(generation);
       else this.retryLater();
     };
+  }
+
+  /**
+   * After a handshake that failed: ends it when the API says the channel cannot be read any
+   * more, else retries later.
+   * @param {number} generation the attempt's
+   */
+  async checkThenRetry(generation) {
+    let status = 0;
+    try {
+      status = await /** @type {() => Promise<number>} */ (this.options.check)();
+    } catch {
+      // No answer: as a network error, retried.
+    }
+    if (this.stopped || generation !== this.generation) return;
+    if (status in FINAL_ANSWERS) this.end(status);
+    else this.retryLater();
   }
 
   retryLater() {
