@@ -2,6 +2,7 @@
 // categories, and the notices shown at the bottom of the screen.
 import { Api } from "./api/client.js";
 import { Store } from "./store.js";
+import { forgetMembers } from "./chat/members.js";
 
 let nextNotice = 1;
 
@@ -43,6 +44,7 @@ export class Actions {
   /** Forgets everything of the person who logs out (the next one may be someone else). */
   loggedOut() {
     localStorage.removeItem(LAST_CHANNEL);
+    forgetMembers();
     this.store.set({ me: null, servers: null });
   }
 

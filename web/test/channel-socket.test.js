@@ -271,6 +271,23 @@ test("a check still running when the socket is closed ends nothing", async () =>
   assert.equal(timers.length, 0);
 });
 
+test("the network coming back while a refused handshake is checked connects at once", async () => {
+  const { socket, timers, settle, window } = setUp();
+  /** @type {(n: number) => void} */
+  let answer = () => {};
+  socket.options.check = () => new Promise((resolve) => (answer = resolve));
+  socket.open();
+  await settle();
+  FakeSocket.made[0].drop(1006);
+  await settle();
+  window.dispatchEvent(new Event("online"));
+  answer(200);
+  await settle();
+  assert.equal(timers.length, 0, "no wait");
+  assert.equal(FakeSocket.made.length, 2, "a second attempt at once");
+  socket.close();
+});
+
 test("re-reading the held range stops once it reaches the newest held, or the present", async () => {
   const channel = Array.from({ length: 250 }, (_, i) => ({ id: i + 1 }));
   /** @type {number[]} */

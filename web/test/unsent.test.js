@@ -28,3 +28,11 @@ test("nothing read: all of them are offered back, in order", () => {
   const lost = [sent("a", "one", 0), sent("b", "two", 0)];
   assert.deepEqual(notArrived(lost, [], 1), lost);
 });
+
+test("a message whose echo came back does not stand for a lost one with the same text", () => {
+  // "ok" sent twice; the first echoed (id 11), the socket dropped before the second's echo.
+  const sent = [{ nonce: "b", text: "ok", after: 10 }];
+  const history = [{ id: 11, user: { id: 1 }, content: "ok" }];
+  assert.deepEqual(notArrived(sent, history, 1, new Set([11])), sent);
+  assert.deepEqual(notArrived(sent, [...history, { id: 12, user: { id: 1 }, content: "ok" }], 1, new Set([11])), []);
+});

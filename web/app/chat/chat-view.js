@@ -85,7 +85,7 @@ export function ChatView({ server, channel, menu }) {
           <button type="button" class="link-button" onClick=${chat.jumpToPresent}>Jump to present</button>
         </div>`}
         <${TypingLine} state=${chat.typing} me=${me?.id ?? null} nameOf=${nameOf} />
-        <p class="visually-hidden" role="status">${chat.announcement}</p>
+        <p class="visually-hidden" role="status"><span key=${chat.announcement.n}>${chat.announcement.text}</span></p>
         <${Composer} channel=${channel} state=${chat.ended ? "ended" : status.state} error=${chat.sendError} restored=${chat.restored}
           unsent=${chat.unsent} onRetry=${chat.retryUnsent} onDiscard=${chat.discardUnsent}
           onSend=${chat.send} onTyping=${chat.sendTyping} onClearError=${chat.clearSendError}

@@ -34,6 +34,17 @@ const loads = new Map();
 /** @type {Set<() => void>} */
 const listeners = new Set();
 
+/**
+ * Forgets every server's members (at logout: the next person in this tab may see other
+ * servers, and should not see this person's lists).
+ */
+export function forgetMembers() {
+  cache.clear();
+  // Answers still on their way are dropped: their tickets are no longer the latest.
+  for (const [serverId, ticket] of loads) loads.set(serverId, ticket + 1);
+  for (const listener of listeners) listener();
+}
+
 /** @param {number} serverId @param {Partial<Members>} patch */
 function put(serverId, patch) {
   cache.set(serverId, { ...(cache.get(serverId) ?? NONE), ...patch });

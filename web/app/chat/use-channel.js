@@ -52,12 +52,14 @@ export function useChannel(server, channel, stuck) {
   const [sendError, setSendError] = useState(/** @type {string|null} */ (null));
   const [restored, setRestored] = useState(/** @type {{text: string}|null} */ (null));
   const [unsent, setUnsent] = useState(/** @type {Sent[]} */ ([]));
-  const [announcement, setAnnouncement] = useState("");
+  const [announcement, setAnnouncement] = useState({ text: "", n: 0 });
   const [typing] = useState(() => new TypingState());
   const [unseen, setUnseen] = useState(0);
   const socket = useRef(/** @type {ChannelSocket|null} */ (null));
   /** Messages sent on this socket and not yet echoed, oldest first: an error frame gives the oldest back. */
   const pending = useRef(/** @type {Sent[]} */ ([]));
+  /** Ids of my messages whose echo came back: they account for their own sends, no other. */
+  const echoed = useRef(/** @type {Set<number>} */ (new Set()));
   /** Messages sent on a socket that dropped before their echo: checked after the catch-up. */
   const doubtful = useRef(/** @type {Sent[]} */ ([]));
   /** History requests run one after another. */
@@ -81,7 +83,11 @@ export function useChannel(server, channel, stuck) {
    */
   const land = (change) => update((t) => replay(change(t), recorded.current ?? []));
   /** @param {{before?: number, after?: number, limit?: number}} [query] @returns {Promise<Message[]>} */
-  const page = (query) => api.get(pagePath(channel.id, query));
+  const page = async (query) => {
+    // A closed pane's queued jobs stop at their next request.
+    if (!alive.current) throw new Error("the pane is closed");
+    return api.get(pagePath(channel.id, query));
+  };
 
   /**
    * Runs a history job after the previous ones; its failure is shown where the history is, with
@@ -127,7 +133,9 @@ export function useChannel(server, channel, stuck) {
       const t = current.current;
       const oldest = oldestId(t);
       const newest = newestId(t);
-      const checking = doubtful.current;
+      // A copy: a send whose socket drops while this runs is checked by the next sync,
+      // against history read after it was sent.
+      const checking = [...doubtful.current];
       /** My messages read while catching up. @type {Message[]} */
       const mine = [];
       /** @param {Message[]} p */
@@ -135,15 +143,21 @@ export function useChannel(server, channel, stuck) {
       /** @param {number} after @param {number} limit */
       const fetchAfter = (after, limit) => page({ after, limit });
       if (!t.loaded || oldest === null || newest === null) await loadLatest();
-      else if (t.atPresent) {
+      else {
+        // The held range again: edits and deletes made meanwhile replace what is held.
         const from = oldest - 1;
         const { fetched, next } = await reread(fetchAfter, from, newest);
         keep(fetched);
-        land((x) => withRefreshed(x, fetched, from, newest));
-        if (next !== null) await catchUp(fetchAfter, next, (p) => (keep(p), land((x) => withNewer(x, p, MAX_PAGE))));
-      } else if (checking.length > 0) {
-        // Scrolled back: the newer pages come while scrolling down; only my messages are looked for.
-        await catchUp(fetchAfter, Math.min(...checking.map((d) => d.after)), keep);
+        if (t.atPresent) {
+          land((x) => withRefreshed(x, fetched, from, newest));
+          if (next !== null) await catchUp(fetchAfter, next, (p) => (keep(p), land((x) => withNewer(x, p, MAX_PAGE))));
+        } else {
+          // Scrolled back: nothing newer joins the view (it comes while scrolling down); my
+          // messages are still looked for.
+          const held = fetched.filter((m) => m.id <= newest);
+          land((x) => withRefreshed(x, held, from, newest));
+          if (checking.length > 0 && next !== null) await catchUp(fetchAfter, next, keep);
+        }
       }
       confirmSent(checking, mine);
     });
@@ -155,7 +169,7 @@ export function useChannel(server, channel, stuck) {
   const confirmSent = (checking, read) => {
     if (checking.length === 0 || !alive.current || me?.id == null) return;
     doubtful.current = doubtful.current.filter((d) => !checking.includes(d));
-    const lost = notArrived(checking, [...read, ...current.current.messages], me.id);
+    const lost = notArrived(checking, [...read, ...current.current.messages], me.id, echoed.current);
     if (lost.length > 0) setUnsent((u) => [...u, ...lost]);
   };
 
@@ -198,10 +212,15 @@ export function useChannel(server, channel, stuck) {
       /** @type {Message} */
       const message = frame.message;
       const mine = message.user.id === me?.id;
-      if (mine) pending.current = pending.current.filter((p) => p.nonce !== frame.nonce);
+      if (mine && pending.current.some((p) => p.nonce === frame.nonce)) {
+        pending.current = pending.current.filter((p) => p.nonce !== frame.nonce);
+        echoed.current.add(message.id);
+      }
       else {
         if (!stuck.current || !current.current.atPresent) setUnseen((n) => n + 1);
-        setAnnouncement(`${message.user.username}: ${message.content}`);
+        // Numbered: the live region redraws its line for each, so the same words twice are
+        // announced twice.
+        setAnnouncement((last) => ({ text: `${message.user.username}: ${message.content}`, n: last.n + 1 }));
       }
       typing.sent(message.user.id);
       change({ kind: "new", message });

@@ -99,6 +99,9 @@ export class ChannelSocket {
     this.socket = null;
     /** The pending retry's timer, or null. */
     this.timer = null;
+    /** A refused handshake is being checked over REST; retryNow() during it sets `wantNow`. */
+    this.checking = false;
+    this.wantNow = false;
     this.attempt = 0;
     this.stopped = true;
     /** Incremented by each attempt, so that a late token answer of an abandoned one is dropped. */
@@ -162,7 +165,12 @@ export class ChannelSocket {
 
   /** Reconnects now if waiting to (the network came back, the tab was shown, the person asked). */
   retryNow() {
-    if (this.stopped || this.timer === null) return;
+    if (this.stopped) return;
+    if (this.timer === null) {
+      // A refused handshake is being checked: connect as soon as it says to retry.
+      this.wantNow = this.checking;
+      return;
+    }
     this.env.clearTimeout(this.timer);
     this.timer = null;
     void this.connect();
@@ -230,13 +238,18 @@ export class ChannelSocket {
    */
   async checkThenRetry(generation) {
     let status = 0;
+    this.checking = true;
+    this.wantNow = false;
     try {
       status = await /** @type {() => Promise<number>} */ (this.options.check)();
     } catch {
       // No answer: as a network error, retried.
+    } finally {
+      this.checking = false;
     }
     if (this.stopped || generation !== this.generation) return;
     if (status in FINAL_ANSWERS) this.end(status);
+    else if (this.wantNow) void this.connect();
     else this.retryLater();
   }
 
