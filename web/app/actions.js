@@ -45,7 +45,7 @@ export class Actions {
   loggedOut() {
     localStorage.removeItem(LAST_CHANNEL);
     forgetMembers();
-    this.store.set({ me: null, servers: null });
+    this.store.set({ me: null, servers: null, unsent: {}, doubtful: {} });
   }
 
   /**

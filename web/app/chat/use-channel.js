@@ -51,7 +51,8 @@ export function useChannel(server, channel, stuck) {
   const [ended, setEnded] = useState(/** @type {string|null} */ (null));
   const [sendError, setSendError] = useState(/** @type {string|null} */ (null));
   const [restored, setRestored] = useState(/** @type {{text: string}|null} */ (null));
-  const [unsent, setUnsent] = useState(/** @type {Sent[]} */ ([]));
+  // Kept in the store by channel: switching channels and back loses nothing typed.
+  const [unsent, setUnsent] = useState(/** @type {Sent[]} */ (store.state.unsent[channel.id] ?? []));
   const [announcement, setAnnouncement] = useState({ text: "", n: 0 });
   const [typing] = useState(() => new TypingState());
   const [unseen, setUnseen] = useState(0);
@@ -61,7 +62,7 @@ export function useChannel(server, channel, stuck) {
   /** Ids of my messages whose echo came back: they account for their own sends, no other. */
   const echoed = useRef(/** @type {Set<number>} */ (new Set()));
   /** Messages sent on a socket that dropped before their echo: checked after the catch-up. */
-  const doubtful = useRef(/** @type {Sent[]} */ ([]));
+  const doubtful = useRef(/** @type {Sent[]} */ (store.state.doubtful[channel.id] ?? []));
   /** History requests run one after another. */
   const queue = useRef(Promise.resolve());
   /** History jobs queued or running. */
@@ -278,9 +279,15 @@ export function useChannel(server, channel, stuck) {
     return () => {
       alive.current = false;
       s.close();
-      store.set({ connection: "online" });
+      // What was sent without its echo is checked when this channel opens again.
+      const waiting = [...doubtful.current, ...pending.current];
+      store.set((st) => ({ connection: "online", doubtful: { ...st.doubtful, [channel.id]: waiting } }));
     };
   }, []);
+
+  useEffect(() => {
+    store.set((st) => ({ unsent: { ...st.unsent, [channel.id]: unsent } }));
+  }, [unsent]);
 
   /**
    * Sends a message; false when not connected (the composer keeps the text).
