@@ -13,13 +13,10 @@ import { categoryLabel, toFormData } from "../lib/community.js";
 export function AdminCategories() {
   const { api, store, actions } = useServices();
   const categories = useStore(store, (s) => s.categories);
-  const [editing, setEditing] = useState(/** @type {any} */ (null));
-  const [creating, setCreating] = useState(false);
+  // The form open: {item: null} to create, {item} to edit, null for none.
+  const [open, setOpen] = useState(/** @type {{item: any}|null} */ (null));
   const [deleting, setDeleting] = useState(/** @type {any} */ (null));
-  const closeDialog = () => {
-    setEditing(null);
-    setCreating(false);
-  };
+  const closeDialog = () => setOpen(null);
   const remove = async () => {
     await api.delete(`/api/categories/${deleting.id}/`);
     await actions.reloadCategories();
@@ -28,7 +25,7 @@ export function AdminCategories() {
   };
   return html`<div class="settings-title-row">
       <h2 class="settings-title">Categories</h2>
-      <button type="button" class="primary" onClick=${() => setCreating(true)}>Create category</button>
+      <button type="button" class="primary" onClick=${() => setOpen({ item: null })}>Create category</button>
     </div>
     ${categories.length === 0 && html`<p>No categories: nobody can create a server until there is one.</p>`}
     <ul class="rows">
@@ -40,13 +37,13 @@ export function AdminCategories() {
             ${c.description && html`<span class="row-sub">${c.description}</span>`}
           </div>
           <div class="row-actions">
-            <button type="button" class="secondary" aria-label=${`Edit the category ${c.name}`} onClick=${() => setEditing(c)}>Edit</button>
+            <button type="button" class="secondary" aria-label=${`Edit the category ${c.name}`} onClick=${() => setOpen({ item: c })}>Edit</button>
             <button type="button" class="danger" aria-label=${`Delete the category ${c.name}`} onClick=${() => setDeleting(c)}>Delete</button>
           </div>
         </li>`,
       )}
     </ul>
-    ${(creating || editing) && html`<${CategoryDialog} category=${editing} onClose=${closeDialog} />`}
+    ${open && html`<${CategoryDialog} category=${open.item} onClose=${closeDialog} />`}
     ${deleting &&
     html`<${ConfirmDialog} title=${`Delete the category ${deleting.name}?`} confirm="Delete category" onConfirm=${remove} onClose=${() => setDeleting(null)}>
       <p>Only a category no server uses can be deleted.</p>

@@ -8,13 +8,10 @@ import { ChannelDialog } from "./channel-dialog.js";
 /** @param {{server: any}} props */
 export function ServerChannels({ server }) {
   const { api, actions } = useServices();
-  const [editing, setEditing] = useState(/** @type {any} */ (null));
-  const [creating, setCreating] = useState(false);
+  // The form open: {item: null} to create, {item} to edit, null for none.
+  const [open, setOpen] = useState(/** @type {{item: any}|null} */ (null));
   const [deleting, setDeleting] = useState(/** @type {any} */ (null));
-  const closeDialog = () => {
-    setEditing(null);
-    setCreating(false);
-  };
+  const closeDialog = () => setOpen(null);
   const saved = async () => {
     await actions.reloadServers();
     closeDialog();
@@ -27,7 +24,7 @@ export function ServerChannels({ server }) {
   };
   return html`<div class="settings-title-row">
       <h2 class="settings-title">Channels</h2>
-      <button type="button" class="primary" onClick=${() => setCreating(true)}>Create channel</button>
+      <button type="button" class="primary" onClick=${() => setOpen({ item: null })}>Create channel</button>
     </div>
     ${server.channel_server.length === 0 && html`<p>No channels yet.</p>`}
     <ul class="rows">
@@ -38,14 +35,14 @@ export function ServerChannels({ server }) {
             ${c.description && html`<span class="row-sub">${c.description}</span>`}
           </div>
           <div class="row-actions">
-            <button type="button" class="secondary" aria-label=${`Edit #${c.name}`} onClick=${() => setEditing(c)}>Edit</button>
+            <button type="button" class="secondary" aria-label=${`Edit #${c.name}`} onClick=${() => setOpen({ item: c })}>Edit</button>
             <button type="button" class="danger" aria-label=${`Delete #${c.name}`} onClick=${() => setDeleting(c)}>Delete</button>
           </div>
         </li>`,
       )}
     </ul>
-    ${(creating || editing) &&
-    html`<${ChannelDialog} serverId=${server.id} channel=${editing} onSaved=${saved} onClose=${closeDialog} />`}
+    ${open &&
+    html`<${ChannelDialog} serverId=${server.id} channel=${open.item} onSaved=${saved} onClose=${closeDialog} />`}
     ${deleting &&
     html`<${ConfirmDialog} title=${`Delete #${deleting.name}?`} confirm="Delete channel" onConfirm=${remove} onClose=${() => setDeleting(null)}>
       <p>Its messages are deleted with it, for everyone.</p>

@@ -46,7 +46,7 @@ struct MembersQuery {
         (status = 200, body = Vec<AccountView>),
         (status = 400, description = "A limit or after that is not a positive number", body = FieldErrorsSchema),
         (status = 401, body = AuthErrorBody),
-        (status = 403, description = "A private server, and not a member", body = Detail),
+        (status = 403, description = "Not a member of the server (public or private)", body = Detail),
         (status = 404, body = Detail),
     )
 )]
