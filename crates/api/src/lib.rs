@@ -33,7 +33,7 @@ use auth::tokens::Tokens;
 use axum::Router;
 use config::ApiConfig;
 use limits::RateLimits;
-use pingme_app::{App, AppSettings};
+use pingme_app::{App, AppSettings, ReadCache};
 use pingme_domain::events::EventBus;
 use pingme_domain::media::MediaStore;
 use pingme_domain::store::Store;
@@ -69,16 +69,24 @@ pub struct AppState {
     pub web: Option<Arc<web::WebPages>>,
 }
 
+/// How events travel on this node: the bus they are published on, and what they are carried
+/// out on here (the sockets of the hub, the read cache).
+pub struct Realtime {
+    pub bus: Arc<dyn EventBus>,
+    pub hub: Arc<Hub>,
+    pub cache: Arc<ReadCache>,
+}
+
 impl AppState {
     pub fn new(
         store: Arc<dyn Store>,
         media: Arc<dyn MediaStore>,
-        events: Arc<dyn EventBus>,
-        hub: Arc<Hub>,
+        realtime: Realtime,
         mailer: Mailer,
         secret: &SecretString,
         config: ApiConfig,
     ) -> Self {
+        let Realtime { bus, hub, cache } = realtime;
         let frames = Arc::new(chat::frames::SocketFrames::new(
             media.clone(),
             config.public_url.clone(),
@@ -96,9 +104,10 @@ impl AppState {
             app: Arc::new(App::new(
                 store.clone(),
                 media.clone(),
-                events,
+                bus,
                 frames,
                 settings,
+                cache,
             )),
             store,
             media,

@@ -104,6 +104,47 @@ pub fn allowed(decision: Decision) -> AppResult<()> {
 }
 
 impl App {
+    /// The account a token names, as it is now (give or take the read cache's bounds): what
+    /// every authenticated request and socket starts from.
+    #[instrument(level = "debug", skip_all, fields(account = %id))]
+    pub async fn token_account(&self, id: AccountId) -> AppResult<Option<Account>> {
+        let ticket = self.cache.check(self.events.status());
+        if let Some(account) = self.cache.account(ticket, id) {
+            return Ok(Some(account));
+        }
+        let account = self.store.account(id).await?;
+        if let Some(account) = &account {
+            self.cache.keep_account(ticket, account);
+        }
+        Ok(account)
+    }
+
+    /// The server a channel belongs to; not found when there is no such channel.
+    pub(crate) async fn channel_server(&self, id: ChannelId) -> AppResult<ServerId> {
+        let ticket = self.cache.check(self.events.status());
+        if let Some(server) = self.cache.channel_server(ticket, id) {
+            return Ok(server);
+        }
+        let channel = self.store.channel(id).await?.ok_or(AppError::NotFound)?;
+        self.cache.keep_channel_server(ticket, id, channel.server);
+        Ok(channel.server)
+    }
+
+    /// Whether the account belongs to the server; reading and writing a channel's messages
+    /// takes that, public server or not.
+    #[instrument(level = "debug", skip_all, fields(%account, %server))]
+    pub async fn is_member(&self, server: ServerId, account: AccountId) -> AppResult<bool> {
+        let ticket = self.cache.check(self.events.status());
+        if self.cache.is_member(ticket, server, account) {
+            return Ok(true);
+        }
+        let member = self.store.standing(server, account).await? == Standing::Member;
+        if member {
+            self.cache.keep_member(ticket, server, account);
+        }
+        Ok(member)
+    }
+
     /// Loads a server (not found when there is none) and the caller's relation to it.
     #[instrument(level = "debug", skip_all, fields(account = caller.map(|c| c.id.0), server = %id))]
     pub async fn access(&self, id: ServerId, caller: Option<&Account>) -> AppResult<Access> {

@@ -25,7 +25,11 @@ impl App {
     /// Marks the e-mail address verified; `false` when there is no such account.
     #[instrument(skip_all, fields(account = %id))]
     pub async fn mark_verified(&self, id: AccountId) -> AppResult<bool> {
-        Ok(self.store.mark_verified(id).await?)
+        let verified = self.store.mark_verified(id).await?;
+        if verified {
+            self.publish(Event::AccountChanged { account: id });
+        }
+        Ok(verified)
     }
 
     /// Changes what `changes` names and the picture `image` replaces or clears. `None` when
@@ -46,7 +50,11 @@ impl App {
         if changes.is_empty() {
             return Ok(Some(account));
         }
-        Ok(self.store.update_profile(account.id, &changes).await?)
+        let updated = self.store.update_profile(account.id, &changes).await?;
+        self.publish(Event::AccountChanged {
+            account: account.id,
+        });
+        Ok(updated)
     }
 
     /// Sets a new password (already checked, not yet hashed) if the account's token version
@@ -101,9 +109,11 @@ impl App {
         if !self.store.set_active(id, active).await? {
             return Err(AppError::NotFound);
         }
-        if !active {
-            self.publish(Event::AccountSignedOut { account: id });
-        }
+        self.publish(if active {
+            Event::AccountChanged { account: id }
+        } else {
+            Event::AccountSignedOut { account: id }
+        });
         // Deleted in the moment since: as if it had been before.
         self.store.account(id).await?.ok_or(AppError::NotFound)
     }

@@ -5,7 +5,6 @@
 use crate::App;
 use crate::error::{AppError, AppResult};
 use pingme_domain::account::Account;
-use pingme_domain::community::Standing;
 use pingme_domain::events::Event;
 use pingme_domain::messages::{Message, MessageBody, MessageId, MessageWrite, NewMessage, Page};
 use pingme_domain::{AccountId, ChannelId, ServerId};
@@ -59,13 +58,9 @@ impl App {
         channel: ChannelId,
         page: Page,
     ) -> AppResult<Vec<Message>> {
-        let channel = self
-            .store
-            .channel(channel)
-            .await?
-            .ok_or(AppError::NotFound)?;
-        self.readable(channel.server, caller).await?;
-        Ok(self.store.messages(channel.id, page).await?)
+        let server = self.channel_server(channel).await?;
+        self.readable(server, caller).await?;
+        Ok(self.store.messages(channel, page).await?)
     }
 
     /// One message, for its server's members.
@@ -122,13 +117,6 @@ impl App {
             )),
             MessageWrite::Missing => Err(AppError::NotFound),
         }
-    }
-
-    /// Whether the account belongs to the server; reading and writing a channel's messages
-    /// takes that, public server or not.
-    #[instrument(level = "debug", skip_all, fields(%account, %server))]
-    pub async fn is_member(&self, server: ServerId, account: AccountId) -> AppResult<bool> {
-        Ok(self.store.standing(server, account).await? == Standing::Member)
     }
 
     async fn readable(&self, server: ServerId, caller: &Account) -> AppResult<()> {

@@ -6,6 +6,7 @@
 
 pub mod access;
 pub mod accounts;
+pub mod cache;
 pub mod categories;
 pub mod chat;
 pub mod community;
@@ -17,6 +18,7 @@ pub mod moderation;
 pub mod passwords;
 
 pub use access::Actor;
+pub use cache::ReadCache;
 pub use chat::ChatFrames;
 pub use error::{AppError, AppResult};
 
@@ -42,6 +44,8 @@ pub struct App {
     events: Arc<dyn EventBus>,
     frames: Arc<dyn ChatFrames>,
     settings: AppSettings,
+    /// What nearly every request reads; the bus's events keep it honest (see [`cache`]).
+    cache: Arc<ReadCache>,
 }
 
 impl App {
@@ -51,6 +55,7 @@ impl App {
         events: Arc<dyn EventBus>,
         frames: Arc<dyn ChatFrames>,
         settings: AppSettings,
+        cache: Arc<ReadCache>,
     ) -> Self {
         Self {
             store,
@@ -58,6 +63,7 @@ impl App {
             events,
             frames,
             settings,
+            cache,
         }
     }
 

@@ -32,9 +32,18 @@ pub enum Event {
     ServerDeleted { server: ServerId },
     /// Every socket of that account closes.
     AccountDeleted { account: AccountId },
-    /// The account's tokens were revoked (its password was reset): its sockets, opened
-    /// with those tokens, close.
+    /// The account's tokens were revoked (its password was reset, or it was shut out): its
+    /// sockets, opened with those tokens, close.
     AccountSignedOut { account: AccountId },
+    /// Something of the account changed that tokens are checked against or that it reads
+    /// back (its profile, its verification, its reactivation): every node's read cache
+    /// forgets it. Nothing closes.
+    AccountChanged { account: AccountId },
+}
+
+/// What events are carried out on, on every node (this node's sockets, its read cache).
+pub trait EventSink: Send + Sync {
+    fn apply(&self, event: &Event);
 }
 
 /// Where events are published. Publishing never waits and never fails the request: the
@@ -47,6 +56,7 @@ pub trait EventBus: Send + Sync {
         BusStatus {
             backend: "local",
             connected: true,
+            epoch: 0,
         }
     }
 }
@@ -57,4 +67,7 @@ pub struct BusStatus {
     /// False while events cannot reach the other nodes (this node's own sockets still get
     /// them).
     pub connected: bool,
+    /// Raised each time the bus connects again: events of the time between may have been
+    /// missed, so what was derived from their absence is forgotten.
+    pub epoch: u64,
 }

@@ -226,6 +226,7 @@ impl Hub {
                     "signed out: the account's tokens were revoked",
                 ),
             ),
+            Event::AccountChanged { .. } => {}
         }
     }
 

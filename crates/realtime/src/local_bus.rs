@@ -1,9 +1,9 @@
-//! The in-process bus: an event published on this node is carried out on this node's hub at
-//! once (no queue in between that could overflow and drop deliveries), and handed to any
-//! observers.
+//! The in-process bus: an event published on this node is carried out at once on its other
+//! sinks (the read cache) and on this node's hub (no queue in between that could overflow
+//! and drop deliveries), and handed to any observers.
 
 use crate::Hub;
-use pingme_domain::events::{Event, EventBus};
+use pingme_domain::events::{Event, EventBus, EventSink};
 use std::sync::Arc;
 use tokio::sync::broadcast;
 
@@ -13,6 +13,7 @@ const OBSERVER_CAPACITY: usize = 4096;
 #[derive(Clone)]
 pub struct LocalBus {
     hub: Arc<Hub>,
+    sinks: Vec<Arc<dyn EventSink>>,
     observers: broadcast::Sender<Event>,
 }
 
@@ -20,8 +21,15 @@ impl LocalBus {
     pub fn new(hub: Arc<Hub>) -> Self {
         Self {
             hub,
+            sinks: Vec::new(),
             observers: broadcast::channel(OBSERVER_CAPACITY).0,
         }
+    }
+
+    /// Also carries every event out on `sink`, right after the hub.
+    pub fn with_sink(mut self, sink: Arc<dyn EventSink>) -> Self {
+        self.sinks.push(sink);
+        self
     }
 
     /// Every event published from now on (for tests and diagnostics; a slow observer gets
@@ -33,6 +41,11 @@ impl LocalBus {
 
 impl EventBus for LocalBus {
     fn publish(&self, event: Event) {
+        // The sinks first: a socket the hub closes may be opened again at once, and must
+        // then find nothing stale.
+        for sink in &self.sinks {
+            sink.apply(&event);
+        }
         self.hub.apply(&event);
         if self.observers.receiver_count() > 0 {
             let _ = self.observers.send(event);

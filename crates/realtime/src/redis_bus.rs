@@ -52,6 +52,8 @@ struct Envelope {
 struct Health {
     publishing: AtomicBool,
     subscribed: AtomicBool,
+    /// Subscriptions made so far: each new one may follow missed events.
+    epoch: AtomicU64,
     dropped: AtomicU64,
 }
 
@@ -133,6 +135,7 @@ impl EventBus for RedisBus {
             backend: "redis",
             connected: self.health.publishing.load(Ordering::Relaxed)
                 && self.health.subscribed.load(Ordering::Relaxed),
+            epoch: self.health.epoch.load(Ordering::Acquire),
         }
     }
 }
@@ -367,6 +370,7 @@ async fn subscribe(
             tokio::time::timeout(TIMEOUT, sink.subscribe(&*channel))
                 .await
                 .map_err(|_| timed_out())??;
+            health.epoch.fetch_add(1, Ordering::AcqRel);
             link.connected(&health.subscribed);
             backoff = FIRST_BACKOFF;
             let mut heartbeat = tokio::time::interval(HEARTBEAT);

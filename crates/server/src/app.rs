@@ -4,7 +4,8 @@
 use crate::config::{Config, MediaConfig};
 use crate::listener::Listener;
 use anyhow::Context;
-use pingme_api::AppState;
+use pingme_api::{AppState, Realtime};
+use pingme_app::ReadCache;
 use pingme_domain::events::EventBus;
 use pingme_domain::media::MediaStore;
 use pingme_domain::store::Store;
@@ -67,7 +68,8 @@ impl Application {
         let (mailer, mail_worker) = pingme_mail::start(&config.mail_from, config.mail.clone())
             .context("cannot start the mailer")?;
         let hub = Arc::new(Hub::default());
-        let events = LocalBus::new(hub.clone());
+        let cache = Arc::new(ReadCache::new(config.cache_ttl));
+        let events = LocalBus::new(hub.clone()).with_sink(cache.clone());
         let bus: Arc<dyn EventBus> = match &config.redis {
             Some((url, channel)) => {
                 let bus = RedisBus::start(url, channel, events.clone())
@@ -81,11 +83,15 @@ impl Application {
             }
             None => Arc::new(events.clone()),
         };
+        let realtime = Realtime {
+            bus,
+            hub: hub.clone(),
+            cache,
+        };
         let state = AppState::new(
             store.clone(),
             media,
-            bus,
-            hub.clone(),
+            realtime,
             mailer,
             &config.secret,
             config.api,

@@ -42,6 +42,8 @@ pub struct Config {
     pub http: ListenerConfig,
     /// Redis URL and channel of the bus between nodes; `None`: events stay on this node.
     pub redis: Option<(String, String)>,
+    /// The read cache's time to live (zero: off).
+    pub cache_ttl: Duration,
 }
 
 /// Where uploaded images are kept.
@@ -107,6 +109,7 @@ impl Settings {
             media: self.media_config(),
             default_categories: self.default_categories()?,
             shutdown_grace: self.shutdown_grace,
+            cache_ttl: self.cache_ttl,
             http: self.listener_config(),
             redis: self.redis(),
             data_dir: self.data_dir,

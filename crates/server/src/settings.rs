@@ -5,7 +5,7 @@
 
 use clap::{Args, ValueEnum};
 use pingme_api::config::{Rate, parse_size};
-use pingme_domain::duration::parse_seconds;
+use pingme_domain::duration::{parse_duration_or_zero, parse_seconds};
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -217,6 +217,11 @@ pub struct Settings {
         global = true
     )]
     pub default_categories: String,
+    /// How long the read cache (the account a token names, channels' servers, memberships)
+    /// may answer for the database; `0` turns it off. Events make changes show at once; this
+    /// bounds a change whose event was lost (Redis unreachable, `pingme admin` without it).
+    #[arg(long, env = "PINGME_CACHE_TTL", default_value = "2s", value_parser = parse_duration_or_zero, global = true)]
+    pub cache_ttl: Duration,
     /// How long an image nothing refers to any more is kept before it is deleted.
     #[arg(long, env = "PINGME_MEDIA_SWEEP_DELAY", default_value = "60s", value_parser = parse_seconds, global = true)]
     pub media_sweep_delay: Duration,

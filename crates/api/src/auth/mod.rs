@@ -1,6 +1,7 @@
 //! Authentication: who a request is from. JWTs from `/api/token/`, checked on every
-//! request against the store, so tokens of deleted or deactivated accounts and tokens issued
-//! before a password change stop working at once.
+//! request against the account as it is (through the read cache, which every node's events
+//! keep current: see `pingme_app::cache`), so tokens of deleted or deactivated accounts and
+//! tokens issued before a password change stop working at once.
 
 mod routes;
 pub mod tokens;
@@ -65,8 +66,8 @@ pub(crate) async fn current_account(
     claims: &Claims,
 ) -> Result<Account, ApiError> {
     let account = state
-        .store
-        .account(AccountId(claims.user_id))
+        .app
+        .token_account(AccountId(claims.user_id))
         .await?
         .ok_or(ApiError::TokenNotValid("User not found"))?;
     if !account.can_authenticate() {

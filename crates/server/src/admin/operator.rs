@@ -6,10 +6,11 @@
 
 use crate::Settings;
 use pingme_api::chat::frames::SocketFrames;
-use pingme_app::{App, AppSettings};
+use pingme_app::{App, AppSettings, ReadCache};
 use pingme_domain::events::{Event, EventBus};
 use pingme_domain::store::Store;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 /// Events published by a command, not yet sent.
 #[derive(Default)]
@@ -35,7 +36,9 @@ impl Operator {
         let app_settings = AppSettings {
             media_sweep_delay: settings.media_sweep_delay,
         };
-        let app = App::new(store, media, outbox.clone(), frames, app_settings);
+        // A command lives for one use case: nothing worth caching.
+        let cache = Arc::new(ReadCache::new(Duration::ZERO));
+        let app = App::new(store, media, outbox.clone(), frames, app_settings, cache);
         Ok(Self {
             app,
             outbox,

@@ -1,13 +1,15 @@
 //! Two nodes of one installation (one database, one Redis): a client on each, in the same
 //! channel, gets the other's messages, edits and deletes, and a kick through node A closes
-//! the socket held on node B. Needs `PINGME_TEST_REDIS_URL` (ignored by a plain `cargo test`,
+//! the socket held on node B; what node B's read cache holds follows changes made on node A
+//! at once. Needs `PINGME_TEST_REDIS_URL` (ignored by a plain `cargo test`,
 //! run by `.ci/run`), on whichever database the suite runs on (an SQLite file both nodes
 //! open, or one Postgres database).
 
-use crate::support::community::{call, post, room};
-use crate::support::{Options, TestApp, spawn_app_with};
-use reqwest::Method;
+use crate::support::community::{call, get, post, rename, room};
+use crate::support::{Options, TestApp, eventually, json_of, spawn_app_with};
+use reqwest::{Method, StatusCode};
 use serde_json::json;
+use std::time::Duration;
 
 fn redis_url() -> String {
     std::env::var("PINGME_TEST_REDIS_URL")
@@ -18,6 +20,11 @@ fn redis_url() -> String {
 
 /// Two nodes on one database and one Redis channel of their own.
 async fn two_nodes(redis: &str) -> (TestApp, TestApp) {
+    two_nodes_with(redis, Options::default).await
+}
+
+/// [`two_nodes`], each started with `options()` (the bus and the database are set here).
+async fn two_nodes_with(redis: &str, options: fn() -> Options) -> (TestApp, TestApp) {
     let channel = format!(
         "pingme-test:nodes:{}:{}",
         std::process::id(),
@@ -29,14 +36,14 @@ async fn two_nodes(redis: &str) -> (TestApp, TestApp) {
     let bus = Some((redis.to_owned(), channel));
     let a = spawn_app_with(Options {
         redis: bus.clone(),
-        ..Options::default()
+        ..options()
     })
     .await;
     let shared = a.database.url.clone();
     let b = spawn_app_with(Options {
         redis: bus,
         database_url: Some(shared),
-        ..Options::default()
+        ..options()
     })
     .await;
     (a, b)
@@ -147,4 +154,75 @@ async fn clients_on_two_nodes_chat_and_a_kick_crosses_over() {
     // Node B uses node A's database, which goes with A: B stops first.
     drop(b);
     drop(a);
+}
+
+/// Node B keeps what every request reads (the account a token names, a channel's server, a
+/// membership) for ten minutes here; changes made through node A still show on node B at
+/// once, because node A's events make it forget them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Redis: PINGME_TEST_REDIS_URL (.ci/run sets it)"]
+async fn changes_on_one_node_show_at_once_on_the_other_despite_its_cache() {
+    let redis = redis_url();
+    let long = || Options {
+        cache_ttl: Duration::from_secs(600),
+        ..Options::default()
+    };
+    let (a, b) = two_nodes_with(&redis, long).await;
+    connected([&a, &b]).await;
+    let (ann, bob) = (
+        a.quick_user("ann", false).await,
+        a.quick_user("bob", false).await,
+    );
+    let (server, channel) = room(&a, &ann, &[&bob]).await;
+    let history = format!("/api/messages/?channel_id={channel}");
+    // Node B reads, and so keeps, both accounts, the channel's server and both memberships.
+    for user in [&ann, &bob] {
+        json_of(get(&b, &history, Some(user)).await, StatusCode::OK).await;
+    }
+    let me = json_of(
+        get(&b, "/api/account/me/", Some(&bob)).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_ne!(me["username"], "Bobby");
+
+    rename(&a, &bob, "Bobby").await;
+    eventually(Duration::from_secs(5), || async {
+        let me = json_of(
+            get(&b, "/api/account/me/", Some(&bob)).await,
+            StatusCode::OK,
+        )
+        .await;
+        (me["username"] == "Bobby").then_some(())
+    })
+    .await;
+
+    let kicked = post(
+        &a,
+        &format!("/api/servers/{server}/kick/"),
+        &ann,
+        json!({"account": bob.id}),
+    )
+    .await;
+    assert_eq!(kicked.status(), StatusCode::OK);
+    eventually(Duration::from_secs(5), || async {
+        let status = get(&b, &history, Some(&bob)).await.status();
+        (status == StatusCode::FORBIDDEN).then_some(())
+    })
+    .await;
+
+    let deleted = call(
+        &a,
+        Method::DELETE,
+        &format!("/api/channels/{channel}/"),
+        Some(&ann),
+        None,
+    )
+    .await;
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    eventually(Duration::from_secs(5), || async {
+        let status = get(&b, &history, Some(&ann)).await.status();
+        (status == StatusCode::NOT_FOUND).then_some(())
+    })
+    .await;
 }

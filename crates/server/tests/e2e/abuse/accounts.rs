@@ -1,4 +1,5 @@
-//! Accounts shut out from the CLI lose their sockets on every node.
+//! Accounts shut out from the CLI lose their sockets and their tokens on every node, and
+//! what every node's read cache holds follows changes made on another.
 
 use super::{account, server_of};
 use crate::cli::{finished, pingme};
@@ -10,15 +11,17 @@ use tokio_tungstenite::tungstenite::Message;
 
 /// An account deactivated with the CLI — another process, which reaches no socket itself —
 /// loses its open sockets on every node, each of which re-checks its sockets against the
-/// database every ping interval.
+/// database every ping interval, and its tokens once each node's read cache lets go of it
+/// (`PINGME_CACHE_TTL`, 2 s).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deactivation_from_the_cli_closes_the_accounts_sockets_on_every_node() {
     let recheck = [("PINGME_WS_PING", "1s"), ("PINGME_WS_IDLE", "5s")];
     deactivation_closes_sockets_on_both_nodes(&recheck, Duration::from_secs(30)).await;
 }
 
-/// With Redis, the CLI tells every node itself: the sockets close at once, long before the
-/// nodes' next re-check (30 s away).
+/// With Redis, the CLI tells every node itself: the sockets close and the tokens are refused
+/// at once, long before the nodes' next re-check (30 s away) and before their read caches
+/// would let go of the account by themselves (60 s).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs Redis: PINGME_TEST_REDIS_URL (.ci/run sets it)"]
 async fn deactivation_from_the_cli_reaches_every_node_over_redis_at_once() {
@@ -32,12 +35,14 @@ async fn deactivation_from_the_cli_reaches_every_node_over_redis_at_once() {
         ("PINGME_REDIS_CHANNEL", channel.as_str()),
         ("PINGME_WS_PING", "30s"),
         ("PINGME_WS_IDLE", "75s"),
+        ("PINGME_CACHE_TTL", "60s"),
     ];
     deactivation_closes_sockets_on_both_nodes(&bus, Duration::from_secs(5)).await;
 }
 
 /// Two nodes (and the CLI) on one SQLite file with `env`; the deactivated account's
-/// sockets on both must close with 4403 within `within`, and nobody else's.
+/// sockets on both must close with 4403 within `within`, and nobody else's; its token must
+/// be refused on both within `within` too (each node has it in its read cache before).
 async fn deactivation_closes_sockets_on_both_nodes(env: &[(&str, &str)], within: Duration) {
     let dir = tempfile::tempdir().unwrap();
     let with_env = |mut command: tokio::process::Command| {
@@ -75,6 +80,15 @@ async fn deactivation_closes_sockets_on_both_nodes(env: &[(&str, &str)], within:
     let mut on_a = open(&a, &token).await;
     let mut on_b = open(&b, &token).await;
     let mut other = open(&b, &stays).await;
+    let me = |node: &Node| {
+        client
+            .get(format!("{}/api/account/me/", node.url))
+            .bearer_auth(&token)
+            .send()
+    };
+    for node in [&a, &b] {
+        assert_eq!(me(node).await.unwrap().status(), StatusCode::OK);
+    }
 
     let mut deactivate = with_env(pingme(dir.path()));
     deactivate.args(["admin", "deactivate-user", "--username", "leaving"]);
@@ -92,6 +106,15 @@ async fn deactivation_closes_sockets_on_both_nodes(env: &[(&str, &str)], within:
         .await
         .expect("closed in time");
         assert_eq!(close, Some(4403));
+    }
+    for node in [&a, &b] {
+        tokio::time::timeout(within, async {
+            while me(node).await.unwrap().status() != StatusCode::UNAUTHORIZED {
+                tokio::time::sleep(Duration::from_millis(25)).await;
+            }
+        })
+        .await
+        .expect("the token refused in time");
     }
     // Someone else's socket is left alone.
     other

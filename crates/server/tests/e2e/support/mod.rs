@@ -55,6 +55,8 @@ pub struct Options {
     pub body_memory: usize,
     /// Serve the web client (`PINGME_WEB`).
     pub web: bool,
+    /// The read cache's time to live (`PINGME_CACHE_TTL`).
+    pub cache_ttl: Duration,
 }
 
 impl Default for Options {
@@ -75,6 +77,7 @@ impl Default for Options {
             http: ListenerConfig::default(),
             body_memory: 256 << 20,
             web: true,
+            cache_ttl: Duration::from_secs(2),
         }
     }
 }
@@ -164,6 +167,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         shutdown_grace: Duration::from_secs(5),
         http: options.http,
         redis: options.redis,
+        cache_ttl: options.cache_ttl,
         data_dir: data_dir.clone(),
     };
     let app = Application::build(config)
