@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 
 mod dialect;
+mod direct;
 mod group_commit;
 mod postgres;
 mod rows;

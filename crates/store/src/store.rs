@@ -13,6 +13,9 @@ pub struct SqlStore<DB: sqlx::Database> {
     pub(crate) write: sqlx::Pool<DB>,
     pub(crate) read: sqlx::Pool<DB>,
     pub(crate) messages: MessageWriter,
+    /// SQLite's hot reads without sqlx's hand-offs (see `crate::direct`); `None` on Postgres
+    /// and for an in-memory SQLite database.
+    pub(crate) direct: Option<Arc<crate::direct::Readers>>,
     /// A task of the dialect's own (SQLite's checkpoints), stopped with the last clone.
     pub(crate) _background: Option<Arc<Stop>>,
 }
@@ -24,6 +27,7 @@ impl<DB: sqlx::Database> Clone for SqlStore<DB> {
             write: self.write.clone(),
             read: self.read.clone(),
             messages: self.messages.clone(),
+            direct: self.direct.clone(),
             _background: self._background.clone(),
         }
     }

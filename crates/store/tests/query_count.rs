@@ -1,5 +1,6 @@
 //! A listing of servers costs the same number of queries whatever it holds: no query per
-//! server, channel or member. Counted from sqlx's own statement log, in a test binary of its
+//! server, channel or member. Counted from the statement logs of sqlx and of the store's
+//! direct SQLite reads (`pingme_store::direct`), in a test binary of its
 //! own so no other test's queries are counted — and only the statements that read the
 //! listing's tables, so that the store's own background work (the WAL checkpoint every
 //! 100 ms) falling inside the measured window is not counted with it.
@@ -17,7 +18,7 @@ struct Statements(Arc<AtomicUsize>);
 
 impl<S: tracing::Subscriber> Layer<S> for Statements {
     fn on_event(&self, event: &tracing::Event<'_>, _: Context<'_, S>) {
-        if event.metadata().target() != "sqlx::query" {
+        if !["sqlx::query", "pingme_store::direct"].contains(&event.metadata().target()) {
             return;
         }
         let mut statement = Statement::default();
@@ -34,7 +35,8 @@ struct Statement(String);
 
 impl tracing::field::Visit for Statement {
     fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
-        if field.name() == "db.statement" || (field.name() == "summary" && self.0.is_empty()) {
+        let statement = ["db.statement", "statement"].contains(&field.name());
+        if statement || (field.name() == "summary" && self.0.is_empty()) {
             self.0 = value.to_owned();
         }
     }

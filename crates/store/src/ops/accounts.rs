@@ -3,7 +3,7 @@
 use super::{Conn, Db, people, retry_conflicts};
 use crate::dialect::Dialect;
 use crate::rows::accounts::{
-    AccountRow, CREDENTIALS, CredentialsRow, account_columns, into_account,
+    ACCOUNT, AccountRow, CREDENTIALS, CredentialsRow, account_columns, into_account,
 };
 use crate::store::SqlStore;
 use async_trait::async_trait;
@@ -24,15 +24,14 @@ impl AccountStore for SqlStore<Db> {
     }
 
     async fn account(&self, id: AccountId) -> StoreResult<Option<Account>> {
-        let row = sqlx::query_as(concat!(
-            "SELECT ",
-            account_columns!(),
-            " FROM accounts WHERE id = $1"
-        ))
-        .bind(id.0)
-        .fetch_optional(&self.read)
-        .await
-        .map_err(Db::store_error)?;
+        if let Some(direct) = &self.direct {
+            return crate::sqlite::reads::account(direct, id);
+        }
+        let row = sqlx::query_as(ACCOUNT)
+            .bind(id.0)
+            .fetch_optional(&self.read)
+            .await
+            .map_err(Db::store_error)?;
         into_account(row)
     }
 

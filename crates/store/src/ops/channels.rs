@@ -6,7 +6,7 @@
 
 use super::Db;
 use crate::dialect::Dialect;
-use crate::rows::channels::{ChannelRow, channel_columns};
+use crate::rows::channels::{CHANNEL, ChannelRow, channel_columns};
 use crate::store::SqlStore;
 use async_trait::async_trait;
 use pingme_domain::community::{Channel, ChannelChanges, NewChannel};
@@ -53,15 +53,14 @@ impl ChannelStore for SqlStore<Db> {
     }
 
     async fn channel(&self, id: ChannelId) -> StoreResult<Option<Channel>> {
-        let row: Option<ChannelRow> = sqlx::query_as(concat!(
-            "SELECT ",
-            channel_columns!(),
-            " FROM channels WHERE id = $1"
-        ))
-        .bind(id.0)
-        .fetch_optional(&self.read)
-        .await
-        .map_err(Db::store_error)?;
+        if let Some(direct) = &self.direct {
+            return crate::sqlite::reads::channel(direct, id);
+        }
+        let row: Option<ChannelRow> = sqlx::query_as(CHANNEL)
+            .bind(id.0)
+            .fetch_optional(&self.read)
+            .await
+            .map_err(Db::store_error)?;
         row.map(Channel::try_from).transpose()
     }
 

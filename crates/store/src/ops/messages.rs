@@ -5,7 +5,9 @@
 
 use super::{Conn, Db};
 use crate::dialect::Dialect;
-use crate::rows::messages::{MESSAGE_EXISTS, MessageRow, all, message_select};
+use crate::rows::messages::{
+    AFTER, BEFORE, LATEST, MESSAGE_EXISTS, MessageRow, message_select, page_of,
+};
 use crate::store::SqlStore;
 use async_trait::async_trait;
 use pingme_domain::messages::{Message, MessageBody, MessageId, MessageWrite, NewMessage, Page};
@@ -67,42 +69,41 @@ impl MessageStore for SqlStore<Db> {
     }
 
     async fn messages(&self, channel: ChannelId, page: Page) -> StoreResult<Vec<Message>> {
+        if let Some(direct) = &self.direct {
+            return crate::sqlite::reads::messages(direct, channel, page);
+        }
         let rows: Vec<MessageRow> = match page {
             Page::Latest { limit } => {
-                sqlx::query_as(concat!(message_select!(), "WHERE m.channel_id = $1 ORDER BY m.id DESC LIMIT $2"))
+                sqlx::query_as(LATEST)
                     .bind(channel.0)
                     .bind(i64::from(limit))
                     .fetch_all(&self.read)
                     .await
             }
             Page::Before { id, limit } => {
-                sqlx::query_as(concat!(message_select!(), "WHERE m.channel_id = $1 AND m.id < $2 ORDER BY m.id DESC LIMIT $3"))
+                sqlx::query_as(BEFORE)
                     .bind(channel.0)
                     .bind(id.0)
                     .bind(i64::from(limit))
                     .fetch_all(&self.read)
                     .await
             }
-            Page::After { after, before, limit } => {
-                sqlx::query_as(concat!(
-                    message_select!(),
-                    "WHERE m.channel_id = $1 AND m.id > $2 AND (CAST($3 AS BIGINT) IS NULL OR m.id < $3) ORDER BY m.id LIMIT $4"
-                ))
-                .bind(channel.0)
-                .bind(after.0)
-                .bind(before.map(|b| b.0))
-                .bind(i64::from(limit))
-                .fetch_all(&self.read)
-                .await
+            Page::After {
+                after,
+                before,
+                limit,
+            } => {
+                sqlx::query_as(AFTER)
+                    .bind(channel.0)
+                    .bind(after.0)
+                    .bind(before.map(|b| b.0))
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.read)
+                    .await
             }
         }
         .map_err(Db::store_error)?;
-        let mut messages = all(rows)?;
-        if !matches!(page, Page::After { .. }) {
-            // Read newest first to take the last ones; shown oldest first.
-            messages.reverse();
-        }
-        Ok(messages)
+        page_of(rows, page)
     }
 
     async fn message(&self, id: MessageId) -> StoreResult<Option<Message>> {

@@ -5,26 +5,10 @@
 use super::{Conn, Db};
 use crate::dialect::Dialect;
 use crate::rows::channels::ChannelRow;
-use crate::rows::servers::{MemberRow, ServerRow, assemble};
+use crate::rows::servers::{MemberRow, SERVERS, STANDING, ServerRow, assemble, standing_of};
 use pingme_domain::community::{Server, ServerQuery, Standing};
 use pingme_domain::store::StoreResult;
 use pingme_domain::{AccountId, ServerId, Timestamp};
-
-/// `$1` category name, `$2` server id, `$3` a member, `$4` another member, `$5` the viewer,
-/// `$6` whether private servers count regardless of the viewer, `$7` how many (none: as
-/// many as a signed 64-bit count holds, which both databases read as no limit), `$8` a
-/// `LIKE` pattern the name's key must match (escaped with `\`, as
-/// [`pingme_domain::search::LIKE_ESCAPE`]).
-const SELECT: &str = "SELECT s.id, s.name, s.description, s.owner_id, a.login AS owner_login, \
-     s.category_id, c.name AS category_name, s.is_private, s.icon, s.banner, s.created_at, s.updated_at \
-     FROM servers s JOIN accounts a ON a.id = s.owner_id JOIN categories c ON c.id = s.category_id \
-     WHERE ($1 IS NULL OR c.name = $1) AND ($2 IS NULL OR s.id = $2) \
-     AND ($3 IS NULL OR EXISTS (SELECT 1 FROM memberships m WHERE m.server_id = s.id AND m.account_id = $3)) \
-     AND ($4 IS NULL OR EXISTS (SELECT 1 FROM memberships m WHERE m.server_id = s.id AND m.account_id = $4)) \
-     AND ($6 OR NOT s.is_private OR EXISTS \
-         (SELECT 1 FROM memberships m WHERE m.server_id = s.id AND m.account_id = $5)) \
-     AND ($8 IS NULL OR s.name_key LIKE $8 ESCAPE '\\') \
-     ORDER BY s.id LIMIT COALESCE($7, 9223372036854775807)";
 
 /// Selects servers, with everything each one shows, in three queries.
 pub(super) async fn select(
@@ -32,7 +16,7 @@ pub(super) async fn select(
     query: &ServerQuery,
     all_private: bool,
 ) -> StoreResult<Vec<Server>> {
-    let rows: Vec<ServerRow> = sqlx::query_as(SELECT)
+    let rows: Vec<ServerRow> = sqlx::query_as(SERVERS)
         .bind(query.category.as_deref())
         .bind(query.id.map(|s| s.0))
         .bind(query.member.map(|a| a.0))
@@ -75,22 +59,13 @@ pub(super) async fn standing(
     server: ServerId,
     account: AccountId,
 ) -> StoreResult<Standing> {
-    let (member, banned): (bool, bool) = sqlx::query_as(
-        "SELECT EXISTS (SELECT 1 FROM memberships WHERE server_id = $1 AND account_id = $2), \
-         EXISTS (SELECT 1 FROM bans WHERE server_id = $1 AND account_id = $2)",
-    )
-    .bind(server.0)
-    .bind(account.0)
-    .fetch_one(&mut *conn)
-    .await
-    .map_err(Db::store_error)?;
-    Ok(if banned {
-        Standing::Banned
-    } else if member {
-        Standing::Member
-    } else {
-        Standing::Outsider
-    })
+    let (member, banned): (bool, bool) = sqlx::query_as(STANDING)
+        .bind(server.0)
+        .bind(account.0)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(Db::store_error)?;
+    Ok(standing_of(member, banned))
 }
 
 /// What writes decide on, read under the server's lock.

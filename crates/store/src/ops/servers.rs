@@ -68,6 +68,9 @@ impl ServerStore for SqlStore<Db> {
     }
 
     async fn servers(&self, query: &ServerQuery) -> StoreResult<Vec<Server>> {
+        if let Some(direct) = &self.direct {
+            return crate::sqlite::reads::servers(direct, query, false);
+        }
         let mut tx = Db::begin_snapshot(&self.read).await?;
         let found = select(&mut tx, query, false).await?;
         tx.commit().await.map_err(Db::store_error)?;
@@ -75,6 +78,9 @@ impl ServerStore for SqlStore<Db> {
     }
 
     async fn server(&self, id: ServerId) -> StoreResult<Option<Server>> {
+        if let Some(direct) = &self.direct {
+            return crate::sqlite::reads::server(direct, id);
+        }
         let mut tx = Db::begin_snapshot(&self.read).await?;
         let found = one(&mut tx, id).await?;
         tx.commit().await.map_err(Db::store_error)?;
@@ -82,6 +88,9 @@ impl ServerStore for SqlStore<Db> {
     }
 
     async fn standing(&self, server: ServerId, account: AccountId) -> StoreResult<Standing> {
+        if let Some(direct) = &self.direct {
+            return crate::sqlite::reads::standing(direct, server, account);
+        }
         let mut conn = self.read.acquire().await.map_err(Db::store_error)?;
         standing(&mut conn, server, account).await
     }

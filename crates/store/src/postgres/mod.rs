@@ -58,6 +58,7 @@ impl SqlStore<Db> {
             write: pool.clone(),
             read: pool,
             messages,
+            direct: None,
             _background: None,
         })
     }

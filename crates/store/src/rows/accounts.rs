@@ -14,6 +14,13 @@ macro_rules! account_columns {
 }
 pub(crate) use account_columns;
 
+/// One account by id.
+pub(crate) const ACCOUNT: &str = concat!(
+    "SELECT ",
+    account_columns!(),
+    " FROM accounts WHERE id = $1"
+);
+
 /// The account stored under either key (`$1` the NFKC form's, `$2` the typed form's),
 /// the typed form's first: an account registered before names were normalised under a
 /// name whose NFKC form is another account's is still the one its owner types.
@@ -40,6 +47,22 @@ pub(crate) struct AccountRow {
     created_at: i64,
     updated_at: i64,
 }
+
+crate::direct::sqlite_row!(AccountRow {
+    id,
+    login,
+    email,
+    display_name,
+    location,
+    content,
+    image,
+    is_staff,
+    is_active,
+    verified_at,
+    token_version,
+    created_at,
+    updated_at,
+});
 
 impl TryFrom<AccountRow> for Account {
     type Error = StoreError;

@@ -13,6 +13,13 @@ macro_rules! channel_columns {
 }
 pub(crate) use channel_columns;
 
+/// One channel by id.
+pub(crate) const CHANNEL: &str = concat!(
+    "SELECT ",
+    channel_columns!(),
+    " FROM channels WHERE id = $1"
+);
+
 #[derive(sqlx::FromRow)]
 pub(crate) struct ChannelRow {
     id: i64,
@@ -23,6 +30,16 @@ pub(crate) struct ChannelRow {
     created_at: i64,
     updated_at: i64,
 }
+
+crate::direct::sqlite_row!(ChannelRow {
+    id,
+    server_id,
+    owner_id,
+    name,
+    description,
+    created_at,
+    updated_at,
+});
 
 impl TryFrom<ChannelRow> for Channel {
     type Error = StoreError;

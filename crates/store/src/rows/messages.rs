@@ -1,7 +1,7 @@
 //! Messages as both backends read them, with their author.
 
 use super::time;
-use pingme_domain::messages::{Author, Message, MessageId};
+use pingme_domain::messages::{Author, Message, MessageId, Page};
 use pingme_domain::store::{StoreError, StoreResult};
 use pingme_domain::{AccountId, ChannelId, ServerId};
 
@@ -35,6 +35,23 @@ pub(crate) struct MessageRow {
     author_created_at: Option<i64>,
     author_updated_at: Option<i64>,
 }
+
+crate::direct::sqlite_row!(MessageRow {
+    id,
+    channel_id,
+    server_id,
+    content,
+    created_at,
+    updated_at,
+    author_id,
+    login,
+    display_name,
+    location,
+    bio,
+    image,
+    author_created_at,
+    author_updated_at,
+});
 
 impl TryFrom<MessageRow> for Message {
     type Error = StoreError;
@@ -76,6 +93,33 @@ impl TryFrom<MessageRow> for Message {
 /// A page or batch of messages, in the rows' order.
 pub(crate) fn all(rows: Vec<MessageRow>) -> StoreResult<Vec<Message>> {
     rows.into_iter().map(Message::try_from).collect()
+}
+
+/// The latest page of a channel: `$1` the channel, `$2` how many.
+pub(crate) const LATEST: &str = concat!(
+    message_select!(),
+    "WHERE m.channel_id = $1 ORDER BY m.id DESC LIMIT $2"
+);
+/// The page before a message: `$1` the channel, `$2` the message, `$3` how many.
+pub(crate) const BEFORE: &str = concat!(
+    message_select!(),
+    "WHERE m.channel_id = $1 AND m.id < $2 ORDER BY m.id DESC LIMIT $3"
+);
+/// The page after a message: `$1` the channel, `$2` the message, `$3` the message to stop
+/// before (or NULL), `$4` how many.
+pub(crate) const AFTER: &str = concat!(
+    message_select!(),
+    "WHERE m.channel_id = $1 AND m.id > $2 AND (CAST($3 AS BIGINT) IS NULL OR m.id < $3) ORDER BY m.id LIMIT $4"
+);
+
+/// The messages of a page's rows, oldest first ([`LATEST`] and [`BEFORE`] read newest
+/// first, to take the last ones).
+pub(crate) fn page_of(rows: Vec<MessageRow>, page: Page) -> StoreResult<Vec<Message>> {
+    let mut messages = all(rows)?;
+    if !matches!(page, Page::After { .. }) {
+        messages.reverse();
+    }
+    Ok(messages)
 }
 
 /// Whether a message exists: when an edit or a delete changed nothing, this tells a refusal

@@ -4,10 +4,62 @@
 
 use super::channels::ChannelRow;
 use super::time;
-use pingme_domain::community::{Ban, Channel, Server};
+use pingme_domain::community::{Ban, Channel, Server, Standing};
 use pingme_domain::store::{StoreError, StoreResult};
 use pingme_domain::{AccountId, CategoryId, ServerId};
 use std::collections::HashMap;
+
+/// `$1` category name, `$2` server id, `$3` a member, `$4` another member, `$5` the viewer,
+/// `$6` whether private servers count regardless of the viewer, `$7` how many (none: as
+/// many as a signed 64-bit count holds, which both databases read as no limit), `$8` a
+/// `LIKE` pattern the name's key must match (escaped with `\`, as
+/// [`pingme_domain::search::LIKE_ESCAPE`]).
+pub(crate) const SERVERS: &str = "SELECT s.id, s.name, s.description, s.owner_id, a.login AS owner_login, \
+     s.category_id, c.name AS category_name, s.is_private, s.icon, s.banner, s.created_at, s.updated_at \
+     FROM servers s JOIN accounts a ON a.id = s.owner_id JOIN categories c ON c.id = s.category_id \
+     WHERE ($1 IS NULL OR c.name = $1) AND ($2 IS NULL OR s.id = $2) \
+     AND ($3 IS NULL OR EXISTS (SELECT 1 FROM memberships m WHERE m.server_id = s.id AND m.account_id = $3)) \
+     AND ($4 IS NULL OR EXISTS (SELECT 1 FROM memberships m WHERE m.server_id = s.id AND m.account_id = $4)) \
+     AND ($6 OR NOT s.is_private OR EXISTS \
+         (SELECT 1 FROM memberships m WHERE m.server_id = s.id AND m.account_id = $5)) \
+     AND ($8 IS NULL OR s.name_key LIKE $8 ESCAPE '\\') \
+     ORDER BY s.id LIMIT COALESCE($7, 9223372036854775807)";
+
+/// Whether an account is a member of a server (`$1`) and whether it is banned from it.
+pub(crate) const STANDING: &str = "SELECT EXISTS (SELECT 1 FROM memberships WHERE server_id = $1 AND account_id = $2), \
+     EXISTS (SELECT 1 FROM bans WHERE server_id = $1 AND account_id = $2)";
+
+/// [`STANDING`]'s answer, read directly (its columns have no names to check).
+pub(crate) struct StandingRow {
+    member: bool,
+    banned: bool,
+}
+
+impl crate::direct::FromSqlite for StandingRow {
+    fn from_sqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            member: row.get(0)?,
+            banned: row.get(1)?,
+        })
+    }
+}
+
+impl StandingRow {
+    pub(crate) fn standing(self) -> Standing {
+        standing_of(self.member, self.banned)
+    }
+}
+
+/// The standing [`STANDING`]'s two answers make.
+pub(crate) fn standing_of(member: bool, banned: bool) -> Standing {
+    if banned {
+        Standing::Banned
+    } else if member {
+        Standing::Member
+    } else {
+        Standing::Outsider
+    }
+}
 
 /// A server with its owner's login and its category's name, without its channels and
 /// members.
@@ -26,6 +78,21 @@ pub(crate) struct ServerRow {
     created_at: i64,
     updated_at: i64,
 }
+
+crate::direct::sqlite_row!(ServerRow {
+    id,
+    name,
+    description,
+    owner_id,
+    owner_login,
+    category_id,
+    category_name,
+    is_private,
+    icon,
+    banner,
+    created_at,
+    updated_at,
+});
 
 impl ServerRow {
     fn into_server(self, channels: Vec<Channel>, members: Vec<AccountId>) -> StoreResult<Server> {
@@ -54,6 +121,11 @@ pub(crate) struct MemberRow {
     server_id: i64,
     account_id: i64,
 }
+
+crate::direct::sqlite_row!(MemberRow {
+    server_id,
+    account_id
+});
 
 /// Gives each server its channels and members, keeping the order of each list.
 pub(crate) fn assemble(

@@ -6,6 +6,7 @@
 
 mod batch;
 mod checkpoint;
+pub(crate) mod reads;
 // The operations shared with Postgres, compiled here for SQLite (see `ops/mod.rs`).
 #[path = "../ops/mod.rs"]
 #[allow(clippy::duplicate_mod)]
@@ -59,20 +60,24 @@ impl SqlStore<Db> {
             .await?;
         // An in-memory database exists once per connection: readers would see another one.
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
-        let (read, checkpointer) = if in_memory {
-            (write.clone(), None)
+        let (read, direct, checkpointer) = if in_memory {
+            (write.clone(), None, None)
         } else {
             let read = SqlitePoolOptions::new()
                 .max_connections(READERS)
                 .connect_with(options.clone().read_only(true))
                 .await?;
-            (read, Some(Arc::new(checkpoint::start(options))))
+            let direct = crate::direct::Readers::open(options.get_filename())
+                .map_err(|e| sqlx::Error::Configuration(e.into()))?;
+            let checkpointer = checkpoint::start(options);
+            (read, Some(Arc::new(direct)), Some(Arc::new(checkpointer)))
         };
         let messages = crate::group_commit::MessageWriter::start(batch::SqliteBatch(write.clone()));
         Ok(Self {
             write,
             read,
             messages,
+            direct,
             _background: checkpointer,
         })
     }

@@ -1,0 +1,207 @@
+//! SQLite's hot reads, run directly on the calling thread.
+//!
+//! sqlx runs every SQLite connection on a thread of its own and hands each statement, and
+//! each row of its answer, across to it and back; for the reads every request makes (the
+//! latest page of a channel, a listing of servers, the account a token names), those
+//! hand-offs cost many times the query itself (profiles in docs/benchmarks.md). Here the
+//! same statements run through rusqlite on the task's own thread, on read-only connections
+//! kept in a pool: nothing in between, rows decoded straight into the row types.
+//!
+//! Only bounded, index-backed reads come here (a page of at most a few hundred rows, a row
+//! by key), which take microseconds: holding a runtime thread for that costs less than
+//! handing it to another. Everything else (writes, searches, anything that scans) stays on
+//! sqlx. A connection is never held across an `.await`, so the pool holds at most one per
+//! thread that reads.
+//!
+//! The SQL is the same text sqlx runs (with `$n` parameters, bound by number as sqlx binds
+//! them on SQLite), and the conformance suite runs on a database file, so it covers this
+//! path.
+
+use pingme_domain::store::{StoreError, StoreResult};
+use rusqlite::{CachedStatement, Connection, OpenFlags, Row, ToSql};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// How long a read waits for a lock it cannot get (only while SQLite recovers the log after
+/// a crash, or an outside process holds the file exclusively): short, as it holds a thread.
+const BUSY_TIMEOUT: Duration = Duration::from_millis(250);
+
+/// A row type read back from a rusqlite row, its fields in the order of the query's
+/// columns (see [`sqlite_row!`]).
+pub(crate) trait FromSqlite: Sized {
+    fn from_sqlite(row: &Row<'_>) -> rusqlite::Result<Self>;
+}
+
+/// Implements [`FromSqlite`] for a row struct whose fields are listed in the order of its
+/// query's columns; debug builds (the tests) check each column's name against the field's.
+macro_rules! sqlite_row {
+    ($type:ident { $($field:ident),+ $(,)? }) => {
+        impl $crate::direct::FromSqlite for $type {
+            #[allow(unused_assignments)]
+            fn from_sqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+                let mut column = 0usize;
+                Ok(Self {
+                    $($field: {
+                        debug_assert_eq!(
+                            row.as_ref().column_name(column).ok(),
+                            Some(stringify!($field)),
+                            "column {} of {}", column, stringify!($type),
+                        );
+                        let value = row.get(column)?;
+                        column += 1;
+                        value
+                    }),+
+                })
+            }
+        }
+    };
+}
+pub(crate) use sqlite_row;
+
+/// Read-only connections to one database file.
+#[derive(Debug)]
+pub struct Readers {
+    path: PathBuf,
+    idle: Mutex<Vec<Connection>>,
+}
+
+impl Readers {
+    /// Opens the first connection now, so that a file that cannot be read fails at start.
+    pub(crate) fn open(path: &Path) -> StoreResult<Self> {
+        let readers = Self {
+            path: path.to_owned(),
+            idle: Mutex::new(Vec::new()),
+        };
+        let first = readers.connect()?;
+        readers.put(first);
+        Ok(readers)
+    }
+
+    fn connect(&self) -> StoreResult<Connection> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI;
+        let connection = Connection::open_with_flags(&self.path, flags).map_err(store_error)?;
+        connection.busy_timeout(BUSY_TIMEOUT).map_err(store_error)?;
+        Ok(connection)
+    }
+
+    fn take(&self) -> StoreResult<Connection> {
+        let idle = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        match idle {
+            Some(connection) => Ok(connection),
+            None => self.connect(),
+        }
+    }
+
+    fn put(&self, connection: Connection) {
+        self.idle
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(connection);
+    }
+
+    /// Runs `read` on a connection of the pool, in one read transaction (one snapshot of
+    /// the database for all its statements).
+    pub(crate) fn read<T>(
+        &self,
+        read: impl FnOnce(&Reader<'_>) -> StoreResult<T>,
+    ) -> StoreResult<T> {
+        let connection = self.take()?;
+        let result = (|| {
+            let tx = connection.unchecked_transaction().map_err(store_error)?;
+            let value = read(&Reader(&tx))?;
+            tx.finish().map_err(store_error)?;
+            Ok(value)
+        })();
+        // A connection whose transaction could not be closed is dropped, not reused.
+        if connection.is_autocommit() {
+            self.put(connection);
+        }
+        result
+    }
+
+    /// Every row of one statement.
+    pub(crate) fn all<T: FromSqlite>(
+        &self,
+        sql: &str,
+        params: &[&dyn ToSql],
+    ) -> StoreResult<Vec<T>> {
+        self.read(|reader| reader.all(sql, params))
+    }
+
+    /// The first row of one statement, if any.
+    pub(crate) fn optional<T: FromSqlite>(
+        &self,
+        sql: &str,
+        params: &[&dyn ToSql],
+    ) -> StoreResult<Option<T>> {
+        self.read(|reader| reader.optional(sql, params))
+    }
+}
+
+/// A connection inside [`Readers::read`]'s transaction.
+pub(crate) struct Reader<'c>(&'c Connection);
+
+impl Reader<'_> {
+    pub(crate) fn all<T: FromSqlite>(
+        &self,
+        sql: &str,
+        params: &[&dyn ToSql],
+    ) -> StoreResult<Vec<T>> {
+        let mut statement = self.statement(sql, params)?;
+        let mut rows = statement.raw_query();
+        let mut found = Vec::new();
+        while let Some(row) = rows.next().map_err(store_error)? {
+            found.push(T::from_sqlite(row).map_err(store_error)?);
+        }
+        Ok(found)
+    }
+
+    pub(crate) fn optional<T: FromSqlite>(
+        &self,
+        sql: &str,
+        params: &[&dyn ToSql],
+    ) -> StoreResult<Option<T>> {
+        let mut statement = self.statement(sql, params)?;
+        let mut rows = statement.raw_query();
+        match rows.next().map_err(store_error)? {
+            Some(row) => Ok(Some(T::from_sqlite(row).map_err(store_error)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// The statement (prepared once per connection), with `params[n - 1]` bound to every
+    /// `$n`, as sqlx binds them on SQLite.
+    fn statement(&self, sql: &str, params: &[&dyn ToSql]) -> StoreResult<CachedStatement<'_>> {
+        // As sqlx logs its statements (target `sqlx::query`), for diagnostics and for the
+        // test that counts a listing's statements.
+        tracing::debug!(target: "pingme_store::direct", statement = sql);
+        let mut statement = self.0.prepare_cached(sql).map_err(store_error)?;
+        for index in 1..=statement.parameter_count() {
+            let name = statement.parameter_name(index).unwrap_or_default();
+            let number = name
+                .strip_prefix('$')
+                .and_then(|n| n.parse::<usize>().ok())
+                .filter(|n| (1..=params.len()).contains(n))
+                .ok_or_else(|| {
+                    StoreError::Other(format!("unbound parameter {name:?} in {sql}").into())
+                })?;
+            statement
+                .raw_bind_parameter(index, params[number - 1])
+                .map_err(store_error)?;
+        }
+        Ok(statement)
+    }
+}
+
+/// SQLite's busy and locked states are worth a retry (503); anything else is a fault.
+fn store_error(error: rusqlite::Error) -> StoreError {
+    match error.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
+            StoreError::Unavailable(error.into())
+        }
+        _ => StoreError::Other(error.into()),
+    }
+}
