@@ -30,7 +30,7 @@ export class Actions {
   }
 
   async reloadServers() {
-    this.store.set({ servers: await this.api.get("/api/account/my_servers/") });
+    this.store.set({ servers: await this.api.all("/api/account/my_servers/") });
   }
 
   async reloadMe() {

@@ -312,3 +312,22 @@ test("on a phone: Explore and a server preview fit the screen", async () => {
   assert.deepEqual(problems, []);
   await context.close();
 });
+
+test("Explore shows 100 servers at a time and the next ones on request (Link: rel=next)", async () => {
+  fixture.server.user("pager");
+  const api = await apiAs(fixture.server, "pager");
+  for (let n = 0; n <= 100; n++) {
+    await api("POST", "/api/servers/", { category: 1, name: `Paged ${String(n).padStart(3, "0")}` });
+  }
+  const { page, context, problems } = await loggedIn(fixture, "pager", "/explore");
+  await page.getByLabel("Search servers by name").fill("paged");
+  const cards = page.getByRole("article", { name: /^Paged / });
+  await page.getByRole("article", { name: "Paged 099" }).waitFor();
+  assert.equal(await cards.count(), 100);
+  await page.getByRole("button", { name: "Show more servers" }).click();
+  await page.getByRole("article", { name: "Paged 100" }).waitFor();
+  assert.equal(await cards.count(), 101);
+  assert.equal(await page.getByRole("button", { name: "Show more servers" }).count(), 0);
+  assert.deepEqual(problems, []);
+  await context.close();
+});

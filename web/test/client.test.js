@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Api } from "../app/api/client.js";
+import { Api, nextLink } from "../app/api/client.js";
 import { ApiError } from "../app/api/errors.js";
 import { Session } from "../app/api/session.js";
 import { jwt, memory } from "./support.js";
@@ -89,4 +89,24 @@ test("logging in keeps the tokens; JSON bodies are sent as JSON", async () => {
   assert.equal(calls[0].init.headers["Content-Type"], "application/json");
   assert.equal(calls[0].init.body, JSON.stringify({ username: "ann", password: "pw" }));
   assert.equal(calls[0].init.headers.Authorization, undefined);
+});
+
+test("a listing is read page after page, following Link", async () => {
+  const session = new Session(memory());
+  session.set({ access: jwt({ exp: NOW + 3600 }), refresh: "r" });
+  const { fetcher, calls } = fakeFetch((path) =>
+    path === "/api/account/my_servers/"
+      ? { status: 200, body: [{ id: 1 }, { id: 2 }], headers: { Link: '</api/account/my_servers/?after=2>; rel="next"' } }
+      : { status: 200, body: [{ id: 3 }] },
+  );
+  const api = new Api(session, fetcher, () => NOW);
+  assert.deepEqual(await api.all("/api/account/my_servers/"), [{ id: 1 }, { id: 2 }, { id: 3 }]);
+  assert.deepEqual(calls.map((c) => c.path), ["/api/account/my_servers/", "/api/account/my_servers/?after=2"]);
+});
+
+test("only a next link to this server is followed", () => {
+  assert.equal(nextLink('</api/servers/?after=9>; rel="next"'), "/api/servers/?after=9");
+  assert.equal(nextLink('</a>; rel="prev", </b>; rel=next'), "/b");
+  assert.equal(nextLink('<https://elsewhere.example/x>; rel="next"'), null);
+  assert.equal(nextLink(null), null);
 });

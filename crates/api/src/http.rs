@@ -7,7 +7,7 @@ use crate::error::ApiError;
 use crate::web::WebPages;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
-use axum::http::header::{HOST, RETRY_AFTER};
+use axum::http::header::{HOST, LINK, RETRY_AFTER};
 use axum::http::{HeaderName, HeaderValue, Method};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -223,7 +223,7 @@ fn cors(config: &ApiConfig) -> CorsLayer {
             Method::OPTIONS,
         ])
         .allow_headers(AllowHeaders::mirror_request())
-        .expose_headers([RETRY_AFTER, REQUEST_ID])
+        .expose_headers([RETRY_AFTER, REQUEST_ID, LINK])
         .max_age(Duration::from_secs(24 * 3600))
 }
 

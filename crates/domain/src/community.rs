@@ -175,6 +175,8 @@ pub struct ServerQuery {
     pub shared_with: Option<AccountId>,
     /// Servers whose name contains this text, in any case.
     pub name: Option<SearchText>,
+    /// Only servers with a greater id (the cursor of the next page).
+    pub after: Option<ServerId>,
     /// The first this many, by id.
     pub limit: Option<u32>,
 }

@@ -122,13 +122,23 @@ impl Readers {
         result
     }
 
+    /// Runs `read` on a connection of the pool with no transaction around it: for one
+    /// statement, which sees one snapshot by itself (a `BEGIN` and its end would cost more
+    /// to parse than the statement to run).
+    fn single<T>(&self, read: impl FnOnce(&Reader<'_>) -> StoreResult<T>) -> StoreResult<T> {
+        let connection = self.take()?;
+        let result = read(&Reader(&connection));
+        self.put(connection);
+        result
+    }
+
     /// Every row of one statement.
     pub(crate) fn all<T: FromSqlite>(
         &self,
         sql: &str,
         params: &[&dyn ToSql],
     ) -> StoreResult<Vec<T>> {
-        self.read(|reader| reader.all(sql, params))
+        self.single(|reader| reader.all(sql, params))
     }
 
     /// The first row of one statement, if any.
@@ -137,11 +147,12 @@ impl Readers {
         sql: &str,
         params: &[&dyn ToSql],
     ) -> StoreResult<Option<T>> {
-        self.read(|reader| reader.optional(sql, params))
+        self.single(|reader| reader.optional(sql, params))
     }
 }
 
-/// A connection inside [`Readers::read`]'s transaction.
+/// A connection of the pool, inside [`Readers::read`]'s transaction or alone for one
+/// statement.
 pub(crate) struct Reader<'c>(&'c Connection);
 
 impl Reader<'_> {

@@ -32,6 +32,45 @@ export class Api {
    * @param {RequestOptions} [options]
    */
   async request(method, path, options = {}) {
+    return read(await this.exchange(method, path, options));
+  }
+
+  /**
+   * One page of a listing, and the path of the next one (its `Link: <…>; rel="next"`), null
+   * on the last.
+   * @param {string} path
+   * @param {RequestOptions} [options]
+   * @returns {Promise<{items: any[], next: string|null}>}
+   */
+  async page(path, options = {}) {
+    const response = await this.exchange("GET", path, options);
+    const items = await read(response);
+    return { items, next: nextLink(response.headers.get("Link")) };
+  }
+
+  /**
+   * Every page of a listing, one after another.
+   * @param {string} path
+   * @param {RequestOptions} [options]
+   */
+  async all(path, options = {}) {
+    /** @type {any[]} */
+    const items = [];
+    /** @type {string|null} */
+    let next = path;
+    while (next) {
+      const page = await this.page(next, options);
+      items.push(...page.items);
+      next = page.next;
+    }
+    return items;
+  }
+
+  /**
+   * The answer to a request, sent once more with a refreshed token after a 401.
+   * @param {string} method @param {string} path @param {RequestOptions} options
+   */
+  async exchange(method, path, options) {
     const auth = options.auth ?? this.session.tokens !== null;
     let token = auth ? await this.accessToken() : null;
     let response = await this.send(method, path, options, token);
@@ -39,7 +78,7 @@ export class Api {
       token = await this.refresh(token);
       if (token) response = await this.send(method, path, options, token);
     }
-    return read(response);
+    return response;
   }
 
   /** @param {string} path @param {RequestOptions} [options] */
@@ -131,6 +170,19 @@ export class Api {
       throw new ApiError(0, null);
     }
   }
+}
+
+/**
+ * The target of a `Link` header's `rel="next"`, if it names one on this server.
+ * @param {string|null} header
+ * @returns {string|null}
+ */
+export function nextLink(header) {
+  for (const part of (header ?? "").split(",")) {
+    const match = /^\s*<([^>]*)>\s*;\s*rel="?next"?\s*$/.exec(part);
+    if (match && match[1].startsWith("/")) return match[1];
+  }
+  return null;
 }
 
 /**

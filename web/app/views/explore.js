@@ -22,9 +22,10 @@ export function Explore({ menu }) {
     const query = new URLSearchParams({ with_num_members: "true" });
     if (category) query.set("category", category);
     if (search) query.set("search", search);
-    return api.get(`/api/servers/?${query}`);
+    return api.page(`/api/servers/?${query}`);
   }, [category, search]);
-  const list = /** @type {any[]|null} */ (servers.data);
+  const more = useMore(servers.data);
+  const list = more.items;
   const groups = list ? (category ? [{ category, servers: list }] : groupByCategory(list, categories)) : [];
 
   return html`<section class="pane">
@@ -55,8 +56,34 @@ export function Explore({ menu }) {
           </ul>
         </section>`,
       )}
+      ${more.next &&
+      html`<div class="explore-more">
+        <${FormError} error=${more.error} />
+        <button type="button" class="secondary" disabled=${more.busy} onClick=${more.load}>${more.busy ? "Loading…" : "Show more servers"}</button>
+      </div>`}
     </div>
   </section>`;
+}
+
+/**
+ * The pages of a listing after its first (`first`, as `api.page` answers), loaded one at a
+ * time on request; forgotten when the first page changes (another filter).
+ * @param {{items: any[], next: string|null}|null} first
+ */
+function useMore(first) {
+  const { api } = useServices();
+  const { busy, error, run } = useSubmit([]);
+  const [loaded, setLoaded] = useState(/** @type {{after: any, items: any[], next: string|null}|null} */ (null));
+  const extra = loaded && loaded.after === first ? loaded : null;
+  const next = extra ? extra.next : (first?.next ?? null);
+  const load = () =>
+    run(async () => {
+      if (!next) return;
+      const page = await api.page(next);
+      setLoaded({ after: first, items: [...(extra?.items ?? []), ...page.items], next: page.next });
+    });
+  const items = first ? [...first.items, ...(extra?.items ?? [])] : null;
+  return { items, next, load, busy, error };
 }
 
 /**

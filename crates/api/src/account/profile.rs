@@ -3,15 +3,17 @@
 use super::MeView;
 use crate::AppState;
 use crate::auth::AuthUser;
-use crate::community::servers_of;
 use crate::community::views::ServerView;
+use crate::community::{MinePage, servers_of};
 use crate::error::{ApiError, AuthErrorBody, FieldErrorsSchema};
+use crate::extract::QueryParams;
 use crate::fields::Fields;
 use crate::input::Input;
 use crate::media;
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{StatusCode, Uri};
+use axum::response::Response;
 use pingme_domain::account::{Bio, DisplayName, Location, ProfileChanges};
 use pingme_media::Purpose;
 use utoipa::ToSchema;
@@ -102,17 +104,23 @@ pub(super) async fn delete_me(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// The servers the caller is a member of, by id.
+/// The servers the caller is a member of, by id, a page at a time (as the listing's).
 #[utoipa::path(
     get, path = "/api/account/my_servers/", tag = "account", security(("jwt" = [])),
+    params(MinePage),
     responses(
-        (status = 200, body = Vec<ServerView>),
+        (status = 200, body = Vec<ServerView>, headers(
+            ("Link" = String, description = "`<…?after=<last id>>; rel=\"next\"` when more servers follow"),
+        )),
+        (status = 400, description = "A non-numeric `after` or a `limit` below 1", body = FieldErrorsSchema),
         (status = 401, description = "No, or an invalid, access token", body = AuthErrorBody),
     )
 )]
 pub(super) async fn my_servers(
     State(state): State<AppState>,
     AuthUser(account): AuthUser,
-) -> Result<Json<Vec<ServerView>>, ApiError> {
-    Ok(Json(servers_of(&state, account.id).await?))
+    uri: Uri,
+    QueryParams(page): QueryParams<MinePage>,
+) -> Result<Response, ApiError> {
+    servers_of(&state, account.id, &uri, &page).await
 }

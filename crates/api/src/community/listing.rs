@@ -7,9 +7,12 @@ use crate::auth::MaybeAuthUser;
 use crate::error::{ApiError, AuthErrorBody, Detail, FieldErrorsSchema};
 use crate::extract::{Id, PathParam, QueryParams};
 use crate::fields::parse_bool;
-use crate::paging;
+use crate::paging::{self, PageSizes};
 use axum::Json;
 use axum::extract::State;
+use axum::http::Uri;
+use axum::http::header::LINK;
+use axum::response::{IntoResponse, Response};
 use pingme_domain::account::Account;
 use pingme_domain::community::ServerQuery;
 use pingme_domain::permissions::see_server;
@@ -49,7 +52,21 @@ struct ListQuery {
     /// characters; `%` and `_` are plain characters).
     #[param(max_length = 100)]
     search: Option<String>,
+    /// Servers in the page: 1–100, 100 when not given (more is cut down to 100). A page
+    /// with more after it says where in a `Link: <…>; rel="next"` header.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
+    limit: Option<String>,
+    /// Only servers with a greater id: the cursor of the next page.
+    #[param(value_type = Option<i64>)]
+    after: Option<String>,
 }
+
+/// A page of a listing: at most 100 servers, also when the client does not ask for a page
+/// (the original client does not), so that no answer grows with the installation.
+pub const SIZES: PageSizes = PageSizes {
+    default: 100,
+    max: 100,
+};
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -82,12 +99,15 @@ fn signed_in(caller: &Option<Account>) -> Result<AccountId, ApiError> {
         .ok_or(ApiError::NotAuthenticated)
 }
 
-/// Servers, by id. No token needed; private servers are listed to their members only.
+/// Servers, by id, a page at a time. No token needed; private servers are listed to their
+/// members only.
 #[utoipa::path(
     get, path = "/api/servers/", tag = "servers", security((), ("jwt" = [])),
     params(ListQuery),
     responses(
-        (status = 200, body = Vec<ServerView>),
+        (status = 200, body = Vec<ServerView>, headers(
+            ("Link" = String, description = "`<the same query with after=<last id>>; rel=\"next\"` when more servers follow"),
+        )),
         (status = 400, description = "A non-numeric id, or a search text over 100 characters", body = FieldErrorsSchema),
         (status = 401, description = "`by_user` or `mutual_with` without a token, or an invalid token", body = AuthErrorBody),
     )
@@ -95,14 +115,18 @@ fn signed_in(caller: &Option<Account>) -> Result<AccountId, ApiError> {
 async fn list(
     State(state): State<AppState>,
     MaybeAuthUser(caller): MaybeAuthUser,
+    uri: Uri,
     QueryParams(params): QueryParams<ListQuery>,
-) -> Result<Json<Vec<ServerView>>, ApiError> {
+) -> Result<Response, ApiError> {
     let viewer = caller.as_ref().map(|a| a.id);
+    let qty: Option<u32> = params.qty.as_deref().and_then(|q| q.trim().parse().ok());
+    let size = paging::limit(&params.limit, SIZES)?;
     let mut query = ServerQuery {
         viewer,
         category: given(&params.category).map(str::to_lowercase),
         id: id_param("by_serverid", &params.by_serverid)?.map(ServerId),
-        limit: params.qty.as_deref().and_then(|q| q.trim().parse().ok()),
+        after: id_param("after", &params.after)?.map(ServerId),
+        limit: Some(qty.map_or(size, |qty| qty.min(size))),
         name: paging::search(&params.search)?,
         ..ServerQuery::default()
     };
@@ -113,23 +137,71 @@ async fn list(
         query.member = Some(signed_in(&caller)?);
         query.shared_with = Some(AccountId(other));
     }
-    let servers = state.store.servers(&query).await?;
-    Ok(Json(ServerView::list(
-        &servers,
-        &state,
-        flag(&params.with_num_members),
-    )))
+    page(&state, query, &uri, flag(&params.with_num_members)).await
 }
 
-/// The servers `account` belongs to, as `GET /api/account/my_servers/` lists them.
-pub async fn servers_of(state: &AppState, account: AccountId) -> Result<Vec<ServerView>, ApiError> {
+/// One page of the query's servers (its `limit` is the page's size), with a `Link` to the
+/// next when more follow: one more is read to know.
+async fn page(
+    state: &AppState,
+    mut query: ServerQuery,
+    uri: &Uri,
+    with_num_members: bool,
+) -> Result<Response, ApiError> {
+    let size = query.limit.unwrap_or(SIZES.max);
+    query.limit = Some(size.saturating_add(1));
+    let mut servers = state.store.servers(&query).await?;
+    let more = servers.len() > size as usize;
+    servers.truncate(size as usize);
+    let body = Json(ServerView::list(&servers, state, with_num_members));
+    match servers.last().filter(|_| more) {
+        Some(last) => Ok(([(LINK, next_link(uri, last.id.0))], body).into_response()),
+        None => Ok(body.into_response()),
+    }
+}
+
+/// `<path?query with after=<id>>; rel="next"`: the request's own parameters as it sent them,
+/// its `after` replaced.
+fn next_link(uri: &Uri, after: i64) -> String {
+    let mut pairs: Vec<&str> = uri
+        .query()
+        .unwrap_or_default()
+        .split('&')
+        .filter(|pair| !pair.is_empty() && *pair != "after" && !pair.starts_with("after="))
+        .collect();
+    let cursor = format!("after={after}");
+    pairs.push(&cursor);
+    format!("<{}?{}>; rel=\"next\"", uri.path(), pairs.join("&"))
+}
+
+/// The servers `account` belongs to, as `GET /api/account/my_servers/` lists them: a page
+/// as the listing's (`limit`, `after`, `Link`).
+pub async fn servers_of(
+    state: &AppState,
+    account: AccountId,
+    uri: &Uri,
+    page_query: &MinePage,
+) -> Result<Response, ApiError> {
     let query = ServerQuery {
         viewer: Some(account),
         member: Some(account),
+        after: id_param("after", &page_query.after)?.map(ServerId),
+        limit: Some(paging::limit(&page_query.limit, SIZES)?),
         ..ServerQuery::default()
     };
-    let servers = state.store.servers(&query).await?;
-    Ok(ServerView::list(&servers, state, false))
+    page(state, query, uri, false).await
+}
+
+/// A page of one's own servers.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MinePage {
+    /// Servers in the page: 1–100, 100 when not given.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
+    limit: Option<String>,
+    /// Only servers with a greater id: the cursor of the next page.
+    #[param(value_type = Option<i64>)]
+    after: Option<String>,
 }
 
 /// One server. No token needed for a public one; a private one only for its members.

@@ -19,7 +19,7 @@ use pingme_domain::account::Account;
 use pingme_domain::permissions::Decision;
 use utoipa_axum::router::OpenApiRouter;
 
-pub use listing::servers_of;
+pub use listing::{MinePage, servers_of};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

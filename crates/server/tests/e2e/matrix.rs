@@ -369,8 +369,10 @@ async fn listing_problems(app: &TestApp, people: &People) -> Vec<String> {
     let mut problems = Vec::new();
     for role in ROLES {
         let sees = matches!(role, Role::Member | Role::ChannelOwner | Role::Owner);
+        // Servers come 100 a page and the matrix has made more: the page from just before it.
+        let servers = format!("/api/servers/?after={}", private.server - 1);
         for (path, id) in [
-            ("/api/servers/", private.server),
+            (servers.as_str(), private.server),
             ("/api/channels/", private.made),
         ] {
             let response = call(app, Method::GET, path, people.of(role), None).await;

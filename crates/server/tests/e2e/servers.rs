@@ -347,6 +347,76 @@ async fn listings_filter_as_the_original_and_hide_private_servers() {
     );
 }
 
+/// The `Link` header's next page, if there is one.
+fn next_page(response: &reqwest::Response) -> Option<String> {
+    let link = response.headers().get("link")?.to_str().ok()?;
+    let rest = link.strip_prefix('<')?;
+    let (target, relation) = rest.split_once('>')?;
+    assert_eq!(relation, "; rel=\"next\"");
+    Some(target.to_owned())
+}
+
+/// A listing is a page of at most 100 servers, also for the original client's calls that
+/// ask for none; `Link` leads to the next page with the request's own filters.
+#[tokio::test]
+async fn listings_come_in_pages_with_a_link_to_the_next() {
+    let app = spawn_app().await;
+    let ann = app.quick_user("ann", false).await;
+    let category = pingme_domain::CategoryId(category_id(&app, "gaming").await);
+    let mut made = Vec::new();
+    for n in 0..102 {
+        let new = pingme_domain::community::NewServer {
+            name: pingme_domain::community::ServerName::parse(&format!("server {n}")).unwrap(),
+            description: None,
+            owner: AccountId(ann.id),
+            category,
+            is_private: n == 5,
+        };
+        made.push(app.store.create_server(&new).await.unwrap().id.0);
+    }
+    let public: Vec<i64> = made.iter().copied().filter(|id| *id != made[5]).collect();
+
+    // Unpaginated, as the original client asks: the first 100, and where the rest are.
+    let first = get(&app, "/api/servers/?with_num_members=true", None).await;
+    let next = next_page(&first).expect("a next page");
+    assert_eq!(
+        next,
+        format!("/api/servers/?with_num_members=true&after={}", public[99])
+    );
+    assert_eq!(ids(&json_of(first, StatusCode::OK).await), public[..100]);
+    let rest = get(&app, &next, None).await;
+    assert_eq!(next_page(&rest), None, "the last page has no link");
+    let rest = json_of(rest, StatusCode::OK).await;
+    assert_eq!(ids(&rest), public[100..]);
+    assert_eq!(rest[0]["num_members"], 1, "the filters carry over");
+
+    // Pages of a chosen size, the private server among its member's.
+    let mut seen = Vec::new();
+    let mut path = Some("/api/account/my_servers/?limit=40".to_owned());
+    while let Some(page) = path {
+        let response = get(&app, &page, Some(&ann)).await;
+        path = next_page(&response);
+        let page = json_of(response, StatusCode::OK).await;
+        assert!(page.as_array().unwrap().len() <= 40);
+        seen.extend(ids(&page));
+    }
+    assert_eq!(seen, made);
+    // `qty` is still "the first n"; a `limit` over 100 is 100.
+    assert_eq!(ids(&listed(&app, "?qty=3", None).await), public[..3]);
+    assert_eq!(
+        listed(&app, "?limit=500", None)
+            .await
+            .as_array()
+            .unwrap()
+            .len(),
+        100
+    );
+    for bad in ["?limit=0", "?after=x", "?after=-1"] {
+        let refused = get(&app, &format!("/api/servers/{bad}"), None).await;
+        assert_eq!(refused.status(), StatusCode::BAD_REQUEST, "{bad}");
+    }
+}
+
 #[tokio::test]
 async fn private_servers_are_shown_to_members_only() {
     let app = spawn_app().await;

@@ -5,7 +5,7 @@
 use super::{Conn, Db};
 use crate::dialect::Dialect;
 use crate::rows::channels::ChannelRow;
-use crate::rows::servers::{MemberRow, SERVERS, STANDING, ServerRow, assemble, standing_of};
+use crate::rows::servers::{Listing, MemberRow, Param, STANDING, ServerRow, assemble, standing_of};
 use pingme_domain::community::{Server, ServerQuery, Standing};
 use pingme_domain::store::StoreResult;
 use pingme_domain::{AccountId, ServerId, Timestamp};
@@ -16,15 +16,17 @@ pub(super) async fn select(
     query: &ServerQuery,
     all_private: bool,
 ) -> StoreResult<Vec<Server>> {
-    let rows: Vec<ServerRow> = sqlx::query_as(SERVERS)
-        .bind(query.category.as_deref())
-        .bind(query.id.map(|s| s.0))
-        .bind(query.member.map(|a| a.0))
-        .bind(query.shared_with.map(|a| a.0))
-        .bind(query.viewer.map(|a| a.0))
-        .bind(all_private)
-        .bind(query.limit.map(i64::from))
-        .bind(query.name.as_ref().map(|n| n.contains_pattern()))
+    let listing = Listing::new(query, all_private);
+    // Built from fixed fragments only; every value the caller gave is a bound parameter.
+    let sql = sqlx::AssertSqlSafe(listing.sql.as_str());
+    let mut statement = sqlx::query_as::<_, ServerRow>(sql);
+    for param in &listing.params {
+        statement = match param {
+            Param::Int(value) => statement.bind(*value),
+            Param::Text(value) => statement.bind(value.as_str()),
+        };
+    }
+    let rows = statement
         .fetch_all(&mut *conn)
         .await
         .map_err(Db::store_error)?;

@@ -4,26 +4,106 @@
 
 use super::channels::ChannelRow;
 use super::time;
-use pingme_domain::community::{Ban, Channel, Server, Standing};
+use pingme_domain::community::{Ban, Channel, Server, ServerQuery, Standing};
 use pingme_domain::store::{StoreError, StoreResult};
 use pingme_domain::{AccountId, CategoryId, ServerId};
 use std::collections::HashMap;
 
-/// `$1` category name, `$2` server id, `$3` a member, `$4` another member, `$5` the viewer,
-/// `$6` whether private servers count regardless of the viewer, `$7` how many (none: as
-/// many as a signed 64-bit count holds, which both databases read as no limit), `$8` a
-/// `LIKE` pattern the name's key must match (escaped with `\`, as
-/// [`pingme_domain::search::LIKE_ESCAPE`]).
-pub(crate) const SERVERS: &str = "SELECT s.id, s.name, s.description, s.owner_id, a.login AS owner_login, \
-     s.category_id, c.name AS category_name, s.is_private, s.icon, s.banner, s.created_at, s.updated_at \
-     FROM servers s JOIN accounts a ON a.id = s.owner_id JOIN categories c ON c.id = s.category_id \
-     WHERE ($1 IS NULL OR c.name = $1) AND ($2 IS NULL OR s.id = $2) \
-     AND ($3 IS NULL OR EXISTS (SELECT 1 FROM memberships m WHERE m.server_id = s.id AND m.account_id = $3)) \
-     AND ($4 IS NULL OR EXISTS (SELECT 1 FROM memberships m WHERE m.server_id = s.id AND m.account_id = $4)) \
-     AND ($6 OR NOT s.is_private OR EXISTS \
-         (SELECT 1 FROM memberships m WHERE m.server_id = s.id AND m.account_id = $5)) \
-     AND ($8 IS NULL OR s.name_key LIKE $8 ESCAPE '\\') \
-     ORDER BY s.id LIMIT COALESCE($7, 9223372036854775807)";
+/// A value bound to a listing's statement.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Param {
+    Int(i64),
+    Text(String),
+}
+
+impl rusqlite::ToSql for Param {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        match self {
+            Self::Int(value) => value.to_sql(),
+            Self::Text(value) => value.to_sql(),
+        }
+    }
+}
+
+/// A listing's first statement, written for the filters it has: each filter the query
+/// leaves out is left out of the SQL too (rather than `$n IS NULL OR …`), so that the
+/// database can drive the query from the index that fits — the caller's memberships for
+/// their own servers, the category's servers by id, the primary key from a cursor — and a
+/// page costs the same however many servers the installation holds.
+pub(crate) struct Listing {
+    pub(crate) sql: String,
+    pub(crate) params: Vec<Param>,
+}
+
+impl Listing {
+    /// `all_private`: private servers count whoever the viewer is (a server read by id for
+    /// a write, or for its own access check).
+    pub(crate) fn new(query: &ServerQuery, all_private: bool) -> Self {
+        let mut listing = Self {
+            sql: String::from(
+                "SELECT s.id, s.name, s.description, s.owner_id, a.login AS owner_login, \
+                 s.category_id, c.name AS category_name, s.is_private, s.icon, s.banner, \
+                 s.created_at, s.updated_at FROM servers s",
+            ),
+            params: Vec::new(),
+        };
+        if let Some(member) = query.member {
+            let n = listing.bind(Param::Int(member.0));
+            listing.sql += &format!(
+                " JOIN memberships mine ON mine.server_id = s.id AND mine.account_id = ${n}"
+            );
+        }
+        listing.sql += " JOIN accounts a ON a.id = s.owner_id \
+             JOIN categories c ON c.id = s.category_id WHERE TRUE";
+        if let Some(category) = &query.category {
+            let n = listing.bind(Param::Text(category.clone()));
+            listing.sql +=
+                &format!(" AND s.category_id = (SELECT id FROM categories WHERE name = ${n})");
+        }
+        if let Some(id) = query.id {
+            let n = listing.bind(Param::Int(id.0));
+            listing.sql += &format!(" AND s.id = ${n}");
+        }
+        if let Some(after) = query.after {
+            let n = listing.bind(Param::Int(after.0));
+            listing.sql += &format!(" AND s.id > ${n}");
+        }
+        if let Some(other) = query.shared_with {
+            let n = listing.bind(Param::Int(other.0));
+            listing.sql += &format!(" AND {}", member_of(n));
+        }
+        if !all_private {
+            match query.viewer {
+                Some(viewer) => {
+                    let n = listing.bind(Param::Int(viewer.0));
+                    listing.sql += &format!(" AND (NOT s.is_private OR {})", member_of(n));
+                }
+                None => listing.sql += " AND NOT s.is_private",
+            }
+        }
+        if let Some(name) = &query.name {
+            let n = listing.bind(Param::Text(name.contains_pattern()));
+            listing.sql += &format!(" AND s.name_key LIKE ${n} ESCAPE '\\'");
+        }
+        listing.sql += " ORDER BY s.id";
+        if let Some(limit) = query.limit {
+            let n = listing.bind(Param::Int(i64::from(limit)));
+            listing.sql += &format!(" LIMIT ${n}");
+        }
+        listing
+    }
+
+    /// The number of the parameter `value` is bound to.
+    fn bind(&mut self, value: Param) -> usize {
+        self.params.push(value);
+        self.params.len()
+    }
+}
+
+/// Whether the account bound to `$n` is a member of the server `s`.
+fn member_of(n: usize) -> String {
+    format!("EXISTS (SELECT 1 FROM memberships m WHERE m.server_id = s.id AND m.account_id = ${n})")
+}
 
 /// Whether an account is a member of a server (`$1`) and whether it is banned from it.
 pub(crate) const STANDING: &str = "SELECT EXISTS (SELECT 1 FROM memberships WHERE server_id = $1 AND account_id = $2), \

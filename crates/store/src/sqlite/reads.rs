@@ -7,12 +7,13 @@ use crate::direct::Readers;
 use crate::rows::accounts::{ACCOUNT, AccountRow, into_account};
 use crate::rows::channels::{CHANNEL, ChannelRow};
 use crate::rows::messages::{AFTER, BEFORE, LATEST, MessageRow, page_of};
-use crate::rows::servers::{MemberRow, SERVERS, STANDING, ServerRow, StandingRow, assemble};
+use crate::rows::servers::{Listing, MemberRow, STANDING, ServerRow, StandingRow, assemble};
 use pingme_domain::account::Account;
 use pingme_domain::community::{Channel, Server, ServerQuery, Standing};
 use pingme_domain::messages::{Message, Page};
 use pingme_domain::store::StoreResult;
 use pingme_domain::{AccountId, ChannelId, ServerId};
+use rusqlite::ToSql;
 
 pub(crate) fn account(readers: &Readers, id: AccountId) -> StoreResult<Option<Account>> {
     into_account(readers.optional::<AccountRow>(ACCOUNT, &[&id.0])?)
@@ -67,21 +68,10 @@ pub(crate) fn servers(
     query: &ServerQuery,
     all_private: bool,
 ) -> StoreResult<Vec<Server>> {
-    let pattern = query.name.as_ref().map(|n| n.contains_pattern());
+    let listing = Listing::new(query, all_private);
+    let params: Vec<&dyn ToSql> = listing.params.iter().map(|p| p as &dyn ToSql).collect();
     readers.read(|reader| {
-        let rows: Vec<ServerRow> = reader.all(
-            SERVERS,
-            &[
-                &query.category.as_deref(),
-                &query.id.map(|s| s.0),
-                &query.member.map(|a| a.0),
-                &query.shared_with.map(|a| a.0),
-                &query.viewer.map(|a| a.0),
-                &all_private,
-                &query.limit.map(i64::from),
-                &pattern,
-            ],
-        )?;
+        let rows: Vec<ServerRow> = reader.all(&listing.sql, &params)?;
         if rows.is_empty() {
             return Ok(Vec::new());
         }

@@ -263,6 +263,27 @@ async fn listings_filter_and_hide_private_servers(store: Arc<dyn Store>) {
         .await,
         []
     );
+    // Pages by id: `after` the last of one page, the next.
+    let page = |after: Option<ServerId>| ServerQuery {
+        viewer: Some(ann),
+        after,
+        limit: Some(2),
+        ..Default::default()
+    };
+    assert_eq!(list(page(None)).await, [public_game, private_game]);
+    assert_eq!(list(page(Some(private_game))).await, [public_music]);
+    assert_eq!(list(page(Some(public_music))).await, []);
+    assert_eq!(
+        list(ServerQuery {
+            viewer: Some(ann),
+            member: Some(ann),
+            after: Some(public_game),
+            ..Default::default()
+        })
+        .await,
+        [private_game, public_music],
+        "her own servers, from a cursor"
+    );
 
     let all = store
         .servers(&ServerQuery {
