@@ -161,13 +161,7 @@ impl Reader<'_> {
         sql: &str,
         params: &[&dyn ToSql],
     ) -> StoreResult<Vec<T>> {
-        let mut statement = self.statement(sql, params)?;
-        let mut rows = statement.raw_query();
-        let mut found = Vec::new();
-        while let Some(row) = rows.next().map_err(store_error)? {
-            found.push(T::from_sqlite(row).map_err(store_error)?);
-        }
-        Ok(found)
+        self.rows(sql, params, usize::MAX)
     }
 
     pub(crate) fn optional<T: FromSqlite>(
@@ -175,12 +169,26 @@ impl Reader<'_> {
         sql: &str,
         params: &[&dyn ToSql],
     ) -> StoreResult<Option<T>> {
+        Ok(self.rows(sql, params, 1)?.pop())
+    }
+
+    /// The statement's first `at_most` rows.
+    fn rows<T: FromSqlite>(
+        &self,
+        sql: &str,
+        params: &[&dyn ToSql],
+        at_most: usize,
+    ) -> StoreResult<Vec<T>> {
         let mut statement = self.statement(sql, params)?;
         let mut rows = statement.raw_query();
-        match rows.next().map_err(store_error)? {
-            Some(row) => Ok(Some(T::from_sqlite(row).map_err(store_error)?)),
-            None => Ok(None),
+        let mut found = Vec::new();
+        while found.len() < at_most {
+            let Some(row) = rows.next().map_err(store_error)? else {
+                break;
+            };
+            found.push(T::from_sqlite(row).map_err(store_error)?);
         }
+        Ok(found)
     }
 
     /// The statement (prepared once per connection), with `params[n - 1]` bound to every
