@@ -23,7 +23,7 @@ export class Actions {
   async start() {
     const [me, servers, categories] = await Promise.all([
       this.api.get("/api/account/me/"),
-      this.api.get("/api/account/my_servers/"),
+      this.api.all("/api/account/my_servers/"),
       this.api.get("/api/categories/", { auth: false }),
     ]);
     this.store.set({ me, servers, categories });

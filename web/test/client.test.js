@@ -108,5 +108,19 @@ test("only a next link to this server is followed", () => {
   assert.equal(nextLink('</api/servers/?after=9>; rel="next"'), "/api/servers/?after=9");
   assert.equal(nextLink('</a>; rel="prev", </b>; rel=next'), "/b");
   assert.equal(nextLink('<https://elsewhere.example/x>; rel="next"'), null);
+  assert.equal(nextLink("<//elsewhere.example/x>; rel=\"next\""), null);
   assert.equal(nextLink(null), null);
+});
+
+test("a listing whose next link leads back to a page already read ends there", async () => {
+  const session = new Session(memory());
+  session.set({ access: jwt({ exp: NOW + 3600 }), refresh: "r" });
+  const { fetcher, calls } = fakeFetch((path) =>
+    path.endsWith("?after=1")
+      ? { status: 200, body: [{ id: 2 }], headers: { Link: '</api/x/>; rel="next"' } }
+      : { status: 200, body: [{ id: 1 }], headers: { Link: '</api/x/?after=1>; rel="next"' } },
+  );
+  const api = new Api(session, fetcher, () => NOW);
+  assert.deepEqual(await api.all("/api/x/"), [{ id: 1 }, { id: 2 }]);
+  assert.equal(calls.length, 2);
 });

@@ -65,9 +65,17 @@ impl ReadCache {
 
 impl EventSink for ReadCache {
     /// Forgets what the event may have made wrong. Called for every event, on every node.
+    ///
+    /// The generation is raised before anything is removed, and a `keep_*` compares it under
+    /// the table's lock: a read that started before this event can then neither slip in
+    /// between the removal and the raise nor be kept after the removal.
     fn apply(&self, event: &Event) {
+        if matches!(event, Event::ChannelFrame { .. }) {
+            return;
+        }
+        self.generation.fetch_add(1, Ordering::AcqRel);
         match event {
-            Event::ChannelFrame { .. } => return,
+            Event::ChannelFrame { .. } => {}
             Event::MemberRemoved { server, account } => self.members.remove(&(*server, *account)),
             Event::ChannelDeleted { channel, .. } => self.channels.remove(channel),
             Event::ServerDeleted { server } => {
@@ -82,7 +90,6 @@ impl EventSink for ReadCache {
                 self.accounts.remove(account)
             }
         }
-        self.generation.fetch_add(1, Ordering::AcqRel);
     }
 }
 
@@ -93,8 +100,13 @@ impl ReadCache {
         if self.ttl.is_zero() || !bus.connected {
             return Ticket(None);
         }
-        let seen = self.epoch.swap(bus.epoch, Ordering::AcqRel);
-        if seen != bus.epoch {
+        let seen = self.epoch.load(Ordering::Acquire);
+        if seen != bus.epoch
+            && self
+                .epoch
+                .compare_exchange(seen, bus.epoch, Ordering::AcqRel, Ordering::Acquire)
+                .is_ok()
+        {
             self.clear();
         }
         Ticket(Some(self.generation.load(Ordering::Acquire)))
@@ -106,9 +118,8 @@ impl ReadCache {
     }
 
     pub fn keep_account(&self, ticket: Ticket, account: &Account) {
-        if self.unchanged_since(ticket) {
-            self.accounts.insert(account.id, account.clone());
-        }
+        self.accounts
+            .insert_if(account.id, account.clone(), self.still(ticket), self.ttl);
     }
 
     pub fn channel_server(&self, ticket: Ticket, channel: ChannelId) -> Option<ServerId> {
@@ -117,9 +128,8 @@ impl ReadCache {
     }
 
     pub fn keep_channel_server(&self, ticket: Ticket, channel: ChannelId, server: ServerId) {
-        if self.unchanged_since(ticket) {
-            self.channels.insert(channel, server);
-        }
+        self.channels
+            .insert_if(channel, server, self.still(ticket), self.ttl);
     }
 
     /// `true` when the account is known to be a member; `false` means "ask the database".
@@ -128,22 +138,24 @@ impl ReadCache {
     }
 
     pub fn keep_member(&self, ticket: Ticket, server: ServerId, account: AccountId) {
-        if self.unchanged_since(ticket) {
-            self.members.insert((server, account), ());
+        self.members
+            .insert_if((server, account), (), self.still(ticket), self.ttl);
+    }
+
+    /// Whether no event has passed since the ticket was taken; asked under a table's lock.
+    fn still(&self, ticket: Ticket) -> impl FnOnce() -> bool + '_ {
+        move || {
+            ticket
+                .0
+                .is_some_and(|generation| generation == self.generation.load(Ordering::Acquire))
         }
     }
 
-    fn unchanged_since(&self, ticket: Ticket) -> bool {
-        ticket
-            .0
-            .is_some_and(|generation| generation == self.generation.load(Ordering::Acquire))
-    }
-
     fn clear(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
         self.accounts.clear();
         self.channels.clear();
         self.members.clear();
-        self.generation.fetch_add(1, Ordering::AcqRel);
     }
 }
 
@@ -168,18 +180,27 @@ impl<K: Eq + Hash, V: Clone> Table<K, V> {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// The value while it is younger than `ttl`; an older one is dropped.
     fn get(&self, key: &K, ttl: Duration) -> Option<V> {
-        let entries = self.lock();
+        let mut entries = self.lock();
         let (loaded, value) = entries.get(key)?;
-        (loaded.elapsed() < ttl).then(|| value.clone())
+        if loaded.elapsed() < ttl {
+            return Some(value.clone());
+        }
+        entries.remove(key);
+        None
     }
 
-    fn insert(&self, key: K, value: V) {
+    /// Keeps the value if `still` holds once the lock is taken (see [`ReadCache::apply`]).
+    fn insert_if(&self, key: K, value: V, still: impl FnOnce() -> bool, ttl: Duration) {
         let mut entries = self.lock();
+        if !still() {
+            return;
+        }
         if entries.len() >= CAPACITY && !entries.contains_key(&key) {
             // Entries past their time are of no use to anyone; if all are fresh, start over.
             let now = Instant::now();
-            entries.retain(|_, (loaded, _)| now.duration_since(*loaded) < Duration::from_secs(60));
+            entries.retain(|_, (loaded, _)| now.duration_since(*loaded) < ttl);
             if entries.len() >= CAPACITY {
                 entries.clear();
             }
@@ -304,6 +325,33 @@ mod tests {
         });
         cache.keep_account(ticket, &account(1));
         assert!(cache.account(cache.check(bus(0)), AccountId(1)).is_none());
+    }
+
+    #[test]
+    fn a_read_that_started_before_an_event_is_never_kept_whatever_the_interleaving() {
+        // The ticket is taken before the event in every round, so however the keep and the
+        // event's application interleave, the entry must be gone afterwards.
+        let cache = std::sync::Arc::new(ReadCache::new(TTL));
+        for _ in 0..2_000 {
+            let ticket = cache.check(bus(0));
+            let barrier = std::sync::Arc::new(std::sync::Barrier::new(2));
+            let keeper = {
+                let (cache, barrier) = (cache.clone(), barrier.clone());
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    cache.keep_account(ticket, &account(1));
+                    cache.keep_member(ticket, ServerId(7), AccountId(1));
+                })
+            };
+            barrier.wait();
+            cache.apply(&Event::AccountDeleted {
+                account: AccountId(1),
+            });
+            keeper.join().unwrap();
+            let now = cache.check(bus(0));
+            assert!(cache.account(now, AccountId(1)).is_none());
+            assert!(!cache.is_member(now, ServerId(7), AccountId(1)));
+        }
     }
 
     #[test]

@@ -7,10 +7,11 @@
 //! same statements run through rusqlite on the task's own thread, on read-only connections
 //! kept in a pool: nothing in between, rows decoded straight into the row types.
 //!
-//! Only bounded, index-backed reads come here (a page of at most a few hundred rows, a row
-//! by key), which take microseconds: holding a runtime thread for that costs less than
-//! handing it to another. Everything else (writes, searches, anything that scans) stays on
-//! sqlx. A connection is never held across an `.await`, so the pool holds at most one per
+//! Only index-backed reads of a bounded page come here (a row by key, at most 100 messages,
+//! at most 100 servers of a listing with their channels and members), which take
+//! microseconds: holding a runtime thread for that costs less than handing it to another.
+//! Everything else (writes, searches by name, a whole server with all its members, anything
+//! that scans) stays on sqlx. A connection is never held across an `.await`, so the pool holds at most one per
 //! thread that reads.
 //!
 //! The SQL is the same text sqlx runs (with `$n` parameters, bound by number as sqlx binds

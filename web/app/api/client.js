@@ -4,6 +4,9 @@
 import { ApiError } from "./errors.js";
 import { Session, fresh } from "./session.js";
 
+/** The most pages `all` reads of one listing (100 items each). */
+const MAX_PAGES = 1000;
+
 /**
  * @typedef {object} RequestOptions
  * @property {any} [json] A JSON body.
@@ -56,9 +59,12 @@ export class Api {
   async all(path, options = {}) {
     /** @type {any[]} */
     const items = [];
+    const visited = new Set();
     /** @type {string|null} */
     let next = path;
-    while (next) {
+    // A link back to a page already read (a faulty server or proxy) ends the walk.
+    while (next && !visited.has(next) && visited.size < MAX_PAGES) {
+      visited.add(next);
       const page = await this.page(next, options);
       items.push(...page.items);
       next = page.next;
@@ -180,7 +186,8 @@ export class Api {
 export function nextLink(header) {
   for (const part of (header ?? "").split(",")) {
     const match = /^\s*<([^>]*)>\s*;\s*rel="?next"?\s*$/.exec(part);
-    if (match && match[1].startsWith("/")) return match[1];
+    // Only a path of this origin: "//host/…" would name another host.
+    if (match && /^\/(?!\/)/.test(match[1])) return match[1];
   }
   return null;
 }

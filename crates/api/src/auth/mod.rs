@@ -65,11 +65,22 @@ pub(crate) async fn current_account(
     state: &AppState,
     claims: &Claims,
 ) -> Result<Account, ApiError> {
-    let account = state
-        .app
-        .token_account(AccountId(claims.user_id))
-        .await?
-        .ok_or(ApiError::TokenNotValid("User not found"))?;
+    let account = state.app.token_account(AccountId(claims.user_id)).await?;
+    usable(account, claims)
+}
+
+/// As [`current_account`], read from the database rather than the read cache: for what
+/// lasts (a socket), which the cache's bounded staleness must not outlive.
+pub(crate) async fn current_account_uncached(
+    state: &AppState,
+    claims: &Claims,
+) -> Result<Account, ApiError> {
+    let account = state.store.account(AccountId(claims.user_id)).await?;
+    usable(account, claims)
+}
+
+fn usable(account: Option<Account>, claims: &Claims) -> Result<Account, ApiError> {
+    let account = account.ok_or(ApiError::TokenNotValid("User not found"))?;
     if !account.can_authenticate() {
         return Err(ApiError::TokenNotValid("User is inactive"));
     }

@@ -5,7 +5,7 @@
 use super::reader::{self, Inbox, Seat};
 use super::writer::{self, Outbox, Pings};
 use crate::AppState;
-use crate::auth::current_account;
+use crate::auth::current_account_uncached;
 use crate::auth::tokens::TokenType;
 use crate::error::{ApiError, Detail};
 use crate::extract::{Id, PathParam, QueryParams};
@@ -16,6 +16,7 @@ use axum::http::HeaderMap;
 use axum::http::header::{HOST, ORIGIN};
 use axum::response::Response;
 use futures_util::StreamExt;
+use pingme_domain::community::Standing;
 use pingme_domain::{AccountId, ChannelId, ServerId};
 use pingme_realtime::{Close, Connection};
 use serde::Deserialize;
@@ -98,7 +99,9 @@ async fn connect(
     let connection = state
         .hub
         .join((server, channel), seat, state.config.chat.socket_queue);
-    let account = current_account(&state, &claims)
+    // Read from the database, not the read cache: a socket lasts, and a removal whose event
+    // this node missed must not let one in (the cache's TTL bounds only short reads).
+    let account = current_account_uncached(&state, &claims)
         .await
         .map_err(|error| match error {
             ApiError::TokenNotValid(_) => forbidden(()),
@@ -110,7 +113,7 @@ async fn connect(
         .await?
         .filter(|c| c.server == server);
     found.ok_or(ApiError::NotFound)?;
-    if !state.app.is_member(server, account.id).await? {
+    if state.store.standing(server, account.id).await? != Standing::Member {
         return Err(ApiError::Forbidden(
             "Only members of this server can join its channels.".into(),
         ));

@@ -33,7 +33,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 struct ListQuery {
     /// Exact category name (compared lowercase).
     category: Option<String>,
-    /// Only the first `qty` servers; ignored unless a non-negative integer.
+    /// Only the first `qty` servers; ignored unless a non-negative integer. Over more than
+    /// one page, the `Link` to the next carries what is left of it.
     #[param(value_type = Option<u32>)]
     qty: Option<String>,
     /// `true`: only servers the caller belongs to (needs a token).
@@ -137,41 +138,59 @@ async fn list(
         query.member = Some(signed_in(&caller)?);
         query.shared_with = Some(AccountId(other));
     }
-    page(&state, query, &uri, flag(&params.with_num_members)).await
+    let shown = Shown {
+        with_num_members: flag(&params.with_num_members),
+        qty,
+    };
+    page(&state, query, &uri, shown).await
+}
+
+/// What the client asked of the page besides the query: `num_members`, and `qty` (only the
+/// first `qty` servers of the whole listing, which its pages then share).
+#[derive(Clone, Copy, Default)]
+struct Shown {
+    with_num_members: bool,
+    qty: Option<u32>,
 }
 
 /// One page of the query's servers (its `limit` is the page's size), with a `Link` to the
-/// next when more follow: one more is read to know.
+/// next when more follow: one more is read to know. Under `qty`, the link carries what is
+/// left of it, and there is none once the page reached it.
 async fn page(
     state: &AppState,
     mut query: ServerQuery,
     uri: &Uri,
-    with_num_members: bool,
+    shown: Shown,
 ) -> Result<Response, ApiError> {
     let size = query.limit.unwrap_or(SIZES.max);
     query.limit = Some(size.saturating_add(1));
     let mut servers = state.store.servers(&query).await?;
     let more = servers.len() > size as usize;
     servers.truncate(size as usize);
-    let body = Json(ServerView::list(&servers, state, with_num_members));
-    match servers.last().filter(|_| more) {
-        Some(last) => Ok(([(LINK, next_link(uri, last.id.0))], body).into_response()),
+    let body = Json(ServerView::list(&servers, state, shown.with_num_members));
+    let left = shown
+        .qty
+        .map(|qty| qty.saturating_sub(u32::try_from(servers.len()).unwrap_or(u32::MAX)));
+    match servers.last().filter(|_| more && left != Some(0)) {
+        Some(last) => Ok(([(LINK, next_link(uri, last.id.0, left))], body).into_response()),
         None => Ok(body.into_response()),
     }
 }
 
-/// `<path?query with after=<id>>; rel="next"`: the request's own parameters as it sent them,
-/// its `after` replaced.
-fn next_link(uri: &Uri, after: i64) -> String {
-    let mut pairs: Vec<&str> = uri
-        .query()
-        .unwrap_or_default()
-        .split('&')
-        .filter(|pair| !pair.is_empty() && *pair != "after" && !pair.starts_with("after="))
-        .collect();
-    let cursor = format!("after={after}");
-    pairs.push(&cursor);
-    format!("<{}?{}>; rel=\"next\"", uri.path(), pairs.join("&"))
+/// `<path?query>; rel="next"`: the request's own parameters, decoded and encoded again,
+/// with `after` (and `qty`, when it caps the listing) replaced.
+fn next_link(uri: &Uri, after: i64, qty_left: Option<u32>) -> String {
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    for (name, value) in form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes()) {
+        if name != "after" && !(name == "qty" && qty_left.is_some()) {
+            query.append_pair(&name, &value);
+        }
+    }
+    if let Some(qty) = qty_left {
+        query.append_pair("qty", &qty.to_string());
+    }
+    query.append_pair("after", &after.to_string());
+    format!("<{}?{}>; rel=\"next\"", uri.path(), query.finish())
 }
 
 /// The servers `account` belongs to, as `GET /api/account/my_servers/` lists them: a page
@@ -189,7 +208,7 @@ pub async fn servers_of(
         limit: Some(paging::limit(&page_query.limit, SIZES)?),
         ..ServerQuery::default()
     };
-    page(state, query, uri, false).await
+    page(state, query, uri, Shown::default()).await
 }
 
 /// A page of one's own servers.

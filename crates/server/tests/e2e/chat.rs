@@ -513,6 +513,34 @@ async fn removals_close_the_sockets_concerned() {
     app.sockets_down_to(0).await;
 }
 
+/// A removal whose event this node never saw (written straight to the store, as another
+/// process or a lost bus message would leave it) must not let a socket in, however long the
+/// read cache would keep the membership for short reads.
+#[tokio::test]
+async fn the_handshake_asks_the_database_not_the_read_cache() {
+    let app = spawn_app_with(Options {
+        cache_ttl: Duration::from_secs(600),
+        ..Options::default()
+    })
+    .await;
+    let (owner, member) = (
+        app.quick_user("own", false).await,
+        app.quick_user("member", false).await,
+    );
+    let (server, channel) = room(&app, &owner, &[&member]).await;
+    // Reading the history puts the membership in this node's cache.
+    history(&app, &member, &format!("?channel_id={channel}")).await;
+    app.store
+        .leave(
+            pingme_domain::ServerId(server),
+            pingme_domain::AccountId(member.id),
+        )
+        .await
+        .unwrap();
+    let url = app.socket_url(server, channel, &member.access);
+    assert_eq!(app.try_socket(&url, None).await.err(), Some(403));
+}
+
 #[tokio::test]
 async fn senders_past_their_rate_get_an_error_frame_and_nothing_is_stored() {
     let rate = |count: u32| Rate {

@@ -401,8 +401,32 @@ async fn listings_come_in_pages_with_a_link_to_the_next() {
         seen.extend(ids(&page));
     }
     assert_eq!(seen, made);
-    // `qty` is still "the first n"; a `limit` over 100 is 100.
-    assert_eq!(ids(&listed(&app, "?qty=3", None).await), public[..3]);
+    // `qty` is still "the first n", across pages too; a `limit` over 100 is 100.
+    let three = get(&app, "/api/servers/?qty=3", None).await;
+    assert_eq!(next_page(&three), None, "nothing follows the first n");
+    assert_eq!(ids(&json_of(three, StatusCode::OK).await), public[..3]);
+    let first = get(&app, "/api/servers/?qty=101", None).await;
+    let next = next_page(&first).expect("the rest of the first 101");
+    assert_eq!(next, format!("/api/servers/?qty=1&after={}", public[99]));
+    let last = get(&app, &next, None).await;
+    assert_eq!(next_page(&last), None);
+    assert_eq!(ids(&json_of(last, StatusCode::OK).await), public[100..101]);
+    // The link carries the parameters encoded again, whatever they were sent as.
+    let found = get(&app, "/api/servers/?search=server%201&limit=5", None).await;
+    let next = next_page(&found).expect("more names with \"server 1\"");
+    assert_eq!(
+        next,
+        format!("/api/servers/?search=server+1&limit=5&after={}", made[13])
+    );
+    let ones: Vec<i64> = [1, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 100, 101]
+        .iter()
+        .map(|&n| made[n])
+        .collect();
+    assert_eq!(ids(&json_of(found, StatusCode::OK).await), ones[..5]);
+    assert_eq!(
+        ids(&listed(&app, &next["/api/servers/".len()..], None).await),
+        ones[5..10]
+    );
     assert_eq!(
         listed(&app, "?limit=500", None)
             .await

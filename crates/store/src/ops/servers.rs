@@ -68,7 +68,8 @@ impl ServerStore for SqlStore<Db> {
     }
 
     async fn servers(&self, query: &ServerQuery) -> StoreResult<Vec<Server>> {
-        if let Some(direct) = &self.direct {
+        // A search by name scans the servers' names: it stays off the calling thread.
+        if let Some(direct) = self.direct.as_ref().filter(|_| query.name.is_none()) {
             return crate::sqlite::reads::servers(direct, query, false);
         }
         let mut tx = Db::begin_snapshot(&self.read).await?;
@@ -78,9 +79,6 @@ impl ServerStore for SqlStore<Db> {
     }
 
     async fn server(&self, id: ServerId) -> StoreResult<Option<Server>> {
-        if let Some(direct) = &self.direct {
-            return crate::sqlite::reads::server(direct, id);
-        }
         let mut tx = Db::begin_snapshot(&self.read).await?;
         let found = one(&mut tx, id).await?;
         tx.commit().await.map_err(Db::store_error)?;

@@ -81,12 +81,3 @@ pub(crate) fn servers(
         assemble(rows, channels, members)
     })
 }
-
-/// One server, private or not.
-pub(crate) fn server(readers: &Readers, id: ServerId) -> StoreResult<Option<Server>> {
-    let query = ServerQuery {
-        id: Some(id),
-        ..ServerQuery::default()
-    };
-    Ok(servers(readers, &query, true)?.pop())
-}
