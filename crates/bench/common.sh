@@ -24,25 +24,30 @@ ulimit -n "$(ulimit -Hn)"
 
 export PINGME_ADMIN_PASSWORD='bench password 1'
 
-serve() { # NAME: a fresh server on a fresh database, so that no run inherits another's data
-    if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
-    if curl -s "$base/healthz" >/dev/null; then
-        echo "something else answers on port $port; set PINGME_BENCH_PORT" >&2; exit 1
+launch() { # DIR PORT: pingme on DIR (made with the bench's users) on PORT; its pid in `launched`
+    local dir=$1 at="http://127.0.0.1:$2"
+    if curl -s "$at/healthz" >/dev/null; then
+        echo "something else answers on port $2; set PINGME_BENCH_PORT" >&2; exit 1
     fi
-    local dir="$data/$1"
     mkdir -p "$dir"
     PINGME_DATA_DIR="$dir" "$server" admin create-users --prefix bench --count 1200 \
         --csv "$data/users.csv" >/dev/null
-    PINGME_DATA_DIR="$dir" PINGME_BIND="127.0.0.1:$port" PINGME_RATE_LIMITS=off RUST_LOG=warn \
+    PINGME_DATA_DIR="$dir" PINGME_BIND="127.0.0.1:$2" PINGME_RATE_LIMITS=off RUST_LOG=warn \
         PINGME_MAX_CONNECTIONS_PER_IP=0 \
         "$server" serve >>"$data/server.log" 2>&1 &
-    server_pid=$!
+    launched=$!
     for _ in $(seq 150); do
-        curl -sf "$base/healthz" >/dev/null && return
-        kill -0 "$server_pid" 2>/dev/null || break
+        curl -sf "$at/healthz" >/dev/null && return
+        kill -0 "$launched" 2>/dev/null || break
         sleep 0.2
     done
     echo "pingme did not start; its log:" >&2; cat "$data/server.log" >&2; exit 1
+}
+
+serve() { # NAME: a fresh server on a fresh database, so that no run inherits another's data
+    if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
+    launch "$data/$1" "$port"
+    server_pid=$launched
 }
 
 run() { # NAME ARGS...: one scenario, its table on the terminal, JSON and PNG into OUT

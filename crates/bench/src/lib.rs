@@ -4,6 +4,7 @@
 //! library is what it runs, also used by pingme's tests to check every scenario runs.
 
 mod client;
+pub mod curves;
 mod deliveries;
 mod fixtures;
 mod measure;

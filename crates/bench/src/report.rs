@@ -219,10 +219,15 @@ impl Report {
 
 static FONT: &[u8] = include_bytes!("../assets/DejaVuSansMono.ttf");
 
+/// Makes the bundled font the charts' "sans-serif".
+pub(crate) fn register_font() -> anyhow::Result<()> {
+    plotters::style::register_font("sans-serif", FontStyle::Normal, FONT)
+        .map_err(|_| anyhow::anyhow!("bad font"))
+}
+
 /// Bars of how many samples fell in each latency range, on a logarithmic axis.
 fn plot(histogram: &Histogram<u64>, title: &str, path: &Path) -> anyhow::Result<()> {
-    plotters::style::register_font("sans-serif", FontStyle::Normal, FONT)
-        .map_err(|_| anyhow::anyhow!("bad font"))?;
+    register_font()?;
     let bars = buckets(histogram);
     let low = bars.first().map_or(1.0, |b| b.0).max(1.0);
     let high = bars.last().map_or(10.0, |b| b.1).max(low * 10.0);
