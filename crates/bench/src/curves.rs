@@ -122,7 +122,10 @@ mod tests {
         let series =
             parse_csv("series,x,y\na,1000,2.5\nb, of 1,000,1000,2.0\na,10000000,2.7\n").unwrap();
         assert_eq!(series.len(), 2);
-        assert_eq!((series[0].0.as_str(), series[1].0.as_str()), ("a", "b, of 1,000"));
+        assert_eq!(
+            (series[0].0.as_str(), series[1].0.as_str()),
+            ("a", "b, of 1,000")
+        );
         assert_eq!(series[0].1, vec![(1000.0, 2.5), (1e7, 2.7)]);
         let dir = std::env::temp_dir().join(format!("pingme-curve-test-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
