@@ -43,6 +43,24 @@ impl MessageWriter {
         Self { queue }
     }
 
+    /// Starts the writer on a thread of its own, with a single-threaded runtime, for a
+    /// backend whose statements are handed to threads of their own and back (sqlx's SQLite
+    /// driver): each hand-off then wakes this thread at once instead of queueing behind the
+    /// main runtime's tasks. Measured (`fanout`, 1,000 sockets): while a message went out to
+    /// its thousand sockets, the next batch's four statements each waited behind the
+    /// thousand socket writers, and a batch of four messages took 10–13 ms instead of under
+    /// one. The thread ends once every handle is gone.
+    pub(crate) fn start_on_own_thread(batch: impl Batch) -> std::io::Result<Self> {
+        let (queue, requests) = mpsc::channel(QUEUE);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        std::thread::Builder::new()
+            .name("pingme-messages".into())
+            .spawn(move || runtime.block_on(run(batch, requests)))?;
+        Ok(Self { queue })
+    }
+
     /// Whether the writer task is still there to take messages.
     pub(crate) fn is_running(&self) -> bool {
         !self.queue.is_closed()

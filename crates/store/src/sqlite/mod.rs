@@ -72,7 +72,10 @@ impl SqlStore<Db> {
             let checkpointer = checkpoint::start(options);
             (read, Some(Arc::new(direct)), Some(Arc::new(checkpointer)))
         };
-        let messages = crate::group_commit::MessageWriter::start(batch::SqliteBatch(write.clone()));
+        let messages = crate::group_commit::MessageWriter::start_on_own_thread(batch::SqliteBatch(
+            write.clone(),
+        ))
+        .map_err(sqlx::Error::Io)?;
         Ok(Self {
             write,
             read,
