@@ -5,7 +5,7 @@
 
 use super::commands::{self, Command};
 use super::frames;
-use super::writer::Pings;
+use super::writer::{Pings, Reply};
 use crate::AppState;
 use axum::extract::ws::{Message, WebSocket};
 use futures_util::StreamExt;
@@ -14,7 +14,7 @@ use pingme_domain::ChannelId;
 use pingme_domain::account::Account;
 use pingme_domain::messages::{MessageBody, MessageWrite};
 use pingme_realtime::{Close, CloseHandle, close_codes};
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::mpsc;
 
 /// Who a socket is, and where.
 pub struct Seat {
@@ -25,8 +25,7 @@ pub struct Seat {
 /// What the reader shares with the writer.
 pub struct Inbox<'a> {
     pub closing: &'a CloseHandle,
-    pub replies: &'a mpsc::Sender<String>,
-    pub pongs: &'a Notify,
+    pub replies: &'a mpsc::Sender<Reply>,
     pub pings: &'a Pings,
 }
 
@@ -97,7 +96,10 @@ async fn receive(
             }
             // The library queued the pong; the writer sends it, under its deadline.
             Message::Ping(_) => {
-                inbox.pongs.notify_one();
+                if inbox.pings.queue_pong() && inbox.replies.try_send(Reply::Pong).is_err() {
+                    // Full of error frames, which flush the pong as they go out.
+                    inbox.pings.pong_taken();
+                }
                 continue;
             }
             Message::Text(text) => {
@@ -114,7 +116,7 @@ async fn receive(
             }
             Message::Close(_) => return Ended::ByClient,
         };
-        if inbox.replies.try_send(reply).is_err() {
+        if inbox.replies.try_send(Reply::Frame(reply)).is_err() {
             return server_closes(Close {
                 code: close_codes::TOO_SLOW,
                 reason: "too slow reading error frames",

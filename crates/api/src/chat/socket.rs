@@ -21,7 +21,7 @@ use pingme_domain::{AccountId, ChannelId, ServerId};
 use pingme_realtime::{Close, Connection};
 use serde::Deserialize;
 use std::sync::Arc;
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::mpsc;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -161,18 +161,16 @@ async fn session(state: AppState, socket: WebSocket, seat: Seat, connection: Con
     let closing = connection.handle();
     let (sink, stream) = socket.split();
     let (replies, replies_rx) = mpsc::channel(REPLY_QUEUE);
-    let (pongs, pings) = (Arc::new(Notify::new()), Arc::new(Pings::default()));
+    let pings = Arc::new(Pings::default());
     let outbox = Outbox {
         connection,
         replies: replies_rx,
-        pongs: pongs.clone(),
         pings: pings.clone(),
     };
     let writer = tokio::spawn(writer::write(sink, outbox, state.config.chat));
     let inbox = Inbox {
         closing: &closing,
         replies: &replies,
-        pongs: &pongs,
         pings: &pings,
     };
     reader::read(&state, stream, &seat, &inbox).await;

@@ -10,10 +10,11 @@ use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::SinkExt;
 use futures_util::stream::SplitSink;
 use pingme_realtime::{Close, Connection, Frame, close_codes};
-use std::sync::Arc;
+use std::future::Future;
 use std::sync::Mutex;
+use std::task::Poll;
 use std::time::Duration;
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::mpsc;
 use tokio::time::error::Elapsed;
 
 /// Queued frames the writer sends before flushing.
@@ -25,11 +26,18 @@ type Sink = SplitSink<WebSocket, Message>;
 /// the socket library owes the client.
 pub struct Outbox {
     pub connection: Connection,
-    pub replies: mpsc::Receiver<String>,
-    /// Signalled by the reader for every ping: the pong is written and flushed here, under
-    /// the same deadline as everything else the server writes.
-    pub pongs: Arc<Notify>,
-    pub pings: Arc<Pings>,
+    pub replies: mpsc::Receiver<Reply>,
+    pub pings: std::sync::Arc<Pings>,
+}
+
+/// What the reader asks the writer to send, ahead of the channel's frames.
+pub enum Reply {
+    /// An error frame of this socket's own.
+    Frame(String),
+    /// The client pinged: the socket library queued the pong, to be flushed here under the
+    /// same deadline as everything else the server writes. At most one waits at a time
+    /// ([`Pings::queue_pong`]); it flushes every pong queued until then.
+    Pong,
 }
 
 /// The server's pings, each carrying a payload the client cannot guess (a keyed hash of its
@@ -40,6 +48,9 @@ pub struct Outbox {
 pub struct Pings {
     key: std::hash::RandomState,
     sent: Mutex<(u64, [Option<u64>; 2])>,
+    /// Whether a [`Reply::Pong`] waits in the writer's queue: one is enough, however many
+    /// pings the client sends meanwhile.
+    pong_queued: std::sync::atomic::AtomicBool,
 }
 
 impl Default for Pings {
@@ -47,11 +58,24 @@ impl Default for Pings {
         Self {
             key: std::hash::RandomState::new(),
             sent: Mutex::new((0, [None, None])),
+            pong_queued: std::sync::atomic::AtomicBool::new(false),
         }
     }
 }
 
 impl Pings {
+    /// Whether the client's ping needs a [`Reply::Pong`] queued (none is waiting yet).
+    pub fn queue_pong(&self) -> bool {
+        !self
+            .pong_queued
+            .swap(true, std::sync::atomic::Ordering::AcqRel)
+    }
+
+    pub fn pong_taken(&self) {
+        self.pong_queued
+            .store(false, std::sync::atomic::Ordering::Release);
+    }
+
     fn next(&self) -> Bytes {
         use std::hash::BuildHasher;
         let mut sent = self.sent();
@@ -92,17 +116,34 @@ pub async fn write(mut sink: Sink, mut outbox: Outbox, chat: ChatConfig) {
             biased;
             close = &mut closed => return send_close(&mut sink, close, chat.close_grace).await,
             _ = ping.tick() => Outgoing::One(Message::Ping(outbox.pings.next())),
-            () = outbox.pongs.notified() => Outgoing::Pongs,
-            Some(reply) = outbox.replies.recv() => Outgoing::One(Message::Text(reply.into())),
+            Some(reply) = outbox.replies.recv() => match reply {
+                Reply::Frame(text) => Outgoing::One(Message::Text(text.into())),
+                Reply::Pong => {
+                    outbox.pings.pong_taken();
+                    Outgoing::Pongs
+                }
+            },
             Some(frame) = outbox.connection.frames.recv() => Outgoing::Frames(frame),
         };
         // A client that stops reading blocks the send; a close asked for meanwhile (4008
         // when its queue overflows) still goes out as soon as the client reads again.
-        let send = send(&mut sink, &mut outbox.connection, outgoing);
-        let sent = tokio::select! {
-            biased;
-            close = &mut closed => return send_close(&mut sink, close, chat.close_grace).await,
-            sent = tokio::time::timeout(chat.send_timeout, send) => sent,
+        // Most sends finish at once (the socket has room): they need no deadline, and
+        // setting and clearing a timer for each was a measurable share of a delivery.
+        let sent = {
+            let send = send(&mut sink, &mut outbox.connection, outgoing);
+            tokio::pin!(send);
+            match std::future::poll_fn(|cx| Poll::Ready(send.as_mut().poll(cx))).await {
+                Poll::Ready(sent) => Ok(Ok(sent)),
+                Poll::Pending => tokio::select! {
+                    biased;
+                    close = &mut closed => Err(close),
+                    sent = tokio::time::timeout(chat.send_timeout, send) => Ok(sent),
+                },
+            }
+        };
+        let sent = match sent {
+            Ok(sent) => sent,
+            Err(close) => return send_close(&mut sink, close, chat.close_grace).await,
         };
         let Some(close) = must_close(sent) else {
             continue;
