@@ -84,6 +84,14 @@ pub async fn run(
         pad: "x".repeat(pace.size),
     });
     let per_sender_rate = pace.rate.map(|rate| rate as f64 / senders.max(1) as f64);
+    // At a rate, the senders take turns: sender `i` is `i / rate` seconds behind the first,
+    // so that messages go out evenly spaced, as the floor's `latclient` asks for its
+    // broadcasts, instead of all senders' at the same instant.
+    let started = Instant::now();
+    let offset = |id: usize| match pace.rate {
+        Some(rate) if rate > 0 => Duration::from_secs_f64(id as f64 / rate as f64),
+        _ => Duration::ZERO,
+    };
     let (mut writers, mut readers) = (tokio::task::JoinSet::new(), tokio::task::JoinSet::new());
     let mut first = 0;
     for group in groups {
@@ -104,7 +112,7 @@ pub async fn run(
             let permits = Arc::new(Semaphore::new(pace.window.max(1)));
             writers.spawn(send(
                 write,
-                id,
+                (id, started + offset(id)),
                 per_sender_rate,
                 permits.clone(),
                 shared.clone(),
@@ -149,15 +157,14 @@ pub async fn run(
 }
 
 /// Sends `b:<sender>:<seq>:<send time>:<padding>` until the window is over: at the given
-/// rate, or whenever a message of the window came back.
+/// rate from `started` on, or whenever a message of the window came back.
 async fn send(
     mut write: SplitSink<Socket, Message>,
-    id: usize,
+    (id, started): (usize, Instant),
     rate: Option<f64>,
     permits: Arc<Semaphore>,
     shared: Arc<Shared>,
 ) -> SplitSink<Socket, Message> {
-    let started = Instant::now();
     let mut seq: u64 = 0;
     while !shared.window.over() {
         // At a rate, a message is stamped with the time it was due, not the time it went:
