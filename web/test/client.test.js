@@ -109,6 +109,9 @@ test("only a next link to this server is followed", () => {
   assert.equal(nextLink('</a>; rel="prev", </b>; rel=next'), "/b");
   assert.equal(nextLink('<https://elsewhere.example/x>; rel="next"'), null);
   assert.equal(nextLink("<//elsewhere.example/x>; rel=\"next\""), null);
+  assert.equal(nextLink("</\\elsewhere.example/x>; rel=\"next\""), null);
+  assert.equal(nextLink("</\t/elsewhere.example/x>; rel=\"next\""), null);
+  assert.equal(nextLink("</api/servers/?search=a+b&after=3>; rel=\"next\""), "/api/servers/?search=a+b&after=3");
   assert.equal(nextLink(null), null);
 });
 

@@ -41,6 +41,8 @@ pub struct ReadCache {
     generation: AtomicU64,
     /// The bus connection the entries were kept under.
     epoch: AtomicU64,
+    /// Held while the tables are emptied for a new epoch.
+    reconnecting: Mutex<()>,
     accounts: Table<AccountId, Account>,
     channels: Table<ChannelId, ServerId>,
     members: Table<(ServerId, AccountId), ()>,
@@ -56,6 +58,7 @@ impl ReadCache {
             ttl,
             generation: AtomicU64::new(0),
             epoch: AtomicU64::new(0),
+            reconnecting: Mutex::new(()),
             accounts: Table::default(),
             channels: Table::default(),
             members: Table::default(),
@@ -100,14 +103,14 @@ impl ReadCache {
         if self.ttl.is_zero() || !bus.connected {
             return Ticket(None);
         }
-        let seen = self.epoch.load(Ordering::Acquire);
-        if seen != bus.epoch
-            && self
-                .epoch
-                .compare_exchange(seen, bus.epoch, Ordering::AcqRel, Ordering::Acquire)
-                .is_ok()
-        {
-            self.clear();
+        if self.epoch.load(Ordering::Acquire) != bus.epoch {
+            // The new epoch is published only once the tables are empty, so that no request
+            // that sees it reads what was kept before the reconnection.
+            let _one_at_a_time = self.reconnecting.lock();
+            if self.epoch.load(Ordering::Acquire) != bus.epoch {
+                self.clear();
+                self.epoch.store(bus.epoch, Ordering::Release);
+            }
         }
         Ticket(Some(self.generation.load(Ordering::Acquire)))
     }

@@ -89,8 +89,8 @@ pub async fn run(
     // broadcasts, instead of all senders' at the same instant.
     let started = Instant::now();
     let offset = |id: usize| match pace.rate {
-        Some(rate) if rate > 0 => Duration::from_secs_f64(id as f64 / rate as f64),
-        _ => Duration::ZERO,
+        Some(rate) => Duration::from_secs_f64(id as f64 / rate.max(1) as f64),
+        None => Duration::ZERO,
     };
     let (mut writers, mut readers) = (tokio::task::JoinSet::new(), tokio::task::JoinSet::new());
     let mut first = 0;

@@ -124,7 +124,7 @@ pub enum Scenario {
 pub struct Pace {
     /// Messages per second over all senders; without it, as fast as the server takes them
     /// (each sender waits for its own messages to come back, `--window` at a time).
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     pub rate: Option<u64>,
     /// Messages a sender may have in flight when sending as fast as it can.
     #[arg(long, default_value_t = 4)]

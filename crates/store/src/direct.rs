@@ -7,11 +7,12 @@
 //! same statements run through rusqlite on the task's own thread, on read-only connections
 //! kept in a pool: nothing in between, rows decoded straight into the row types.
 //!
-//! Only index-backed reads of a bounded page come here (a row by key, at most 100 messages,
-//! at most 100 servers of a listing with their channels and members), which take
-//! microseconds: holding a runtime thread for that costs less than handing it to another.
-//! Everything else (writes, searches by name, a whole server with all its members, anything
-//! that scans) stays on sqlx. A connection is never held across an `.await`, so the pool holds at most one per
+//! Only index-backed reads of a bounded page come here (a row by key, at most 100
+//! messages), which take microseconds: holding a runtime thread for that costs less than
+//! handing it to another. A listing page (at most 100 servers, but with every member of
+//! each) comes here too, read through [`off_the_runtime`] so that a page of large servers
+//! does not hold a runtime thread's other tasks. Everything else (writes, searches by name,
+//! a whole server with all its members, anything that scans) stays on sqlx. A connection is never held across an `.await`, so the pool holds at most one per
 //! thread that reads.
 //!
 //! The SQL is the same text sqlx runs (with `$n` parameters, bound by number as sqlx binds
@@ -27,6 +28,17 @@ use std::time::Duration;
 /// How long a read waits for a lock it cannot get (only while SQLite recovers the log after
 /// a crash, or an outside process holds the file exclusively): short, as it holds a thread.
 const BUSY_TIMEOUT: Duration = Duration::from_millis(250);
+
+/// Runs a read whose size the caller does not bound on the calling thread, with the
+/// runtime told to move this thread's other tasks elsewhere meanwhile (on a runtime of
+/// several threads; a single-threaded one, as in tests, just runs it).
+pub(crate) fn off_the_runtime<T>(read: impl FnOnce() -> T) -> T {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current().map(|handle| handle.runtime_flavor()) {
+        Ok(RuntimeFlavor::MultiThread) => tokio::task::block_in_place(read),
+        _ => read(),
+    }
+}
 
 /// A row type read back from a rusqlite row, its fields in the order of the query's
 /// columns (see [`sqlite_row!`]).

@@ -52,12 +52,28 @@ impl MessageWriter {
     /// one. The thread ends once every handle is gone.
     pub(crate) fn start_on_own_thread(batch: impl Batch) -> std::io::Result<Self> {
         let (queue, requests) = mpsc::channel(QUEUE);
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
+        // The runtime is made (and dropped) on the thread itself: dropping one inside the
+        // caller's async context would panic.
+        let (started, outcome) = std::sync::mpsc::sync_channel(1);
         std::thread::Builder::new()
             .name("pingme-messages".into())
-            .spawn(move || runtime.block_on(run(batch, requests)))?;
+            .spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_time()
+                    .build();
+                match runtime {
+                    Ok(runtime) => {
+                        let _ = started.send(Ok(()));
+                        runtime.block_on(run(batch, requests));
+                    }
+                    Err(error) => {
+                        let _ = started.send(Err(error));
+                    }
+                }
+            })?;
+        outcome
+            .recv()
+            .map_err(|_| std::io::Error::other("the message writer's thread ended at once"))??;
         Ok(Self { queue })
     }
 

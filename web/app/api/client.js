@@ -62,7 +62,8 @@ export class Api {
     const visited = new Set();
     /** @type {string|null} */
     let next = path;
-    // A link back to a page already read (a faulty server or proxy) ends the walk.
+    // A link back to a page already read (a faulty server or proxy) ends the walk; so does
+    // a listing longer than any real one, with what was read so far.
     while (next && !visited.has(next) && visited.size < MAX_PAGES) {
       visited.add(next);
       const page = await this.page(next, options);
@@ -186,10 +187,24 @@ export class Api {
 export function nextLink(header) {
   for (const part of (header ?? "").split(",")) {
     const match = /^\s*<([^>]*)>\s*;\s*rel="?next"?\s*$/.exec(part);
-    // Only a path of this origin: "//host/…" would name another host.
-    if (match && /^\/(?!\/)/.test(match[1])) return match[1];
+    if (match) return samePath(match[1]);
   }
   return null;
+}
+
+/**
+ * The path and query of `link` if it stays on this page's origin, as the browser would
+ * resolve it ("//host/…", "/\\host/…" and tabs inside it name other hosts); otherwise null.
+ * @param {string} link
+ */
+function samePath(link) {
+  const origin = globalThis.location?.origin ?? "http://localhost";
+  try {
+    const url = new URL(link, `${origin}/`);
+    return url.origin === origin && link.startsWith("/") ? url.pathname + url.search : null;
+  } catch {
+    return null;
+  }
 }
 
 /**

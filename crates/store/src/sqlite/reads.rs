@@ -63,12 +63,8 @@ pub(crate) fn messages(
 }
 
 /// A listing's three queries, in one snapshot.
-pub(crate) fn servers(
-    readers: &Readers,
-    query: &ServerQuery,
-    all_private: bool,
-) -> StoreResult<Vec<Server>> {
-    let listing = Listing::new(query, all_private);
+pub(crate) fn servers(readers: &Readers, query: &ServerQuery) -> StoreResult<Vec<Server>> {
+    let listing = Listing::new(query, false);
     let params: Vec<&dyn ToSql> = listing.params.iter().map(|p| p as &dyn ToSql).collect();
     readers.read(|reader| {
         let rows: Vec<ServerRow> = reader.all(&listing.sql, &params)?;
