@@ -12,6 +12,8 @@ use crate::paging::{self, PageSizes, number};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::http::header::CONTENT_TYPE;
+use axum::response::{IntoResponse, Response};
 use pingme_domain::ChannelId;
 use pingme_domain::messages::{MessageBody, MessageId, Page};
 use serde::Deserialize;
@@ -95,7 +97,7 @@ async fn list(
     State(state): State<AppState>,
     AuthUser(caller): AuthUser,
     QueryParams(query): QueryParams<HistoryQuery>,
-) -> Result<Json<Vec<MessageView>>, ApiError> {
+) -> Result<Response, ApiError> {
     // The original answered [] to a missing or non-numeric channel: so does pingme (and
     // an id is digits, as in a path: `+1` is not one).
     let Some(channel) = query
@@ -104,16 +106,12 @@ async fn list(
         .and_then(|c| Id::parse(c.trim()))
         .map(ChannelId)
     else {
-        return Ok(Json(Vec::new()));
+        return Ok(Json(Vec::<MessageView>::new()).into_response());
     };
     let page = page(&query)?;
     let messages = state.app.history(&caller, channel, page).await?;
-    Ok(Json(
-        messages
-            .iter()
-            .map(|m| MessageView::new(m, &state))
-            .collect(),
-    ))
+    let body = MessageView::page_json(&messages, &state);
+    Ok(([(CONTENT_TYPE, "application/json")], body).into_response())
 }
 
 /// One message (members of its server).

@@ -5,8 +5,8 @@ use crate::AppState;
 use crate::account::AccountView;
 use crate::media::{Urls, image_url};
 use crate::openapi::null_only;
-use pingme_domain::Timestamp;
 use pingme_domain::messages::{Author, Message};
+use pingme_domain::{AccountId, Timestamp};
 use pingme_media::defaults;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -58,7 +58,61 @@ pub struct MessageView {
 
 impl MessageView {
     pub fn new(message: &Message, state: &AppState) -> Self {
-        let user = match &message.author {
+        Self {
+            id: message.id.0,
+            user: MessageAuthor::new(message.author.as_ref(), state),
+            content: message.content.clone(),
+            timestamp_created: message.created_at,
+            timestamp_updated: message.updated_at,
+        }
+    }
+
+    /// A page of messages as the JSON array of their views, byte for byte what serialising
+    /// `Vec<MessageView>` gives, with each author's object rendered once per page rather
+    /// than once per message (a page is mostly a few people talking) and nothing copied.
+    pub fn page_json(messages: &[Message], state: &AppState) -> Vec<u8> {
+        render_page(messages, |author| MessageAuthor::new(author, state))
+    }
+}
+
+/// [`MessageView::page_json`], with the authors' views made by `author`.
+fn render_page(messages: &[Message], author: impl Fn(Option<&Author>) -> MessageAuthor) -> Vec<u8> {
+    let mut authors: Vec<(Option<AccountId>, Vec<u8>)> = Vec::new();
+    let mut out = Vec::with_capacity(256 + messages.len() * 360);
+    out.push(b'[');
+    for (n, message) in messages.iter().enumerate() {
+        if n > 0 {
+            out.push(b',');
+        }
+        let id = message.author.as_ref().map(|a| a.id);
+        let user = match authors.iter().position(|(known, _)| *known == id) {
+            Some(at) => at,
+            None => {
+                let view = author(message.author.as_ref());
+                authors.push((id, serde_json::to_vec(&view).unwrap_or_default()));
+                authors.len() - 1
+            }
+        };
+        // Writing into a Vec cannot fail, nor can a number, a string or a timestamp.
+        out.extend_from_slice(b"{\"id\":");
+        let _ = serde_json::to_writer(&mut out, &message.id.0);
+        out.extend_from_slice(b",\"user\":");
+        out.extend_from_slice(&authors[user].1);
+        out.extend_from_slice(b",\"content\":");
+        let _ = serde_json::to_writer(&mut out, &message.content);
+        out.extend_from_slice(b",\"timestamp_created\":");
+        let _ = serde_json::to_writer(&mut out, &message.created_at);
+        out.extend_from_slice(b",\"timestamp_updated\":");
+        let _ = serde_json::to_writer(&mut out, &message.updated_at);
+        out.push(b'}');
+    }
+    out.push(b']');
+    out
+}
+
+impl MessageAuthor {
+    fn new(author: Option<&Author>, state: &AppState) -> Self {
+        match author {
             Some(author) => MessageAuthor::Account(account_view(author, state)),
             None => MessageAuthor::Deleted(DeletedAccount {
                 id: None,
@@ -70,13 +124,6 @@ impl MessageView {
                 content: "",
                 image_url: image_url(state, None, defaults::AVATAR),
             }),
-        };
-        Self {
-            id: message.id.0,
-            user,
-            content: message.content.clone(),
-            timestamp_created: message.created_at,
-            timestamp_updated: message.updated_at,
         }
     }
 }
@@ -137,5 +184,93 @@ impl SocketMessage {
             timestamp_created: message.created_at,
             timestamp_updated: message.updated_at,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pingme_domain::messages::MessageId;
+    use pingme_domain::{ChannelId, ServerId};
+
+    fn at(micros: i64) -> Timestamp {
+        Timestamp::from_unix_micros(micros).unwrap()
+    }
+
+    fn author(id: i64) -> Author {
+        Author {
+            id: AccountId(id),
+            login: format!("user{id}"),
+            display_name: format!("Ünïcode \"{id}\""),
+            location: (id == 1).then(|| "Paris".to_owned()),
+            content: "bio\nline".into(),
+            image: None,
+            created_at: at(1_700_000_000_123_456),
+            updated_at: at(1_700_000_100_000_000),
+        }
+    }
+
+    fn view_of(author: Option<&Author>) -> MessageAuthor {
+        let image_url = "http://x.test/media/a.png".to_owned();
+        match author {
+            Some(a) => MessageAuthor::Account(AccountView {
+                id: a.id.0,
+                owner: a.login.clone(),
+                created_at: a.created_at,
+                updated_at: a.updated_at,
+                username: a.display_name.clone(),
+                location: a.location.clone(),
+                content: a.content.clone(),
+                image_url,
+            }),
+            None => MessageAuthor::Deleted(DeletedAccount {
+                id: None,
+                owner: None,
+                created_at: None,
+                updated_at: None,
+                username: DELETED_USER,
+                location: None,
+                content: "",
+                image_url,
+            }),
+        }
+    }
+
+    #[test]
+    fn a_rendered_page_is_byte_for_byte_the_serialised_views() {
+        let authors = [
+            Some(author(1)),
+            Some(author(2)),
+            None,
+            Some(author(1)),
+            None,
+        ];
+        let messages: Vec<Message> = authors
+            .into_iter()
+            .enumerate()
+            .map(|(n, author)| Message {
+                id: MessageId(10 + n as i64),
+                channel: ChannelId(3),
+                server: ServerId(4),
+                author,
+                content: format!("say \"{n}\" \\ \u{1F600} </script>\t"),
+                created_at: at(1_700_000_000_000_000 + n as i64),
+                updated_at: at(1_700_000_500_000_000),
+            })
+            .collect();
+        let views: Vec<MessageView> = messages
+            .iter()
+            .map(|m| MessageView {
+                id: m.id.0,
+                user: view_of(m.author.as_ref()),
+                content: m.content.clone(),
+                timestamp_created: m.created_at,
+                timestamp_updated: m.updated_at,
+            })
+            .collect();
+        let expected = serde_json::to_string(&views).unwrap();
+        let rendered = String::from_utf8(render_page(&messages, view_of)).unwrap();
+        assert_eq!(rendered, expected);
+        assert_eq!(render_page(&[], view_of), b"[]");
     }
 }
