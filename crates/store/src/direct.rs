@@ -10,8 +10,9 @@
 //! Only index-backed reads of a bounded page come here (a row by key, at most 100
 //! messages), which take microseconds: holding a runtime thread for that costs less than
 //! handing it to another. A listing page (at most 100 servers, but with every member of
-//! each) comes here too, read through [`off_the_runtime`] so that a page of large servers
-//! does not hold a runtime thread's other tasks. Everything else (writes, searches by name,
+//! each) comes here too: past its first few thousand member rows, the rest is read
+//! [`off_the_runtime`], so that a page of large servers does not hold a runtime thread's
+//! other tasks ([`Reader::all_bounded`]). Everything else (writes, searches by name,
 //! a whole server with all its members, anything that scans) stays on sqlx. A connection is never held across an `.await`, so the pool holds at most one per
 //! thread that reads.
 //!
@@ -185,6 +186,24 @@ impl Reader<'_> {
         Ok(self.rows(sql, params, 1)?.pop())
     }
 
+    /// Every row of one statement whose size the caller does not bound: the first `inline`
+    /// rows are read here, the rest (if any) [`off_the_runtime`].
+    pub(crate) fn all_bounded<T: FromSqlite>(
+        &self,
+        sql: &str,
+        params: &[&dyn ToSql],
+        inline: usize,
+    ) -> StoreResult<Vec<T>> {
+        let mut statement = self.statement(sql, params)?;
+        let mut rows = statement.raw_query();
+        let mut found = Vec::new();
+        if !take(&mut rows, &mut found, inline)? {
+            return Ok(found);
+        }
+        off_the_runtime(|| take(&mut rows, &mut found, usize::MAX))?;
+        Ok(found)
+    }
+
     /// The statement's first `at_most` rows.
     fn rows<T: FromSqlite>(
         &self,
@@ -195,12 +214,7 @@ impl Reader<'_> {
         let mut statement = self.statement(sql, params)?;
         let mut rows = statement.raw_query();
         let mut found = Vec::new();
-        while found.len() < at_most {
-            let Some(row) = rows.next().map_err(store_error)? else {
-                break;
-            };
-            found.push(T::from_sqlite(row).map_err(store_error)?);
-        }
+        take(&mut rows, &mut found, at_most)?;
         Ok(found)
     }
 
@@ -228,6 +242,21 @@ impl Reader<'_> {
     }
 }
 
+/// Reads rows into `found` until it holds `until`; whether rows may be left.
+fn take<T: FromSqlite>(
+    rows: &mut rusqlite::Rows<'_>,
+    found: &mut Vec<T>,
+    until: usize,
+) -> StoreResult<bool> {
+    while found.len() < until {
+        let Some(row) = rows.next().map_err(store_error)? else {
+            return Ok(false);
+        };
+        found.push(T::from_sqlite(row).map_err(store_error)?);
+    }
+    Ok(true)
+}
+
 /// SQLite's busy and locked states are worth a retry (503); anything else is a fault.
 fn store_error(error: rusqlite::Error) -> StoreError {
     match error.sqlite_error_code() {
@@ -235,5 +264,68 @@ fn store_error(error: rusqlite::Error) -> StoreError {
             StoreError::Unavailable(error.into())
         }
         _ => StoreError::Other(error.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Number {
+        n: i64,
+    }
+    sqlite_row!(Number { n });
+
+    fn numbers(count: i64) -> (tempfile::TempDir, Readers) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("numbers.sqlite3");
+        let connection = Connection::open(&path).unwrap();
+        connection
+            .execute_batch(&format!(
+                "CREATE TABLE t (n INTEGER PRIMARY KEY); \
+                 WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < {count}) \
+                 INSERT INTO t SELECT n FROM c;"
+            ))
+            .unwrap();
+        drop(connection);
+        let readers = Readers::open(&path).unwrap();
+        (dir, readers)
+    }
+
+    fn read_all(readers: &Readers, inline: usize) -> Vec<i64> {
+        readers
+            .read(|reader| reader.all_bounded::<Number>("SELECT n FROM t ORDER BY n", &[], inline))
+            .unwrap()
+            .into_iter()
+            .map(|row| row.n)
+            .collect()
+    }
+
+    #[test]
+    fn rows_past_the_inline_ones_are_all_read_on_either_runtime() {
+        let (_dir, readers) = numbers(5_000);
+        let expected: Vec<i64> = (1..=5_000).collect();
+        assert_eq!(read_all(&readers, 5_000), expected, "all inline");
+        assert_eq!(
+            read_all(&readers, 100),
+            expected,
+            "no runtime: inline after all"
+        );
+        let multi = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .build()
+            .unwrap();
+        let readers = std::sync::Arc::new(readers);
+        let on_worker = readers.clone();
+        let read = multi.block_on(async move {
+            tokio::spawn(async move { read_all(&on_worker, 100) })
+                .await
+                .unwrap()
+        });
+        assert_eq!(read, expected, "the rest through block_in_place");
+        let single = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        assert_eq!(single.block_on(async { read_all(&readers, 100) }), expected);
     }
 }

@@ -68,10 +68,9 @@ impl ServerStore for SqlStore<Db> {
     }
 
     async fn servers(&self, query: &ServerQuery) -> StoreResult<Vec<Server>> {
-        // A search by name scans the servers' names: it stays on sqlx. A page holds at most
-        // 100 servers, but every member of each, so it is read off the runtime's thread.
+        // A search by name scans the servers' names: it stays on sqlx.
         if let Some(direct) = self.direct.as_ref().filter(|_| query.name.is_none()) {
-            return crate::direct::off_the_runtime(|| crate::sqlite::reads::servers(direct, query));
+            return crate::sqlite::reads::servers(direct, query);
         }
         let mut tx = Db::begin_snapshot(&self.read).await?;
         let found = select(&mut tx, query, false).await?;

@@ -62,6 +62,10 @@ pub(crate) fn messages(
     page_of(rows, page)
 }
 
+/// Rows of a listing's channels or members read on the calling thread; more are read off
+/// the runtime (a few hundred microseconds' worth).
+const INLINE_ROWS: usize = 4_096;
+
 /// A listing's three queries, in one snapshot.
 pub(crate) fn servers(readers: &Readers, query: &ServerQuery) -> StoreResult<Vec<Server>> {
     let listing = Listing::new(query, false);
@@ -72,8 +76,10 @@ pub(crate) fn servers(readers: &Readers, query: &ServerQuery) -> StoreResult<Vec
             return Ok(Vec::new());
         }
         let ids = Db::ids(rows.iter().map(|r| r.id));
-        let channels: Vec<ChannelRow> = reader.all(Db::SQL.server_channels, &[&ids])?;
-        let members: Vec<MemberRow> = reader.all(Db::SQL.server_members, &[&ids])?;
+        let channels: Vec<ChannelRow> =
+            reader.all_bounded(Db::SQL.server_channels, &[&ids], INLINE_ROWS)?;
+        let members: Vec<MemberRow> =
+            reader.all_bounded(Db::SQL.server_members, &[&ids], INLINE_ROWS)?;
         assemble(rows, channels, members)
     })
 }
