@@ -112,8 +112,23 @@ fn render_page(messages: &[Message], author: impl Fn(Option<&Author>) -> Message
 
 impl MessageAuthor {
     fn new(author: Option<&Author>, state: &AppState) -> Self {
+        let image = author.and_then(|a| a.image.as_deref());
+        Self::with_image(author, image_url(state, image, defaults::AVATAR))
+    }
+
+    /// The author's object, or the placeholder of a deleted account, with this avatar URL.
+    fn with_image(author: Option<&Author>, image_url: String) -> Self {
         match author {
-            Some(author) => MessageAuthor::Account(account_view(author, state)),
+            Some(author) => MessageAuthor::Account(AccountView {
+                id: author.id.0,
+                owner: author.login.clone(),
+                created_at: author.created_at,
+                updated_at: author.updated_at,
+                username: author.display_name.clone(),
+                location: author.location.clone(),
+                content: author.content.clone(),
+                image_url,
+            }),
             None => MessageAuthor::Deleted(DeletedAccount {
                 id: None,
                 owner: None,
@@ -122,22 +137,9 @@ impl MessageAuthor {
                 username: DELETED_USER,
                 location: None,
                 content: "",
-                image_url: image_url(state, None, defaults::AVATAR),
+                image_url,
             }),
         }
-    }
-}
-
-fn account_view(author: &Author, state: &AppState) -> AccountView {
-    AccountView {
-        id: author.id.0,
-        owner: author.login.clone(),
-        created_at: author.created_at,
-        updated_at: author.updated_at,
-        username: author.display_name.clone(),
-        location: author.location.clone(),
-        content: author.content.clone(),
-        image_url: image_url(state, author.image.as_deref(), defaults::AVATAR),
     }
 }
 
@@ -211,29 +213,7 @@ mod tests {
     }
 
     fn view_of(author: Option<&Author>) -> MessageAuthor {
-        let image_url = "http://x.test/media/a.png".to_owned();
-        match author {
-            Some(a) => MessageAuthor::Account(AccountView {
-                id: a.id.0,
-                owner: a.login.clone(),
-                created_at: a.created_at,
-                updated_at: a.updated_at,
-                username: a.display_name.clone(),
-                location: a.location.clone(),
-                content: a.content.clone(),
-                image_url,
-            }),
-            None => MessageAuthor::Deleted(DeletedAccount {
-                id: None,
-                owner: None,
-                created_at: None,
-                updated_at: None,
-                username: DELETED_USER,
-                location: None,
-                content: "",
-                image_url,
-            }),
-        }
+        MessageAuthor::with_image(author, "http://x.test/media/a.png".to_owned())
     }
 
     #[test]
