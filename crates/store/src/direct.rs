@@ -21,6 +21,7 @@
 //! path.
 
 use pingme_domain::store::{StoreError, StoreResult};
+use rusqlite::config::DbConfig;
 use rusqlite::{CachedStatement, Connection, OpenFlags, Row, ToSql};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -98,6 +99,12 @@ impl Readers {
             | OpenFlags::SQLITE_OPEN_URI;
         let connection = Connection::open_with_flags(&self.path, flags).map_err(store_error)?;
         connection.busy_timeout(BUSY_TIMEOUT).map_err(store_error)?;
+        // Plans that do not depend on the values bound: otherwise SQLite marks a statement
+        // whose `LIMIT` is a parameter (every page) as stale whenever a new limit is bound,
+        // and compiles it again on each run (a fifth of `history`'s CPU, measured).
+        connection
+            .set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)
+            .map_err(store_error)?;
         Ok(connection)
     }
 
@@ -299,6 +306,23 @@ mod tests {
             .into_iter()
             .map(|row| row.n)
             .collect()
+    }
+
+    #[test]
+    fn a_statement_is_compiled_once_whatever_its_limit() {
+        let (_dir, readers) = numbers(100);
+        let sql = "SELECT n FROM t WHERE n > $1 ORDER BY n LIMIT $2";
+        for limit in [1_i64, 50, 7, 50, 100] {
+            let rows: Vec<Number> = readers.all(sql, &[&0_i64, &limit]).unwrap();
+            assert_eq!(rows.len() as i64, limit);
+        }
+        let reprepared = readers
+            .single(|reader| {
+                let statement = reader.0.prepare_cached(sql).map_err(store_error)?;
+                Ok(statement.get_status(rusqlite::StatementStatus::RePrepare))
+            })
+            .unwrap();
+        assert_eq!(reprepared, 0, "a new limit recompiled the statement");
     }
 
     #[test]

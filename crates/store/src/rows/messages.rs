@@ -5,17 +5,41 @@ use pingme_domain::messages::{Author, Message, MessageId, Page};
 use pingme_domain::store::{StoreError, StoreResult};
 use pingme_domain::{AccountId, ChannelId, ServerId};
 
-/// A message with its channel's server and its author (NULLs once the author is deleted),
-/// in [`MessageRow`]'s order; a `WHERE` clause follows.
-macro_rules! message_select {
+/// A message's columns after its channel's server, in [`MessageRow`]'s order; its author's
+/// are NULL once the author is deleted.
+macro_rules! message_columns {
     () => {
-        "SELECT m.id, m.channel_id, c.server_id, m.content, m.created_at, m.updated_at, \
+        "m.content, m.created_at, m.updated_at, \
          a.id AS author_id, a.login, a.display_name, a.location, a.content AS bio, a.image, \
-         a.created_at AS author_created_at, a.updated_at AS author_updated_at \
-         FROM messages m JOIN channels c ON c.id = m.channel_id \
-         LEFT JOIN accounts a ON a.id = m.author_id "
+         a.created_at AS author_created_at, a.updated_at AS author_updated_at "
     };
 }
+
+/// A message with its channel's server and its author, in [`MessageRow`]'s order; a
+/// `WHERE` clause follows.
+macro_rules! message_select {
+    () => {
+        concat!(
+            "SELECT m.id, m.channel_id, c.server_id, ",
+            $crate::rows::messages::message_columns!(),
+            "FROM messages m JOIN channels c ON c.id = m.channel_id \
+             LEFT JOIN accounts a ON a.id = m.author_id "
+        )
+    };
+}
+
+/// The messages of one channel (`$1`), in [`MessageRow`]'s order: its server is read once
+/// for the page, not joined to every row. A `WHERE` clause on `m.channel_id = $1` follows.
+macro_rules! page_select {
+    () => {
+        concat!(
+            "SELECT m.id, m.channel_id, (SELECT server_id FROM channels WHERE id = $1) AS server_id, ",
+            message_columns!(),
+            "FROM messages m LEFT JOIN accounts a ON a.id = m.author_id "
+        )
+    };
+}
+pub(crate) use message_columns;
 pub(crate) use message_select;
 
 #[derive(sqlx::FromRow)]
@@ -97,18 +121,18 @@ pub(crate) fn all(rows: Vec<MessageRow>) -> StoreResult<Vec<Message>> {
 
 /// The latest page of a channel: `$1` the channel, `$2` how many.
 pub(crate) const LATEST: &str = concat!(
-    message_select!(),
+    page_select!(),
     "WHERE m.channel_id = $1 ORDER BY m.id DESC LIMIT $2"
 );
 /// The page before a message: `$1` the channel, `$2` the message, `$3` how many.
 pub(crate) const BEFORE: &str = concat!(
-    message_select!(),
+    page_select!(),
     "WHERE m.channel_id = $1 AND m.id < $2 ORDER BY m.id DESC LIMIT $3"
 );
 /// The page after a message: `$1` the channel, `$2` the message, `$3` the message to stop
 /// before (or NULL), `$4` how many.
 pub(crate) const AFTER: &str = concat!(
-    message_select!(),
+    page_select!(),
     "WHERE m.channel_id = $1 AND m.id > $2 AND (CAST($3 AS BIGINT) IS NULL OR m.id < $3) ORDER BY m.id LIMIT $4"
 );
 
