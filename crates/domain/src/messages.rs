@@ -4,6 +4,7 @@ use crate::text::{Refusal, too_long};
 use crate::{AccountId, ChannelId, ServerId, Timestamp};
 use serde::{Deserialize, Serialize};
 use std::fmt;
+use std::sync::Arc;
 
 /// A message's id: ids increase with time within an installation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -58,8 +59,9 @@ pub struct Message {
     pub id: MessageId,
     pub channel: ChannelId,
     pub server: ServerId,
-    /// `None` once the author's account is deleted: the message stays.
-    pub author: Option<Author>,
+    /// `None` once the author's account is deleted: the message stays. Messages read
+    /// together may share their author's one copy.
+    pub author: Option<Arc<Author>>,
     pub content: String,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,

@@ -5,7 +5,8 @@
 //! latest page of a channel, a listing of servers, the account a token names), those
 //! hand-offs cost many times the query itself (profiles in docs/benchmarks.md). Here the
 //! same statements run through rusqlite on the task's own thread, on read-only connections
-//! kept in a pool: nothing in between, rows decoded straight into the row types.
+//! kept in a pool: nothing in between, rows decoded straight into the row types (or, for
+//! a page of messages, into the messages).
 //!
 //! Only index-backed reads of a bounded page come here (a row by key, at most 100
 //! messages), which take microseconds: holding a runtime thread for that costs less than
@@ -101,7 +102,10 @@ impl Readers {
         connection.busy_timeout(BUSY_TIMEOUT).map_err(store_error)?;
         // Plans that do not depend on the values bound: otherwise SQLite marks a statement
         // whose `LIMIT` is a parameter (every page) as stale whenever a new limit is bound,
-        // and compiles it again on each run (a fifth of `history`'s CPU, measured).
+        // and compiles it again on each run (a fifth of `history`'s CPU, measured). The
+        // price: a bound `LIKE` pattern no longer uses an index, and statistics (none are
+        // gathered) would not be looked at; neither applies to the reads made here (name
+        // searches stay on sqlx).
         connection
             .set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)
             .map_err(store_error)?;
@@ -153,15 +157,6 @@ impl Readers {
         result
     }
 
-    /// Every row of one statement.
-    pub(crate) fn all<T: FromSqlite>(
-        &self,
-        sql: &str,
-        params: &[&dyn ToSql],
-    ) -> StoreResult<Vec<T>> {
-        self.single(|reader| reader.all(sql, params))
-    }
-
     /// The first row of one statement, if any.
     pub(crate) fn optional<T: FromSqlite>(
         &self,
@@ -169,6 +164,16 @@ impl Readers {
         params: &[&dyn ToSql],
     ) -> StoreResult<Option<T>> {
         self.single(|reader| reader.optional(sql, params))
+    }
+
+    /// Hands each of one statement's rows to `each`, in order.
+    pub(crate) fn each(
+        &self,
+        sql: &str,
+        params: &[&dyn ToSql],
+        each: impl FnMut(&Row<'_>) -> StoreResult<()>,
+    ) -> StoreResult<()> {
+        self.single(|reader| reader.each(sql, params, each))
     }
 }
 
@@ -191,6 +196,21 @@ impl Reader<'_> {
         params: &[&dyn ToSql],
     ) -> StoreResult<Option<T>> {
         Ok(self.rows(sql, params, 1)?.pop())
+    }
+
+    /// Hands each of the statement's rows to `each`, in order.
+    pub(crate) fn each(
+        &self,
+        sql: &str,
+        params: &[&dyn ToSql],
+        mut each: impl FnMut(&Row<'_>) -> StoreResult<()>,
+    ) -> StoreResult<()> {
+        let mut statement = self.statement(sql, params)?;
+        let mut rows = statement.raw_query();
+        while let Some(row) = rows.next().map_err(store_error)? {
+            each(row)?;
+        }
+        Ok(())
     }
 
     /// Every row of one statement whose size the caller does not bound: the first `inline`
@@ -313,8 +333,14 @@ mod tests {
         let (_dir, readers) = numbers(100);
         let sql = "SELECT n FROM t WHERE n > $1 ORDER BY n LIMIT $2";
         for limit in [1_i64, 50, 7, 50, 100] {
-            let rows: Vec<Number> = readers.all(sql, &[&0_i64, &limit]).unwrap();
-            assert_eq!(rows.len() as i64, limit);
+            let mut rows = 0;
+            readers
+                .each(sql, &[&0_i64, &limit], |_| {
+                    rows += 1;
+                    Ok(())
+                })
+                .unwrap();
+            assert_eq!(rows, limit);
         }
         let reprepared = readers
             .single(|reader| {

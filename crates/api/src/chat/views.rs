@@ -60,7 +60,7 @@ impl MessageView {
     pub fn new(message: &Message, state: &AppState) -> Self {
         Self {
             id: message.id.0,
-            user: MessageAuthor::new(message.author.as_ref(), state),
+            user: MessageAuthor::new(message.author.as_deref(), state),
             content: message.content.clone(),
             timestamp_created: message.created_at,
             timestamp_updated: message.updated_at,
@@ -84,11 +84,11 @@ fn render_page(messages: &[Message], author: impl Fn(Option<&Author>) -> Message
         if n > 0 {
             out.push(b',');
         }
-        let id = message.author.as_ref().map(|a| a.id);
+        let id = message.author.as_deref().map(|a| a.id);
         let user = match authors.iter().position(|(known, _)| *known == id) {
             Some(at) => at,
             None => {
-                let view = author(message.author.as_ref());
+                let view = author(message.author.as_deref());
                 authors.push((id, serde_json::to_vec(&view).unwrap_or_default()));
                 authors.len() - 1
             }
@@ -194,13 +194,14 @@ mod tests {
     use super::*;
     use pingme_domain::messages::MessageId;
     use pingme_domain::{ChannelId, ServerId};
+    use std::sync::Arc;
 
     fn at(micros: i64) -> Timestamp {
         Timestamp::from_unix_micros(micros).unwrap()
     }
 
-    fn author(id: i64) -> Author {
-        Author {
+    fn author(id: i64) -> Arc<Author> {
+        Arc::new(Author {
             id: AccountId(id),
             login: format!("user{id}"),
             display_name: format!("Ünïcode \"{id}\""),
@@ -209,7 +210,7 @@ mod tests {
             image: None,
             created_at: at(1_700_000_000_123_456),
             updated_at: at(1_700_000_100_000_000),
-        }
+        })
     }
 
     fn view_of(author: Option<&Author>) -> MessageAuthor {
@@ -242,7 +243,7 @@ mod tests {
             .iter()
             .map(|m| MessageView {
                 id: m.id.0,
-                user: view_of(m.author.as_ref()),
+                user: view_of(m.author.as_deref()),
                 content: m.content.clone(),
                 timestamp_created: m.created_at,
                 timestamp_updated: m.updated_at,

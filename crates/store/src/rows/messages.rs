@@ -4,6 +4,7 @@ use super::time;
 use pingme_domain::messages::{Author, Message, MessageId, Page};
 use pingme_domain::store::{StoreError, StoreResult};
 use pingme_domain::{AccountId, ChannelId, ServerId};
+use std::sync::Arc;
 
 /// A message's columns after its channel's server, in [`MessageRow`]'s order; its author's
 /// are NULL once the author is deleted.
@@ -60,23 +61,6 @@ pub(crate) struct MessageRow {
     author_updated_at: Option<i64>,
 }
 
-crate::direct::sqlite_row!(MessageRow {
-    id,
-    channel_id,
-    server_id,
-    content,
-    created_at,
-    updated_at,
-    author_id,
-    login,
-    display_name,
-    location,
-    bio,
-    image,
-    author_created_at,
-    author_updated_at,
-});
-
 impl TryFrom<MessageRow> for Message {
     type Error = StoreError;
 
@@ -89,7 +73,7 @@ impl TryFrom<MessageRow> for Message {
             row.author_updated_at,
         ) {
             (Some(id), Some(login), Some(display_name), Some(created), Some(updated)) => {
-                Some(Author {
+                Some(Arc::new(Author {
                     id: AccountId(id),
                     login,
                     display_name,
@@ -98,7 +82,7 @@ impl TryFrom<MessageRow> for Message {
                     image: row.image,
                     created_at: time(created)?,
                     updated_at: time(updated)?,
-                })
+                }))
             }
             _ => None,
         };
@@ -139,11 +123,15 @@ pub(crate) const AFTER: &str = concat!(
 /// The messages of a page's rows, oldest first ([`LATEST`] and [`BEFORE`] read newest
 /// first, to take the last ones).
 pub(crate) fn page_of(rows: Vec<MessageRow>, page: Page) -> StoreResult<Vec<Message>> {
-    let mut messages = all(rows)?;
+    Ok(in_page_order(all(rows)?, page))
+}
+
+/// A page's messages, given in its statement's order, oldest first.
+pub(crate) fn in_page_order(mut messages: Vec<Message>, page: Page) -> Vec<Message> {
     if !matches!(page, Page::After { .. }) {
         messages.reverse();
     }
-    Ok(messages)
+    messages
 }
 
 /// Whether a message exists: when an edit or a delete changed nothing, this tells a refusal

@@ -19,6 +19,6 @@ use pingme_domain::Timestamp;
 use pingme_domain::store::StoreError;
 
 /// A stored time: both schemas keep times as microseconds since the epoch in a 64-bit integer.
-fn time(micros: i64) -> Result<Timestamp, StoreError> {
+pub(crate) fn time(micros: i64) -> Result<Timestamp, StoreError> {
     Timestamp::from_unix_micros(micros).map_err(|e| StoreError::Other(e.into()))
 }

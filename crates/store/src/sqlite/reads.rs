@@ -6,14 +6,17 @@ use crate::dialect::Dialect;
 use crate::direct::Readers;
 use crate::rows::accounts::{ACCOUNT, AccountRow, into_account};
 use crate::rows::channels::{CHANNEL, ChannelRow};
-use crate::rows::messages::{AFTER, BEFORE, LATEST, MessageRow, page_of};
+use crate::rows::messages::{AFTER, BEFORE, LATEST, in_page_order};
 use crate::rows::servers::{Listing, MemberRow, STANDING, ServerRow, StandingRow, assemble};
+use crate::rows::time;
 use pingme_domain::account::Account;
 use pingme_domain::community::{Channel, Server, ServerQuery, Standing};
-use pingme_domain::messages::{Message, Page};
+use pingme_domain::messages::{Author, Message, MessageId, Page};
+use pingme_domain::store::StoreError;
 use pingme_domain::store::StoreResult;
 use pingme_domain::{AccountId, ChannelId, ServerId};
 use rusqlite::ToSql;
+use std::sync::Arc;
 
 pub(crate) fn account(readers: &Readers, id: AccountId) -> StoreResult<Option<Account>> {
     into_account(readers.optional::<AccountRow>(ACCOUNT, &[&id.0])?)
@@ -40,16 +43,20 @@ pub(crate) fn messages(
     channel: ChannelId,
     page: Page,
 ) -> StoreResult<Vec<Message>> {
-    let rows: Vec<MessageRow> = match page {
-        Page::Latest { limit } => readers.all(LATEST, &[&channel.0, &i64::from(limit)])?,
+    let mut rows = PageRows::default();
+    let mut push = |row: &rusqlite::Row<'_>| rows.push(row);
+    match page {
+        Page::Latest { limit } => {
+            readers.each(LATEST, &[&channel.0, &i64::from(limit)], &mut push)?
+        }
         Page::Before { id, limit } => {
-            readers.all(BEFORE, &[&channel.0, &id.0, &i64::from(limit)])?
+            readers.each(BEFORE, &[&channel.0, &id.0, &i64::from(limit)], &mut push)?
         }
         Page::After {
             after,
             before,
             limit,
-        } => readers.all(
+        } => readers.each(
             AFTER,
             &[
                 &channel.0,
@@ -57,9 +64,10 @@ pub(crate) fn messages(
                 &before.map(|b| b.0),
                 &i64::from(limit),
             ],
+            &mut push,
         )?,
     };
-    page_of(rows, page)
+    Ok(in_page_order(rows.messages, page))
 }
 
 /// Rows of a listing's channels or members read on the calling thread; more are read off
@@ -82,4 +90,83 @@ pub(crate) fn servers(readers: &Readers, query: &ServerQuery) -> StoreResult<Vec
             reader.all_bounded(Db::SQL.server_members, &[&ids], INLINE_ROWS)?;
         assemble(rows, channels, members)
     })
+}
+
+/// A page's messages decoded straight from SQLite's rows (the direct path), in
+/// the column order of `MessageRow`: an author met earlier in the page is shared, not read
+/// and copied again (a page of 50 messages has a handful of authors).
+#[derive(Default)]
+struct PageRows {
+    authors: Vec<Arc<Author>>,
+    messages: Vec<Message>,
+}
+
+impl PageRows {
+    fn push(&mut self, row: &rusqlite::Row<'_>) -> StoreResult<()> {
+        if self.messages.is_empty() {
+            debug_assert_eq!(
+                row.as_ref().column_names(),
+                MESSAGE_ROW_COLUMNS,
+                "a page's columns"
+            );
+        }
+        let author = match row.get::<_, Option<i64>>(6).map_err(decode)? {
+            None => None,
+            Some(id) => Some(self.author(AccountId(id), row)?),
+        };
+        self.messages.push(Message {
+            id: MessageId(row.get(0).map_err(decode)?),
+            channel: ChannelId(row.get(1).map_err(decode)?),
+            server: ServerId(row.get(2).map_err(decode)?),
+            author,
+            content: row.get(3).map_err(decode)?,
+            created_at: time(row.get(4).map_err(decode)?)?,
+            updated_at: time(row.get(5).map_err(decode)?)?,
+        });
+        Ok(())
+    }
+
+    fn author(&mut self, id: AccountId, row: &rusqlite::Row<'_>) -> StoreResult<Arc<Author>> {
+        if let Some(known) = self.authors.iter().find(|a| a.id == id) {
+            return Ok(known.clone());
+        }
+        let author = Arc::new(Author {
+            id,
+            login: row.get(7).map_err(decode)?,
+            display_name: row.get(8).map_err(decode)?,
+            location: row.get(9).map_err(decode)?,
+            content: row
+                .get::<_, Option<String>>(10)
+                .map_err(decode)?
+                .unwrap_or_default(),
+            image: row.get(11).map_err(decode)?,
+            created_at: time(row.get(12).map_err(decode)?)?,
+            updated_at: time(row.get(13).map_err(decode)?)?,
+        });
+        self.authors.push(author.clone());
+        Ok(author)
+    }
+}
+
+/// The columns of a page's statement (`MessageRow`'s), as [`PageRows`] reads them by
+/// position.
+const MESSAGE_ROW_COLUMNS: [&str; 14] = [
+    "id",
+    "channel_id",
+    "server_id",
+    "content",
+    "created_at",
+    "updated_at",
+    "author_id",
+    "login",
+    "display_name",
+    "location",
+    "bio",
+    "image",
+    "author_created_at",
+    "author_updated_at",
+];
+
+fn decode(error: rusqlite::Error) -> StoreError {
+    StoreError::Other(error.into())
 }

@@ -1,8 +1,12 @@
 //! Messages: stored only from members, paged through the history by id, kept when their
 //! author's account goes.
 
-use pingme_domain::account::{Email, NewAccount, Username};
-use pingme_domain::community::{CategoryName, NewCategory, NewServer, ServerName};
+use pingme_domain::account::{
+    Bio, DisplayName, Email, Location, NewAccount, ProfileChanges, Username,
+};
+use pingme_domain::community::{
+    CategoryName, ChannelName, NewCategory, NewChannel, NewServer, ServerName,
+};
 use pingme_domain::messages::{Message, MessageBody, MessageId, MessageWrite, NewMessage, Page};
 use pingme_domain::store::Store;
 use pingme_domain::{AccountId, ChannelId};
@@ -348,6 +352,71 @@ async fn messages_sent_together_keep_their_own_outcomes(store: Arc<dyn Store>) {
     );
 }
 
+/// A page holds each message as it reads alone: every field of it and of its author (the
+/// paths differ on SQLite, where a page shares each author among its messages).
+async fn a_page_holds_each_message_as_read_alone(store: Arc<dyn Store>) {
+    let (ann, bob) = (account(&store, "ann").await, account(&store, "bob").await);
+    let gone = account(&store, "gone").await;
+    let profile = ProfileChanges {
+        display_name: Some(DisplayName::parse("Ann A").unwrap()),
+        location: Some(Some(Location::parse("Lyon").unwrap())),
+        content: Some(Bio::parse("likes trains").unwrap()),
+        image: Some(Some("avatars/1/ann.png".into())),
+    };
+    store.update_profile(ann, &profile).await.unwrap().unwrap();
+    let first = channel(&store, ann).await;
+    let server = store.channel(first).await.unwrap().unwrap().server;
+    // A second channel, so that the channel's id is not its server's.
+    let new = NewChannel {
+        server,
+        owner: ann,
+        name: ChannelName::parse("second").unwrap(),
+        description: None,
+    };
+    let general = store.create_channel(&new).await.unwrap().id;
+    for member in [bob, gone] {
+        store.join(server, member).await.unwrap();
+    }
+    let mut ids = Vec::new();
+    for (n, author) in [ann, bob, gone, ann, bob, ann, gone]
+        .into_iter()
+        .enumerate()
+    {
+        ids.push(say(&store, general, author, &format!("message {n}")).await);
+    }
+    let edit = MessageBody::parse("edited", 4000).unwrap();
+    store.update_message(ids[3], ann, &edit).await.unwrap();
+    store.delete_account(gone).await.unwrap();
+    let mut alone = Vec::new();
+    for id in &ids {
+        alone.push(store.message(*id).await.unwrap().unwrap());
+    }
+    assert_eq!(
+        alone[0].author.as_ref().unwrap().location.as_deref(),
+        Some("Lyon")
+    );
+    assert_eq!(alone[2].author, None);
+    assert_ne!(alone[0].server.0, alone[0].channel.0);
+    assert_ne!(alone[3].created_at, alone[3].updated_at);
+    let pages = [
+        Page::Latest { limit: 50 },
+        Page::Before {
+            id: ids[6],
+            limit: 4,
+        },
+        Page::After {
+            after: ids[0],
+            before: Some(ids[6]),
+            limit: 50,
+        },
+    ];
+    let expected = [&alone[..], &alone[2..6], &alone[1..6]];
+    for (page, expected) in pages.into_iter().zip(expected) {
+        let read = store.messages(general, page).await.unwrap();
+        assert_eq!(read, expected, "{page:?}");
+    }
+}
+
 mod run {
     crate::conformance!(
         messages_sent_together_keep_their_own_outcomes,
@@ -356,5 +425,6 @@ mod run {
         only_senders_edit_and_senders_or_owners_delete,
         messages_change_and_go,
         messages_outlive_their_author_but_not_their_channel,
+        a_page_holds_each_message_as_read_alone,
     );
 }
