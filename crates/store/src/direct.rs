@@ -205,12 +205,12 @@ impl Reader<'_> {
         params: &[&dyn ToSql],
         mut each: impl FnMut(&Row<'_>) -> StoreResult<()>,
     ) -> StoreResult<()> {
-        let mut statement = self.statement(sql, params)?;
-        let mut rows = statement.raw_query();
-        while let Some(row) = rows.next().map_err(store_error)? {
-            each(row)?;
-        }
-        Ok(())
+        self.query(sql, params, |rows| {
+            while let Some(row) = rows.next().map_err(store_error)? {
+                each(row)?;
+            }
+            Ok(())
+        })
     }
 
     /// Every row of one statement whose size the caller does not bound: the first `inline`
@@ -221,14 +221,13 @@ impl Reader<'_> {
         params: &[&dyn ToSql],
         inline: usize,
     ) -> StoreResult<Vec<T>> {
-        let mut statement = self.statement(sql, params)?;
-        let mut rows = statement.raw_query();
-        let mut found = Vec::new();
-        if !take(&mut rows, &mut found, inline)? {
-            return Ok(found);
-        }
-        off_the_runtime(|| take(&mut rows, &mut found, usize::MAX))?;
-        Ok(found)
+        self.query(sql, params, |rows| {
+            let mut found = Vec::new();
+            if take(rows, &mut found, inline)? {
+                off_the_runtime(|| take(rows, &mut found, usize::MAX))?;
+            }
+            Ok(found)
+        })
     }
 
     /// The statement's first `at_most` rows.
@@ -238,11 +237,22 @@ impl Reader<'_> {
         params: &[&dyn ToSql],
         at_most: usize,
     ) -> StoreResult<Vec<T>> {
+        self.query(sql, params, |rows| {
+            let mut found = Vec::new();
+            take(rows, &mut found, at_most)?;
+            Ok(found)
+        })
+    }
+
+    /// Runs the statement and hands its rows to `read`.
+    fn query<R>(
+        &self,
+        sql: &str,
+        params: &[&dyn ToSql],
+        read: impl FnOnce(&mut rusqlite::Rows<'_>) -> StoreResult<R>,
+    ) -> StoreResult<R> {
         let mut statement = self.statement(sql, params)?;
-        let mut rows = statement.raw_query();
-        let mut found = Vec::new();
-        take(&mut rows, &mut found, at_most)?;
-        Ok(found)
+        read(&mut statement.raw_query())
     }
 
     /// The statement (prepared once per connection), with `params[n - 1]` bound to every
@@ -285,7 +295,7 @@ fn take<T: FromSqlite>(
 }
 
 /// SQLite's busy and locked states are worth a retry (503); anything else is a fault.
-fn store_error(error: rusqlite::Error) -> StoreError {
+pub(crate) fn store_error(error: rusqlite::Error) -> StoreError {
     match error.sqlite_error_code() {
         Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
             StoreError::Unavailable(error.into())

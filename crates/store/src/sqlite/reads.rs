@@ -3,7 +3,7 @@
 
 use super::Db;
 use crate::dialect::Dialect;
-use crate::direct::Readers;
+use crate::direct::{Readers, store_error};
 use crate::rows::accounts::{ACCOUNT, AccountRow, into_account};
 use crate::rows::channels::{CHANNEL, ChannelRow};
 use crate::rows::messages::{AFTER, BEFORE, LATEST, in_page_order};
@@ -12,7 +12,6 @@ use crate::rows::time;
 use pingme_domain::account::Account;
 use pingme_domain::community::{Channel, Server, ServerQuery, Standing};
 use pingme_domain::messages::{Author, Message, MessageId, Page};
-use pingme_domain::store::StoreError;
 use pingme_domain::store::StoreResult;
 use pingme_domain::{AccountId, ChannelId, ServerId};
 use rusqlite::ToSql;
@@ -110,18 +109,18 @@ impl PageRows {
                 "a page's columns"
             );
         }
-        let author = match row.get::<_, Option<i64>>(6).map_err(decode)? {
+        let author = match row.get::<_, Option<i64>>(6).map_err(store_error)? {
             None => None,
             Some(id) => Some(self.author(AccountId(id), row)?),
         };
         self.messages.push(Message {
-            id: MessageId(row.get(0).map_err(decode)?),
-            channel: ChannelId(row.get(1).map_err(decode)?),
-            server: ServerId(row.get(2).map_err(decode)?),
+            id: MessageId(row.get(0).map_err(store_error)?),
+            channel: ChannelId(row.get(1).map_err(store_error)?),
+            server: ServerId(row.get(2).map_err(store_error)?),
             author,
-            content: row.get(3).map_err(decode)?,
-            created_at: time(row.get(4).map_err(decode)?)?,
-            updated_at: time(row.get(5).map_err(decode)?)?,
+            content: row.get(3).map_err(store_error)?,
+            created_at: time(row.get(4).map_err(store_error)?)?,
+            updated_at: time(row.get(5).map_err(store_error)?)?,
         });
         Ok(())
     }
@@ -132,16 +131,16 @@ impl PageRows {
         }
         let author = Arc::new(Author {
             id,
-            login: row.get(7).map_err(decode)?,
-            display_name: row.get(8).map_err(decode)?,
-            location: row.get(9).map_err(decode)?,
+            login: row.get(7).map_err(store_error)?,
+            display_name: row.get(8).map_err(store_error)?,
+            location: row.get(9).map_err(store_error)?,
             content: row
                 .get::<_, Option<String>>(10)
-                .map_err(decode)?
+                .map_err(store_error)?
                 .unwrap_or_default(),
-            image: row.get(11).map_err(decode)?,
-            created_at: time(row.get(12).map_err(decode)?)?,
-            updated_at: time(row.get(13).map_err(decode)?)?,
+            image: row.get(11).map_err(store_error)?,
+            created_at: time(row.get(12).map_err(store_error)?)?,
+            updated_at: time(row.get(13).map_err(store_error)?)?,
         });
         self.authors.push(author.clone());
         Ok(author)
@@ -166,7 +165,3 @@ const MESSAGE_ROW_COLUMNS: [&str; 14] = [
     "author_created_at",
     "author_updated_at",
 ];
-
-fn decode(error: rusqlite::Error) -> StoreError {
-    StoreError::Other(error.into())
-}
