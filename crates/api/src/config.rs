@@ -26,6 +26,9 @@ pub struct ApiConfig {
     /// How long an unused media object is kept before a sweep deletes it: longer than any
     /// request between storing an image and recording it takes.
     pub media_sweep_delay: Duration,
+    /// Bytes of channels' latest pages of history kept rendered, and as many of listings of
+    /// servers (`PINGME_PAGE_CACHE`); zero keeps none.
+    pub page_cache: usize,
     /// A request body must have arrived this long after its head; 408 otherwise.
     pub body_timeout: Duration,
     /// Memory request bodies may hold at once (`PINGME_BODY_MEMORY`); one client address

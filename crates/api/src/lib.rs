@@ -93,6 +93,7 @@ impl AppState {
         ));
         let settings = AppSettings {
             media_sweep_delay: config.media_sweep_delay,
+            page_cache: config.page_cache,
         };
         let web = config.web.clone().map(|client| {
             let images = [media.url("x"), config.public_url.clone()];

@@ -4,15 +4,18 @@
 
 use crate::App;
 use crate::error::{AppError, AppResult};
+use bytes::Bytes;
 use pingme_domain::account::Account;
 use pingme_domain::events::Event;
 use pingme_domain::messages::{Message, MessageBody, MessageId, MessageWrite, NewMessage, Page};
 use pingme_domain::{AccountId, ChannelId, ServerId};
 use tracing::instrument;
 
-/// How chat events look on the sockets: the frames of the contract, rendered by the API,
-/// which owns the wire format.
+/// How chat looks on the wire: the frames of the contract's sockets and its pages of
+/// history, rendered by the API, which owns the wire format.
 pub trait ChatFrames: Send + Sync {
+    /// A page of history, as the JSON array `GET /api/messages/` answers.
+    fn history(&self, messages: &[Message]) -> Vec<u8>;
     fn new_message(&self, message: &Message, nonce: Option<&str>) -> String;
     fn message_update(&self, message: &Message) -> String;
     fn message_delete(&self, id: MessageId) -> String;
@@ -50,17 +53,41 @@ impl App {
         self.broadcast(channel, frame, Some(account));
     }
 
-    /// A page of the channel's history, for its server's members.
+    /// A page of the channel's history, for its server's members, rendered
+    /// ([`ChatFrames::history`]). A latest page comes from the [`PageCache`](crate::PageCache)
+    /// while the channel's version stands.
     #[instrument(level = "debug", skip_all, fields(account = %caller.id, %channel))]
     pub async fn history(
         &self,
         caller: &Account,
         channel: ChannelId,
         page: Page,
-    ) -> AppResult<Vec<Message>> {
+    ) -> AppResult<Bytes> {
         let server = self.channel_server(channel).await?;
         self.readable(server, caller).await?;
-        Ok(self.store.messages(channel, page).await?)
+        let Page::Latest { limit } = page else {
+            return self.read_page(channel, page).await;
+        };
+        if !self.pages.enabled() {
+            return self.read_page(channel, page).await;
+        }
+        // Read before the page: the page then holds at least what the version says.
+        let version = self
+            .store
+            .page_version(channel)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        if let Some(kept) = self.pages.get(&(channel, limit), &version) {
+            return Ok(kept);
+        }
+        let body = self.read_page(channel, page).await?;
+        self.pages.keep((channel, limit), version, body.clone());
+        Ok(body)
+    }
+
+    async fn read_page(&self, channel: ChannelId, page: Page) -> AppResult<Bytes> {
+        let messages = self.store.messages(channel, page).await?;
+        Ok(Bytes::from(self.frames.history(&messages)))
     }
 
     /// One message, for its server's members.

@@ -13,14 +13,18 @@ pub mod community;
 pub mod directory;
 mod error;
 pub mod invites;
+pub mod listing;
 pub mod media;
 pub mod moderation;
+pub mod pages;
 pub mod passwords;
 
 pub use access::Actor;
 pub use cache::ReadCache;
 pub use chat::ChatFrames;
 pub use error::{AppError, AppResult};
+use listing::ListingCache;
+pub use pages::{Kept, PageCache};
 
 use pingme_domain::events::{BusStatus, Event, EventBus};
 use pingme_domain::media::MediaStore;
@@ -33,6 +37,9 @@ use std::time::Duration;
 pub struct AppSettings {
     /// How long an image no longer used is kept before it is deleted (`PINGME_MEDIA_SWEEP_DELAY`).
     pub media_sweep_delay: Duration,
+    /// At most this many bytes of channels' latest pages are kept rendered, and as many of
+    /// listings of servers (`PINGME_PAGE_CACHE`); zero keeps none.
+    pub page_cache: usize,
 }
 
 /// The use cases and the ports they work through. Cheap to clone: everything is behind an
@@ -46,6 +53,10 @@ pub struct App {
     settings: AppSettings,
     /// What nearly every request reads; the bus's events keep it honest (see [`cache`]).
     cache: Arc<ReadCache>,
+    /// Channels' latest pages, checked against the database's versions (see [`pages`]).
+    pages: Arc<PageCache>,
+    /// Listings of servers, checked against the directory's version (see [`listing`]).
+    listings: Arc<ListingCache>,
 }
 
 impl App {
@@ -64,6 +75,8 @@ impl App {
             frames,
             settings,
             cache,
+            pages: Arc::new(PageCache::new(settings.page_cache)),
+            listings: Arc::new(ListingCache::new(settings.page_cache)),
         }
     }
 

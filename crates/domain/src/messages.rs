@@ -101,6 +101,16 @@ pub enum Page {
     },
 }
 
+/// Where a channel's history stands: raised, in the transaction of the write, by every
+/// message written, edited or deleted in the channel (`messages`) and by any change to how
+/// authors show (`profiles`: any account's profile changed or an account deleted). A page
+/// read after a version was read is right for as long as the version reads the same.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct PageVersion {
+    pub messages: i64,
+    pub profiles: i64,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,7 +8,9 @@ use crate::community::{
     Invite, Joined, Left, NewCategory, NewChannel, NewInvite, NewServer, Server, ServerChanges,
     ServerQuery, Standing,
 };
-use crate::messages::{Message, MessageBody, MessageId, MessageWrite, NewMessage, Page};
+use crate::messages::{
+    Message, MessageBody, MessageId, MessageWrite, NewMessage, Page, PageVersion,
+};
 use crate::{AccountId, CategoryId, ChannelId, ServerId};
 use async_trait::async_trait;
 
@@ -128,6 +130,10 @@ pub trait ServerStore: Send + Sync {
     /// The servers a query selects, by id, with their channels and members, in a constant
     /// number of queries however many there are.
     async fn servers(&self, query: &ServerQuery) -> StoreResult<Vec<Server>>;
+    /// Where the directory stands, by one key lookup: raised, in the transaction of the
+    /// write, by every change a listing of servers shows (a server, a membership, a category
+    /// or a channel written, an owner's login changed).
+    async fn directory_version(&self) -> StoreResult<i64>;
     async fn server(&self, id: ServerId) -> StoreResult<Option<Server>>;
     async fn standing(&self, server: ServerId, account: AccountId) -> StoreResult<Standing>;
     async fn bans(&self, server: ServerId) -> StoreResult<Vec<Ban>>;
@@ -203,6 +209,10 @@ pub trait MessageStore: Send + Sync {
 
     /// A page of a channel's history, oldest first, read through the `(channel, id)` index.
     async fn messages(&self, channel: ChannelId, page: Page) -> StoreResult<Vec<Message>>;
+
+    /// Where the channel's history stands, by one key lookup; `None` if there is no such
+    /// channel.
+    async fn page_version(&self, channel: ChannelId) -> StoreResult<Option<PageVersion>>;
     async fn message(&self, id: MessageId) -> StoreResult<Option<Message>>;
 
     /// Replaces a message's text if `editor` sent it and is still a member of its server.

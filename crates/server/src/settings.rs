@@ -222,6 +222,11 @@ pub struct Settings {
     /// bounds a change whose event was lost (Redis unreachable, `pingme admin` without it).
     #[arg(long, env = "PINGME_CACHE_TTL", default_value = "2s", value_parser = parse_duration_or_zero, global = true)]
     pub cache_ttl: Duration,
+    /// Memory for channels' latest pages of history, and as much for listings of servers,
+    /// kept rendered while the database says they stand (checked at each request); `0` keeps
+    /// none.
+    #[arg(long, env = "PINGME_PAGE_CACHE", default_value = "64MiB", value_parser = parse_size, global = true)]
+    pub page_cache: u64,
     /// How long an image nothing refers to any more is kept before it is deleted.
     #[arg(long, env = "PINGME_MEDIA_SWEEP_DELAY", default_value = "60s", value_parser = parse_seconds, global = true)]
     pub media_sweep_delay: Duration,

@@ -2,7 +2,7 @@
 //! `message` (the original client appends every frame that has it); everything else is
 //! `{"event": ..., "data": ...}`.
 
-use super::views::SocketMessage;
+use super::views::{MessageView, SocketMessage};
 use crate::media::Urls;
 use pingme_app::ChatFrames;
 use pingme_domain::media::MediaStore;
@@ -25,6 +25,10 @@ impl SocketFrames {
 }
 
 impl ChatFrames for SocketFrames {
+    fn history(&self, messages: &[Message]) -> Vec<u8> {
+        MessageView::page_json(messages, &self.urls)
+    }
+
     fn new_message(&self, message: &Message, nonce: Option<&str>) -> String {
         new_message(&SocketMessage::new(message, &self.urls), nonce)
     }

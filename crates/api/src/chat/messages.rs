@@ -109,8 +109,7 @@ async fn list(
         return Ok(Json(Vec::<MessageView>::new()).into_response());
     };
     let page = page(&query)?;
-    let messages = state.app.history(&caller, channel, page).await?;
-    let body = MessageView::page_json(&messages, &state);
+    let body = state.app.history(&caller, channel, page).await?;
     Ok(([(CONTENT_TYPE, "application/json")], body).into_response())
 }
 

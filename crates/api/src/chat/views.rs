@@ -70,8 +70,11 @@ impl MessageView {
     /// A page of messages as the JSON array of their views, byte for byte what serialising
     /// `Vec<MessageView>` gives, with each author's object rendered once per page rather
     /// than once per message (a page is mostly a few people talking) and nothing copied.
-    pub fn page_json(messages: &[Message], state: &AppState) -> Vec<u8> {
-        render_page(messages, |author| MessageAuthor::new(author, state))
+    pub fn page_json(messages: &[Message], urls: &Urls) -> Vec<u8> {
+        render_page(messages, |author| {
+            let image = author.and_then(|a| a.image.as_deref());
+            MessageAuthor::with_image(author, urls.image(image, defaults::AVATAR))
+        })
     }
 }
 

@@ -10,11 +10,13 @@ use crate::fields::parse_bool;
 use crate::paging::{self, PageSizes};
 use axum::Json;
 use axum::extract::State;
+use axum::http::HeaderValue;
 use axum::http::Uri;
-use axum::http::header::LINK;
+use axum::http::header::{CONTENT_TYPE, LINK};
 use axum::response::{IntoResponse, Response};
+use pingme_app::listing::{Listed, ListingKey};
 use pingme_domain::account::Account;
-use pingme_domain::community::ServerQuery;
+use pingme_domain::community::{Server, ServerQuery};
 use pingme_domain::permissions::see_server;
 use pingme_domain::{AccountId, ServerId};
 use serde::Deserialize;
@@ -164,17 +166,32 @@ async fn page(
 ) -> Result<Response, ApiError> {
     let size = query.limit.unwrap_or(SIZES.max);
     query.limit = Some(size.saturating_add(1));
-    let mut servers = state.store.servers(&query).await?;
-    let more = servers.len() > size as usize;
-    servers.truncate(size as usize);
-    let body = Json(ServerView::list(&servers, state, shown.with_num_members));
-    let left = shown
-        .qty
-        .map(|qty| qty.saturating_sub(u32::try_from(servers.len()).unwrap_or(u32::MAX)));
-    match servers.last().filter(|_| more && left != Some(0)) {
-        Some(last) => Ok(([(LINK, next_link(uri, last.id.0, left))], body).into_response()),
-        None => Ok(body.into_response()),
-    }
+    let key = ListingKey {
+        viewer: query.viewer,
+        request: uri.path_and_query().map_or("", |p| p.as_str()).to_owned(),
+    };
+    let render = |mut servers: Vec<Server>| {
+        let more = servers.len() > size as usize;
+        servers.truncate(size as usize);
+        let views = ServerView::list(&servers, state, shown.with_num_members);
+        let left = shown
+            .qty
+            .map(|qty| qty.saturating_sub(u32::try_from(servers.len()).unwrap_or(u32::MAX)));
+        Listed {
+            // Serialising views (strings, numbers, timestamps) cannot fail.
+            body: serde_json::to_vec(&views).unwrap_or_default().into(),
+            next: servers
+                .last()
+                .filter(|_| more && left != Some(0))
+                .map(|last| next_link(uri, last.id.0, left)),
+        }
+    };
+    let listed = state.app.listing(key, &query, render).await?;
+    let json = [(CONTENT_TYPE, HeaderValue::from_static("application/json"))];
+    Ok(match listed.next {
+        Some(next) => (json, [(LINK, next)], listed.body).into_response(),
+        None => (json, listed.body).into_response(),
+    })
 }
 
 /// `<path?query>; rel="next"`: the request's own parameters, decoded and encoded again,

@@ -35,6 +35,8 @@ impl Operator {
         let outbox = Arc::new(Outbox::default());
         let app_settings = AppSettings {
             media_sweep_delay: settings.media_sweep_delay,
+            // The operator's commands read no history.
+            page_cache: 0,
         };
         // A command lives for one use case: nothing worth caching.
         let cache = Arc::new(ReadCache::new(Duration::ZERO));

@@ -25,6 +25,7 @@ mod invites;
 mod matrix;
 mod media;
 mod nodes;
+mod pages;
 mod search;
 mod servers;
 mod support;

@@ -6,11 +6,14 @@
 use super::{Conn, Db};
 use crate::dialect::Dialect;
 use crate::rows::messages::{
-    AFTER, BEFORE, LATEST, MESSAGE_EXISTS, MessageRow, message_select, page_of,
+    AFTER, BEFORE, LATEST, MESSAGE_EXISTS, MessageRow, PAGE_VERSION, PageVersionRow,
+    message_select, page_of,
 };
 use crate::store::SqlStore;
 use async_trait::async_trait;
-use pingme_domain::messages::{Message, MessageBody, MessageId, MessageWrite, NewMessage, Page};
+use pingme_domain::messages::{
+    Message, MessageBody, MessageId, MessageWrite, NewMessage, Page, PageVersion,
+};
 use pingme_domain::store::{MessageStore, StoreResult};
 use pingme_domain::{AccountId, ChannelId, Timestamp};
 
@@ -104,6 +107,18 @@ impl MessageStore for SqlStore<Db> {
         }
         .map_err(Db::store_error)?;
         page_of(rows, page)
+    }
+
+    async fn page_version(&self, channel: ChannelId) -> StoreResult<Option<PageVersion>> {
+        if let Some(direct) = &self.direct {
+            return crate::sqlite::reads::page_version(direct, channel);
+        }
+        let row: Option<PageVersionRow> = sqlx::query_as(PAGE_VERSION)
+            .bind(channel.0)
+            .fetch_optional(&self.read)
+            .await
+            .map_err(Db::store_error)?;
+        Ok(row.map(PageVersion::from))
     }
 
     async fn message(&self, id: MessageId) -> StoreResult<Option<Message>> {

@@ -9,7 +9,7 @@
 use super::select::{add_member, lock, one, select, standing};
 use super::{Db, people};
 use crate::dialect::Dialect;
-use crate::rows::servers::{BANS, BanRow};
+use crate::rows::servers::{BANS, BanRow, DIRECTORY_VERSION, VersionRow};
 use crate::store::SqlStore;
 use async_trait::async_trait;
 use pingme_domain::account::{Account, AccountPage};
@@ -76,6 +76,17 @@ impl ServerStore for SqlStore<Db> {
         let found = select(&mut tx, query, false).await?;
         tx.commit().await.map_err(Db::store_error)?;
         Ok(found)
+    }
+
+    async fn directory_version(&self) -> StoreResult<i64> {
+        if let Some(direct) = &self.direct {
+            return crate::sqlite::reads::directory_version(direct);
+        }
+        let row: VersionRow = sqlx::query_as(DIRECTORY_VERSION)
+            .fetch_one(&self.read)
+            .await
+            .map_err(Db::store_error)?;
+        Ok(row.version)
     }
 
     async fn server(&self, id: ServerId) -> StoreResult<Option<Server>> {

@@ -1,7 +1,7 @@
 //! Messages as both backends read them, with their author.
 
 use super::time;
-use pingme_domain::messages::{Author, Message, MessageId, Page};
+use pingme_domain::messages::{Author, Message, MessageId, Page, PageVersion};
 use pingme_domain::store::{StoreError, StoreResult};
 use pingme_domain::{AccountId, ChannelId, ServerId};
 use std::sync::Arc;
@@ -132,6 +132,28 @@ pub(crate) fn in_page_order(mut messages: Vec<Message>, page: Page) -> Vec<Messa
         messages.reverse();
     }
     messages
+}
+
+/// Where a channel's history stands (migration 0006): `$1` the channel; no row if there is
+/// no such channel.
+pub(crate) const PAGE_VERSION: &str = "SELECT c.version AS messages, p.version AS profiles \
+     FROM channels c CROSS JOIN profiles_version p WHERE c.id = $1";
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct PageVersionRow {
+    messages: i64,
+    profiles: i64,
+}
+
+crate::direct::sqlite_row!(PageVersionRow { messages, profiles });
+
+impl From<PageVersionRow> for PageVersion {
+    fn from(row: PageVersionRow) -> Self {
+        Self {
+            messages: row.messages,
+            profiles: row.profiles,
+        }
+    }
 }
 
 /// Whether a message exists: when an edit or a delete changed nothing, this tells a refusal

@@ -106,6 +106,16 @@ fn member_of(n: usize) -> String {
 }
 
 /// Whether an account is a member of a server (`$1`) and whether it is banned from it.
+/// Where the directory stands (migration 0006).
+pub(crate) const DIRECTORY_VERSION: &str = "SELECT version FROM directory_version";
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct VersionRow {
+    pub(crate) version: i64,
+}
+
+crate::direct::sqlite_row!(VersionRow { version });
+
 pub(crate) const STANDING: &str = "SELECT EXISTS (SELECT 1 FROM memberships WHERE server_id = $1 AND account_id = $2), \
      EXISTS (SELECT 1 FROM bans WHERE server_id = $1 AND account_id = $2)";
 

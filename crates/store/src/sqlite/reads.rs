@@ -6,12 +6,14 @@ use crate::dialect::Dialect;
 use crate::direct::{Readers, store_error};
 use crate::rows::accounts::{ACCOUNT, AccountRow, into_account};
 use crate::rows::channels::{CHANNEL, ChannelRow};
-use crate::rows::messages::{AFTER, BEFORE, LATEST, in_page_order};
-use crate::rows::servers::{Listing, MemberRow, STANDING, ServerRow, StandingRow, assemble};
+use crate::rows::messages::{AFTER, BEFORE, LATEST, PAGE_VERSION, PageVersionRow, in_page_order};
+use crate::rows::servers::{
+    DIRECTORY_VERSION, Listing, MemberRow, STANDING, ServerRow, StandingRow, VersionRow, assemble,
+};
 use crate::rows::time;
 use pingme_domain::account::Account;
 use pingme_domain::community::{Channel, Server, ServerQuery, Standing};
-use pingme_domain::messages::{Author, Message, MessageId, Page};
+use pingme_domain::messages::{Author, Message, MessageId, Page, PageVersion};
 use pingme_domain::store::StoreResult;
 use pingme_domain::{AccountId, ChannelId, ServerId};
 use rusqlite::ToSql;
@@ -35,6 +37,14 @@ pub(crate) fn standing(
 ) -> StoreResult<Standing> {
     let row: Option<StandingRow> = readers.optional(STANDING, &[&server.0, &account.0])?;
     Ok(row.map_or(Standing::Outsider, StandingRow::standing))
+}
+
+pub(crate) fn page_version(
+    readers: &Readers,
+    channel: ChannelId,
+) -> StoreResult<Option<PageVersion>> {
+    let row: Option<PageVersionRow> = readers.optional(PAGE_VERSION, &[&channel.0])?;
+    Ok(row.map(PageVersion::from))
 }
 
 pub(crate) fn messages(
@@ -72,6 +82,12 @@ pub(crate) fn messages(
 /// Rows of a listing's channels or members read on the calling thread; more are read off
 /// the runtime (a few hundred microseconds' worth).
 const INLINE_ROWS: usize = 4_096;
+
+pub(crate) fn directory_version(readers: &Readers) -> StoreResult<i64> {
+    let row: Option<VersionRow> = readers.optional(DIRECTORY_VERSION, &[])?;
+    row.map(|r| r.version)
+        .ok_or_else(|| pingme_domain::store::StoreError::Other("no directory version".into()))
+}
 
 /// A listing's three queries, in one snapshot.
 pub(crate) fn servers(readers: &Readers, query: &ServerQuery) -> StoreResult<Vec<Server>> {

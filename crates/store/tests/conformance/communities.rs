@@ -6,6 +6,7 @@ use pingme_domain::community::{
     Joined, Left, NewCategory, NewChannel, NewInvite, NewServer, ServerChanges, ServerName,
     ServerQuery, Standing,
 };
+use pingme_domain::messages::{MessageBody, NewMessage};
 use pingme_domain::store::{CategoryDeletion, Store, StoreError, Unique};
 use pingme_domain::{AccountId, CategoryId, ServerId, Timestamp};
 use std::sync::Arc;
@@ -616,8 +617,90 @@ async fn deleting_an_owner_hands_servers_on_or_deletes_them(store: Arc<dyn Store
     assert_eq!(store.delete_account(leaver).await.unwrap(), None);
 }
 
+/// The directory's version moves with every change a listing of servers shows, in the
+/// write's own transaction, and not with a channel's messages: what lets a node keep a
+/// rendered listing.
+async fn the_directory_version_moves_with_every_change_a_listing_shows(store: Arc<dyn Store>) {
+    let (ann, bob) = (account(&store, "ann").await, account(&store, "bob").await);
+    let general = category(&store, "general").await;
+    let mut last = store.directory_version().await.unwrap();
+    let mut moved = |now: i64, what: &str| {
+        assert!(now > last, "{what}: {now} after {last}");
+        last = now;
+    };
+    let music = category(&store, "music").await;
+    moved(store.directory_version().await.unwrap(), "a category");
+    let changes = CategoryChanges {
+        description: Some(Some(Description::parse("tunes").unwrap())),
+        ..CategoryChanges::default()
+    };
+    store
+        .update_category(music, &changes)
+        .await
+        .unwrap()
+        .unwrap();
+    moved(
+        store.directory_version().await.unwrap(),
+        "a category changed",
+    );
+    let id = server(&store, ann, general, false).await;
+    moved(store.directory_version().await.unwrap(), "a server");
+    store.join(id, bob).await.unwrap();
+    moved(store.directory_version().await.unwrap(), "a join");
+    let channel = store.server(id).await.unwrap().unwrap().channels[0].id;
+    let before = store.directory_version().await.unwrap();
+    let message = NewMessage {
+        channel,
+        author: bob,
+        body: MessageBody::parse("hello", 100).unwrap(),
+    };
+    store.create_message(&message).await.unwrap();
+    assert_eq!(
+        store.directory_version().await.unwrap(),
+        before,
+        "a message is not the directory's"
+    );
+    let rename = ChannelChanges {
+        name: Some(ChannelName::parse("lobby").unwrap()),
+        description: None,
+    };
+    store
+        .update_channel(channel, &rename)
+        .await
+        .unwrap()
+        .unwrap();
+    moved(
+        store.directory_version().await.unwrap(),
+        "a channel renamed",
+    );
+    let second = NewChannel {
+        server: id,
+        owner: ann,
+        name: ChannelName::parse("second").unwrap(),
+        description: None,
+    };
+    let second = store.create_channel(&second).await.unwrap().id;
+    moved(store.directory_version().await.unwrap(), "a channel");
+    store.delete_channel(second).await.unwrap();
+    moved(
+        store.directory_version().await.unwrap(),
+        "a channel deleted",
+    );
+    let private = ServerChanges {
+        is_private: Some(true),
+        ..ServerChanges::default()
+    };
+    store.update_server(id, &private).await.unwrap().unwrap();
+    moved(store.directory_version().await.unwrap(), "a server changed");
+    store.leave(id, bob).await.unwrap();
+    moved(store.directory_version().await.unwrap(), "a member left");
+    store.delete_server(id).await.unwrap();
+    moved(store.directory_version().await.unwrap(), "a server deleted");
+}
+
 mod run {
     crate::conformance!(
+        the_directory_version_moves_with_every_change_a_listing_shows,
         categories_are_unique_ordered_and_kept_while_used,
         default_categories_are_created_once,
         a_new_server_has_its_owner_and_a_general_channel,

@@ -7,7 +7,9 @@ use pingme_domain::account::{
 use pingme_domain::community::{
     CategoryName, ChannelName, NewCategory, NewChannel, NewServer, ServerName,
 };
-use pingme_domain::messages::{Message, MessageBody, MessageId, MessageWrite, NewMessage, Page};
+use pingme_domain::messages::{
+    Message, MessageBody, MessageId, MessageWrite, NewMessage, Page, PageVersion,
+};
 use pingme_domain::store::Store;
 use pingme_domain::{AccountId, ChannelId};
 use std::sync::Arc;
@@ -417,6 +419,87 @@ async fn a_page_holds_each_message_as_read_alone(store: Arc<dyn Store>) {
     }
 }
 
+async fn version(store: &Arc<dyn Store>, channel: ChannelId) -> PageVersion {
+    store
+        .page_version(channel)
+        .await
+        .unwrap()
+        .expect("the channel")
+}
+
+/// A channel's page version moves with every change its history shows, in the write's own
+/// transaction, and with nothing else: what lets a node keep a rendered page.
+async fn a_page_version_moves_with_every_change_a_page_shows(store: Arc<dyn Store>) {
+    let (ann, bob) = (account(&store, "ann").await, account(&store, "bob").await);
+    let (general, other) = (channel(&store, ann).await, channel(&store, bob).await);
+    assert_eq!(store.page_version(ChannelId(9_999)).await.unwrap(), None);
+    let server = store.channel(general).await.unwrap().unwrap().server;
+    store.join(server, bob).await.unwrap();
+    let start = version(&store, general).await;
+
+    let id = say(&store, general, ann, "one").await;
+    let posted = version(&store, general).await;
+    assert!(posted.messages > start.messages, "a message posted");
+    assert_eq!(posted.profiles, start.profiles);
+    say(&store, other, bob, "elsewhere").await;
+    assert_eq!(
+        version(&store, general).await,
+        posted,
+        "another channel's message"
+    );
+    assert_eq!(
+        post(&store, general, AccountId(9_999), "no").await,
+        MessageWrite::Refused
+    );
+    assert_eq!(version(&store, general).await, posted, "a refused message");
+
+    store.update_message(id, ann, &body("two")).await.unwrap();
+    let edited = version(&store, general).await;
+    assert!(edited.messages > posted.messages, "an edit");
+    store
+        .update_message(id, bob, &body("not yours"))
+        .await
+        .unwrap();
+    assert_eq!(version(&store, general).await, edited, "a refused edit");
+
+    // Messages stored together (one batch, where the backend groups its commits).
+    futures_util::future::join_all(
+        (0..20).map(|n| post(&store, general, if n % 2 == 0 { ann } else { bob }, "many")),
+    )
+    .await;
+    let batch = version(&store, general).await;
+    assert!(batch.messages > edited.messages, "messages stored together");
+
+    store.delete_message(id, ann).await.unwrap();
+    let deleted = version(&store, general).await;
+    assert!(deleted.messages > batch.messages, "a deletion");
+
+    let profile = ProfileChanges {
+        display_name: Some(DisplayName::parse("Bob B").unwrap()),
+        location: None,
+        content: None,
+        image: None,
+    };
+    store.update_profile(bob, &profile).await.unwrap().unwrap();
+    let renamed = version(&store, general).await;
+    assert!(renamed.profiles > deleted.profiles, "an author's profile");
+    assert_eq!(renamed.messages, deleted.messages);
+    store.set_active(bob, false).await.unwrap();
+    let shut_out = version(&store, general).await;
+    assert!(
+        shut_out.profiles > renamed.profiles,
+        "an author's updated_at"
+    );
+
+    store.delete_account(bob).await.unwrap();
+    let gone = version(&store, general).await;
+    assert!(gone.profiles > shut_out.profiles, "an author deleted");
+    assert!(
+        gone.messages > shut_out.messages,
+        "their messages' author cleared"
+    );
+}
+
 mod run {
     crate::conformance!(
         messages_sent_together_keep_their_own_outcomes,
@@ -426,5 +509,6 @@ mod run {
         messages_change_and_go,
         messages_outlive_their_author_but_not_their_channel,
         a_page_holds_each_message_as_read_alone,
+        a_page_version_moves_with_every_change_a_page_shows,
     );
 }

@@ -57,6 +57,8 @@ pub struct Options {
     pub web: bool,
     /// The read cache's time to live (`PINGME_CACHE_TTL`).
     pub cache_ttl: Duration,
+    /// Bytes of latest pages kept rendered (`PINGME_PAGE_CACHE`).
+    pub page_cache: usize,
 }
 
 impl Default for Options {
@@ -78,6 +80,7 @@ impl Default for Options {
             body_memory: 256 << 20,
             web: true,
             cache_ttl: Duration::from_secs(2),
+            page_cache: 64 << 20,
         }
     }
 }
@@ -146,6 +149,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
             max_upload_bytes: 4 * 1024 * 1024,
             image_memory: 512 * 1024 * 1024,
             media_sweep_delay: Duration::from_secs(1),
+            page_cache: options.page_cache,
             body_timeout: options.http.timeouts.stall,
             body_memory: options.body_memory,
             chat: options.chat,

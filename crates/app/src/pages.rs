@@ -1,0 +1,218 @@
+//! Channels' latest pages of history, rendered, kept while the database says they still
+//! stand: what every client reads on every channel switch, read from the database once per
+//! change instead of once per request.
+//!
+//! Each page is kept with the [`PageVersion`] read *before* it: the database raises that
+//! version in the transaction of every write the page shows (a message written, edited or
+//! deleted in the channel, an author's profile changed, an account deleted; migration 0006).
+//! A request reads the version (one key lookup) and uses the kept page only if it is the
+//! same. The page read after the version holds at least what the version says, so a page is
+//! never used once a change it does not show is committed — on this node or any other, with
+//! or without the bus. A page kept from a read that also saw a later change is merely never
+//! used again.
+//!
+//! Only latest pages are kept (older pages are read by scrolling back, once each), at most
+//! `budget` bytes of them; past it the least recently used go.
+//!
+//! Listings of servers are kept the same way ([`Kept`] is for any rendered answer and the
+//! version it was read at), checked against the directory's version.
+
+use bytes::Bytes;
+use pingme_domain::ChannelId;
+use pingme_domain::messages::PageVersion;
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Channels' latest pages, by channel and length.
+pub type PageCache = Kept<(ChannelId, u32), PageVersion, Bytes>;
+
+/// What a kept answer weighs against the budget.
+pub trait Weight {
+    fn bytes(&self) -> usize;
+}
+
+impl Weight for Bytes {
+    fn bytes(&self) -> usize {
+        self.len()
+    }
+}
+
+/// Answers of type `T`, each kept under its key with the version `V` it was read at.
+pub struct Kept<K, V, T> {
+    budget: usize,
+    /// Raised by every use: the entries' order of last use.
+    clock: AtomicU64,
+    kept: Mutex<Entries<K, V, T>>,
+}
+
+struct Entries<K, V, T> {
+    pages: HashMap<K, Entry<V, T>>,
+    bytes: usize,
+}
+
+struct Entry<V, T> {
+    version: V,
+    body: T,
+    used: u64,
+}
+
+impl<K: Eq + Hash + Clone, V: Eq, T: Weight + Clone> Kept<K, V, T> {
+    /// A cache of at most `budget` bytes of pages; zero keeps nothing.
+    pub fn new(budget: usize) -> Self {
+        Self {
+            budget,
+            clock: AtomicU64::new(0),
+            kept: Mutex::new(Entries {
+                pages: HashMap::new(),
+                bytes: 0,
+            }),
+        }
+    }
+
+    pub fn enabled(&self) -> bool {
+        self.budget > 0
+    }
+
+    /// The answer kept under `key`, if it was read at `version`.
+    pub fn get(&self, key: &K, version: &V) -> Option<T> {
+        let used = self.tick();
+        let mut kept = self.lock();
+        let entry = kept.pages.get_mut(key)?;
+        if entry.version != *version {
+            return None;
+        }
+        entry.used = used;
+        Some(entry.body.clone())
+    }
+
+    /// Keeps an answer read after `version` was read, in place of any other of its key.
+    pub fn keep(&self, key: K, version: V, body: T) {
+        if body.bytes() > self.budget / 8 {
+            return;
+        }
+        let used = self.tick();
+        let mut kept = self.lock();
+        kept.bytes += body.bytes();
+        let entry = Entry {
+            version,
+            body,
+            used,
+        };
+        if let Some(old) = kept.pages.insert(key, entry) {
+            kept.bytes -= old.body.bytes();
+        }
+        if kept.bytes > self.budget {
+            kept.shrink_to(self.budget / 4 * 3);
+        }
+    }
+
+    fn tick(&self) -> u64 {
+        self.clock.fetch_add(1, Ordering::Relaxed)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Entries<K, V, T>> {
+        // A panic while holding the lock leaves the map whole (no step of it can panic
+        // half-way), so the entries stay usable.
+        self.kept.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl<K: Eq + Hash + Clone, V, T: Weight> Entries<K, V, T> {
+    /// Forgets the least recently used answers until at most `bytes` are kept.
+    fn shrink_to(&mut self, bytes: usize) {
+        let mut by_use: Vec<(u64, K)> = self
+            .pages
+            .iter()
+            .map(|(k, e)| (e.used, k.clone()))
+            .collect();
+        by_use.sort_unstable_by_key(|(used, _)| *used);
+        for (_, key) in by_use {
+            if self.bytes <= bytes {
+                break;
+            }
+            if let Some(gone) = self.pages.remove(&key) {
+                self.bytes -= gone.body.bytes();
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn version(messages: i64, profiles: i64) -> PageVersion {
+        PageVersion { messages, profiles }
+    }
+
+    fn body(size: usize) -> Bytes {
+        Bytes::from(vec![b'x'; size])
+    }
+
+    #[test]
+    fn a_page_is_used_only_at_the_version_it_was_read_at() {
+        let cache: PageCache = Kept::new(1 << 20);
+        let (channel, other) = (ChannelId(1), ChannelId(2));
+        cache.keep((channel, 50), version(3, 1), Bytes::from_static(b"[1]"));
+        assert_eq!(
+            cache.get(&(channel, 50), &version(3, 1)).as_deref(),
+            Some(&b"[1]"[..])
+        );
+        assert_eq!(
+            cache.get(&(channel, 50), &version(4, 1)),
+            None,
+            "a new message"
+        );
+        assert_eq!(cache.get(&(channel, 50), &version(3, 2)), None, "a profile");
+        assert_eq!(
+            cache.get(&(channel, 20), &version(3, 1)),
+            None,
+            "another length"
+        );
+        assert_eq!(
+            cache.get(&(other, 50), &version(3, 1)),
+            None,
+            "another channel"
+        );
+        cache.keep((channel, 50), version(4, 1), Bytes::from_static(b"[2]"));
+        assert_eq!(cache.get(&(channel, 50), &version(3, 1)), None, "replaced");
+        assert_eq!(
+            cache.get(&(channel, 50), &version(4, 1)).as_deref(),
+            Some(&b"[2]"[..])
+        );
+    }
+
+    #[test]
+    fn past_the_budget_the_least_recently_used_pages_go() {
+        let cache: PageCache = Kept::new(8_000);
+        for n in 0..8 {
+            cache.keep((ChannelId(n), 50), version(1, 1), body(900));
+        }
+        // Channel 0 was used last: it stays when the next pages pass the budget.
+        assert!(cache.get(&(ChannelId(0), 50), &version(1, 1)).is_some());
+        cache.keep((ChannelId(8), 50), version(1, 1), body(900));
+        cache.keep((ChannelId(9), 50), version(1, 1), body(900));
+        let kept = cache.lock();
+        assert!(kept.bytes <= 8_000, "{}", kept.bytes);
+        assert_eq!(
+            kept.bytes,
+            kept.pages.values().map(|e| e.body.len()).sum::<usize>()
+        );
+        assert!(kept.pages.contains_key(&(ChannelId(0), 50)));
+        assert!(kept.pages.contains_key(&(ChannelId(9), 50)));
+        assert!(!kept.pages.contains_key(&(ChannelId(1), 50)));
+    }
+
+    #[test]
+    fn a_zero_budget_keeps_nothing_and_a_page_too_large_is_not_kept() {
+        let off: PageCache = Kept::new(0);
+        assert!(!off.enabled());
+        off.keep((ChannelId(1), 50), version(1, 1), body(10));
+        assert_eq!(off.get(&(ChannelId(1), 50), &version(1, 1)), None);
+        let small: PageCache = Kept::new(800);
+        small.keep((ChannelId(1), 50), version(1, 1), body(101));
+        assert_eq!(small.get(&(ChannelId(1), 50), &version(1, 1)), None);
+    }
+}
