@@ -7,45 +7,46 @@ use crate::App;
 use crate::error::AppResult;
 use crate::pages::{Kept, Weight};
 use bytes::Bytes;
-use pingme_domain::AccountId;
-use pingme_domain::community::{Server, ServerQuery};
+use pingme_domain::ServerId;
+use pingme_domain::community::{DirectoryVersion, Server, ServerQuery};
 use tracing::instrument;
 
 /// Listings, by who asked and what.
-pub type ListingCache = Kept<ListingKey, i64, Listed>;
+pub type ListingCache = Kept<ListingKey, DirectoryVersion, Listed>;
 
-/// A listing as the adapter renders it: its body, and the link to the next page if any.
+/// A listing as the adapter renders it: its body, how many servers it holds, and the last
+/// one's id when more follow (for the link to the next page, which the adapter makes).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Listed {
     pub body: Bytes,
-    pub next: Option<String>,
+    pub servers: usize,
+    pub more_after: Option<ServerId>,
 }
 
 impl Weight for Listed {
     fn bytes(&self) -> usize {
-        self.body.len() + self.next.as_ref().map_or(0, String::len)
+        self.body.len()
     }
 }
 
-/// Whom a listing is for (private servers are listed to their members) and the request
-/// that asked for it (its path and query string, which decide the query, the rendering and
-/// the link to the next page).
+/// A listing's query (whom it is for included: private servers are listed to their members)
+/// and `shape`, whatever else its rendering depends on, as the adapter numbers it.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ListingKey {
-    pub viewer: Option<AccountId>,
-    pub request: String,
+    pub query: ServerQuery,
+    pub shape: u32,
 }
 
 impl App {
-    /// The servers `query` selects, rendered by `render`; kept under `key` while the
-    /// directory's version stands. `key` must name everything `query` and `render` depend on.
+    /// The servers `key.query` selects, rendered by `render`; kept while the directory's
+    /// version stands. `key.shape` must tell apart every rendering `render` may make.
     #[instrument(level = "debug", skip_all)]
     pub async fn listing(
         &self,
         key: ListingKey,
-        query: &ServerQuery,
         render: impl FnOnce(Vec<Server>) -> Listed,
     ) -> AppResult<Listed> {
+        let query = &key.query;
         if !self.listings.enabled() {
             return Ok(render(self.store.servers(query).await?));
         }

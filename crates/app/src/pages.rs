@@ -89,20 +89,23 @@ impl<K: Eq + Hash + Clone, V: Eq, T: Weight + Clone> Kept<K, V, T> {
 
     /// Keeps an answer read after `version` was read, in place of any other of its key.
     pub fn keep(&self, key: K, version: V, body: T) {
-        if body.bytes() > self.budget / 8 {
-            return;
-        }
+        let weight = weight(&body);
         let used = self.tick();
         let mut kept = self.lock();
-        kept.bytes += body.bytes();
+        if let Some(old) = kept.pages.remove(&key) {
+            kept.bytes -= weight_of(&old);
+        }
+        // One answer may take an eighth of the budget at most.
+        if weight > self.budget / 8 {
+            return;
+        }
+        kept.bytes += weight;
         let entry = Entry {
             version,
             body,
             used,
         };
-        if let Some(old) = kept.pages.insert(key, entry) {
-            kept.bytes -= old.body.bytes();
-        }
+        kept.pages.insert(key, entry);
         if kept.bytes > self.budget {
             kept.shrink_to(self.budget / 4 * 3);
         }
@@ -119,23 +122,43 @@ impl<K: Eq + Hash + Clone, V: Eq, T: Weight + Clone> Kept<K, V, T> {
     }
 }
 
+/// What an entry is counted for beside its answer: its key, its version and the map's
+/// slot, roughly. So that many tiny answers (an empty listing is 2 bytes) cannot take far
+/// more memory than the budget says.
+const ENTRY_BYTES: usize = 128;
+
+fn weight(body: &impl Weight) -> usize {
+    body.bytes() + ENTRY_BYTES
+}
+
+fn weight_of<V, T: Weight>(entry: &Entry<V, T>) -> usize {
+    weight(&entry.body)
+}
+
 impl<K: Eq + Hash + Clone, V, T: Weight> Entries<K, V, T> {
-    /// Forgets the least recently used answers until at most `bytes` are kept.
+    /// Forgets the least recently used answers, a quarter of them at a time, until at most
+    /// `bytes` are kept: each round finds its cut in linear time.
     fn shrink_to(&mut self, bytes: usize) {
-        let mut by_use: Vec<(u64, K)> = self
-            .pages
-            .iter()
-            .map(|(k, e)| (e.used, k.clone()))
-            .collect();
-        by_use.sort_unstable_by_key(|(used, _)| *used);
-        for (_, key) in by_use {
-            if self.bytes <= bytes {
-                break;
-            }
-            if let Some(gone) = self.pages.remove(&key) {
-                self.bytes -= gone.body.bytes();
+        while self.bytes > bytes && !self.pages.is_empty() {
+            let mut uses: Vec<u64> = self.pages.values().map(|e| e.used).collect();
+            let cut = uses.len() / 4;
+            let (_, &mut oldest_kept, _) = uses.select_nth_unstable(cut);
+            let mut freed = 0;
+            self.pages.retain(|_, entry| {
+                let keep = entry.used >= oldest_kept;
+                if !keep {
+                    freed += weight_of(entry);
+                }
+                keep
+            });
+            self.bytes -= freed;
+            if freed == 0 {
+                // One entry left, over the budget by itself: not kept.
+                self.pages.clear();
+                self.bytes = 0;
             }
         }
+        self.pages.shrink_to_fit();
     }
 }
 
@@ -144,7 +167,11 @@ mod tests {
     use super::*;
 
     fn version(messages: i64, profiles: i64) -> PageVersion {
-        PageVersion { messages, profiles }
+        PageVersion {
+            database: 7,
+            messages,
+            profiles,
+        }
     }
 
     fn body(size: usize) -> Bytes {
@@ -186,23 +213,36 @@ mod tests {
 
     #[test]
     fn past_the_budget_the_least_recently_used_pages_go() {
-        let cache: PageCache = Kept::new(8_000);
-        for n in 0..8 {
+        let cache: PageCache = Kept::new(10_000);
+        for n in 0..9 {
             cache.keep((ChannelId(n), 50), version(1, 1), body(900));
         }
-        // Channel 0 was used last: it stays when the next pages pass the budget.
+        // Channel 0 was used last: it stays when the next page passes the budget.
         assert!(cache.get(&(ChannelId(0), 50), &version(1, 1)).is_some());
-        cache.keep((ChannelId(8), 50), version(1, 1), body(900));
         cache.keep((ChannelId(9), 50), version(1, 1), body(900));
         let kept = cache.lock();
-        assert!(kept.bytes <= 8_000, "{}", kept.bytes);
+        assert!(kept.bytes <= 7_500, "{}", kept.bytes);
         assert_eq!(
             kept.bytes,
-            kept.pages.values().map(|e| e.body.len()).sum::<usize>()
+            kept.pages
+                .values()
+                .map(|e| e.body.len() + ENTRY_BYTES)
+                .sum::<usize>()
         );
         assert!(kept.pages.contains_key(&(ChannelId(0), 50)));
         assert!(kept.pages.contains_key(&(ChannelId(9), 50)));
         assert!(!kept.pages.contains_key(&(ChannelId(1), 50)));
+    }
+
+    #[test]
+    fn tiny_answers_count_for_their_entries_too() {
+        let cache: PageCache = Kept::new(128_000);
+        for n in 0..10_000 {
+            cache.keep((ChannelId(n), 50), version(1, 1), Bytes::from_static(b"[]"));
+        }
+        let kept = cache.lock();
+        assert!(kept.pages.len() <= 1_000, "{}", kept.pages.len());
+        assert!(kept.bytes <= 128_000);
     }
 
     #[test]
@@ -211,8 +251,13 @@ mod tests {
         assert!(!off.enabled());
         off.keep((ChannelId(1), 50), version(1, 1), body(10));
         assert_eq!(off.get(&(ChannelId(1), 50), &version(1, 1)), None);
-        let small: PageCache = Kept::new(800);
-        small.keep((ChannelId(1), 50), version(1, 1), body(101));
+        let small: PageCache = Kept::new(8_000);
+        small.keep((ChannelId(1), 50), version(1, 1), body(100));
+        assert!(small.get(&(ChannelId(1), 50), &version(1, 1)).is_some());
+        // Too large: not kept, and the older page of its key is let go with it.
+        small.keep((ChannelId(1), 50), version(2, 1), body(1_000));
+        assert_eq!(small.get(&(ChannelId(1), 50), &version(2, 1)), None);
         assert_eq!(small.get(&(ChannelId(1), 50), &version(1, 1)), None);
+        assert_eq!(small.lock().bytes, 0);
     }
 }

@@ -160,9 +160,18 @@ pub struct ServerChanges {
     pub banner: Option<Option<String>>,
 }
 
+/// Where the directory stands: raised, in the transaction of the write, by every change a
+/// listing of servers shows (a server, a membership, a category or a channel written, an
+/// owner's login changed). `database` as in [`crate::messages::PageVersion`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct DirectoryVersion {
+    pub database: i64,
+    pub directory: i64,
+}
+
 /// Which servers a listing wants; every condition given must hold. Private servers are
 /// only ever listed to their members.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct ServerQuery {
     /// Who is asking (`None`: anonymous).
     pub viewer: Option<AccountId>,

@@ -107,6 +107,9 @@ pub enum Page {
 /// read after a version was read is right for as long as the version reads the same.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct PageVersion {
+    /// Which run of the database server answered (Postgres: when it started; a failover or
+    /// a restore changes it), so that counts read before one never match counts after it.
+    pub database: i64,
     pub messages: i64,
     pub profiles: i64,
 }

@@ -18,7 +18,7 @@ pub fn search_key(name: &str) -> String {
 }
 
 /// What to look for: trimmed, not blank, at most [`SearchText::MAX_CHARS`] characters.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct SearchText(String);
 
 impl SearchText {

@@ -5,8 +5,8 @@
 use crate::account::{Account, AccountPage, AccountQuery, Email, NewAccount, ProfileChanges};
 use crate::community::{
     Accepted, Ban, Banned, Category, CategoryChanges, CategoryName, Channel, ChannelChanges,
-    Invite, Joined, Left, NewCategory, NewChannel, NewInvite, NewServer, Server, ServerChanges,
-    ServerQuery, Standing,
+    DirectoryVersion, Invite, Joined, Left, NewCategory, NewChannel, NewInvite, NewServer, Server,
+    ServerChanges, ServerQuery, Standing,
 };
 use crate::messages::{
     Message, MessageBody, MessageId, MessageWrite, NewMessage, Page, PageVersion,
@@ -130,10 +130,8 @@ pub trait ServerStore: Send + Sync {
     /// The servers a query selects, by id, with their channels and members, in a constant
     /// number of queries however many there are.
     async fn servers(&self, query: &ServerQuery) -> StoreResult<Vec<Server>>;
-    /// Where the directory stands, by one key lookup: raised, in the transaction of the
-    /// write, by every change a listing of servers shows (a server, a membership, a category
-    /// or a channel written, an owner's login changed).
-    async fn directory_version(&self) -> StoreResult<i64>;
+    /// Where the directory stands, by one key lookup.
+    async fn directory_version(&self) -> StoreResult<DirectoryVersion>;
     async fn server(&self, id: ServerId) -> StoreResult<Option<Server>>;
     async fn standing(&self, server: ServerId, account: AccountId) -> StoreResult<Standing>;
     async fn bans(&self, server: ServerId) -> StoreResult<Vec<Ban>>;

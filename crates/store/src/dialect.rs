@@ -71,6 +71,11 @@ pub(crate) struct Sql {
     pub lock_account: &'static str,
     pub lock_category: &'static str,
     pub lock_channels: &'static str,
+    /// Where a channel's history stands (migration 0006): `$1` the channel; no row if there
+    /// is no such channel.
+    pub page_version: &'static str,
+    /// Where the directory stands (migration 0006).
+    pub directory_version: &'static str,
 }
 
 /// The statements of [`Sql`], given a dialect's fragments: how a list of ids is matched
@@ -84,9 +89,21 @@ macro_rules! statements {
         for_share: $for_share:literal,
         for_no_key_update: $for_no_key_update:literal,
         share_members: $share_members:literal,
-        share_server: $share_server:literal $(,)?
+        share_server: $share_server:literal,
+        database_start: $database_start:literal $(,)?
     ) => {
         $crate::dialect::Sql {
+            page_version: concat!(
+                "SELECT ",
+                $database_start,
+                " AS database, c.version AS messages, p.version AS profiles \
+                 FROM channels c CROSS JOIN profiles_version p WHERE c.id = $1"
+            ),
+            directory_version: concat!(
+                "SELECT ",
+                $database_start,
+                " AS database, version AS directory FROM directory_version"
+            ),
             accounts: concat!(
                 "SELECT ",
                 $crate::rows::accounts::account_columns!(),

@@ -167,29 +167,27 @@ async fn page(
     let size = query.limit.unwrap_or(SIZES.max);
     query.limit = Some(size.saturating_add(1));
     let key = ListingKey {
-        viewer: query.viewer,
-        request: uri.path_and_query().map_or("", |p| p.as_str()).to_owned(),
+        query,
+        shape: u32::from(shown.with_num_members),
     };
     let render = |mut servers: Vec<Server>| {
         let more = servers.len() > size as usize;
         servers.truncate(size as usize);
         let views = ServerView::list(&servers, state, shown.with_num_members);
-        let left = shown
-            .qty
-            .map(|qty| qty.saturating_sub(u32::try_from(servers.len()).unwrap_or(u32::MAX)));
         Listed {
             // Serialising views (strings, numbers, timestamps) cannot fail.
             body: serde_json::to_vec(&views).unwrap_or_default().into(),
-            next: servers
-                .last()
-                .filter(|_| more && left != Some(0))
-                .map(|last| next_link(uri, last.id.0, left)),
+            servers: servers.len(),
+            more_after: servers.last().filter(|_| more).map(|last| last.id),
         }
     };
-    let listed = state.app.listing(key, &query, render).await?;
+    let listed = state.app.listing(key, render).await?;
+    let left = shown
+        .qty
+        .map(|qty| qty.saturating_sub(u32::try_from(listed.servers).unwrap_or(u32::MAX)));
     let json = [(CONTENT_TYPE, HeaderValue::from_static("application/json"))];
-    Ok(match listed.next {
-        Some(next) => (json, [(LINK, next)], listed.body).into_response(),
+    Ok(match listed.more_after.filter(|_| left != Some(0)) {
+        Some(last) => (json, [(LINK, next_link(uri, last.0, left))], listed.body).into_response(),
         None => (json, listed.body).into_response(),
     })
 }

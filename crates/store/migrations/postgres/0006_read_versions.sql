@@ -11,9 +11,14 @@ BEGIN
             SELECT id FROM channels WHERE id IN (SELECT channel_id FROM new_rows)
             ORDER BY id FOR NO KEY UPDATE);
     ELSIF TG_OP = 'UPDATE' THEN
+        -- Rows whose author alone changed (the account deleted) are counted by the profiles'
+        -- version, raised by that deletion: their channels are not locked.
         UPDATE channels SET version = version + 1 WHERE id IN (
             SELECT id FROM channels WHERE id IN (
-                SELECT channel_id FROM new_rows UNION SELECT channel_id FROM old_rows)
+                SELECT unnest(ARRAY[n.channel_id, o.channel_id])
+                FROM new_rows n JOIN old_rows o ON o.id = n.id
+                WHERE (n.channel_id, n.content, n.created_at, n.updated_at)
+                      IS DISTINCT FROM (o.channel_id, o.content, o.created_at, o.updated_at))
             ORDER BY id FOR NO KEY UPDATE);
     ELSE
         UPDATE channels SET version = version + 1 WHERE id IN (
@@ -56,9 +61,11 @@ CREATE TRIGGER accounts_raise_profiles_version_on_update AFTER UPDATE ON account
        OR OLD.updated_at IS DISTINCT FROM NEW.updated_at)
     EXECUTE FUNCTION raise_profiles_version();
 CREATE TRIGGER accounts_raise_profiles_version_on_delete AFTER DELETE ON accounts
-    FOR EACH STATEMENT EXECUTE FUNCTION raise_profiles_version();
+    FOR EACH ROW EXECUTE FUNCTION raise_profiles_version();
 
--- One version for the directory: see the SQLite migration. Raised once per statement.
+-- One version for the directory: see the SQLite migration. Raised once per row written (a
+-- statement trigger would also run for statements that change nothing, such as an account's
+-- deletion handing on channels it does not own, and lock the row for nothing).
 CREATE TABLE directory_version (
     id      INTEGER PRIMARY KEY CHECK (id = 1),
     version BIGINT NOT NULL
@@ -72,15 +79,15 @@ BEGIN
 END $$;
 
 CREATE TRIGGER servers_raise_directory AFTER INSERT OR UPDATE OR DELETE ON servers
-    FOR EACH STATEMENT EXECUTE FUNCTION raise_directory_version();
+    FOR EACH ROW EXECUTE FUNCTION raise_directory_version();
 CREATE TRIGGER memberships_raise_directory AFTER INSERT OR UPDATE OR DELETE ON memberships
-    FOR EACH STATEMENT EXECUTE FUNCTION raise_directory_version();
+    FOR EACH ROW EXECUTE FUNCTION raise_directory_version();
 CREATE TRIGGER categories_raise_directory AFTER INSERT OR UPDATE OR DELETE ON categories
-    FOR EACH STATEMENT EXECUTE FUNCTION raise_directory_version();
+    FOR EACH ROW EXECUTE FUNCTION raise_directory_version();
 CREATE TRIGGER channels_raise_directory
     AFTER INSERT OR DELETE OR UPDATE OF id, server_id, owner_id, name, description, created_at, updated_at
     ON channels
-    FOR EACH STATEMENT EXECUTE FUNCTION raise_directory_version();
+    FOR EACH ROW EXECUTE FUNCTION raise_directory_version();
 CREATE TRIGGER accounts_raise_directory_on_login AFTER UPDATE OF login ON accounts
     FOR EACH ROW WHEN (OLD.login IS DISTINCT FROM NEW.login)
     EXECUTE FUNCTION raise_directory_version();

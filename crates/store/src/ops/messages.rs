@@ -6,8 +6,7 @@
 use super::{Conn, Db};
 use crate::dialect::Dialect;
 use crate::rows::messages::{
-    AFTER, BEFORE, LATEST, MESSAGE_EXISTS, MessageRow, PAGE_VERSION, PageVersionRow,
-    message_select, page_of,
+    AFTER, BEFORE, LATEST, MESSAGE_EXISTS, MessageRow, PageVersionRow, message_select, page_of,
 };
 use crate::store::SqlStore;
 use async_trait::async_trait;
@@ -113,7 +112,7 @@ impl MessageStore for SqlStore<Db> {
         if let Some(direct) = &self.direct {
             return crate::sqlite::reads::page_version(direct, channel);
         }
-        let row: Option<PageVersionRow> = sqlx::query_as(PAGE_VERSION)
+        let row: Option<PageVersionRow> = sqlx::query_as(Db::SQL.page_version)
             .bind(channel.0)
             .fetch_optional(&self.read)
             .await

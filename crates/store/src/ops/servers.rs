@@ -9,13 +9,13 @@
 use super::select::{add_member, lock, one, select, standing};
 use super::{Db, people};
 use crate::dialect::Dialect;
-use crate::rows::servers::{BANS, BanRow, DIRECTORY_VERSION, VersionRow};
+use crate::rows::servers::{BANS, BanRow, DirectoryVersionRow};
 use crate::store::SqlStore;
 use async_trait::async_trait;
 use pingme_domain::account::{Account, AccountPage};
 use pingme_domain::community::{
-    Ban, Banned, FIRST_CHANNEL, Joined, Left, NewServer, Server, ServerChanges, ServerQuery,
-    Standing,
+    Ban, Banned, DirectoryVersion, FIRST_CHANNEL, Joined, Left, NewServer, Server, ServerChanges,
+    ServerQuery, Standing,
 };
 use pingme_domain::search::search_key;
 use pingme_domain::store::{ServerStore, StoreError, StoreResult};
@@ -78,15 +78,15 @@ impl ServerStore for SqlStore<Db> {
         Ok(found)
     }
 
-    async fn directory_version(&self) -> StoreResult<i64> {
+    async fn directory_version(&self) -> StoreResult<DirectoryVersion> {
         if let Some(direct) = &self.direct {
             return crate::sqlite::reads::directory_version(direct);
         }
-        let row: VersionRow = sqlx::query_as(DIRECTORY_VERSION)
+        let row: DirectoryVersionRow = sqlx::query_as(Db::SQL.directory_version)
             .fetch_one(&self.read)
             .await
             .map_err(Db::store_error)?;
-        Ok(row.version)
+        Ok(row.into())
     }
 
     async fn server(&self, id: ServerId) -> StoreResult<Option<Server>> {

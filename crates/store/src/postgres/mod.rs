@@ -102,6 +102,9 @@ impl Dialect for Db {
         for_no_key_update: " FOR NO KEY UPDATE",
         share_members: " FOR SHARE OF ms",
         share_server: " FOR SHARE OF s",
+        // A failover or a restore starts another server: versions read before it could
+        // repeat after it with other rows, so they never match.
+        database_start: "CAST(EXTRACT(EPOCH FROM pg_postmaster_start_time()) * 1000000 AS BIGINT)",
     };
 
     type Ids = Vec<i64>;

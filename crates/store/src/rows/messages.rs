@@ -61,6 +61,12 @@ pub(crate) struct MessageRow {
     author_updated_at: Option<i64>,
 }
 
+impl MessageRow {
+    pub(crate) fn channel(&self) -> i64 {
+        self.channel_id
+    }
+}
+
 impl TryFrom<MessageRow> for Message {
     type Error = StoreError;
 
@@ -134,22 +140,24 @@ pub(crate) fn in_page_order(mut messages: Vec<Message>, page: Page) -> Vec<Messa
     messages
 }
 
-/// Where a channel's history stands (migration 0006): `$1` the channel; no row if there is
-/// no such channel.
-pub(crate) const PAGE_VERSION: &str = "SELECT c.version AS messages, p.version AS profiles \
-     FROM channels c CROSS JOIN profiles_version p WHERE c.id = $1";
-
+/// A row of `Sql::page_version`.
 #[derive(sqlx::FromRow)]
 pub(crate) struct PageVersionRow {
+    database: i64,
     messages: i64,
     profiles: i64,
 }
 
-crate::direct::sqlite_row!(PageVersionRow { messages, profiles });
+crate::direct::sqlite_row!(PageVersionRow {
+    database,
+    messages,
+    profiles
+});
 
 impl From<PageVersionRow> for PageVersion {
     fn from(row: PageVersionRow) -> Self {
         Self {
+            database: row.database,
             messages: row.messages,
             profiles: row.profiles,
         }

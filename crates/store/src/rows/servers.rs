@@ -4,7 +4,7 @@
 
 use super::channels::ChannelRow;
 use super::time;
-use pingme_domain::community::{Ban, Channel, Server, ServerQuery, Standing};
+use pingme_domain::community::{Ban, Channel, DirectoryVersion, Server, ServerQuery, Standing};
 use pingme_domain::store::{StoreError, StoreResult};
 use pingme_domain::{AccountId, CategoryId, ServerId};
 use std::collections::HashMap;
@@ -105,17 +105,28 @@ fn member_of(n: usize) -> String {
     format!("EXISTS (SELECT 1 FROM memberships m WHERE m.server_id = s.id AND m.account_id = ${n})")
 }
 
-/// Whether an account is a member of a server (`$1`) and whether it is banned from it.
-/// Where the directory stands (migration 0006).
-pub(crate) const DIRECTORY_VERSION: &str = "SELECT version FROM directory_version";
-
+/// A row of `Sql::directory_version`.
 #[derive(sqlx::FromRow)]
-pub(crate) struct VersionRow {
-    pub(crate) version: i64,
+pub(crate) struct DirectoryVersionRow {
+    database: i64,
+    directory: i64,
 }
 
-crate::direct::sqlite_row!(VersionRow { version });
+crate::direct::sqlite_row!(DirectoryVersionRow {
+    database,
+    directory
+});
 
+impl From<DirectoryVersionRow> for DirectoryVersion {
+    fn from(row: DirectoryVersionRow) -> Self {
+        Self {
+            database: row.database,
+            directory: row.directory,
+        }
+    }
+}
+
+/// Whether an account is a member of a server (`$1`) and whether it is banned from it.
 pub(crate) const STANDING: &str = "SELECT EXISTS (SELECT 1 FROM memberships WHERE server_id = $1 AND account_id = $2), \
      EXISTS (SELECT 1 FROM bans WHERE server_id = $1 AND account_id = $2)";
 

@@ -53,6 +53,26 @@ impl Batch for SqliteBatch {
             }
             None => Vec::new(),
         };
+        raise_versions(&mut tx, &stored).await?;
         settle(tx, messages, stored).await
     }
+}
+
+/// Raises the version of each channel the batch wrote to, once (migration 0006): SQLite's
+/// triggers run per row, and a trigger on this insert cost a write per message.
+async fn raise_versions(tx: &mut sqlx::SqliteConnection, stored: &[MessageRow]) -> StoreResult<()> {
+    let mut channels: Vec<i64> = stored.iter().map(MessageRow::channel).collect();
+    channels.sort_unstable();
+    channels.dedup();
+    if channels.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(
+        "UPDATE channels SET version = version + 1 WHERE id IN (SELECT value FROM json_each($1))",
+    )
+    .bind(serde_json::Value::from(channels).to_string())
+    .execute(tx)
+    .await
+    .map_err(store_error)?;
+    Ok(())
 }

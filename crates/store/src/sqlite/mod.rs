@@ -106,6 +106,8 @@ impl Dialect for Db {
         for_no_key_update: "",
         share_members: "",
         share_server: "",
+        // One file, never failed over.
+        database_start: "0",
     };
 
     /// A JSON array, as `json_each` reads it.

@@ -6,13 +6,13 @@ use crate::dialect::Dialect;
 use crate::direct::{Readers, store_error};
 use crate::rows::accounts::{ACCOUNT, AccountRow, into_account};
 use crate::rows::channels::{CHANNEL, ChannelRow};
-use crate::rows::messages::{AFTER, BEFORE, LATEST, PAGE_VERSION, PageVersionRow, in_page_order};
+use crate::rows::messages::{AFTER, BEFORE, LATEST, PageVersionRow, in_page_order};
 use crate::rows::servers::{
-    DIRECTORY_VERSION, Listing, MemberRow, STANDING, ServerRow, StandingRow, VersionRow, assemble,
+    DirectoryVersionRow, Listing, MemberRow, STANDING, ServerRow, StandingRow, assemble,
 };
 use crate::rows::time;
 use pingme_domain::account::Account;
-use pingme_domain::community::{Channel, Server, ServerQuery, Standing};
+use pingme_domain::community::{Channel, DirectoryVersion, Server, ServerQuery, Standing};
 use pingme_domain::messages::{Author, Message, MessageId, Page, PageVersion};
 use pingme_domain::store::StoreResult;
 use pingme_domain::{AccountId, ChannelId, ServerId};
@@ -43,7 +43,7 @@ pub(crate) fn page_version(
     readers: &Readers,
     channel: ChannelId,
 ) -> StoreResult<Option<PageVersion>> {
-    let row: Option<PageVersionRow> = readers.optional(PAGE_VERSION, &[&channel.0])?;
+    let row: Option<PageVersionRow> = readers.optional(Db::SQL.page_version, &[&channel.0])?;
     Ok(row.map(PageVersion::from))
 }
 
@@ -83,9 +83,9 @@ pub(crate) fn messages(
 /// the runtime (a few hundred microseconds' worth).
 const INLINE_ROWS: usize = 4_096;
 
-pub(crate) fn directory_version(readers: &Readers) -> StoreResult<i64> {
-    let row: Option<VersionRow> = readers.optional(DIRECTORY_VERSION, &[])?;
-    row.map(|r| r.version)
+pub(crate) fn directory_version(readers: &Readers) -> StoreResult<DirectoryVersion> {
+    let row: Option<DirectoryVersionRow> = readers.optional(Db::SQL.directory_version, &[])?;
+    row.map(DirectoryVersion::from)
         .ok_or_else(|| pingme_domain::store::StoreError::Other("no directory version".into()))
 }
 

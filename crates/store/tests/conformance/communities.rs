@@ -623,13 +623,16 @@ async fn deleting_an_owner_hands_servers_on_or_deletes_them(store: Arc<dyn Store
 async fn the_directory_version_moves_with_every_change_a_listing_shows(store: Arc<dyn Store>) {
     let (ann, bob) = (account(&store, "ann").await, account(&store, "bob").await);
     let general = category(&store, "general").await;
-    let mut last = store.directory_version().await.unwrap();
+    let mut last = store.directory_version().await.unwrap().directory;
     let mut moved = |now: i64, what: &str| {
         assert!(now > last, "{what}: {now} after {last}");
         last = now;
     };
     let music = category(&store, "music").await;
-    moved(store.directory_version().await.unwrap(), "a category");
+    moved(
+        store.directory_version().await.unwrap().directory,
+        "a category",
+    );
     let changes = CategoryChanges {
         description: Some(Some(Description::parse("tunes").unwrap())),
         ..CategoryChanges::default()
@@ -640,15 +643,18 @@ async fn the_directory_version_moves_with_every_change_a_listing_shows(store: Ar
         .unwrap()
         .unwrap();
     moved(
-        store.directory_version().await.unwrap(),
+        store.directory_version().await.unwrap().directory,
         "a category changed",
     );
     let id = server(&store, ann, general, false).await;
-    moved(store.directory_version().await.unwrap(), "a server");
+    moved(
+        store.directory_version().await.unwrap().directory,
+        "a server",
+    );
     store.join(id, bob).await.unwrap();
-    moved(store.directory_version().await.unwrap(), "a join");
+    moved(store.directory_version().await.unwrap().directory, "a join");
     let channel = store.server(id).await.unwrap().unwrap().channels[0].id;
-    let before = store.directory_version().await.unwrap();
+    let before = store.directory_version().await.unwrap().directory;
     let message = NewMessage {
         channel,
         author: bob,
@@ -656,7 +662,7 @@ async fn the_directory_version_moves_with_every_change_a_listing_shows(store: Ar
     };
     store.create_message(&message).await.unwrap();
     assert_eq!(
-        store.directory_version().await.unwrap(),
+        store.directory_version().await.unwrap().directory,
         before,
         "a message is not the directory's"
     );
@@ -670,7 +676,7 @@ async fn the_directory_version_moves_with_every_change_a_listing_shows(store: Ar
         .unwrap()
         .unwrap();
     moved(
-        store.directory_version().await.unwrap(),
+        store.directory_version().await.unwrap().directory,
         "a channel renamed",
     );
     let second = NewChannel {
@@ -680,10 +686,13 @@ async fn the_directory_version_moves_with_every_change_a_listing_shows(store: Ar
         description: None,
     };
     let second = store.create_channel(&second).await.unwrap().id;
-    moved(store.directory_version().await.unwrap(), "a channel");
+    moved(
+        store.directory_version().await.unwrap().directory,
+        "a channel",
+    );
     store.delete_channel(second).await.unwrap();
     moved(
-        store.directory_version().await.unwrap(),
+        store.directory_version().await.unwrap().directory,
         "a channel deleted",
     );
     let private = ServerChanges {
@@ -691,11 +700,20 @@ async fn the_directory_version_moves_with_every_change_a_listing_shows(store: Ar
         ..ServerChanges::default()
     };
     store.update_server(id, &private).await.unwrap().unwrap();
-    moved(store.directory_version().await.unwrap(), "a server changed");
+    moved(
+        store.directory_version().await.unwrap().directory,
+        "a server changed",
+    );
     store.leave(id, bob).await.unwrap();
-    moved(store.directory_version().await.unwrap(), "a member left");
+    moved(
+        store.directory_version().await.unwrap().directory,
+        "a member left",
+    );
     store.delete_server(id).await.unwrap();
-    moved(store.directory_version().await.unwrap(), "a server deleted");
+    moved(
+        store.directory_version().await.unwrap().directory,
+        "a server deleted",
+    );
 }
 
 mod run {
