@@ -29,6 +29,14 @@ impl Weight for Listed {
     }
 }
 
+/// The key's texts are the client's: counted, so that long ones cannot overrun the budget.
+impl Weight for ListingKey {
+    fn bytes(&self) -> usize {
+        self.query.category.as_ref().map_or(0, String::len)
+            + self.query.name.as_ref().map_or(0, |n| n.as_str().len())
+    }
+}
+
 /// A listing's query (whom it is for included: private servers are listed to their members)
 /// and `shape`, whatever else its rendering depends on, as the adapter numbers it.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -58,5 +66,35 @@ impl App {
         let listed = render(self.store.servers(query).await?);
         self.listings.keep(key, version, listed.clone());
         Ok(listed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_listing_key_counts_the_texts_it_holds() {
+        let cache = ListingCache::new(1 << 20);
+        let version = DirectoryVersion {
+            database: 0,
+            directory: 1,
+        };
+        for n in 0..100 {
+            let key = ListingKey {
+                query: ServerQuery {
+                    category: Some(format!("{n}{}", "x".repeat(100_000))),
+                    ..ServerQuery::default()
+                },
+                shape: 0,
+            };
+            let listed = Listed {
+                body: Bytes::from_static(b"[]"),
+                servers: 0,
+                more_after: None,
+            };
+            cache.keep(key, version, listed);
+        }
+        assert!(cache.len() <= 10, "{} kept", cache.len());
     }
 }

@@ -28,9 +28,15 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// Channels' latest pages, by channel and length.
 pub type PageCache = Kept<(ChannelId, u32), PageVersion, Bytes>;
 
-/// What a kept answer weighs against the budget.
+/// What a kept answer, or its key, weighs against the budget beyond its own size.
 pub trait Weight {
     fn bytes(&self) -> usize;
+}
+
+impl Weight for (ChannelId, u32) {
+    fn bytes(&self) -> usize {
+        0
+    }
 }
 
 impl Weight for Bytes {
@@ -58,7 +64,7 @@ struct Entry<V, T> {
     used: u64,
 }
 
-impl<K: Eq + Hash + Clone, V: Eq, T: Weight + Clone> Kept<K, V, T> {
+impl<K: Eq + Hash + Clone + Weight, V: Eq, T: Weight + Clone> Kept<K, V, T> {
     /// A cache of at most `budget` bytes of pages; zero keeps nothing.
     pub fn new(budget: usize) -> Self {
         Self {
@@ -89,17 +95,17 @@ impl<K: Eq + Hash + Clone, V: Eq, T: Weight + Clone> Kept<K, V, T> {
 
     /// Keeps an answer read after `version` was read, in place of any other of its key.
     pub fn keep(&self, key: K, version: V, body: T) {
-        let weight = weight(&body);
+        let size = weight(&key, &body);
         let used = self.tick();
         let mut kept = self.lock();
         if let Some(old) = kept.pages.remove(&key) {
-            kept.bytes -= weight_of(&old);
+            kept.bytes -= weight(&key, &old.body);
         }
         // One answer may take an eighth of the budget at most.
-        if weight > self.budget / 8 {
+        if size > self.budget / 8 {
             return;
         }
-        kept.bytes += weight;
+        kept.bytes += size;
         let entry = Entry {
             version,
             body,
@@ -109,6 +115,15 @@ impl<K: Eq + Hash + Clone, V: Eq, T: Weight + Clone> Kept<K, V, T> {
         if kept.bytes > self.budget {
             kept.shrink_to(self.budget / 4 * 3);
         }
+    }
+
+    /// How many answers are kept.
+    pub fn len(&self) -> usize {
+        self.lock().pages.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 
     fn tick(&self) -> u64 {
@@ -122,20 +137,16 @@ impl<K: Eq + Hash + Clone, V: Eq, T: Weight + Clone> Kept<K, V, T> {
     }
 }
 
-/// What an entry is counted for beside its answer: its key, its version and the map's
-/// slot, roughly. So that many tiny answers (an empty listing is 2 bytes) cannot take far
-/// more memory than the budget says.
+/// What an entry is counted for beside its answer and what its key holds on the heap: the
+/// key and version themselves and the map's slot, roughly. So that many tiny answers (an
+/// empty listing is 2 bytes) cannot take far more memory than the budget says.
 const ENTRY_BYTES: usize = 128;
 
-fn weight(body: &impl Weight) -> usize {
-    body.bytes() + ENTRY_BYTES
+fn weight(key: &impl Weight, body: &impl Weight) -> usize {
+    key.bytes() + body.bytes() + ENTRY_BYTES
 }
 
-fn weight_of<V, T: Weight>(entry: &Entry<V, T>) -> usize {
-    weight(&entry.body)
-}
-
-impl<K: Eq + Hash + Clone, V, T: Weight> Entries<K, V, T> {
+impl<K: Eq + Hash + Clone + Weight, V, T: Weight> Entries<K, V, T> {
     /// Forgets the least recently used answers, a quarter of them at a time, until at most
     /// `bytes` are kept: each round finds its cut in linear time.
     fn shrink_to(&mut self, bytes: usize) {
@@ -144,16 +155,17 @@ impl<K: Eq + Hash + Clone, V, T: Weight> Entries<K, V, T> {
             let cut = uses.len() / 4;
             let (_, &mut oldest_kept, _) = uses.select_nth_unstable(cut);
             let mut freed = 0;
-            self.pages.retain(|_, entry| {
+            self.pages.retain(|key, entry| {
                 let keep = entry.used >= oldest_kept;
                 if !keep {
-                    freed += weight_of(entry);
+                    freed += weight(key, &entry.body);
                 }
                 keep
             });
             self.bytes -= freed;
             if freed == 0 {
-                // One entry left, over the budget by itself: not kept.
+                // Fewer than four entries (which no answer's limit of an eighth of the
+                // budget lets happen): all go.
                 self.pages.clear();
                 self.bytes = 0;
             }

@@ -35,6 +35,11 @@ impl SearchText {
 
     /// A `LIKE` pattern (escaped with [`LIKE_ESCAPE`]) matching every key that contains the
     /// text: a `%` or `_` typed is looked for as itself, never as a wildcard.
+    /// The text, as given (trimmed).
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
     pub fn contains_pattern(&self) -> String {
         let mut pattern = String::with_capacity(self.0.len() + 2);
         pattern.push('%');

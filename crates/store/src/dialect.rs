@@ -71,6 +71,8 @@ pub(crate) struct Sql {
     pub lock_account: &'static str,
     pub lock_category: &'static str,
     pub lock_channels: &'static str,
+    /// The channel of the message `$1`, locked as every writer of channels locks them.
+    pub lock_message_channel: &'static str,
     /// Where a channel's history stands (migration 0006): `$1` the channel; no row if there
     /// is no such channel.
     pub page_version: &'static str,
@@ -166,6 +168,10 @@ macro_rules! statements {
                  WHERE c.id = messages.channel_id AND ms.account_id = $2",
                 $share_members,
                 "))) RETURNING channel_id"
+            ),
+            lock_message_channel: concat!(
+                "SELECT id FROM channels WHERE id = (SELECT channel_id FROM messages WHERE id = $1)",
+                $for_no_key_update
             ),
             lock_account: concat!("SELECT id FROM accounts WHERE id = $1", $for_update),
             lock_category: concat!("SELECT id FROM categories WHERE id = $1", $for_update),

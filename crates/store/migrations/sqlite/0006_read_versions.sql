@@ -8,7 +8,7 @@
 -- New messages are written by one statement only, the group commit's batch
 -- (`sqlite/batch.rs`), which raises each of its channels' version once in its transaction:
 -- a trigger here would run once per message (SQLite has no statement triggers), and cost
--- ingest ~11 %. Edits and deletions (cascades included) are counted by the triggers below.
+-- ingest ~11 %. Anything else that inserts messages must raise the version too. Edits and deletions (cascades included) are counted by the triggers below.
 -- An author's deletion (`author_id` set to NULL) is not: the account's deletion raises the
 -- profiles' version below in the same transaction, and leaves the channels alone (on
 -- Postgres, locking every channel the author wrote in would deadlock with message batches).

@@ -39,6 +39,21 @@ async fn exists(tx: &mut Conn, id: MessageId) -> StoreResult<bool> {
         .map_err(Db::store_error)
 }
 
+/// Locks the message's channel first, where rows are locked: an edit or a deletion raises
+/// its channel's version (migration 0006), and taking the channel after the message's row
+/// would be the opposite order to a server's or a channel's deletion (the channels, then
+/// their messages) and could deadlock with it.
+async fn lock_channel(tx: &mut Conn, id: MessageId) -> StoreResult<()> {
+    if Db::ROW_LOCKS {
+        sqlx::query(Db::SQL.lock_message_channel)
+            .bind(id.0)
+            .execute(tx)
+            .await
+            .map_err(Db::store_error)?;
+    }
+    Ok(())
+}
+
 /// Why nothing was written: the message exists (so the caller may not), or it does not.
 async fn refusal<T>(tx: &mut Conn, id: MessageId) -> StoreResult<MessageWrite<T>> {
     Ok(if exists(tx, id).await? {
@@ -131,6 +146,7 @@ impl MessageStore for SqlStore<Db> {
         body: &MessageBody,
     ) -> StoreResult<MessageWrite<Message>> {
         let mut tx = self.begin_write().await?;
+        lock_channel(&mut tx, id).await?;
         let edited: Option<i64> = sqlx::query_scalar(Db::SQL.edit_message)
             .bind(id.0)
             .bind(editor.0)
@@ -150,6 +166,7 @@ impl MessageStore for SqlStore<Db> {
         by: AccountId,
     ) -> StoreResult<MessageWrite<ChannelId>> {
         let mut tx = self.begin_write().await?;
+        lock_channel(&mut tx, id).await?;
         // The sender while still a member, or the server's owner.
         let channel: Option<i64> = sqlx::query_scalar(Db::SQL.delete_message)
             .bind(id.0)

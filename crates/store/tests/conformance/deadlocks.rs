@@ -1,6 +1,7 @@
 //! Postgres only: an account's deletion that deadlocks with a writer locking the same rows
 //! the other way round is aborted by Postgres, and run again by the store instead of
-//! failing with `Unavailable` (a 503 for the client).
+//! failing with `Unavailable` (a 503 for the client); an edit locks its channel before its
+//! message, as a server's deletion does.
 
 use crate::communities::{account, category, server};
 use sqlx::{Connection, PgConnection};
@@ -49,6 +50,64 @@ async fn a_deletion_aborted_to_break_a_deadlock_is_run_again() {
         .unwrap();
     assert_eq!(deleted.unwrap(), Some(vec![server]));
     assert!(store.account(owner).await.unwrap().is_none());
+}
+
+/// A server's deletion locks its channels, then deletes their messages (the cascade); an
+/// edit, which raises its channel's version (migration 0006), must take the channel before
+/// the message too, or the two deadlock and Postgres aborts one of them.
+#[tokio::test]
+#[ignore = "needs Postgres: PINGME_TEST_POSTGRES_URL (.ci/run sets it)"]
+async fn an_edit_and_a_servers_deletion_lock_in_the_same_order() {
+    use pingme_domain::messages::{MessageBody, MessageWrite, NewMessage};
+    let url = crate::postgres_url();
+    let (store, database) = crate::postgres(&url).await;
+    let owner = account(&store, "owner").await;
+    let category = category(&store, "general").await;
+    let server = server(&store, owner, category, false).await;
+    let channel = store.server(server).await.unwrap().unwrap().channels[0].id;
+    let new = NewMessage {
+        channel,
+        author: owner,
+        body: MessageBody::parse("hello", 100).unwrap(),
+    };
+    let MessageWrite::Done(message) = store.create_message(&new).await.unwrap() else {
+        panic!("stored");
+    };
+
+    let url = &database.url;
+    let mut other = PgConnection::connect(url).await.unwrap();
+    let mut other = other.begin().await.unwrap();
+    // As `delete_server` begins: the server's channels, in id order.
+    sqlx::query("SELECT id FROM channels WHERE server_id = $1 ORDER BY id FOR NO KEY UPDATE")
+        .bind(server.0)
+        .execute(&mut *other)
+        .await
+        .unwrap();
+    let editing = tokio::spawn({
+        let store = store.clone();
+        async move {
+            let body = MessageBody::parse("edited", 100).unwrap();
+            store.update_message(message.id, owner, &body).await
+        }
+    });
+    waits_for_a_lock(url).await;
+    // The server's deletion goes on to the messages: it would wait for the edit forever
+    // had the edit taken the message's row first.
+    sqlx::query("DELETE FROM servers WHERE id = $1")
+        .bind(server.0)
+        .execute(&mut *other)
+        .await
+        .expect("no deadlock");
+    other.commit().await.unwrap();
+    let edited = tokio::time::timeout(Duration::from_secs(30), editing)
+        .await
+        .expect("the edit finishes")
+        .unwrap();
+    assert_eq!(
+        edited.unwrap(),
+        MessageWrite::Missing,
+        "the message went with its server"
+    );
 }
 
 /// Returns once a session of the database waits for a row lock (the deletion, for the
