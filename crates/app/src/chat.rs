@@ -68,21 +68,14 @@ impl App {
         let Page::Latest { limit } = page else {
             return self.read_page(channel, page).await;
         };
-        if !self.pages.enabled() {
-            return self.read_page(channel, page).await;
-        }
-        // Read before the page: the page then holds at least what the version says.
-        let version = self
-            .store
-            .page_version(channel)
-            .await?
-            .ok_or(AppError::NotFound)?;
-        if let Some(kept) = self.pages.get(&(channel, limit), &version) {
-            return Ok(kept);
-        }
-        let body = self.read_page(channel, page).await?;
-        self.pages.keep((channel, limit), version, body.clone());
-        Ok(body)
+        let version = async {
+            self.store
+                .page_version(channel)
+                .await?
+                .ok_or(AppError::NotFound)
+        };
+        let read = self.read_page(channel, page);
+        self.pages.answer((channel, limit), version, read).await
     }
 
     async fn read_page(&self, channel: ChannelId, page: Page) -> AppResult<Bytes> {

@@ -54,18 +54,10 @@ impl App {
         key: ListingKey,
         render: impl FnOnce(Vec<Server>) -> Listed,
     ) -> AppResult<Listed> {
-        let query = &key.query;
-        if !self.listings.enabled() {
-            return Ok(render(self.store.servers(query).await?));
-        }
-        // Read before the listing: the listing then holds at least what the version says.
-        let version = self.store.directory_version().await?;
-        if let Some(kept) = self.listings.get(&key, &version) {
-            return Ok(kept);
-        }
-        let listed = render(self.store.servers(query).await?);
-        self.listings.keep(key, version, listed.clone());
-        Ok(listed)
+        let query = key.query.clone();
+        let version = async { Ok(self.store.directory_version().await?) };
+        let read = async { Ok(render(self.store.servers(&query).await?)) };
+        self.listings.answer(key, version, read).await
     }
 }
 

@@ -21,6 +21,7 @@ use bytes::Bytes;
 use pingme_domain::ChannelId;
 use pingme_domain::messages::PageVersion;
 use std::collections::HashMap;
+use std::future::Future;
 use std::hash::Hash;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -79,6 +80,27 @@ impl<K: Eq + Hash + Clone + Weight, V: Eq, T: Weight + Clone> Kept<K, V, T> {
 
     pub fn enabled(&self) -> bool {
         self.budget > 0
+    }
+
+    /// The answer under `key`: the one kept, if it was read at the version `version` reads
+    /// now; otherwise what `read` reads — after the version, so that it holds at least what
+    /// the version says — which is then kept. Keeping nothing, just `read`.
+    pub async fn answer<E>(
+        &self,
+        key: K,
+        version: impl Future<Output = Result<V, E>>,
+        read: impl Future<Output = Result<T, E>>,
+    ) -> Result<T, E> {
+        if !self.enabled() {
+            return read.await;
+        }
+        let version = version.await?;
+        if let Some(kept) = self.get(&key, &version) {
+            return Ok(kept);
+        }
+        let answer = read.await?;
+        self.keep(key, version, answer.clone());
+        Ok(answer)
     }
 
     /// The answer kept under `key`, if it was read at `version`.
