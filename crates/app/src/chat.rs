@@ -8,6 +8,7 @@ use bytes::Bytes;
 use pingme_domain::account::Account;
 use pingme_domain::events::Event;
 use pingme_domain::messages::{Message, MessageBody, MessageId, MessageWrite, NewMessage, Page};
+use pingme_domain::store::QueuedMessage;
 use pingme_domain::{AccountId, ChannelId, ServerId};
 use tracing::instrument;
 
@@ -34,16 +35,39 @@ impl App {
         body: MessageBody,
         nonce: Option<&str>,
     ) -> AppResult<MessageWrite<Message>> {
+        let written = self.queue_message(author, channel, body).await?.await?;
+        self.announce(&written, nonce);
+        Ok(written)
+    }
+
+    /// The first half of [`Self::post_message`], for a sender that queues its next message
+    /// before the previous one is written (the chat socket): the message takes its place in
+    /// the store's queue, so messages queued one after another get ids in that order. Once
+    /// the outcome is in, [`Self::announce`] must be called with it, in the same order.
+    pub async fn queue_message(
+        &self,
+        author: AccountId,
+        channel: ChannelId,
+        body: MessageBody,
+    ) -> AppResult<QueuedMessage> {
         let new = NewMessage {
             channel,
             author,
             body,
         };
-        let written = self.store.create_message(&new).await?;
-        if let MessageWrite::Done(message) = &written {
-            self.broadcast(channel, self.frames.new_message(message, nonce), None);
+        Ok(self.store.queue_message(new).await?)
+    }
+
+    /// The second half of [`Self::post_message`]: a stored message goes to its channel's
+    /// sockets.
+    pub fn announce(&self, written: &MessageWrite<Message>, nonce: Option<&str>) {
+        if let MessageWrite::Done(message) = written {
+            self.broadcast(
+                message.channel,
+                self.frames.new_message(message, nonce),
+                None,
+            );
         }
-        Ok(written)
     }
 
     /// Tells the channel's other sockets that `account` is typing.

@@ -198,12 +198,25 @@ pub trait InviteStore: Send + Sync {
     async fn revoke_invite(&self, code: &str) -> StoreResult<bool>;
 }
 
+/// A new message in the store's queue of messages to write: its place, and so the order of
+/// its id among the messages queued after it, is taken; awaiting it gives its outcome.
+pub type QueuedMessage =
+    std::pin::Pin<Box<dyn std::future::Future<Output = StoreResult<MessageWrite<Message>>> + Send>>;
+
 #[async_trait]
 pub trait MessageStore: Send + Sync {
-    /// Stores a message if its author is a member of the channel's server — checked in the
-    /// same transaction, so a member removed meanwhile cannot slip one in. The message as
-    /// stored, with its author.
-    async fn create_message(&self, new: &NewMessage) -> StoreResult<MessageWrite<Message>>;
+    /// Queues a message to be stored if its author is a member of the channel's server —
+    /// checked in the transaction that writes it, so a member removed meanwhile cannot slip
+    /// one in. Returns once the message has its place in the queue (waiting for room when
+    /// the queue is full): messages one caller queues one after another get ids in that
+    /// order, so a sender can queue its next message before the previous one is written.
+    async fn queue_message(&self, new: NewMessage) -> StoreResult<QueuedMessage>;
+
+    /// Stores a message ([`Self::queue_message`], then its outcome): the message as stored,
+    /// with its author.
+    async fn create_message(&self, new: &NewMessage) -> StoreResult<MessageWrite<Message>> {
+        self.queue_message(new.clone()).await?.await
+    }
 
     /// A page of a channel's history, oldest first, read through the `(channel, id)` index.
     async fn messages(&self, channel: ChannelId, page: Page) -> StoreResult<Vec<Message>>;

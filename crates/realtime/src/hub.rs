@@ -64,6 +64,9 @@ impl Closing {
 pub struct Connection {
     pub id: u64,
     pub frames: mpsc::Receiver<Frame>,
+    /// The sending side of `frames`, for the socket's own answers: they then go out in one
+    /// order with what the hub delivers.
+    own: mpsc::Sender<Frame>,
     closing: Arc<Closing>,
     hub: Arc<Hub>,
     channel: ChannelId,
@@ -89,6 +92,13 @@ impl Connection {
     /// Whether a close has been requested already.
     pub fn is_closing(&self) -> bool {
         self.closing.reason.get().is_some()
+    }
+
+    /// A way to put the socket's own frames (its error frames) in its queue, behind what the
+    /// hub has delivered to it so far: a frame it answers after its own message was
+    /// broadcast leaves after that message.
+    pub fn own_frames(&self) -> mpsc::Sender<Frame> {
+        self.own.clone()
     }
 }
 
@@ -141,7 +151,7 @@ impl Hub {
             server,
             account,
             token_version,
-            queue,
+            queue: queue.clone(),
             closing: closing.clone(),
         };
         self.write().entry(channel).or_default().push(subscriber);
@@ -153,6 +163,7 @@ impl Hub {
         Connection {
             id,
             frames,
+            own: queue,
             closing,
             hub: self.clone(),
             channel,

@@ -11,7 +11,7 @@
 use async_trait::async_trait;
 use pingme_domain::ChannelId;
 use pingme_domain::messages::{Message, MessageWrite, NewMessage};
-use pingme_domain::store::{BoxError, StoreError, StoreResult};
+use pingme_domain::store::{BoxError, QueuedMessage, StoreError, StoreResult};
 use std::collections::HashSet;
 use tokio::sync::{mpsc, oneshot};
 
@@ -32,15 +32,24 @@ type Reply = oneshot::Sender<StoreResult<MessageWrite<Message>>>;
 /// The handle senders queue their messages on; the writer stops once every handle is gone.
 #[derive(Clone, Debug)]
 pub(crate) struct MessageWriter {
-    queue: mpsc::Sender<(NewMessage, Reply)>,
+    /// One queue per lane; a channel's messages always take the same lane.
+    lanes: Vec<mpsc::Sender<(NewMessage, Reply)>>,
 }
 
 impl MessageWriter {
-    /// Starts the writer task on the current Tokio runtime.
-    pub(crate) fn start(batch: impl Batch) -> Self {
-        let (queue, requests) = mpsc::channel(QUEUE);
-        tokio::spawn(run(batch, requests));
-        Self { queue }
+    /// Starts `lanes` writer tasks on the current Tokio runtime, each with its own queue and
+    /// its own transactions, for a backend where batches of different channels can be
+    /// written at the same time (Postgres: a batch locks only its channels). A channel's
+    /// messages all go through one lane, so they keep their order.
+    pub(crate) fn start(lanes: usize, batch: impl Batch + Clone) -> Self {
+        let lanes = (0..lanes.max(1))
+            .map(|_| {
+                let (queue, requests) = mpsc::channel(QUEUE);
+                tokio::spawn(run(batch.clone(), requests));
+                queue
+            })
+            .collect();
+        Self { lanes }
     }
 
     /// Starts the writer on a thread of its own, with a single-threaded runtime, for a
@@ -74,20 +83,31 @@ impl MessageWriter {
         outcome
             .recv()
             .map_err(|_| std::io::Error::other("the message writer's thread ended at once"))??;
-        Ok(Self { queue })
+        Ok(Self { lanes: vec![queue] })
     }
 
     /// Whether the writer task is still there to take messages.
     pub(crate) fn is_running(&self) -> bool {
-        !self.queue.is_closed()
+        self.lanes.iter().all(|lane| !lane.is_closed())
     }
 
-    pub(crate) async fn create(&self, new: NewMessage) -> StoreResult<MessageWrite<Message>> {
+    /// Takes the message's place in the queue (waiting for room when it is full); the
+    /// outcome comes once its batch is committed.
+    pub(crate) async fn queue(&self, new: NewMessage) -> StoreResult<QueuedMessage> {
         let (reply, answer) = oneshot::channel();
-        let stopped = || StoreError::Unavailable("the message writer has stopped".into());
-        self.queue.send((new, reply)).await.map_err(|_| stopped())?;
-        answer.await.map_err(|_| stopped())?
+        let lane = new.channel.0.unsigned_abs() % self.lanes.len() as u64;
+        self.lanes[lane as usize]
+            .send((new, reply))
+            .await
+            .map_err(|_| stopped())?;
+        Ok(Box::pin(
+            async move { answer.await.map_err(|_| stopped())? },
+        ))
     }
+}
+
+fn stopped() -> StoreError {
+    StoreError::Unavailable("the message writer has stopped".into())
 }
 
 async fn run(batch: impl Batch, mut requests: mpsc::Receiver<(NewMessage, Reply)>) {

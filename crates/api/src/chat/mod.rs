@@ -4,6 +4,7 @@
 mod commands;
 /// Public for the micro-benchmarks (`benches/frames.rs`), like `views`.
 pub mod frames;
+mod in_flight;
 mod messages;
 mod reader;
 pub mod recheck;

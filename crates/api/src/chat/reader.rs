@@ -1,10 +1,12 @@
-//! The chat socket's reader: it carries out the client's frames one after another (messages
-//! are stored before they are broadcast, in the order they came), answers bad ones with
-//! error frames, and watches that the client reads — only an answer to one of the server's
+//! The chat socket's reader: it carries out the client's frames in the order they came
+//! (messages are queued for the store without waiting for the previous one's commit, and
+//! broadcast once stored, in that order: [`super::in_flight`]), answers bad ones with error
+//! frames in their turn, and watches that the client reads — only an answer to one of the server's
 //! pings proves that, so a socket that answers none for `PINGME_WS_IDLE` is closed.
 
 use super::commands::{self, Command};
 use super::frames;
+use super::in_flight::{InFlight, Settled};
 use super::writer::{Pings, Reply};
 use crate::AppState;
 use axum::extract::ws::{Message, WebSocket};
@@ -13,7 +15,8 @@ use futures_util::stream::SplitStream;
 use pingme_domain::ChannelId;
 use pingme_domain::account::Account;
 use pingme_domain::messages::{MessageBody, MessageWrite};
-use pingme_realtime::{Close, CloseHandle, close_codes};
+use pingme_domain::store::QueuedMessage;
+use pingme_realtime::{Close, CloseHandle, Frame, close_codes};
 use tokio::sync::mpsc;
 
 /// Who a socket is, and where.
@@ -25,6 +28,9 @@ pub struct Seat {
 /// What the reader shares with the writer.
 pub struct Inbox<'a> {
     pub closing: &'a CloseHandle,
+    /// The socket's queue of frames, for its error frames: behind every frame the hub put
+    /// there before, such as the broadcast of this socket's previous message.
+    pub own_frames: &'a mpsc::Sender<Frame>,
     pub replies: &'a mpsc::Sender<Reply>,
     pub pings: &'a Pings,
 }
@@ -38,7 +44,20 @@ pub async fn read(
     seat: &Seat,
     inbox: &Inbox<'_>,
 ) {
-    if receive(state, &mut stream, seat, inbox).await == Ended::ByServer {
+    let mut in_flight = InFlight::default();
+    let ended = receive(state, &mut stream, seat, inbox, &mut in_flight).await;
+    // Whatever ended reading, every message queued is stored or refused: the stored ones
+    // still go to the channel.
+    while let Some(settled) = in_flight.next().await {
+        if let Settled::Posted {
+            written: Ok(written),
+            nonce,
+        } = settled
+        {
+            state.app.announce(&written, nonce.as_deref());
+        }
+    }
+    if ended == Ended::ByServer {
         let _ = tokio::time::timeout(state.config.chat.close_grace, async {
             while let Some(Ok(message)) = stream.next().await {
                 if matches!(message, Message::Close(_)) {
@@ -61,6 +80,7 @@ async fn receive(
     stream: &mut SplitStream<WebSocket>,
     seat: &Seat,
     inbox: &Inbox<'_>,
+    in_flight: &mut InFlight,
 ) -> Ended {
     let closing = inbox.closing;
     let idle = state.config.chat.idle_timeout;
@@ -75,9 +95,20 @@ async fn receive(
     let mut spoke = false;
     loop {
         let next = tokio::select! {
+            biased;
             _ = &mut closed => return Ended::ByServer,
             _ = &mut silence => return server_closes(unanswered(spoke)),
-            next = stream.next() => next,
+            Some(done) = in_flight.next(), if !in_flight.is_empty() => {
+                let reply = settle(state, seat, closing, done);
+                if closing.is_closing() {
+                    return Ended::ByServer;
+                }
+                if reply.is_some_and(|reply| !send_own(inbox, reply)) {
+                    return server_closes(too_slow());
+                }
+                continue;
+            }
+            next = stream.next(), if !in_flight.is_full() => next,
         };
         let message = match next {
             None | Some(Ok(Message::Close(_))) => return Ended::ByClient,
@@ -97,15 +128,14 @@ async fn receive(
             // The library queued the pong; the writer sends it, under its deadline.
             Message::Ping(_) => {
                 if inbox.pings.queue_pong() && inbox.replies.try_send(Reply::Pong).is_err() {
-                    // Full of error frames, which flush the pong as they go out.
+                    // The writer is gone.
                     inbox.pings.pong_taken();
                 }
                 continue;
             }
             Message::Text(text) => {
                 spoke = true;
-                match handle(state, seat, closing, text.as_str()).await {
-                    Ok(()) if closing.is_closing() => return Ended::ByServer,
+                match handle(state, seat, text.as_str(), in_flight).await {
                     Ok(()) => continue,
                     Err(reply) => reply,
                 }
@@ -116,12 +146,29 @@ async fn receive(
             }
             Message::Close(_) => return Ended::ByClient,
         };
-        if inbox.replies.try_send(Reply::Frame(reply)).is_err() {
-            return server_closes(Close {
-                code: close_codes::TOO_SLOW,
-                reason: "too slow reading error frames",
-            });
+        let Some(reply) = in_flight.reply(reply) else {
+            continue;
+        };
+        if !send_own(inbox, reply) {
+            return server_closes(too_slow());
         }
+    }
+}
+
+/// Queues an error frame for this socket; `false` when its queue is full.
+fn send_own(inbox: &Inbox<'_>, frame: String) -> bool {
+    match inbox.own_frames.try_send(Frame::from(frame)) {
+        Ok(()) => true,
+        Err(mpsc::error::TrySendError::Full(_)) => false,
+        // The writer is gone: the socket is closing anyway.
+        Err(mpsc::error::TrySendError::Closed(_)) => true,
+    }
+}
+
+fn too_slow() -> Close {
+    Close {
+        code: close_codes::TOO_SLOW,
+        reason: "too slow: the server's queue for this socket is full",
     }
 }
 
@@ -168,12 +215,13 @@ fn problem(code: &str, detail: &str) -> String {
     })
 }
 
-/// Carries out one client frame; an error frame to send back otherwise.
+/// Carries out one client frame (a message is queued, [`settle`] finishes it); an error
+/// frame to send back otherwise.
 async fn handle(
     state: &AppState,
     seat: &Seat,
-    closing: &CloseHandle,
     text: &str,
+    in_flight: &mut InFlight,
 ) -> Result<(), String> {
     let max = state.config.chat.max_message_chars;
     match commands::parse(text, max).map_err(|r| problem(r.code, &r.detail))? {
@@ -183,17 +231,15 @@ async fn handle(
             }
             Ok(())
         }
-        Command::Message(message) => post(state, seat, closing, message.body, message.nonce).await,
+        Command::Message(message) => {
+            let queued = queue(state, seat, message.body).await?;
+            in_flight.post(queued, message.nonce);
+            Ok(())
+        }
     }
 }
 
-async fn post(
-    state: &AppState,
-    seat: &Seat,
-    closing: &CloseHandle,
-    body: MessageBody,
-    nonce: Option<String>,
-) -> Result<(), String> {
+async fn queue(state: &AppState, seat: &Seat, body: MessageBody) -> Result<QueuedMessage, String> {
     if let Err(wait) = state.limits.message(seat.account.id, seat.channel) {
         let retry_after_ms = Some(u64::try_from(wait.as_millis()).unwrap_or(u64::MAX));
         let detail = "Too many messages; wait before sending more.";
@@ -203,31 +249,41 @@ async fn post(
             retry_after_ms,
         }));
     }
+    // Boxed: its state would otherwise sit in every socket's reader, idle or not.
+    Box::pin(state.app.queue_message(seat.account.id, seat.channel, body))
+        .await
+        .map_err(|error| unavailable(seat, &error))
+}
+
+/// Finishes what was in flight: a stored message goes to the channel; a refusal closes the
+/// socket; an error frame for this socket is handed back to be sent.
+fn settle(state: &AppState, seat: &Seat, closing: &CloseHandle, done: Settled) -> Option<String> {
+    let (written, nonce) = match done {
+        Settled::Reply(frame) => return Some(frame),
+        Settled::Posted { written, nonce } => (written, nonce),
+    };
     let gone = |code, reason| {
         closing.close(Close { code, reason });
-        Ok(())
+        None
     };
-    // Boxed: its state would otherwise sit in every socket's reader, idle or not.
-    let posted = Box::pin(state.app.post_message(
-        seat.account.id,
-        seat.channel,
-        body,
-        nonce.as_deref(),
-    ))
-    .await;
-    match posted {
-        Ok(MessageWrite::Done(_)) => Ok(()),
-        // Removed meanwhile (the removal's own close may be on its way): nothing was stored.
-        Ok(MessageWrite::Refused) => {
-            gone(close_codes::FORBIDDEN, "no longer a member of this server")
+    match written {
+        Ok(written) => {
+            state.app.announce(&written, nonce.as_deref());
+            match written {
+                MessageWrite::Done(_) => None,
+                // Removed meanwhile (the removal's own close may be on its way): nothing
+                // was stored.
+                MessageWrite::Refused => {
+                    gone(close_codes::FORBIDDEN, "no longer a member of this server")
+                }
+                MessageWrite::Missing => gone(close_codes::GONE, "the channel was deleted"),
+            }
         }
-        Ok(MessageWrite::Missing) => gone(close_codes::GONE, "the channel was deleted"),
-        Err(error) => {
-            tracing::error!(channel = %seat.channel, error = %error, "message not stored");
-            Err(problem(
-                "unavailable",
-                "The message could not be stored; try again.",
-            ))
-        }
+        Err(error) => Some(unavailable(seat, &error)),
     }
+}
+
+fn unavailable(seat: &Seat, error: &dyn std::fmt::Display) -> String {
+    tracing::error!(channel = %seat.channel, error = %error, "message not stored");
+    problem("unavailable", "The message could not be stored; try again.")
 }

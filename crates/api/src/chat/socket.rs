@@ -28,9 +28,11 @@ use utoipa_axum::routes;
 
 /// Incoming frames over this size close the socket (1009).
 pub const MAX_FRAME_BYTES: usize = 16 * 1024;
-/// This socket's own error frames waiting to be sent; a client that keeps sending bad
-/// frames without reading the answers is closed as too slow.
-const REPLY_QUEUE: usize = 64;
+/// The writer's queue of pongs to flush: at most one waits at a time (`Pings::queue_pong`).
+/// The socket's own error frames go in its queue of frames, behind what the hub delivered
+/// before them; a client that keeps sending bad frames without reading is closed as too
+/// slow once that queue is full.
+const REPLY_QUEUE: usize = 1;
 /// The socket library's buffers, far below its 128 KiB defaults. The read buffer is
 /// allocated up front for every socket, so the default alone cost 128 KiB per idle socket;
 /// chat frames are small, and a larger one (up to 16 KiB) is simply read in several pieces.
@@ -159,6 +161,7 @@ fn same_host(origin: &str, host: Option<&str>) -> bool {
 
 async fn session(state: AppState, socket: WebSocket, seat: Seat, connection: Connection) {
     let closing = connection.handle();
+    let own_frames = connection.own_frames();
     let (sink, stream) = socket.split();
     let (replies, replies_rx) = mpsc::channel(REPLY_QUEUE);
     let pings = Arc::new(Pings::default());
@@ -170,6 +173,7 @@ async fn session(state: AppState, socket: WebSocket, seat: Seat, connection: Con
     let writer = tokio::spawn(writer::write(sink, outbox, state.config.chat));
     let inbox = Inbox {
         closing: &closing,
+        own_frames: &own_frames,
         replies: &replies,
         pings: &pings,
     };

@@ -32,8 +32,6 @@ pub struct Outbox {
 
 /// What the reader asks the writer to send, ahead of the channel's frames.
 pub enum Reply {
-    /// An error frame of this socket's own.
-    Frame(String),
     /// The client pinged: the socket library queued the pong, to be flushed here under the
     /// same deadline as everything else the server writes. At most one waits at a time
     /// ([`Pings::queue_pong`]); it flushes every pong queued until then.
@@ -117,7 +115,6 @@ pub async fn write(mut sink: Sink, mut outbox: Outbox, chat: ChatConfig) {
             close = &mut closed => return send_close(&mut sink, close, chat.close_grace).await,
             _ = ping.tick() => Outgoing::One(Message::Ping(outbox.pings.next())),
             Some(reply) = outbox.replies.recv() => match reply {
-                Reply::Frame(text) => Outgoing::One(Message::Text(text.into())),
                 Reply::Pong => {
                     outbox.pings.pong_taken();
                     Outgoing::Pongs

@@ -607,6 +607,77 @@ async fn senders_past_their_rate_get_an_error_frame_and_nothing_is_stored() {
     );
 }
 
+/// A socket's frames sent back to back are queued without waiting for each commit (the
+/// reader keeps several messages in flight), yet the client sees everything in the order it
+/// sent: its messages with growing ids, and each error frame after the echoes of the
+/// messages sent before it.
+#[tokio::test]
+async fn a_burst_of_frames_is_answered_in_the_order_it_was_sent() {
+    let limit = Rate {
+        count: NonZeroU32::new(12).unwrap(),
+        per: Duration::from_secs(60),
+    };
+    let unlimited = Rate {
+        count: NonZeroU32::new(100).unwrap(),
+        per: Duration::from_secs(60),
+    };
+    let app = spawn_app_with(Options {
+        rate_limits: Some(RateLimitConfig {
+            login_per_ip: unlimited,
+            login_per_user: unlimited,
+            mail_per_ip: unlimited,
+            messages: limit,
+        }),
+        ..Options::default()
+    })
+    .await;
+    let ann = app.quick_user("ann", false).await;
+    let (server, channel) = room(&app, &ann, &[]).await;
+    let mut socket = app.socket(server, channel, &ann).await;
+    let mut expected = Vec::new();
+    for n in 0..12 {
+        socket
+            .send(json!({"message": format!("m{n}"), "nonce": format!("n{n}")}))
+            .await;
+        expected.push(format!("m{n}"));
+        if n == 5 {
+            socket.send_raw(Message::text("{not json")).await;
+            expected.push("invalid_json".into());
+        }
+    }
+    socket.send(json!({"message": "one too many"})).await;
+    expected.push("rate_limited".into());
+    let mut seen = Vec::new();
+    let mut ids = Vec::new();
+    for _ in 0..expected.len() {
+        let frame = socket.next().await;
+        match frame["data"]["code"].as_str() {
+            Some(code) => seen.push(code.to_owned()),
+            None => {
+                let content = frame["message"]["content"].as_str().unwrap().to_owned();
+                assert_eq!(frame["nonce"], format!("n{}", &content[1..]), "{frame}");
+                ids.push(frame["message"]["id"].as_i64().unwrap());
+                seen.push(content);
+            }
+        }
+    }
+    assert_eq!(seen, expected);
+    assert!(ids.is_sorted(), "ids in the order sent: {ids:?}");
+    let stored = history(&app, &ann, &format!("?channel_id={channel}")).await;
+    let stored: Vec<&str> = stored
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["content"].as_str().unwrap())
+        .collect();
+    let sent: Vec<&str> = expected
+        .iter()
+        .map(String::as_str)
+        .filter(|c| c.starts_with('m'))
+        .collect();
+    assert_eq!(stored, sent);
+}
+
 #[tokio::test]
 async fn the_history_pages_by_id() {
     let app = spawn_app().await;

@@ -13,7 +13,7 @@ use async_trait::async_trait;
 use pingme_domain::messages::{
     Message, MessageBody, MessageId, MessageWrite, NewMessage, Page, PageVersion,
 };
-use pingme_domain::store::{MessageStore, StoreResult};
+use pingme_domain::store::{MessageStore, QueuedMessage, StoreResult};
 use pingme_domain::{AccountId, ChannelId, Timestamp};
 
 /// One message, read through `executor` (the read pool, or a write transaction that must
@@ -81,8 +81,8 @@ async fn written(
 impl MessageStore for SqlStore<Db> {
     /// Queued for the group-commit writer (see `batch`): stored in a transaction shared
     /// with the other messages waiting at that moment.
-    async fn create_message(&self, new: &NewMessage) -> StoreResult<MessageWrite<Message>> {
-        self.messages.create(new.clone()).await
+    async fn queue_message(&self, new: NewMessage) -> StoreResult<QueuedMessage> {
+        self.messages.queue(new).await
     }
 
     async fn messages(&self, channel: ChannelId, page: Page) -> StoreResult<Vec<Message>> {

@@ -13,6 +13,7 @@ use pingme_domain::messages::{Message, MessageWrite, NewMessage};
 use pingme_domain::store::StoreResult;
 use sqlx::PgPool;
 
+#[derive(Clone)]
 pub(super) struct PgBatch(pub(super) PgPool);
 
 #[async_trait]

@@ -23,6 +23,11 @@ type Db = sqlx::Postgres;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
+/// Message batches written at once, each on its own connection, for channels apart
+/// (`group_commit`): one batch keeps one Postgres backend busy while the others wait, so
+/// a second lane lets Postgres use a second core (`ingest`, docs/benchmarks.md).
+const WRITER_LANES: usize = 2;
+
 /// The pool's size and how long a statement may run.
 #[derive(Clone, Copy, Debug)]
 pub struct PgSettings {
@@ -53,7 +58,8 @@ impl SqlStore<Db> {
             .max_connections(settings.pool.max(1))
             .acquire_timeout(settings.statement_timeout)
             .connect_lazy_with(options);
-        let messages = crate::group_commit::MessageWriter::start(batch::PgBatch(pool.clone()));
+        let messages =
+            crate::group_commit::MessageWriter::start(WRITER_LANES, batch::PgBatch(pool.clone()));
         Ok(Self {
             write: pool.clone(),
             read: pool,

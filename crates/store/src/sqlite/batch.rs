@@ -9,7 +9,7 @@ use crate::rows::messages::{MessageRow, message_select};
 use async_trait::async_trait;
 use pingme_domain::Timestamp;
 use pingme_domain::messages::{Message, MessageWrite, NewMessage};
-use pingme_domain::store::StoreResult;
+use pingme_domain::store::{StoreError, StoreResult};
 use sqlx::SqlitePool;
 
 pub(super) struct SqliteBatch(pub(super) SqlitePool);
@@ -18,31 +18,31 @@ pub(super) struct SqliteBatch(pub(super) SqlitePool);
 impl Batch for SqliteBatch {
     async fn store(&self, messages: &[NewMessage]) -> StoreResult<Vec<MessageWrite<Message>>> {
         let mut tx = Db::begin_write(&self.0).await?;
-        let rows = serde_json::Value::Array(
-            messages
-                .iter()
-                .map(|m| serde_json::json!([m.channel.0, m.author.0, m.body.as_str()]))
-                .collect(),
-        )
-        .to_string();
+        // `[[channel, author, content], …]`: tuples are written as arrays.
+        let rows: Vec<(i64, i64, &str)> = messages
+            .iter()
+            .map(|m| (m.channel.0, m.author.0, m.body.as_str()))
+            .collect();
+        let rows = serde_json::to_string(&rows).map_err(|e| StoreError::Other(e.into()))?;
         // Timed once the write lock is held, so that times grow with ids. The rows are
-        // inserted in queue order, so their AUTOINCREMENT ids are consecutive in that order,
-        // and (holding the write lock) every id from the first on is this batch's.
-        let first: Option<i64> = sqlx::query_scalar(
+        // inserted in queue order by one statement holding the write lock, so their
+        // AUTOINCREMENT ids are consecutive in that order, ending at the last one inserted:
+        // no row of ids needs to come back.
+        let inserted = sqlx::query(
             "INSERT INTO messages (channel_id, author_id, content, created_at, updated_at) \
              SELECT r.value ->> 0, r.value ->> 1, r.value ->> 2, $2, $2 \
              FROM json_each($1) r JOIN channels c ON c.id = r.value ->> 0 \
              WHERE EXISTS (SELECT 1 FROM memberships m \
              WHERE m.server_id = c.server_id AND m.account_id = r.value ->> 1) \
-             ORDER BY r.key RETURNING id",
+             ORDER BY r.key",
         )
         .bind(&rows)
         .bind(Timestamp::now().unix_micros())
-        .fetch_all(&mut *tx)
+        .execute(&mut *tx)
         .await
-        .map_err(store_error)?
-        .into_iter()
-        .min();
+        .map_err(store_error)?;
+        let count = i64::try_from(inserted.rows_affected()).unwrap_or(i64::MAX);
+        let first = (count > 0).then(|| inserted.last_insert_rowid() - count + 1);
         let stored: Vec<MessageRow> = match first {
             Some(first) => {
                 sqlx::query_as(concat!(message_select!(), "WHERE m.id >= $1 ORDER BY m.id"))

@@ -354,6 +354,58 @@ async fn messages_sent_together_keep_their_own_outcomes(store: Arc<dyn Store>) {
     );
 }
 
+/// A sender that queues its next message before the previous one is written (the chat
+/// socket does) gets ids in the order it queued, channel by channel, and the history shows
+/// them in that order: whichever batch, or lane, each went through.
+async fn messages_queued_one_after_another_keep_their_order(store: Arc<dyn Store>) {
+    let ann = account(&store, "ann").await;
+    let mut channels = Vec::new();
+    for _ in 0..4 {
+        channels.push(channel(&store, ann).await);
+    }
+    let mut queued = Vec::new();
+    for n in 0..200 {
+        let new = NewMessage {
+            channel: channels[n % channels.len()],
+            author: ann,
+            body: MessageBody::parse(&format!("m{n}"), 2000).unwrap(),
+        };
+        queued.push(store.queue_message(new).await.unwrap());
+    }
+    // Every outcome awaited together, the last one first.
+    queued.reverse();
+    let mut written: Vec<Message> = futures_util::future::join_all(queued)
+        .await
+        .into_iter()
+        .map(|outcome| match outcome.unwrap() {
+            MessageWrite::Done(message) => message,
+            other => panic!("not stored: {other:?}"),
+        })
+        .collect();
+    written.reverse();
+    for (index, &channel) in channels.iter().enumerate() {
+        let sent: Vec<&Message> = written.iter().filter(|m| m.channel == channel).collect();
+        let texts: Vec<String> = (index..200)
+            .step_by(channels.len())
+            .map(|n| format!("m{n}"))
+            .collect();
+        assert_eq!(
+            sent.iter().map(|m| m.content.as_str()).collect::<Vec<_>>(),
+            texts
+        );
+        assert!(sent.windows(2).all(|w| w[0].id < w[1].id), "ids in order");
+        let page = store
+            .messages(channel, Page::Latest { limit: 100 })
+            .await
+            .unwrap();
+        assert_eq!(
+            page.iter().map(|m| m.content.as_str()).collect::<Vec<_>>(),
+            texts,
+            "the history in the order queued"
+        );
+    }
+}
+
 /// A page holds each message as it reads alone: every field of it and of its author (the
 /// paths differ on SQLite, where a page shares each author among its messages).
 async fn a_page_holds_each_message_as_read_alone(store: Arc<dyn Store>) {
@@ -505,6 +557,7 @@ async fn a_page_version_moves_with_every_change_a_page_shows(store: Arc<dyn Stor
 mod run {
     crate::conformance!(
         messages_sent_together_keep_their_own_outcomes,
+        messages_queued_one_after_another_keep_their_order,
         members_post_and_others_cannot,
         history_pages_by_id_oldest_first,
         only_senders_edit_and_senders_or_owners_delete,
