@@ -10,6 +10,8 @@ use std::borrow::Cow;
 use std::fmt;
 
 const MAX_NONCE_CHARS: usize = 100;
+/// How much of an unknown frame `type` its error frame repeats.
+const MAX_ECHOED_CHARS: usize = 64;
 
 /// A command a client may send.
 #[derive(Debug, PartialEq, Eq)]
@@ -110,9 +112,11 @@ impl<'a> Frame<'a> {
             (Some(Field::Text(kind)), _) if kind == "message" => Message::parse(self, max_chars),
             (None, Some(_)) => Message::parse(self, max_chars),
             (Some(kind), _) => {
-                let kind = match kind {
-                    Field::Text(kind) => kind.as_ref(),
-                    _ => "?",
+                // Cut short: an error frame is the socket's own, not shared like a
+                // broadcast, and up to a queue's worth of them may wait for a slow reader.
+                let kind: String = match kind {
+                    Field::Text(kind) => kind.chars().take(MAX_ECHOED_CHARS).collect(),
+                    _ => "?".into(),
                 };
                 Err(refused(
                     "unknown_type",
@@ -285,6 +289,18 @@ mod tests {
         ] {
             assert_eq!(code(frame), "invalid_frame", "{frame}");
         }
+    }
+
+    #[test]
+    fn an_unknown_type_is_repeated_cut_short() {
+        let long = "é".repeat(5000);
+        let refused = parse(&format!(r#"{{"type": "{long}"}}"#), 10).unwrap_err();
+        assert_eq!(refused.code, "unknown_type");
+        let repeated = format!("{:?}", "é".repeat(MAX_ECHOED_CHARS));
+        assert_eq!(
+            refused.detail,
+            format!(r#"Unknown frame type {repeated}; use "message" or "typing"."#)
+        );
     }
 
     #[test]

@@ -2,8 +2,8 @@
 //! goes on reading the next frame instead of waiting for the commit, so one busy socket puts
 //! several messages in a batch and the writer's batches fill (`ingest` in
 //! docs/benchmarks.md). What the socket then sees stays in the order of its frames: each
-//! outcome is announced, and each error frame for this socket sent, only once everything
-//! queued before it is settled.
+//! outcome is announced, each typing notice passed on and each error frame for this socket
+//! sent only once everything queued before it is settled.
 
 use pingme_domain::messages::{Message, MessageWrite};
 use pingme_domain::store::{QueuedMessage, StoreResult};
@@ -19,12 +19,15 @@ enum Pending {
         nonce: Option<String>,
     },
     Reply(String),
+    Typing,
 }
 
 /// What comes out of the queue, in the order it went in.
 pub enum Settled {
     /// An error frame for this socket, now that what came before it is settled.
     Reply(String),
+    /// A typing notice (already within its rate), to pass on now.
+    Typing,
     /// A queued message's outcome.
     Posted {
         written: StoreResult<MessageWrite<Message>>,
@@ -58,18 +61,29 @@ impl InFlight {
         None
     }
 
+    /// A typing notice in its turn: `true` when nothing is in flight and it may go at once,
+    /// else it is queued behind what is.
+    pub fn typing(&mut self) -> bool {
+        if self.0.is_empty() {
+            return true;
+        }
+        self.0.push_back(Pending::Typing);
+        false
+    }
+
     /// The oldest entry once it is settled; `None` when nothing is in flight. Cancel-safe:
     /// dropped before it ends, the entry stays where it was, its write going on.
     pub async fn next(&mut self) -> Option<Settled> {
         let written = match self.0.front_mut()? {
             Pending::Post { queued, .. } => Some(queued.as_mut().await),
-            Pending::Reply(_) => None,
+            Pending::Reply(_) | Pending::Typing => None,
         };
         match (self.0.pop_front()?, written) {
             (Pending::Post { nonce, .. }, Some(written)) => {
                 Some(Settled::Posted { written, nonce })
             }
             (Pending::Reply(frame), _) => Some(Settled::Reply(frame)),
+            (Pending::Typing, _) => Some(Settled::Typing),
             (Pending::Post { .. }, None) => unreachable!("a post's outcome was awaited above"),
         }
     }
@@ -89,9 +103,10 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn an_error_frame_waits_for_the_messages_queued_before_it() {
+    async fn error_frames_and_typing_wait_for_the_messages_queued_before_them() {
         let mut in_flight = InFlight::default();
         assert_eq!(in_flight.reply("alone".into()).as_deref(), Some("alone"));
+        assert!(in_flight.typing(), "nothing in flight: at once");
         in_flight.post(queued(MessageWrite::Refused), Some("a".into()));
         assert_eq!(in_flight.reply("behind".into()), None);
         in_flight.post(failed(), None);
@@ -102,6 +117,7 @@ mod tests {
             }) => assert_eq!(nonce.as_deref(), Some("a")),
             _ => panic!("the first message's outcome comes first"),
         }
+        assert!(!in_flight.typing());
         assert!(matches!(in_flight.next().await, Some(Settled::Reply(f)) if f == "behind"));
         assert!(matches!(
             in_flight.next().await,
@@ -110,6 +126,7 @@ mod tests {
                 ..
             })
         ));
+        assert!(matches!(in_flight.next().await, Some(Settled::Typing)));
         assert!(in_flight.next().await.is_none());
         assert!(in_flight.is_empty());
     }

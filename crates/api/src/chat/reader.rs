@@ -35,19 +35,17 @@ pub struct Inbox<'a> {
     pub pings: &'a Pings,
 }
 
-/// Reads until the client leaves or a close is asked for; in the second case, goes on
-/// reading (and dropping) a little longer, so the client gets the close frame before the
-/// connection goes instead of a reset.
+/// Reads until the client leaves or a close is asked for, then settles what it had in
+/// flight: every message queued is stored or refused, and the stored ones still go to the
+/// channel. Says who ended it.
 pub async fn read(
     state: &AppState,
-    mut stream: SplitStream<WebSocket>,
+    stream: &mut SplitStream<WebSocket>,
     seat: &Seat,
     inbox: &Inbox<'_>,
-) {
+) -> Ended {
     let mut in_flight = InFlight::default();
-    let ended = receive(state, &mut stream, seat, inbox, &mut in_flight).await;
-    // Whatever ended reading, every message queued is stored or refused: the stored ones
-    // still go to the channel.
+    let ended = receive(state, stream, seat, inbox, &mut in_flight).await;
     while let Some(settled) = in_flight.next().await {
         if let Settled::Posted {
             written: Ok(written),
@@ -57,6 +55,12 @@ pub async fn read(
             state.app.announce(&written, nonce.as_deref());
         }
     }
+    ended
+}
+
+/// After a close the server asked for, goes on reading (and dropping) a little longer, so
+/// the client gets the close frame before the connection goes instead of a reset.
+pub async fn linger(state: &AppState, mut stream: SplitStream<WebSocket>, ended: Ended) {
     if ended == Ended::ByServer {
         let _ = tokio::time::timeout(state.config.chat.close_grace, async {
             while let Some(Ok(message)) = stream.next().await {
@@ -70,7 +74,7 @@ pub async fn read(
 }
 
 #[derive(PartialEq, Eq)]
-enum Ended {
+pub enum Ended {
     ByClient,
     ByServer,
 }
@@ -226,7 +230,7 @@ async fn handle(
     let max = state.config.chat.max_message_chars;
     match commands::parse(text, max).map_err(|r| problem(r.code, &r.detail))? {
         Command::Typing(_) => {
-            if state.limits.typing(seat.account.id, seat.channel) {
+            if state.limits.typing(seat.account.id, seat.channel) && in_flight.typing() {
                 state.app.typing(seat.account.id, seat.channel);
             }
             Ok(())
@@ -255,11 +259,16 @@ async fn queue(state: &AppState, seat: &Seat, body: MessageBody) -> Result<Queue
         .map_err(|error| unavailable(seat, &error))
 }
 
-/// Finishes what was in flight: a stored message goes to the channel; a refusal closes the
-/// socket; an error frame for this socket is handed back to be sent.
+/// Finishes what was in flight: a stored message goes to the channel, as does a typing
+/// notice; a refusal closes the socket; an error frame for this socket is handed back to be
+/// sent.
 fn settle(state: &AppState, seat: &Seat, closing: &CloseHandle, done: Settled) -> Option<String> {
     let (written, nonce) = match done {
         Settled::Reply(frame) => return Some(frame),
+        Settled::Typing => {
+            state.app.typing(seat.account.id, seat.channel);
+            return None;
+        }
         Settled::Posted { written, nonce } => (written, nonce),
     };
     let gone = |code, reason| {

@@ -177,13 +177,18 @@ async fn session(state: AppState, socket: WebSocket, seat: Seat, connection: Con
         replies: &replies,
         pings: &pings,
     };
-    reader::read(&state, stream, &seat, &inbox).await;
+    let mut stream = stream;
+    let ended = reader::read(&state, &mut stream, &seat, &inbox).await;
     // However reading ended, the writer stops too (a no-op if a close is already asked for).
     closing.close(Close {
         code: 1000,
         reason: "",
     });
-    let _ = writer.await;
+    // The socket leaves the hub once the writer is done, and so not before the reader has
+    // announced every message it had in flight: the hub's drain at shutdown waits for them.
+    // Meanwhile the reader goes on reading, so the client gets the close frame.
+    let leave = async { drop(writer.await) };
+    tokio::join!(leave, reader::linger(&state, stream, ended));
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
-//! The chat socket's writer task: it sends what the hub queued, this socket's own error
-//! frames, the server's pings and the pongs the socket library owes the client, and the
-//! close frame. Everything it writes is held to one deadline (`PINGME_WS_SEND_TIMEOUT`): a
+//! The chat socket's writer task: it sends what the hub queued (this socket's own error
+//! frames among it, in their turn), the server's pings and the pongs the socket library owes
+//! the client, and the close frame. Everything it writes is held to one deadline (`PINGME_WS_SEND_TIMEOUT`): a
 //! client that does not read is closed (4008), and what the server holds for it stays within
 //! the socket library's bounded write buffer, whatever the client sends.
 
@@ -22,15 +22,15 @@ const BATCH: usize = 64;
 
 type Sink = SplitSink<WebSocket, Message>;
 
-/// What the writer sends: the hub's frames, this socket's own error frames, and the pongs
-/// the socket library owes the client.
+/// What the writer sends: the hub's frames (this socket's own error frames among them), and
+/// the pongs the socket library owes the client.
 pub struct Outbox {
     pub connection: Connection,
     pub replies: mpsc::Receiver<Reply>,
     pub pings: std::sync::Arc<Pings>,
 }
 
-/// What the reader asks the writer to send, ahead of the channel's frames.
+/// What the reader asks the writer to flush, ahead of the channel's frames.
 pub enum Reply {
     /// The client pinged: the socket library queued the pong, to be flushed here under the
     /// same deadline as everything else the server writes. At most one waits at a time
@@ -98,7 +98,15 @@ impl Pings {
     }
 }
 
-pub async fn write(mut sink: Sink, mut outbox: Outbox, chat: ChatConfig) {
+/// Writes until the socket closes, then gives the connection back: the socket stays
+/// registered in the hub (and counted by its drain at shutdown) until the session drops it,
+/// after its reader has announced every message it had in flight.
+pub async fn write(sink: Sink, mut outbox: Outbox, chat: ChatConfig) -> Connection {
+    write_until_closed(sink, &mut outbox, chat).await;
+    outbox.connection
+}
+
+async fn write_until_closed(mut sink: Sink, outbox: &mut Outbox, chat: ChatConfig) {
     let ping_every = chat.ping_interval;
     let closing = outbox.connection.handle();
     // Made once: a close future per loop turn would register and unregister with the
@@ -108,8 +116,8 @@ pub async fn write(mut sink: Sink, mut outbox: Outbox, chat: ChatConfig) {
     let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + ping_every, ping_every);
     ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        // Pings, pongs and this socket's own error frames go before the channel's frames,
-        // so that a busy channel cannot hold them back.
+        // Pings and pongs go before the channel's frames, so that a busy channel cannot
+        // hold them back.
         let outgoing = tokio::select! {
             biased;
             close = &mut closed => return send_close(&mut sink, close, chat.close_grace).await,
