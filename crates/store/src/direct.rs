@@ -181,7 +181,19 @@ impl Readers {
 /// statement.
 pub(crate) struct Reader<'c>(&'c Connection);
 
-impl Reader<'_> {
+impl<'c> Reader<'c> {
+    /// Statements on a connection of someone else's (the message batch's borrowed writer).
+    pub(crate) fn on(connection: &'c Connection) -> Self {
+        Self(connection)
+    }
+
+    /// Runs a statement that returns no rows; how many rows it changed.
+    pub(crate) fn execute(&self, sql: &str, params: &[&dyn ToSql]) -> StoreResult<usize> {
+        self.statement(sql, params)?
+            .raw_execute()
+            .map_err(store_error)
+    }
+
     pub(crate) fn all<T: FromSqlite>(
         &self,
         sql: &str,

@@ -6,7 +6,10 @@
 //! Each port is written once (`ops`, compiled once per dialect) over one [`SqlStore`];
 //! `sqlite` and `postgres` hold only how each database is opened, its side of the message
 //! batches, and its answers to `dialect::Dialect`.
-#![forbid(unsafe_code)]
+//!
+//! One function holds `unsafe`: SQLite's message batch borrows the raw handle of the write
+//! connection that sqlx has locked out for it (`sqlite/batch.rs`).
+#![deny(unsafe_code)]
 
 mod dialect;
 mod direct;

@@ -11,7 +11,6 @@
 //! sqlx on a concrete database, the very code generics would monomorphise to.
 
 mod accounts;
-mod batch;
 mod categories;
 mod channels;
 mod handover;
@@ -21,8 +20,6 @@ mod people;
 mod search_keys;
 mod select;
 mod servers;
-
-pub(super) use batch::settle;
 
 use super::Db;
 use crate::dialect::Dialect;

@@ -2,16 +2,18 @@
 //! that locks its channels, inserts every message whose author is a member (one `INSERT` over
 //! arrays), reads the rows back and commits: one WAL flush for the whole batch.
 
-use super::ops::settle;
 use super::{Db, store_error};
 use crate::dialect::Dialect;
-use crate::group_commit::Batch;
-use crate::rows::messages::{MessageRow, message_select};
+use crate::group_commit::{Batch, outcomes, pair, unstored_channels};
+use crate::rows::messages::{MessageRow, all, message_select};
 use async_trait::async_trait;
 use pingme_domain::Timestamp;
 use pingme_domain::messages::{Message, MessageWrite, NewMessage};
 use pingme_domain::store::StoreResult;
 use sqlx::PgPool;
+use std::collections::HashSet;
+
+type Tx = sqlx::Transaction<'static, Db>;
 
 #[derive(Clone)]
 pub(super) struct PgBatch(pub(super) PgPool);
@@ -65,4 +67,26 @@ impl Batch for PgBatch {
         .map_err(store_error)?;
         settle(tx, messages, stored).await
     }
+}
+
+/// Commits the batch whose stored rows (in id order) are `stored`, answering each message.
+async fn settle(
+    mut tx: Tx,
+    messages: &[NewMessage],
+    stored: Vec<MessageRow>,
+) -> StoreResult<Vec<MessageWrite<Message>>> {
+    let paired = pair(messages, all(stored)?)?;
+    let unstored = unstored_channels(&paired);
+    let existing: HashSet<i64> = match unstored.is_empty() {
+        true => HashSet::new(),
+        false => sqlx::query_scalar::<_, i64>(Db::SQL.existing_channels)
+            .bind(Db::ids(unstored))
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(Db::store_error)?
+            .into_iter()
+            .collect(),
+    };
+    tx.commit().await.map_err(Db::store_error)?;
+    Ok(outcomes(paired, &existing))
 }

@@ -148,6 +148,23 @@ pub(crate) struct PageVersionRow {
     profiles: i64,
 }
 
+crate::direct::sqlite_row!(MessageRow {
+    id,
+    channel_id,
+    server_id,
+    content,
+    created_at,
+    updated_at,
+    author_id,
+    login,
+    display_name,
+    location,
+    bio,
+    image,
+    author_created_at,
+    author_updated_at,
+});
+
 crate::direct::sqlite_row!(PageVersionRow {
     database,
     messages,

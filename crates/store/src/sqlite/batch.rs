@@ -1,78 +1,121 @@
 //! SQLite's side of the group commit ([`crate::group_commit`]): a batch is one `INSERT` from
-//! a JSON array with the membership check per row, one read-back and one commit.
+//! a JSON array with the membership check per row, one read-back, one raise of its channels'
+//! versions and one commit.
+//!
+//! It runs on the write pool's one connection (so it queues with every other write of the
+//! process, as `sqlite/mod.rs` has them), but not through sqlx: sqlx hands every statement,
+//! and every row of its answer, to the connection's own thread and back, which under
+//! `ingest` cost about a fifth of that thread's time in futex wake-ups and channel sends.
+//! The batch locks the connection's handle out of sqlx's thread instead
+//! (`lock_handle`) and runs its statements through rusqlite on the message writer's own
+//! thread, where blocking is what it is for.
 
-use super::ops::settle;
 use super::{Db, store_error};
 use crate::dialect::Dialect;
-use crate::group_commit::Batch;
-use crate::rows::messages::{MessageRow, message_select};
+use crate::direct::{self, Reader};
+use crate::group_commit::{Batch, outcomes, pair, unstored_channels};
+use crate::rows::messages::{MessageRow, all, message_select};
 use async_trait::async_trait;
 use pingme_domain::Timestamp;
 use pingme_domain::messages::{Message, MessageWrite, NewMessage};
 use pingme_domain::store::{StoreError, StoreResult};
+use rusqlite::{Connection, TransactionBehavior};
 use sqlx::SqlitePool;
+use std::collections::HashSet;
 
 pub(super) struct SqliteBatch(pub(super) SqlitePool);
 
 #[async_trait]
 impl Batch for SqliteBatch {
     async fn store(&self, messages: &[NewMessage]) -> StoreResult<Vec<MessageWrite<Message>>> {
-        let mut tx = Db::begin_write(&self.0).await?;
-        // `[[channel, author, content], …]`: tuples are written as arrays.
-        let rows: Vec<(i64, i64, &str)> = messages
-            .iter()
-            .map(|m| (m.channel.0, m.author.0, m.body.as_str()))
-            .collect();
-        let rows = serde_json::to_string(&rows).map_err(|e| StoreError::Other(e.into()))?;
-        // Timed once the write lock is held, so that times grow with ids. The rows are
-        // inserted in queue order by one statement holding the write lock, so their
-        // AUTOINCREMENT ids are consecutive in that order, ending at the last one inserted:
-        // no row of ids needs to come back.
-        let inserted = sqlx::query(
-            "INSERT INTO messages (channel_id, author_id, content, created_at, updated_at) \
-             SELECT r.value ->> 0, r.value ->> 1, r.value ->> 2, $2, $2 \
-             FROM json_each($1) r JOIN channels c ON c.id = r.value ->> 0 \
-             WHERE EXISTS (SELECT 1 FROM memberships m \
-             WHERE m.server_id = c.server_id AND m.account_id = r.value ->> 1) \
-             ORDER BY r.key",
-        )
-        .bind(&rows)
-        .bind(Timestamp::now().unix_micros())
-        .execute(&mut *tx)
-        .await
-        .map_err(store_error)?;
-        let count = i64::try_from(inserted.rows_affected()).unwrap_or(i64::MAX);
-        let first = (count > 0).then(|| inserted.last_insert_rowid() - count + 1);
-        let stored: Vec<MessageRow> = match first {
-            Some(first) => {
-                sqlx::query_as(concat!(message_select!(), "WHERE m.id >= $1 ORDER BY m.id"))
-                    .bind(first)
-                    .fetch_all(&mut *tx)
-                    .await
-                    .map_err(store_error)?
-            }
-            None => Vec::new(),
-        };
-        raise_versions(&mut tx, &stored).await?;
-        settle(tx, messages, stored).await
+        let mut connection = self.0.acquire().await.map_err(store_error)?;
+        let mut handle = connection.lock_handle().await.map_err(store_error)?;
+        let (outcome, settled) = on_handle(handle.as_raw_handle(), |db| write(db, messages))?;
+        drop(handle);
+        if !settled {
+            // Its transaction could not be rolled back: the pool must not hand it out again.
+            connection.close_on_drop();
+        }
+        outcome
     }
+}
+
+/// Runs `work` through rusqlite on the handle sqlx has locked out for this thread; whether
+/// the connection is left outside any transaction, as sqlx expects it back.
+#[allow(unsafe_code)]
+fn on_handle<T>(
+    handle: std::ptr::NonNull<rusqlite::ffi::sqlite3>,
+    work: impl FnOnce(&Connection) -> T,
+) -> StoreResult<(T, bool)> {
+    // SAFETY: the handle is open and this thread's alone until the `LockedSqliteHandle` it
+    // came from is dropped, which the caller does only after this returns; rusqlite's
+    // `from_handle` never closes a handle it does not own, and its statements are
+    // finalized when `db` drops below, before the handle goes back to sqlx. sqlx and
+    // rusqlite are built on the same libsqlite3-sys (Cargo.toml).
+    let db = unsafe { Connection::from_handle(handle.as_ptr()) }.map_err(direct::store_error)?;
+    let outcome = work(&db);
+    let settled = db.is_autocommit();
+    drop(db);
+    Ok((outcome, settled))
+}
+
+fn write(db: &Connection, messages: &[NewMessage]) -> StoreResult<Vec<MessageWrite<Message>>> {
+    // Dropped without a commit, it rolls back.
+    let tx = rusqlite::Transaction::new_unchecked(db, TransactionBehavior::Immediate)
+        .map_err(direct::store_error)?;
+    let reader = Reader::on(&tx);
+    // `[[channel, author, content], …]`: tuples are written as arrays.
+    let rows: Vec<(i64, i64, &str)> = messages
+        .iter()
+        .map(|m| (m.channel.0, m.author.0, m.body.as_str()))
+        .collect();
+    let rows = serde_json::to_string(&rows).map_err(|e| StoreError::Other(e.into()))?;
+    // Timed once the write lock is held, so that times grow with ids. The rows are inserted
+    // in queue order by one statement holding the write lock, so their AUTOINCREMENT ids are
+    // consecutive in that order, ending at the last one inserted.
+    let count = reader.execute(
+        "INSERT INTO messages (channel_id, author_id, content, created_at, updated_at) \
+         SELECT r.value ->> 0, r.value ->> 1, r.value ->> 2, $2, $2 \
+         FROM json_each($1) r JOIN channels c ON c.id = r.value ->> 0 \
+         WHERE EXISTS (SELECT 1 FROM memberships m \
+         WHERE m.server_id = c.server_id AND m.account_id = r.value ->> 1) \
+         ORDER BY r.key",
+        &[&rows, &Timestamp::now().unix_micros()],
+    )?;
+    let count = i64::try_from(count).unwrap_or(i64::MAX);
+    let stored: Vec<MessageRow> = match count {
+        0 => Vec::new(),
+        _ => reader.all(
+            concat!(message_select!(), "WHERE m.id >= $1 ORDER BY m.id"),
+            &[&(tx.last_insert_rowid() - count + 1)],
+        )?,
+    };
+    raise_versions(&reader, &stored)?;
+    let paired = pair(messages, all(stored)?)?;
+    let unstored = unstored_channels(&paired);
+    let mut existing = HashSet::new();
+    if !unstored.is_empty() {
+        reader.each(Db::SQL.existing_channels, &[&Db::ids(unstored)], |row| {
+            existing.insert(row.get::<_, i64>(0).map_err(direct::store_error)?);
+            Ok(())
+        })?;
+    }
+    tx.commit().map_err(direct::store_error)?;
+    Ok(outcomes(paired, &existing))
 }
 
 /// Raises the version of each channel the batch wrote to, once (migration 0006): SQLite's
 /// triggers run per row, and a trigger on this insert cost a write per message.
-async fn raise_versions(tx: &mut sqlx::SqliteConnection, stored: &[MessageRow]) -> StoreResult<()> {
+fn raise_versions(reader: &Reader<'_>, stored: &[MessageRow]) -> StoreResult<()> {
     let mut channels: Vec<i64> = stored.iter().map(MessageRow::channel).collect();
     channels.sort_unstable();
     channels.dedup();
     if channels.is_empty() {
         return Ok(());
     }
-    sqlx::query(
+    reader.execute(
         "UPDATE channels SET version = version + 1 WHERE id IN (SELECT value FROM json_each($1))",
-    )
-    .bind(serde_json::Value::from(channels).to_string())
-    .execute(tx)
-    .await
-    .map_err(store_error)?;
+        &[&Db::ids(channels)],
+    )?;
     Ok(())
 }
