@@ -173,7 +173,10 @@ macro_rules! statements {
                 "SELECT id FROM channels WHERE id = (SELECT channel_id FROM messages WHERE id = $1)",
                 $for_no_key_update
             ),
-            lock_account: concat!("SELECT id FROM accounts WHERE id = $1", $for_update),
+            // Not `FOR UPDATE`: a message batch holding its channels takes its authors'
+            // rows `FOR KEY SHARE` (the foreign key's lock), which must not wait for a
+            // deletion that will itself wait for those channels.
+            lock_account: concat!("SELECT id FROM accounts WHERE id = $1", $for_no_key_update),
             lock_category: concat!("SELECT id FROM categories WHERE id = $1", $for_update),
             lock_channels: concat!(
                 "SELECT id FROM channels WHERE server_id = $1 ORDER BY id",

@@ -38,6 +38,15 @@ impl Batch for PgBatch {
             .execute(&mut *tx)
             .await
             .map_err(store_error)?;
+        // Then the authors' rows, in id order, as the foreign key would lock them at the end
+        // of the insert: taken before the membership rows below, so that an account's
+        // deletion (which locks the account's row, then deletes its memberships) and a
+        // batch lock the two in the same order and cannot deadlock.
+        sqlx::query("SELECT id FROM accounts WHERE id = ANY($1) ORDER BY id FOR KEY SHARE")
+            .bind(&authors)
+            .execute(&mut *tx)
+            .await
+            .map_err(store_error)?;
         // Membership rows are share-locked: a leave or a ban running alongside either waits
         // for this commit or has already removed the row, and then that message is refused.
         // Rows are inserted in queue order, so their ids grow in that order.

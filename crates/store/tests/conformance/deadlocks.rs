@@ -1,7 +1,8 @@
 //! Postgres only: an account's deletion that deadlocks with a writer locking the same rows
 //! the other way round is aborted by Postgres, and run again by the store instead of
 //! failing with `Unavailable` (a 503 for the client); an edit locks its channel before its
-//! message, as a server's deletion does.
+//! message, as a server's deletion does; an account's deletion and a message batch lock
+//! channels, accounts and memberships in the same order.
 
 use crate::communities::{account, category, server};
 use sqlx::{Connection, PgConnection};
@@ -108,6 +109,65 @@ async fn an_edit_and_a_servers_deletion_lock_in_the_same_order() {
         MessageWrite::Missing,
         "the message went with its server"
     );
+}
+
+/// A message batch locks its channels, then its authors' rows (`FOR KEY SHARE`, as the
+/// foreign key does), then their memberships. An account's deletion locks the account's row
+/// and then the channels it owns (handing them over): it must not lock the row in a way a
+/// key-share lock waits for, or a batch holding the channel and a deletion holding the
+/// account wait for each other. Here the batch's side, run by hand, is the one that would
+/// notice the deadlock (a short `deadlock_timeout`), so nothing retries it away.
+#[tokio::test]
+#[ignore = "needs Postgres: PINGME_TEST_POSTGRES_URL (.ci/run sets it)"]
+async fn an_accounts_deletion_and_a_message_batch_lock_in_the_same_order() {
+    let url = crate::postgres_url();
+    let (store, database) = crate::postgres(&url).await;
+    let owner = account(&store, "leaving").await;
+    let heir = account(&store, "heir").await;
+    let category = category(&store, "general").await;
+    let server = server(&store, owner, category, false).await;
+    store.join(server, heir).await.unwrap();
+    let channel = store.server(server).await.unwrap().unwrap().channels[0].id;
+
+    let url = &database.url;
+    let mut batch = PgConnection::connect(url).await.unwrap();
+    let mut batch = batch.begin().await.unwrap();
+    sqlx::query("SET LOCAL deadlock_timeout = '50ms'")
+        .execute(&mut *batch)
+        .await
+        .unwrap();
+    sqlx::query("SELECT id FROM channels WHERE id = $1 FOR NO KEY UPDATE")
+        .bind(channel.0)
+        .execute(&mut *batch)
+        .await
+        .unwrap();
+    let deleting = tokio::spawn({
+        let store = store.clone();
+        async move { store.delete_account(owner).await }
+    });
+    // The deletion holds the account's row and waits for the channel, which it hands over.
+    waits_for_a_lock(url).await;
+    sqlx::query("SELECT id FROM accounts WHERE id = $1 FOR KEY SHARE")
+        .bind(owner.0)
+        .execute(&mut *batch)
+        .await
+        .expect("the author's row is not held against the batch");
+    sqlx::query("SELECT account_id FROM memberships WHERE account_id = $1 FOR SHARE")
+        .bind(owner.0)
+        .execute(&mut *batch)
+        .await
+        .expect("nor are the memberships");
+    batch.commit().await.unwrap();
+    let deleted = tokio::time::timeout(Duration::from_secs(30), deleting)
+        .await
+        .expect("the deletion finishes")
+        .unwrap();
+    assert_eq!(
+        deleted.unwrap(),
+        Some(vec![]),
+        "the server went to its heir"
+    );
+    assert!(store.account(owner).await.unwrap().is_none());
 }
 
 /// Returns once a session of the database waits for a row lock (the deletion, for the
