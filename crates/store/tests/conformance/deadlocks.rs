@@ -5,7 +5,11 @@
 //! channels, accounts and memberships in the same order.
 
 use crate::communities::{account, category, server};
-use sqlx::{Connection, PgConnection};
+use pingme_domain::store::{Store, StoreResult};
+use pingme_domain::{AccountId, ServerId};
+use sqlx::postgres::PgPoolOptions;
+use sqlx::{Connection, PgConnection, Postgres};
+use std::sync::Arc;
 use std::time::Duration;
 
 #[tokio::test]
@@ -18,23 +22,15 @@ async fn a_deletion_aborted_to_break_a_deadlock_is_run_again() {
     let server = server(&store, owner, category, false).await;
 
     let url = &database.url;
-    let mut other = PgConnection::connect(url).await.unwrap();
-    let mut other = other.begin().await.unwrap();
     // This side never looks for deadlocks: the deletion's side finds it (after its own
     // one-second `deadlock_timeout`) and is the one Postgres aborts.
-    sqlx::query("SET LOCAL deadlock_timeout = '60s'")
-        .execute(&mut *other)
-        .await
-        .unwrap();
+    let mut other = other_side(url, "60s").await;
     sqlx::query("SELECT id FROM servers WHERE id = $1 FOR UPDATE")
         .bind(server.0)
         .execute(&mut *other)
         .await
         .unwrap();
-    let deleting = tokio::spawn({
-        let store = store.clone();
-        async move { store.delete_account(owner).await }
-    });
+    let deleting = delete(&store, owner);
     waits_for_a_lock(url).await;
     // The other way round: the account's row, which the deletion holds. This returns once
     // the deletion's first attempt has been aborted.
@@ -130,21 +126,13 @@ async fn an_accounts_deletion_and_a_message_batch_lock_in_the_same_order() {
     let channel = store.server(server).await.unwrap().unwrap().channels[0].id;
 
     let url = &database.url;
-    let mut batch = PgConnection::connect(url).await.unwrap();
-    let mut batch = batch.begin().await.unwrap();
-    sqlx::query("SET LOCAL deadlock_timeout = '50ms'")
-        .execute(&mut *batch)
-        .await
-        .unwrap();
+    let mut batch = other_side(url, "50ms").await;
     sqlx::query("SELECT id FROM channels WHERE id = $1 FOR NO KEY UPDATE")
         .bind(channel.0)
         .execute(&mut *batch)
         .await
         .unwrap();
-    let deleting = tokio::spawn({
-        let store = store.clone();
-        async move { store.delete_account(owner).await }
-    });
+    let deleting = delete(&store, owner);
     // The deletion holds the account's row and waits for the channel, which it hands over.
     waits_for_a_lock(url).await;
     sqlx::query("SELECT id FROM accounts WHERE id = $1 FOR KEY SHARE")
@@ -168,6 +156,31 @@ async fn an_accounts_deletion_and_a_message_batch_lock_in_the_same_order() {
         "the server went to its heir"
     );
     assert!(store.account(owner).await.unwrap().is_none());
+}
+
+/// A transaction of its own, the other side of a race for locks; of the two, the one with
+/// the shorter `deadlock_timeout` notices a deadlock and is aborted.
+async fn other_side(url: &str, deadlock_timeout: &str) -> sqlx::Transaction<'static, Postgres> {
+    let pool = PgPoolOptions::new()
+        .max_connections(1)
+        .connect(url)
+        .await
+        .unwrap();
+    let mut other = pool.begin().await.unwrap();
+    sqlx::query("SELECT set_config('deadlock_timeout', $1, true)")
+        .bind(deadlock_timeout)
+        .execute(&mut *other)
+        .await
+        .unwrap();
+    other
+}
+
+fn delete(
+    store: &Arc<dyn Store>,
+    account: AccountId,
+) -> tokio::task::JoinHandle<StoreResult<Option<Vec<ServerId>>>> {
+    let store = store.clone();
+    tokio::spawn(async move { store.delete_account(account).await })
 }
 
 /// Returns once a session of the database waits for a row lock (the deletion, for the
