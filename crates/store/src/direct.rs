@@ -267,7 +267,8 @@ impl<'c> Reader<'c> {
         read(&mut statement.raw_query())
     }
 
-    /// The statement (prepared once per connection), with `params[n - 1]` bound to every
+    /// The statement (prepared once per rusqlite connection: once per reader connection of
+    /// the pool, once per batch on the borrowed writer), with `params[n - 1]` bound to every
     /// `$n`, as sqlx binds them on SQLite.
     fn statement(&self, sql: &str, params: &[&dyn ToSql]) -> StoreResult<CachedStatement<'_>> {
         // As sqlx logs its statements (target `sqlx::query`), for diagnostics and for the
