@@ -24,26 +24,13 @@ pub trait ChatFrames: Send + Sync {
 }
 
 impl App {
-    /// Stores a message if its author still belongs to the channel's server (checked in the
-    /// same transaction) and sends it to the channel's sockets. `Refused` and `Missing` say
-    /// why nothing was stored.
+    /// Queues a message to be stored if its author still belongs to the channel's server
+    /// (checked in the transaction that writes it; `Refused` and `Missing` say why nothing was
+    /// stored). It takes its place in the store's queue at once, so a sender (the chat socket)
+    /// may queue its next message before this one is written: messages queued one after
+    /// another get ids in that order. Once the outcome is in, [`Self::announce`] must be
+    /// called with it, in the same order.
     #[instrument(level = "debug", skip_all, fields(account = %author, %channel))]
-    pub async fn post_message(
-        &self,
-        author: AccountId,
-        channel: ChannelId,
-        body: MessageBody,
-        nonce: Option<&str>,
-    ) -> AppResult<MessageWrite<Message>> {
-        let written = self.queue_message(author, channel, body).await?.await?;
-        self.announce(&written, nonce);
-        Ok(written)
-    }
-
-    /// The first half of [`Self::post_message`], for a sender that queues its next message
-    /// before the previous one is written (the chat socket): the message takes its place in
-    /// the store's queue, so messages queued one after another get ids in that order. Once
-    /// the outcome is in, [`Self::announce`] must be called with it, in the same order.
     pub async fn queue_message(
         &self,
         author: AccountId,
@@ -58,8 +45,8 @@ impl App {
         Ok(self.store.queue_message(new).await?)
     }
 
-    /// The second half of [`Self::post_message`]: a stored message goes to its channel's
-    /// sockets.
+    /// A queued message's outcome ([`Self::queue_message`]): a stored message goes to its
+    /// channel's sockets.
     pub fn announce(&self, written: &MessageWrite<Message>, nonce: Option<&str>) {
         if let MessageWrite::Done(message) = written {
             self.broadcast(

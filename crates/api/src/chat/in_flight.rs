@@ -74,18 +74,16 @@ impl InFlight {
     /// The oldest entry once it is settled; `None` when nothing is in flight. Cancel-safe:
     /// dropped before it ends, the entry stays where it was, its write going on.
     pub async fn next(&mut self) -> Option<Settled> {
-        let written = match self.0.front_mut()? {
-            Pending::Post { queued, .. } => Some(queued.as_mut().await),
-            Pending::Reply(_) | Pending::Typing => None,
+        let settled = match self.0.front_mut()? {
+            Pending::Post { queued, nonce } => Settled::Posted {
+                written: queued.as_mut().await,
+                nonce: nonce.take(),
+            },
+            Pending::Reply(frame) => Settled::Reply(std::mem::take(frame)),
+            Pending::Typing => Settled::Typing,
         };
-        match (self.0.pop_front()?, written) {
-            (Pending::Post { nonce, .. }, Some(written)) => {
-                Some(Settled::Posted { written, nonce })
-            }
-            (Pending::Reply(frame), _) => Some(Settled::Reply(frame)),
-            (Pending::Typing, _) => Some(Settled::Typing),
-            (Pending::Post { .. }, None) => unreachable!("a post's outcome was awaited above"),
-        }
+        self.0.pop_front();
+        Some(settled)
     }
 }
 
