@@ -3,6 +3,7 @@
 import { Api } from "./api/client.js";
 import { Store } from "./store.js";
 import { forgetMembers } from "./chat/members.js";
+import { closeOutboxes } from "./chat/outbox.js";
 
 let nextNotice = 1;
 
@@ -45,7 +46,8 @@ export class Actions {
   loggedOut() {
     localStorage.removeItem(LAST_CHANNEL);
     forgetMembers();
-    this.store.set({ me: null, servers: null, unsent: {}, doubtful: {} });
+    closeOutboxes();
+    this.store.set({ me: null, servers: null });
   }
 
   /**

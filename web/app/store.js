@@ -17,10 +17,6 @@ import { useEffect, useState } from "./lib/html.js";
  * @property {any[]} categories
  * @property {"online"|"connecting"|"offline"} connection The chat socket's state.
  * @property {Notice[]} notices
- * @property {Record<number, import("./chat/unsent.js").Sent[]>} unsent by channel: messages
- *   found not sent after a reconnect, offered back until retried or discarded
- * @property {Record<number, import("./chat/unsent.js").Sent[]>} doubtful by channel: messages
- *   sent without their echo when the chat pane closed, checked when it opens again
  */
 
 /** @template T */
@@ -50,7 +46,7 @@ export class Store {
 
 /** @returns {State} */
 export function initialState() {
-  return { me: null, servers: null, categories: [], connection: "online", notices: [], unsent: {}, doubtful: {} };
+  return { me: null, servers: null, categories: [], connection: "online", notices: [] };
 }
 
 /**

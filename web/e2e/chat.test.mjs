@@ -1,6 +1,7 @@
 // The chat pane in the browser: two people chatting live (edits with ↑, deletes, typing), a long
 // history scrolled back through with a bounded DOM and a message sent from there, reconnection
-// after the server restarts with every message shown once, edits and deletes made while offline,
+// after the server restarts with every message shown once (one sent while offline too), a send
+// whose answer was lost retried with its nonce and shown once, edits and deletes made while offline,
 // being kicked, a phone, accessibility in both themes, screenshots.
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -217,7 +218,11 @@ test("after the server restarts both people see every message exactly once", asy
   // Ann's network goes away too: she is still reconnecting while Bob writes.
   await ann.context.setOffline(true);
   await ann.page.getByRole("status").filter({ hasText: "You are offline" }).waitFor();
-  await ann.page.getByRole("textbox", { name: /^Message #/ }).fill("kept while offline");
+  // Sent while offline: shown at once as not sent yet, and it goes out once she is back.
+  await send(ann.page, "sent while offline");
+  await ann.page.locator(".message.pending").filter({ hasText: "sent while offline" }).waitFor();
+  assert.equal(await ann.page.getByRole("textbox", { name: /^Message #/ }).inputValue(), "");
+  await screenshot(ann.page, "chat-sending-offline");
   await fixture.server.start();
   await bob.page.getByRole("button", { name: "Retry now" }).click().catch(() => {});
   await bob.page.locator(".connection-banner.hidden").waitFor({ state: "attached", timeout: 2 * WAIT });
@@ -227,20 +232,57 @@ test("after the server restarts both people see every message exactly once", asy
   await ann.context.setOffline(false);
   await ann.page.locator(".connection-banner.hidden").waitFor({ state: "attached" });
   await message(ann.page, "missed 3").waitFor();
-  assert.equal(await ann.page.getByRole("textbox", { name: /^Message #/ }).inputValue(), "kept while offline");
-  await ann.page.getByRole("textbox", { name: /^Message #/ }).press("Enter");
-  await message(bob.page, "kept while offline").waitFor();
-  await message(ann.page, "kept while offline").waitFor();
+  await message(bob.page, "sent while offline").waitFor();
+  await ann.page.locator(".message.pending").waitFor({ state: "detached" });
 
   for (const p of [ann.page, bob.page]) {
     const shown = await texts(p);
-    for (const text of ["before the restart", "missed 1", "missed 2", "missed 3", "kept while offline"]) {
+    for (const text of ["before the restart", "missed 1", "missed 2", "missed 3", "sent while offline"]) {
       assert.equal(shown.filter((t) => t === text).length, 1, `${text} once`);
     }
     assert.equal(new Set(shown).size, shown.length, "no message twice");
   }
   assert.deepEqual(ann.problems.filter((p) => !/WebSocket/.test(p)), []);
   assert.deepEqual(bob.problems.filter((p) => !/WebSocket/.test(p)), []);
+  await ann.context.close();
+  await bob.context.close();
+});
+
+test("a send whose answer was lost goes again with its nonce and shows once", async () => {
+  const ann = await open("ann", room.general);
+  const bob = await open("bob", room.general);
+  /** @type {string[]} */
+  const nonces = [];
+  // The first send reaches the server, which stores the message, but its answer never
+  // comes back: the client must send it again, and the server must not store it twice.
+  await ann.page.route(
+    (url) => url.pathname === "/api/messages/",
+    async (route) => {
+      if (route.request().method() !== "POST") return route.fallback();
+      nonces.push(route.request().postDataJSON().nonce);
+      if (nonces.length > 1) return route.fallback();
+      await route.fetch();
+      await route.abort("connectionreset");
+    },
+  );
+  await send(ann.page, "answer lost on the way");
+  await message(bob.page, "answer lost on the way").waitFor();
+  await message(ann.page, "answer lost on the way").waitFor();
+  await ann.page.waitForFunction(() => document.querySelectorAll(".message.pending").length === 0);
+  const deadline = Date.now() + WAIT;
+  while (nonces.length < 2) {
+    assert.ok(Date.now() < deadline, "the send was never retried");
+    await ann.page.waitForTimeout(50);
+  }
+  assert.equal(new Set(nonces).size, 1, "the retry carries the same nonce");
+  const asAnn = await apiAs(fixture.server, "ann");
+  /** @type {{content: string}[]} */
+  const stored = await asAnn("GET", `/api/messages/?channel_id=${room.general}&limit=100`);
+  assert.equal(stored.filter((m) => m.content === "answer lost on the way").length, 1, "stored once");
+  for (const p of [ann.page, bob.page]) {
+    assert.equal((await texts(p)).filter((t) => t === "answer lost on the way").length, 1, "shown once");
+  }
+  assert.deepEqual(ann.problems, []);
   await ann.context.close();
   await bob.context.close();
 });

@@ -86,21 +86,20 @@ function setUp() {
   return { socket, statuses, frames, timers, pending, window, document, settle, tick, setOnline: (/** @type {boolean} */ v) => (online = v) };
 }
 
-test("connects with a fresh token, passes frames on, sends messages and typing", async () => {
+test("connects with a fresh token, passes frames on, sends typing", async () => {
   const { socket, statuses, frames, settle } = setUp();
   socket.open();
   await settle();
   const ws = FakeSocket.made[0];
   assert.equal(ws.url, "ws://chat.test/3/7?token=t1");
-  assert.equal(socket.send("hi"), false, "nothing is sent before the socket is open");
+  assert.equal(socket.typing(), false, "nothing is sent before the socket is open");
   ws.accept();
   assert.deepEqual(statuses, ["connecting", "online"]);
   ws.onmessage({ data: '{"message":{"id":1}}' });
   ws.onmessage({ data: "not json" });
   assert.deepEqual(frames, [{ message: { id: 1 } }]);
-  assert.equal(socket.send("hi", "n-1"), true);
   assert.equal(socket.typing(), true);
-  assert.deepEqual(ws.sent.map((s) => JSON.parse(s)), [{ type: "message", message: "hi", nonce: "n-1" }, { type: "typing" }]);
+  assert.deepEqual(ws.sent.map((s) => JSON.parse(s)), [{ type: "typing" }]);
   socket.close();
   assert.equal(ws.closedWith, 1000);
 });
@@ -134,7 +133,7 @@ test("4403 and 4404 are final", async () => {
     FakeSocket.made[0].drop(code);
     assert.deepEqual(statuses, ["connecting", "online", `ended ${code}`]);
     assert.equal(timers.length, 0);
-    assert.equal(socket.send("hi"), false);
+    assert.equal(socket.typing(), false);
   }
 });
 

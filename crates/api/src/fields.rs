@@ -150,6 +150,20 @@ impl Fields {
         self.input.values.contains_key(name) || self.input.undecodable.contains(name)
     }
 
+    /// Refuses a field this server does not take (yet) unless it is left out, `null` or
+    /// empty.
+    pub fn not_taken(&mut self, name: &str, message: &str) {
+        let given = match self.input.values.get(name) {
+            None | Some(Value::Null) => false,
+            Some(Value::Array(items)) => !items.is_empty(),
+            Some(Value::String(text)) => !text.trim().is_empty(),
+            Some(_) => true,
+        };
+        if given || self.input.undecodable.contains(name) {
+            self.reject(name, message);
+        }
+    }
+
     /// Records an error under `field` (or [`crate::error::NON_FIELD`]).
     pub fn reject(&mut self, field: &str, message: impl Into<String>) {
         self.errors.add(field, message);

@@ -7,9 +7,11 @@ use crate::error::{AppError, AppResult};
 use bytes::Bytes;
 use pingme_domain::account::Account;
 use pingme_domain::events::Event;
-use pingme_domain::messages::{Message, MessageBody, MessageId, MessageWrite, NewMessage, Page};
+use pingme_domain::messages::{
+    Message, MessageBody, MessageId, MessageWrite, NewMessage, Nonce, Page, Sent,
+};
 use pingme_domain::store::QueuedMessage;
-use pingme_domain::{AccountId, ChannelId, ServerId};
+use pingme_domain::{AccountId, ChannelId, ServerId, Timestamp};
 use tracing::instrument;
 
 /// How chat looks on the wire: the frames of the contract's sockets and its pages of
@@ -55,6 +57,50 @@ impl App {
                 None,
             );
         }
+    }
+
+    /// Posts a message over REST: once stored, it goes to its channel's sockets as one sent
+    /// there would. With a nonce, a send the author already made with that nonce in that
+    /// channel within [`Nonce::WINDOW`] answers with the message it made (`new: false`, and
+    /// nothing goes out again).
+    #[instrument(skip_all, fields(account = %caller.id, %channel))]
+    pub async fn send_message(
+        &self,
+        caller: &Account,
+        channel: ChannelId,
+        body: MessageBody,
+        nonce: Option<Nonce>,
+    ) -> AppResult<Sent> {
+        let server = self.channel_server(channel).await?;
+        self.postable(server, caller).await?;
+        let new = NewMessage {
+            channel,
+            author: caller.id,
+            body,
+        };
+        let written = match &nonce {
+            Some(nonce) => {
+                let since = Timestamp::now().minus(Nonce::WINDOW);
+                self.store.send_message(&new, nonce, since).await?
+            }
+            None => match self.store.create_message(&new).await? {
+                MessageWrite::Done(message) => MessageWrite::Done(Sent { message, new: true }),
+                MessageWrite::Refused => MessageWrite::Refused,
+                MessageWrite::Missing => MessageWrite::Missing,
+            },
+        };
+        let sent = match written {
+            MessageWrite::Done(sent) => sent,
+            MessageWrite::Refused => return Err(not_a_member_to_post()),
+            MessageWrite::Missing => return Err(AppError::NotFound),
+        };
+        if sent.new {
+            let frame = self
+                .frames
+                .new_message(&sent.message, nonce.as_ref().map(Nonce::as_str));
+            self.broadcast(channel, frame, None);
+        }
+        Ok(sent)
     }
 
     /// Tells the channel's other sockets that `account` is typing.
@@ -150,6 +196,13 @@ impl App {
         }
     }
 
+    async fn postable(&self, server: ServerId, caller: &Account) -> AppResult<()> {
+        match self.is_member(server, caller.id).await? {
+            true => Ok(()),
+            false => Err(not_a_member_to_post()),
+        }
+    }
+
     async fn readable(&self, server: ServerId, caller: &Account) -> AppResult<()> {
         if self.is_member(server, caller.id).await? {
             Ok(())
@@ -168,6 +221,10 @@ impl App {
             except,
         });
     }
+}
+
+fn not_a_member_to_post() -> AppError {
+    AppError::Forbidden("Only members of this channel's server can post to it.".into())
 }
 
 fn not_the_sender() -> AppError {

@@ -64,7 +64,14 @@ pub struct Message {
     pub author: Option<Arc<Author>>,
     pub content: String,
     pub created_at: Timestamp,
+    /// Later than `created_at` once the message was edited, and only then.
     pub updated_at: Timestamp,
+}
+
+impl Message {
+    pub fn edited(&self) -> bool {
+        self.updated_at > self.created_at
+    }
 }
 
 /// What became of a write on a message; decided in the write's own transaction, so no
@@ -78,6 +85,72 @@ pub enum MessageWrite<T> {
     /// The message does not exist, or for a new one its channel.
     Missing,
 }
+
+/// A client's name for one message it sends over REST (`POST /api/messages/`'s `nonce`): the
+/// same nonce from the same author in the same channel within [`Nonce::WINDOW`] is the same
+/// message, so a client may retry a send whose answer it never got.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Nonce(String);
+
+impl Nonce {
+    /// As the chat socket's nonce, which it echoes.
+    pub const MAX_CHARS: usize = 100;
+    /// How long a nonce names its message.
+    pub const WINDOW: std::time::Duration = std::time::Duration::from_secs(10 * 60);
+
+    pub fn parse(raw: &str) -> Result<Self, Refusal> {
+        if raw.is_empty() {
+            return Err("This field may not be blank.".into());
+        }
+        if raw.chars().count() > Self::MAX_CHARS {
+            return Err(too_long(Self::MAX_CHARS));
+        }
+        if raw.contains('\0') {
+            return Err("Null characters are not allowed.".into());
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A message sent with a [`Nonce`]: made now, or found, made by an earlier send with the
+/// same nonce.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Sent {
+    pub message: Message,
+    pub new: bool,
+}
+
+/// The accounts a message's text mentions (`<@id>`), each once, in the order they first
+/// appear; at most [`MAX_MENTIONS`].
+pub fn mentions(content: &str) -> Vec<AccountId> {
+    let mut found = Vec::new();
+    let mut rest = content;
+    while let Some(at) = rest.find("<@") {
+        rest = &rest[at + 2..];
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 || rest.as_bytes().get(digits) != Some(&b'>') {
+            continue;
+        }
+        let id = rest[..digits].parse::<i64>().ok().filter(|id| *id > 0);
+        rest = &rest[digits + 1..];
+        if let Some(id) = id.map(AccountId)
+            && !found.contains(&id)
+        {
+            found.push(id);
+            if found.len() == MAX_MENTIONS {
+                break;
+            }
+        }
+    }
+    found
+}
+
+/// The most mentions one message counts: more people than that are not mentioned one by one.
+pub const MAX_MENTIONS: usize = 100;
 
 #[derive(Clone, Debug)]
 pub struct NewMessage {
@@ -131,5 +204,29 @@ mod tests {
             "Ensure this field has no more than 10 characters."
         );
         assert!(MessageBody::parse("a\0b", 10).is_err());
+    }
+
+    #[test]
+    fn nonces_are_bounded_and_kept_as_sent() {
+        assert_eq!(Nonce::parse(" a ").unwrap().as_str(), " a ");
+        assert!(Nonce::parse("").is_err());
+        assert!(Nonce::parse(&"n".repeat(100)).is_ok());
+        assert!(Nonce::parse(&"n".repeat(101)).is_err());
+        assert!(Nonce::parse("a\0").is_err());
+    }
+
+    #[test]
+    fn mentions_are_read_from_the_text_once_each_in_order() {
+        let ids = |text: &str| mentions(text).into_iter().map(|a| a.0).collect::<Vec<_>>();
+        assert_eq!(ids("hi <@7> and <@3>, <@7>!"), [7, 3]);
+        assert_eq!(
+            ids("<@<@12>> <@@4> <@ 5> <@6 > <@-2> <@+9> <@0> <@x>"),
+            [12]
+        );
+        assert_eq!(ids("<@99999999999999999999> <@1>"), [1]);
+        assert_eq!(ids("<@5"), Vec::<i64>::new());
+        assert_eq!(ids("é<@8>é"), [8]);
+        let many: String = (1..=150).map(|n| format!("<@{n}>")).collect();
+        assert_eq!(ids(&many), (1..=100).collect::<Vec<_>>());
     }
 }

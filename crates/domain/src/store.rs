@@ -9,9 +9,9 @@ use crate::community::{
     ServerChanges, ServerQuery, Standing,
 };
 use crate::messages::{
-    Message, MessageBody, MessageId, MessageWrite, NewMessage, Page, PageVersion,
+    Message, MessageBody, MessageId, MessageWrite, NewMessage, Nonce, Page, PageVersion, Sent,
 };
-use crate::{AccountId, CategoryId, ChannelId, ServerId};
+use crate::{AccountId, CategoryId, ChannelId, ServerId, Timestamp};
 use async_trait::async_trait;
 
 /// A unique rule the database refused a write for. Adapters map their own constraint
@@ -217,6 +217,16 @@ pub trait MessageStore: Send + Sync {
     async fn create_message(&self, new: &NewMessage) -> StoreResult<MessageWrite<Message>> {
         self.queue_message(new.clone()).await?.await
     }
+
+    /// Stores a message sent with a nonce, as [`Self::create_message`] does, unless its
+    /// author sent one with the same nonce to the same channel at `since` or later: then that
+    /// one, `new: false`. Two such sends racing make one message.
+    async fn send_message(
+        &self,
+        new: &NewMessage,
+        nonce: &Nonce,
+        since: Timestamp,
+    ) -> StoreResult<MessageWrite<Sent>>;
 
     /// A page of a channel's history, oldest first, read through the `(channel, id)` index.
     async fn messages(&self, channel: ChannelId, page: Page) -> StoreResult<Vec<Message>>;

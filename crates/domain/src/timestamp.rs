@@ -25,6 +25,12 @@ impl Timestamp {
     pub fn unix_micros(self) -> i64 {
         (self.0.unix_timestamp_nanos() / 1_000) as i64
     }
+
+    /// This instant, `span` earlier (whole microseconds).
+    pub fn minus(self, span: std::time::Duration) -> Self {
+        let span = i64::try_from(span.as_micros()).unwrap_or(i64::MAX);
+        Self::from_unix_micros(self.unix_micros().saturating_sub(span)).unwrap_or(self)
+    }
 }
 
 impl From<OffsetDateTime> for Timestamp {

@@ -18,6 +18,9 @@ pub(crate) trait Dialect: sqlx::Database {
     const ROW_LOCKS: bool;
     /// The statements whose text differs.
     const SQL: Sql;
+    /// What runs after one message is inserted outside the group commit, if its channel's
+    /// version is not raised by a trigger (migration 0006).
+    const AFTER_MESSAGE_INSERT: Option<&'static str>;
 
     /// A list of ids as the statements taking one (`… IN_IDS`) bind it.
     type Ids;
@@ -62,6 +65,9 @@ pub(crate) struct Sql {
     /// As [`Sql::server_shared`], locked as bans and handovers hold it: they change who may
     /// be a member or who owns it, so they wait for joins and leaves, and those for them.
     pub server_exclusive: &'static str,
+    /// Inserts a message into channel `$1` from `$2` with text `$3`, nonce `$4`, at `$5`, if
+    /// `$2` is a member of the channel's server (the membership shared-locked); its id.
+    pub insert_message: &'static str,
     /// Replaces message `$1`'s text `$3` at `$4` if `$2` sent it and still is a member.
     pub edit_message: &'static str,
     /// Deletes message `$1` if `$2` sent it and still is a member, or owns its server.
@@ -149,9 +155,19 @@ macro_rules! statements {
                 "SELECT owner_id, is_private FROM servers WHERE id = $1",
                 $for_no_key_update
             ),
+            insert_message: concat!(
+                "INSERT INTO messages (channel_id, author_id, content, nonce, created_at, updated_at) \
+                 SELECT c.id, ms.account_id, $3, $4, $5, $5 FROM channels c \
+                 JOIN memberships ms ON ms.server_id = c.server_id AND ms.account_id = $2 \
+                 WHERE c.id = $1",
+                $share_members,
+                " RETURNING id"
+            ),
+            // An edit's time is after the message's, even if the clock went back meanwhile:
+            // a message is edited exactly when `updated_at > created_at`.
             edit_message: concat!(
                 "UPDATE messages SET content = $3, \
-                 updated_at = CASE WHEN created_at > $4 THEN created_at ELSE $4 END \
+                 updated_at = CASE WHEN created_at >= $4 THEN created_at + 1 ELSE $4 END \
                  WHERE id = $1 AND author_id = $2 AND EXISTS (SELECT 1 FROM channels c \
                  JOIN memberships ms ON ms.server_id = c.server_id \
                  WHERE c.id = messages.channel_id AND ms.account_id = $2",

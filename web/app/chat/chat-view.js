@@ -76,7 +76,7 @@ export function ChatView({ server, channel, menu }) {
     <div class="chat-body">
       <div class="chat-main">
         <${Banner} status=${status} ended=${chat.ended} retry=${chat.retryNow} />
-        <${MessageList} channel=${channel} timeline=${timeline} loading=${chat.loading} historyError=${chat.historyError}
+        <${MessageList} channel=${channel} timeline=${timeline} pending=${chat.waiting} loading=${chat.loading} historyError=${chat.historyError}
           stuck=${stuck} me=${me} editing=${editing} onOlder=${chat.loadOlder} onNewer=${chat.loadNewer} onBottom=${onBottom}
           onEdit=${edit} onEdited=${chat.edited} onDelete=${setDeleting} onProfile=${setProfile} />
         ${showJump &&

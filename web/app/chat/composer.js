@@ -1,8 +1,9 @@
 // Writing a message: a textarea that grows, Enter sends and Shift+Enter starts a new line, ↑ in an
 // empty composer edits one's last message; the length limit is shown as it nears, and a refusal
-// or a lost connection is said next to it — what was typed is never thrown away: a refused
-// message comes back (into the box, or beside it when something new was typed meanwhile), and
-// messages lost with a dead connection are offered again ("Not sent — Retry / Discard").
+// is said next to it — what was typed is never thrown away: a message may be sent while not
+// connected (it goes out once pingme is back), a refused message comes back (into the box, or
+// beside it when something new was typed meanwhile), and one that could not be sent for minutes
+// is offered again ("Not sent — Retry / Discard").
 import { html, useEffect, useId, useRef, useState } from "../lib/html.js";
 import { grow } from "./grow.js";
 import { shouldSendTyping } from "./typing.js";
@@ -26,9 +27,9 @@ export const length = (text) => [...text.trim()].length;
  *   state: import("../realtime/channel-socket.js").SocketState,
  *   error: string|null,
  *   restored: {text: string}|null,
- *   unsent: import("./unsent.js").Sent[],
- *   onRetry: (lost: import("./unsent.js").Sent) => void,
- *   onDiscard: (lost: import("./unsent.js").Sent) => void,
+ *   unsent: import("./outbox.js").Pending[],
+ *   onRetry: (lost: import("./outbox.js").Pending) => void,
+ *   onDiscard: (lost: import("./outbox.js").Pending) => void,
  *   onSend: (text: string) => boolean,
  *   onTyping: () => void,
  *   onEditLast: () => boolean,
@@ -37,7 +38,6 @@ export const length = (text) => [...text.trim()].length;
  */
 export function Composer({ channel, state, error, restored, unsent, onRetry, onDiscard, onSend, onTyping, onEditLast, onClearError }) {
   const [text, setText] = useState("");
-  const [note, setNote] = useState(/** @type {string|null} */ (null));
   /** A refused message that could not go back into the box (something new was typed). */
   const [refused, setRefused] = useState(/** @type {string|null} */ (null));
   const ref = useRef(/** @type {HTMLTextAreaElement|null} */ (null));
@@ -57,9 +57,6 @@ export function Composer({ channel, state, error, restored, unsent, onRetry, onD
     setRefused(null);
     ref.current?.focus();
   };
-  useEffect(() => {
-    if (state === "online") setNote(null);
-  }, [state]);
 
   /** @param {string} value */
   const setValue = (value) => {
@@ -77,8 +74,7 @@ export function Composer({ channel, state, error, restored, unsent, onRetry, onD
 
   const submit = () => {
     if (count === 0 || tooLong || state === "ended") return;
-    if (!onSend(text.trim())) return setNote("Not sent: pingme is not connected. Your message stays here; send it again once reconnected.");
-    setNote(null);
+    if (!onSend(text.trim())) return;
     setValue("");
     lastTyping.current = 0;
   };
@@ -97,7 +93,6 @@ export function Composer({ channel, state, error, restored, unsent, onRetry, onD
     setText(el.value);
     grow(el);
     if (error) onClearError();
-    if (note) setNote(null);
     const now = Date.now();
     if (el.value.trim() && state === "online" && shouldSendTyping(lastTyping.current, now)) {
       lastTyping.current = now;
@@ -106,7 +101,7 @@ export function Composer({ channel, state, error, restored, unsent, onRetry, onD
   };
 
   const offline = state === "connecting" || state === "offline";
-  const message = tooLong ? `${-left} character${left === -1 ? "" : "s"} too many (at most ${MAX_CHARS}).` : note ?? error;
+  const message = tooLong ? `${-left} character${left === -1 ? "" : "s"} too many (at most ${MAX_CHARS}).` : error;
   const described = [message ? `${id}-error` : "", left <= SHOW_LEFT ? `${id}-count` : ""].filter(Boolean).join(" ");
   return html`<form class="composer" onSubmit=${(/** @type {Event} */ e) => (e.preventDefault(), submit())}>
     ${unsent.length > 0 &&
@@ -114,7 +109,7 @@ export function Composer({ channel, state, error, restored, unsent, onRetry, onD
       ${unsent.map(
         (lost) => html`<li key=${lost.nonce}>
           <span class="unsent-label">Not sent:</span> <span class="unsent-text">${lost.text}</span>
-          <button type="button" class="link-button" onClick=${() => onRetry(lost)} disabled=${state !== "online"}>Retry</button>
+          <button type="button" class="link-button" onClick=${() => onRetry(lost)}>Retry</button>
           <button type="button" class="link-button" onClick=${() => onDiscard(lost)}>Discard</button>
         </li>`,
       )}
@@ -126,7 +121,7 @@ export function Composer({ channel, state, error, restored, unsent, onRetry, onD
       <button type="button" class="link-button" onClick=${() => setRefused(null)}>Discard</button>
     </p>`}
     ${message && html`<p class="composer-error" id=${`${id}-error`} role="alert">${message}</p>`}
-    ${offline && !message && html`<p class="composer-note">Not connected — you can keep writing; send once pingme is back.</p>`}
+    ${offline && !message && html`<p class="composer-note">Not connected — what you send now goes out once pingme is back.</p>`}
     <div class=${tooLong ? "composer-box invalid" : "composer-box"}>
       <textarea ref=${ref} class="composer-input" rows="1" value=${text} onInput=${onInput} onKeyDown=${onKeyDown}
         aria-label=${`Message #${channel.name}`} placeholder=${`Message #${channel.name}`} disabled=${state === "ended"}

@@ -27,6 +27,7 @@ const fullDate = (iso) => new Date(iso).toLocaleString([], { dateStyle: "full", 
  * @param {{
  *   channel: any,
  *   timeline: import("./timeline.js").Timeline,
+ *   pending: import("./outbox.js").Pending[],
  *   loading: "latest"|"older"|"newer"|null,
  *   historyError: {text: string, retry: () => void}|null,
  *   stuck: {current: boolean},
@@ -38,7 +39,7 @@ const fullDate = (iso) => new Date(iso).toLocaleString([], { dateStyle: "full", 
  * }} props
  */
 export function MessageList(props) {
-  const { channel, timeline, loading, historyError, stuck, me, editing } = props;
+  const { channel, timeline, pending, loading, historyError, stuck, me, editing } = props;
   const scroller = useRef(/** @type {HTMLDivElement|null} */ (null));
   /** The first message in view and its distance from the top of the view, kept by scrolling. */
   const anchor = useRef(/** @type {{id: string, offset: number}|null} */ (null));
@@ -87,7 +88,7 @@ export function MessageList(props) {
       if (held) el.scrollTop = held.offsetTop - anchor.current.offset;
     }
     remember();
-  }, [timeline]);
+  }, [timeline, pending]);
 
   // A page that does not fill the view, or a load that just ended: maybe another page is needed.
   useEffect(nearEnds, [timeline, loading]);
@@ -146,7 +147,26 @@ export function MessageList(props) {
             own=${row.message.user.id !== null && row.message.user.id === me?.id} editing=${editing === row.message.id} handlers=${handlers} />`,
     )}
     ${!timeline.atPresent && html`<p class="history-edge">Loading newer messages…</p>`}
+    ${timeline.atPresent && pending.map((sent) => html`<${PendingItem} key=${sent.nonce} sent=${sent} me=${me} />`)}
   </div>`;
+}
+
+/**
+ * A message written and not yet answered by the server, below the timeline until it is.
+ * @param {{sent: import("./outbox.js").Pending, me: any}} props
+ */
+function PendingItem({ sent, me }) {
+  const state = sent.retrying ? "Not sent yet — retrying…" : "Sending…";
+  return html`<article class="message pending" aria-label=${`${me?.username ?? "You"}, ${state}`}>
+    <span class="message-avatar" aria-hidden="true"><${Avatar} name=${me?.username ?? ""} url=${me?.image_url} size=${40} /></span>
+    <div class="message-main">
+      <header class="message-header">
+        <span class="author">${me?.username}</span>
+        <span class=${sent.retrying ? "pending-state retrying" : "pending-state"}>${state}</span>
+      </header>
+      <p class="message-content">${sent.text}</p>
+    </div>
+  </article>`;
 }
 
 /**

@@ -1,7 +1,8 @@
 // One open channel's live state for the chat pane: its timeline (history pages and live frames),
 // the socket's status (mirrored into the store for the sidebar), catching up after each
-// (re)connection, who is typing, and sending with the words of any refusal. The pane's
-// components render what this hook holds and call what it returns.
+// (re)connection, who is typing, and sending (over REST, through the channel's outbox: shown at
+// once, retried until answered) with the words of any refusal. The pane's components render
+// what this hook holds and call what it returns.
 import { useEffect, useRef, useState } from "../lib/html.js";
 import { useServices } from "../context.js";
 import { ApiError } from "../api/errors.js";
@@ -11,13 +12,13 @@ import {
   withUpdate,
 } from "./timeline.js";
 import { MAX_PAGE, PAGE, catchUp, pagePath, reread } from "./history.js";
-import { notArrived } from "./unsent.js";
+import { outboxFor } from "./outbox.js";
 import { TypingState } from "./typing-line.js";
 
 /** @typedef {import("./timeline.js").Timeline} Timeline */
 /** @typedef {import("./timeline.js").Message} Message */
 /** @typedef {import("./timeline.js").Change} Change */
-/** @typedef {import("./unsent.js").Sent} Sent */
+/** @typedef {import("./outbox.js").Pending} Pending */
 /** @typedef {import("../realtime/channel-socket.js").SocketStatus} SocketStatus */
 
 /** What ends the pane for good, in words, by close code or HTTP status. */
@@ -51,18 +52,14 @@ export function useChannel(server, channel, stuck) {
   const [ended, setEnded] = useState(/** @type {string|null} */ (null));
   const [sendError, setSendError] = useState(/** @type {string|null} */ (null));
   const [restored, setRestored] = useState(/** @type {{text: string}|null} */ (null));
-  // Kept in the store by channel: switching channels and back loses nothing typed.
-  const [unsent, setUnsent] = useState(/** @type {Sent[]} */ (store.state.unsent[channel.id] ?? []));
+  // The channel's outbox outlives the pane: switching channels and back loses nothing sent.
+  const [outbox] = useState(() => outboxFor(channel.id, (body) => api.post("/api/messages/", body)));
+  const [waiting, setWaiting] = useState(() => outbox.pending());
+  const [unsent, setUnsent] = useState(() => outbox.unsent);
   const [announcement, setAnnouncement] = useState({ text: "", n: 0 });
   const [typing] = useState(() => new TypingState());
   const [unseen, setUnseen] = useState(0);
   const socket = useRef(/** @type {ChannelSocket|null} */ (null));
-  /** Messages sent on this socket and not yet echoed, oldest first: an error frame gives the oldest back. */
-  const pending = useRef(/** @type {Sent[]} */ ([]));
-  /** Ids of my messages whose echo came back: they account for their own sends, no other. */
-  const echoed = useRef(/** @type {Set<number>} */ (new Set()));
-  /** Messages sent on a socket that dropped before their echo: checked after the catch-up. */
-  const doubtful = useRef(/** @type {Sent[]} */ (store.state.doubtful[channel.id] ?? []));
   /** History requests run one after another. */
   const queue = useRef(Promise.resolve());
   /** History jobs queued or running. */
@@ -126,53 +123,27 @@ export function useChannel(server, channel, stuck) {
 
   /**
    * After each (re)connection. At present: the held range is read again (edits and deletes
-   * made meanwhile replace what is held), then everything newer. Then the messages sent on
-   * the dropped socket that never arrived are offered back.
+   * made meanwhile replace what is held), then everything newer.
    */
   const sync = () =>
     run("newer", async () => {
       const t = current.current;
       const oldest = oldestId(t);
       const newest = newestId(t);
-      // A copy: a send whose socket drops while this runs is checked by the next sync,
-      // against history read after it was sent.
-      const checking = [...doubtful.current];
-      /** My messages read while catching up. @type {Message[]} */
-      const mine = [];
-      /** @param {Message[]} p */
-      const keep = (p) => mine.push(...p.filter((m) => m.user.id === me?.id));
       /** @param {number} after @param {number} limit */
       const fetchAfter = (after, limit) => page({ after, limit });
-      if (!t.loaded || oldest === null || newest === null) await loadLatest();
-      else {
-        // The held range again: edits and deletes made meanwhile replace what is held.
-        const from = oldest - 1;
-        const { fetched, next } = await reread(fetchAfter, from, newest);
-        keep(fetched);
-        if (t.atPresent) {
-          land((x) => withRefreshed(x, fetched, from, newest));
-          if (next !== null) await catchUp(fetchAfter, next, (p) => (keep(p), land((x) => withNewer(x, p, MAX_PAGE))));
-        } else {
-          // Scrolled back: nothing newer joins the view (it comes while scrolling down); my
-          // messages are still looked for.
-          const held = fetched.filter((m) => m.id <= newest);
-          land((x) => withRefreshed(x, held, from, newest));
-          if (checking.length > 0 && next !== null) await catchUp(fetchAfter, next, keep);
-        }
+      if (!t.loaded || oldest === null || newest === null) return loadLatest();
+      // The held range again: edits and deletes made meanwhile replace what is held.
+      const from = oldest - 1;
+      const { fetched, next } = await reread(fetchAfter, from, newest);
+      if (t.atPresent) {
+        land((x) => withRefreshed(x, fetched, from, newest));
+        if (next !== null) await catchUp(fetchAfter, next, (p) => land((x) => withNewer(x, p, MAX_PAGE)));
+      } else {
+        // Scrolled back: nothing newer joins the view (it comes while scrolling down).
+        land((x) => withRefreshed(x, fetched.filter((m) => m.id <= newest), from, newest));
       }
-      confirmSent(checking, mine);
     });
-
-  /**
-   * Offers back the messages sent on a dropped socket that the catch-up did not find.
-   * @param {Sent[]} checking @param {Message[]} read my messages the catch-up read
-   */
-  const confirmSent = (checking, read) => {
-    if (checking.length === 0 || !alive.current || me?.id == null) return;
-    doubtful.current = doubtful.current.filter((d) => !checking.includes(d));
-    const lost = notArrived(checking, [...read, ...current.current.messages], me.id, echoed.current);
-    if (lost.length > 0) setUnsent((u) => [...u, ...lost]);
-  };
 
   const loadOlder = () => {
     const t = current.current;
@@ -213,10 +184,7 @@ export function useChannel(server, channel, stuck) {
       /** @type {Message} */
       const message = frame.message;
       const mine = message.user.id === me?.id;
-      if (mine && pending.current.some((p) => p.nonce === frame.nonce)) {
-        pending.current = pending.current.filter((p) => p.nonce !== frame.nonce);
-        echoed.current.add(message.id);
-      }
+      if (mine && outbox.isMine(frame.nonce)) outbox.arrived(frame.nonce);
       else {
         if (!stuck.current || !current.current.atPresent) setUnseen((n) => n + 1);
         // Numbered: the live region redraws its line for each, so the same words twice are
@@ -233,15 +201,11 @@ export function useChannel(server, channel, stuck) {
       typing.typing(frame.data.user_id, Date.now());
     } else if (frame.event === "error") {
       setSendError(frameError(frame.data));
-      const failed = pending.current.shift();
-      if (failed) setRestored({ text: failed.text });
     }
   };
 
   /** @param {number} code */
   const end = (code) => {
-    pending.current = [];
-    doubtful.current = [];
     if (!code) return;
     setEnded(ENDINGS[code]);
     // Words that stay once the sidebar has dropped the server or the channel.
@@ -251,6 +215,17 @@ export function useChannel(server, channel, stuck) {
 
   useEffect(() => {
     alive.current = true;
+    const unlisten = outbox.listen({
+      onChange: () => {
+        setWaiting(outbox.pending());
+        setUnsent(outbox.unsent);
+      },
+      onSent: (_, message) => change({ kind: "new", message }),
+      onRefused: (sent, error) => {
+        setSendError(error.message);
+        setRestored({ text: sent.text });
+      },
+    });
     run("latest", loadLatest);
     const s = new ChannelSocket({
       serverId: server.id,
@@ -260,13 +235,10 @@ export function useChannel(server, channel, stuck) {
       onStatus: (next) => {
         setStatus(next);
         store.set({ connection: next.state === "ended" ? "online" : next.state });
-        if (next.state === "online") sync();
-        else if (next.state === "ended") end(next.code ?? 0);
-        else {
-          // Dropped: what was sent on it may or may not have been stored.
-          doubtful.current.push(...pending.current);
-          pending.current = [];
-        }
+        if (next.state === "online") {
+          sync();
+          outbox.wake();
+        } else if (next.state === "ended") end(next.code ?? 0);
       },
       check: () =>
         page({ limit: 1 }).then(
@@ -278,27 +250,20 @@ export function useChannel(server, channel, stuck) {
     s.open();
     return () => {
       alive.current = false;
+      unlisten();
       s.close();
-      // What was sent without its echo is checked when this channel opens again.
-      const waiting = [...doubtful.current, ...pending.current];
-      store.set((st) => ({ connection: "online", doubtful: { ...st.doubtful, [channel.id]: waiting } }));
+      store.set({ connection: "online" });
     };
   }, []);
 
-  useEffect(() => {
-    store.set((st) => ({ unsent: { ...st.unsent, [channel.id]: unsent } }));
-  }, [unsent]);
-
   /**
-   * Sends a message; false when not connected (the composer keeps the text).
+   * Sends a message, connected or not: it shows as pending at once and goes out (again) until
+   * the server answers. False once the pane has ended (the composer keeps the text).
    * @param {string} text
    */
   const send = (text) => {
-    const s = socket.current;
-    if (!s?.connected) return false;
-    const nonce = crypto.randomUUID();
-    if (!s.send(text, nonce)) return false;
-    pending.current.push({ nonce, text, after: newestId(current.current) ?? 0 });
+    if (ended) return false;
+    outbox.send(text);
     setSendError(null);
     if (!current.current.atPresent) jumpToPresent();
     stuck.current = true;
@@ -314,6 +279,7 @@ export function useChannel(server, channel, stuck) {
     sendError,
     restored,
     unsent,
+    waiting,
     announcement,
     typing,
     unseen,
@@ -321,12 +287,10 @@ export function useChannel(server, channel, stuck) {
     loadNewer,
     jumpToPresent,
     send,
-    /** Sends a message that never arrived again; it stays offered while not connected. @param {Sent} lost */
-    retryUnsent: (lost) => {
-      if (send(lost.text)) setUnsent((u) => u.filter((x) => x !== lost));
-    },
-    /** @param {Sent} lost */
-    discardUnsent: (lost) => setUnsent((u) => u.filter((x) => x !== lost)),
+    /** Sends a message offered back again, as a new send. @param {Pending} lost */
+    retryUnsent: (lost) => outbox.retry(lost),
+    /** @param {Pending} lost */
+    discardUnsent: (lost) => outbox.discard(lost),
     sendTyping: () => socket.current?.typing(),
     retryNow: () => socket.current?.retryNow(),
     clearUnseen: () => setUnseen(0),

@@ -4,7 +4,6 @@
 //
 //   const socket = new ChannelSocket({ serverId, channelId, token, onFrame, onStatus });
 //   socket.open();              connects, and reconnects on its own until close()
-//   socket.send(text, nonce);   a new message; false when not connected (nothing was sent)
 //   socket.typing();            "I am typing"; false when not connected
 //   socket.retryNow();          skips the wait before the next attempt
 //   socket.close();             for good (no more callbacks)
@@ -152,11 +151,6 @@ export class ChannelSocket {
       socket.onopen = socket.onmessage = socket.onclose = socket.onerror = null;
       socket.close(1000);
     }
-  }
-
-  /** @param {string} text @param {string} [nonce] echoed in the new-message frame */
-  send(text, nonce) {
-    return this.write({ type: "message", message: text, ...(nonce ? { nonce } : {}) });
   }
 
   typing() {

@@ -1,5 +1,6 @@
-//! `/api/messages/`: a channel's history for its server's members, edits by the sender,
-//! deletion by the sender or the server's owner. Messages are created over sockets only.
+//! `/api/messages/`: a channel's history for its server's members, posting (with a nonce
+//! that makes a retry safe), edits by the sender, deletion by the sender or the server's
+//! owner.
 
 use super::views::MessageView;
 use crate::AppState;
@@ -15,7 +16,7 @@ use axum::http::StatusCode;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use pingme_domain::ChannelId;
-use pingme_domain::messages::{MessageBody, MessageId, Page};
+use pingme_domain::messages::{MessageBody, MessageId, Nonce, Page};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -31,7 +32,7 @@ const SIZES: PageSizes = PageSizes {
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(list))
+        .routes(routes!(list, create))
         .routes(routes!(retrieve, update, delete))
 }
 
@@ -50,6 +51,27 @@ struct HistoryQuery {
     /// Only messages newer than this id (the page just after it).
     #[param(value_type = Option<i64>)]
     after: Option<String>,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct SendRequest {
+    #[schema(example = 1)]
+    channel_id: i64,
+    /// Trimmed; not blank; at most `PINGME_MAX_MESSAGE_CHARS` (4000) characters.
+    #[schema(min_length = 1)]
+    content: String,
+    /// The client's name for this send, 1–100 characters (surrounding whitespace ignored):
+    /// the same nonce from the same sender in the same channel within 10 minutes answers
+    /// 200 with the message the first send made, and makes no other.
+    #[schema(min_length = 1, max_length = 100, nullable)]
+    nonce: Option<String>,
+    /// Not taken yet: left out, `null` or empty.
+    #[schema(value_type = Option<i64>, nullable)]
+    reply_to: Option<i64>,
+    /// Not taken yet: left out, `null` or empty.
+    #[schema(value_type = Option<Vec<i64>>, nullable)]
+    attachments: Option<Vec<i64>>,
 }
 
 #[derive(ToSchema)]
@@ -111,6 +133,55 @@ async fn list(
     let page = page(&query)?;
     let body = state.app.history(&caller, channel, page).await?;
     Ok(([(CONTENT_TYPE, "application/json")], body).into_response())
+}
+
+/// Send a message (members of the channel's server): every socket of the channel gets it,
+/// as one sent over the chat socket. With a `nonce`, a retry of the same send within 10
+/// minutes answers 200 with the message already made, whatever its `content`.
+#[utoipa::path(
+    post, path = "/api/messages/", tag = "messages", security(("jwt" = [])),
+    request_body(content(
+        (SendRequest = "application/json"),
+        (SendRequest = "application/x-www-form-urlencoded"),
+        (SendRequest = "multipart/form-data"),
+    )),
+    responses(
+        (status = 201, description = "Sent", body = MessageView),
+        (status = 200, description = "Sent earlier with this nonce", body = MessageView),
+        (status = 400, description = "Invalid fields", body = FieldErrorsSchema),
+        (status = 401, body = AuthErrorBody),
+        (status = 403, description = "Not a member of the channel's server", body = Detail),
+        (status = 404, description = "No such channel", body = Detail),
+        (status = 429, description = "Too many messages into this channel; see `Retry-After`", body = Detail),
+    )
+)]
+async fn create(
+    State(state): State<AppState>,
+    AuthUser(caller): AuthUser,
+    input: Input,
+) -> Result<(StatusCode, Json<MessageView>), ApiError> {
+    let max = state.config.chat.max_message_chars;
+    let mut form = Fields::new(input);
+    let channel = form.integer("channel_id", true);
+    let body = form.required("content", |text| MessageBody::parse(text, max));
+    let nonce = form.nullable("nonce", Nonce::parse).flatten();
+    form.not_taken("reply_to", "Replies are not available yet.");
+    form.not_taken("attachments", "Attachments are not available yet.");
+    let (channel, body) = form.finish((channel, body))?;
+    let channel = ChannelId(channel);
+    state
+        .limits
+        .message(caller.id, channel)
+        .map_err(ApiError::RateLimited)?;
+    let sent = state
+        .app
+        .send_message(&caller, channel, body, nonce)
+        .await?;
+    let status = match sent.new {
+        true => StatusCode::CREATED,
+        false => StatusCode::OK,
+    };
+    Ok((status, Json(MessageView::new(&sent.message, &state))))
 }
 
 /// One message (members of its server).

@@ -5,7 +5,7 @@ use crate::AppState;
 use crate::account::AccountView;
 use crate::media::{Urls, image_url};
 use crate::openapi::null_only;
-use pingme_domain::messages::{Author, Message};
+use pingme_domain::messages::{Author, Message, mentions};
 use pingme_domain::{AccountId, Timestamp};
 use pingme_media::defaults;
 use serde::Serialize;
@@ -52,18 +52,35 @@ pub struct MessageView {
     pub content: String,
     #[schema(value_type = String, format = DateTime)]
     pub timestamp_created: Timestamp,
+    /// Equal to `timestamp_created` until the message is edited.
     #[schema(value_type = String, format = DateTime)]
     pub timestamp_updated: Timestamp,
+    pub channel_id: i64,
+    /// The accounts the text mentions as `<@id>`, each once, in the order they first appear
+    /// (at most 100): read from the text, whether or not such an account exists.
+    pub mentions: Vec<i64>,
+    /// Whether the message was edited since it was sent.
+    pub edited: bool,
 }
 
 impl MessageView {
     pub fn new(message: &Message, state: &AppState) -> Self {
+        Self::by(
+            message,
+            MessageAuthor::new(message.author.as_deref(), state),
+        )
+    }
+
+    fn by(message: &Message, user: MessageAuthor) -> Self {
         Self {
             id: message.id.0,
-            user: MessageAuthor::new(message.author.as_deref(), state),
+            user,
             content: message.content.clone(),
             timestamp_created: message.created_at,
             timestamp_updated: message.updated_at,
+            channel_id: message.channel.0,
+            mentions: mention_ids(&message.content),
+            edited: message.edited(),
         }
     }
 
@@ -107,10 +124,21 @@ fn render_page(messages: &[Message], author: impl Fn(Option<&Author>) -> Message
         let _ = serde_json::to_writer(&mut out, &message.created_at);
         out.extend_from_slice(b",\"timestamp_updated\":");
         let _ = serde_json::to_writer(&mut out, &message.updated_at);
-        out.push(b'}');
+        out.extend_from_slice(b",\"channel_id\":");
+        let _ = serde_json::to_writer(&mut out, &message.channel.0);
+        out.extend_from_slice(b",\"mentions\":");
+        let _ = serde_json::to_writer(&mut out, &mention_ids(&message.content));
+        out.extend_from_slice(match message.edited() {
+            true => b",\"edited\":true}",
+            false => b",\"edited\":false}",
+        });
     }
     out.push(b']');
     out
+}
+
+fn mention_ids(content: &str) -> Vec<i64> {
+    mentions(content).into_iter().map(|id| id.0).collect()
 }
 
 impl MessageAuthor {
@@ -237,22 +265,19 @@ mod tests {
                 channel: ChannelId(3),
                 server: ServerId(4),
                 author,
-                content: format!("say \"{n}\" \\ \u{1F600} </script>\t"),
+                content: format!("say \"{n}\" \\ \u{1F600} </script>\t <@{n}> <@2>"),
                 created_at: at(1_700_000_000_000_000 + n as i64),
-                updated_at: at(1_700_000_500_000_000),
+                // Some edited, some not.
+                updated_at: at(1_700_000_000_000_000 + n as i64 + n as i64 % 2),
             })
             .collect();
         let views: Vec<MessageView> = messages
             .iter()
-            .map(|m| MessageView {
-                id: m.id.0,
-                user: view_of(m.author.as_deref()),
-                content: m.content.clone(),
-                timestamp_created: m.created_at,
-                timestamp_updated: m.updated_at,
-            })
+            .map(|m| MessageView::by(m, view_of(m.author.as_deref())))
             .collect();
         let expected = serde_json::to_string(&views).unwrap();
+        assert!(expected.contains(r#""mentions":[1,2],"edited":true}"#));
+        assert!(expected.contains(r#""mentions":[2],"edited":false}"#));
         let rendered = String::from_utf8(render_page(&messages, view_of)).unwrap();
         assert_eq!(rendered, expected);
         assert_eq!(render_page(&[], view_of), b"[]");

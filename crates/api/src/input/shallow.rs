@@ -1,7 +1,9 @@
 //! A JSON body read as the form it stands for: one object of at most [`MAX_FIELDS`] fields,
-//! each a string, number, boolean or null. No field of pingme's takes an array or an object,
-//! so they are read past (their type kept, for the error message) and never held: a 10 MiB
-//! body of `[0,0,0,…]` would otherwise become some 160 MiB of parsed values.
+//! each a string, number, boolean or null, or an array of those. No field of pingme's takes
+//! an object or more than [`MAX_ITEMS`] items, so objects and nested containers are read
+//! past (their type kept, for the error message) and an array keeps at most one item more
+//! than that (so a field can tell it was too long): a 10 MiB body of `[0,0,0,…]` would
+//! otherwise become some 160 MiB of parsed values.
 
 use super::MAX_FIELDS;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
@@ -75,16 +77,34 @@ impl<'de> Visitor<'de> for TopLevel {
     }
 }
 
-/// One field's value: itself when it is a scalar, an empty array or object otherwise.
+/// The most items an array field is read for.
+pub const MAX_ITEMS: usize = 100;
+
+/// One field's value: itself when it is a scalar, an array of its first [`MAX_ITEMS`] + 1
+/// items when it is an array (each a scalar, or an empty container), an empty object
+/// otherwise.
 struct Scalar(Value);
 
 impl<'de> de::Deserialize<'de> for Scalar {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(ScalarVisitor)
+        deserializer.deserialize_any(ScalarVisitor { items: true })
     }
 }
 
-struct ScalarVisitor;
+/// An item of an array field: itself when a scalar, an empty container otherwise.
+struct Item(Value);
+
+impl<'de> de::Deserialize<'de> for Item {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let Scalar(value) = deserializer.deserialize_any(ScalarVisitor { items: false })?;
+        Ok(Self(value))
+    }
+}
+
+struct ScalarVisitor {
+    /// Whether an array's items are kept (a field's) or read past (an item's).
+    items: bool,
+}
 
 impl<'de> Visitor<'de> for ScalarVisitor {
     type Value = Scalar;
@@ -122,8 +142,15 @@ impl<'de> Visitor<'de> for ScalarVisitor {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Scalar, A::Error> {
+        let mut items = Vec::new();
+        while self.items && items.len() <= MAX_ITEMS {
+            match seq.next_element::<Item>()? {
+                Some(Item(item)) => items.push(item),
+                None => return Ok(Scalar(Value::Array(items))),
+            }
+        }
         while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(Scalar(Value::Array(Vec::new())))
+        Ok(Scalar(Value::Array(items)))
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Scalar, A::Error> {
@@ -145,13 +172,23 @@ mod tests {
     }
 
     #[test]
-    fn scalars_are_kept_and_containers_read_past() {
-        let fields =
-            object(r#"{"a": "x", "b": 2, "c": true, "d": null, "e": [1, [2]], "f": {"g": 1}}"#);
+    fn scalars_and_arrays_of_them_are_kept_and_other_containers_read_past() {
+        let fields = object(
+            r#"{"a": "x", "b": 2, "c": true, "d": null, "e": [1, [2], {"h": 3}, "i"], "f": {"g": [1]}}"#,
+        );
         assert_eq!(
             Value::Object(fields),
-            json!({"a": "x", "b": 2, "c": true, "d": null, "e": [], "f": {}})
+            json!({"a": "x", "b": 2, "c": true, "d": null, "e": [1, [], {}, "i"], "f": {}})
         );
+    }
+
+    #[test]
+    fn an_array_keeps_one_item_more_than_any_field_takes() {
+        let long: Vec<usize> = (0..10 * MAX_ITEMS).collect();
+        let full = vec![0; MAX_ITEMS];
+        let fields = object(&json!({"a": long, "b": full}).to_string());
+        assert_eq!(fields["a"], json!(long[..=MAX_ITEMS]));
+        assert_eq!(fields["b"], json!(full));
     }
 
     #[test]

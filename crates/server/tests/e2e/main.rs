@@ -27,6 +27,7 @@ mod media;
 mod nodes;
 mod pages;
 mod search;
+mod sending;
 mod servers;
 mod support;
 mod web_client;

@@ -11,7 +11,7 @@ use crate::rows::messages::{
 use crate::store::SqlStore;
 use async_trait::async_trait;
 use pingme_domain::messages::{
-    Message, MessageBody, MessageId, MessageWrite, NewMessage, Page, PageVersion,
+    Message, MessageBody, MessageId, MessageWrite, NewMessage, Nonce, Page, PageVersion, Sent,
 };
 use pingme_domain::store::{MessageStore, QueuedMessage, StoreResult};
 use pingme_domain::{AccountId, ChannelId, Timestamp};
@@ -77,12 +77,112 @@ async fn written(
     }
 }
 
+/// Where rows are locked, what the group commit's batch locks for a message, in its order:
+/// the channel (so that its messages are committed in id order and two sends with one nonce
+/// take turns), then the author's row.
+async fn lock_for_insert(tx: &mut Conn, new: &NewMessage) -> StoreResult<()> {
+    if Db::ROW_LOCKS {
+        sqlx::query("SELECT id FROM channels WHERE id = $1 FOR NO KEY UPDATE")
+            .bind(new.channel.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(Db::store_error)?;
+        sqlx::query("SELECT id FROM accounts WHERE id = $1 FOR KEY SHARE")
+            .bind(new.author.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(Db::store_error)?;
+    }
+    Ok(())
+}
+
+/// The latest message `new`'s author sent to its channel with `nonce` at `since` or later.
+async fn sent_with(
+    tx: &mut Conn,
+    new: &NewMessage,
+    nonce: &Nonce,
+    since: Timestamp,
+) -> StoreResult<Option<i64>> {
+    sqlx::query_scalar(
+        "SELECT id FROM messages WHERE author_id = $1 AND channel_id = $2 AND nonce = $3 \
+         AND created_at >= $4 ORDER BY id DESC LIMIT 1",
+    )
+    .bind(new.author.0)
+    .bind(new.channel.0)
+    .bind(nonce.as_str())
+    .bind(since.unix_micros())
+    .fetch_optional(tx)
+    .await
+    .map_err(Db::store_error)
+}
+
+/// Inserts one message with its nonce if its author is a member; its id.
+async fn insert(tx: &mut Conn, new: &NewMessage, nonce: &Nonce) -> StoreResult<Option<i64>> {
+    let id: Option<i64> = sqlx::query_scalar(Db::SQL.insert_message)
+        .bind(new.channel.0)
+        .bind(new.author.0)
+        .bind(new.body.as_str())
+        .bind(nonce.as_str())
+        .bind(Timestamp::now().unix_micros())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(Db::store_error)?;
+    if let (Some(_), Some(raise)) = (id, Db::AFTER_MESSAGE_INSERT) {
+        sqlx::query(raise)
+            .bind(new.channel.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(Db::store_error)?;
+    }
+    Ok(id)
+}
+
+/// Why a message was not inserted: its channel exists (so its author may not), or not.
+async fn not_inserted<T>(tx: &mut Conn, channel: ChannelId) -> StoreResult<MessageWrite<T>> {
+    let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM channels WHERE id = $1")
+        .bind(channel.0)
+        .fetch_optional(tx)
+        .await
+        .map_err(Db::store_error)?;
+    Ok(match exists {
+        Some(_) => MessageWrite::Refused,
+        None => MessageWrite::Missing,
+    })
+}
+
 #[async_trait]
 impl MessageStore for SqlStore<Db> {
     /// Queued for the group-commit writer (see `batch`): stored in a transaction shared
     /// with the other messages waiting at that moment.
     async fn queue_message(&self, new: NewMessage) -> StoreResult<QueuedMessage> {
         self.messages.queue(new).await
+    }
+
+    /// Not through the group commit: the lookup and the insert share one transaction.
+    async fn send_message(
+        &self,
+        new: &NewMessage,
+        nonce: &Nonce,
+        since: Timestamp,
+    ) -> StoreResult<MessageWrite<Sent>> {
+        let mut tx = self.begin_write().await?;
+        lock_for_insert(&mut tx, new).await?;
+        let (id, is_new) = match sent_with(&mut tx, new, nonce, since).await? {
+            Some(id) => (Some(id), false),
+            None => (insert(&mut tx, new, nonce).await?, true),
+        };
+        let outcome = match id {
+            Some(id) => match fetch_message(&mut *tx, id).await? {
+                Some(message) => MessageWrite::Done(Sent {
+                    message,
+                    new: is_new,
+                }),
+                None => MessageWrite::Missing,
+            },
+            None => not_inserted(&mut tx, new.channel).await?,
+        };
+        tx.commit().await.map_err(Db::store_error)?;
+        Ok(outcome)
     }
 
     async fn messages(&self, channel: ChannelId, page: Page) -> StoreResult<Vec<Message>> {

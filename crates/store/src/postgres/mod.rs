@@ -98,6 +98,7 @@ const BEGIN_SNAPSHOT: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
 impl Dialect for Db {
     const BACKEND: &'static str = "postgres";
     const ROW_LOCKS: bool = true;
+    const AFTER_MESSAGE_INSERT: Option<&'static str> = None;
     const SQL: Sql = statements! {
         in_ids: "= ANY($1)",
         // Byte by byte, as SQLite orders, whatever the database's locale.

@@ -98,6 +98,8 @@ impl SqlStore<Db> {
 impl Dialect for Db {
     const BACKEND: &'static str = "sqlite";
     const ROW_LOCKS: bool = false;
+    const AFTER_MESSAGE_INSERT: Option<&'static str> =
+        Some("UPDATE channels SET version = version + 1 WHERE id = $1");
     const SQL: Sql = statements! {
         in_ids: "IN (SELECT value FROM json_each($1))",
         byte_order: "",

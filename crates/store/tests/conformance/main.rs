@@ -7,6 +7,7 @@ mod deadlocks;
 mod messages;
 mod names;
 mod search;
+mod sending;
 
 use pingme_domain::store::Store;
 use pingme_store::scratch::ScratchDatabase;

@@ -14,7 +14,7 @@ use pingme_domain::store::Store;
 use pingme_domain::{AccountId, ChannelId};
 use std::sync::Arc;
 
-async fn account(store: &Arc<dyn Store>, login: &str) -> AccountId {
+pub(crate) async fn account(store: &Arc<dyn Store>, login: &str) -> AccountId {
     let new = NewAccount {
         login: Username::parse(login).unwrap(),
         email: Email::parse(&format!("{login}@example.com")).unwrap(),
@@ -26,7 +26,7 @@ async fn account(store: &Arc<dyn Store>, login: &str) -> AccountId {
 }
 
 /// A server owned by `owner` and its `general` channel.
-async fn channel(store: &Arc<dyn Store>, owner: AccountId) -> ChannelId {
+pub(crate) async fn channel(store: &Arc<dyn Store>, owner: AccountId) -> ChannelId {
     let category = match store.category_by_name("general").await.unwrap() {
         Some(c) => c.id,
         None => {
@@ -77,7 +77,7 @@ async fn say(
     }
 }
 
-fn body(text: &str) -> MessageBody {
+pub(crate) fn body(text: &str) -> MessageBody {
     MessageBody::parse(text, 4000).unwrap()
 }
 

@@ -11,7 +11,7 @@ pub mod socket;
 
 use database::TestDatabase;
 
-use pingme_api::config::{ApiConfig, ChatConfig, RateLimitConfig, TokenLifetimes};
+use pingme_api::config::{ApiConfig, ChatConfig, Rate, RateLimitConfig, TokenLifetimes};
 use pingme_domain::account::{Email, NewAccount, Username};
 use pingme_domain::store::Store;
 use pingme_mail::{SmtpConfig, SmtpSecurity, TransportConfig};
@@ -23,6 +23,7 @@ use pingme_server::{Application, Config, Environment};
 use reqwest::{Response, StatusCode};
 use secrecy::SecretString;
 use serde_json::{Value, json};
+use std::num::NonZeroU32;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -59,6 +60,25 @@ pub struct Options {
     pub cache_ttl: Duration,
     /// Bytes of latest pages kept rendered (`PINGME_PAGE_CACHE`).
     pub page_cache: usize,
+}
+
+impl Options {
+    /// Rate limits on: `messages` per account and channel a minute, a hundred of the others.
+    pub fn messages_per_minute(messages: u32) -> Self {
+        let rate = |count| Rate {
+            count: NonZeroU32::new(count).expect("a positive count"),
+            per: Duration::from_secs(60),
+        };
+        Self {
+            rate_limits: Some(RateLimitConfig {
+                login_per_ip: rate(100),
+                login_per_user: rate(100),
+                mail_per_ip: rate(100),
+                messages: rate(messages),
+            }),
+            ..Self::default()
+        }
+    }
 }
 
 impl Default for Options {
