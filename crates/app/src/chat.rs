@@ -203,13 +203,10 @@ impl App {
         }
     }
 
-    async fn readable(&self, server: ServerId, caller: &Account) -> AppResult<()> {
-        if self.is_member(server, caller.id).await? {
-            Ok(())
-        } else {
-            Err(AppError::Forbidden(
-                "Only members of this channel's server can read its messages.".into(),
-            ))
+    pub(crate) async fn readable(&self, server: ServerId, caller: &Account) -> AppResult<()> {
+        match self.is_member(server, caller.id).await? {
+            true => Ok(()),
+            false => Err(not_a_reader()),
         }
     }
 
@@ -221,6 +218,10 @@ impl App {
             except,
         });
     }
+}
+
+pub(crate) fn not_a_reader() -> AppError {
+    AppError::Forbidden("Only members of this channel's server can read its messages.".into())
 }
 
 fn not_a_member_to_post() -> AppError {

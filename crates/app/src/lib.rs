@@ -18,6 +18,7 @@ pub mod media;
 pub mod moderation;
 pub mod pages;
 pub mod passwords;
+pub mod read_states;
 
 pub use access::Actor;
 pub use cache::ReadCache;

@@ -132,7 +132,8 @@ pub fn mentions(content: &str) -> Vec<AccountId> {
     while let Some(at) = rest.find("<@") {
         rest = &rest[at + 2..];
         let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-        if digits == 0 || rest.as_bytes().get(digits) != Some(&b'>') {
+        // `<@007>` is not a mention: an id is written without leading zeros.
+        if digits == 0 || rest.starts_with('0') || rest.as_bytes().get(digits) != Some(&b'>') {
             continue;
         }
         let id = rest[..digits].parse::<i64>().ok().filter(|id| *id > 0);
@@ -148,6 +149,23 @@ pub fn mentions(content: &str) -> Vec<AccountId> {
     }
     found
 }
+
+/// Where one person stands in one channel: the newest message stored there, the newest they
+/// have read, and how many since are unread (others' messages, at most [`MAX_UNREAD`]) and
+/// mention them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReadState {
+    pub channel: ChannelId,
+    /// 0 while the channel has had no message; it may name a message deleted since.
+    pub last_message_id: MessageId,
+    /// 0 until they read anything; from their joining on, what came before counts as read.
+    pub last_read_id: MessageId,
+    pub unread_count: u32,
+    pub mention_count: u32,
+}
+
+/// The most unread messages counted in one channel: a client shows "999+" past it.
+pub const MAX_UNREAD: u32 = 1000;
 
 /// The most mentions one message counts: more people than that are not mentioned one by one.
 pub const MAX_MENTIONS: usize = 100;

@@ -9,7 +9,8 @@ use crate::community::{
     ServerChanges, ServerQuery, Standing,
 };
 use crate::messages::{
-    Message, MessageBody, MessageId, MessageWrite, NewMessage, Nonce, Page, PageVersion, Sent,
+    Message, MessageBody, MessageId, MessageWrite, NewMessage, Nonce, Page, PageVersion, ReadState,
+    Sent,
 };
 use crate::{AccountId, CategoryId, ChannelId, ServerId, Timestamp};
 use async_trait::async_trait;
@@ -253,10 +254,33 @@ pub trait MessageStore: Send + Sync {
     ) -> StoreResult<MessageWrite<ChannelId>>;
 }
 
+#[async_trait]
+pub trait ReadStateStore: Send + Sync {
+    /// Raises `account`'s read position in `channel` to `message` if it is a member of the
+    /// channel's server: never past the channel's newest message, never back. The state
+    /// after.
+    async fn ack(
+        &self,
+        account: AccountId,
+        channel: ChannelId,
+        message: MessageId,
+    ) -> StoreResult<MessageWrite<ReadState>>;
+
+    /// `account`'s read state in every channel of every server it belongs to, by channel id,
+    /// in one statement whatever their number.
+    async fn read_states(&self, account: AccountId) -> StoreResult<Vec<ReadState>>;
+}
+
 /// The whole storage of one installation.
 #[async_trait]
 pub trait Store:
-    AccountStore + CategoryStore + ServerStore + ChannelStore + InviteStore + MessageStore
+    AccountStore
+    + CategoryStore
+    + ServerStore
+    + ChannelStore
+    + InviteStore
+    + MessageStore
+    + ReadStateStore
 {
     /// Answers when the database is reachable (readiness).
     async fn ping(&self) -> StoreResult<()>;

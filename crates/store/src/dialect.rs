@@ -18,8 +18,9 @@ pub(crate) trait Dialect: sqlx::Database {
     const ROW_LOCKS: bool;
     /// The statements whose text differs.
     const SQL: Sql;
-    /// What runs after one message is inserted outside the group commit, if its channel's
-    /// version is not raised by a trigger (migration 0006).
+    /// What runs after one message (`$2`) is inserted into channel `$1` outside the group
+    /// commit, if its channel's version and newest message are not raised by a trigger
+    /// (migrations 0006, 0008).
     const AFTER_MESSAGE_INSERT: Option<&'static str>;
 
     /// A list of ids as the statements taking one (`… IN_IDS`) bind it.
@@ -68,6 +69,16 @@ pub(crate) struct Sql {
     /// Inserts a message into channel `$1` from `$2` with text `$3`, nonce `$4`, at `$5`, if
     /// `$2` is a member of the channel's server (the membership shared-locked); its id.
     pub insert_message: &'static str,
+    /// Mentions account `$1` in message `$3` of channel `$2` if the account exists (its row
+    /// key-share-locked).
+    pub insert_mention: &'static str,
+    /// Raises account `$1`'s read position in channel `$2` to message `$3` (at most the
+    /// channel's newest) if `$1` is a member; the position after.
+    pub ack: &'static str,
+    /// Account `$1`'s read states in every channel of its servers, by channel id.
+    pub read_states: &'static str,
+    /// Account `$1`'s read state in channel `$2`, if it is a member of its server.
+    pub read_state: &'static str,
     /// Replaces message `$1`'s text `$3` at `$4` if `$2` sent it and still is a member.
     pub edit_message: &'static str,
     /// Deletes message `$1` if `$2` sent it and still is a member, or owns its server.
@@ -98,6 +109,9 @@ macro_rules! statements {
         for_no_key_update: $for_no_key_update:literal,
         share_members: $share_members:literal,
         share_server: $share_server:literal,
+        for_key_share: $for_key_share:literal,
+        greatest: $greatest:literal,
+        least: $least:literal,
         database_start: $database_start:literal $(,)?
     ) => {
         $crate::dialect::Sql {
@@ -163,6 +177,26 @@ macro_rules! statements {
                 $share_members,
                 " RETURNING id"
             ),
+            insert_mention: concat!(
+                "INSERT INTO mentions (account_id, channel_id, message_id) \
+                 SELECT id, $2, $3 FROM accounts WHERE id = $1",
+                $for_key_share,
+                " ON CONFLICT DO NOTHING"
+            ),
+            ack: concat!(
+                "INSERT INTO read_states (account_id, channel_id, last_read_id) \
+                 SELECT ms.account_id, c.id, ",
+                $least,
+                "($3, c.last_message_id) FROM channels c \
+                 JOIN memberships ms ON ms.server_id = c.server_id AND ms.account_id = $1 \
+                 WHERE c.id = $2",
+                $share_members,
+                " ON CONFLICT (account_id, channel_id) DO UPDATE SET last_read_id = ",
+                $greatest,
+                "(read_states.last_read_id, excluded.last_read_id) RETURNING last_read_id"
+            ),
+            read_states: $crate::dialect::read_states!($greatest, ""),
+            read_state: $crate::dialect::read_states!($greatest, " AND c.id = $2"),
             // An edit's time is after the message's, even if the clock went back meanwhile:
             // a message is edited exactly when `updated_at > created_at`.
             edit_message: concat!(
@@ -202,3 +236,44 @@ macro_rules! statements {
     };
 }
 pub(crate) use statements;
+
+/// Read states of account `$1` in its servers' channels (and `$filter`): where each person
+/// has read to is their acknowledgement or, without one, where they joined; unread counts stop
+/// at [`MAX_UNREAD`](pingme_domain::messages::MAX_UNREAD) (1000) and count only others'
+/// messages; both counts are read only for channels with something newer.
+macro_rules! read_states {
+    ($greatest:literal, $filter:literal) => {
+        concat!(
+            "SELECT c.id AS channel_id, c.last_message_id, r.last_read AS last_read_id, \
+             CASE WHEN c.last_message_id > r.last_read THEN (SELECT count(*) FROM \
+             (SELECT 1 FROM messages m WHERE m.channel_id = c.id AND m.id > r.last_read \
+             AND COALESCE(m.author_id, 0) <> $1 LIMIT 1000) u) ELSE 0 END AS unread_count, \
+             CASE WHEN c.last_message_id > r.last_read THEN (SELECT count(*) FROM mentions n \
+             WHERE n.account_id = $1 AND n.channel_id = c.id AND n.message_id > r.last_read) \
+             ELSE 0 END AS mention_count \
+             FROM (SELECT c.id AS channel, ",
+            $greatest,
+            "(COALESCE(rs.last_read_id, 0), ms.read_floor) AS last_read \
+             FROM memberships ms JOIN channels c ON c.server_id = ms.server_id \
+             LEFT JOIN read_states rs ON rs.account_id = ms.account_id AND rs.channel_id = c.id \
+             WHERE ms.account_id = $1",
+            $filter,
+            ") r JOIN channels c ON c.id = r.channel ORDER BY c.id"
+        )
+    };
+}
+pub(crate) use read_states;
+
+#[cfg(test)]
+mod tests {
+    use pingme_domain::messages::MAX_UNREAD;
+
+    #[test]
+    fn unread_counts_stop_where_the_domain_says() {
+        let statement = read_states!("max", "");
+        assert!(
+            statement.contains(&format!("LIMIT {MAX_UNREAD})")),
+            "{statement}"
+        );
+    }
+}

@@ -1,6 +1,7 @@
 //! Chat: the messages of text channels over REST (`/api/messages/`) and their sockets
 //! (`/<server>/<channel>`), and the frames every socket of a channel receives.
 
+mod acks;
 mod commands;
 /// Public for the micro-benchmarks (`benches/frames.rs`), like `views`.
 pub mod frames;
@@ -18,5 +19,6 @@ use utoipa_axum::router::OpenApiRouter;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .merge(messages::router())
+        .merge(acks::router())
         .merge(socket::router())
 }

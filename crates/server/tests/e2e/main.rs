@@ -26,6 +26,7 @@ mod matrix;
 mod media;
 mod nodes;
 mod pages;
+mod read_states;
 mod search;
 mod sending;
 mod servers;

@@ -12,6 +12,7 @@ use crate::store::SqlStore;
 use async_trait::async_trait;
 use pingme_domain::messages::{
     Message, MessageBody, MessageId, MessageWrite, NewMessage, Nonce, Page, PageVersion, Sent,
+    mentions,
 };
 use pingme_domain::store::{MessageStore, QueuedMessage, StoreResult};
 use pingme_domain::{AccountId, ChannelId, Timestamp};
@@ -116,6 +117,28 @@ async fn sent_with(
     .map_err(Db::store_error)
 }
 
+/// Writes whom the message's text mentions (migration 0008), in place of what an earlier text
+/// said: accounts that exist, each once.
+async fn write_mentions(tx: &mut Conn, message: &Message, edited: bool) -> StoreResult<()> {
+    if edited {
+        sqlx::query("DELETE FROM mentions WHERE message_id = $1")
+            .bind(message.id.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(Db::store_error)?;
+    }
+    for account in mentions(&message.content) {
+        sqlx::query(Db::SQL.insert_mention)
+            .bind(account.0)
+            .bind(message.channel.0)
+            .bind(message.id.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(Db::store_error)?;
+    }
+    Ok(())
+}
+
 /// Inserts one message with its nonce if its author is a member; its id.
 async fn insert(tx: &mut Conn, new: &NewMessage, nonce: &Nonce) -> StoreResult<Option<i64>> {
     let id: Option<i64> = sqlx::query_scalar(Db::SQL.insert_message)
@@ -127,9 +150,10 @@ async fn insert(tx: &mut Conn, new: &NewMessage, nonce: &Nonce) -> StoreResult<O
         .fetch_optional(&mut *tx)
         .await
         .map_err(Db::store_error)?;
-    if let (Some(_), Some(raise)) = (id, Db::AFTER_MESSAGE_INSERT) {
+    if let (Some(id), Some(raise)) = (id, Db::AFTER_MESSAGE_INSERT) {
         sqlx::query(raise)
             .bind(new.channel.0)
+            .bind(id)
             .execute(&mut *tx)
             .await
             .map_err(Db::store_error)?;
@@ -137,8 +161,12 @@ async fn insert(tx: &mut Conn, new: &NewMessage, nonce: &Nonce) -> StoreResult<O
     Ok(id)
 }
 
-/// Why a message was not inserted: its channel exists (so its author may not), or not.
-async fn not_inserted<T>(tx: &mut Conn, channel: ChannelId) -> StoreResult<MessageWrite<T>> {
+/// Why nothing was written for a member of a channel's server: the channel exists (so the
+/// caller is no member), or not.
+pub(super) async fn not_inserted<T>(
+    tx: &mut Conn,
+    channel: ChannelId,
+) -> StoreResult<MessageWrite<T>> {
     let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM channels WHERE id = $1")
         .bind(channel.0)
         .fetch_optional(tx)
@@ -171,15 +199,22 @@ impl MessageStore for SqlStore<Db> {
             Some(id) => (Some(id), false),
             None => (insert(&mut tx, new, nonce).await?, true),
         };
-        let outcome = match id {
-            Some(id) => match fetch_message(&mut *tx, id).await? {
-                Some(message) => MessageWrite::Done(Sent {
+        let found = match id {
+            Some(id) => fetch_message(&mut *tx, id).await?,
+            None => None,
+        };
+        let outcome = match (id, found) {
+            (Some(_), Some(message)) => {
+                if is_new {
+                    write_mentions(&mut tx, &message, false).await?;
+                }
+                MessageWrite::Done(Sent {
                     message,
                     new: is_new,
-                }),
-                None => MessageWrite::Missing,
-            },
-            None => not_inserted(&mut tx, new.channel).await?,
+                })
+            }
+            (Some(_), None) => MessageWrite::Missing,
+            (None, _) => not_inserted(&mut tx, new.channel).await?,
         };
         tx.commit().await.map_err(Db::store_error)?;
         Ok(outcome)
@@ -256,6 +291,9 @@ impl MessageStore for SqlStore<Db> {
             .await
             .map_err(Db::store_error)?;
         let outcome = written(&mut tx, edited, id).await?;
+        if let MessageWrite::Done(message) = &outcome {
+            write_mentions(&mut tx, message, true).await?;
+        }
         tx.commit().await.map_err(Db::store_error)?;
         Ok(outcome)
     }

@@ -17,6 +17,7 @@ mod handover;
 mod invites;
 mod messages;
 mod people;
+mod read_states;
 mod search_keys;
 mod select;
 mod servers;

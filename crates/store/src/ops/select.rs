@@ -97,14 +97,16 @@ pub(super) async fn lock(
         .map_err(Db::store_error)
 }
 
-/// Adds the membership; `false` when it was already there (a join beside this one won).
+/// Adds the membership, reading from the newest message on (migration 0008); `false` when
+/// it was already there (a join beside this one won).
 pub(super) async fn add_member(
     conn: &mut Conn,
     server: ServerId,
     account: AccountId,
 ) -> StoreResult<bool> {
     let done = sqlx::query(
-        "INSERT INTO memberships (server_id, account_id, joined_at) VALUES ($1, $2, $3) \
+        "INSERT INTO memberships (server_id, account_id, joined_at, read_floor) \
+         VALUES ($1, $2, $3, (SELECT COALESCE(max(id), 0) FROM messages)) \
          ON CONFLICT DO NOTHING",
     )
     .bind(server.0)

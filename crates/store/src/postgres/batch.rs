@@ -5,10 +5,10 @@
 use super::{Db, store_error};
 use crate::dialect::Dialect;
 use crate::group_commit::{Batch, outcomes, pair, unstored_channels};
-use crate::rows::messages::{MessageRow, all, message_select};
+use crate::rows::messages::{MessageRow, all, mention_rows, message_select};
 use async_trait::async_trait;
 use pingme_domain::Timestamp;
-use pingme_domain::messages::{Message, MessageWrite, NewMessage};
+use pingme_domain::messages::{Message, MessageWrite, NewMessage, mentions};
 use pingme_domain::store::StoreResult;
 use sqlx::PgPool;
 use std::collections::HashSet;
@@ -38,12 +38,20 @@ impl Batch for PgBatch {
             .execute(&mut *tx)
             .await
             .map_err(store_error)?;
-        // Then the authors' rows, in id order, as the foreign key would lock them at the end
-        // of the insert: taken before the membership rows below, so that an account's
-        // deletion (which locks the account's row, then deletes its memberships) and a
-        // batch lock the two in the same order and cannot deadlock.
+        // Then the authors' rows and those of the accounts the texts mention, in id order, as
+        // the foreign keys would lock them at the end of the inserts: taken before the
+        // membership rows below, so that an account's deletion (which locks the account's
+        // row, then deletes its memberships) and a batch lock the two in the same order and
+        // cannot deadlock.
+        let mut accounts = authors.clone();
+        accounts.extend(
+            messages
+                .iter()
+                .flat_map(|m| mentions(m.body.as_str()))
+                .map(|a| a.0),
+        );
         sqlx::query("SELECT id FROM accounts WHERE id = ANY($1) ORDER BY id FOR KEY SHARE")
-            .bind(&authors)
+            .bind(&accounts)
             .execute(&mut *tx)
             .await
             .map_err(store_error)?;
@@ -74,8 +82,31 @@ impl Batch for PgBatch {
         .fetch_all(&mut *tx)
         .await
         .map_err(store_error)?;
+        write_mentions(&mut tx, &stored).await?;
         settle(tx, messages, stored).await
     }
+}
+
+/// Whom the batch's messages mention, of the accounts that exist (locked above).
+async fn write_mentions(tx: &mut Tx, stored: &[MessageRow]) -> StoreResult<()> {
+    let rows = mention_rows(stored);
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let column = |n: usize| rows.iter().map(|row| row[n]).collect::<Vec<i64>>();
+    sqlx::query(
+        "INSERT INTO mentions (account_id, channel_id, message_id) \
+         SELECT a.id, r.channel, r.message \
+         FROM unnest($1::BIGINT[], $2::BIGINT[], $3::BIGINT[]) AS r(account, channel, message) \
+         JOIN accounts a ON a.id = r.account ON CONFLICT DO NOTHING",
+    )
+    .bind(column(0))
+    .bind(column(1))
+    .bind(column(2))
+    .execute(&mut **tx)
+    .await
+    .map_err(store_error)?;
+    Ok(())
 }
 
 /// Commits the batch whose stored rows (in id order) are `stored`, answering each message.

@@ -109,6 +109,10 @@ impl Dialect for Db {
         for_no_key_update: " FOR NO KEY UPDATE",
         share_members: " FOR SHARE OF ms",
         share_server: " FOR SHARE OF s",
+        // The foreign key's own lock: it lets an account's deletion take its first lock.
+        for_key_share: " FOR KEY SHARE",
+        greatest: "GREATEST",
+        least: "LEAST",
         // A failover or a restore starts another server: versions read before it could
         // repeat after it with other rows, so they never match.
         database_start: "CAST(EXTRACT(EPOCH FROM pg_postmaster_start_time()) * 1000000 AS BIGINT)",

@@ -1,7 +1,7 @@
 //! Messages as both backends read them, with their author.
 
 use super::time;
-use pingme_domain::messages::{Author, Message, MessageId, Page, PageVersion};
+use pingme_domain::messages::{Author, Message, MessageId, Page, PageVersion, mentions};
 use pingme_domain::store::{StoreError, StoreResult};
 use pingme_domain::{AccountId, ChannelId, ServerId};
 use std::sync::Arc;
@@ -61,10 +61,23 @@ pub(crate) struct MessageRow {
     author_updated_at: Option<i64>,
 }
 
-impl MessageRow {
-    pub(crate) fn channel(&self) -> i64 {
-        self.channel_id
-    }
+/// `[account, channel, message]` for each mention in the rows' texts (migration 0008).
+pub(crate) fn mention_rows(rows: &[MessageRow]) -> Vec<[i64; 3]> {
+    rows.iter()
+        .flat_map(|row| {
+            mentions(&row.content)
+                .into_iter()
+                .map(|account| [account.0, row.channel_id, row.id])
+        })
+        .collect()
+}
+
+/// Each channel the rows are in, once, with its newest row's id, by channel id.
+pub(crate) fn newest_by_channel(rows: &[MessageRow]) -> Vec<[i64; 2]> {
+    let mut newest: Vec<[i64; 2]> = rows.iter().map(|r| [r.channel_id, r.id]).collect();
+    newest.sort_unstable_by(|a, b| a[0].cmp(&b[0]).then(b[1].cmp(&a[1])));
+    newest.dedup_by_key(|pair| pair[0]);
+    newest
 }
 
 impl TryFrom<MessageRow> for Message {

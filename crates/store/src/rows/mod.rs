@@ -13,6 +13,7 @@ pub(crate) mod categories;
 pub(crate) mod channels;
 pub(crate) mod invites;
 pub(crate) mod messages;
+pub(crate) mod read_states;
 pub(crate) mod servers;
 
 use pingme_domain::Timestamp;

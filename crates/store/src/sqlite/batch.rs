@@ -14,7 +14,7 @@ use super::{Db, store_error};
 use crate::dialect::Dialect;
 use crate::direct::{self, Reader};
 use crate::group_commit::{Batch, outcomes, pair, unstored_channels};
-use crate::rows::messages::{MessageRow, all, message_select};
+use crate::rows::messages::{MessageRow, all, mention_rows, message_select, newest_by_channel};
 use async_trait::async_trait;
 use pingme_domain::Timestamp;
 use pingme_domain::messages::{Message, MessageWrite, NewMessage};
@@ -94,6 +94,7 @@ fn write(db: &Connection, messages: &[NewMessage]) -> StoreResult<Vec<MessageWri
         )?,
     };
     raise_versions(&reader, &stored)?;
+    write_mentions(&reader, &stored)?;
     let paired = pair(messages, all(stored)?)?;
     let unstored = unstored_channels(&paired);
     let mut existing = HashSet::new();
@@ -107,18 +108,36 @@ fn write(db: &Connection, messages: &[NewMessage]) -> StoreResult<Vec<MessageWri
     Ok(outcomes(paired, &existing))
 }
 
-/// Raises the version of each channel the batch wrote to, once (migration 0006): SQLite's
-/// triggers run per row, and a trigger on this insert cost a write per message.
+/// Raises the version and the newest message of each channel the batch wrote to, once
+/// (migrations 0006, 0008): SQLite's triggers run per row, and a trigger on this insert cost
+/// a write per message.
 fn raise_versions(reader: &Reader<'_>, stored: &[MessageRow]) -> StoreResult<()> {
-    let mut channels: Vec<i64> = stored.iter().map(MessageRow::channel).collect();
-    channels.sort_unstable();
-    channels.dedup();
-    if channels.is_empty() {
+    let newest = newest_by_channel(stored);
+    if newest.is_empty() {
         return Ok(());
     }
+    let newest = serde_json::to_string(&newest).map_err(|e| StoreError::Other(e.into()))?;
     reader.execute(
-        "UPDATE channels SET version = version + 1 WHERE id IN (SELECT value FROM json_each($1))",
-        &[&Db::ids(channels)],
+        "UPDATE channels SET version = version + 1, \
+         last_message_id = max(last_message_id, r.value ->> 1) \
+         FROM json_each($1) r WHERE channels.id = r.value ->> 0",
+        &[&newest],
+    )?;
+    Ok(())
+}
+
+/// Whom the batch's messages mention, of the accounts that exist (migration 0008).
+fn write_mentions(reader: &Reader<'_>, stored: &[MessageRow]) -> StoreResult<()> {
+    let rows = mention_rows(stored);
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let rows = serde_json::to_string(&rows).map_err(|e| StoreError::Other(e.into()))?;
+    reader.execute(
+        "INSERT INTO mentions (account_id, channel_id, message_id) \
+         SELECT a.id, r.value ->> 1, r.value ->> 2 FROM json_each($1) r \
+         JOIN accounts a ON a.id = r.value ->> 0 WHERE true ON CONFLICT DO NOTHING",
+        &[&rows],
     )?;
     Ok(())
 }

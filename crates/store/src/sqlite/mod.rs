@@ -98,8 +98,10 @@ impl SqlStore<Db> {
 impl Dialect for Db {
     const BACKEND: &'static str = "sqlite";
     const ROW_LOCKS: bool = false;
-    const AFTER_MESSAGE_INSERT: Option<&'static str> =
-        Some("UPDATE channels SET version = version + 1 WHERE id = $1");
+    const AFTER_MESSAGE_INSERT: Option<&'static str> = Some(
+        "UPDATE channels SET version = version + 1, \
+         last_message_id = max(last_message_id, $2) WHERE id = $1",
+    );
     const SQL: Sql = statements! {
         in_ids: "IN (SELECT value FROM json_each($1))",
         byte_order: "",
@@ -108,6 +110,9 @@ impl Dialect for Db {
         for_no_key_update: "",
         share_members: "",
         share_server: "",
+        for_key_share: "",
+        greatest: "max",
+        least: "min",
         // One file, never failed over.
         database_start: "0",
     };

@@ -6,6 +6,7 @@ mod communities;
 mod deadlocks;
 mod messages;
 mod names;
+mod read_states;
 mod search;
 mod sending;
 

@@ -65,7 +65,7 @@ async fn post(
 }
 
 /// Posts a message that must be stored; its id.
-async fn say(
+pub(crate) async fn say(
     store: &Arc<dyn Store>,
     channel: ChannelId,
     author: AccountId,
