@@ -45,13 +45,13 @@ struct Subscriber {
 
 /// A close requested from elsewhere, waited for by the socket's writer.
 #[derive(Default)]
-struct Closing {
+pub(crate) struct Closing {
     reason: OnceLock<Close>,
     notify: Notify,
 }
 
 impl Closing {
-    fn close(&self, close: Close) {
+    pub(crate) fn close(&self, close: Close) {
         if self.reason.set(close).is_ok() {
             // Both of the socket's tasks may be waiting.
             self.notify.notify_waiters();
@@ -104,7 +104,7 @@ impl Connection {
 
 /// Asks for, or waits for, a socket's close. The first request wins.
 #[derive(Clone)]
-pub struct CloseHandle(Arc<Closing>);
+pub struct CloseHandle(pub(crate) Arc<Closing>);
 
 impl CloseHandle {
     pub async fn closed(&self) -> Close {

@@ -3,11 +3,17 @@
 #![forbid(unsafe_code)]
 
 mod frame;
+mod gateway;
 mod hub;
 mod local_bus;
+mod random;
 mod redis_bus;
 
 pub use frame::Frame;
+pub use gateway::{
+    Attached, Audience, Dispatch, GatewayHub, InvalidSession, Limits, Numbered, Reach,
+    gateway_close_codes,
+};
 pub use hub::{Close, CloseHandle, Connection, Hub, close_codes};
 pub use local_bus::LocalBus;
 pub use redis_bus::{RedisBus, publish_once};

@@ -169,15 +169,7 @@ pub async fn publish_once(url: &str, channel: &str, events: Vec<Event>) -> redis
 
 /// Random enough that two nodes never share one.
 fn node_id() -> String {
-    let mut bytes = [0u8; 8];
-    if getrandom::fill(&mut bytes).is_err() {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_nanos();
-        bytes = (nanos as u64 ^ u64::from(std::process::id())).to_le_bytes();
-    }
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    crate::random::random_hex::<8>()
 }
 
 /// A connection's state, logged on changes only, and a warning at most once a minute however

@@ -1,0 +1,746 @@
+//! The gateway hub: this node's gateway sessions (`GET /api/gateway/`), each one person's one
+//! connection for everything they may see. A dispatch reaches the sessions of its audience (the
+//! members of a server, or one account) and is numbered in each session on its way in: `s`
+//! grows by one per dispatch, per session.
+//!
+//! A session outlives its socket: when the socket goes, the session stays detached for
+//! [`Limits::detached_for`], keeping its last [`Limits::replay`] dispatches, so that a client
+//! resuming with the last `s` it saw gets exactly the dispatches after it, in order, then the
+//! live ones. Where that cannot be done — the session is gone, or it missed more than it kept —
+//! resuming is refused, never answered with a gap.
+//!
+//! Like the chat hub, delivering takes one shared read of the index and, per session, a short
+//! lock of that session alone and a non-blocking push into its bounded queue; a session whose
+//! queue is full is closed (4008) and cannot be resumed.
+
+use crate::hub::{Close, CloseHandle, Closing};
+use pingme_domain::{AccountId, ServerId};
+use std::collections::{HashMap, VecDeque};
+use std::fmt::Write;
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+
+/// Close codes of the gateway (the contract's, "Gateway").
+pub mod gateway_close_codes {
+    /// No `identify` or `resume` in time.
+    pub const NOT_IDENTIFIED: u16 = 4001;
+    /// Malformed frames, again and again.
+    pub const MALFORMED: u16 = 4002;
+    /// A missing, invalid or expired token.
+    pub const BAD_TOKEN: u16 = 4003;
+    /// The token was revoked (a password change, a deactivation, a logout) or the account
+    /// deleted.
+    pub const REVOKED: u16 = 4004;
+    /// The client did not read fast enough.
+    pub const TOO_SLOW: u16 = 4008;
+    /// No heartbeat in time; the session may be resumed.
+    pub const HEARTBEAT_MISSED: u16 = 4009;
+}
+
+/// Who may see a dispatch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Audience {
+    /// Every session of every member of the server.
+    Server(ServerId),
+    /// Every session of one account.
+    Account(AccountId),
+}
+
+/// A change of what an account's sessions see. It comes with the dispatch that tells of it,
+/// which is the first of that server's dispatches the account gets (`Join`), or the last
+/// (`Leave`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reach {
+    Join(AccountId, ServerId),
+    Leave(AccountId, ServerId),
+}
+
+/// One event for gateway sessions, rendered once wherever it happened: its name (`t`) and
+/// its data (`d`) as JSON; each session adds its own `s`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Dispatch {
+    pub event: &'static str,
+    pub data: Box<str>,
+    pub audience: Audience,
+    /// Not to this account's sessions (`typing_start` is not sent to the typist).
+    pub except_account: Option<AccountId>,
+    /// Not to this session (a `read_state_update` goes to the person's other sessions).
+    pub except_session: Option<Arc<str>>,
+    pub reach: Option<Reach>,
+}
+
+impl Dispatch {
+    /// The frame a session sends for this dispatch, numbered `seq`.
+    pub fn frame(&self, seq: u64) -> String {
+        let mut frame = String::with_capacity(self.data.len() + self.event.len() + 48);
+        frame.push_str("{\"op\":\"dispatch\",\"t\":\"");
+        frame.push_str(self.event);
+        frame.push_str("\",\"s\":");
+        // Writing into a String cannot fail.
+        let _ = write!(frame, "{seq}");
+        frame.push_str(",\"d\":");
+        frame.push_str(&self.data);
+        frame.push('}');
+        frame
+    }
+}
+
+/// How much a session keeps for a resume, and for how long once its socket is gone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    pub replay: usize,
+    pub detached_for: Duration,
+    /// Dispatches waiting for one socket; past it the session is closed (4008).
+    pub queue: usize,
+}
+
+impl Default for Limits {
+    /// The contract's least: 1,000 dispatches, for 2 minutes.
+    fn default() -> Self {
+        Self {
+            replay: 1000,
+            detached_for: Duration::from_secs(120),
+            queue: 1024,
+        }
+    }
+}
+
+/// What a session's socket is sent, in order.
+#[derive(Clone, Debug)]
+pub struct Numbered {
+    pub seq: u64,
+    pub dispatch: Arc<Dispatch>,
+}
+
+/// The socket's side of a session: the dispatches to send, and how it learns it must close.
+/// Dropping it detaches the session (kept for a resume) unless it was closed for good.
+pub struct Attached {
+    pub session: Arc<str>,
+    pub account: AccountId,
+    /// For a resume, the dispatches the client missed, to send before the queue's.
+    pub missed: Vec<Numbered>,
+    pub dispatches: mpsc::Receiver<Numbered>,
+    closing: Arc<Closing>,
+    hub: Arc<GatewayHub>,
+}
+
+impl Attached {
+    pub fn handle(&self) -> CloseHandle {
+        CloseHandle(self.closing.clone())
+    }
+}
+
+impl Drop for Attached {
+    fn drop(&mut self) {
+        self.hub.detach(&self.session, &self.closing);
+    }
+}
+
+/// Why a session cannot be resumed: the client identifies anew.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InvalidSession;
+
+struct Session {
+    id: Arc<str>,
+    account: AccountId,
+    token_version: i64,
+    state: Mutex<SessionState>,
+}
+
+struct SessionState {
+    /// The last number given.
+    seq: u64,
+    servers: Vec<ServerId>,
+    /// The last dispatches, oldest first, for a resume.
+    replay: VecDeque<Numbered>,
+    socket: Option<Outlet>,
+    /// Since when no socket holds it.
+    detached: Option<Instant>,
+    /// Closed for good (too slow, signed out): it cannot be resumed.
+    ended: bool,
+}
+
+struct Outlet {
+    queue: mpsc::Sender<Numbered>,
+    closing: Arc<Closing>,
+}
+
+#[derive(Default)]
+struct Index {
+    sessions: HashMap<Arc<str>, Arc<Session>>,
+    by_server: HashMap<ServerId, Vec<Arc<Session>>>,
+    by_account: HashMap<AccountId, Vec<Arc<Session>>>,
+}
+
+pub struct GatewayHub {
+    index: RwLock<Index>,
+    limits: Limits,
+}
+
+impl GatewayHub {
+    pub fn new(limits: Limits) -> Arc<Self> {
+        Arc::new(Self {
+            index: RwLock::new(Index::default()),
+            limits,
+        })
+    }
+
+    /// A new session for `account` (identified with a token of `token_version`), seeing
+    /// `servers`, attached to a socket. Its first number is 1, the `ready` the socket sends
+    /// before any queued dispatch: dispatches are numbered from 2.
+    pub fn open(
+        self: &Arc<Self>,
+        account: AccountId,
+        token_version: i64,
+        mut servers: Vec<ServerId>,
+    ) -> Attached {
+        servers.sort_unstable();
+        servers.dedup();
+        let id: Arc<str> = session_id().into();
+        let (outlet, attached) = self.outlet(id.clone(), account, Vec::new());
+        let session = Arc::new(Session {
+            id: id.clone(),
+            account,
+            token_version,
+            state: Mutex::new(SessionState {
+                seq: 1,
+                servers: servers.clone(),
+                replay: VecDeque::new(),
+                socket: Some(outlet),
+                detached: None,
+                ended: false,
+            }),
+        });
+        let mut index = self.write();
+        index.sessions.insert(id, session.clone());
+        for server in servers {
+            index
+                .by_server
+                .entry(server)
+                .or_default()
+                .push(session.clone());
+        }
+        index.by_account.entry(account).or_default().push(session);
+        attached
+    }
+
+    /// Makes the session see exactly `servers` (read again once it is registered, so that a
+    /// join or a leave between the two reads is not missed).
+    pub fn set_servers(&self, session: &str, servers: &[ServerId]) {
+        let mut index = self.write();
+        let Some(found) = index.sessions.get(session).cloned() else {
+            return;
+        };
+        let before = std::mem::replace(&mut lock(&found.state).servers, servers.to_vec());
+        for server in before.iter().filter(|s| !servers.contains(s)) {
+            unindex(&mut index.by_server, *server, &found);
+        }
+        for server in servers.iter().filter(|s| !before.contains(s)) {
+            index
+                .by_server
+                .entry(*server)
+                .or_default()
+                .push(found.clone());
+        }
+    }
+
+    /// Takes a detached (or still attached: its socket may not have noticed it is gone yet)
+    /// session over for a new socket, with the dispatches after `seq`.
+    pub fn resume(
+        self: &Arc<Self>,
+        session: &str,
+        account: AccountId,
+        seq: u64,
+    ) -> Result<Attached, InvalidSession> {
+        let found = self
+            .read()
+            .sessions
+            .get(session)
+            .cloned()
+            .ok_or(InvalidSession)?;
+        if found.account != account {
+            return Err(InvalidSession);
+        }
+        let mut state = lock(&found.state);
+        // Everything after `seq` must still be kept.
+        let oldest_kept = state.replay.front().map_or(state.seq + 1, |n| n.seq);
+        if state.ended || seq > state.seq || (seq < state.seq && seq + 1 < oldest_kept) {
+            return Err(InvalidSession);
+        }
+        let missed: Vec<Numbered> = state
+            .replay
+            .iter()
+            .filter(|n| n.seq > seq)
+            .cloned()
+            .collect();
+        let (outlet, attached) = self.outlet(found.id.clone(), account, missed);
+        if let Some(old) = state.socket.replace(outlet) {
+            old.closing.close(Close {
+                code: 1000,
+                reason: "resumed on another connection",
+            });
+        }
+        state.detached = None;
+        Ok(attached)
+    }
+
+    /// Hands a dispatch to every session of its audience, numbering it in each.
+    pub fn deliver(&self, dispatch: Arc<Dispatch>) {
+        if let Some(Reach::Join(account, server)) = dispatch.reach {
+            self.reach(account, server, true);
+        }
+        {
+            let index = self.read();
+            let sessions = match dispatch.audience {
+                Audience::Server(server) => index.by_server.get(&server),
+                Audience::Account(account) => index.by_account.get(&account),
+            };
+            for session in sessions.into_iter().flatten() {
+                if Some(session.account) == dispatch.except_account
+                    || dispatch.except_session.as_deref() == Some(&*session.id)
+                {
+                    continue;
+                }
+                self.push(session, &dispatch);
+            }
+        }
+        if let Some(Reach::Leave(account, server)) = dispatch.reach {
+            self.reach(account, server, false);
+        }
+    }
+
+    /// Closes every session of the account for good, sockets and kept sessions alike
+    /// (signed out with `token_version`, or whatever its version with `None`).
+    pub fn end_account(&self, account: AccountId, token_version: Option<i64>, close: Close) {
+        let sessions: Vec<Arc<Session>> = self
+            .read()
+            .by_account
+            .get(&account)
+            .into_iter()
+            .flatten()
+            .filter(|s| token_version.is_none_or(|v| v == s.token_version))
+            .cloned()
+            .collect();
+        for session in sessions {
+            self.end(&session, close.clone());
+        }
+    }
+
+    /// Closes every socket (the node is stopping); the sessions may be resumed elsewhere.
+    pub fn close_all(&self, close: Close) {
+        for session in self.read().sessions.values() {
+            if let Some(socket) = &lock(&session.state).socket {
+                socket.closing.close(close.clone());
+            }
+        }
+    }
+
+    /// Forgets sessions detached for longer than the limit; how many are left.
+    pub fn sweep(&self, now: Instant) -> usize {
+        let expired: Vec<Arc<Session>> = self
+            .read()
+            .sessions
+            .values()
+            .filter(|s| {
+                let state = lock(&s.state);
+                state.ended
+                    || state
+                        .detached
+                        .is_some_and(|since| now.duration_since(since) >= self.limits.detached_for)
+            })
+            .cloned()
+            .collect();
+        for session in &expired {
+            self.forget(session);
+        }
+        self.read().sessions.len()
+    }
+
+    /// Sessions with a socket on this node.
+    pub fn attached(&self) -> usize {
+        let index = self.read();
+        index
+            .sessions
+            .values()
+            .filter(|s| lock(&s.state).socket.is_some())
+            .count()
+    }
+
+    fn outlet(
+        self: &Arc<Self>,
+        session: Arc<str>,
+        account: AccountId,
+        missed: Vec<Numbered>,
+    ) -> (Outlet, Attached) {
+        let (queue, dispatches) = mpsc::channel(self.limits.queue.max(1));
+        let closing = Arc::new(Closing::default());
+        let outlet = Outlet {
+            queue,
+            closing: closing.clone(),
+        };
+        let attached = Attached {
+            session,
+            account,
+            missed,
+            dispatches,
+            closing,
+            hub: self.clone(),
+        };
+        (outlet, attached)
+    }
+
+    fn push(&self, session: &Session, dispatch: &Arc<Dispatch>) {
+        let mut state = lock(&session.state);
+        if state.ended {
+            return;
+        }
+        state.seq += 1;
+        let numbered = Numbered {
+            seq: state.seq,
+            dispatch: dispatch.clone(),
+        };
+        if state.replay.len() == self.limits.replay {
+            state.replay.pop_front();
+        }
+        state.replay.push_back(numbered.clone());
+        let full = match &state.socket {
+            Some(socket) => matches!(
+                socket.queue.try_send(numbered),
+                Err(mpsc::error::TrySendError::Full(_))
+            ),
+            None => false,
+        };
+        if full {
+            drop(state);
+            self.end(
+                session,
+                Close {
+                    code: gateway_close_codes::TOO_SLOW,
+                    reason: "too slow: the server's queue for this session is full",
+                },
+            );
+        }
+    }
+
+    fn reach(&self, account: AccountId, server: ServerId, join: bool) {
+        let mut index = self.write();
+        let sessions: Vec<Arc<Session>> = index
+            .by_account
+            .get(&account)
+            .into_iter()
+            .flatten()
+            .cloned()
+            .collect();
+        for session in sessions {
+            let mut state = lock(&session.state);
+            let seen = state.servers.contains(&server);
+            if join && !seen {
+                state.servers.push(server);
+                index
+                    .by_server
+                    .entry(server)
+                    .or_default()
+                    .push(session.clone());
+            } else if !join && seen {
+                state.servers.retain(|s| *s != server);
+                drop(state);
+                unindex(&mut index.by_server, server, &session);
+            }
+        }
+    }
+
+    fn end(&self, session: &Session, close: Close) {
+        let mut state = lock(&session.state);
+        state.ended = true;
+        state.replay.clear();
+        if let Some(socket) = state.socket.take() {
+            socket.closing.close(close);
+        }
+    }
+
+    /// The socket `closing` belonged to is gone: the session waits for a resume, unless it
+    /// was ended, or another socket has taken it over meanwhile.
+    fn detach(&self, session: &str, closing: &Arc<Closing>) {
+        let Some(found) = self.read().sessions.get(session).cloned() else {
+            return;
+        };
+        let mut state = lock(&found.state);
+        if state
+            .socket
+            .as_ref()
+            .is_some_and(|s| Arc::ptr_eq(&s.closing, closing))
+        {
+            state.socket = None;
+            state.detached = Some(Instant::now());
+        }
+        let ended = state.ended;
+        drop(state);
+        if ended {
+            self.forget(&found);
+        }
+    }
+
+    fn forget(&self, session: &Arc<Session>) {
+        let mut index = self.write();
+        index.sessions.remove(&session.id);
+        let servers = lock(&session.state).servers.clone();
+        for server in servers {
+            unindex(&mut index.by_server, server, session);
+        }
+        if let Some(list) = index.by_account.get_mut(&session.account) {
+            list.retain(|s| !Arc::ptr_eq(s, session));
+            if list.is_empty() {
+                index.by_account.remove(&session.account);
+            }
+        }
+    }
+
+    // A panic while the index was held cannot leave it half-changed in a way that matters
+    // (a session indexed under one server too many receives a dispatch it then skips), so a
+    // poisoned lock is safe to keep using.
+    fn read(&self) -> RwLockReadGuard<'_, Index> {
+        self.index.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, Index> {
+        self.index.write().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+fn lock(state: &Mutex<SessionState>) -> MutexGuard<'_, SessionState> {
+    state.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn unindex(
+    by_server: &mut HashMap<ServerId, Vec<Arc<Session>>>,
+    server: ServerId,
+    session: &Arc<Session>,
+) {
+    if let Some(list) = by_server.get_mut(&server) {
+        list.retain(|s| !Arc::ptr_eq(s, session));
+        if list.is_empty() {
+            by_server.remove(&server);
+        }
+    }
+}
+
+/// 128 random bits in hex: not guessable, so a session can only be resumed by whoever was
+/// told its id (and holds a token of its account).
+fn session_id() -> String {
+    crate::random::random_hex::<16>()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ANN: AccountId = AccountId(1);
+    const BOB: AccountId = AccountId(2);
+    const CHAT: ServerId = ServerId(10);
+    const OTHER: ServerId = ServerId(11);
+
+    fn hub(replay: usize, queue: usize) -> Arc<GatewayHub> {
+        GatewayHub::new(Limits {
+            replay,
+            detached_for: Duration::from_secs(120),
+            queue,
+        })
+    }
+
+    fn dispatch(event: &'static str, audience: Audience) -> Arc<Dispatch> {
+        Arc::new(Dispatch {
+            event,
+            data: format!("{{\"n\":\"{event}\"}}").into(),
+            audience,
+            except_account: None,
+            except_session: None,
+            reach: None,
+        })
+    }
+
+    /// `(seq, event)` of everything waiting for the socket.
+    fn received(attached: &mut Attached) -> Vec<(u64, &'static str)> {
+        let mut all: Vec<Numbered> = std::mem::take(&mut attached.missed);
+        while let Ok(n) = attached.dispatches.try_recv() {
+            all.push(n);
+        }
+        all.iter().map(|n| (n.seq, n.dispatch.event)).collect()
+    }
+
+    #[test]
+    fn a_frame_carries_its_sessions_number() {
+        let d = dispatch("message_create", Audience::Server(CHAT));
+        assert_eq!(
+            d.frame(7),
+            r#"{"op":"dispatch","t":"message_create","s":7,"d":{"n":"message_create"}}"#
+        );
+    }
+
+    #[test]
+    fn each_session_numbers_what_its_audience_gets_from_2() {
+        let hub = hub(1000, 16);
+        let mut ann = hub.open(ANN, 0, vec![CHAT, OTHER, CHAT]);
+        let mut bob = hub.open(BOB, 0, vec![CHAT]);
+        hub.deliver(dispatch("a", Audience::Server(OTHER)));
+        hub.deliver(dispatch("b", Audience::Server(CHAT)));
+        hub.deliver(dispatch("c", Audience::Account(BOB)));
+        let typing = Dispatch {
+            except_account: Some(ANN),
+            ..Arc::unwrap_or_clone(dispatch("typing", Audience::Server(CHAT)))
+        };
+        hub.deliver(Arc::new(typing));
+        let ack = Dispatch {
+            except_session: Some(ann.session.clone()),
+            ..Arc::unwrap_or_clone(dispatch("read", Audience::Account(ANN)))
+        };
+        hub.deliver(Arc::new(ack));
+        assert_eq!(received(&mut ann), [(2, "a"), (3, "b")]);
+        assert_eq!(received(&mut bob), [(2, "b"), (3, "c"), (4, "typing")]);
+    }
+
+    #[test]
+    fn a_joiner_gets_the_join_and_a_leaver_the_leave_and_nothing_after() {
+        let hub = hub(1000, 16);
+        let mut ann = hub.open(ANN, 0, vec![]);
+        let mut bob = hub.open(BOB, 0, vec![CHAT]);
+        let join = Dispatch {
+            reach: Some(Reach::Join(ANN, CHAT)),
+            ..Arc::unwrap_or_clone(dispatch("member_add", Audience::Server(CHAT)))
+        };
+        hub.deliver(Arc::new(join));
+        hub.deliver(dispatch("message", Audience::Server(CHAT)));
+        let leave = Dispatch {
+            reach: Some(Reach::Leave(ANN, CHAT)),
+            ..Arc::unwrap_or_clone(dispatch("member_remove", Audience::Server(CHAT)))
+        };
+        hub.deliver(Arc::new(leave));
+        hub.deliver(dispatch("after", Audience::Server(CHAT)));
+        assert_eq!(
+            received(&mut ann),
+            [(2, "member_add"), (3, "message"), (4, "member_remove")]
+        );
+        assert_eq!(received(&mut bob).len(), 4);
+    }
+
+    #[test]
+    fn servers_read_again_replace_the_first_reading() {
+        let hub = hub(1000, 16);
+        let mut ann = hub.open(ANN, 0, vec![CHAT]);
+        hub.set_servers(&ann.session, &[OTHER]);
+        hub.deliver(dispatch("chat", Audience::Server(CHAT)));
+        hub.deliver(dispatch("other", Audience::Server(OTHER)));
+        assert_eq!(received(&mut ann), [(2, "other")]);
+    }
+
+    #[test]
+    fn a_resume_gets_exactly_what_was_missed_then_the_live_ones() {
+        let hub = hub(1000, 16);
+        let mut first = hub.open(ANN, 0, vec![CHAT]);
+        hub.deliver(dispatch("seen", Audience::Server(CHAT)));
+        assert_eq!(received(&mut first), [(2, "seen")]);
+        hub.deliver(dispatch("unread", Audience::Server(CHAT)));
+        let session = first.session.clone();
+        drop(first);
+        assert_eq!(hub.attached(), 0);
+        hub.deliver(dispatch("away 1", Audience::Server(CHAT)));
+        hub.deliver(dispatch("away 2", Audience::Server(CHAT)));
+        let mut back = hub.resume(&session, ANN, 2).expect("resumable");
+        hub.deliver(dispatch("live", Audience::Server(CHAT)));
+        assert_eq!(
+            received(&mut back),
+            [(3, "unread"), (4, "away 1"), (5, "away 2"), (6, "live")]
+        );
+        assert_eq!(hub.attached(), 1);
+        assert_eq!(
+            hub.resume(&session, BOB, 6).err(),
+            Some(InvalidSession),
+            "another account"
+        );
+        assert_eq!(hub.resume("nope", ANN, 6).err(), Some(InvalidSession));
+        assert_eq!(
+            hub.resume(&session, ANN, 7).err(),
+            Some(InvalidSession),
+            "a number never given"
+        );
+    }
+
+    #[tokio::test]
+    async fn resuming_a_session_still_attached_closes_its_old_socket() {
+        let hub = hub(1000, 16);
+        let old = hub.open(ANN, 0, vec![CHAT]);
+        hub.deliver(dispatch("one", Audience::Server(CHAT)));
+        let mut new = hub.resume(&old.session, ANN, 1).expect("resumable");
+        assert_eq!(old.handle().closed().await.code, 1000);
+        drop(old);
+        hub.deliver(dispatch("two", Audience::Server(CHAT)));
+        assert_eq!(received(&mut new), [(2, "one"), (3, "two")]);
+        assert_eq!(
+            hub.attached(),
+            1,
+            "the old socket's going did not detach the new one"
+        );
+    }
+
+    #[test]
+    fn a_session_that_missed_more_than_it_keeps_is_not_resumed() {
+        let hub = hub(3, 16);
+        let first = hub.open(ANN, 0, vec![CHAT]);
+        let session = first.session.clone();
+        drop(first);
+        for _ in 0..4 {
+            hub.deliver(dispatch("away", Audience::Server(CHAT)));
+        }
+        // 2..=5 were given, 3..=5 kept: from 2 on, one is missing.
+        assert_eq!(hub.resume(&session, ANN, 1).err(), Some(InvalidSession));
+        let mut back = hub
+            .resume(&session, ANN, 2)
+            .expect("everything after 2 is kept");
+        assert_eq!(received(&mut back), [(3, "away"), (4, "away"), (5, "away")]);
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_ends_the_session_for_good() {
+        let hub = hub(1000, 1);
+        let slow = hub.open(ANN, 0, vec![CHAT]);
+        hub.deliver(dispatch("one", Audience::Server(CHAT)));
+        hub.deliver(dispatch("two", Audience::Server(CHAT)));
+        assert_eq!(
+            slow.handle().closed().await.code,
+            gateway_close_codes::TOO_SLOW
+        );
+        let session = slow.session.clone();
+        drop(slow);
+        assert_eq!(hub.resume(&session, ANN, 1).err(), Some(InvalidSession));
+        assert_eq!(hub.sweep(Instant::now()), 0);
+    }
+
+    #[tokio::test]
+    async fn signing_out_ends_the_accounts_sessions_of_that_token_version() {
+        let hub = hub(1000, 16);
+        let old = hub.open(ANN, 1, vec![CHAT]);
+        let current = hub.open(ANN, 2, vec![CHAT]);
+        let revoked = Close {
+            code: gateway_close_codes::REVOKED,
+            reason: "revoked",
+        };
+        hub.end_account(ANN, Some(1), revoked.clone());
+        assert_eq!(old.handle().closed().await, revoked);
+        assert!(!current.handle().is_closing());
+        let session = old.session.clone();
+        drop(old);
+        assert_eq!(hub.resume(&session, ANN, 1).err(), Some(InvalidSession));
+    }
+
+    #[test]
+    fn detached_sessions_are_forgotten_after_the_limit() {
+        let hub = hub(1000, 16);
+        let kept = hub.open(ANN, 0, vec![CHAT]);
+        let session = kept.session.clone();
+        drop(kept);
+        let _other = hub.open(BOB, 0, vec![CHAT]);
+        assert_eq!(hub.sweep(Instant::now()), 2);
+        assert_eq!(hub.sweep(Instant::now() + Duration::from_secs(121)), 1);
+        assert_eq!(hub.resume(&session, ANN, 1).err(), Some(InvalidSession));
+    }
+}
