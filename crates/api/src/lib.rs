@@ -16,6 +16,7 @@ mod docs;
 pub mod error;
 mod extract;
 pub mod fields;
+pub mod gateway;
 mod health;
 mod http;
 pub mod input;
@@ -38,7 +39,7 @@ use pingme_domain::events::EventBus;
 use pingme_domain::media::MediaStore;
 use pingme_domain::store::Store;
 use pingme_mail::Mailer;
-use pingme_realtime::Hub;
+use pingme_realtime::{GatewayHub, Hub};
 use secrecy::SecretString;
 use std::sync::Arc;
 use utoipa::OpenApi;
@@ -55,6 +56,8 @@ pub struct AppState {
     pub media: Arc<dyn MediaStore>,
     /// This node's open chat sockets.
     pub hub: Arc<Hub>,
+    /// This node's gateway sessions.
+    pub gateway: Arc<GatewayHub>,
     pub mailer: Mailer,
     pub tokens: Arc<Tokens>,
     pub limits: Arc<RateLimits>,
@@ -74,6 +77,7 @@ pub struct AppState {
 pub struct Realtime {
     pub bus: Arc<dyn EventBus>,
     pub hub: Arc<Hub>,
+    pub gateway: Arc<GatewayHub>,
     pub cache: Arc<ReadCache>,
 }
 
@@ -86,7 +90,12 @@ impl AppState {
         secret: &SecretString,
         config: ApiConfig,
     ) -> Self {
-        let Realtime { bus, hub, cache } = realtime;
+        let Realtime {
+            bus,
+            hub,
+            gateway,
+            cache,
+        } = realtime;
         let frames = Arc::new(chat::frames::SocketFrames::new(
             media.clone(),
             config.public_url.clone(),
@@ -113,6 +122,7 @@ impl AppState {
             store,
             media,
             hub,
+            gateway,
             mailer,
             tokens: Arc::new(Tokens::new(secret, config.lifetimes)),
             limits: Arc::new(RateLimits::new(config.rate_limits)),
@@ -141,6 +151,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .merge(health::router())
         .merge(media::router())
         .merge(chat::router())
+        .merge(gateway::router())
         .merge(docs::router())
 }
 

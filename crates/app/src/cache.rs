@@ -73,12 +73,13 @@ impl EventSink for ReadCache {
     /// the table's lock: a read that started before this event can then neither slip in
     /// between the removal and the raise nor be kept after the removal.
     fn apply(&self, event: &Event) {
-        if matches!(event, Event::ChannelFrame { .. }) {
+        // What they tell is told by the other events too, which the cache follows.
+        if matches!(event, Event::ChannelFrame { .. } | Event::Dispatch(_)) {
             return;
         }
         self.generation.fetch_add(1, Ordering::AcqRel);
         match event {
-            Event::ChannelFrame { .. } => {}
+            Event::ChannelFrame { .. } | Event::Dispatch(_) => {}
             Event::MemberRemoved { server, account } => self.members.remove(&(*server, *account)),
             Event::ChannelDeleted { channel, .. } => self.channels.remove(channel),
             Event::ServerDeleted { server } => {

@@ -8,7 +8,7 @@ use bytes::Bytes;
 use pingme_domain::account::Account;
 use pingme_domain::events::Event;
 use pingme_domain::messages::{
-    Message, MessageBody, MessageId, MessageWrite, NewMessage, Nonce, Page, Sent,
+    Message, MessageBody, MessageId, MessageWrite, NewMessage, Nonce, Page, ReadState, Sent,
 };
 use pingme_domain::store::QueuedMessage;
 use pingme_domain::{AccountId, ChannelId, ServerId, Timestamp};
@@ -23,6 +23,21 @@ pub trait ChatFrames: Send + Sync {
     fn message_update(&self, message: &Message) -> String;
     fn message_delete(&self, id: MessageId) -> String;
     fn typing(&self, account: AccountId, channel: ChannelId) -> String;
+
+    /// The gateway's data (`d`) for `message_create` and `message_update`.
+    fn message_data(&self, message: &Message, nonce: Option<&str>) -> String;
+    /// For `message_delete`.
+    fn message_deleted_data(&self, message: &Message) -> String;
+    /// For `typing_start`.
+    fn typing_data(&self, account: AccountId, channel: ChannelId, server: ServerId) -> String;
+    /// For `read_state_update`.
+    fn read_state_data(&self, state: &ReadState) -> String;
+    /// For `member_add`.
+    fn member_added_data(&self, server: ServerId, account: &Account) -> String;
+    /// For `member_remove`.
+    fn member_removed_data(&self, server: ServerId, account: AccountId) -> String;
+    /// For `server_delete` (`server` is `None`) and `channel_delete`.
+    fn deleted_data(&self, id: i64, server: Option<ServerId>) -> String;
 }
 
 impl App {
@@ -51,12 +66,15 @@ impl App {
     /// channel's sockets.
     pub fn announce(&self, written: &MessageWrite<Message>, nonce: Option<&str>) {
         if let MessageWrite::Done(message) = written {
-            self.broadcast(
-                message.channel,
-                self.frames.new_message(message, nonce),
-                None,
-            );
+            self.posted(message, nonce);
         }
+    }
+
+    /// A new message goes to its channel's sockets and its server's gateway sessions.
+    fn posted(&self, message: &Message, nonce: Option<&str>) {
+        let frame = self.frames.new_message(message, nonce);
+        self.broadcast(message.channel, frame, None);
+        self.dispatch_message("message_create", message, nonce);
     }
 
     /// Posts a message over REST: once stored, it goes to its channel's sockets as one sent
@@ -95,19 +113,26 @@ impl App {
             MessageWrite::Missing => return Err(AppError::NotFound),
         };
         if sent.new {
-            let frame = self
-                .frames
-                .new_message(&sent.message, nonce.as_ref().map(Nonce::as_str));
-            self.broadcast(channel, frame, None);
+            self.posted(&sent.message, nonce.as_ref().map(Nonce::as_str));
         }
         Ok(sent)
     }
 
-    /// Tells the channel's other sockets that `account` is typing.
+    /// Tells the channel's other sockets, and the server's gateway sessions but the typist's,
+    /// that `account` is typing.
     #[instrument(level = "debug", skip_all, fields(%account, %channel))]
-    pub fn typing(&self, account: AccountId, channel: ChannelId) {
+    pub fn typing(&self, account: AccountId, server: ServerId, channel: ChannelId) {
         let frame = self.frames.typing(account, channel);
         self.broadcast(channel, frame, Some(account));
+        self.dispatch_typing(account, server, channel);
+    }
+
+    /// The caller is typing in a channel of a server it belongs to (the gateway's `typing`).
+    pub async fn typing_in(&self, caller: &Account, channel: ChannelId) -> AppResult<()> {
+        let server = self.channel_server(channel).await?;
+        self.readable(server, caller).await?;
+        self.typing(caller.id, server, channel);
+        Ok(())
     }
 
     /// A page of the channel's history, for its server's members, rendered
@@ -177,6 +202,7 @@ impl App {
             MessageWrite::Missing => return Err(AppError::NotFound),
         };
         self.broadcast(edited.channel, self.frames.message_update(&edited), None);
+        self.dispatch_message("message_update", &edited, None);
         Ok(edited)
     }
 
@@ -187,6 +213,7 @@ impl App {
         match self.store.delete_message(message.id, caller.id).await? {
             MessageWrite::Done(channel) => {
                 self.broadcast(channel, self.frames.message_delete(message.id), None);
+                self.dispatch_message_deleted(&message);
                 Ok(())
             }
             MessageWrite::Refused => Err(AppError::Forbidden(

@@ -90,10 +90,7 @@ impl App {
     pub async fn leave_server(&self, caller: &Account, server: ServerId) -> AppResult<()> {
         self.store.server(server).await?.ok_or(AppError::NotFound)?;
         match self.store.leave(server, caller.id).await? {
-            Left::Left => self.publish(Event::MemberRemoved {
-                server,
-                account: caller.id,
-            }),
+            Left::Left => self.member_left(server, caller.id),
             Left::NotMember => {}
             Left::Owner => {
                 return Err(AppError::BadRequest(
@@ -132,7 +129,11 @@ impl App {
             },
             // The store checks again, in the insert's own transaction.
             _ => match self.store.join(server, caller.id).await? {
-                Joined::Joined | Joined::AlreadyMember => Ok(()),
+                Joined::Joined => {
+                    self.member_joined(server, caller);
+                    Ok(())
+                }
+                Joined::AlreadyMember => Ok(()),
                 Joined::Banned => Err(AppError::Forbidden(BANNED.into())),
                 Joined::Private => Err(AppError::Forbidden(INVITE_ONLY.into())),
                 Joined::NoSuchServer => Err(AppError::NotFound),
@@ -202,6 +203,7 @@ impl App {
                 server: channel.server,
                 channel: channel.id,
             });
+            self.dispatch_channel_deleted(channel.server, channel.id);
         }
         Ok(())
     }
@@ -209,6 +211,7 @@ impl App {
     /// What follows a server's deletion, however it happened.
     pub(crate) fn server_deleted(&self, server: ServerId) {
         self.publish(Event::ServerDeleted { server });
+        self.dispatch_server_deleted(server);
         self.sweep_later(MediaOwner::Server(server));
     }
 

@@ -87,7 +87,11 @@ impl App {
     #[instrument(skip_all, fields(account = %caller.id, server = tracing::field::Empty))]
     pub async fn accept_invite(&self, caller: &Account, code: &str) -> AppResult<Server> {
         let server = match self.store.accept_invite(code, caller.id).await? {
-            Accepted::Joined(server) | Accepted::AlreadyMember(server) => server,
+            Accepted::Joined(server) => {
+                self.member_joined(server, caller);
+                server
+            }
+            Accepted::AlreadyMember(server) => server,
             Accepted::Banned => return Err(AppError::Forbidden(BANNED.into())),
             Accepted::Unusable => return Err(AppError::NotFound),
         };

@@ -12,6 +12,7 @@ pub mod chat;
 pub mod community;
 pub mod directory;
 mod error;
+mod gateway;
 pub mod invites;
 pub mod listing;
 pub mod media;

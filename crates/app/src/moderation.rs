@@ -6,7 +6,6 @@ use crate::access::OwnedServer;
 use crate::error::{AppError, AppResult};
 use pingme_domain::AccountId;
 use pingme_domain::community::{Ban, Banned, Left};
-use pingme_domain::events::Event;
 use tracing::instrument;
 
 const OWNER_TARGETED: &str = "The owner cannot be removed from their own server.";
@@ -72,9 +71,6 @@ impl App {
     }
 
     fn member_removed(&self, owned: &OwnedServer, account: AccountId) {
-        self.publish(Event::MemberRemoved {
-            server: owned.0.id,
-            account,
-        });
+        self.member_left(owned.0.id, account);
     }
 }

@@ -6,25 +6,46 @@ use crate::chat::not_a_reader;
 use crate::error::{AppError, AppResult};
 use pingme_domain::ChannelId;
 use pingme_domain::account::Account;
+use pingme_domain::community::{Server, ServerQuery};
 use pingme_domain::messages::{MessageId, MessageWrite, ReadState};
+use std::sync::Arc;
 use tracing::instrument;
 
 impl App {
     /// Marks the channel read up to `message` for the caller, a member of its server: never
-    /// back, never past the channel's newest message. The read state after.
+    /// back, never past the channel's newest message. The read state after, which the
+    /// caller's gateway sessions are told of (but `session`, the one that acknowledged).
     #[instrument(level = "debug", skip_all, fields(account = %caller.id, %channel, message = %message.0))]
     pub async fn ack(
         &self,
         caller: &Account,
         channel: ChannelId,
         message: MessageId,
+        session: Option<Arc<str>>,
     ) -> AppResult<ReadState> {
         let server = self.channel_server(channel).await?;
         self.readable(server, caller).await?;
         match self.store.ack(caller.id, channel, message).await? {
-            MessageWrite::Done(state) => Ok(state),
+            MessageWrite::Done(state) => {
+                self.dispatch_read_state(caller.id, &state, session);
+                Ok(state)
+            }
             MessageWrite::Refused => Err(not_a_reader()),
             MessageWrite::Missing => Err(AppError::NotFound),
         }
+    }
+
+    /// What a gateway session starts from: the caller's servers with their channels, by id,
+    /// and its read state in each of their channels. A constant number of statements.
+    #[instrument(level = "debug", skip_all, fields(account = %caller.id))]
+    pub async fn first_screen(&self, caller: &Account) -> AppResult<(Vec<Server>, Vec<ReadState>)> {
+        let query = ServerQuery {
+            viewer: Some(caller.id),
+            member: Some(caller.id),
+            ..ServerQuery::default()
+        };
+        let servers = self.store.servers(&query).await?;
+        let states = self.store.read_states(caller.id).await?;
+        Ok((servers, states))
     }
 }

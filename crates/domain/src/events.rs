@@ -39,6 +39,57 @@ pub enum Event {
     /// back (its profile, its verification, its reactivation): every node's read cache
     /// forgets it. Nothing closes.
     AccountChanged { account: AccountId },
+    /// A dispatch for the gateway sessions of its audience, on every node.
+    Dispatch(Arc<Dispatch>),
+}
+
+/// Who may see a gateway dispatch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "id", rename_all = "snake_case")]
+pub enum Audience {
+    /// Every session of every member of the server.
+    Server(ServerId),
+    /// Every session of one account.
+    Account(AccountId),
+}
+
+/// A change of what gateway sessions see, carried by the dispatch that tells of it: the
+/// first of that server's dispatches the account gets (`Join`), or the last (`Leave`, and
+/// `Gone` for everyone when the server is deleted).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reach {
+    Join(AccountId, ServerId),
+    Leave(AccountId, ServerId),
+    Gone(ServerId),
+}
+
+/// One event for gateway sessions, rendered once where it happened: its name (`t`) and its
+/// data (`d`) as JSON; each session adds its own number (`s`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Dispatch {
+    pub event: String,
+    pub data: Arc<str>,
+    pub audience: Audience,
+    /// Not to this account's sessions (`typing_start` is not sent to the typist).
+    pub except_account: Option<AccountId>,
+    /// Not to this session (a `read_state_update` goes to the person's other sessions).
+    pub except_session: Option<Arc<str>>,
+    pub reach: Option<Reach>,
+}
+
+impl Dispatch {
+    /// A dispatch for everyone in the audience, changing nobody's reach.
+    pub fn to(audience: Audience, event: &str, data: String) -> Self {
+        Self {
+            event: event.to_owned(),
+            data: data.into(),
+            audience,
+            except_account: None,
+            except_session: None,
+            reach: None,
+        }
+    }
 }
 
 /// What events are carried out on, on every node (this node's sockets, its read cache).

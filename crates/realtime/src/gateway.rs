@@ -14,10 +14,11 @@
 //! queue is full is closed (4008) and cannot be resumed.
 
 use crate::hub::{Close, CloseHandle, Closing};
+use pingme_domain::events::{Audience, Dispatch, Event, EventSink, Reach};
 use pingme_domain::{AccountId, ServerId};
 use std::collections::{HashMap, VecDeque};
 use std::fmt::Write;
-use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
@@ -38,52 +39,18 @@ pub mod gateway_close_codes {
     pub const HEARTBEAT_MISSED: u16 = 4009;
 }
 
-/// Who may see a dispatch.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Audience {
-    /// Every session of every member of the server.
-    Server(ServerId),
-    /// Every session of one account.
-    Account(AccountId),
-}
-
-/// A change of what an account's sessions see. It comes with the dispatch that tells of it,
-/// which is the first of that server's dispatches the account gets (`Join`), or the last
-/// (`Leave`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Reach {
-    Join(AccountId, ServerId),
-    Leave(AccountId, ServerId),
-}
-
-/// One event for gateway sessions, rendered once wherever it happened: its name (`t`) and
-/// its data (`d`) as JSON; each session adds its own `s`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Dispatch {
-    pub event: &'static str,
-    pub data: Box<str>,
-    pub audience: Audience,
-    /// Not to this account's sessions (`typing_start` is not sent to the typist).
-    pub except_account: Option<AccountId>,
-    /// Not to this session (a `read_state_update` goes to the person's other sessions).
-    pub except_session: Option<Arc<str>>,
-    pub reach: Option<Reach>,
-}
-
-impl Dispatch {
-    /// The frame a session sends for this dispatch, numbered `seq`.
-    pub fn frame(&self, seq: u64) -> String {
-        let mut frame = String::with_capacity(self.data.len() + self.event.len() + 48);
-        frame.push_str("{\"op\":\"dispatch\",\"t\":\"");
-        frame.push_str(self.event);
-        frame.push_str("\",\"s\":");
-        // Writing into a String cannot fail.
-        let _ = write!(frame, "{seq}");
-        frame.push_str(",\"d\":");
-        frame.push_str(&self.data);
-        frame.push('}');
-        frame
-    }
+/// The frame a session sends for a dispatch, numbered `seq`.
+pub fn dispatch_frame(dispatch: &Dispatch, seq: u64) -> String {
+    let mut frame = String::with_capacity(dispatch.data.len() + dispatch.event.len() + 48);
+    frame.push_str("{\"op\":\"dispatch\",\"t\":\"");
+    frame.push_str(&dispatch.event);
+    frame.push_str("\",\"s\":");
+    // Writing into a String cannot fail.
+    let _ = write!(frame, "{seq}");
+    frame.push_str(",\"d\":");
+    frame.push_str(&dispatch.data);
+    frame.push('}');
+    frame
 }
 
 /// How much a session keeps for a resume, and for how long once its socket is gone.
@@ -176,6 +143,8 @@ struct Index {
 pub struct GatewayHub {
     index: RwLock<Index>,
     limits: Limits,
+    /// Set by [`GatewayHub::close_all`]: sockets attached afterwards are closed at once.
+    stopping: OnceLock<Close>,
 }
 
 impl GatewayHub {
@@ -183,6 +152,7 @@ impl GatewayHub {
         Arc::new(Self {
             index: RwLock::new(Index::default()),
             limits,
+            stopping: OnceLock::new(),
         })
     }
 
@@ -222,7 +192,17 @@ impl GatewayHub {
                 .push(session.clone());
         }
         index.by_account.entry(account).or_default().push(session);
+        drop(index);
+        self.close_if_stopping(&attached);
         attached
+    }
+
+    /// Checked once a socket is in place: a `close_all` running meanwhile either finds it or
+    /// has already set `stopping`.
+    fn close_if_stopping(&self, attached: &Attached) {
+        if let Some(close) = self.stopping.get() {
+            attached.closing.close(close.clone());
+        }
     }
 
     /// Makes the session see exactly `servers` (read again once it is registered, so that a
@@ -282,13 +262,15 @@ impl GatewayHub {
             });
         }
         state.detached = None;
+        drop(state);
+        self.close_if_stopping(&attached);
         Ok(attached)
     }
 
     /// Hands a dispatch to every session of its audience, numbering it in each.
     pub fn deliver(&self, dispatch: Arc<Dispatch>) {
         if let Some(Reach::Join(account, server)) = dispatch.reach {
-            self.reach(account, server, true);
+            self.reach(Some(account), server, true);
         }
         {
             let index = self.read();
@@ -305,8 +287,10 @@ impl GatewayHub {
                 self.push(session, &dispatch);
             }
         }
-        if let Some(Reach::Leave(account, server)) = dispatch.reach {
-            self.reach(account, server, false);
+        match dispatch.reach {
+            Some(Reach::Leave(account, server)) => self.reach(Some(account), server, false),
+            Some(Reach::Gone(server)) => self.reach(None, server, false),
+            _ => {}
         }
     }
 
@@ -327,8 +311,10 @@ impl GatewayHub {
         }
     }
 
-    /// Closes every socket (the node is stopping); the sessions may be resumed elsewhere.
+    /// Closes every socket, and every one attached from now on (the node is stopping); the
+    /// sessions may be resumed.
     pub fn close_all(&self, close: Close) {
+        let _ = self.stopping.set(close.clone());
         for session in self.read().sessions.values() {
             if let Some(socket) = &lock(&session.state).socket {
                 socket.closing.close(close.clone());
@@ -355,6 +341,17 @@ impl GatewayHub {
             self.forget(session);
         }
         self.read().sessions.len()
+    }
+
+    /// Waits until no session has a socket, or `deadline`; whether none has.
+    pub async fn drained_by(&self, deadline: tokio::time::Instant) -> bool {
+        while self.attached() > 0 {
+            if tokio::time::Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        true
     }
 
     /// Sessions with a socket on this node.
@@ -423,15 +420,25 @@ impl GatewayHub {
         }
     }
 
-    fn reach(&self, account: AccountId, server: ServerId, join: bool) {
+    /// `account`'s sessions (everyone's with `None`) start or stop seeing `server`.
+    fn reach(&self, account: Option<AccountId>, server: ServerId, join: bool) {
         let mut index = self.write();
-        let sessions: Vec<Arc<Session>> = index
-            .by_account
-            .get(&account)
-            .into_iter()
-            .flatten()
-            .cloned()
-            .collect();
+        let sessions: Vec<Arc<Session>> = match account {
+            Some(account) => index
+                .by_account
+                .get(&account)
+                .into_iter()
+                .flatten()
+                .cloned()
+                .collect(),
+            None => index
+                .by_server
+                .get(&server)
+                .into_iter()
+                .flatten()
+                .cloned()
+                .collect(),
+        };
         for session in sessions {
             let mut state = lock(&session.state);
             let seen = state.servers.contains(&server);
@@ -508,6 +515,28 @@ impl GatewayHub {
     }
 }
 
+/// What the gateway's sessions make of the installation's events, on every node.
+impl EventSink for GatewayHub {
+    fn apply(&self, event: &Event) {
+        let revoked = |reason| Close {
+            code: gateway_close_codes::REVOKED,
+            reason,
+        };
+        match event {
+            Event::Dispatch(dispatch) => self.deliver(dispatch.clone()),
+            Event::AccountDeleted { account } => {
+                self.end_account(*account, None, revoked("the account was deleted"));
+            }
+            Event::AccountSignedOut { account } => self.end_account(
+                *account,
+                None,
+                revoked("signed out: the account's tokens were revoked"),
+            ),
+            _ => {}
+        }
+    }
+}
+
 fn lock(state: &Mutex<SessionState>) -> MutexGuard<'_, SessionState> {
     state.lock().unwrap_or_else(|p| p.into_inner())
 }
@@ -549,30 +578,33 @@ mod tests {
     }
 
     fn dispatch(event: &'static str, audience: Audience) -> Arc<Dispatch> {
-        Arc::new(Dispatch {
-            event,
-            data: format!("{{\"n\":\"{event}\"}}").into(),
+        Arc::new(Dispatch::to(
             audience,
-            except_account: None,
-            except_session: None,
-            reach: None,
-        })
+            event,
+            format!("{{\"n\":\"{event}\"}}"),
+        ))
     }
 
     /// `(seq, event)` of everything waiting for the socket.
-    fn received(attached: &mut Attached) -> Vec<(u64, &'static str)> {
+    fn received(attached: &mut Attached) -> Vec<(u64, String)> {
         let mut all: Vec<Numbered> = std::mem::take(&mut attached.missed);
         while let Ok(n) = attached.dispatches.try_recv() {
             all.push(n);
         }
-        all.iter().map(|n| (n.seq, n.dispatch.event)).collect()
+        all.iter()
+            .map(|n| (n.seq, n.dispatch.event.clone()))
+            .collect()
+    }
+
+    fn events(list: &[(u64, &str)]) -> Vec<(u64, String)> {
+        list.iter().map(|(s, e)| (*s, (*e).to_owned())).collect()
     }
 
     #[test]
     fn a_frame_carries_its_sessions_number() {
         let d = dispatch("message_create", Audience::Server(CHAT));
         assert_eq!(
-            d.frame(7),
+            dispatch_frame(&d, 7),
             r#"{"op":"dispatch","t":"message_create","s":7,"d":{"n":"message_create"}}"#
         );
     }
@@ -595,8 +627,11 @@ mod tests {
             ..Arc::unwrap_or_clone(dispatch("read", Audience::Account(ANN)))
         };
         hub.deliver(Arc::new(ack));
-        assert_eq!(received(&mut ann), [(2, "a"), (3, "b")]);
-        assert_eq!(received(&mut bob), [(2, "b"), (3, "c"), (4, "typing")]);
+        assert_eq!(received(&mut ann), events(&[(2, "a"), (3, "b")]));
+        assert_eq!(
+            received(&mut bob),
+            events(&[(2, "b"), (3, "c"), (4, "typing")])
+        );
     }
 
     #[test]
@@ -618,7 +653,7 @@ mod tests {
         hub.deliver(dispatch("after", Audience::Server(CHAT)));
         assert_eq!(
             received(&mut ann),
-            [(2, "member_add"), (3, "message"), (4, "member_remove")]
+            events(&[(2, "member_add"), (3, "message"), (4, "member_remove")])
         );
         assert_eq!(received(&mut bob).len(), 4);
     }
@@ -630,7 +665,7 @@ mod tests {
         hub.set_servers(&ann.session, &[OTHER]);
         hub.deliver(dispatch("chat", Audience::Server(CHAT)));
         hub.deliver(dispatch("other", Audience::Server(OTHER)));
-        assert_eq!(received(&mut ann), [(2, "other")]);
+        assert_eq!(received(&mut ann), events(&[(2, "other")]));
     }
 
     #[test]
@@ -638,7 +673,7 @@ mod tests {
         let hub = hub(1000, 16);
         let mut first = hub.open(ANN, 0, vec![CHAT]);
         hub.deliver(dispatch("seen", Audience::Server(CHAT)));
-        assert_eq!(received(&mut first), [(2, "seen")]);
+        assert_eq!(received(&mut first), events(&[(2, "seen")]));
         hub.deliver(dispatch("unread", Audience::Server(CHAT)));
         let session = first.session.clone();
         drop(first);
@@ -649,7 +684,7 @@ mod tests {
         hub.deliver(dispatch("live", Audience::Server(CHAT)));
         assert_eq!(
             received(&mut back),
-            [(3, "unread"), (4, "away 1"), (5, "away 2"), (6, "live")]
+            events(&[(3, "unread"), (4, "away 1"), (5, "away 2"), (6, "live")])
         );
         assert_eq!(hub.attached(), 1);
         assert_eq!(
@@ -674,7 +709,7 @@ mod tests {
         assert_eq!(old.handle().closed().await.code, 1000);
         drop(old);
         hub.deliver(dispatch("two", Audience::Server(CHAT)));
-        assert_eq!(received(&mut new), [(2, "one"), (3, "two")]);
+        assert_eq!(received(&mut new), events(&[(2, "one"), (3, "two")]));
         assert_eq!(
             hub.attached(),
             1,
@@ -696,7 +731,10 @@ mod tests {
         let mut back = hub
             .resume(&session, ANN, 2)
             .expect("everything after 2 is kept");
-        assert_eq!(received(&mut back), [(3, "away"), (4, "away"), (5, "away")]);
+        assert_eq!(
+            received(&mut back),
+            events(&[(3, "away"), (4, "away"), (5, "away")])
+        );
     }
 
     #[tokio::test]

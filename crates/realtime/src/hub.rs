@@ -237,7 +237,7 @@ impl Hub {
                     "signed out: the account's tokens were revoked",
                 ),
             ),
-            Event::AccountChanged { .. } => {}
+            Event::AccountChanged { .. } | Event::Dispatch(_) => {}
         }
     }
 

@@ -11,8 +11,7 @@ mod redis_bus;
 
 pub use frame::Frame;
 pub use gateway::{
-    Attached, Audience, Dispatch, GatewayHub, InvalidSession, Limits, Numbered, Reach,
-    gateway_close_codes,
+    Attached, GatewayHub, InvalidSession, Limits, Numbered, dispatch_frame, gateway_close_codes,
 };
 pub use hub::{Close, CloseHandle, Connection, Hub, close_codes};
 pub use local_bus::LocalBus;

@@ -11,7 +11,7 @@ use pingme_domain::media::MediaStore;
 use pingme_domain::store::Store;
 use pingme_mail::MailWorker;
 use pingme_media::{LocalMediaStore, S3MediaStore};
-use pingme_realtime::{Hub, LocalBus, RedisBus, close_codes};
+use pingme_realtime::{Close, GatewayHub, Hub, Limits, LocalBus, RedisBus, close_codes};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -26,6 +26,7 @@ pub struct Application {
     router: axum::Router,
     store: Arc<dyn Store>,
     hub: Arc<Hub>,
+    gateway: Arc<GatewayHub>,
     events: LocalBus,
     mail_worker: MailWorker,
     url: String,
@@ -68,8 +69,14 @@ impl Application {
         let (mailer, mail_worker) = pingme_mail::start(&config.mail_from, config.mail.clone())
             .context("cannot start the mailer")?;
         let hub = Arc::new(Hub::default());
+        let gateway = GatewayHub::new(Limits {
+            queue: config.api.chat.socket_queue,
+            ..Limits::default()
+        });
         let cache = Arc::new(ReadCache::new(config.cache_ttl));
-        let events = LocalBus::new(hub.clone()).with_sink(cache.clone());
+        let events = LocalBus::new(hub.clone())
+            .with_sink(cache.clone())
+            .with_sink(gateway.clone());
         let bus: Arc<dyn EventBus> = match &config.redis {
             Some((url, channel)) => {
                 let bus = RedisBus::start(url, channel, events.clone())
@@ -86,6 +93,7 @@ impl Application {
         let realtime = Realtime {
             bus,
             hub: hub.clone(),
+            gateway: gateway.clone(),
             cache,
         };
         let state = AppState::new(
@@ -100,11 +108,13 @@ impl Application {
             state.clone(),
             state.config.chat.ping_interval,
         ));
+        tokio::spawn(sweep_gateway_sessions(gateway.clone()));
         Ok(Self {
             listener,
             router: pingme_api::app(state),
             store,
             hub,
+            gateway,
             events,
             mail_worker,
             url,
@@ -128,6 +138,11 @@ impl Application {
         self.hub.clone()
     }
 
+    /// This node's gateway sessions.
+    pub fn gateway(&self) -> Arc<GatewayHub> {
+        self.gateway.clone()
+    }
+
     /// The address clients reach this server at, like `http://127.0.0.1:8000`.
     pub fn url(&self) -> &str {
         &self.url
@@ -141,11 +156,16 @@ impl Application {
     ) -> anyhow::Result<()> {
         let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
         let hub = self.hub.clone();
+        let gateway = self.gateway.clone();
         let server = self.listener.serve(self.router, async move {
             shutdown.await;
             tracing::info!("shutting down: no new connections, finishing requests in flight");
             // Sockets are told to go elsewhere (1001); clients reconnect to another node.
             hub.close_all(close_codes::GOING_AWAY, "the server is shutting down");
+            gateway.close_all(Close {
+                code: close_codes::GOING_AWAY,
+                reason: "the server is shutting down",
+            });
             let _ = stopping_tx.send(());
         });
         let mut server = tokio::spawn(server);
@@ -164,11 +184,23 @@ impl Application {
                 if !self.hub.drained_by(deadline).await {
                     tracing::warn!(sockets = self.hub.connections(), "sockets still open after the grace period");
                 }
+                if !self.gateway.drained_by(deadline).await {
+                    tracing::warn!(sessions = self.gateway.attached(), "gateway sockets still open after the grace period");
+                }
             }
         }
         self.mail_worker.finish(MAIL_DRAIN).await;
         tracing::info!("stopped");
         Ok(())
+    }
+}
+
+/// Forgets, every few seconds, the gateway sessions no socket has resumed in time.
+async fn sweep_gateway_sessions(gateway: Arc<GatewayHub>) {
+    let mut every = tokio::time::interval(Duration::from_secs(5));
+    loop {
+        every.tick().await;
+        gateway.sweep(std::time::Instant::now());
     }
 }
 

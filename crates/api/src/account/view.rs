@@ -1,7 +1,7 @@
 //! The Account object as clients see it, and the caller's own, which says a little more.
 
 use crate::AppState;
-use crate::media::image_url;
+use crate::media::{Urls, image_url};
 use pingme_domain::Timestamp;
 use pingme_domain::account::Account;
 use pingme_media::defaults;
@@ -29,6 +29,21 @@ pub struct AccountView {
 
 impl AccountView {
     pub fn new(account: &Account, state: &AppState) -> Self {
+        Self::with_image(
+            account,
+            image_url(state, account.image.as_deref(), defaults::AVATAR),
+        )
+    }
+
+    /// With the avatar's URL made by `urls` (where no request's state is at hand).
+    pub fn with_urls(account: &Account, urls: &Urls) -> Self {
+        Self::with_image(
+            account,
+            urls.image(account.image.as_deref(), defaults::AVATAR),
+        )
+    }
+
+    fn with_image(account: &Account, image_url: String) -> Self {
         Self {
             id: account.id.0,
             owner: account.login.clone(),
@@ -37,7 +52,7 @@ impl AccountView {
             username: account.display_name.clone(),
             location: account.location.clone(),
             content: account.content.clone(),
-            image_url: image_url(state, account.image.as_deref(), defaults::AVATAR),
+            image_url,
         }
     }
 }

@@ -66,7 +66,7 @@ pub(crate) async fn current_account(
     claims: &Claims,
 ) -> Result<Account, ApiError> {
     let account = state.app.token_account(AccountId(claims.user_id)).await?;
-    usable(account, claims)
+    usable_account(account, claims)
 }
 
 /// As [`current_account`], read from the database rather than the read cache: for what
@@ -76,10 +76,13 @@ pub(crate) async fn current_account_uncached(
     claims: &Claims,
 ) -> Result<Account, ApiError> {
     let account = state.store.account(AccountId(claims.user_id)).await?;
-    usable(account, claims)
+    usable_account(account, claims)
 }
 
-fn usable(account: Option<Account>, claims: &Claims) -> Result<Account, ApiError> {
+pub(crate) fn usable_account(
+    account: Option<Account>,
+    claims: &Claims,
+) -> Result<Account, ApiError> {
     let account = account.ok_or(ApiError::TokenNotValid("User not found"))?;
     if !account.can_authenticate() {
         return Err(ApiError::TokenNotValid("User is inactive"));

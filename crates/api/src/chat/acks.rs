@@ -63,7 +63,7 @@ async fn ack(
     let (message,) = form.finish((message,))?;
     state
         .app
-        .ack(&caller, ChannelId(channel), MessageId(message))
+        .ack(&caller, ChannelId(channel), MessageId(message), None)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -3,11 +3,13 @@
 //! `{"event": ..., "data": ...}`.
 
 use super::views::{MessageView, SocketMessage};
+use crate::gateway::data;
 use crate::media::Urls;
 use pingme_app::ChatFrames;
+use pingme_domain::account::Account;
 use pingme_domain::media::MediaStore;
-use pingme_domain::messages::{Message, MessageId};
-use pingme_domain::{AccountId, ChannelId};
+use pingme_domain::messages::{Message, MessageId, ReadState};
+use pingme_domain::{AccountId, ChannelId, ServerId};
 use serde::Serialize;
 use std::sync::Arc;
 
@@ -43,6 +45,34 @@ impl ChatFrames for SocketFrames {
 
     fn typing(&self, account: AccountId, channel: ChannelId) -> String {
         typing(account.0, channel.0)
+    }
+
+    fn message_data(&self, message: &Message, nonce: Option<&str>) -> String {
+        data::message(message, nonce, &self.urls)
+    }
+
+    fn message_deleted_data(&self, message: &Message) -> String {
+        data::message_deleted(message)
+    }
+
+    fn typing_data(&self, account: AccountId, channel: ChannelId, server: ServerId) -> String {
+        data::typing(account.0, channel.0, server.0)
+    }
+
+    fn read_state_data(&self, state: &ReadState) -> String {
+        data::read_state(state)
+    }
+
+    fn member_added_data(&self, server: ServerId, account: &Account) -> String {
+        data::member_added(server.0, account, &self.urls)
+    }
+
+    fn member_removed_data(&self, server: ServerId, account: AccountId) -> String {
+        data::member_removed(server.0, account.0)
+    }
+
+    fn deleted_data(&self, id: i64, server: Option<ServerId>) -> String {
+        data::deleted(id, server.map(|s| s.0))
     }
 }
 

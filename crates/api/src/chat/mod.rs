@@ -9,7 +9,7 @@ mod in_flight;
 mod messages;
 mod reader;
 pub mod recheck;
-mod socket;
+pub(crate) mod socket;
 pub mod views;
 mod writer;
 

@@ -12,16 +12,17 @@ use crate::AppState;
 use axum::extract::ws::{Message, WebSocket};
 use futures_util::StreamExt;
 use futures_util::stream::SplitStream;
-use pingme_domain::ChannelId;
 use pingme_domain::account::Account;
 use pingme_domain::messages::{MessageBody, MessageWrite};
 use pingme_domain::store::QueuedMessage;
+use pingme_domain::{ChannelId, ServerId};
 use pingme_realtime::{Close, CloseHandle, Frame, close_codes};
 use tokio::sync::mpsc;
 
 /// Who a socket is, and where.
 pub struct Seat {
     pub account: Account,
+    pub server: ServerId,
     pub channel: ChannelId,
 }
 
@@ -231,7 +232,7 @@ async fn handle(
     match commands::parse(text, max).map_err(|r| problem(r.code, &r.detail))? {
         Command::Typing(_) => {
             if state.limits.typing(seat.account.id, seat.channel) && in_flight.typing() {
-                state.app.typing(seat.account.id, seat.channel);
+                state.app.typing(seat.account.id, seat.server, seat.channel);
             }
             Ok(())
         }
@@ -266,7 +267,7 @@ fn settle(state: &AppState, seat: &Seat, closing: &CloseHandle, done: Settled) -
     let (written, nonce) = match done {
         Settled::Reply(frame) => return Some(frame),
         Settled::Typing => {
-            state.app.typing(seat.account.id, seat.channel);
+            state.app.typing(seat.account.id, seat.server, seat.channel);
             return None;
         }
         Settled::Posted { written, nonce } => (written, nonce),

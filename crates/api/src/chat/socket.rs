@@ -123,7 +123,11 @@ async fn connect(
     let upgrade = upgrade.map_err(|_| {
         ApiError::BadRequest("This address takes WebSocket connections only.".into())
     })?;
-    let seat = Seat { account, channel };
+    let seat = Seat {
+        account,
+        server,
+        channel,
+    };
     Ok(upgrade
         .max_message_size(MAX_FRAME_BYTES)
         .max_frame_size(MAX_FRAME_BYTES)
@@ -137,7 +141,7 @@ async fn connect(
 /// pages of this server itself (an `Origin` naming the `Host` the request was sent to),
 /// whatever name or address the browser reached it by. Other clients send none and are let
 /// in.
-fn check_origin(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
+pub(crate) fn check_origin(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
     let allowed = &state.config.cors_origins;
     let Some(origin) = headers.get(ORIGIN) else {
         return Ok(());

@@ -71,6 +71,14 @@ impl MessageView {
         )
     }
 
+    /// With the avatar's URL made by `urls` (where no request's state is at hand).
+    pub fn with_urls(message: &Message, urls: &Urls) -> Self {
+        Self::by(
+            message,
+            MessageAuthor::with_urls(message.author.as_deref(), urls),
+        )
+    }
+
     fn by(message: &Message, user: MessageAuthor) -> Self {
         Self {
             id: message.id.0,
@@ -88,10 +96,7 @@ impl MessageView {
     /// `Vec<MessageView>` gives, with each author's object rendered once per page rather
     /// than once per message (a page is mostly a few people talking) and nothing copied.
     pub fn page_json(messages: &[Message], urls: &Urls) -> Vec<u8> {
-        render_page(messages, |author| {
-            let image = author.and_then(|a| a.image.as_deref());
-            MessageAuthor::with_image(author, urls.image(image, defaults::AVATAR))
-        })
+        render_page(messages, |author| MessageAuthor::with_urls(author, urls))
     }
 }
 
@@ -145,6 +150,11 @@ impl MessageAuthor {
     fn new(author: Option<&Author>, state: &AppState) -> Self {
         let image = author.and_then(|a| a.image.as_deref());
         Self::with_image(author, image_url(state, image, defaults::AVATAR))
+    }
+
+    fn with_urls(author: Option<&Author>, urls: &Urls) -> Self {
+        let image = author.and_then(|a| a.image.as_deref());
+        Self::with_image(author, urls.image(image, defaults::AVATAR))
     }
 
     /// The author's object, or the placeholder of a deleted account, with this avatar URL.

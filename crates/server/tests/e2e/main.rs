@@ -20,6 +20,7 @@ mod docs;
 mod email;
 mod faults;
 mod fuzz;
+mod gateway;
 mod http;
 mod invites;
 mod matrix;

@@ -622,6 +622,11 @@ async fn members_join_and_leave_and_the_owner_cannot_leave() {
             account: AccountId(guest.id)
         }
     );
+    // And the gateway's dispatch of it, once.
+    match events.recv().await.unwrap() {
+        Event::Dispatch(dispatch) => assert_eq!(dispatch.event, "member_remove"),
+        other => panic!("{other:?}"),
+    }
     assert!(events.try_recv().is_err(), "leaving twice removed once");
 
     let body = json_of(

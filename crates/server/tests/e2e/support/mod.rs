@@ -122,6 +122,7 @@ pub struct TestApp {
     pub store: Arc<dyn Store>,
     pub events: LocalBus,
     pub hub: Arc<pingme_realtime::Hub>,
+    pub gateway: Arc<pingme_realtime::GatewayHub>,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<anyhow::Result<()>>>,
     /// Its database (dropped after the server stops: fields drop in order).
@@ -198,7 +199,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         .await
         .expect("build the application");
     let url = app.url().to_owned();
-    let (store, events, hub) = (app.store(), app.events(), app.hub());
+    let (store, events, hub, gateway) = (app.store(), app.events(), app.hub(), app.gateway());
     let (shutdown, stop) = oneshot::channel::<()>();
     let server = tokio::spawn(app.run_until(async move {
         let _ = stop.await;
@@ -214,6 +215,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         store,
         events,
         hub,
+        gateway,
         shutdown: Some(shutdown),
         server: Some(server),
         database,

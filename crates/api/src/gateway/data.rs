@@ -1,0 +1,129 @@
+//! The data (`d`) of the gateway's dispatches, rendered once where the event happened
+//! (docs/api.md, "The gateway").
+
+use crate::account::AccountView;
+use crate::chat::views::MessageView;
+use crate::media::Urls;
+use pingme_domain::account::Account;
+use pingme_domain::messages::{Message, ReadState};
+use serde::Serialize;
+
+fn render(data: &impl Serialize) -> String {
+    // Plain structs of strings and numbers always serialise.
+    serde_json::to_string(data).unwrap_or_default()
+}
+
+/// `message_create` and `message_update`: the message object of REST, with the nonce its
+/// sender gave (so the sender's client can match its pending message).
+pub fn message(message: &Message, nonce: Option<&str>, urls: &Urls) -> String {
+    #[derive(Serialize)]
+    struct WithNonce<'a> {
+        #[serde(flatten)]
+        message: MessageView,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        nonce: Option<&'a str>,
+    }
+    render(&WithNonce {
+        message: MessageView::with_urls(message, urls),
+        nonce,
+    })
+}
+
+/// `message_delete`.
+pub fn message_deleted(message: &Message) -> String {
+    #[derive(Serialize)]
+    struct Deleted {
+        id: i64,
+        channel_id: i64,
+        server_id: i64,
+    }
+    render(&Deleted {
+        id: message.id.0,
+        channel_id: message.channel.0,
+        server_id: message.server.0,
+    })
+}
+
+/// `typing_start`.
+pub fn typing(user_id: i64, channel_id: i64, server_id: i64) -> String {
+    #[derive(Serialize)]
+    struct Typing {
+        user_id: i64,
+        channel_id: i64,
+        server_id: i64,
+    }
+    render(&Typing {
+        user_id,
+        channel_id,
+        server_id,
+    })
+}
+
+/// A channel's read state: `read_state_update`, and each channel of `ready`.
+#[derive(Serialize)]
+pub struct ReadStateView {
+    pub last_read_id: i64,
+    /// Others' messages after `last_read_id`, at most 1000.
+    pub unread_count: u32,
+    pub mention_count: u32,
+}
+
+impl From<&ReadState> for ReadStateView {
+    fn from(state: &ReadState) -> Self {
+        Self {
+            last_read_id: state.last_read_id.0,
+            unread_count: state.unread_count,
+            mention_count: state.mention_count,
+        }
+    }
+}
+
+/// `read_state_update`.
+pub fn read_state(state: &ReadState) -> String {
+    #[derive(Serialize)]
+    struct Update {
+        channel_id: i64,
+        last_message_id: i64,
+        #[serde(flatten)]
+        state: ReadStateView,
+    }
+    render(&Update {
+        channel_id: state.channel.0,
+        last_message_id: state.last_message_id.0,
+        state: ReadStateView::from(state),
+    })
+}
+
+/// `member_add`: who joined, as an Account object.
+pub fn member_added(server_id: i64, account: &Account, urls: &Urls) -> String {
+    #[derive(Serialize)]
+    struct Added {
+        server_id: i64,
+        user: AccountView,
+    }
+    render(&Added {
+        server_id,
+        user: AccountView::with_urls(account, urls),
+    })
+}
+
+/// `member_remove`.
+pub fn member_removed(server_id: i64, user_id: i64) -> String {
+    #[derive(Serialize)]
+    struct Removed {
+        server_id: i64,
+        user_id: i64,
+    }
+    render(&Removed { server_id, user_id })
+}
+
+/// `server_delete` (no `server_id`) and `channel_delete`.
+pub fn deleted(id: i64, server_id: Option<i64>) -> String {
+    #[derive(Serialize)]
+    struct Deleted {
+        id: i64,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        server_id: Option<i64>,
+    }
+    render(&Deleted { id, server_id })
+}

@@ -1,0 +1,68 @@
+//! The `ready` dispatch: everything a client needs to draw its first screen, in one frame.
+
+use super::data::ReadStateView;
+use crate::AppState;
+use crate::account::MeView;
+use crate::community::views::ServerView;
+use pingme_domain::ChannelId;
+use pingme_domain::account::Account;
+use pingme_domain::community::Server;
+use pingme_domain::messages::ReadState;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+
+/// `ready`, numbered 1: the session, the caller's own Account object, its servers (Server
+/// objects, each channel with its `last_message_id` and the caller's `read_state`), its direct
+/// messages and the presences it may see.
+pub fn render(
+    state: &AppState,
+    session: &str,
+    account: &Account,
+    servers: &[Server],
+    states: &[ReadState],
+) -> String {
+    let by_channel: HashMap<ChannelId, &ReadState> =
+        states.iter().map(|s| (s.channel, s)).collect();
+    let servers: Vec<Value> = servers
+        .iter()
+        .map(|server| with_read_states(ServerView::new(server, state, false), &by_channel))
+        .collect();
+    json!({
+        "op": "dispatch",
+        "t": "ready",
+        "s": 1,
+        "d": {
+            "session_id": session,
+            "user": MeView::new(account, state),
+            "servers": servers,
+            "dms": [],
+            "presences": [],
+        },
+    })
+    .to_string()
+}
+
+/// The Server object, each of its channels with its last message and read state (a channel
+/// created after the states were read has neither yet: zeros).
+fn with_read_states(server: ServerView, states: &HashMap<ChannelId, &ReadState>) -> Value {
+    let mut server = serde_json::to_value(server).unwrap_or_default();
+    if let Some(Value::Array(channels)) = server.get_mut("channel_server") {
+        for channel in channels.iter_mut() {
+            let id = channel
+                .get("id")
+                .and_then(Value::as_i64)
+                .unwrap_or_default();
+            let found = states.get(&ChannelId(id));
+            let last = found.map_or(0, |s| s.last_message_id.0);
+            let read = found.map_or(
+                json!({"last_read_id": 0, "unread_count": 0, "mention_count": 0}),
+                |s| serde_json::to_value(ReadStateView::from(*s)).unwrap_or_default(),
+            );
+            if let Value::Object(fields) = channel {
+                fields.insert("last_message_id".into(), last.into());
+                fields.insert("read_state".into(), read);
+            }
+        }
+    }
+    server
+}

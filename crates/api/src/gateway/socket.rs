@@ -1,0 +1,338 @@
+//! The gateway socket, `GET /api/gateway/`: hello, then `identify` (→ `ready`) or `resume`
+//! (→ the missed dispatches, then `resumed`) within 10 s, then the session's dispatches and
+//! the client's ops until either side closes. One task per socket: it sends what the session
+//! is given and reads what the client sends, every send bounded by the send timeout.
+
+use super::ops::{self, Op, heartbeat_ack};
+use super::ready;
+use crate::AppState;
+use crate::auth::tokens::{Claims, TokenType};
+use crate::auth::usable_account;
+use crate::chat::socket::check_origin;
+use crate::error::{ApiError, Detail};
+use axum::extract::State;
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::{SinkExt, StreamExt};
+use pingme_domain::AccountId;
+use pingme_domain::account::Account;
+use pingme_realtime::{Attached, Close, Numbered, dispatch_frame, gateway_close_codes as codes};
+use serde_json::json;
+use std::time::Duration;
+use tokio::time::Instant;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// Client frames over this size close the socket (1009): the largest op is a `resume`.
+pub const MAX_FRAME_BYTES: usize = 4 * 1024;
+/// How long a client has to identify or resume.
+pub const IDENTIFY_WITHIN: Duration = Duration::from_secs(10);
+/// Malformed or refused frames in a row before the socket is closed (4002).
+const STRIKES: u32 = 10;
+
+type Sink = SplitSink<WebSocket, Message>;
+type Stream = SplitStream<WebSocket>;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(connect))
+}
+
+/// Open the gateway: one socket for everything the person may see. No token in the URL:
+/// the client identifies in its first frame. The protocol is in docs/api.md ("The gateway").
+#[utoipa::path(
+    get, path = "/api/gateway/", tag = "gateway", security(()),
+    responses(
+        (status = 101, description = "Switching to the WebSocket protocol"),
+        (status = 400, description = "Not a WebSocket handshake", body = Detail),
+        (status = 403, description = "A foreign origin", body = Detail),
+    )
+)]
+async fn connect(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Result<Response, ApiError> {
+    check_origin(&state, &headers)?;
+    let upgrade = upgrade.map_err(|_| {
+        ApiError::BadRequest("This address takes WebSocket connections only.".into())
+    })?;
+    Ok(upgrade
+        .max_message_size(MAX_FRAME_BYTES)
+        .max_frame_size(MAX_FRAME_BYTES)
+        .on_upgrade(move |socket| run(state, socket)))
+}
+
+/// Why the socket ends, and with which close.
+type End = Close;
+
+/// What woke a serving socket up.
+enum Step {
+    End(End),
+    Dispatch(Numbered),
+    Read(Option<Result<Message, axum::Error>>),
+}
+
+async fn run(state: AppState, socket: WebSocket) {
+    let (sink, stream) = socket.split();
+    let mut link = Link {
+        state,
+        sink,
+        stream,
+        strikes: 0,
+    };
+    let end = match link.open().await {
+        Ok(session) => link.serve(session).await,
+        Err(end) => end,
+    };
+    link.close(end).await;
+}
+
+/// One socket: the state, both halves, and the client's strikes.
+struct Link {
+    state: AppState,
+    sink: Sink,
+    stream: Stream,
+    strikes: u32,
+}
+
+/// A session being served: the hub's side, and who it is.
+struct Session {
+    attached: Attached,
+    account: Account,
+}
+
+impl Link {
+    /// Hello, then an identify or a resume in time.
+    async fn open(&mut self) -> Result<Session, End> {
+        let interval = self.state.config.chat.ping_interval.as_millis() as u64;
+        self.send(json!({"op": "hello", "d": {"heartbeat_interval_ms": interval}}).to_string())
+            .await?;
+        let deadline = Instant::now() + IDENTIFY_WITHIN;
+        loop {
+            let text = match tokio::time::timeout_at(deadline, self.next_text()).await {
+                Err(_) => return Err(close(codes::NOT_IDENTIFIED, "not identified in time")),
+                Ok(text) => text?,
+            };
+            match ops::parse(&text) {
+                Ok(Op::Identify { token }) => return self.identify(&token).await,
+                Ok(Op::Resume {
+                    token,
+                    session_id,
+                    seq,
+                }) => match self.resume(&token, &session_id, seq).await? {
+                    Some(session) => return Ok(session),
+                    None => self.send(invalid_session()).await?,
+                },
+                Ok(Op::Heartbeat) => self.send(heartbeat_ack()).await?,
+                Ok(_) => {
+                    self.strike("not_identified", "Identify or resume first.")
+                        .await?
+                }
+                Err(refusal) => self.strike(refusal.code, &refusal.detail).await?,
+            }
+        }
+    }
+
+    async fn identify(&mut self, token: &str) -> Result<Session, End> {
+        let account = self.account(token).await?;
+        let (servers, states) = self
+            .state
+            .app
+            .first_screen(&account)
+            .await
+            .map_err(|_| unavailable())?;
+        let ids = servers.iter().map(|s| s.id).collect();
+        let attached = self
+            .state
+            .gateway
+            .open(account.id, account.token_version, ids);
+        // Read again once registered: a join or a leave between the two readings is not
+        // missed (the second one wins; dispatches of a server joined meanwhile are queued).
+        let (servers, states) = match self.state.app.first_screen(&account).await {
+            Ok(again) => again,
+            Err(_) => (servers, states),
+        };
+        let ids: Vec<_> = servers.iter().map(|s| s.id).collect();
+        self.state.gateway.set_servers(&attached.session, &ids);
+        let ready = ready::render(&self.state, &attached.session, &account, &servers, &states);
+        self.send(ready).await?;
+        Ok(Session { attached, account })
+    }
+
+    /// The session taken over, or `None` when it cannot be resumed.
+    async fn resume(
+        &mut self,
+        token: &str,
+        session: &str,
+        seq: u64,
+    ) -> Result<Option<Session>, End> {
+        let account = self.account(token).await?;
+        let Ok(mut attached) = self.state.gateway.resume(session, account.id, seq) else {
+            return Ok(None);
+        };
+        let missed = std::mem::take(&mut attached.missed);
+        let last = missed.last().map_or(seq, |n| n.seq);
+        for numbered in &missed {
+            self.send(frame(numbered)).await?;
+        }
+        self.send(resumed(last)).await?;
+        Ok(Some(Session { attached, account }))
+    }
+
+    /// The account a token names, if it may still be used: 4003 for a token that is no
+    /// access token of this server (or expired), 4004 for one revoked since.
+    async fn account(&self, token: &str) -> Result<Account, End> {
+        let claims: Claims = self
+            .state
+            .tokens
+            .decode(token, TokenType::Access)
+            .map_err(|_| close(codes::BAD_TOKEN, "a valid access token is needed"))?;
+        let found = self
+            .state
+            .store
+            .account(AccountId(claims.user_id))
+            .await
+            .map_err(|_| unavailable())?;
+        usable_account(found, &claims).map_err(|_| close(codes::REVOKED, "the token was revoked"))
+    }
+
+    /// Dispatches out, ops in, heartbeats watched, until a close.
+    async fn serve(&mut self, mut session: Session) -> End {
+        let closing = session.attached.handle();
+        let idle = self.state.config.chat.idle_timeout;
+        let silence = tokio::time::sleep(idle);
+        let closed = closing.closed();
+        tokio::pin!(silence, closed);
+        loop {
+            let step = tokio::select! {
+                biased;
+                close = &mut closed => Step::End(close),
+                _ = &mut silence => Step::End(close(codes::HEARTBEAT_MISSED, "no heartbeat in time")),
+                Some(numbered) = session.attached.dispatches.recv() => Step::Dispatch(numbered),
+                message = self.stream.next() => Step::Read(message),
+            };
+            let done = match step {
+                Step::End(end) => Err(end),
+                Step::Dispatch(numbered) => self.send(frame(&numbered)).await,
+                Step::Read(Some(Ok(Message::Text(text)))) => {
+                    silence.as_mut().reset(Instant::now() + idle);
+                    self.carry_out(&session, text.as_str()).await
+                }
+                Step::Read(message) => self.other(message).await,
+            };
+            if let Err(end) = done {
+                return end;
+            }
+        }
+    }
+
+    /// One client op of an identified session.
+    async fn carry_out(&mut self, session: &Session, text: &str) -> Result<(), End> {
+        let op = match ops::parse(text) {
+            Ok(op) => op,
+            Err(refusal) => return self.strike(refusal.code, &refusal.detail).await,
+        };
+        match ops::carry_out(&self.state, &session.account, &session.attached.session, op).await {
+            Ok(Some(reply)) => {
+                self.strikes = 0;
+                self.send(reply).await
+            }
+            Ok(None) => {
+                self.strikes = 0;
+                Ok(())
+            }
+            Err(refusal) => self.strike(refusal.code, &refusal.detail).await,
+        }
+    }
+
+    /// An error frame; the socket is closed (4002) once the client has had too many.
+    async fn strike(&mut self, code: &str, detail: &str) -> Result<(), End> {
+        self.strikes += 1;
+        if self.strikes >= STRIKES {
+            return Err(close(
+                codes::MALFORMED,
+                "too many malformed or refused frames",
+            ));
+        }
+        self.send(json!({"op": "error", "d": {"code": code, "detail": detail}}).to_string())
+            .await
+    }
+
+    /// The next text frame; pings and pongs are the library's, binary frames strike.
+    async fn next_text(&mut self) -> Result<String, End> {
+        loop {
+            match self.stream.next().await {
+                Some(Ok(Message::Text(text))) => return Ok(text.to_string()),
+                other => self.other(other).await?,
+            }
+        }
+    }
+
+    /// What a frame that is no text means: nothing (pings, pongs), a strike (binary), or
+    /// the end.
+    async fn other(&mut self, message: Option<Result<Message, axum::Error>>) -> Result<(), End> {
+        match message {
+            None | Some(Ok(Message::Close(_))) => Err(close(1000, "")),
+            Some(Err(_)) => Err(close(1009, "frame over 4 KiB, or a protocol error")),
+            Some(Ok(Message::Binary(_))) => {
+                self.strike("binary_not_supported", "Frames are JSON text.")
+                    .await
+            }
+            Some(Ok(_)) => Ok(()),
+        }
+    }
+
+    /// Sends one frame within the send timeout; a client that does not read is too slow.
+    async fn send(&mut self, text: String) -> Result<(), End> {
+        let timeout = self.state.config.chat.send_timeout;
+        match tokio::time::timeout(timeout, self.sink.send(Message::Text(text.into()))).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_)) => Err(close(1000, "")),
+            Err(_) => Err(close(codes::TOO_SLOW, "too slow: the client does not read")),
+        }
+    }
+
+    async fn close(mut self, end: End) {
+        let frame = axum::extract::ws::CloseFrame {
+            code: end.code,
+            reason: end.reason.into(),
+        };
+        let timeout = self.state.config.chat.send_timeout;
+        let _ = tokio::time::timeout(timeout, self.sink.send(Message::Close(Some(frame)))).await;
+        // Read on a little, so that the client gets the close frame rather than a reset.
+        let grace = self.state.config.chat.close_grace;
+        let _ = tokio::time::timeout(grace, async {
+            while let Some(Ok(message)) = self.stream.next().await {
+                if matches!(message, Message::Close(_)) {
+                    break;
+                }
+            }
+        })
+        .await;
+    }
+}
+
+fn close(code: u16, reason: &'static str) -> Close {
+    Close { code, reason }
+}
+
+fn unavailable() -> Close {
+    close(1011, "the database cannot be reached; try again")
+}
+
+fn frame(numbered: &Numbered) -> String {
+    dispatch_frame(&numbered.dispatch, numbered.seq)
+}
+
+fn invalid_session() -> String {
+    r#"{"op":"invalid_session","d":{"resumable":false}}"#.to_owned()
+}
+
+/// `resumed` tells that the replay is over; it takes no number of its own: its `s` is the
+/// last one the session gave.
+fn resumed(seq: u64) -> String {
+    format!(r#"{{"op":"dispatch","t":"resumed","s":{seq},"d":{{}}}}"#)
+}

@@ -1,0 +1,87 @@
+//! What the use cases tell the gateway's sessions: each dispatch is rendered once here
+//! ([`ChatFrames`](crate::ChatFrames)' `*_data`) and published for every node, after the write
+//! it tells of is committed.
+
+use crate::App;
+use pingme_domain::account::Account;
+use pingme_domain::events::{Audience, Dispatch, Event, Reach};
+use pingme_domain::messages::{Message, ReadState};
+use pingme_domain::{AccountId, ChannelId, ServerId};
+use std::sync::Arc;
+
+impl App {
+    fn dispatch(&self, dispatch: Dispatch) {
+        self.publish(Event::Dispatch(Arc::new(dispatch)));
+    }
+
+    pub(crate) fn dispatch_message(&self, event: &str, message: &Message, nonce: Option<&str>) {
+        let data = self.frames.message_data(message, nonce);
+        self.dispatch(Dispatch::to(Audience::Server(message.server), event, data));
+    }
+
+    pub(crate) fn dispatch_message_deleted(&self, message: &Message) {
+        let data = self.frames.message_deleted_data(message);
+        let audience = Audience::Server(message.server);
+        self.dispatch(Dispatch::to(audience, "message_delete", data));
+    }
+
+    pub(crate) fn dispatch_typing(&self, account: AccountId, server: ServerId, channel: ChannelId) {
+        let data = self.frames.typing_data(account, channel, server);
+        self.dispatch(Dispatch {
+            except_account: Some(account),
+            ..Dispatch::to(Audience::Server(server), "typing_start", data)
+        });
+    }
+
+    /// To the account's sessions but `session` (the one that acknowledged, if one did).
+    pub(crate) fn dispatch_read_state(
+        &self,
+        account: AccountId,
+        state: &ReadState,
+        session: Option<Arc<str>>,
+    ) {
+        let data = self.frames.read_state_data(state);
+        self.dispatch(Dispatch {
+            except_session: session,
+            ..Dispatch::to(Audience::Account(account), "read_state_update", data)
+        });
+    }
+
+    /// The account joined the server: its sessions see the server from this dispatch on.
+    pub(crate) fn member_joined(&self, server: ServerId, account: &Account) {
+        let data = self.frames.member_added_data(server, account);
+        self.dispatch(Dispatch {
+            reach: Some(Reach::Join(account.id, server)),
+            ..Dispatch::to(Audience::Server(server), "member_add", data)
+        });
+    }
+
+    /// The account left, or was kicked or banned: its chat sockets in the server close, and
+    /// its gateway sessions get this dispatch about themselves, then nothing more of it.
+    pub(crate) fn member_left(&self, server: ServerId, account: AccountId) {
+        self.publish(Event::MemberRemoved { server, account });
+        let data = self.frames.member_removed_data(server, account);
+        self.dispatch(Dispatch {
+            reach: Some(Reach::Leave(account, server)),
+            ..Dispatch::to(Audience::Server(server), "member_remove", data)
+        });
+    }
+
+    pub(crate) fn dispatch_channel_deleted(&self, server: ServerId, channel: ChannelId) {
+        let data = self.frames.deleted_data(channel.0, Some(server));
+        self.dispatch(Dispatch::to(
+            Audience::Server(server),
+            "channel_delete",
+            data,
+        ));
+    }
+
+    /// The server's members' sessions get this dispatch, then nothing more of it.
+    pub(crate) fn dispatch_server_deleted(&self, server: ServerId) {
+        let data = self.frames.deleted_data(server.0, None);
+        self.dispatch(Dispatch {
+            reach: Some(Reach::Gone(server)),
+            ..Dispatch::to(Audience::Server(server), "server_delete", data)
+        });
+    }
+}

@@ -1,0 +1,374 @@
+//! The user gateway (`/api/gateway/`): hello, identify and `ready`, dispatches numbered per
+//! session to exactly the sessions allowed to see them, joins and leaves applied live, read
+//! states shared between a person's sessions, resume with exactly the missed dispatches, and
+//! the close codes.
+
+use crate::support::community::{call, post, room};
+use crate::support::socket::Socket;
+use crate::support::{TestApp, User, json_of, spawn_app};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use std::time::Duration;
+
+impl TestApp {
+    fn gateway_url(&self) -> String {
+        format!("{}/api/gateway/", self.url.replacen("http://", "ws://", 1))
+    }
+
+    /// A gateway socket past its hello.
+    async fn gateway(&self) -> Socket {
+        let mut socket = self
+            .try_socket(&self.gateway_url(), None)
+            .await
+            .expect("the gateway's handshake");
+        let hello = socket.next().await;
+        assert_eq!(hello["op"], "hello", "{hello}");
+        assert!(hello["d"]["heartbeat_interval_ms"].as_u64().unwrap() > 0);
+        socket
+    }
+
+    /// An identified session: its socket and its `ready`.
+    async fn identified(&self, user: &User) -> (Socket, Value) {
+        let mut socket = self.gateway().await;
+        socket
+            .send(json!({"op": "identify", "d": {"token": user.access}}))
+            .await;
+        let ready = socket.next().await;
+        assert_eq!(
+            (&ready["t"], &ready["s"]),
+            (&json!("ready"), &json!(1)),
+            "{ready}"
+        );
+        (socket, ready)
+    }
+}
+
+/// The next dispatch: `(s, t, d)`.
+async fn dispatch(socket: &mut Socket) -> (u64, String, Value) {
+    let frame = socket.next().await;
+    assert_eq!(frame["op"], "dispatch", "{frame}");
+    let seq = frame["s"].as_u64().expect("s");
+    let name = frame["t"].as_str().expect("t").to_owned();
+    (seq, name, frame["d"].clone())
+}
+
+async fn send(app: &TestApp, user: &User, channel: i64, text: &str) -> Value {
+    let body = json!({"channel_id": channel, "content": text, "nonce": text});
+    json_of(
+        post(app, "/api/messages/", user, body).await,
+        StatusCode::CREATED,
+    )
+    .await
+}
+
+async fn quiet(socket: &mut Socket) {
+    assert_eq!(socket.silent_for(Duration::from_millis(300)).await, None);
+}
+
+#[tokio::test]
+async fn ready_draws_the_first_screen() {
+    let app = spawn_app().await;
+    let (ann, bob) = (
+        app.quick_user("ann", false).await,
+        app.quick_user("bob", false).await,
+    );
+    let (server, channel) = room(&app, &ann, &[&bob]).await;
+    send(&app, &ann, channel, &format!("hi <@{}>", bob.id)).await;
+    let last = send(&app, &ann, channel, "still there?").await;
+    let (_, ready) = app.identified(&bob).await;
+    let data = &ready["d"];
+    assert!(data["session_id"].as_str().is_some_and(|s| s.len() == 32));
+    assert_eq!(
+        (&data["user"]["id"], &data["user"]["is_staff"]),
+        (&json!(bob.id), &json!(false))
+    );
+    assert_eq!((&data["dms"], &data["presences"]), (&json!([]), &json!([])));
+    let servers = data["servers"].as_array().unwrap();
+    assert_eq!(servers.len(), 1);
+    assert_eq!(servers[0]["id"], server);
+    let general = &servers[0]["channel_server"][0];
+    assert_eq!(general["id"], channel);
+    assert_eq!(general["last_message_id"], last["id"]);
+    assert_eq!(
+        (
+            &general["read_state"]["unread_count"],
+            &general["read_state"]["mention_count"]
+        ),
+        (&json!(2), &json!(1))
+    );
+    let (_, stranger_ready) = app.identified(&app.quick_user("sam", false).await).await;
+    assert_eq!(stranger_ready["d"]["servers"], json!([]));
+}
+
+#[tokio::test]
+async fn dispatches_reach_exactly_the_members_numbered_per_session() {
+    let app = spawn_app().await;
+    let (ann, bob, sam) = (
+        app.quick_user("ann", false).await,
+        app.quick_user("bob", false).await,
+        app.quick_user("sam", false).await,
+    );
+    let (_, channel) = room(&app, &ann, &[&bob]).await;
+    let (mut a, _) = app.identified(&ann).await;
+    let (mut b, _) = app.identified(&bob).await;
+    let (mut stranger, _) = app.identified(&sam).await;
+
+    let sent = send(&app, &ann, channel, "hello").await;
+    for socket in [&mut a, &mut b] {
+        let (seq, name, data) = dispatch(socket).await;
+        assert_eq!((seq, name.as_str()), (2, "message_create"));
+        assert_eq!(data["id"], sent["id"]);
+        assert_eq!(
+            (&data["channel_id"], &data["nonce"]),
+            (&json!(channel), &json!("hello"))
+        );
+        assert_eq!(data["user"]["id"], ann.id);
+    }
+    // Typing goes to the others only.
+    b.send(json!({"op": "typing", "d": {"channel_id": channel}}))
+        .await;
+    let (seq, name, data) = dispatch(&mut a).await;
+    assert_eq!(
+        (seq, name.as_str(), &data["user_id"]),
+        (3, "typing_start", &json!(bob.id))
+    );
+    let id = sent["id"].as_i64().unwrap();
+    let edit = json!({"content": "hello again"});
+    let path = format!("/api/messages/{id}/");
+    call(&app, Method::PATCH, &path, Some(&ann), Some(edit)).await;
+    call(&app, Method::DELETE, &path, Some(&ann), None).await;
+    let (seq, name, data) = dispatch(&mut a).await;
+    assert_eq!(
+        (seq, name.as_str(), &data["content"]),
+        (4, "message_update", &json!("hello again"))
+    );
+    assert_eq!(dispatch(&mut a).await.1, "message_delete");
+    assert_eq!(
+        dispatch(&mut b).await.0,
+        3,
+        "bob's own numbering: no typing of his own"
+    );
+    let (seq, name, data) = dispatch(&mut b).await;
+    assert_eq!(
+        (seq, name.as_str(), &data["id"]),
+        (4, "message_delete", &json!(id))
+    );
+    quiet(&mut stranger).await;
+}
+
+#[tokio::test]
+async fn a_joiner_gets_the_servers_events_from_then_on_and_a_leaver_none_after_leaving() {
+    let app = spawn_app().await;
+    let (ann, sam) = (
+        app.quick_user("ann", false).await,
+        app.quick_user("sam", false).await,
+    );
+    let (server, channel) = room(&app, &ann, &[]).await;
+    let (mut s, _) = app.identified(&sam).await;
+    post(
+        &app,
+        &format!("/api/servers/{server}/add_member/"),
+        &sam,
+        json!({}),
+    )
+    .await;
+    let (_, name, data) = dispatch(&mut s).await;
+    assert_eq!(
+        (name.as_str(), &data["user"]["id"], &data["server_id"]),
+        ("member_add", &json!(sam.id), &json!(server))
+    );
+    send(&app, &ann, channel, "welcome").await;
+    assert_eq!(dispatch(&mut s).await.1, "message_create");
+    post(
+        &app,
+        &format!("/api/servers/{server}/remove_member/"),
+        &sam,
+        json!({}),
+    )
+    .await;
+    let (_, name, data) = dispatch(&mut s).await;
+    assert_eq!(
+        (name.as_str(), &data["user_id"]),
+        ("member_remove", &json!(sam.id))
+    );
+    send(&app, &ann, channel, "after you left").await;
+    quiet(&mut s).await;
+}
+
+#[tokio::test]
+async fn an_ack_reaches_the_persons_other_sessions() {
+    let app = spawn_app().await;
+    let (ann, bob) = (
+        app.quick_user("ann", false).await,
+        app.quick_user("bob", false).await,
+    );
+    let (_, channel) = room(&app, &ann, &[&bob]).await;
+    let (mut phone, _) = app.identified(&bob).await;
+    let (mut desk, _) = app.identified(&bob).await;
+    let first = send(&app, &ann, channel, "one").await;
+    send(&app, &ann, channel, "two").await;
+    for socket in [&mut phone, &mut desk] {
+        dispatch(socket).await;
+        dispatch(socket).await;
+    }
+    phone
+        .send(json!({"op": "ack", "d": {"channel_id": channel, "message_id": first["id"]}}))
+        .await;
+    let (seq, name, data) = dispatch(&mut desk).await;
+    assert_eq!((seq, name.as_str()), (4, "read_state_update"));
+    assert_eq!(
+        (
+            &data["channel_id"],
+            &data["last_read_id"],
+            &data["unread_count"]
+        ),
+        (&json!(channel), &first["id"], &json!(1))
+    );
+    quiet(&mut phone).await;
+    // Over REST, every session hears of it.
+    let ack = json!({"message_id": first["id"].as_i64().unwrap() + 1});
+    call(
+        &app,
+        Method::POST,
+        &format!("/api/channels/{channel}/ack/"),
+        Some(&bob),
+        Some(ack),
+    )
+    .await;
+    assert_eq!(dispatch(&mut phone).await.1, "read_state_update");
+    assert_eq!(dispatch(&mut desk).await.2["unread_count"], 0);
+}
+
+#[tokio::test]
+async fn a_resume_replays_exactly_the_missed_dispatches_then_goes_on() {
+    let app = spawn_app().await;
+    let (ann, bob) = (
+        app.quick_user("ann", false).await,
+        app.quick_user("bob", false).await,
+    );
+    let (_, channel) = room(&app, &ann, &[&bob]).await;
+    let (mut b, ready) = app.identified(&bob).await;
+    let session = ready["d"]["session_id"].clone();
+    send(&app, &ann, channel, "seen").await;
+    assert_eq!(dispatch(&mut b).await.0, 2);
+    drop(b);
+    app.gateway_sessions_detached().await;
+    for text in ["missed 1", "missed 2"] {
+        send(&app, &ann, channel, text).await;
+    }
+    let mut again = app.gateway().await;
+    let resume =
+        json!({"op": "resume", "d": {"token": bob.access, "session_id": session, "seq": 2}});
+    again.send(resume).await;
+    for (seq, text) in [(3, "missed 1"), (4, "missed 2")] {
+        let (s, name, data) = dispatch(&mut again).await;
+        assert_eq!(
+            (s, name.as_str(), &data["content"]),
+            (seq, "message_create", &json!(text))
+        );
+    }
+    assert_eq!(
+        dispatch(&mut again).await,
+        (4, "resumed".to_owned(), json!({}))
+    );
+    send(&app, &ann, channel, "live").await;
+    assert_eq!(dispatch(&mut again).await.0, 5);
+
+    // A session nobody has: invalid_session, and identifying anew on the same socket works.
+    let mut lost = app.gateway().await;
+    let unknown =
+        json!({"op": "resume", "d": {"token": bob.access, "session_id": "0".repeat(32), "seq": 9}});
+    lost.send(unknown).await;
+    assert_eq!(
+        lost.next().await,
+        json!({"op": "invalid_session", "d": {"resumable": false}})
+    );
+    lost.send(json!({"op": "identify", "d": {"token": bob.access}}))
+        .await;
+    assert_eq!(dispatch(&mut lost).await.1, "ready");
+}
+
+#[tokio::test]
+async fn bad_tokens_and_bad_frames_get_the_contracts_close_codes() {
+    let app = spawn_app().await;
+    let (ann, staff) = (
+        app.quick_user("ann", false).await,
+        app.quick_user("stella", true).await,
+    );
+    let mut bad = app.gateway().await;
+    bad.send(json!({"op": "identify", "d": {"token": "not a token"}}))
+        .await;
+    assert_eq!(bad.closed().await.0, 4003);
+
+    let (mut s, _) = app.identified(&ann).await;
+    s.send(json!({"op": "heartbeat", "d": {"seq": 1}})).await;
+    assert_eq!(s.next().await, json!({"op": "heartbeat_ack", "d": null}));
+    s.send(json!({"op": "dance"})).await;
+    let error = s.next().await;
+    assert_eq!(
+        (&error["op"], &error["d"]["code"]),
+        (&json!("error"), &json!("unknown_op"))
+    );
+    for _ in 0..9 {
+        s.send(json!({"op": "ack", "d": {}})).await;
+    }
+    assert_eq!(
+        s.closed().await.0,
+        4002,
+        "malformed frames, again and again"
+    );
+
+    // Deactivation revokes the account's tokens: its sessions close with 4004, and the token
+    // identifies no more.
+    let (mut live, _) = app.identified(&ann).await;
+    let deactivate = format!("/api/admin/accounts/{}/deactivate/", ann.id);
+    json_of(
+        post(&app, &deactivate, &staff, json!({})).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(live.closed().await.0, 4004);
+    let mut refused = app.gateway().await;
+    refused
+        .send(json!({"op": "identify", "d": {"token": ann.access}}))
+        .await;
+    assert_eq!(refused.closed().await.0, 4004);
+}
+
+#[tokio::test]
+async fn a_socket_that_never_identifies_is_closed_with_4001() {
+    let app = spawn_app().await;
+    let mut silent = app.gateway().await;
+    let started = std::time::Instant::now();
+    // The helper waits 10 s for a frame at most: the first 5 s pass first.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    assert_eq!(silent.closed().await.0, 4001);
+    assert!(
+        started.elapsed() >= Duration::from_secs(9),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn stopping_the_server_closes_gateway_sockets_with_1001() {
+    let app = spawn_app().await;
+    let ann = app.quick_user("ann", false).await;
+    let (mut s, _) = app.identified(&ann).await;
+    app.stop().await;
+    assert_eq!(s.closed().await.0, 1001);
+}
+
+impl TestApp {
+    /// Waits until no gateway session has a socket (the server noticed a client went).
+    async fn gateway_sessions_detached(&self) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        while self.gateway.attached() > 0 {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "a gateway socket stayed attached"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+}
