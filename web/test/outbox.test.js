@@ -50,7 +50,7 @@ test("messages go one at a time, in the order written, each with its own nonce",
 test("a send without an answer goes again with the same nonce; a refusal ends it", async () => {
   const { outbox, posts, log } = harness();
   outbox.send("hello");
-  outbox.send("too fast");
+  outbox.send("not allowed");
   posts[0].reject(new ApiError(0, null));
   await settle();
   assert.equal(outbox.pending()[0].retrying, true);
@@ -60,14 +60,28 @@ test("a send without an answer goes again with the same nonce; a refusal ends it
   assert.equal(new Set(posts.map((p) => p.body.nonce)).size, 1, "one nonce for every attempt");
   posts[2].resolve({ id: 5 });
   await settle();
-  posts[3].reject(new ApiError(429, { detail: "slow down" }, 3));
+  posts[3].reject(new ApiError(403, { detail: "no" }));
   await settle();
-  assert.deepEqual(log, ["sent hello as 5", "refused too fast: 429"]);
+  assert.deepEqual(log, ["sent hello as 5", "refused not allowed: 403"]);
   assert.equal(posts.length, 4, "a refusal is not retried");
   assert.deepEqual(outbox.pending(), []);
+  assert.deepEqual(outbox.unsent.map((u) => u.text), ["not allowed"], "offered back");
 });
 
-test("a send still unanswered near the end of the server's window is given up and offered back", async () => {
+test("too many sends: sent again once Retry-After has passed, with the same nonce", async () => {
+  const { outbox, posts, log } = harness();
+  outbox.send("burst");
+  posts[0].reject(new ApiError(429, { detail: "slow down" }, 0.01));
+  await settle();
+  assert.equal(posts.length, 1, "not before Retry-After");
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  assert.equal(posts[1].body.nonce, posts[0].body.nonce);
+  posts[1].resolve({ id: 9 });
+  await settle();
+  assert.deepEqual(log, ["sent burst as 9"]);
+});
+
+test("a send still unanswered long after its first attempt is given up and offered back", async () => {
   let now = 1_000;
   const { outbox, posts, log } = harness({ clock: () => now });
   outbox.send("lost");
@@ -76,16 +90,33 @@ test("a send still unanswered near the end of the server's window is given up an
   posts[0].reject(new ApiError(0, null));
   await settle();
   assert.deepEqual(outbox.unsent.map((u) => u.text), ["lost"]);
+  // The next one had waited all along: its own time starts with its first attempt.
   assert.equal(posts[1].body.content, "next", "the next one goes");
-  posts[1].resolve({ id: 3 });
+  posts[1].reject(new ApiError(0, null));
+  await settle();
+  assert.equal(posts[2].body.content, "next", "and is retried, not given up");
+  posts[2].resolve({ id: 3 });
   await settle();
   outbox.retry(outbox.unsent[0]);
   assert.deepEqual(outbox.unsent, []);
-  assert.equal(posts[2].body.content, "lost");
-  assert.notEqual(posts[2].body.nonce, posts[0].body.nonce, "a new send, long after the first");
-  posts[2].resolve({ id: 4 });
+  assert.equal(posts[3].body.content, "lost");
+  assert.notEqual(posts[3].body.nonce, posts[0].body.nonce, "a new send, long after the first");
+  posts[3].resolve({ id: 4 });
   await settle();
   assert.deepEqual(log, ["sent next as 3", "sent lost as 4"]);
+});
+
+test("a refused send retried soon keeps its nonce; one already back over the socket is not offered back", async () => {
+  const { outbox, posts } = harness();
+  outbox.send("again");
+  posts[0].reject(new ApiError(400, { content: ["too long"] }));
+  await settle();
+  outbox.retry(outbox.unsent[0]);
+  assert.equal(posts[1].body.nonce, posts[0].body.nonce);
+  outbox.arrived(posts[1].body.nonce);
+  posts[1].reject(new ApiError(403, null));
+  await settle();
+  assert.deepEqual(outbox.unsent, []);
 });
 
 test("with no pane open, sends go on and a refusal waits to be offered back", async () => {
@@ -125,7 +156,7 @@ test("a message back over the socket is no longer pending, and nothing runs afte
 });
 
 test("only failures that may not have reached the server are retried", () => {
-  for (const status of [0, 408, 500, 502, 503]) assert.ok(retryable(new ApiError(status, null)), `${status}`);
-  for (const status of [400, 401, 403, 404, 413, 429]) assert.ok(!retryable(new ApiError(status, null)), `${status}`);
+  for (const status of [0, 408, 429, 500, 502, 503]) assert.ok(retryable(new ApiError(status, null)), `${status}`);
+  for (const status of [400, 401, 403, 404, 413]) assert.ok(!retryable(new ApiError(status, null)), `${status}`);
   assert.ok(!retryable(new TypeError("a bug")));
 });

@@ -123,7 +123,11 @@ impl App {
         let by_invite = holds_invite && access.relation == Relation::Outsider;
         match invite {
             Some(code) if by_invite => match self.store.accept_invite(code, caller.id).await? {
-                Accepted::Joined(_) | Accepted::AlreadyMember(_) => Ok(()),
+                Accepted::Joined(_) => {
+                    self.member_joined(server, caller);
+                    Ok(())
+                }
+                Accepted::AlreadyMember(_) => Ok(()),
                 Accepted::Banned => Err(AppError::Forbidden(BANNED.into())),
                 Accepted::Unusable => Err(AppError::Forbidden(INVITE_ONLY.into())),
             },

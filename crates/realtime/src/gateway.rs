@@ -53,6 +53,9 @@ pub fn dispatch_frame(dispatch: &Dispatch, seq: u64) -> String {
     frame
 }
 
+/// The most sessions of one account kept without a socket; the oldest goes first.
+pub const MAX_DETACHED: usize = 16;
+
 /// How much a session keeps for a resume, and for how long once its socket is gone.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
@@ -119,6 +122,8 @@ struct SessionState {
     /// The last number given.
     seq: u64,
     servers: Vec<ServerId>,
+    /// The servers joined (`true`) or left since the session was registered, latest only.
+    changed: Vec<(ServerId, bool)>,
     /// The last dispatches, oldest first, for a resume.
     replay: VecDeque<Numbered>,
     socket: Option<Outlet>,
@@ -167,6 +172,7 @@ impl GatewayHub {
     ) -> Attached {
         servers.sort_unstable();
         servers.dedup();
+        self.make_room(account);
         let id: Arc<str> = session_id().into();
         let (outlet, attached) = self.outlet(id.clone(), account, Vec::new());
         let session = Arc::new(Session {
@@ -176,6 +182,7 @@ impl GatewayHub {
             state: Mutex::new(SessionState {
                 seq: 1,
                 servers: servers.clone(),
+                changed: Vec::new(),
                 replay: VecDeque::new(),
                 socket: Some(outlet),
                 detached: None,
@@ -197,6 +204,27 @@ impl GatewayHub {
         attached
     }
 
+    /// Forgets the account's oldest detached sessions past [`MAX_DETACHED`]: a client that
+    /// identifies over and over without resuming cannot pile up sessions that each keep
+    /// dispatches.
+    fn make_room(&self, account: AccountId) {
+        let mut detached: Vec<(Instant, Arc<Session>)> = self
+            .read()
+            .by_account
+            .get(&account)
+            .into_iter()
+            .flatten()
+            .filter_map(|s| lock(&s.state).detached.map(|since| (since, s.clone())))
+            .collect();
+        if detached.len() < MAX_DETACHED {
+            return;
+        }
+        detached.sort_by_key(|(since, _)| *since);
+        for (_, session) in &detached[..=detached.len() - MAX_DETACHED] {
+            self.forget_if(session, |state| state.socket.is_none());
+        }
+    }
+
     /// Checked once a socket is in place: a `close_all` running meanwhile either finds it or
     /// has already set `stopping`.
     fn close_if_stopping(&self, attached: &Attached) {
@@ -205,14 +233,32 @@ impl GatewayHub {
         }
     }
 
-    /// Makes the session see exactly `servers` (read again once it is registered, so that a
-    /// join or a leave between the two reads is not missed).
+    /// Makes the session see `servers`, read once it was registered, but for the servers it
+    /// joined or left since it was registered: the dispatch that told of that is newer than
+    /// or as new as the reading, and a later change will come as a dispatch too.
     pub fn set_servers(&self, session: &str, servers: &[ServerId]) {
         let mut index = self.write();
         let Some(found) = index.sessions.get(session).cloned() else {
             return;
         };
-        let before = std::mem::replace(&mut lock(&found.state).servers, servers.to_vec());
+        let mut state = lock(&found.state);
+        let mut now: Vec<ServerId> = servers
+            .iter()
+            .copied()
+            .filter(|s| !state.changed.iter().any(|(changed, _)| changed == s))
+            .collect();
+        now.extend(
+            state
+                .changed
+                .iter()
+                .filter(|(_, joined)| *joined)
+                .map(|(s, _)| *s),
+        );
+        now.sort_unstable();
+        now.dedup();
+        let before = std::mem::replace(&mut state.servers, now.clone());
+        drop(state);
+        let servers = &now;
         for server in before.iter().filter(|s| !servers.contains(s)) {
             unindex(&mut index.by_server, *server, &found);
         }
@@ -267,30 +313,26 @@ impl GatewayHub {
         Ok(attached)
     }
 
-    /// Hands a dispatch to every session of its audience, numbering it in each.
+    /// Hands a dispatch to every session of its audience, numbering it in each. A join is
+    /// applied just before it and a leave just after it, under one lock with it: no other
+    /// dispatch of that server comes between.
     pub fn deliver(&self, dispatch: Arc<Dispatch>) {
-        if let Some(Reach::Join(account, server)) = dispatch.reach {
-            self.reach(Some(account), server, true);
-        }
-        {
-            let index = self.read();
-            let sessions = match dispatch.audience {
-                Audience::Server(server) => index.by_server.get(&server),
-                Audience::Account(account) => index.by_account.get(&account),
-            };
-            for session in sessions.into_iter().flatten() {
-                if Some(session.account) == dispatch.except_account
-                    || dispatch.except_session.as_deref() == Some(&*session.id)
-                {
-                    continue;
-                }
-                self.push(session, &dispatch);
-            }
-        }
         match dispatch.reach {
-            Some(Reach::Leave(account, server)) => self.reach(Some(account), server, false),
-            Some(Reach::Gone(server)) => self.reach(None, server, false),
-            _ => {}
+            None => push_to_audience(&self.read(), &dispatch, self),
+            Some(reach) => {
+                let mut index = self.write();
+                if let Reach::Join(account, server) = reach {
+                    reach_in(&mut index, Some(account), server, true);
+                }
+                push_to_audience(&index, &dispatch, self);
+                match reach {
+                    Reach::Leave(account, server) => {
+                        reach_in(&mut index, Some(account), server, false);
+                    }
+                    Reach::Gone(server) => reach_in(&mut index, None, server, false),
+                    Reach::Join(..) => {}
+                }
+            }
         }
     }
 
@@ -309,6 +351,28 @@ impl GatewayHub {
         for session in sessions {
             self.end(&session, close.clone());
         }
+    }
+
+    /// Ends one session for good (its socket could not keep up, or it may no longer be used).
+    pub fn end_session(&self, session: &str, close: Close) {
+        let found = self.read().sessions.get(session).cloned();
+        if let Some(found) = found {
+            self.end(&found, close);
+        }
+    }
+
+    /// Every account with sessions on this node, with the token versions they identified
+    /// with (each pair once): what the periodic re-check looks at.
+    pub fn seated(&self) -> Vec<(AccountId, i64)> {
+        let mut seated: Vec<(AccountId, i64)> = self
+            .read()
+            .sessions
+            .values()
+            .map(|s| (s.account, s.token_version))
+            .collect();
+        seated.sort_unstable();
+        seated.dedup();
+        seated
     }
 
     /// Closes every socket, and every one attached from now on (the node is stopping); the
@@ -338,7 +402,13 @@ impl GatewayHub {
             .cloned()
             .collect();
         for session in &expired {
-            self.forget(session);
+            self.forget_if(session, |state| {
+                state.socket.is_none()
+                    && (state.ended
+                        || state.detached.is_some_and(|since| {
+                            now.duration_since(since) >= self.limits.detached_for
+                        }))
+            });
         }
         self.read().sessions.len()
     }
@@ -420,43 +490,6 @@ impl GatewayHub {
         }
     }
 
-    /// `account`'s sessions (everyone's with `None`) start or stop seeing `server`.
-    fn reach(&self, account: Option<AccountId>, server: ServerId, join: bool) {
-        let mut index = self.write();
-        let sessions: Vec<Arc<Session>> = match account {
-            Some(account) => index
-                .by_account
-                .get(&account)
-                .into_iter()
-                .flatten()
-                .cloned()
-                .collect(),
-            None => index
-                .by_server
-                .get(&server)
-                .into_iter()
-                .flatten()
-                .cloned()
-                .collect(),
-        };
-        for session in sessions {
-            let mut state = lock(&session.state);
-            let seen = state.servers.contains(&server);
-            if join && !seen {
-                state.servers.push(server);
-                index
-                    .by_server
-                    .entry(server)
-                    .or_default()
-                    .push(session.clone());
-            } else if !join && seen {
-                state.servers.retain(|s| *s != server);
-                drop(state);
-                unindex(&mut index.by_server, server, &session);
-            }
-        }
-    }
-
     fn end(&self, session: &Session, close: Close) {
         let mut state = lock(&session.state);
         state.ended = true;
@@ -484,14 +517,22 @@ impl GatewayHub {
         let ended = state.ended;
         drop(state);
         if ended {
-            self.forget(&found);
+            self.forget_if(&found, |state| state.ended && state.socket.is_none());
         }
     }
 
-    fn forget(&self, session: &Arc<Session>) {
+    /// Forgets the session if, checked under the index's lock, it still `may` be: a resume
+    /// may have taken it over since it was found expired.
+    fn forget_if(&self, session: &Arc<Session>, may: impl Fn(&SessionState) -> bool) {
         let mut index = self.write();
+        let servers = {
+            let state = lock(&session.state);
+            if !may(&state) {
+                return;
+            }
+            state.servers.clone()
+        };
         index.sessions.remove(&session.id);
-        let servers = lock(&session.state).servers.clone();
         for server in servers {
             unindex(&mut index.by_server, server, session);
         }
@@ -533,6 +574,62 @@ impl EventSink for GatewayHub {
                 revoked("signed out: the account's tokens were revoked"),
             ),
             _ => {}
+        }
+    }
+}
+
+/// Pushes a dispatch to each session of its audience but those it excepts.
+fn push_to_audience(index: &Index, dispatch: &Arc<Dispatch>, hub: &GatewayHub) {
+    let sessions = match dispatch.audience {
+        Audience::Server(server) => index.by_server.get(&server),
+        Audience::Account(account) => index.by_account.get(&account),
+    };
+    for session in sessions.into_iter().flatten() {
+        if Some(session.account) == dispatch.except_account
+            || dispatch.except_session.as_deref() == Some(&*session.id)
+        {
+            continue;
+        }
+        hub.push(session, dispatch);
+    }
+}
+
+/// `account`'s sessions (everyone's with `None`) start or stop seeing `server`; each
+/// remembers that it changed, so that a reading of its servers older than the change does not
+/// undo it ([`GatewayHub::set_servers`]).
+fn reach_in(index: &mut Index, account: Option<AccountId>, server: ServerId, join: bool) {
+    let sessions: Vec<Arc<Session>> = match account {
+        Some(account) => index
+            .by_account
+            .get(&account)
+            .into_iter()
+            .flatten()
+            .cloned()
+            .collect(),
+        None => index
+            .by_server
+            .get(&server)
+            .into_iter()
+            .flatten()
+            .cloned()
+            .collect(),
+    };
+    for session in sessions {
+        let mut state = lock(&session.state);
+        state.changed.retain(|(s, _)| *s != server);
+        state.changed.push((server, join));
+        let seen = state.servers.contains(&server);
+        if join && !seen {
+            state.servers.push(server);
+            index
+                .by_server
+                .entry(server)
+                .or_default()
+                .push(session.clone());
+        } else if !join && seen {
+            state.servers.retain(|s| *s != server);
+            drop(state);
+            unindex(&mut index.by_server, server, &session);
         }
     }
 }
@@ -656,6 +753,46 @@ mod tests {
             events(&[(2, "member_add"), (3, "message"), (4, "member_remove")])
         );
         assert_eq!(received(&mut bob).len(), 4);
+    }
+
+    #[test]
+    fn a_join_or_a_leave_seen_live_outlives_an_older_reading() {
+        let hub = hub(1000, 16);
+        let mut ann = hub.open(ANN, 0, vec![CHAT]);
+        let leave = Dispatch {
+            reach: Some(Reach::Leave(ANN, CHAT)),
+            ..Arc::unwrap_or_clone(dispatch("member_remove", Audience::Server(CHAT)))
+        };
+        hub.deliver(Arc::new(leave));
+        let join = Dispatch {
+            reach: Some(Reach::Join(ANN, OTHER)),
+            ..Arc::unwrap_or_clone(dispatch("member_add", Audience::Server(OTHER)))
+        };
+        hub.deliver(Arc::new(join));
+        // A reading made before the kick and the join: it undoes neither.
+        hub.set_servers(&ann.session, &[CHAT]);
+        hub.deliver(dispatch("chat", Audience::Server(CHAT)));
+        hub.deliver(dispatch("other", Audience::Server(OTHER)));
+        assert_eq!(
+            received(&mut ann),
+            events(&[(2, "member_remove"), (3, "member_add"), (4, "other")])
+        );
+    }
+
+    #[test]
+    fn an_account_keeps_a_bounded_number_of_detached_sessions() {
+        let hub = hub(1000, 16);
+        let first = hub.open(ANN, 0, vec![CHAT]).session.clone();
+        for _ in 0..MAX_DETACHED {
+            drop(hub.open(ANN, 0, vec![CHAT]));
+        }
+        assert_eq!(hub.sweep(Instant::now()), MAX_DETACHED);
+        assert_eq!(
+            hub.resume(&first, ANN, 1).err(),
+            Some(InvalidSession),
+            "the oldest went"
+        );
+        assert_eq!(hub.seated(), [(ANN, 0)]);
     }
 
     #[test]

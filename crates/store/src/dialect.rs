@@ -69,6 +69,9 @@ pub(crate) struct Sql {
     /// Inserts a message into channel `$1` from `$2` with text `$3`, nonce `$4`, at `$5`, if
     /// `$2` is a member of the channel's server (the membership shared-locked); its id.
     pub insert_message: &'static str,
+    /// Accounts of the ids `$1`, key-share-locked in id order (as the foreign keys of the
+    /// rows about to be written would lock them, but before the rows a write checks).
+    pub share_accounts: &'static str,
     /// Mentions account `$1` in message `$3` of channel `$2` if the account exists (its row
     /// key-share-locked).
     pub insert_mention: &'static str,
@@ -176,6 +179,12 @@ macro_rules! statements {
                  WHERE c.id = $1",
                 $share_members,
                 " RETURNING id"
+            ),
+            share_accounts: concat!(
+                "SELECT id FROM accounts WHERE id ",
+                $in_ids,
+                " ORDER BY id",
+                $for_key_share
             ),
             insert_mention: concat!(
                 "INSERT INTO mentions (account_id, channel_id, message_id) \

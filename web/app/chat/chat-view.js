@@ -86,8 +86,8 @@ export function ChatView({ server, channel, menu }) {
         </div>`}
         <${TypingLine} state=${chat.typing} me=${me?.id ?? null} nameOf=${nameOf} />
         <p class="visually-hidden" role="status"><span key=${chat.announcement.n}>${chat.announcement.text}</span></p>
-        <${Composer} channel=${channel} state=${chat.ended ? "ended" : status.state} error=${chat.sendError} restored=${chat.restored}
-          unsent=${chat.unsent} onRetry=${chat.retryUnsent} onDiscard=${chat.discardUnsent}
+        <${Composer} channel=${channel} state=${chat.ended ? "ended" : status.state} error=${chat.sendError}
+          unsent=${chat.unsent} onRetry=${chat.retryUnsent} onDiscard=${chat.discardUnsent} onPutBack=${chat.discardUnsent}
           onSend=${chat.send} onTyping=${chat.sendTyping} onClearError=${chat.clearSendError}
           onEditLast=${() => {
             const last = me ? lastOwn(timeline.messages, me.id) : null;

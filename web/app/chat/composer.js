@@ -1,10 +1,9 @@
 // Writing a message: a textarea that grows, Enter sends and Shift+Enter starts a new line, ↑ in an
 // empty composer edits one's last message; the length limit is shown as it nears, and a refusal
 // is said next to it — what was typed is never thrown away: a message may be sent while not
-// connected (it goes out once pingme is back), a refused message comes back (into the box, or
-// beside it when something new was typed meanwhile), and one that could not be sent for minutes
-// is offered again ("Not sent — Retry / Discard").
-import { html, useEffect, useId, useRef, useState } from "../lib/html.js";
+// connected (it goes out once pingme is back), and one the server refused or that could not be
+// sent for minutes is offered again ("Not sent — Retry / Put back / Discard").
+import { html, useId, useRef, useState } from "../lib/html.js";
 import { grow } from "./grow.js";
 import { shouldSendTyping } from "./typing.js";
 import { Icon } from "../ui/icons.js";
@@ -26,35 +25,26 @@ export const length = (text) => [...text.trim()].length;
  *   channel: any,
  *   state: import("../realtime/channel-socket.js").SocketState,
  *   error: string|null,
- *   restored: {text: string}|null,
  *   unsent: import("./outbox.js").Pending[],
  *   onRetry: (lost: import("./outbox.js").Pending) => void,
  *   onDiscard: (lost: import("./outbox.js").Pending) => void,
+ *   onPutBack: (lost: import("./outbox.js").Pending) => void,
  *   onSend: (text: string) => boolean,
  *   onTyping: () => void,
  *   onEditLast: () => boolean,
  *   onClearError: () => void,
  * }} props
  */
-export function Composer({ channel, state, error, restored, unsent, onRetry, onDiscard, onSend, onTyping, onEditLast, onClearError }) {
+export function Composer({ channel, state, error, unsent, onRetry, onDiscard, onPutBack, onSend, onTyping, onEditLast, onClearError }) {
   const [text, setText] = useState("");
-  /** A refused message that could not go back into the box (something new was typed). */
-  const [refused, setRefused] = useState(/** @type {string|null} */ (null));
   const ref = useRef(/** @type {HTMLTextAreaElement|null} */ (null));
   const lastTyping = useRef(0);
   const id = useId();
 
-  // A message the server refused comes back into an empty composer, else waits beside it.
-  useEffect(() => {
-    if (!restored || !ref.current) return;
-    if (ref.current.value) setRefused(restored.text);
-    else setValue(restored.text);
-  }, [restored]);
-
-  const putBack = () => {
-    if (refused === null) return;
-    setValue(text.trim() ? `${text}\n${refused}` : refused);
-    setRefused(null);
+  /** A message not sent goes back into the box, after what is typed there. @param {import("./outbox.js").Pending} lost */
+  const putBack = (lost) => {
+    setValue(text.trim() ? `${text}\n${lost.text}` : lost.text);
+    onPutBack(lost);
     ref.current?.focus();
   };
 
@@ -110,16 +100,11 @@ export function Composer({ channel, state, error, restored, unsent, onRetry, onD
         (lost) => html`<li key=${lost.nonce}>
           <span class="unsent-label">Not sent:</span> <span class="unsent-text">${lost.text}</span>
           <button type="button" class="link-button" onClick=${() => onRetry(lost)}>Retry</button>
+          <button type="button" class="link-button" onClick=${() => putBack(lost)}>Put back</button>
           <button type="button" class="link-button" onClick=${() => onDiscard(lost)}>Discard</button>
         </li>`,
       )}
     </ul>`}
-    ${refused !== null &&
-    html`<p class="composer-note refused">
-      <span>Refused: <q class="refused-text">${refused}</q></span>
-      <button type="button" class="link-button" onClick=${putBack}>Put back</button>
-      <button type="button" class="link-button" onClick=${() => setRefused(null)}>Discard</button>
-    </p>`}
     ${message && html`<p class="composer-error" id=${`${id}-error`} role="alert">${message}</p>`}
     ${offline && !message && html`<p class="composer-note">Not connected — what you send now goes out once pingme is back.</p>`}
     <div class=${tooLong ? "composer-box invalid" : "composer-box"}>

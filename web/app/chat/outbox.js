@@ -2,9 +2,10 @@
 // they were written. Each send carries a nonce: the server makes one message of the same nonce
 // from the same person in the same channel within 10 minutes, so a send whose answer never came
 // (no connection, a 5xx, a timeout) is sent again with the same nonce until it is answered —
-// never doubled, never lost while the page is open. A refusal (any other 4xx) ends that send with
-// its words; a send still unanswered after RETRY_FOR_MS (inside the server's window) is given up
-// and offered back to the person ("Not sent — Retry / Discard").
+// never doubled, never lost while the page is open; a 429 is sent again once its `Retry-After`
+// has passed. A refusal (any other 4xx) ends that send with its words; a send still unanswered
+// RETRY_FOR_MS after its first attempt (inside the server's window) is given up. Both are
+// offered back to the person ("Not sent — Retry / Put back / Discard").
 //
 // A channel's outbox outlives its chat pane (`outboxFor`): switching channels while a message is
 // on its way loses nothing, and what ended meanwhile waits in `unsent` for the pane to return.
@@ -21,7 +22,7 @@ const REMEMBERED = 200;
  * @typedef {object} Pending
  * @property {string} nonce
  * @property {string} text as sent (trimmed, as the server stores it)
- * @property {number} since when it was written (ms)
+ * @property {number|null} tried when it was first sent (ms), null before
  * @property {boolean} retrying whether a send of it failed and it waits to go again
  * @property {boolean} arrived whether its message came back over the socket already
  */
@@ -60,7 +61,7 @@ export function closeOutboxes() {
 
 /** Whether a failed send may not have reached the server, or may succeed if sent again. @param {unknown} error */
 export function retryable(error) {
-  return error instanceof ApiError && (error.status === 0 || error.status === 408 || error.status >= 500);
+  return error instanceof ApiError && (error.status === 0 || error.status === 408 || error.status === 429 || error.status >= 500);
 }
 
 export class Outbox {
@@ -100,16 +101,26 @@ export class Outbox {
   /** Writes a message: shown as pending at once, sent in its turn. @param {string} text */
   send(text) {
     const nonce = crypto.randomUUID();
-    this.queue.push({ nonce, text, since: this.clock(), retrying: false, arrived: false });
+    this.queue.push({ nonce, text, tried: null, retrying: false, arrived: false });
     this.remember(nonce);
     this.changed();
     this.pump();
   }
 
-  /** A message offered back, sent again (as a new send). @param {Pending} lost */
+  /**
+   * A message offered back, sent again: with its nonce while the server would still know it
+   * (so a first send that was stored after all is not doubled), as a new send after that.
+   * @param {Pending} lost
+   */
   retry(lost) {
     this.discard(lost);
-    this.send(lost.text);
+    if (lost.tried !== null && this.clock() - lost.tried < RETRY_FOR_MS) {
+      this.queue.push({ ...lost, retrying: false, arrived: false });
+      this.changed();
+      this.pump();
+    } else {
+      this.send(lost.text);
+    }
   }
 
   /** @param {Pending} lost */
@@ -160,6 +171,7 @@ export class Outbox {
     const head = this.queue[0];
     if (this.closed || this.busy || this.timer !== null || !head) return;
     this.busy = true;
+    if (head.tried === null) head.tried = this.clock();
     const body = { channel_id: this.channelId, content: head.text, nonce: head.nonce };
     this.post(body).then(
       (message) => this.settle(() => this.listener?.onSent(head, message)),
@@ -167,9 +179,10 @@ export class Outbox {
     );
   }
 
-  /** @param {Pending} lost */
+  /** A send that ended without an answer; one whose message came back over the socket was stored. @param {Pending} lost */
   offerBack(lost) {
-    this.unsent = [...this.unsent, { ...lost, retrying: false, arrived: false }];
+    if (lost.arrived) return;
+    this.unsent = [...this.unsent, { ...lost, retrying: false }];
   }
 
   /** The head's send ended: the next goes. @param {() => void} tell */
@@ -187,17 +200,20 @@ export class Outbox {
   failed(head, error) {
     if (!retryable(error)) {
       const refusal = error instanceof ApiError ? error : new ApiError(0, null);
-      const listener = this.listener;
-      return this.settle(() => (listener ? listener.onRefused(head, refusal) : this.offerBack(head)));
+      return this.settle(() => {
+        this.offerBack(head);
+        this.listener?.onRefused(head, refusal);
+      });
     }
-    if (this.clock() - head.since >= RETRY_FOR_MS) return this.settle(() => this.offerBack(head));
+    if (this.clock() - (head.tried ?? this.clock()) >= RETRY_FOR_MS) return this.settle(() => this.offerBack(head));
     this.busy = false;
     if (this.closed) return;
     head.retrying = true;
     this.changed();
+    const wait = error instanceof ApiError && error.status === 429 ? (error.retryAfter ?? 1) * 1000 : 0;
     this.timer = setTimeout(() => {
       this.timer = null;
       this.pump();
-    }, backoffDelay(this.attempt++, this.random));
+    }, Math.max(wait, backoffDelay(this.attempt++, this.random)));
   }
 }

@@ -21,6 +21,9 @@ import { TypingState } from "./typing-line.js";
 /** @typedef {import("./outbox.js").Pending} Pending */
 /** @typedef {import("../realtime/channel-socket.js").SocketStatus} SocketStatus */
 
+/** A send unanswered this long is abandoned and sent again (with its nonce: never doubled). */
+const SEND_TIMEOUT_MS = 15_000;
+
 /** What ends the pane for good, in words, by close code or HTTP status. */
 const ENDINGS = { ...FINAL_CLOSES, ...FINAL_ANSWERS };
 
@@ -51,9 +54,10 @@ export function useChannel(server, channel, stuck) {
   const [historyError, setHistoryError] = useState(/** @type {{text: string, retry: () => void}|null} */ (null));
   const [ended, setEnded] = useState(/** @type {string|null} */ (null));
   const [sendError, setSendError] = useState(/** @type {string|null} */ (null));
-  const [restored, setRestored] = useState(/** @type {{text: string}|null} */ (null));
   // The channel's outbox outlives the pane: switching channels and back loses nothing sent.
-  const [outbox] = useState(() => outboxFor(channel.id, (body) => api.post("/api/messages/", body)));
+  const [outbox] = useState(() =>
+    outboxFor(channel.id, (body) => api.request("POST", "/api/messages/", { json: body, signal: AbortSignal.timeout(SEND_TIMEOUT_MS) })),
+  );
   const [waiting, setWaiting] = useState(() => outbox.pending());
   const [unsent, setUnsent] = useState(() => outbox.unsent);
   const [announcement, setAnnouncement] = useState({ text: "", n: 0 });
@@ -221,10 +225,7 @@ export function useChannel(server, channel, stuck) {
         setUnsent(outbox.unsent);
       },
       onSent: (_, message) => change({ kind: "new", message }),
-      onRefused: (sent, error) => {
-        setSendError(error.message);
-        setRestored({ text: sent.text });
-      },
+      onRefused: (_, error) => setSendError(error.message),
     });
     run("latest", loadLatest);
     const s = new ChannelSocket({
@@ -277,7 +278,6 @@ export function useChannel(server, channel, stuck) {
     historyError,
     ended,
     sendError,
-    restored,
     unsent,
     waiting,
     announcement,

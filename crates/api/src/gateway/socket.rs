@@ -19,6 +19,8 @@ use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use pingme_domain::AccountId;
 use pingme_domain::account::Account;
+use pingme_domain::community::Server;
+use pingme_domain::messages::ReadState;
 use pingme_realtime::{Attached, Close, Numbered, dispatch_frame, gateway_close_codes as codes};
 use serde_json::json;
 use std::time::Duration;
@@ -84,7 +86,16 @@ async fn run(state: AppState, socket: WebSocket) {
         strikes: 0,
     };
     let end = match link.open().await {
-        Ok(session) => link.serve(session).await,
+        Ok(mut session) => {
+            let end = link.serve(&mut session).await;
+            // A client too slow for its socket is too slow for its session: not resumed.
+            if end.code == codes::TOO_SLOW {
+                link.state
+                    .gateway
+                    .end_session(&session.attached.session, end.clone());
+            }
+            end
+        }
         Err(end) => end,
     };
     link.close(end).await;
@@ -126,7 +137,10 @@ impl Link {
                     Some(session) => return Ok(session),
                     None => self.send(invalid_session()).await?,
                 },
-                Ok(Op::Heartbeat) => self.send(heartbeat_ack()).await?,
+                Ok(Op::Heartbeat) => {
+                    self.strikes = 0;
+                    self.send(heartbeat_ack()).await?
+                }
                 Ok(_) => {
                     self.strike("not_identified", "Identify or resume first.")
                         .await?
@@ -136,30 +150,33 @@ impl Link {
         }
     }
 
+    /// Registers the session under the servers read first, then checks the token and reads
+    /// everything again: a revocation, a join or a leave committed meanwhile is either in
+    /// the second reading or reaches the registered session as an event (which a reading
+    /// older than it does not undo).
     async fn identify(&mut self, token: &str) -> Result<Session, End> {
         let account = self.account(token).await?;
-        let (servers, states) = self
-            .state
-            .app
-            .first_screen(&account)
-            .await
-            .map_err(|_| unavailable())?;
+        let (servers, _) = self.first_screen(&account).await?;
         let ids = servers.iter().map(|s| s.id).collect();
         let attached = self
             .state
             .gateway
             .open(account.id, account.token_version, ids);
-        // Read again once registered: a join or a leave between the two readings is not
-        // missed (the second one wins; dispatches of a server joined meanwhile are queued).
-        let (servers, states) = match self.state.app.first_screen(&account).await {
-            Ok(again) => again,
-            Err(_) => (servers, states),
-        };
+        let account = self.account(token).await?;
+        let (servers, states) = self.first_screen(&account).await?;
         let ids: Vec<_> = servers.iter().map(|s| s.id).collect();
         self.state.gateway.set_servers(&attached.session, &ids);
         let ready = ready::render(&self.state, &attached.session, &account, &servers, &states);
         self.send(ready).await?;
         Ok(Session { attached, account })
+    }
+
+    async fn first_screen(&self, account: &Account) -> Result<(Vec<Server>, Vec<ReadState>), End> {
+        self.state
+            .app
+            .first_screen(account)
+            .await
+            .map_err(|_| unavailable())
     }
 
     /// The session taken over, or `None` when it cannot be resumed.
@@ -200,7 +217,7 @@ impl Link {
     }
 
     /// Dispatches out, ops in, heartbeats watched, until a close.
-    async fn serve(&mut self, mut session: Session) -> End {
+    async fn serve(&mut self, session: &mut Session) -> End {
         let closing = session.attached.handle();
         let idle = self.state.config.chat.idle_timeout;
         let silence = tokio::time::sleep(idle);
@@ -211,15 +228,17 @@ impl Link {
                 biased;
                 close = &mut closed => Step::End(close),
                 _ = &mut silence => Step::End(close(codes::HEARTBEAT_MISSED, "no heartbeat in time")),
-                Some(numbered) = session.attached.dispatches.recv() => Step::Dispatch(numbered),
+                // Before the dispatches: a steady flow of them must not keep the client's
+                // heartbeats unread.
                 message = self.stream.next() => Step::Read(message),
+                Some(numbered) = session.attached.dispatches.recv() => Step::Dispatch(numbered),
             };
             let done = match step {
                 Step::End(end) => Err(end),
                 Step::Dispatch(numbered) => self.send(frame(&numbered)).await,
                 Step::Read(Some(Ok(Message::Text(text)))) => {
                     silence.as_mut().reset(Instant::now() + idle);
-                    self.carry_out(&session, text.as_str()).await
+                    self.carry_out(session, text.as_str()).await
                 }
                 Step::Read(message) => self.other(message).await,
             };

@@ -117,6 +117,21 @@ async fn sent_with(
     .map_err(Db::store_error)
 }
 
+/// Key-share-locks the accounts, in id order, where rows are locked.
+pub(super) async fn share_accounts(
+    tx: &mut Conn,
+    accounts: impl IntoIterator<Item = AccountId>,
+) -> StoreResult<()> {
+    if Db::ROW_LOCKS {
+        sqlx::query(Db::SQL.share_accounts)
+            .bind(Db::ids(accounts.into_iter().map(|a| a.0)))
+            .execute(&mut *tx)
+            .await
+            .map_err(Db::store_error)?;
+    }
+    Ok(())
+}
+
 /// Writes whom the message's text mentions (migration 0008), in place of what an earlier text
 /// said: accounts that exist, each once.
 async fn write_mentions(tx: &mut Conn, message: &Message, edited: bool) -> StoreResult<()> {
@@ -282,6 +297,19 @@ impl MessageStore for SqlStore<Db> {
     ) -> StoreResult<MessageWrite<Message>> {
         let mut tx = self.begin_write().await?;
         lock_channel(&mut tx, id).await?;
+        // The editor and everyone the old or the new text mentions, before the membership
+        // the edit checks and the mentions it rewrites: the order of the message batches.
+        let mentioned: Vec<i64> =
+            sqlx::query_scalar("SELECT account_id FROM mentions WHERE message_id = $1")
+                .bind(id.0)
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(Db::store_error)?;
+        let accounts = mentioned
+            .into_iter()
+            .map(AccountId)
+            .chain(mentions(body.as_str()));
+        share_accounts(&mut tx, accounts.chain([editor])).await?;
         let edited: Option<i64> = sqlx::query_scalar(Db::SQL.edit_message)
             .bind(id.0)
             .bind(editor.0)

@@ -33,6 +33,18 @@ impl ReadStateStore for SqlStore<Db> {
         message: MessageId,
     ) -> StoreResult<MessageWrite<ReadState>> {
         let mut tx = self.begin_write().await?;
+        if Db::ROW_LOCKS {
+            // The rows the foreign keys lock, taken before the membership the statement
+            // checks, in the order every writer takes them (channel, account, membership): an
+            // account's or a channel's deletion then cannot deadlock with this, and one that
+            // won is seen as a missing row rather than a broken key.
+            sqlx::query("SELECT id FROM channels WHERE id = $1 FOR KEY SHARE")
+                .bind(channel.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(Db::store_error)?;
+            super::messages::share_accounts(&mut tx, [account]).await?;
+        }
         let acked: Option<i64> = sqlx::query_scalar(Db::SQL.ack)
             .bind(account.0)
             .bind(channel.0)
