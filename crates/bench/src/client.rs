@@ -1,10 +1,12 @@
-//! The protocol, from the client's side: REST calls with a Bearer token, and chat sockets at
-//! `ws://<host>/<server>/<channel>?token=<access>`.
+//! The protocol, from the client's side: REST calls with a Bearer token, chat sockets at
+//! `ws://<host>/<server>/<channel>?token=<access>`, and gateway sessions at `/api/gateway/`.
 
 use anyhow::{Context, bail};
+use futures_util::{SinkExt, StreamExt};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 pub type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
@@ -83,6 +85,33 @@ impl Api {
         }
     }
 
+    /// A gateway socket, before its `hello`.
+    pub async fn gateway_socket(&self) -> anyhow::Result<Socket> {
+        let url = format!("{}/api/gateway/", self.base.replacen("http", "ws", 1));
+        let (socket, _) = tokio_tungstenite::connect_async_with_config(url, None, true)
+            .await
+            .context("opening a gateway socket")?;
+        Ok(socket)
+    }
+
+    /// A gateway session identified with `token`, past its `ready`.
+    pub async fn gateway(&self, token: &str) -> anyhow::Result<Socket> {
+        let mut socket = self.gateway_socket().await?;
+        let identify = serde_json::json!({"op": "identify", "d": {"token": token}});
+        socket.send(Message::text(identify.to_string())).await?;
+        loop {
+            match socket.next().await {
+                Some(Ok(Message::Text(text)))
+                    if text.starts_with(r#"{"op":"dispatch","t":"ready""#) =>
+                {
+                    return Ok(socket);
+                }
+                Some(Ok(Message::Text(_) | Message::Ping(_) | Message::Pong(_))) => {}
+                other => bail!("the gateway ended before ready: {other:?}"),
+            }
+        }
+    }
+
     pub async fn socket(&self, server: i64, channel: i64, token: &str) -> anyhow::Result<Socket> {
         let base = self.base.replacen("http", "ws", 1);
         let url = format!("{base}/{server}/{channel}?token={token}");
@@ -94,15 +123,20 @@ impl Api {
     }
 }
 
-/// The `content` of a new-message frame, found without parsing the whole frame (the
-/// contents this tool sends hold no quotes or escapes). `None` for other frames.
+/// The `content` of a new message, in a chat socket's frame or a gateway's `message_create`,
+/// found without parsing the whole frame (the contents this tool sends hold no quotes or
+/// escapes; the message's `content` follows its author's object, which may have a `content`
+/// of its own). `None` for other frames.
 pub fn content_of(frame: &str) -> Option<&str> {
-    const KEY: &str = "\"content\":\"";
+    const KEY: &str = "},\"content\":\"";
+    let new_message = frame.starts_with("{\"message\"")
+        || frame.starts_with("{\"op\":\"dispatch\",\"t\":\"message_create\"");
+    if !new_message {
+        return None;
+    }
     let start = frame.find(KEY)? + KEY.len();
     let end = frame[start..].find('"')?;
-    frame
-        .starts_with("{\"message\"")
-        .then(|| &frame[start..start + end])
+    Some(&frame[start..start + end])
 }
 
 /// Whether a frame is an error frame (`{"event":"error",…}`): a refused message.
@@ -118,6 +152,8 @@ mod tests {
     fn contents_are_found_in_message_frames_only() {
         let frame = r#"{"message":{"id":1,"user":{"id":2,"username":"a","image_url":"x"},"content":"b:1:2:3","timestamp_created":"t"}}"#;
         assert_eq!(content_of(frame), Some("b:1:2:3"));
+        let dispatch = r#"{"op":"dispatch","t":"message_create","s":2,"d":{"id":1,"user":{"id":2,"content":"a bio","image_url":"x"},"content":"b:1:2:3","channel_id":1}}"#;
+        assert_eq!(content_of(dispatch), Some("b:1:2:3"));
         let update = r#"{"event":"message_update","data":{"id":1,"content":"b:1:2:3"}}"#;
         assert_eq!(content_of(update), None);
         assert_eq!(content_of(r#"{"event":"typing","data":{}}"#), None);

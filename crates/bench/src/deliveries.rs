@@ -53,6 +53,19 @@ pub async fn open(api: &Api, specs: Vec<(i64, i64, String)>) -> anyhow::Result<V
     Ok(sockets)
 }
 
+/// Identifies one gateway session per token, a few at a time.
+pub async fn identify(api: &Api, tokens: Vec<String>) -> anyhow::Result<Vec<Socket>> {
+    eprintln!("identifying {} gateway sessions", tokens.len());
+    let started = Instant::now();
+    let sockets = stream::iter(tokens)
+        .map(|token| async move { api.gateway(&token).await })
+        .buffered(64)
+        .try_collect::<Vec<_>>()
+        .await?;
+    eprintln!("identified in {:.1} s", started.elapsed().as_secs_f64());
+    Ok(sockets)
+}
+
 /// Shared by the tasks of a run.
 struct Shared {
     window: Window,

@@ -56,6 +56,23 @@ pub async fn rooms(api: &Api, users: &[User], count: usize) -> anyhow::Result<(i
     Ok((server, ids))
 }
 
+/// `servers` servers of `channels` channels each, owned by `owner` (the one member); their ids.
+pub async fn many_servers(
+    api: &Api,
+    owner: &User,
+    servers: usize,
+    channels_each: usize,
+) -> anyhow::Result<Vec<i64>> {
+    eprintln!("making {servers} servers of {channels_each} channels");
+    let mut ids = Vec::with_capacity(servers);
+    for _ in 0..servers {
+        let (server, _) = server(api, std::slice::from_ref(owner)).await?;
+        channels(api, owner, server, channels_each.saturating_sub(1)).await?;
+        ids.push(server);
+    }
+    Ok(ids)
+}
+
 /// `count` more channels in the server, made by its owner; their ids.
 async fn channels(api: &Api, owner: &User, server: i64, count: usize) -> anyhow::Result<Vec<i64>> {
     eprintln!("making {count} channels");

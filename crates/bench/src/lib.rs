@@ -91,6 +91,30 @@ pub enum Scenario {
         #[command(flatten)]
         pace: Pace,
     },
+    /// One server, many identified gateway sessions receiving its messages, sent by a few
+    /// chat sockets: deliveries/s, send→receive latency, lost and duplicated deliveries (the
+    /// senders' own sockets count too). Runs must end within `PINGME_WS_IDLE` (75 s): the
+    /// sessions send no heartbeats.
+    GatewayFanout {
+        /// Gateway sessions, each a member of the server.
+        #[arg(long, default_value_t = 1_000)]
+        sessions: usize,
+        /// Chat sockets sending into the server's channel.
+        #[arg(long, default_value_t = 10)]
+        senders: usize,
+        #[command(flatten)]
+        pace: Pace,
+    },
+    /// Identifies one gateway session after another for a person in many servers: the time
+    /// from `identify` to the whole `ready` frame (on loopback: mostly the server's work), and
+    /// its size.
+    Ready {
+        #[arg(long, default_value_t = 100)]
+        servers: usize,
+        /// Channels in each server.
+        #[arg(long, default_value_t = 20)]
+        channels: usize,
+    },
     /// Many channels with a few sockets each, one sender per channel.
     Rooms {
         #[arg(long, default_value_t = 2_000)]

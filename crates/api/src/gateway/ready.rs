@@ -27,19 +27,16 @@ pub fn render(
         .iter()
         .map(|server| with_read_states(ServerView::new(server, state, false), &by_channel))
         .collect();
-    json!({
-        "op": "dispatch",
-        "t": "ready",
-        "s": 1,
-        "d": {
-            "session_id": session,
-            "user": MeView::new(account, state),
-            "servers": servers,
-            "dms": [],
-            "presences": [],
-        },
-    })
-    .to_string()
+    let data = json!({
+        "session_id": session,
+        "user": MeView::new(account, state),
+        "servers": servers,
+        "dms": [],
+        "presences": [],
+    });
+    // In the order of every dispatch's keys (`op`, `t`, `s`, `d`): a client may read the
+    // event's name without parsing the frame.
+    format!(r#"{{"op":"dispatch","t":"ready","s":1,"d":{data}}}"#)
 }
 
 /// The Server object, each of its channels with its last message and read state (a channel

@@ -119,8 +119,11 @@ impl Link {
     /// Hello, then an identify or a resume in time.
     async fn open(&mut self) -> Result<Session, End> {
         let interval = self.state.config.chat.ping_interval.as_millis() as u64;
-        self.send(json!({"op": "hello", "d": {"heartbeat_interval_ms": interval}}).to_string())
-            .await?;
+        self.send(op_frame(
+            "hello",
+            json!({"heartbeat_interval_ms": interval}),
+        ))
+        .await?;
         let deadline = Instant::now() + IDENTIFY_WITHIN;
         loop {
             let text = match tokio::time::timeout_at(deadline, self.next_text()).await {
@@ -276,7 +279,7 @@ impl Link {
                 "too many malformed or refused frames",
             ));
         }
-        self.send(json!({"op": "error", "d": {"code": code, "detail": detail}}).to_string())
+        self.send(op_frame("error", json!({"code": code, "detail": detail})))
             .await
     }
 
@@ -344,6 +347,11 @@ fn unavailable() -> Close {
 
 fn frame(numbered: &Numbered) -> String {
     dispatch_frame(&numbered.dispatch, numbered.seq)
+}
+
+/// A frame that is no dispatch, its keys in the order of all frames (`op` first).
+fn op_frame(op: &str, data: serde_json::Value) -> String {
+    format!(r#"{{"op":"{op}","d":{data}}}"#)
 }
 
 fn invalid_session() -> String {

@@ -1,4 +1,5 @@
-//! `fanout` (one channel, many sockets) and `rooms` (many channels, a few sockets each).
+//! `fanout` (one channel, many sockets), `gateway-fanout` (one server, many gateway
+//! sessions) and `rooms` (many channels, a few sockets each).
 
 use super::{Context, Usage};
 use crate::Pace;
@@ -28,6 +29,28 @@ pub async fn fanout(
     };
     let parameters = json!({"sockets": sockets, "senders": senders, "rate": pace.rate, "window": pace.window, "size": pace.size});
     measure(context, "fanout", parameters, vec![group], pace).await
+}
+
+pub async fn gateway_fanout(
+    context: &Context<'_>,
+    sessions: usize,
+    senders: usize,
+    pace: Pace,
+) -> anyhow::Result<Report> {
+    let senders = senders.max(1);
+    let users = context.users(sessions.max(senders)).await?;
+    let (server, channel) = fixtures::server(&context.api, &users).await?;
+    let specs = (0..senders)
+        .map(|n| (server, channel, seat(&users, n).access.clone()))
+        .collect();
+    let mut sockets = deliveries::open(&context.api, specs).await?;
+    let tokens = (0..sessions)
+        .map(|n| seat(&users, n).access.clone())
+        .collect();
+    sockets.extend(deliveries::identify(&context.api, tokens).await?);
+    let group = Group { sockets, senders };
+    let parameters = json!({"sessions": sessions, "senders": senders, "rate": pace.rate, "window": pace.window, "size": pace.size});
+    measure(context, "gateway-fanout", parameters, vec![group], pace).await
 }
 
 pub async fn rooms(

@@ -4,6 +4,7 @@
 mod chat;
 mod idle;
 mod ingest;
+mod ready;
 mod rest;
 
 use crate::client::Api;
@@ -40,6 +41,12 @@ pub async fn run(common: &Common, scenario: &Scenario) -> anyhow::Result<Report>
             senders,
             pace,
         } => chat::fanout(&context, sockets, senders, pace).await,
+        Scenario::GatewayFanout {
+            sessions,
+            senders,
+            pace,
+        } => chat::gateway_fanout(&context, sessions, senders, pace).await,
+        Scenario::Ready { servers, channels } => ready::run(&context, servers, channels).await,
         Scenario::Rooms {
             channels,
             per_channel,

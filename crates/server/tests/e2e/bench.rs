@@ -41,7 +41,7 @@ async fn every_scenario_runs_cleanly() {
     }
     let users = app.data_dir.join("users.csv");
     std::fs::write(&users, csv).unwrap();
-    let runs: [&[&str]; 8] = [
+    let runs: [&[&str]; 10] = [
         &["rest", "--endpoint", "me", "--concurrency", "4"],
         &[
             "rest",
@@ -71,6 +71,8 @@ async fn every_scenario_runs_cleanly() {
             "120",
         ],
         &["fanout", "--sockets", "20", "--senders", "3"],
+        &["gateway-fanout", "--sessions", "20", "--senders", "3"],
+        &["ready", "--servers", "3", "--channels", "4"],
         &[
             "rooms",
             "--channels",
