@@ -32,6 +32,8 @@ use utoipa_axum::routes;
 pub const MAX_FRAME_BYTES: usize = 4 * 1024;
 /// How long a client has to identify or resume.
 pub const IDENTIFY_WITHIN: Duration = Duration::from_secs(10);
+/// Dispatches written with one flush at most.
+const BATCH: usize = 64;
 /// Malformed or refused frames in a row before the socket is closed (4002).
 const STRIKES: u32 = 10;
 
@@ -238,7 +240,10 @@ impl Link {
             };
             let done = match step {
                 Step::End(end) => Err(end),
-                Step::Dispatch(numbered) => self.send(frame(&numbered)).await,
+                Step::Dispatch(numbered) => {
+                    self.send_batch(numbered, &mut session.attached.dispatches)
+                        .await
+                }
                 Step::Read(Some(Ok(Message::Text(text)))) => {
                     silence.as_mut().reset(Instant::now() + idle);
                     self.carry_out(session, text.as_str()).await
@@ -311,6 +316,31 @@ impl Link {
     async fn send(&mut self, text: String) -> Result<(), End> {
         let timeout = self.state.config.chat.send_timeout;
         match tokio::time::timeout(timeout, self.sink.send(Message::Text(text.into()))).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_)) => Err(close(1000, "")),
+            Err(_) => Err(close(codes::TOO_SLOW, "too slow: the client does not read")),
+        }
+    }
+
+    /// Sends a dispatch and those queued behind it (up to [`BATCH`]) with one flush: one
+    /// write for a burst instead of one per frame.
+    async fn send_batch(
+        &mut self,
+        first: Numbered,
+        queued: &mut tokio::sync::mpsc::Receiver<Numbered>,
+    ) -> Result<(), End> {
+        let timeout = self.state.config.chat.send_timeout;
+        let sink = &mut self.sink;
+        let written = tokio::time::timeout(timeout, async {
+            sink.feed(Message::Text(frame(&first).into())).await?;
+            for _ in 1..BATCH {
+                let Ok(next) = queued.try_recv() else { break };
+                sink.feed(Message::Text(frame(&next).into())).await?;
+            }
+            sink.flush().await
+        })
+        .await;
+        match written {
             Ok(Ok(())) => Ok(()),
             Ok(Err(_)) => Err(close(1000, "")),
             Err(_) => Err(close(codes::TOO_SLOW, "too slow: the client does not read")),
