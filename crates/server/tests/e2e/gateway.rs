@@ -3,7 +3,7 @@
 //! states shared between a person's sessions, resume with exactly the missed dispatches, and
 //! the close codes.
 
-use crate::support::community::{call, post, room};
+use crate::support::community::{call, create_server, post, room};
 use crate::support::socket::Socket;
 use crate::support::{TestApp, User, json_of, spawn_app};
 use reqwest::{Method, StatusCode};
@@ -193,6 +193,51 @@ async fn a_joiner_gets_the_servers_events_from_then_on_and_a_leaver_none_after_l
     );
     send(&app, &ann, channel, "after you left").await;
     quiet(&mut s).await;
+}
+
+/// Both ways of joining with an invite: `add_member` with `invite`, and accepting it.
+#[tokio::test]
+async fn joining_a_private_server_by_invite_is_announced_too() {
+    let app = spawn_app().await;
+    let (owner, sam) = (
+        app.quick_user("ann", false).await,
+        app.quick_user("sam", false).await,
+    );
+    let (mut s, _) = app.identified(&sam).await;
+    for by_add_member in [true, false] {
+        let name = if by_add_member { "Club" } else { "Den" };
+        let server = create_server(&app, &owner, name, true).await["id"]
+            .as_i64()
+            .unwrap();
+        let invites = format!("/api/servers/{server}/invites/");
+        let invite = json_of(
+            post(&app, &invites, &owner, json!({})).await,
+            StatusCode::CREATED,
+        )
+        .await;
+        let code = invite["code"].as_str().unwrap().to_owned();
+        let joined = match by_add_member {
+            true => {
+                let path = format!("/api/servers/{server}/add_member/");
+                post(&app, &path, &sam, json!({"invite": code})).await
+            }
+            false => {
+                post(
+                    &app,
+                    &format!("/api/invites/{code}/accept/"),
+                    &sam,
+                    json!({}),
+                )
+                .await
+            }
+        };
+        assert!(joined.status().is_success(), "{}", joined.status());
+        let (_, event, data) = dispatch(&mut s).await;
+        assert_eq!(
+            (event.as_str(), &data["server_id"]),
+            ("member_add", &json!(server))
+        );
+    }
 }
 
 #[tokio::test]
