@@ -6,6 +6,7 @@ use crate::App;
 use crate::error::{AppError, AppResult};
 use bytes::Bytes;
 use pingme_domain::account::Account;
+use pingme_domain::community::{Channel, Server};
 use pingme_domain::events::Event;
 use pingme_domain::messages::{
     Message, MessageBody, MessageId, MessageWrite, NewMessage, Nonce, Page, ReadState, Sent,
@@ -36,6 +37,10 @@ pub trait ChatFrames: Send + Sync {
     fn member_added_data(&self, server: ServerId, account: &Account) -> String;
     /// For `member_remove`.
     fn member_removed_data(&self, server: ServerId, account: AccountId) -> String;
+    /// For `channel_create` and `channel_update`: the Channel object.
+    fn channel_data(&self, channel: &Channel) -> String;
+    /// For `server_update`: the Server object.
+    fn server_data(&self, server: &Server) -> String;
     /// For `server_delete` (`server` is `None`) and `channel_delete`.
     fn deleted_data(&self, id: i64, server: Option<ServerId>) -> String;
 }

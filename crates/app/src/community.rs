@@ -68,10 +68,13 @@ impl App {
             banner,
             ..changes
         };
-        self.store
+        let server = self
+            .store
             .update_server(id, &changes)
             .await?
-            .ok_or(AppError::NotFound)
+            .ok_or(AppError::NotFound)?;
+        self.dispatch_server_updated(&server);
+        Ok(server)
     }
 
     /// Deletes the server with its channels, members, bans and invites; its sockets close.
@@ -182,7 +185,9 @@ impl App {
             name,
             description,
         };
-        Ok(self.store.create_channel(&new).await?)
+        let channel = self.store.create_channel(&new).await?;
+        self.dispatch_channel("channel_create", &channel);
+        Ok(channel)
     }
 
     /// Changes what `changes` names; the channel stays in its server.
@@ -192,10 +197,13 @@ impl App {
         managed: &ManagedChannel,
         changes: ChannelChanges,
     ) -> AppResult<Channel> {
-        self.store
+        let channel = self
+            .store
             .update_channel(managed.channel.id, &changes)
             .await?
-            .ok_or(AppError::NotFound)
+            .ok_or(AppError::NotFound)?;
+        self.dispatch_channel("channel_update", &channel);
+        Ok(channel)
     }
 
     /// Deletes the channel; its sockets close.

@@ -4,6 +4,7 @@
 
 use crate::App;
 use pingme_domain::account::Account;
+use pingme_domain::community::{Channel, Server};
 use pingme_domain::events::{Audience, Dispatch, Event, Reach};
 use pingme_domain::messages::{Message, ReadState};
 use pingme_domain::{AccountId, ChannelId, ServerId};
@@ -65,6 +66,21 @@ impl App {
             reach: Some(Reach::Leave(account, server)),
             ..Dispatch::to(Audience::Server(server), "member_remove", data)
         });
+    }
+
+    /// `channel_create` and `channel_update`.
+    pub(crate) fn dispatch_channel(&self, event: &str, channel: &Channel) {
+        let data = self.frames.channel_data(channel);
+        self.dispatch(Dispatch::to(Audience::Server(channel.server), event, data));
+    }
+
+    pub(crate) fn dispatch_server_updated(&self, server: &Server) {
+        let data = self.frames.server_data(server);
+        self.dispatch(Dispatch::to(
+            Audience::Server(server.id),
+            "server_update",
+            data,
+        ));
     }
 
     pub(crate) fn dispatch_channel_deleted(&self, server: ServerId, channel: ChannelId) {

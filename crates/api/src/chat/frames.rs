@@ -7,6 +7,7 @@ use crate::gateway::data;
 use crate::media::Urls;
 use pingme_app::ChatFrames;
 use pingme_domain::account::Account;
+use pingme_domain::community::{Channel, Server};
 use pingme_domain::media::MediaStore;
 use pingme_domain::messages::{Message, MessageId, ReadState};
 use pingme_domain::{AccountId, ChannelId, ServerId};
@@ -69,6 +70,14 @@ impl ChatFrames for SocketFrames {
 
     fn member_removed_data(&self, server: ServerId, account: AccountId) -> String {
         data::member_removed(server.0, account.0)
+    }
+
+    fn channel_data(&self, channel: &Channel) -> String {
+        data::channel(channel)
+    }
+
+    fn server_data(&self, server: &Server) -> String {
+        data::server(server, &self.urls)
     }
 
     fn deleted_data(&self, id: i64, server: Option<ServerId>) -> String {

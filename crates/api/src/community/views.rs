@@ -2,7 +2,7 @@
 //! contract's order.
 
 use crate::AppState;
-use crate::media::image_url;
+use crate::media::{Urls, image_url};
 use pingme_domain::Timestamp;
 use pingme_domain::community::{Ban, Category, Channel, Invite, Server, TEXT_CHANNEL};
 use pingme_media::defaults;
@@ -81,6 +81,24 @@ pub struct ServerView {
 
 impl ServerView {
     pub fn new(server: &Server, state: &AppState, with_num_members: bool) -> Self {
+        let image = |key: Option<&String>, default: &str| {
+            image_url(state, key.map(String::as_str), default)
+        };
+        Self::with_images(server, with_num_members, image)
+    }
+
+    /// With the images' URLs made by `urls` (where no request's state is at hand).
+    pub fn with_urls(server: &Server, urls: &Urls, with_num_members: bool) -> Self {
+        let image =
+            |key: Option<&String>, default: &str| urls.image(key.map(String::as_str), default);
+        Self::with_images(server, with_num_members, image)
+    }
+
+    fn with_images(
+        server: &Server,
+        with_num_members: bool,
+        image: impl Fn(Option<&String>, &str) -> String,
+    ) -> Self {
         Self {
             id: server.id.0,
             num_members: with_num_members.then_some(server.members.len()),
@@ -90,8 +108,8 @@ impl ServerView {
             category_name: server.category_name.clone(),
             members: server.members.iter().map(|m| m.0).collect(),
             server_image_urls: ServerImageUrls {
-                server_icon_url: image_url(state, server.icon.as_deref(), defaults::SERVER_ICON),
-                banner_image_url: image_url(state, server.banner.as_deref(), defaults::BANNER),
+                server_icon_url: image(server.icon.as_ref(), defaults::SERVER_ICON),
+                banner_image_url: image(server.banner.as_ref(), defaults::BANNER),
             },
             name: server.name.clone(),
             description: server.description.clone(),

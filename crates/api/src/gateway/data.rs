@@ -3,8 +3,10 @@
 
 use crate::account::AccountView;
 use crate::chat::views::MessageView;
+use crate::community::views::{ChannelView, ServerView};
 use crate::media::Urls;
 use pingme_domain::account::Account;
+use pingme_domain::community::{Channel, Server};
 use pingme_domain::messages::{Message, ReadState};
 use serde::Serialize;
 
@@ -115,6 +117,16 @@ pub fn member_removed(server_id: i64, user_id: i64) -> String {
         user_id: i64,
     }
     render(&Removed { server_id, user_id })
+}
+
+/// `channel_create` and `channel_update`: the Channel object of REST.
+pub fn channel(channel: &Channel) -> String {
+    render(&ChannelView::from(channel))
+}
+
+/// `server_update`: the Server object of REST.
+pub fn server(server: &Server, urls: &Urls) -> String {
+    render(&ServerView::with_urls(server, urls, false))
 }
 
 /// `server_delete` (no `server_id`) and `channel_delete`.

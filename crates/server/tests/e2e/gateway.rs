@@ -195,6 +195,74 @@ async fn a_joiner_gets_the_servers_events_from_then_on_and_a_leaver_none_after_l
     quiet(&mut s).await;
 }
 
+#[tokio::test]
+async fn channel_and_server_changes_reach_the_members() {
+    let app = spawn_app().await;
+    let (ann, bob, sam) = (
+        app.quick_user("ann", false).await,
+        app.quick_user("bob", false).await,
+        app.quick_user("sam", false).await,
+    );
+    let (server, _) = room(&app, &ann, &[&bob]).await;
+    let (mut b, _) = app.identified(&bob).await;
+    let (mut stranger, _) = app.identified(&sam).await;
+    let made = post(
+        &app,
+        "/api/channels/",
+        &ann,
+        json!({"name": "news", "server": server}),
+    )
+    .await;
+    let channel = json_of(made, StatusCode::CREATED).await;
+    let (_, event, data) = dispatch(&mut b).await;
+    assert_eq!((event.as_str(), &data), ("channel_create", &channel));
+    let id = channel["id"].as_i64().unwrap();
+    let rename = json!({"name": "headlines"});
+    call(
+        &app,
+        Method::PATCH,
+        &format!("/api/channels/{id}/"),
+        Some(&ann),
+        Some(rename),
+    )
+    .await;
+    let (_, event, data) = dispatch(&mut b).await;
+    assert_eq!(
+        (event.as_str(), &data["name"]),
+        ("channel_update", &json!("headlines"))
+    );
+    let renamed = json!({"name": "Renamed"});
+    let answer = call(
+        &app,
+        Method::PATCH,
+        &format!("/api/servers/{server}/"),
+        Some(&ann),
+        Some(renamed),
+    )
+    .await;
+    let updated = json_of(answer, StatusCode::OK).await;
+    let (_, event, data) = dispatch(&mut b).await;
+    assert_eq!(
+        (event.as_str(), &data["name"], &data["id"]),
+        ("server_update", &json!("Renamed"), &json!(server))
+    );
+    assert_eq!(data["channel_server"], updated["channel_server"]);
+    call(
+        &app,
+        Method::DELETE,
+        &format!("/api/channels/{id}/"),
+        Some(&ann),
+        None,
+    )
+    .await;
+    let (_, event, data) = dispatch(&mut b).await;
+    assert_eq!(
+        (event.as_str(), &data),
+        ("channel_delete", &json!({"id": id, "server_id": server}))
+    );
+    quiet(&mut stranger).await;
+}
+
 /// Both ways of joining with an invite: `add_member` with `invite`, and accepting it.
 #[tokio::test]
 async fn joining_a_private_server_by_invite_is_announced_too() {
