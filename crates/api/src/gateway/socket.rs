@@ -315,11 +315,7 @@ impl Link {
     /// Sends one frame within the send timeout; a client that does not read is too slow.
     async fn send(&mut self, text: String) -> Result<(), End> {
         let timeout = self.state.config.chat.send_timeout;
-        match tokio::time::timeout(timeout, self.sink.send(Message::Text(text.into()))).await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(_)) => Err(close(1000, "")),
-            Err(_) => Err(close(codes::TOO_SLOW, "too slow: the client does not read")),
-        }
+        sent(tokio::time::timeout(timeout, self.sink.send(Message::Text(text.into()))).await)
     }
 
     /// Sends a dispatch and those queued behind it (up to [`BATCH`]) with one flush: one
@@ -340,11 +336,7 @@ impl Link {
             sink.flush().await
         })
         .await;
-        match written {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(_)) => Err(close(1000, "")),
-            Err(_) => Err(close(codes::TOO_SLOW, "too slow: the client does not read")),
-        }
+        sent(written)
     }
 
     async fn close(mut self, end: End) {
@@ -385,7 +377,16 @@ fn op_frame(op: &str, data: serde_json::Value) -> String {
 }
 
 fn invalid_session() -> String {
-    r#"{"op":"invalid_session","d":{"resumable":false}}"#.to_owned()
+    op_frame("invalid_session", json!({"resumable": false}))
+}
+
+/// What a write under the send timeout came to: done, the client gone, or too slow.
+fn sent<E>(written: Result<Result<(), E>, tokio::time::error::Elapsed>) -> Result<(), End> {
+    match written {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(_)) => Err(close(1000, "")),
+        Err(_) => Err(close(codes::TOO_SLOW, "too slow: the client does not read")),
+    }
 }
 
 /// `resumed` tells that the replay is over; it takes no number of its own: its `s` is the
