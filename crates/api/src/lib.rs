@@ -39,7 +39,7 @@ use pingme_domain::events::EventBus;
 use pingme_domain::media::MediaStore;
 use pingme_domain::store::Store;
 use pingme_mail::Mailer;
-use pingme_realtime::{GatewayHub, Hub};
+use pingme_realtime::{Gateway, Hub};
 use secrecy::SecretString;
 use std::sync::Arc;
 use utoipa::OpenApi;
@@ -56,8 +56,8 @@ pub struct AppState {
     pub media: Arc<dyn MediaStore>,
     /// This node's open chat sockets.
     pub hub: Arc<Hub>,
-    /// This node's gateway sessions.
-    pub gateway: Arc<GatewayHub>,
+    /// The gateway's sessions: this node's, and the way to the others'.
+    pub gateway: Gateway,
     pub mailer: Mailer,
     pub tokens: Arc<Tokens>,
     pub limits: Arc<RateLimits>,
@@ -77,7 +77,7 @@ pub struct AppState {
 pub struct Realtime {
     pub bus: Arc<dyn EventBus>,
     pub hub: Arc<Hub>,
-    pub gateway: Arc<GatewayHub>,
+    pub gateway: Gateway,
     pub cache: Arc<ReadCache>,
 }
 

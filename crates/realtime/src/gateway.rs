@@ -111,6 +111,47 @@ impl Drop for Attached {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct InvalidSession;
 
+/// What numbers a session's dispatches: who it is, the last number given and the servers it
+/// sees. A checkpoint of it, and the dispatches after, give the same numbers on any node.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Seat {
+    pub session: Arc<str>,
+    pub account: AccountId,
+    pub token_version: i64,
+    pub seq: u64,
+    pub servers: Vec<ServerId>,
+}
+
+impl Seat {
+    /// The number this session gives `dispatch`, if it gets it, exactly as the hub would
+    /// ([`GatewayHub::deliver`]): a join applies before it, a leave after it.
+    pub fn take(&mut self, dispatch: &Dispatch) -> Option<u64> {
+        if let Some(Reach::Join(account, server)) = dispatch.reach
+            && account == self.account
+            && !self.servers.contains(&server)
+        {
+            self.servers.push(server);
+            self.servers.sort_unstable();
+        }
+        let audience = match dispatch.audience {
+            Audience::Server(server) => self.servers.contains(&server),
+            Audience::Account(account) => account == self.account,
+        };
+        let gets = audience && !excepted(&self.session, self.account, dispatch);
+        if gets {
+            self.seq += 1;
+        }
+        match dispatch.reach {
+            Some(Reach::Leave(account, server)) if account == self.account => {
+                self.servers.retain(|s| *s != server);
+            }
+            Some(Reach::Gone(server)) => self.servers.retain(|s| *s != server),
+            _ => {}
+        }
+        gets.then_some(self.seq)
+    }
+}
+
 struct Session {
     id: Arc<str>,
     account: AccountId,
@@ -159,6 +200,10 @@ impl GatewayHub {
             limits,
             stopping: OnceLock::new(),
         })
+    }
+
+    pub fn limits(&self) -> Limits {
+        self.limits
     }
 
     /// A new session for `account` (identified with a token of `token_version`), seeing
@@ -424,6 +469,101 @@ impl GatewayHub {
         true
     }
 
+    /// Every session not ended, as it stands: what a checkpoint records.
+    pub fn seats(&self) -> Vec<Seat> {
+        self.read()
+            .sessions
+            .values()
+            .filter_map(|s| {
+                let state = lock(&s.state);
+                (!state.ended).then(|| Seat {
+                    session: s.id.clone(),
+                    account: s.account,
+                    token_version: s.token_version,
+                    seq: state.seq,
+                    servers: state.servers.clone(),
+                })
+            })
+            .collect()
+    }
+
+    /// Whether this node holds the session (attached or waiting for a resume).
+    pub fn holds(&self, session: &str) -> bool {
+        self.read().sessions.contains_key(session)
+    }
+
+    /// Takes in a session numbered elsewhere (resumed from another node), attached to a new
+    /// socket: `replay` is what it keeps for a later resume, `missed` what the socket sends
+    /// first.
+    pub fn adopt(
+        self: &Arc<Self>,
+        seat: Seat,
+        mut replay: VecDeque<Numbered>,
+        missed: Vec<Numbered>,
+    ) -> Attached {
+        while replay.len() > self.limits.replay {
+            replay.pop_front();
+        }
+        let (outlet, attached) = self.outlet(seat.session.clone(), seat.account, missed);
+        let session = Arc::new(Session {
+            id: seat.session.clone(),
+            account: seat.account,
+            token_version: seat.token_version,
+            state: Mutex::new(SessionState {
+                seq: seat.seq,
+                servers: seat.servers.clone(),
+                changed: Vec::new(),
+                replay,
+                socket: Some(outlet),
+                detached: None,
+                ended: false,
+            }),
+        });
+        if let Some(old) = self.read().sessions.get(&seat.session).cloned() {
+            self.hand_over(&old.id);
+        }
+        let mut index = self.write();
+        index.sessions.insert(seat.session.clone(), session.clone());
+        for server in &seat.servers {
+            index
+                .by_server
+                .entry(*server)
+                .or_default()
+                .push(session.clone());
+        }
+        index
+            .by_account
+            .entry(seat.account)
+            .or_default()
+            .push(session);
+        drop(index);
+        self.close_if_stopping(&attached);
+        attached
+    }
+
+    /// The session was resumed on another node: its socket here closes and it is forgotten.
+    pub fn hand_over(&self, session: &str) {
+        let Some(found) = self.read().sessions.get(session).cloned() else {
+            return;
+        };
+        if let Some(socket) = lock(&found.state).socket.take() {
+            socket.closing.close(Close {
+                code: 1000,
+                reason: "resumed on another connection",
+            });
+        }
+        self.forget_if(&found, |_| true);
+    }
+
+    /// Ends every session (what they would have been sent may be lost): their sockets close
+    /// with `close`, and a resume is refused.
+    pub fn end_all(&self, close: Close) {
+        let sessions: Vec<Arc<Session>> = self.read().sessions.values().cloned().collect();
+        for session in sessions {
+            self.end(&session, close.clone());
+        }
+    }
+
     /// Sessions with a socket on this node.
     pub fn attached(&self) -> usize {
         let index = self.read();
@@ -585,13 +725,15 @@ fn push_to_audience(index: &Index, dispatch: &Arc<Dispatch>, hub: &GatewayHub) {
         Audience::Account(account) => index.by_account.get(&account),
     };
     for session in sessions.into_iter().flatten() {
-        if Some(session.account) == dispatch.except_account
-            || dispatch.except_session.as_deref() == Some(&*session.id)
-        {
-            continue;
+        if !excepted(&session.id, session.account, dispatch) {
+            hub.push(session, dispatch);
         }
-        hub.push(session, dispatch);
     }
+}
+
+/// Whether the dispatch leaves that session of its audience out.
+fn excepted(session: &str, account: AccountId, dispatch: &Dispatch) -> bool {
+    Some(account) == dispatch.except_account || dispatch.except_session.as_deref() == Some(session)
 }
 
 /// `account`'s sessions (everyone's with `None`) start or stop seeing `server`; each
@@ -793,6 +935,72 @@ mod tests {
             "the oldest went"
         );
         assert_eq!(hub.seated(), [(ANN, 0)]);
+    }
+
+    #[test]
+    fn a_seat_numbers_dispatches_exactly_as_the_hub_does() {
+        let hub = hub(1000, 64);
+        let mut ann = hub.open(ANN, 0, vec![CHAT]);
+        let mut seat = hub.seats().pop().expect("one seat");
+        let with = |reach, except_account, except_session: Option<&Arc<str>>, audience| {
+            Arc::new(Dispatch {
+                reach,
+                except_account,
+                except_session: except_session.cloned(),
+                ..Arc::unwrap_or_clone(dispatch("d", audience))
+            })
+        };
+        let all = [
+            with(None, None, None, Audience::Server(CHAT)),
+            with(None, None, None, Audience::Server(OTHER)),
+            with(
+                Some(Reach::Join(BOB, OTHER)),
+                None,
+                None,
+                Audience::Server(OTHER),
+            ),
+            with(
+                Some(Reach::Join(ANN, OTHER)),
+                None,
+                None,
+                Audience::Server(OTHER),
+            ),
+            with(None, None, None, Audience::Server(OTHER)),
+            with(None, Some(ANN), None, Audience::Server(OTHER)),
+            with(None, None, Some(&ann.session), Audience::Account(ANN)),
+            with(None, None, None, Audience::Account(ANN)),
+            with(None, None, None, Audience::Account(BOB)),
+            with(
+                Some(Reach::Leave(ANN, CHAT)),
+                None,
+                None,
+                Audience::Server(CHAT),
+            ),
+            with(None, None, None, Audience::Server(CHAT)),
+            with(
+                Some(Reach::Gone(OTHER)),
+                None,
+                None,
+                Audience::Server(OTHER),
+            ),
+            with(None, None, None, Audience::Server(OTHER)),
+            with(
+                Some(Reach::Join(ANN, CHAT)),
+                None,
+                None,
+                Audience::Server(CHAT),
+            ),
+            with(None, None, None, Audience::Server(CHAT)),
+        ];
+        let mut by_seat = Vec::new();
+        for d in &all {
+            hub.deliver(d.clone());
+            by_seat.extend(seat.take(d));
+        }
+        let by_hub: Vec<u64> = received(&mut ann).iter().map(|(s, _)| *s).collect();
+        assert_eq!(by_seat, by_hub);
+        assert_eq!(by_hub, (2..=9).collect::<Vec<u64>>());
+        assert_eq!(Some(&seat), hub.seats().first());
     }
 
     #[test]

@@ -8,11 +8,14 @@ mod hub;
 mod local_bus;
 mod random;
 mod redis_bus;
+mod relay;
 
 pub use frame::Frame;
 pub use gateway::{
-    Attached, GatewayHub, InvalidSession, Limits, Numbered, dispatch_frame, gateway_close_codes,
+    Attached, GatewayHub, InvalidSession, Limits, Numbered, Seat, dispatch_frame,
+    gateway_close_codes,
 };
 pub use hub::{Close, CloseHandle, Connection, Hub, close_codes};
 pub use local_bus::LocalBus;
 pub use redis_bus::{RedisBus, publish_once};
+pub use relay::{Gateway, Relay, Unavailable};

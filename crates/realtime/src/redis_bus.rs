@@ -18,7 +18,7 @@
 //! outage it arrives late). Messages are in the database either way; other nodes' clients
 //! find them in the history.
 
-use crate::LocalBus;
+use crate::{GatewayHub, LocalBus, Relay};
 use futures_util::StreamExt;
 use pingme_domain::events::{BusStatus, Event, EventBus};
 use serde::{Deserialize, Serialize};
@@ -64,6 +64,8 @@ pub struct RedisBus {
     /// node sees this node's events in the same order.
     order: Arc<std::sync::Mutex<()>>,
     node: Arc<str>,
+    /// Gateway dispatches go through it, not the channel (`relay` module).
+    relay: Option<Arc<Relay>>,
     outgoing: mpsc::Sender<String>,
     health: Arc<Health>,
     /// Dropped with the last handle: the subscriber stops (the publisher stops when the queue
@@ -99,6 +101,7 @@ impl RedisBus {
             local,
             order: Arc::default(),
             node,
+            relay: None,
             outgoing,
             health,
             _stop: Arc::new(stop),
@@ -110,6 +113,19 @@ impl RedisBus {
         &self.node
     }
 
+    /// Starts the gateway's relay between nodes (keys under `prefix`), through which this
+    /// bus then sends gateway dispatches.
+    pub fn start_relay(
+        &mut self,
+        url: &str,
+        prefix: &str,
+        hub: Arc<GatewayHub>,
+    ) -> redis::RedisResult<Arc<Relay>> {
+        let relay = Relay::start(url, prefix, self.node.clone(), hub)?;
+        self.relay = Some(relay.clone());
+        Ok(relay)
+    }
+
     /// Events dropped so far because Redis could not take them.
     pub fn dropped(&self) -> u64 {
         self.health.dropped.load(Ordering::Relaxed)
@@ -118,6 +134,10 @@ impl RedisBus {
 
 impl EventBus for RedisBus {
     fn publish(&self, event: Event) {
+        if let (Event::Dispatch(dispatch), Some(relay)) = (&event, &self.relay) {
+            relay.publish(dispatch);
+            return;
+        }
         let envelope = Envelope {
             origin: self.node.to_string(),
             event,
@@ -134,7 +154,8 @@ impl EventBus for RedisBus {
         BusStatus {
             backend: "redis",
             connected: self.health.publishing.load(Ordering::Relaxed)
-                && self.health.subscribed.load(Ordering::Relaxed),
+                && self.health.subscribed.load(Ordering::Relaxed)
+                && self.relay.as_ref().is_none_or(|relay| relay.is_reading()),
             epoch: self.health.epoch.load(Ordering::Acquire),
         }
     }

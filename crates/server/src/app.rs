@@ -11,7 +11,7 @@ use pingme_domain::media::MediaStore;
 use pingme_domain::store::Store;
 use pingme_mail::MailWorker;
 use pingme_media::{LocalMediaStore, S3MediaStore};
-use pingme_realtime::{Close, GatewayHub, Hub, Limits, LocalBus, RedisBus, close_codes};
+use pingme_realtime::{Close, Gateway, GatewayHub, Hub, Limits, LocalBus, RedisBus, close_codes};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -26,7 +26,7 @@ pub struct Application {
     router: axum::Router,
     store: Arc<dyn Store>,
     hub: Arc<Hub>,
-    gateway: Arc<GatewayHub>,
+    gateway: Gateway,
     events: LocalBus,
     mail_worker: MailWorker,
     url: String,
@@ -77,18 +77,22 @@ impl Application {
         let events = LocalBus::new(hub.clone())
             .with_sink(cache.clone())
             .with_sink(gateway.clone());
-        let bus: Arc<dyn EventBus> = match &config.redis {
+        let (bus, gateway): (Arc<dyn EventBus>, Gateway) = match &config.redis {
             Some((url, channel)) => {
-                let bus = RedisBus::start(url, channel, events.clone())
-                    .with_context(|| format!("REDIS_URL {} is not a Redis URL", redact(url)))?;
+                let not_redis = || format!("REDIS_URL {} is not a Redis URL", redact(url));
+                let mut bus =
+                    RedisBus::start(url, channel, events.clone()).with_context(not_redis)?;
+                let relay = bus
+                    .start_relay(url, channel, gateway.clone())
+                    .with_context(not_redis)?;
                 tracing::info!(
                     node = bus.node(),
                     channel,
                     "events go between nodes over Redis"
                 );
-                Arc::new(bus)
+                (Arc::new(bus), Gateway::across_nodes(gateway, relay))
             }
-            None => Arc::new(events.clone()),
+            None => (Arc::new(events.clone()), Gateway::local(gateway)),
         };
         let realtime = Realtime {
             bus,
@@ -108,7 +112,7 @@ impl Application {
             state.clone(),
             state.config.chat.ping_interval,
         ));
-        tokio::spawn(sweep_gateway_sessions(gateway.clone()));
+        tokio::spawn(sweep_gateway_sessions(gateway.hub().clone()));
         Ok(Self {
             listener,
             router: pingme_api::app(state),
@@ -140,7 +144,7 @@ impl Application {
 
     /// This node's gateway sessions.
     pub fn gateway(&self) -> Arc<GatewayHub> {
-        self.gateway.clone()
+        self.gateway.hub().clone()
     }
 
     /// The address clients reach this server at, like `http://127.0.0.1:8000`.
@@ -162,7 +166,7 @@ impl Application {
             tracing::info!("shutting down: no new connections, finishing requests in flight");
             // Sockets are told to go elsewhere (1001); clients reconnect to another node.
             hub.close_all(close_codes::GOING_AWAY, "the server is shutting down");
-            gateway.close_all(Close {
+            gateway.hub().close_all(Close {
                 code: close_codes::GOING_AWAY,
                 reason: "the server is shutting down",
             });
@@ -184,9 +188,12 @@ impl Application {
                 if !self.hub.drained_by(deadline).await {
                     tracing::warn!(sockets = self.hub.connections(), "sockets still open after the grace period");
                 }
-                if !self.gateway.drained_by(deadline).await {
-                    tracing::warn!(sessions = self.gateway.attached(), "gateway sockets still open after the grace period");
+                let sessions = self.gateway.hub();
+                if !sessions.drained_by(deadline).await {
+                    tracing::warn!(sessions = sessions.attached(), "gateway sockets still open after the grace period");
                 }
+                // Resumed elsewhere from exactly where they stopped here.
+                self.gateway.checkpoint_all().await;
             }
         }
         self.mail_worker.finish(MAIL_DRAIN).await;

@@ -29,7 +29,7 @@ pub async fn recheck_every(state: AppState, every: Duration) {
 /// Closes the sockets of this node that their accounts may no longer hold.
 pub async fn recheck(state: &AppState) -> Result<(), StoreError> {
     let mut seated = state.hub.seated();
-    seated.extend(state.gateway.seated());
+    seated.extend(state.gateway.hub().seated());
     let mut versions: HashMap<AccountId, Vec<i64>> = HashMap::new();
     for (account, version) in seated {
         versions.entry(account).or_default().push(version);
@@ -66,5 +66,5 @@ fn sign_out(state: &AppState, account: AccountId, version: Option<i64>) {
         code: gateway_close_codes::REVOKED,
         reason: "signed out: the account may no longer use this token",
     };
-    state.gateway.end_account(account, version, revoked);
+    state.gateway.hub().end_account(account, version, revoked);
 }

@@ -94,6 +94,7 @@ async fn run(state: AppState, socket: WebSocket) {
             if end.code == codes::TOO_SLOW {
                 link.state
                     .gateway
+                    .hub()
                     .end_session(&session.attached.session, end.clone());
             }
             end
@@ -166,11 +167,17 @@ impl Link {
         let attached = self
             .state
             .gateway
-            .open(account.id, account.token_version, ids);
+            .open(account.id, account.token_version, ids)
+            .await
+            .map_err(|_| unavailable())?;
         let account = self.account(token).await?;
         let (servers, states) = self.first_screen(&account).await?;
         let ids: Vec<_> = servers.iter().map(|s| s.id).collect();
-        self.state.gateway.set_servers(&attached.session, &ids);
+        self.state
+            .gateway
+            .set_servers(&attached.session, account.id, &ids)
+            .await
+            .map_err(|_| unavailable())?;
         let ready = ready::render(&self.state, &attached.session, &account, &servers, &states);
         self.send(ready).await?;
         Ok(Session { attached, account })
@@ -192,7 +199,7 @@ impl Link {
         seq: u64,
     ) -> Result<Option<Session>, End> {
         let account = self.account(token).await?;
-        let Ok(mut attached) = self.state.gateway.resume(session, account.id, seq) else {
+        let Ok(mut attached) = self.state.gateway.resume(session, account.id, seq).await else {
             return Ok(None);
         };
         let missed = std::mem::take(&mut attached.missed);

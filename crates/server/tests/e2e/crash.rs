@@ -27,7 +27,7 @@ type Acked = Arc<Mutex<HashSet<String>>>;
 
 /// `pingme` for one node of the test, with rate limits off (the senders send as fast as
 /// they are answered).
-fn node_command(dir: &Path, extra: &[(&str, &str)]) -> Command {
+pub(crate) fn node_command(dir: &Path, extra: &[(&str, &str)]) -> Command {
     let mut command = pingme(dir);
     command
         .env("RUST_LOG", "warn")
@@ -41,7 +41,11 @@ fn node_command(dir: &Path, extra: &[(&str, &str)]) -> Command {
 
 /// `SENDERS` accounts made with the CLI, members of one server: their tokens, the server's
 /// id and its channel's.
-async fn community(node: &Node, dir: &Path, extra: &[(&str, &str)]) -> (Vec<String>, i64, i64) {
+pub(crate) async fn community(
+    node: &Node,
+    dir: &Path,
+    extra: &[(&str, &str)],
+) -> (Vec<String>, i64, i64) {
     let mut users = node_command(dir, extra);
     users
         .args(["admin", "create-users", "--prefix", "sender", "--count"])

@@ -11,12 +11,12 @@ use serde_json::{Value, json};
 use std::time::Duration;
 
 impl TestApp {
-    fn gateway_url(&self) -> String {
+    pub(crate) fn gateway_url(&self) -> String {
         format!("{}/api/gateway/", self.url.replacen("http://", "ws://", 1))
     }
 
     /// A gateway socket past its hello.
-    async fn gateway(&self) -> Socket {
+    pub(crate) async fn gateway(&self) -> Socket {
         let mut socket = self
             .try_socket(&self.gateway_url(), None)
             .await
@@ -28,7 +28,7 @@ impl TestApp {
     }
 
     /// An identified session: its socket and its `ready`.
-    async fn identified(&self, user: &User) -> (Socket, Value) {
+    pub(crate) async fn identified(&self, user: &User) -> (Socket, Value) {
         let mut socket = self.gateway().await;
         socket
             .send(json!({"op": "identify", "d": {"token": user.access}}))
@@ -44,7 +44,7 @@ impl TestApp {
 }
 
 /// The next dispatch: `(s, t, d)`.
-async fn dispatch(socket: &mut Socket) -> (u64, String, Value) {
+pub(crate) async fn dispatch(socket: &mut Socket) -> (u64, String, Value) {
     let frame = socket.next().await;
     assert_eq!(frame["op"], "dispatch", "{frame}");
     let seq = frame["s"].as_u64().expect("s");
@@ -52,7 +52,7 @@ async fn dispatch(socket: &mut Socket) -> (u64, String, Value) {
     (seq, name, frame["d"].clone())
 }
 
-async fn send(app: &TestApp, user: &User, channel: i64, text: &str) -> Value {
+pub(crate) async fn send(app: &TestApp, user: &User, channel: i64, text: &str) -> Value {
     let body = json!({"channel_id": channel, "content": text, "nonce": text});
     json_of(
         post(app, "/api/messages/", user, body).await,
@@ -474,7 +474,7 @@ async fn stopping_the_server_closes_gateway_sockets_with_1001() {
 
 impl TestApp {
     /// Waits until no gateway session has a socket (the server noticed a client went).
-    async fn gateway_sessions_detached(&self) {
+    pub(crate) async fn gateway_sessions_detached(&self) {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
         while self.gateway.attached() > 0 {
             assert!(

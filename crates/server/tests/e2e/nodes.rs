@@ -11,7 +11,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 use std::time::Duration;
 
-fn redis_url() -> String {
+pub(crate) fn redis_url() -> String {
     std::env::var("PINGME_TEST_REDIS_URL")
         .ok()
         .filter(|u| !u.is_empty())
@@ -19,20 +19,34 @@ fn redis_url() -> String {
 }
 
 /// Two nodes on one database and one Redis channel of their own.
-async fn two_nodes(redis: &str) -> (TestApp, TestApp) {
+pub(crate) async fn two_nodes(redis: &str) -> (TestApp, TestApp) {
     two_nodes_with(redis, Options::default).await
 }
 
 /// [`two_nodes`], each started with `options()` (the bus and the database are set here).
 async fn two_nodes_with(redis: &str, options: fn() -> Options) -> (TestApp, TestApp) {
-    let channel = format!(
+    two_nodes_on(redis, &bus_channel(), options).await
+}
+
+/// A Redis channel no other test uses.
+pub(crate) fn bus_channel() -> String {
+    format!(
         "pingme-test:nodes:{}:{}",
         std::process::id(),
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap()
             .as_nanos()
-    );
+    )
+}
+
+/// [`two_nodes_with`] on a given Redis channel.
+pub(crate) async fn two_nodes_on(
+    redis: &str,
+    channel: &str,
+    options: fn() -> Options,
+) -> (TestApp, TestApp) {
+    let channel = channel.to_owned();
     let bus = Some((redis.to_owned(), channel));
     let a = spawn_app_with(Options {
         redis: bus.clone(),
@@ -50,7 +64,7 @@ async fn two_nodes_with(redis: &str, options: fn() -> Options) -> (TestApp, Test
 }
 
 /// Waits for both nodes' buses to report themselves connected (`/readyz`).
-async fn connected(nodes: [&TestApp; 2]) {
+pub(crate) async fn connected(nodes: [&TestApp; 2]) {
     for node in nodes {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
         loop {
