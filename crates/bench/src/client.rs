@@ -97,19 +97,8 @@ impl Api {
     /// A gateway session identified with `token`, past its `ready`.
     pub async fn gateway(&self, token: &str) -> anyhow::Result<Socket> {
         let mut socket = self.gateway_socket().await?;
-        let identify = serde_json::json!({"op": "identify", "d": {"token": token}});
-        socket.send(Message::text(identify.to_string())).await?;
-        loop {
-            match socket.next().await {
-                Some(Ok(Message::Text(text)))
-                    if text.starts_with(r#"{"op":"dispatch","t":"ready""#) =>
-                {
-                    return Ok(socket);
-                }
-                Some(Ok(Message::Text(_) | Message::Ping(_) | Message::Pong(_))) => {}
-                other => bail!("the gateway ended before ready: {other:?}"),
-            }
-        }
+        identify(&mut socket, token).await?;
+        Ok(socket)
     }
 
     pub async fn socket(&self, server: i64, channel: i64, token: &str) -> anyhow::Result<Socket> {
@@ -120,6 +109,24 @@ impl Api {
             .await
             .with_context(|| format!("opening the socket of channel {channel}"))?;
         Ok(socket)
+    }
+}
+
+/// Identifies a gateway socket with `token`: its `ready` frame (frames before it, the
+/// `hello` too, are skipped).
+pub async fn identify(socket: &mut Socket, token: &str) -> anyhow::Result<String> {
+    let identify = serde_json::json!({"op": "identify", "d": {"token": token}});
+    socket.send(Message::text(identify.to_string())).await?;
+    loop {
+        match socket.next().await {
+            Some(Ok(Message::Text(text)))
+                if text.starts_with(r#"{"op":"dispatch","t":"ready""#) =>
+            {
+                return Ok(text.to_string());
+            }
+            Some(Ok(Message::Text(_) | Message::Ping(_) | Message::Pong(_))) => {}
+            other => bail!("the gateway ended before ready: {other:?}"),
+        }
     }
 }
 

@@ -105,6 +105,20 @@ pub enum Scenario {
         #[command(flatten)]
         pace: Pace,
     },
+    /// Identifies K gateway sessions in one server, says so (on stderr) and waits for the
+    /// node to cut them all (restart or kill it then); then every session resumes on
+    /// `--resume-to` (default: the same address) while messages are posted there: seconds
+    /// from the cut until every one has `resumed`, and messages lost or duplicated.
+    ResumeStorm {
+        #[arg(long, default_value_t = 1_000)]
+        sessions: usize,
+        /// Where the sessions resume (another node's base URL).
+        #[arg(long)]
+        resume_to: Option<String>,
+        /// Messages posted while the sessions resume.
+        #[arg(long, default_value_t = 20)]
+        posts: usize,
+    },
     /// Identifies one gateway session after another for a person in many servers: the time
     /// from `identify` to the whole `ready` frame (on loopback: mostly the server's work), and
     /// its size.

@@ -120,12 +120,32 @@ pub struct Seat {
     pub token_version: i64,
     pub seq: u64,
     pub servers: Vec<ServerId>,
+    /// The servers joined (`true`) or left since the session was registered, until it is
+    /// settled (see [`GatewayHub::set_servers`]).
+    pub changed: Vec<(ServerId, bool)>,
 }
 
 impl Seat {
+    /// The servers read again, as [`GatewayHub::set_servers`] applies them.
+    pub fn settle(&mut self, reading: &[ServerId]) {
+        self.servers = settled(reading, &self.changed);
+    }
+
     /// The number this session gives `dispatch`, if it gets it, exactly as the hub would
     /// ([`GatewayHub::deliver`]): a join applies before it, a leave after it.
     pub fn take(&mut self, dispatch: &Dispatch) -> Option<u64> {
+        match dispatch.reach {
+            Some(Reach::Join(account, server) | Reach::Leave(account, server))
+                if account == self.account =>
+            {
+                let joined = matches!(dispatch.reach, Some(Reach::Join(..)));
+                note_change(&mut self.changed, server, joined);
+            }
+            Some(Reach::Gone(server)) if self.servers.contains(&server) => {
+                note_change(&mut self.changed, server, false);
+            }
+            _ => {}
+        }
         if let Some(Reach::Join(account, server)) = dispatch.reach
             && account == self.account
             && !self.servers.contains(&server)
@@ -287,20 +307,7 @@ impl GatewayHub {
             return;
         };
         let mut state = lock(&found.state);
-        let mut now: Vec<ServerId> = servers
-            .iter()
-            .copied()
-            .filter(|s| !state.changed.iter().any(|(changed, _)| changed == s))
-            .collect();
-        now.extend(
-            state
-                .changed
-                .iter()
-                .filter(|(_, joined)| *joined)
-                .map(|(s, _)| *s),
-        );
-        now.sort_unstable();
-        now.dedup();
+        let now = settled(servers, &state.changed);
         let before = std::mem::replace(&mut state.servers, now.clone());
         drop(state);
         let servers = &now;
@@ -322,6 +329,7 @@ impl GatewayHub {
         self: &Arc<Self>,
         session: &str,
         account: AccountId,
+        token_version: i64,
         seq: u64,
     ) -> Result<Attached, InvalidSession> {
         let found = self
@@ -330,7 +338,8 @@ impl GatewayHub {
             .get(session)
             .cloned()
             .ok_or(InvalidSession)?;
-        if found.account != account {
+        // A token of another account, or of the same one since signed out.
+        if found.account != account || found.token_version != token_version {
             return Err(InvalidSession);
         }
         let mut state = lock(&found.state);
@@ -471,20 +480,12 @@ impl GatewayHub {
 
     /// Every session not ended, as it stands: what a checkpoint records.
     pub fn seats(&self) -> Vec<Seat> {
-        self.read()
-            .sessions
-            .values()
-            .filter_map(|s| {
-                let state = lock(&s.state);
-                (!state.ended).then(|| Seat {
-                    session: s.id.clone(),
-                    account: s.account,
-                    token_version: s.token_version,
-                    seq: state.seq,
-                    servers: state.servers.clone(),
-                })
-            })
-            .collect()
+        self.read().sessions.values().filter_map(seat_of).collect()
+    }
+
+    /// One session not ended, as it stands.
+    pub fn seat(&self, session: &str) -> Option<Seat> {
+        self.read().sessions.get(session).and_then(seat_of)
     }
 
     /// Whether this node holds the session (attached or waiting for a resume).
@@ -519,6 +520,7 @@ impl GatewayHub {
                 ended: false,
             }),
         });
+        self.make_room(seat.account);
         if let Some(old) = self.read().sessions.get(&seat.session).cloned() {
             self.hand_over(&old.id);
         }
@@ -718,6 +720,19 @@ impl EventSink for GatewayHub {
     }
 }
 
+/// A session as a checkpoint records it, unless it ended.
+fn seat_of(session: &Arc<Session>) -> Option<Seat> {
+    let state = lock(&session.state);
+    (!state.ended).then(|| Seat {
+        session: session.id.clone(),
+        account: session.account,
+        token_version: session.token_version,
+        seq: state.seq,
+        servers: state.servers.clone(),
+        changed: state.changed.clone(),
+    })
+}
+
 /// Pushes a dispatch to each session of its audience but those it excepts.
 fn push_to_audience(index: &Index, dispatch: &Arc<Dispatch>, hub: &GatewayHub) {
     let sessions = match dispatch.audience {
@@ -758,8 +773,7 @@ fn reach_in(index: &mut Index, account: Option<AccountId>, server: ServerId, joi
     };
     for session in sessions {
         let mut state = lock(&session.state);
-        state.changed.retain(|(s, _)| *s != server);
-        state.changed.push((server, join));
+        note_change(&mut state.changed, server, join);
         let seen = state.servers.contains(&server);
         if join && !seen {
             state.servers.push(server);
@@ -774,6 +788,32 @@ fn reach_in(index: &mut Index, account: Option<AccountId>, server: ServerId, joi
             unindex(&mut index.by_server, server, &session);
         }
     }
+}
+
+/// The servers a session sees after a reading of them: the reading, but for the servers it
+/// joined or left since it was registered (the dispatch that told of it is at least as new
+/// as the reading).
+fn settled(reading: &[ServerId], changed: &[(ServerId, bool)]) -> Vec<ServerId> {
+    let mut now: Vec<ServerId> = reading
+        .iter()
+        .copied()
+        .filter(|s| !changed.iter().any(|(c, _)| c == s))
+        .collect();
+    now.extend(
+        changed
+            .iter()
+            .filter(|(_, joined)| *joined)
+            .map(|(s, _)| *s),
+    );
+    now.sort_unstable();
+    now.dedup();
+    now
+}
+
+/// Remembers the latest change of reach of one server.
+fn note_change(changed: &mut Vec<(ServerId, bool)>, server: ServerId, joined: bool) {
+    changed.retain(|(s, _)| *s != server);
+    changed.push((server, joined));
 }
 
 fn lock(state: &Mutex<SessionState>) -> MutexGuard<'_, SessionState> {
@@ -930,7 +970,7 @@ mod tests {
         }
         assert_eq!(hub.sweep(Instant::now()), MAX_DETACHED);
         assert_eq!(
-            hub.resume(&first, ANN, 1).err(),
+            hub.resume(&first, ANN, 0, 1).err(),
             Some(InvalidSession),
             "the oldest went"
         );
@@ -941,7 +981,7 @@ mod tests {
     fn a_seat_numbers_dispatches_exactly_as_the_hub_does() {
         let hub = hub(1000, 64);
         let mut ann = hub.open(ANN, 0, vec![CHAT]);
-        let mut seat = hub.seats().pop().expect("one seat");
+        let mut seat = hub.seat(&ann.session).expect("a seat");
         let with = |reach, except_account, except_session: Option<&Arc<str>>, audience| {
             Arc::new(Dispatch {
                 reach,
@@ -1000,7 +1040,7 @@ mod tests {
         let by_hub: Vec<u64> = received(&mut ann).iter().map(|(s, _)| *s).collect();
         assert_eq!(by_seat, by_hub);
         assert_eq!(by_hub, (2..=9).collect::<Vec<u64>>());
-        assert_eq!(Some(&seat), hub.seats().first());
+        assert_eq!(Some(seat), hub.seat(&ann.session));
     }
 
     #[test]
@@ -1025,7 +1065,7 @@ mod tests {
         assert_eq!(hub.attached(), 0);
         hub.deliver(dispatch("away 1", Audience::Server(CHAT)));
         hub.deliver(dispatch("away 2", Audience::Server(CHAT)));
-        let mut back = hub.resume(&session, ANN, 2).expect("resumable");
+        let mut back = hub.resume(&session, ANN, 0, 2).expect("resumable");
         hub.deliver(dispatch("live", Audience::Server(CHAT)));
         assert_eq!(
             received(&mut back),
@@ -1033,13 +1073,18 @@ mod tests {
         );
         assert_eq!(hub.attached(), 1);
         assert_eq!(
-            hub.resume(&session, BOB, 6).err(),
+            hub.resume(&session, BOB, 0, 6).err(),
             Some(InvalidSession),
             "another account"
         );
-        assert_eq!(hub.resume("nope", ANN, 6).err(), Some(InvalidSession));
         assert_eq!(
-            hub.resume(&session, ANN, 7).err(),
+            hub.resume(&session, ANN, 1, 6).err(),
+            Some(InvalidSession),
+            "a token of another version (signed out since)"
+        );
+        assert_eq!(hub.resume("nope", ANN, 0, 6).err(), Some(InvalidSession));
+        assert_eq!(
+            hub.resume(&session, ANN, 0, 7).err(),
             Some(InvalidSession),
             "a number never given"
         );
@@ -1050,7 +1095,7 @@ mod tests {
         let hub = hub(1000, 16);
         let old = hub.open(ANN, 0, vec![CHAT]);
         hub.deliver(dispatch("one", Audience::Server(CHAT)));
-        let mut new = hub.resume(&old.session, ANN, 1).expect("resumable");
+        let mut new = hub.resume(&old.session, ANN, 0, 1).expect("resumable");
         assert_eq!(old.handle().closed().await.code, 1000);
         drop(old);
         hub.deliver(dispatch("two", Audience::Server(CHAT)));
@@ -1072,9 +1117,9 @@ mod tests {
             hub.deliver(dispatch("away", Audience::Server(CHAT)));
         }
         // 2..=5 were given, 3..=5 kept: from 2 on, one is missing.
-        assert_eq!(hub.resume(&session, ANN, 1).err(), Some(InvalidSession));
+        assert_eq!(hub.resume(&session, ANN, 0, 1).err(), Some(InvalidSession));
         let mut back = hub
-            .resume(&session, ANN, 2)
+            .resume(&session, ANN, 0, 2)
             .expect("everything after 2 is kept");
         assert_eq!(
             received(&mut back),
@@ -1094,7 +1139,7 @@ mod tests {
         );
         let session = slow.session.clone();
         drop(slow);
-        assert_eq!(hub.resume(&session, ANN, 1).err(), Some(InvalidSession));
+        assert_eq!(hub.resume(&session, ANN, 1, 1).err(), Some(InvalidSession));
         assert_eq!(hub.sweep(Instant::now()), 0);
     }
 
@@ -1112,7 +1157,7 @@ mod tests {
         assert!(!current.handle().is_closing());
         let session = old.session.clone();
         drop(old);
-        assert_eq!(hub.resume(&session, ANN, 1).err(), Some(InvalidSession));
+        assert_eq!(hub.resume(&session, ANN, 0, 1).err(), Some(InvalidSession));
     }
 
     #[test]
@@ -1124,6 +1169,6 @@ mod tests {
         let _other = hub.open(BOB, 0, vec![CHAT]);
         assert_eq!(hub.sweep(Instant::now()), 2);
         assert_eq!(hub.sweep(Instant::now() + Duration::from_secs(121)), 1);
-        assert_eq!(hub.resume(&session, ANN, 1).err(), Some(InvalidSession));
+        assert_eq!(hub.resume(&session, ANN, 0, 1).err(), Some(InvalidSession));
     }
 }

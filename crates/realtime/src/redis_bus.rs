@@ -170,9 +170,19 @@ pub async fn publish_once(url: &str, channel: &str, events: Vec<Event>) -> redis
     let mut conn = tokio::time::timeout(TIMEOUT, client.get_multiplexed_async_connection())
         .await
         .map_err(|_| timed_out())??;
+    // Gateway dispatches go to the nodes' streams, the rest on the channel.
+    tokio::time::timeout(
+        TIMEOUT,
+        crate::relay::route_once(&mut conn, channel, &events),
+    )
+    .await
+    .map_err(|_| timed_out())??;
     let origin = format!("operator-{}", node_id());
     let mut pipe = redis::pipe();
-    for event in events {
+    for event in events
+        .into_iter()
+        .filter(|e| !matches!(e, Event::Dispatch(_)))
+    {
         let envelope = Envelope {
             origin: origin.clone(),
             event,
@@ -435,6 +445,8 @@ fn receive(message: &redis::Msg, node: &str, local: &LocalBus) {
         .ok()
         .and_then(|payload| serde_json::from_str::<Envelope>(&payload).ok());
     match envelope {
+        // Gateway dispatches travel in the nodes' streams, never on the channel.
+        Some(envelope) if matches!(envelope.event, Event::Dispatch(_)) => {}
         Some(envelope) if envelope.origin != node => local.publish(envelope.event),
         Some(_) => {}
         None => tracing::warn!("an unreadable event on the Redis channel was ignored"),

@@ -193,7 +193,7 @@ impl Application {
                     tracing::warn!(sessions = sessions.attached(), "gateway sockets still open after the grace period");
                 }
                 // Resumed elsewhere from exactly where they stopped here.
-                self.gateway.checkpoint_all().await;
+                self.gateway.stop().await;
             }
         }
         self.mail_worker.finish(MAIL_DRAIN).await;

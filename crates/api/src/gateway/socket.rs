@@ -94,7 +94,6 @@ async fn run(state: AppState, socket: WebSocket) {
             if end.code == codes::TOO_SLOW {
                 link.state
                     .gateway
-                    .hub()
                     .end_session(&session.attached.session, end.clone());
             }
             end
@@ -199,7 +198,12 @@ impl Link {
         seq: u64,
     ) -> Result<Option<Session>, End> {
         let account = self.account(token).await?;
-        let Ok(mut attached) = self.state.gateway.resume(session, account.id, seq).await else {
+        let Ok(mut attached) = self
+            .state
+            .gateway
+            .resume(session, account.id, account.token_version, seq)
+            .await
+        else {
             return Ok(None);
         };
         let missed = std::mem::take(&mut attached.missed);

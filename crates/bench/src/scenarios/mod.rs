@@ -6,6 +6,7 @@ mod idle;
 mod ingest;
 mod ready;
 mod rest;
+mod resume;
 
 use crate::client::Api;
 use crate::measure::{CpuMeter, Window, rss_kib};
@@ -47,6 +48,11 @@ pub async fn run(common: &Common, scenario: &Scenario) -> anyhow::Result<Report>
             pace,
         } => chat::gateway_fanout(&context, sessions, senders, pace).await,
         Scenario::Ready { servers, channels } => ready::run(&context, servers, channels).await,
+        Scenario::ResumeStorm {
+            sessions,
+            resume_to,
+            posts,
+        } => resume::run(&context, sessions, resume_to, posts).await,
         Scenario::Rooms {
             channels,
             per_channel,

@@ -5,11 +5,10 @@ use super::{Context, Usage};
 use crate::fixtures;
 use crate::measure::{Window, histogram, micros};
 use crate::report::Report;
-use anyhow::{Context as _, bail};
-use futures_util::{SinkExt, StreamExt};
+use anyhow::Context as _;
+use futures_util::StreamExt;
 use serde_json::json;
 use std::time::Instant;
-use tokio_tungstenite::tungstenite::Message;
 
 pub async fn run(context: &Context<'_>, servers: usize, channels: usize) -> anyhow::Result<Report> {
     let users = context.users(1).await?;
@@ -47,19 +46,8 @@ async fn identify(
     let hello = socket.next().await.context("no hello")??;
     anyhow::ensure!(hello.is_text(), "no hello");
     let started = Instant::now();
-    let identify = json!({"op": "identify", "d": {"token": token}});
-    socket.send(Message::text(identify.to_string())).await?;
-    loop {
-        match socket.next().await {
-            Some(Ok(Message::Text(text)))
-                if text.starts_with(r#"{"op":"dispatch","t":"ready""#) =>
-            {
-                let took = started.elapsed();
-                let _ = socket.close(None).await;
-                return Ok((took, text.len()));
-            }
-            Some(Ok(_)) => {}
-            other => bail!("the gateway ended before ready: {other:?}"),
-        }
-    }
+    let ready = crate::client::identify(&mut socket, token).await?;
+    let took = started.elapsed();
+    let _ = socket.close(None).await;
+    Ok((took, ready.len()))
 }

@@ -1,8 +1,8 @@
 //! What a node's stream holds, and how a session's place in it is written down.
 
 use crate::Seat;
-use pingme_domain::ServerId;
 use pingme_domain::events::Dispatch;
+use pingme_domain::{AccountId, ServerId};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -34,12 +34,14 @@ impl fmt::Display for StreamId {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Entry {
-    /// Written by the node itself when it starts reading: every place in the stream is an
-    /// entry, so whether the stream still holds a place is one lookup.
-    Start,
+    /// Written by the node itself when it starts reading and every upkeep round: every place
+    /// in the stream is an entry, so whether the stream still holds a place is one lookup, and
+    /// an idle stream is never trimmed empty.
+    Mark,
     Dispatch(Arc<Dispatch>),
-    /// The session is numbered by another node from here on.
-    Takeover(Arc<str>),
+    /// The session's servers, read again as it was identified: the numbers after it follow
+    /// from them (in the stream, so that a replay sees the change where the node saw it).
+    Servers(Arc<str>, Vec<ServerId>),
     /// Dispatches may have been lost before this point (a node could not reach Redis): the
     /// sessions are ended, and no resume replays across it.
     Gap,
@@ -55,13 +57,15 @@ impl Entry {
     }
 }
 
-/// A session's number and servers at a place in its node's stream: from there, the entries
-/// after it give its next numbers.
+/// A session's number, servers and changes of reach at a place in its node's stream: from
+/// there, the entries after it give its next numbers.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Checkpoint {
     pub seq: u64,
     pub at: StreamId,
     pub servers: Vec<ServerId>,
+    /// Until the session is settled (see `Seat::changed`).
+    pub changed: Vec<(ServerId, bool)>,
 }
 
 impl Checkpoint {
@@ -70,17 +74,29 @@ impl Checkpoint {
             seq: seat.seq,
             at,
             servers: seat.servers.clone(),
+            changed: seat.changed.clone(),
         }
     }
 
-    /// `<seq> <stream id> <server>,<server>…`
+    /// `<seq> <stream id> <server>,<server>… <server>+,<server>-…`
     pub fn encode(&self) -> String {
         let servers: Vec<String> = self.servers.iter().map(|s| s.0.to_string()).collect();
-        format!("{} {} {}", self.seq, self.at, servers.join(","))
+        let changed: Vec<String> = self
+            .changed
+            .iter()
+            .map(|(s, joined)| format!("{}{}", s.0, if *joined { '+' } else { '-' }))
+            .collect();
+        format!(
+            "{} {} {} {}",
+            self.seq,
+            self.at,
+            servers.join(","),
+            changed.join(",")
+        )
     }
 
     pub fn decode(text: &str) -> Option<Self> {
-        let mut parts = text.splitn(3, ' ');
+        let mut parts = text.split(' ');
         let seq = parts.next()?.parse().ok()?;
         let at = parts.next()?.parse().ok()?;
         let servers = parts
@@ -91,7 +107,34 @@ impl Checkpoint {
             .map(|s| s.parse().map(ServerId))
             .collect::<Result<_, _>>()
             .ok()?;
-        Some(Self { seq, at, servers })
+        let changed = parts
+            .next()
+            .unwrap_or("")
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                let (id, sign) = s.split_at(s.len() - 1);
+                Some((ServerId(id.parse().ok()?), sign == "+"))
+            })
+            .collect::<Option<_>>()?;
+        Some(Self {
+            seq,
+            at,
+            servers,
+            changed,
+        })
+    }
+
+    /// The session as it stands here.
+    pub fn seat(&self, session: &str, account: AccountId, token_version: i64) -> Seat {
+        Seat {
+            session: session.into(),
+            account,
+            token_version,
+            seq: self.seq,
+            servers: self.servers.clone(),
+            changed: self.changed.clone(),
+        }
     }
 }
 
@@ -114,13 +157,15 @@ mod tests {
             seq: 42,
             at: StreamId(5, 1),
             servers: vec![ServerId(3), ServerId(10)],
+            changed: vec![(ServerId(10), true), (ServerId(4), false)],
         };
-        assert_eq!(ck.encode(), "42 5-1 3,10");
+        assert_eq!(ck.encode(), "42 5-1 3,10 10+,4-");
         assert_eq!(Checkpoint::decode(&ck.encode()), Some(ck));
         let none = Checkpoint {
             seq: 1,
             at: StreamId(5, 0),
             servers: vec![],
+            changed: vec![],
         };
         assert_eq!(Checkpoint::decode(&none.encode()), Some(none));
     }

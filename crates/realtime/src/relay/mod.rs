@@ -16,7 +16,7 @@
 //! there, takes the session over (a script that cuts the old stream with a takeover entry and
 //! notes where the new node's stream stands), replays up to the cut, then the new node's own
 //! stream up to where it has applied, and carries on live. The old node, if alive, reads the
-//! takeover and lets the session go.
+//! takeover on its control stream and lets the session go.
 //!
 //! Where a replay cannot be whole — the checkpoint's place was trimmed from the stream
 //! (streams keep [`RETAIN`] and at most [`STREAM_CAP`] entries), the old node is dead for
@@ -26,30 +26,35 @@
 //! (Redis restarted) ends its sessions.
 
 mod entry;
+mod publisher;
+mod reader;
 mod resume;
 mod scripts;
+mod upkeep;
 
-use crate::gateway::{Attached, GatewayHub, InvalidSession, Seat};
+use crate::gateway::{Attached, GatewayHub, InvalidSession};
 use crate::hub::Close;
 use entry::{Checkpoint, Entry, StreamId};
-use pingme_domain::events::{Dispatch, Reach};
+use pingme_domain::events::{Audience, Dispatch, Reach};
 use pingme_domain::{AccountId, ServerId};
 use redis::aio::MultiplexedConnection;
-use redis::streams::{StreamRangeReply, StreamReadReply};
 use scripts::Keys;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tokio::sync::mpsc;
+use tokio::sync::watch;
+
+pub use publisher::route_once;
 
 /// How often a node writes its sessions' checkpoints (and says it is alive).
 pub const CHECKPOINT_EVERY: Duration = Duration::from_secs(2);
 /// A session whose number did not change gets a fresh checkpoint this often anyway, so that
 /// its replay starts from a place the stream still holds.
 pub const REFRESH_AFTER: Duration = Duration::from_secs(30);
-/// Checkpoints kept per session: with one every [`CHECKPOINT_EVERY`], two minutes' worth.
-pub const CHECKPOINTS_KEPT: usize = 64;
+/// Checkpoints kept per session: with one every [`CHECKPOINT_EVERY`], over four minutes'
+/// worth (a socket's silence is noticed within 75 s, then the session waits 2 minutes).
+pub const CHECKPOINTS_KEPT: usize = 128;
 /// How long a node's stream keeps its entries.
 pub const RETAIN: Duration = Duration::from_secs(300);
 /// The most entries a node's stream keeps (past it, the oldest go even if younger than
@@ -62,16 +67,9 @@ pub const DEAD_AFTER: Duration = Duration::from_secs(150);
 const FORGET_NODE_AFTER: Duration = Duration::from_secs(900);
 /// How long a session's keys outlive its last checkpoint.
 const SESSION_TTL: Duration = Duration::from_secs(300);
-/// A scope no session holds any more is unregistered after this long (a session being
-/// opened registers its scopes just before it is in the hub).
-const INTEREST_GRACE: Duration = Duration::from_secs(60);
-/// How long one read of the stream waits for entries.
-const BLOCK: Duration = Duration::from_secs(1);
-const READ_COUNT: usize = 1024;
-/// Dispatches waiting for the publisher; past it they are dropped, and a gap follows.
-const QUEUE: usize = 8192;
-const BATCH: usize = 256;
 const TIMEOUT: Duration = Duration::from_secs(2);
+/// Items per pipeline of the command connection.
+const PIPELINE: usize = 256;
 const BACKOFF: Duration = Duration::from_millis(200);
 
 /// How sessions end when what they were sent may have been lost.
@@ -90,16 +88,6 @@ impl From<redis::RedisError> for Unavailable {
     }
 }
 
-/// A session's last checkpoint written: its number, its servers, when.
-type Written = (u64, Vec<ServerId>, Instant);
-
-/// One dispatch waiting to be routed.
-struct Outgoing {
-    entry: String,
-    scopes: Vec<String>,
-    join: Option<(AccountId, ServerId)>,
-}
-
 pub struct Relay {
     client: redis::Client,
     keys: Keys,
@@ -107,16 +95,25 @@ pub struct Relay {
     hub: Arc<GatewayHub>,
     replay_limit: usize,
     /// The last entry of this node's stream applied to the hub; held while applying, and
-    /// while a session's place is read or set.
+    /// while a session is adopted at that place.
     applied: tokio::sync::Mutex<StreamId>,
+    /// The same, for those who wait for the reader to reach an entry.
+    reached: watch::Sender<StreamId>,
     /// Whether the stream is being read (sessions can be opened).
     reading: AtomicBool,
+    /// Whether this node has said it is alive before.
+    beaten: AtomicBool,
     commands: tokio::sync::Mutex<Option<MultiplexedConnection>>,
-    outgoing: mpsc::Sender<Outgoing>,
-    /// Scopes registered for this node, and when last.
+    publisher: publisher::Queue,
+    /// Scopes registered for this node, and when last; changed (with Redis) by one task at
+    /// a time.
     interest: Mutex<HashMap<String, Instant>>,
+    registry: tokio::sync::Mutex<()>,
     /// The last checkpoint written of each session, and when.
-    written: Mutex<HashMap<Arc<str>, Written>>,
+    written: Mutex<HashMap<Arc<str>, upkeep::Written>>,
+    /// Held by a round of checkpoints, from its reading of the sessions to the writing of
+    /// its place.
+    writing: tokio::sync::Mutex<()>,
 }
 
 impl Relay {
@@ -128,50 +125,35 @@ impl Relay {
         hub: Arc<GatewayHub>,
     ) -> redis::RedisResult<Arc<Self>> {
         let client = redis::Client::open(url)?;
-        let (outgoing, queue) = mpsc::channel(QUEUE);
+        let (publisher, queue) = publisher::Queue::new();
         let relay = Arc::new(Self {
             client,
-            keys: Keys {
-                prefix: format!("{prefix}:gw:"),
-            },
+            keys: Keys::under(prefix),
             node,
             replay_limit: hub.limits().replay,
             hub,
             applied: tokio::sync::Mutex::new(StreamId::default()),
+            reached: watch::Sender::new(StreamId::default()),
             reading: AtomicBool::new(false),
+            beaten: AtomicBool::new(false),
             commands: tokio::sync::Mutex::new(None),
-            outgoing,
+            publisher,
             interest: Mutex::default(),
+            registry: tokio::sync::Mutex::new(()),
             written: Mutex::default(),
+            writing: tokio::sync::Mutex::new(()),
         });
         let weak = Arc::downgrade(&relay);
-        tokio::spawn(read(weak.clone()));
-        tokio::spawn(publish(weak.clone(), queue));
-        tokio::spawn(upkeep(weak));
+        tokio::spawn(reader::read(weak.clone()));
+        tokio::spawn(publisher::publish(weak.clone(), queue));
+        tokio::spawn(upkeep::upkeep(weak));
         Ok(relay)
     }
 
     /// Hands a dispatch to the publisher (never waits): it reaches this node's sessions
     /// too through this node's stream, in the order every node sees.
     pub fn publish(&self, dispatch: &Arc<Dispatch>) {
-        let mut scopes = vec![scope_of(dispatch)];
-        let mut join = None;
-        match dispatch.reach {
-            Some(Reach::Join(account, server)) => {
-                scopes.push(account_scope(account));
-                join = Some((account, server));
-            }
-            Some(Reach::Leave(account, _)) => scopes.push(account_scope(account)),
-            _ => {}
-        }
-        let outgoing = Outgoing {
-            entry: Entry::Dispatch(dispatch.clone()).encode(),
-            scopes,
-            join,
-        };
-        if self.outgoing.try_send(outgoing).is_err() {
-            tracing::warn!("the gateway's publishing queue is full: a dispatch was dropped");
-        }
+        self.publisher.push(dispatch);
     }
 
     /// Whether this node's stream is being read (else sessions cannot be opened here).
@@ -180,22 +162,28 @@ impl Relay {
     }
 
     /// A new session (identify): its scopes are registered first, so nothing routed after
-    /// the reading that follows can miss this node.
+    /// the reading that follows can miss this node; its first checkpoint (number 1, where
+    /// the reader stands) is written before it is used.
     pub async fn open(
         &self,
         account: AccountId,
         token_version: i64,
         servers: Vec<ServerId>,
     ) -> Result<Attached, Unavailable> {
-        if !self.reading.load(Ordering::Acquire) {
-            return Err(Unavailable);
-        }
+        self.reading_soon().await?;
         self.register(&scopes(account, &servers)).await?;
-        Ok(self.hub.open(account, token_version, servers))
+        let (attached, seat, at) = {
+            let applied = self.applied.lock().await;
+            let attached = self.hub.open(account, token_version, servers);
+            let seat = self.hub.seat(&attached.session).ok_or(Unavailable)?;
+            (attached, seat, *applied)
+        };
+        self.write_checkpoints(&[seat], at).await?;
+        Ok(attached)
     }
 
-    /// The servers read again (identify): registered, set, and the session's first
-    /// checkpoint written before `ready` goes out.
+    /// The servers read again (identify): registered, then put in this node's stream and
+    /// applied from there, so that a replay of the stream changes them at the same place.
     pub async fn set_servers(
         &self,
         session: &str,
@@ -203,15 +191,43 @@ impl Relay {
         servers: &[ServerId],
     ) -> Result<(), Unavailable> {
         self.register(&scopes(account, servers)).await?;
-        let applied = self.applied.lock().await;
-        self.hub.set_servers(session, servers);
-        let seats: Vec<Seat> = self
-            .hub
-            .seats()
-            .into_iter()
-            .filter(|s| &*s.session == session)
-            .collect();
-        self.write_checkpoints(&seats, *applied).await
+        let entry = Entry::Servers(session.into(), servers.to_vec()).encode();
+        let stream = self.keys.stream(&self.node);
+        let id: String = self
+            .with_commands(async |conn| {
+                redis::cmd("XADD")
+                    .arg(&stream)
+                    .arg("*")
+                    .arg("e")
+                    .arg(&entry)
+                    .query_async(conn)
+                    .await
+            })
+            .await?;
+        self.applied_through(id.parse().map_err(|_| Unavailable)?)
+            .await
+    }
+
+    /// Waits (a while: a node just started) until the stream is being read.
+    async fn reading_soon(&self) -> Result<(), Unavailable> {
+        let deadline = tokio::time::Instant::now() + TIMEOUT;
+        while !self.is_reading() {
+            if tokio::time::Instant::now() >= deadline {
+                return Err(Unavailable);
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        Ok(())
+    }
+
+    /// Waits (a while) until the reader has applied the entry `id`.
+    async fn applied_through(&self, id: StreamId) -> Result<(), Unavailable> {
+        let mut reached = self.reached.subscribe();
+        let waited = tokio::time::timeout(TIMEOUT, reached.wait_for(|at| *at >= id)).await;
+        match waited {
+            Ok(Ok(_)) => Ok(()),
+            _ => Err(Unavailable),
+        }
     }
 
     /// A resume: here if this node holds the session, else from the node that numbers it.
@@ -219,12 +235,25 @@ impl Relay {
         self: &Arc<Self>,
         session: &str,
         account: AccountId,
+        token_version: i64,
         seq: u64,
     ) -> Result<Attached, InvalidSession> {
         if self.hub.holds(session) {
-            return self.hub.resume(session, account, seq);
+            return self.hub.resume(session, account, token_version, seq);
         }
-        resume::from_elsewhere(self, session, account, seq).await
+        self.reading_soon().await.map_err(|_| InvalidSession)?;
+        resume::from_elsewhere(self, session, account, token_version, seq).await
+    }
+
+    /// Ends a session for good, here and for the other nodes (it cannot be resumed there).
+    pub fn end_session(self: &Arc<Self>, session: &str, close: Close) {
+        self.hub.end_session(session, close);
+        let (relay, session) = (self.clone(), Arc::<str>::from(session));
+        tokio::spawn(async move {
+            if relay.release(std::slice::from_ref(&session)).await.is_ok() {
+                lock(&relay.written).remove(&session);
+            }
+        });
     }
 
     async fn commands(&self) -> redis::RedisResult<MultiplexedConnection> {
@@ -250,42 +279,56 @@ impl Relay {
         done
     }
 
-    /// Adds this node to the interest sets of `scopes` (noted first, so that the upkeep does
-    /// not take them out meanwhile).
-    async fn register(&self, scopes: &[String]) -> redis::RedisResult<()> {
-        {
-            let now = Instant::now();
-            let mut interest = lock(&self.interest);
-            for scope in scopes {
-                interest.insert(scope.clone(), now);
-            }
-        }
-        self.pipeline(scopes, |pipe, scope| {
-            pipe.sadd(self.keys.interest(scope), &*self.node);
-        })
-        .await
-    }
-
-    /// One pipeline of a command (or more) per item, on the command connection; nothing
-    /// sent for no item.
+    /// A command (or more) per item, on the command connection, in pipelines of at most
+    /// [`PIPELINE`] items (each answered well within the timeout, however many there are).
     async fn pipeline<T>(
         &self,
         items: &[T],
         add: impl Fn(&mut redis::Pipeline, &T),
     ) -> redis::RedisResult<()> {
-        if items.is_empty() {
-            return Ok(());
+        for chunk in items.chunks(PIPELINE) {
+            let mut pipe = redis::pipe();
+            for item in chunk {
+                add(&mut pipe, item);
+            }
+            self.with_commands(async |conn| pipe.query_async::<()>(conn).await)
+                .await?;
         }
-        let mut pipe = redis::pipe();
-        for item in items {
-            add(&mut pipe, item);
+        Ok(())
+    }
+
+    /// Adds this node to the interest sets of `scopes` it is not in yet (and keeps it in
+    /// those it is: the upkeep leaves scopes registered lately alone).
+    async fn register(&self, scopes: &[String]) -> redis::RedisResult<()> {
+        let _one_at_a_time = self.registry.lock().await;
+        let missing: Vec<&String> = {
+            let now = Instant::now();
+            let mut interest = lock(&self.interest);
+            scopes
+                .iter()
+                .filter(|scope| interest.insert((*scope).clone(), now).is_none())
+                .collect()
+        };
+        let added = self
+            .pipeline(&missing, |pipe, scope| {
+                pipe.sadd(self.keys.interest(scope), &*self.node);
+            })
+            .await;
+        if added.is_err() {
+            let mut interest = lock(&self.interest);
+            for scope in missing {
+                interest.remove(scope);
+            }
         }
-        self.with_commands(async |conn| pipe.query_async::<()>(conn).await)
-            .await
+        added
     }
 
     /// Writes one checkpoint per seat, all at `at`.
-    async fn write_checkpoints(&self, seats: &[Seat], at: StreamId) -> Result<(), Unavailable> {
+    async fn write_checkpoints(
+        &self,
+        seats: &[crate::Seat],
+        at: StreamId,
+    ) -> Result<(), Unavailable> {
         self.pipeline(seats, |pipe, seat| {
             evalsha(pipe, &scripts::CHECKPOINT)
                 .arg(&self.keys.prefix)
@@ -295,7 +338,9 @@ impl Relay {
                 .arg(&*seat.session)
                 .arg(seat.account.0)
                 .arg(seat.token_version)
-                .arg(Checkpoint::of(seat, at).encode());
+                .arg(Checkpoint::of(seat, at).encode())
+                .arg(at.0)
+                .arg(at.1);
         })
         .await?;
         let now = Instant::now();
@@ -306,23 +351,15 @@ impl Relay {
         Ok(())
     }
 
-    /// Carries one entry of this node's stream out on the hub.
-    fn apply(&self, entry: Entry) {
-        match entry {
-            Entry::Start => {}
-            Entry::Dispatch(dispatch) => {
-                if let Some(Reach::Join(_, server)) = dispatch.reach {
-                    // The route script registered this node for the server.
-                    lock(&self.interest).insert(server_scope(server), Instant::now());
-                }
-                self.hub.deliver(dispatch);
-            }
-            Entry::Takeover(session) => {
-                self.hub.hand_over(&session);
-                lock(&self.written).remove(&session);
-            }
-            Entry::Gap => self.hub.end_all(GAP),
-        }
+    /// Forgets sessions this node numbered, unless another node took them over.
+    async fn release(&self, sessions: &[Arc<str>]) -> redis::RedisResult<()> {
+        self.pipeline(sessions, |pipe, session| {
+            evalsha(pipe, &scripts::RELEASE)
+                .arg(&self.keys.prefix)
+                .arg(&*self.node)
+                .arg(&**session);
+        })
+        .await
     }
 }
 
@@ -378,25 +415,34 @@ impl Gateway {
         }
     }
 
+    /// Resumes the session with a token of `account` at `token_version`.
     pub async fn resume(
         &self,
         session: &str,
         account: AccountId,
+        token_version: i64,
         seq: u64,
     ) -> Result<Attached, InvalidSession> {
         match &self.relay {
-            Some(relay) => relay.resume(session, account, seq).await,
-            None => self.hub.resume(session, account, seq),
+            Some(relay) => relay.resume(session, account, token_version, seq).await,
+            None => self.hub.resume(session, account, token_version, seq),
         }
     }
 
-    /// Writes every session's checkpoint now (the node is stopping: the sessions are
-    /// resumed elsewhere from exactly here).
-    pub async fn checkpoint_all(&self) {
+    /// Ends a session for good (it may not be resumed anywhere).
+    pub fn end_session(&self, session: &str, close: Close) {
+        match &self.relay {
+            Some(relay) => relay.end_session(session, close),
+            None => self.hub.end_session(session, close),
+        }
+    }
+
+    /// The node is stopping: the dispatches it published are handed to Redis, and every
+    /// session's checkpoint is written, so that they are resumed elsewhere from exactly here.
+    pub async fn stop(&self) {
         if let Some(relay) = &self.relay {
-            let applied = relay.applied.lock().await;
-            let seats = relay.hub.seats();
-            if relay.write_checkpoints(&seats, *applied).await.is_err() {
+            relay.publisher.flushed(TIMEOUT).await;
+            if relay.checkpoint_round().await.is_err() {
                 tracing::warn!("the gateway's last checkpoints could not be written");
             }
         }
@@ -405,8 +451,8 @@ impl Gateway {
 
 fn scope_of(dispatch: &Dispatch) -> String {
     match dispatch.audience {
-        pingme_domain::events::Audience::Server(server) => server_scope(server),
-        pingme_domain::events::Audience::Account(account) => account_scope(account),
+        Audience::Server(server) => server_scope(server),
+        Audience::Account(account) => account_scope(account),
     }
 }
 
@@ -455,99 +501,13 @@ fn evalsha<'a>(pipe: &'a mut redis::Pipeline, script: &redis::Script) -> &'a mut
     pipe.cmd("EVALSHA").arg(script.get_hash()).arg(0)
 }
 
-/// Reads this node's stream and applies it, for as long as the relay lives. A lost
-/// connection is reopened; if the stream no longer holds the last entry applied (Redis
-/// restarted, or it was trimmed while this node could not read), what came between is lost:
-/// the sessions end.
-async fn read(relay: std::sync::Weak<Relay>) {
-    loop {
-        let Some(this) = relay.upgrade() else { return };
-        if let Err(error) = this.read_while_connected().await {
-            this.reading.store(false, Ordering::Release);
-            tracing::warn!(%error, "the gateway's stream cannot be read; retrying");
-        }
-        drop(this);
-        tokio::time::sleep(BACKOFF).await;
-    }
-}
-
-impl Relay {
-    async fn read_while_connected(self: &Arc<Self>) -> redis::RedisResult<()> {
-        let mut conn = connect(&self.client, BLOCK + TIMEOUT).await?;
-        let stream = self.keys.stream(&self.node);
-        self.beat(&mut conn).await?;
-        {
-            let mut applied = self.applied.lock().await;
-            let whole =
-                *applied != StreamId::default() && holds(&mut conn, &stream, *applied).await?;
-            if !whole {
-                if *applied != StreamId::default() {
-                    tracing::warn!("the gateway's stream lost entries: its sessions are ended");
-                    self.hub.end_all(GAP);
-                }
-                let start: String = redis::cmd("XADD")
-                    .arg(&stream)
-                    .arg("*")
-                    .arg("e")
-                    .arg(Entry::Start.encode())
-                    .query_async(&mut conn)
-                    .await?;
-                *applied = start.parse().unwrap_or_default();
-            }
-        }
-        self.reading.store(true, Ordering::Release);
-        loop {
-            let after = *self.applied.lock().await;
-            let reply: Option<StreamReadReply> = redis::cmd("XREAD")
-                .arg("COUNT")
-                .arg(READ_COUNT)
-                .arg("BLOCK")
-                .arg(BLOCK.as_millis() as u64)
-                .arg("STREAMS")
-                .arg(&stream)
-                .arg(after.to_string())
-                .query_async(&mut conn)
-                .await?;
-            let entries = reply
-                .into_iter()
-                .flat_map(|r| r.keys)
-                .flat_map(|k| k.ids)
-                .map(parse)
-                .collect::<Vec<_>>();
-            if entries.is_empty() {
-                continue;
-            }
-            let mut applied = self.applied.lock().await;
-            for (id, entry) in entries {
-                if id <= *applied {
-                    continue;
-                }
-                if let Some(entry) = entry {
-                    self.apply(entry);
-                }
-                *applied = id;
-            }
-        }
-    }
-
-    /// Says this node is alive; answers Redis's time.
-    async fn beat(&self, conn: &mut MultiplexedConnection) -> redis::RedisResult<u64> {
-        scripts::HEARTBEAT
-            .arg(&self.keys.prefix)
-            .arg(&*self.node)
-            .arg(FORGET_NODE_AFTER.as_millis() as u64)
-            .invoke_async(conn)
-            .await
-    }
-}
-
 /// Whether the stream still holds the entry `id`.
 async fn holds(
     conn: &mut MultiplexedConnection,
     stream: &str,
     id: StreamId,
 ) -> redis::RedisResult<bool> {
-    let found: StreamRangeReply = redis::cmd("XRANGE")
+    let found: redis::streams::StreamRangeReply = redis::cmd("XRANGE")
         .arg(stream)
         .arg(id.to_string())
         .arg(id.to_string())
@@ -563,184 +523,17 @@ fn parse(entry: redis::streams::StreamId) -> (StreamId, Option<Entry>) {
     (id, text.as_deref().and_then(Entry::decode))
 }
 
-/// Routes queued dispatches, in order, in pipelines. Dispatches that could not be handed to
-/// Redis are followed, once it is back, by a gap entry in every node's stream.
-async fn publish(relay: std::sync::Weak<Relay>, mut queue: mpsc::Receiver<Outgoing>) {
-    let mut lost = false;
-    let mut batch: Vec<Outgoing> = Vec::new();
-    loop {
-        let Some(this) = relay.upgrade() else { return };
-        let client = this.client.clone();
-        let (prefix, cap) = (this.keys.prefix.clone(), STREAM_CAP);
-        drop(this);
-        let mut conn = match connect_loaded(&client).await {
-            Ok(conn) => conn,
-            Err(_) => {
-                lost |= drain(&mut queue, &mut batch);
-                tokio::time::sleep(BACKOFF).await;
-                continue;
-            }
-        };
-        loop {
-            if lost {
-                let gap = scripts::EVERY_NODE
-                    .arg(&prefix)
-                    .arg(DEAD_AFTER.as_millis() as u64)
-                    .arg(cap)
-                    .arg(Entry::Gap.encode())
-                    .invoke_async::<u64>(&mut conn)
-                    .await;
-                if gap.is_err() {
-                    break;
-                }
-                tracing::warn!(
-                    "dispatches were lost on their way to Redis: the sessions that may have missed them are ended"
-                );
-                lost = false;
-            }
-            if batch.is_empty() && queue.recv_many(&mut batch, BATCH).await == 0 {
-                return;
-            }
-            if let Err(error) = route(&mut conn, &prefix, cap, &batch).await {
-                tracing::warn!(%error, "dispatches could not be handed to Redis");
-                batch.clear();
-                lost = true;
-                break;
-            }
-            batch.clear();
+/// The reach changes a dispatch carries, as the route script takes them.
+fn reach_scopes(dispatch: &Dispatch) -> (Vec<String>, Option<(AccountId, ServerId)>) {
+    let mut scopes = vec![scope_of(dispatch)];
+    let mut join = None;
+    match dispatch.reach {
+        Some(Reach::Join(account, server)) => {
+            scopes.push(account_scope(account));
+            join = Some((account, server));
         }
-        tokio::time::sleep(BACKOFF).await;
+        Some(Reach::Leave(account, _)) => scopes.push(account_scope(account)),
+        _ => {}
     }
-}
-
-/// Drops what is queued; whether anything was.
-fn drain(queue: &mut mpsc::Receiver<Outgoing>, batch: &mut Vec<Outgoing>) -> bool {
-    let mut dropped = !batch.is_empty();
-    batch.clear();
-    while queue.try_recv().is_ok() {
-        dropped = true;
-    }
-    dropped
-}
-
-async fn route(
-    conn: &mut MultiplexedConnection,
-    prefix: &str,
-    cap: usize,
-    batch: &[Outgoing],
-) -> redis::RedisResult<()> {
-    let mut pipe = redis::pipe();
-    for out in batch {
-        let (ja, js) = out.join.map_or((String::new(), String::new()), |(a, s)| {
-            (a.0.to_string(), s.0.to_string())
-        });
-        evalsha(&mut pipe, &scripts::ROUTE)
-            .arg(prefix)
-            .arg(DEAD_AFTER.as_millis() as u64)
-            .arg(cap)
-            .arg(&out.entry)
-            .arg(ja)
-            .arg(js)
-            .arg(&out.scopes)
-            .ignore();
-    }
-    pipe.query_async(conn).await
-}
-
-/// Every [`CHECKPOINT_EVERY`]: the heartbeat, the checkpoints, the release of sessions gone,
-/// the trimming of this node's stream and, now and then, of the interest sets.
-async fn upkeep(relay: std::sync::Weak<Relay>) {
-    let mut every = tokio::time::interval(CHECKPOINT_EVERY);
-    let mut rounds: u64 = 0;
-    loop {
-        every.tick().await;
-        let Some(this) = relay.upgrade() else { return };
-        if this.reading.load(Ordering::Acquire)
-            && let Err(error) = this.tend(rounds).await
-        {
-            tracing::warn!(%error, "the gateway's checkpoints could not be written");
-        }
-        rounds += 1;
-    }
-}
-
-impl Relay {
-    async fn tend(&self, rounds: u64) -> redis::RedisResult<()> {
-        let now_ms = self
-            .with_commands(async |conn| self.beat(conn).await)
-            .await?;
-        let (seats, at) = {
-            let applied = self.applied.lock().await;
-            (self.hub.seats(), *applied)
-        };
-        let due = self.due(&seats);
-        self.write_checkpoints(&due, at)
-            .await
-            .map_err(|_| redis::RedisError::from((redis::ErrorKind::IoError, "checkpoints")))?;
-        self.release_gone(&seats).await?;
-        let stream = self.keys.stream(&self.node);
-        let oldest = now_ms.saturating_sub(RETAIN.as_millis() as u64);
-        self.with_commands(async |conn| {
-            redis::cmd("XTRIM")
-                .arg(&stream)
-                .arg("MINID")
-                .arg("~")
-                .arg(oldest)
-                .query_async::<()>(conn)
-                .await
-        })
-        .await?;
-        if rounds.is_multiple_of(15) {
-            self.unregister_unheld(&seats).await?;
-        }
-        Ok(())
-    }
-
-    /// The seats whose checkpoint changed, or is old.
-    fn due(&self, seats: &[Seat]) -> Vec<Seat> {
-        let written = lock(&self.written);
-        seats
-            .iter()
-            .filter(|seat| match written.get(&seat.session) {
-                Some((seq, servers, at)) => {
-                    *seq != seat.seq || *servers != seat.servers || at.elapsed() >= REFRESH_AFTER
-                }
-                None => true,
-            })
-            .cloned()
-            .collect()
-    }
-
-    /// Sessions checkpointed before and gone since (ended, expired): their keys go, unless
-    /// another node took them over.
-    async fn release_gone(&self, seats: &[Seat]) -> redis::RedisResult<()> {
-        let held: std::collections::HashSet<&str> = seats.iter().map(|s| &*s.session).collect();
-        let gone: Vec<Arc<str>> = lock(&self.written)
-            .extract_if(|session, _| !held.contains(&**session))
-            .map(|(session, _)| session)
-            .collect();
-        self.pipeline(&gone, |pipe, session| {
-            evalsha(pipe, &scripts::RELEASE)
-                .arg(&self.keys.prefix)
-                .arg(&*self.node)
-                .arg(&**session);
-        })
-        .await
-    }
-
-    /// Takes this node out of the interest sets of scopes none of its sessions holds.
-    async fn unregister_unheld(&self, seats: &[Seat]) -> redis::RedisResult<()> {
-        let held: std::collections::HashSet<String> = seats
-            .iter()
-            .flat_map(|s| scopes(s.account, &s.servers))
-            .collect();
-        let unheld: Vec<String> = lock(&self.interest)
-            .extract_if(|scope, at| !held.contains(scope) && at.elapsed() >= INTEREST_GRACE)
-            .map(|(scope, _)| scope)
-            .collect();
-        self.pipeline(&unheld, |pipe, scope| {
-            pipe.srem(self.keys.interest(scope), &*self.node);
-        })
-        .await
-    }
+    (scopes, join)
 }

@@ -30,10 +30,14 @@ impl Replayed {
     /// Numbers one entry; `Err` when the session cannot be carried across it.
     fn take(&mut self, entry: Entry) -> Result<(), InvalidSession> {
         match entry {
-            Entry::Start => Ok(()),
+            Entry::Mark => Ok(()),
+            Entry::Servers(session, servers) => {
+                if session == self.seat.session {
+                    self.seat.settle(&servers);
+                }
+                Ok(())
+            }
             Entry::Gap => Err(InvalidSession),
-            Entry::Takeover(session) if session == self.seat.session => Err(InvalidSession),
-            Entry::Takeover(_) => Ok(()),
             Entry::Dispatch(dispatch) => {
                 if let Some(seq) = self.seat.take(&dispatch) {
                     let numbered = Numbered { seq, dispatch };
@@ -59,8 +63,6 @@ impl Replayed {
 enum Until {
     /// The stream's end as it is now.
     End,
-    /// Just before this entry.
-    Before(StreamId),
     /// This entry included.
     Through(StreamId),
 }
@@ -69,10 +71,17 @@ pub(super) async fn from_elsewhere(
     relay: &Arc<Relay>,
     session: &str,
     account: AccountId,
+    token_version: i64,
     seq: u64,
 ) -> Result<Attached, InvalidSession> {
     let mut conn = relay.commands().await.map_err(|_| InvalidSession)?;
-    let taken = take_over(relay, &mut conn, session, account, seq).await;
+    let asked = Asked {
+        session,
+        account,
+        token_version,
+        seq,
+    };
+    let taken = take_over(relay, &mut conn, asked).await;
     if taken.is_err() {
         // The connection may be the cause; the next command opens another.
         *relay.commands.lock().await = None;
@@ -80,14 +89,27 @@ pub(super) async fn from_elsewhere(
     taken.unwrap_or(Err(InvalidSession))
 }
 
+/// What the client asked to resume.
+#[derive(Clone, Copy)]
+struct Asked<'a> {
+    session: &'a str,
+    account: AccountId,
+    token_version: i64,
+    seq: u64,
+}
+
 /// `Ok(Err(_))`: refused; `Err(_)`: Redis failed (also refused).
 async fn take_over(
     relay: &Arc<Relay>,
     conn: &mut MultiplexedConnection,
-    session: &str,
-    account: AccountId,
-    seq: u64,
+    asked: Asked<'_>,
 ) -> Result<Result<Attached, InvalidSession>, redis::RedisError> {
+    let Asked {
+        session,
+        account,
+        seq,
+        ..
+    } = asked;
     let (owner, owner_account, token_version): (Option<String>, Option<i64>, Option<i64>) =
         redis::cmd("HMGET")
             .arg(relay.keys.session(session))
@@ -101,31 +123,16 @@ async fn take_over(
     else {
         return Ok(Err(InvalidSession));
     };
-    if owner_account != account.0 || owner == *relay.node {
+    // Another account's session, one identified before its account signed out, or one this
+    // node should hold and does not (ended).
+    if owner_account != account.0 || token_version != asked.token_version || owner == *relay.node {
         return Ok(Err(InvalidSession));
     }
-    let checkpoints: Vec<String> = redis::cmd("LRANGE")
-        .arg(relay.keys.checkpoints(session, &owner))
-        .arg(0)
-        .arg(-1)
-        .query_async(conn)
-        .await?;
-    let Some(from) = checkpoints
-        .iter()
-        .rev()
-        .filter_map(|c| Checkpoint::decode(c))
-        .find(|c| c.seq <= seq)
-    else {
+    let Some(from) = start(relay, conn, session, &owner, seq).await? else {
         return Ok(Err(InvalidSession));
     };
     let mut replayed = Replayed {
-        seat: Seat {
-            session: session.into(),
-            account,
-            token_version,
-            seq: from.seq,
-            servers: from.servers.clone(),
-        },
+        seat: from.seat(session, account, token_version),
         seen: seq,
         kept: VecDeque::new(),
         missed: Vec::new(),
@@ -134,9 +141,6 @@ async fn take_over(
     // Registered before reading: a join from here on adds this node to the server itself.
     relay.register(&scopes(account, &from.servers)).await?;
     let old = relay.keys.stream(&owner);
-    if !super::holds(conn, &old, from.at).await? {
-        return Ok(Err(InvalidSession));
-    }
     let Ok(read_to) = replay(conn, &old, from.at, Until::End, &mut replayed).await? else {
         return Ok(Err(InvalidSession));
     };
@@ -150,7 +154,6 @@ async fn take_over(
         .arg(&owner)
         .arg(&*relay.node)
         .arg(DEAD_AFTER.as_millis() as u64)
-        .arg(Entry::Takeover(session.into()).encode())
         .invoke_async(conn)
         .await?;
     let Some((cut, here)) = cut else {
@@ -159,32 +162,87 @@ async fn take_over(
     let (Ok(cut), Ok(here)) = (cut.parse::<StreamId>(), here.parse::<StreamId>()) else {
         return Ok(Err(InvalidSession));
     };
-    if replay(conn, &old, read_to, Until::Before(cut), &mut replayed)
+    if replay(conn, &old, read_to, Until::Through(cut), &mut replayed)
         .await?
         .is_err()
     {
         return Ok(Err(InvalidSession));
     }
-    let applied = relay.applied.lock().await;
-    if here < *applied {
-        let own = relay.keys.stream(&relay.node);
-        let caught_up = replay(conn, &own, here, Until::Through(*applied), &mut replayed).await?;
-        if caught_up.is_err() {
-            return Ok(Err(InvalidSession));
-        }
-    }
-    if seq > replayed.seat.seq {
-        // A number this session never gave.
+    // The session's dispatches are in this node's stream after `here`: once the reader has
+    // applied that far, those it applied since are numbered here, then it is handed over.
+    if relay.applied_through(here).await.is_err() {
         return Ok(Err(InvalidSession));
     }
-    let seat = replayed.seat.clone();
-    relay
-        .write_checkpoints(std::slice::from_ref(&seat), *applied)
-        .await
-        .map_err(|_| redis::RedisError::from((redis::ErrorKind::IoError, "checkpoint")))?;
-    let attached = relay.hub.adopt(seat, replayed.kept, replayed.missed);
-    drop(applied);
+    let own = relay.keys.stream(&relay.node);
+    let mut caught_up = here;
+    let (attached, at) = loop {
+        let reached = *relay.reached.borrow();
+        if replay(
+            conn,
+            &own,
+            caught_up,
+            Until::Through(reached),
+            &mut replayed,
+        )
+        .await?
+        .is_err()
+        {
+            return Ok(Err(InvalidSession));
+        }
+        caught_up = reached;
+        let applied = relay.applied.lock().await;
+        if *applied != caught_up {
+            continue;
+        }
+        if seq > replayed.seat.seq {
+            // A number this session never gave.
+            return Ok(Err(InvalidSession));
+        }
+        let seat = replayed.seat.clone();
+        let kept = std::mem::take(&mut replayed.kept);
+        let missed = std::mem::take(&mut replayed.missed);
+        break (relay.hub.adopt(seat, kept, missed), *applied);
+    };
+    // Best effort: without it, the session is resumed on this node only until the next
+    // round of checkpoints.
+    let _ = relay.write_checkpoints(&[replayed.seat], at).await;
     Ok(Ok(attached))
+}
+
+/// Where the replay starts: the newest checkpoint at or before the client's `s`, and if it
+/// is the session's last, at the place of the old node's last round of checkpoints if that
+/// is later (the session was as that checkpoint says there too).
+async fn start(
+    relay: &Relay,
+    conn: &mut MultiplexedConnection,
+    session: &str,
+    owner: &str,
+    seq: u64,
+) -> redis::RedisResult<Option<Checkpoint>> {
+    let (checkpoints, round): (Vec<String>, Option<String>) = redis::pipe()
+        .cmd("LRANGE")
+        .arg(relay.keys.checkpoints(session, owner))
+        .arg(0)
+        .arg(-1)
+        .cmd("GET")
+        .arg(relay.keys.round(owner))
+        .query_async(conn)
+        .await?;
+    let all: Vec<Checkpoint> = checkpoints
+        .iter()
+        .filter_map(|c| Checkpoint::decode(c))
+        .collect();
+    let Some(found) = all.iter().rposition(|c| c.seq <= seq) else {
+        return Ok(None);
+    };
+    let mut from = all[found].clone();
+    let round = round.and_then(|r| r.parse::<StreamId>().ok());
+    if found + 1 == all.len()
+        && let Some(round) = round
+    {
+        from.at = from.at.max(round);
+    }
+    Ok(Some(from))
 }
 
 /// Numbers the entries of `stream` after `after` up to `until`; where it stopped reading.
@@ -198,10 +256,14 @@ async fn replay(
     let mut at = after;
     let end = match until {
         Until::End => "+".to_owned(),
-        Until::Before(id) => format!("({id}"),
         Until::Through(id) => id.to_string(),
     };
     loop {
+        // The place reached must still be there: else entries after it may have been
+        // trimmed meanwhile.
+        if !super::holds(conn, stream, at).await? {
+            return Ok(Err(InvalidSession));
+        }
         let page: StreamRangeReply = redis::cmd("XRANGE")
             .arg(stream)
             .arg(format!("({at}"))

@@ -71,26 +71,31 @@ return reached
 });
 
 /// The node says it is alive, and the streams of nodes dead for long are deleted. ARGV:
-/// prefix, node, forget after (ms). Answers Redis's time (ms).
+/// prefix, node, forget after (ms). Answers `{Redis's time (ms), the node's previous
+/// heartbeat or -1}`.
 pub static HEARTBEAT: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
 local p, me, forget = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local t = redis.call('TIME')
 local now = t[1] * 1000 + math.floor(t[2] / 1000)
+local before = redis.call('ZSCORE', p .. 'nodes', me)
 redis.call('ZADD', p .. 'nodes', now, me)
 for _, n in ipairs(redis.call('ZRANGEBYSCORE', p .. 'nodes', '-inf', now - forget)) do
-  redis.call('DEL', p .. 'node:' .. n)
+  redis.call('DEL', p .. 'node:' .. n, p .. 'ctl:' .. n, p .. 'round:' .. n)
   redis.call('ZREM', p .. 'nodes', n)
 end
-return now
+if before == false then return {now, -1} end
+return {now, math.floor(tonumber(before))}
 ",
     )
 });
 
 /// Records a checkpoint of a session this node numbers (or a new one), unless another node
-/// has taken it over. ARGV: prefix, node, ttl (s), checkpoints kept, session, account, token
-/// version, checkpoint. Answers 1 if written.
+/// has taken it over, or the last one recorded is at a later place (written concurrently):
+/// the list stays in the stream's order. ARGV: prefix, node, ttl (s), checkpoints kept,
+/// session, account, token version, checkpoint, its place's two numbers. Answers 1 if
+/// written.
 pub static CHECKPOINT: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
@@ -100,6 +105,14 @@ local owner = redis.call('HGET', key, 'node')
 if owner ~= false and owner ~= me then return 0 end
 redis.call('HSET', key, 'node', me, 'account', ARGV[6], 'tv', ARGV[7])
 local ck = p .. 'ck:' .. id .. ':' .. me
+local last = redis.call('LINDEX', ck, -1)
+if last then
+  local ms, n = string.match(last, '^%d+ (%d+)%-(%d+)')
+  local at_ms, at_n = tonumber(ARGV[9]), tonumber(ARGV[10])
+  if ms and (tonumber(ms) > at_ms or (tonumber(ms) == at_ms and tonumber(n) > at_n)) then
+    return 0
+  end
+end
 redis.call('RPUSH', ck, ARGV[8])
 redis.call('LTRIM', ck, -kept, -1)
 redis.call('EXPIRE', key, ttl)
@@ -125,13 +138,14 @@ return 1
 
 /// Takes a session over from the node that numbers it, if that node still does and is alive
 /// enough for its stream to be whole: the session's dispatches are in the old node's stream
-/// up to the takeover entry, and in the new node's after the entry answered. ARGV: prefix,
-/// session, old node, new node, dead after (ms), takeover entry. Answers `{takeover id,
-/// last id of the new node's stream}`, or nil.
+/// up to its last entry now (the cut), and in the new node's after its last entry now (the
+/// new node registered the session's scopes before). The old node is told on its control
+/// stream. ARGV: prefix, session, old node, new node, dead after (ms). Answers `{cut, last
+/// id of the new node's stream}`, or nil.
 pub static TAKE_OVER: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
-local p, id, from, to, dead_after, entry = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5]), ARGV[6]
+local p, id, from, to, dead_after = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
 local key = p .. 'sess:' .. id
 if redis.call('HGET', key, 'node') ~= from then return nil end
 local t = redis.call('TIME')
@@ -139,11 +153,12 @@ local seen = redis.call('ZSCORE', p .. 'nodes', from)
 if seen == false or tonumber(seen) < t[1] * 1000 + math.floor(t[2] / 1000) - dead_after then
   return nil
 end
+local cut = redis.call('XREVRANGE', p .. 'node:' .. from, '+', '-', 'COUNT', 1)
 local last = redis.call('XREVRANGE', p .. 'node:' .. to, '+', '-', 'COUNT', 1)
-if #last == 0 then return nil end
+if #cut == 0 or #last == 0 then return nil end
 redis.call('HSET', key, 'node', to)
-local cut = redis.call('XADD', p .. 'node:' .. from, '*', 'e', entry)
-return {cut, last[1][1]}
+redis.call('XADD', p .. 'ctl:' .. from, 'MAXLEN', '~', 10000, '*', 's', id)
+return {cut[1][1], last[1][1]}
 ",
     )
 });
@@ -165,8 +180,25 @@ pub struct Keys {
 }
 
 impl Keys {
+    /// The gateway's keys of the installation whose Redis channel is `channel`.
+    pub fn under(channel: &str) -> Self {
+        Self {
+            prefix: format!("{channel}:gw:"),
+        }
+    }
+
     pub fn stream(&self, node: &str) -> String {
         format!("{}node:{node}", self.prefix)
+    }
+
+    /// The place of the node's last round of checkpoints.
+    pub fn round(&self, node: &str) -> String {
+        format!("{}round:{node}", self.prefix)
+    }
+
+    /// The node's control stream: the sessions taken over from it.
+    pub fn control(&self, node: &str) -> String {
+        format!("{}ctl:{node}", self.prefix)
     }
 
     pub fn interest(&self, scope: &str) -> String {

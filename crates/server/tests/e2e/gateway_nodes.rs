@@ -39,8 +39,8 @@ async fn resume(
     }
 }
 
-/// The entries of each node's stream under the channel's keys, fewest first.
-async fn stream_lengths(redis: &str, channel: &str) -> Vec<usize> {
+/// The dispatches in each node's stream under the channel's keys, fewest first.
+async fn dispatches_by_node(redis: &str, channel: &str) -> Vec<usize> {
     let client = redis::Client::open(redis).unwrap();
     let mut conn = client.get_multiplexed_async_connection().await.unwrap();
     let keys: Vec<String> = redis::cmd("KEYS")
@@ -50,12 +50,23 @@ async fn stream_lengths(redis: &str, channel: &str) -> Vec<usize> {
         .unwrap();
     let mut lengths = Vec::new();
     for key in keys {
-        let length: usize = redis::cmd("XLEN")
+        let entries: redis::streams::StreamRangeReply = redis::cmd("XRANGE")
             .arg(key)
+            .arg("-")
+            .arg("+")
             .query_async(&mut conn)
             .await
             .unwrap();
-        lengths.push(length);
+        let dispatches = entries
+            .ids
+            .iter()
+            .filter(|entry| {
+                entry
+                    .get::<String>("e")
+                    .is_some_and(|e| e.starts_with(r#"{"dispatch""#))
+            })
+            .count();
+        lengths.push(dispatches);
     }
     lengths.sort_unstable();
     lengths
@@ -86,8 +97,8 @@ async fn a_node_receives_only_the_dispatches_of_its_sessions_and_joins_apply_acr
     send(&b, &ann, channel_id, "to cat").await;
     let (seq, _, data) = dispatch(&mut on_a).await;
     assert_eq!((seq, &data["content"]), (3, &json!("to cat")));
-    // Node B has no session: its stream holds its start entry only; A's holds the two.
-    assert_eq!(stream_lengths(&redis, &channel).await, vec![1, 3]);
+    // Node B has no session: its stream holds no dispatch; A's holds the two.
+    assert_eq!(dispatches_by_node(&redis, &channel).await, vec![0, 2]);
 }
 
 #[tokio::test]
