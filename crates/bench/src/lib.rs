@@ -144,6 +144,13 @@ pub enum Scenario {
         #[arg(long, default_value_t = 10_000)]
         sockets: usize,
     },
+    /// Identifies gateway sessions (members of one server) and holds them: with
+    /// `--server-pid`, the server's memory per session. No heartbeats: the warm-up and the
+    /// duration must stay under the server's idle timeout (75 s).
+    GatewayIdle {
+        #[arg(long, default_value_t = 10_000)]
+        sessions: usize,
+    },
     /// Many senders across many channels at full speed: messages stored per second, counted
     /// in the history afterwards.
     Ingest {

@@ -37,8 +37,8 @@ const REPLY_QUEUE: usize = 1;
 /// allocated up front for every socket, so the default alone cost 128 KiB per idle socket;
 /// chat frames are small, and a larger one (up to 16 KiB) is simply read in several pieces.
 /// A batch of outgoing frames is written in 8 KiB pieces and flushed at its end.
-const READ_BUFFER: usize = 2 * 1024;
-const WRITE_BUFFER: usize = 8 * 1024;
+pub(crate) const READ_BUFFER: usize = 2 * 1024;
+pub(crate) const WRITE_BUFFER: usize = 8 * 1024;
 /// Everything the socket library may hold for a client that does not read: the frames of a
 /// batch on their way out and the answers to its pings (pongs, and the close frame). Without
 /// a bound, a client sending pings and never reading grew this buffer by a pong per ping,

@@ -8,7 +8,7 @@ use super::ready;
 use crate::AppState;
 use crate::auth::tokens::{Claims, TokenType};
 use crate::auth::usable_account;
-use crate::chat::socket::check_origin;
+use crate::chat::socket::{READ_BUFFER, WRITE_BUFFER, check_origin};
 use crate::error::{ApiError, Detail};
 use axum::extract::State;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
@@ -40,6 +40,11 @@ const STRIKES: u32 = 10;
 type Sink = SplitSink<WebSocket, Message>;
 type Stream = SplitStream<WebSocket>;
 
+/// Everything the socket library may hold for a client that does not read (as the chat
+/// socket's, `chat::socket`), but above the largest frame: a `ready` is hundreds of KiB for a
+/// person in a hundred servers, and a frame larger than this could not be written at all.
+const MAX_WRITE_BUFFER: usize = 16 * 1024 * 1024;
+
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(connect))
 }
@@ -66,6 +71,9 @@ async fn connect(
     Ok(upgrade
         .max_message_size(MAX_FRAME_BYTES)
         .max_frame_size(MAX_FRAME_BYTES)
+        .read_buffer_size(READ_BUFFER)
+        .write_buffer_size(WRITE_BUFFER)
+        .max_write_buffer_size(MAX_WRITE_BUFFER)
         .on_upgrade(move |socket| run(state, socket)))
 }
 

@@ -1,7 +1,9 @@
-//! `idle`: opens sockets and holds them (answering the server's pings); with the server's
-//! process id, what each one costs it in memory.
+//! `idle` and `gateway-idle`: open chat sockets or identify gateway sessions and hold them
+//! (answering the server's pings); with the server's process id, what each one costs it in
+//! memory.
 
 use super::Context;
+use crate::client::Socket;
 use crate::deliveries;
 use crate::fixtures;
 use crate::measure::{CpuMeter, rss_kib};
@@ -11,16 +13,49 @@ use serde_json::json;
 use std::time::{Duration, Instant};
 
 pub async fn run(context: &Context<'_>, sockets: usize) -> anyhow::Result<Report> {
-    let common = context.common;
     let users = context.users(sockets.min(200)).await?;
     let (server, channel) = fixtures::server(&context.api, &users).await?;
-    let pid = common.server_pid.map(|p| p.to_string());
-    let before = pid.as_deref().and_then(rss_kib);
-    let started = Instant::now();
     let specs = (0..sockets)
         .map(|n| (server, channel, users[n % users.len()].access.clone()))
         .collect();
-    let opened = deliveries::open(&context.api, specs).await?;
+    let opening = async { deliveries::open(&context.api, specs).await };
+    hold(
+        context,
+        "idle",
+        json!({"sockets": sockets}),
+        "sockets",
+        opening,
+    )
+    .await
+}
+
+/// `gateway-idle`: the same with identified gateway sessions.
+pub async fn gateway(context: &Context<'_>, sessions: usize) -> anyhow::Result<Report> {
+    let users = context.users(sessions.min(200)).await?;
+    fixtures::server(&context.api, &users).await?;
+    let tokens = (0..sessions)
+        .map(|n| users[n % users.len()].access.clone())
+        .collect();
+    let opening = async { deliveries::identify(&context.api, tokens).await };
+    let parameters = json!({"sessions": sessions});
+    hold(context, "gateway-idle", parameters, "sessions", opening).await
+}
+
+/// Opens the sockets `opening` makes, holds them for the run, and reports how fast they
+/// opened and what each one cost the server.
+async fn hold(
+    context: &Context<'_>,
+    scenario: &'static str,
+    parameters: serde_json::Value,
+    what: &str,
+    opening: impl Future<Output = anyhow::Result<Vec<Socket>>>,
+) -> anyhow::Result<Report> {
+    let common = context.common;
+    let pid = common.server_pid.map(|p| p.to_string());
+    let before = pid.as_deref().and_then(rss_kib);
+    let started = Instant::now();
+    let opened = opening.await?;
+    let sockets = opened.len();
     let opening = started.elapsed().as_secs_f64();
     let mut readers = tokio::task::JoinSet::new();
     for socket in opened {
@@ -48,13 +83,18 @@ pub async fn run(context: &Context<'_>, sockets: usize) -> anyhow::Result<Report
     }
     let after = pid.as_deref().and_then(rss_kib);
     // The throughput is how fast the sockets were opened; the memory is the point.
-    let mut report = Report::new("idle", json!({"sockets": sockets}), "sockets opened");
+    let unit = if what == "sessions" {
+        "sessions opened"
+    } else {
+        "sockets opened"
+    };
+    let mut report = Report::new(scenario, parameters, unit);
     report.throughput(sockets as u64, opening);
     // Sockets the server dropped while they were held.
     report.errors = dropped;
     report.client_cpu_percent = client.percent();
     report.notes.push(format!(
-        "{sockets} sockets opened in {opening:.1} s, then held for {:.0} s",
+        "{sockets} {what} opened in {opening:.1} s, then held for {:.0} s",
         common.duration.as_secs_f64()
     ));
     report.server = pid.as_ref().map(|_| ServerUsage {

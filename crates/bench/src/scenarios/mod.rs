@@ -59,6 +59,7 @@ pub async fn run(common: &Common, scenario: &Scenario) -> anyhow::Result<Report>
             pace,
         } => chat::rooms(&context, channels, per_channel, pace).await,
         Scenario::Idle { sockets } => idle::run(&context, sockets).await,
+        Scenario::GatewayIdle { sessions } => idle::gateway(&context, sessions).await,
         Scenario::Ingest {
             channels,
             senders,

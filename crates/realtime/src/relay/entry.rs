@@ -42,6 +42,9 @@ pub enum Entry {
     /// The session's servers, read again as it was identified: the numbers after it follow
     /// from them (in the stream, so that a replay sees the change where the node saw it).
     Servers(Arc<str>, Vec<ServerId>),
+    /// The node left these scopes' interest sets (no session held them for a while): a
+    /// session holding one after all (joined just then) may miss what follows, and ends.
+    Unregistered(Vec<String>),
     /// Dispatches may have been lost before this point (a node could not reach Redis): the
     /// sessions are ended, and no resume replays across it.
     Gap,

@@ -26,6 +26,7 @@
 //! (Redis restarted) ends its sessions.
 
 mod entry;
+mod pages;
 mod publisher;
 mod reader;
 mod resume;
@@ -68,6 +69,8 @@ const FORGET_NODE_AFTER: Duration = Duration::from_secs(900);
 /// How long a session's keys outlive its last checkpoint.
 const SESSION_TTL: Duration = Duration::from_secs(300);
 const TIMEOUT: Duration = Duration::from_secs(2);
+/// Resumes from other nodes carried out at once.
+const RESUMES: usize = 512;
 /// Items per pipeline of the command connection.
 const PIPELINE: usize = 256;
 const BACKOFF: Duration = Duration::from_millis(200);
@@ -103,6 +106,8 @@ pub struct Relay {
     reading: AtomicBool,
     /// Whether this node has said it is alive before.
     beaten: AtomicBool,
+    /// The last entry of this node's control stream carried out.
+    handed: Mutex<StreamId>,
     commands: tokio::sync::Mutex<Option<MultiplexedConnection>>,
     publisher: publisher::Queue,
     /// Scopes registered for this node, and when last; changed (with Redis) by one task at
@@ -114,6 +119,11 @@ pub struct Relay {
     /// Held by a round of checkpoints, from its reading of the sessions to the writing of
     /// its place.
     writing: tokio::sync::Mutex<()>,
+    /// Stretches of streams read for replays, shared by a storm of them.
+    pages: pages::Pages,
+    /// Resumes from other nodes at once: a storm of them queues here rather than in Redis
+    /// (whose answers have a time limit).
+    resuming: tokio::sync::Semaphore,
 }
 
 impl Relay {
@@ -136,12 +146,15 @@ impl Relay {
             reached: watch::Sender::new(StreamId::default()),
             reading: AtomicBool::new(false),
             beaten: AtomicBool::new(false),
+            handed: Mutex::default(),
             commands: tokio::sync::Mutex::new(None),
             publisher,
             interest: Mutex::default(),
             registry: tokio::sync::Mutex::new(()),
             written: Mutex::default(),
             writing: tokio::sync::Mutex::new(()),
+            resuming: tokio::sync::Semaphore::new(RESUMES),
+            pages: pages::Pages::default(),
         });
         let weak = Arc::downgrade(&relay);
         tokio::spawn(reader::read(weak.clone()));
@@ -178,7 +191,7 @@ impl Relay {
             let seat = self.hub.seat(&attached.session).ok_or(Unavailable)?;
             (attached, seat, *applied)
         };
-        self.write_checkpoints(&[seat], at).await?;
+        self.write_checkpoints(&[seat], at, true).await?;
         Ok(attached)
     }
 
@@ -266,17 +279,24 @@ impl Relay {
         Ok(conn)
     }
 
-    /// Runs `f` on the command connection; a failure drops the connection for the next.
+    /// Runs `f` on the command connection; a connection that failed is dropped for the
+    /// next (one slow answer is not enough: the others in flight on it would fail too).
     async fn with_commands<T>(
         &self,
         f: impl AsyncFnOnce(&mut MultiplexedConnection) -> redis::RedisResult<T>,
     ) -> redis::RedisResult<T> {
         let mut conn = self.commands().await?;
         let done = f(&mut conn).await;
-        if done.is_err() {
-            *self.commands.lock().await = None;
+        if let Err(error) = &done {
+            self.drop_if_broken(error).await;
         }
         done
+    }
+
+    async fn drop_if_broken(&self, error: &redis::RedisError) {
+        if error.is_unrecoverable_error() || error.is_connection_dropped() {
+            *self.commands.lock().await = None;
+        }
     }
 
     /// A command (or more) per item, on the command connection, in pipelines of at most
@@ -323,11 +343,14 @@ impl Relay {
         added
     }
 
-    /// Writes one checkpoint per seat, all at `at`.
+    /// Writes one checkpoint per seat, all at `at`; `create`: of new sessions (else only of
+    /// sessions Redis knows this node numbers: one released or taken over meanwhile is not
+    /// brought back).
     async fn write_checkpoints(
         &self,
         seats: &[crate::Seat],
         at: StreamId,
+        create: bool,
     ) -> Result<(), Unavailable> {
         self.pipeline(seats, |pipe, seat| {
             evalsha(pipe, &scripts::CHECKPOINT)
@@ -340,7 +363,8 @@ impl Relay {
                 .arg(seat.token_version)
                 .arg(Checkpoint::of(seat, at).encode())
                 .arg(at.0)
-                .arg(at.1);
+                .arg(at.1)
+                .arg(u8::from(create));
         })
         .await?;
         let now = Instant::now();
@@ -468,6 +492,13 @@ fn scopes(account: AccountId, servers: &[ServerId]) -> Vec<String> {
     let mut all = vec![account_scope(account)];
     all.extend(servers.iter().map(|s| server_scope(*s)));
     all
+}
+
+/// Whether the session holds one of the scopes.
+fn holds_any(seat: &crate::Seat, these: &[String]) -> bool {
+    scopes(seat.account, &seat.servers)
+        .iter()
+        .any(|scope| these.contains(scope))
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

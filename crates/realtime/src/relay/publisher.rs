@@ -197,5 +197,11 @@ pub async fn route_once(
     for script in scripts::ALL {
         script.prepare_invoke().load_async(conn).await?;
     }
-    route(conn, &Keys::under(channel), &batch).await
+    let keys = Keys::under(channel);
+    let routed = route(conn, &keys, &batch).await;
+    if routed.is_err() {
+        // Some may have gone through: the sessions that may have missed the others end.
+        let _ = gap(conn, &keys).await;
+    }
+    routed
 }

@@ -4,8 +4,9 @@
 //! dispatch was routed to it), what came between is lost: the sessions end.
 
 use super::entry::{Entry, StreamId};
-use super::{BACKOFF, DEAD_AFTER, FORGET_NODE_AFTER, GAP, Relay, TIMEOUT, connect, holds};
-use super::{lock, parse, scripts, server_scope};
+use super::{BACKOFF, DEAD_AFTER, FORGET_NODE_AFTER, GAP, Relay, STREAM_CAP, TIMEOUT};
+use super::{connect, holds};
+use super::{holds_any, lock, parse, scripts, server_scope};
 use pingme_domain::events::Reach;
 use redis::aio::MultiplexedConnection;
 use redis::streams::StreamReadReply;
@@ -48,8 +49,8 @@ impl Relay {
         }
         self.reading.store(true, Ordering::Release);
         let control = self.keys.control(&self.node);
-        let mut handed: StreamId = StreamId::default();
         loop {
+            let handed = *lock(&self.handed);
             let after = *self.reached.borrow();
             let reply: Option<StreamReadReply> = redis::cmd("XREAD")
                 .arg("COUNT")
@@ -66,7 +67,9 @@ impl Relay {
             let mut entries = Vec::new();
             for key in reply.into_iter().flat_map(|r| r.keys) {
                 if key.key == control {
-                    handed = self.hand_over(key.ids).unwrap_or(handed);
+                    if let Some(last) = self.hand_over(key.ids) {
+                        *lock(&self.handed) = last;
+                    }
                 } else {
                     entries.extend(key.ids.into_iter().map(parse));
                 }
@@ -101,6 +104,13 @@ impl Relay {
             }
             Entry::Servers(session, servers) => self.hub.set_servers(&session, &servers),
             Entry::Gap => self.hub.end_all(GAP),
+            Entry::Unregistered(scopes) => {
+                for seat in self.hub.seats() {
+                    if holds_any(&seat, &scopes) {
+                        self.hub.end_session(&seat.session, GAP);
+                    }
+                }
+            }
         }
     }
 
@@ -118,21 +128,25 @@ impl Relay {
     }
 
     /// Says this node is alive; answers Redis's time (ms). If Redis had it for dead (not
-    /// heard of for [`DEAD_AFTER`]), nothing was routed to it meanwhile and the route script
-    /// may have dropped it from interest sets: its sessions end, and the scopes are
-    /// registered anew by the sessions to come.
+    /// heard of for [`DEAD_AFTER`]), nothing was routed to it meanwhile: the script adds a
+    /// gap to its stream (which ends its sessions, and stops any replay across it), and as
+    /// the route script may have dropped it from interest sets, the scopes are registered
+    /// anew by the sessions to come.
     pub(super) async fn beat(&self, conn: &mut MultiplexedConnection) -> redis::RedisResult<u64> {
-        let (now, before): (u64, i64) = scripts::HEARTBEAT
+        let first = !self.beaten.load(Ordering::Acquire);
+        let (now, gapped): (u64, u8) = scripts::HEARTBEAT
             .arg(&self.keys.prefix)
             .arg(&*self.node)
             .arg(FORGET_NODE_AFTER.as_millis() as u64)
+            .arg(if first { "1" } else { "0" })
+            .arg(DEAD_AFTER.as_millis() as u64)
+            .arg(Entry::Gap.encode())
+            .arg(STREAM_CAP)
             .invoke_async(conn)
             .await?;
-        let first = !self.beaten.swap(true, Ordering::AcqRel);
-        let dead_for = now.saturating_sub(u64::try_from(before).unwrap_or(0));
-        if !first && (before < 0 || dead_for >= DEAD_AFTER.as_millis() as u64) {
+        self.beaten.store(true, Ordering::Release);
+        if gapped == 1 {
             tracing::warn!("Redis had this node for dead: its gateway sessions are ended");
-            self.hub.end_all(GAP);
             lock(&self.interest).clear();
         }
         Ok(now)

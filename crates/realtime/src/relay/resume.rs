@@ -3,7 +3,7 @@
 //! node's own stream up to where it has applied (module doc of `relay`).
 
 use super::entry::{Checkpoint, Entry, StreamId};
-use super::{DEAD_AFTER, Relay, parse, scopes, scripts};
+use super::{DEAD_AFTER, Relay, scopes, scripts};
 use crate::gateway::{Attached, InvalidSession, Numbered, Seat};
 use pingme_domain::AccountId;
 use redis::aio::MultiplexedConnection;
@@ -12,7 +12,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 /// Entries read per request while replaying.
-const PAGE: usize = 1000;
+pub(super) const PAGE: usize = 1000;
 
 /// What the session's numbers gave along the replay.
 struct Replayed {
@@ -38,6 +38,10 @@ impl Replayed {
                 Ok(())
             }
             Entry::Gap => Err(InvalidSession),
+            Entry::Unregistered(scopes) if super::holds_any(&self.seat, &scopes) => {
+                Err(InvalidSession)
+            }
+            Entry::Unregistered(_) => Ok(()),
             Entry::Dispatch(dispatch) => {
                 if let Some(seq) = self.seat.take(&dispatch) {
                     let numbered = Numbered { seq, dispatch };
@@ -58,15 +62,6 @@ impl Replayed {
     }
 }
 
-/// Where a replay stops.
-#[derive(Clone, Copy)]
-enum Until {
-    /// The stream's end as it is now.
-    End,
-    /// This entry included.
-    Through(StreamId),
-}
-
 pub(super) async fn from_elsewhere(
     relay: &Arc<Relay>,
     session: &str,
@@ -74,6 +69,7 @@ pub(super) async fn from_elsewhere(
     token_version: i64,
     seq: u64,
 ) -> Result<Attached, InvalidSession> {
+    let _turn = relay.resuming.acquire().await.map_err(|_| InvalidSession)?;
     let mut conn = relay.commands().await.map_err(|_| InvalidSession)?;
     let asked = Asked {
         session,
@@ -82,9 +78,8 @@ pub(super) async fn from_elsewhere(
         seq,
     };
     let taken = take_over(relay, &mut conn, asked).await;
-    if taken.is_err() {
-        // The connection may be the cause; the next command opens another.
-        *relay.commands.lock().await = None;
+    if let Err(error) = &taken {
+        relay.drop_if_broken(error).await;
     }
     taken.unwrap_or(Err(InvalidSession))
 }
@@ -141,7 +136,19 @@ async fn take_over(
     // Registered before reading: a join from here on adds this node to the server itself.
     relay.register(&scopes(account, &from.servers)).await?;
     let old = relay.keys.stream(&owner);
-    let Ok(read_to) = replay(conn, &old, from.at, Until::End, &mut replayed).await? else {
+    // Up to the stream's last entry now (a fixed place: the pages read are shared).
+    let last: StreamRangeReply = redis::cmd("XREVRANGE")
+        .arg(&old)
+        .arg("+")
+        .arg("-")
+        .arg("COUNT")
+        .arg(1)
+        .query_async(conn)
+        .await?;
+    let Some(last) = last.ids.first().and_then(|e| e.id.parse().ok()) else {
+        return Ok(Err(InvalidSession));
+    };
+    let Ok(read_to) = replay(relay, conn, &old, from.at, last, &mut replayed).await? else {
         return Ok(Err(InvalidSession));
     };
     // Servers joined before this node was registered for the account.
@@ -162,8 +169,17 @@ async fn take_over(
     let (Ok(cut), Ok(here)) = (cut.parse::<StreamId>(), here.parse::<StreamId>()) else {
         return Ok(Err(InvalidSession));
     };
-    if replay(conn, &old, read_to, Until::Through(cut), &mut replayed)
+    if replay(relay, conn, &old, read_to, cut, &mut replayed)
         .await?
+        .is_err()
+    {
+        return Ok(Err(InvalidSession));
+    }
+    // Where the session stands in this node's stream from now on: a later resume (elsewhere
+    // too) can start from here. Written before the session is live here, or not at all.
+    if relay
+        .write_checkpoints(std::slice::from_ref(&replayed.seat), here, false)
+        .await
         .is_err()
     {
         return Ok(Err(InvalidSession));
@@ -177,15 +193,9 @@ async fn take_over(
     let mut caught_up = here;
     let (attached, at) = loop {
         let reached = *relay.reached.borrow();
-        if replay(
-            conn,
-            &own,
-            caught_up,
-            Until::Through(reached),
-            &mut replayed,
-        )
-        .await?
-        .is_err()
+        if replay(relay, conn, &own, caught_up, reached, &mut replayed)
+            .await?
+            .is_err()
         {
             return Ok(Err(InvalidSession));
         }
@@ -205,7 +215,7 @@ async fn take_over(
     };
     // Best effort: without it, the session is resumed on this node only until the next
     // round of checkpoints.
-    let _ = relay.write_checkpoints(&[replayed.seat], at).await;
+    let _ = relay.write_checkpoints(&[replayed.seat], at, false).await;
     Ok(Ok(attached))
 }
 
@@ -219,13 +229,15 @@ async fn start(
     owner: &str,
     seq: u64,
 ) -> redis::RedisResult<Option<Checkpoint>> {
-    let (checkpoints, round): (Vec<String>, Option<String>) = redis::pipe()
+    // The round's place first: a round written between the two reads then only makes the
+    // checkpoint newer than the place, never the place newer than the checkpoint.
+    let (round, checkpoints): (Option<String>, Vec<String>) = redis::pipe()
+        .cmd("GET")
+        .arg(relay.keys.round(owner))
         .cmd("LRANGE")
         .arg(relay.keys.checkpoints(session, owner))
         .arg(0)
         .arg(-1)
-        .cmd("GET")
-        .arg(relay.keys.round(owner))
         .query_async(conn)
         .await?;
     let all: Vec<Checkpoint> = checkpoints
@@ -245,42 +257,29 @@ async fn start(
     Ok(Some(from))
 }
 
-/// Numbers the entries of `stream` after `after` up to `until`; where it stopped reading.
+/// Numbers the entries of `stream` after `after` up to `until` (included); where it
+/// stopped reading.
 async fn replay(
+    relay: &Relay,
     conn: &mut MultiplexedConnection,
     stream: &str,
     after: StreamId,
-    until: Until,
+    until: StreamId,
     replayed: &mut Replayed,
 ) -> redis::RedisResult<Result<StreamId, InvalidSession>> {
     let mut at = after;
-    let end = match until {
-        Until::End => "+".to_owned(),
-        Until::Through(id) => id.to_string(),
-    };
     loop {
-        // The place reached must still be there: else entries after it may have been
-        // trimmed meanwhile.
-        if !super::holds(conn, stream, at).await? {
+        let Some(page) = relay.pages.read(conn, stream, at, until).await? else {
             return Ok(Err(InvalidSession));
-        }
-        let page: StreamRangeReply = redis::cmd("XRANGE")
-            .arg(stream)
-            .arg(format!("({at}"))
-            .arg(&end)
-            .arg("COUNT")
-            .arg(PAGE)
-            .query_async(conn)
-            .await?;
-        let count = page.ids.len();
-        for (id, entry) in page.ids.into_iter().map(parse) {
-            at = id;
+        };
+        for (id, entry) in page.iter() {
+            at = *id;
             let Some(entry) = entry else { continue };
-            if let Err(refused) = replayed.take(entry) {
+            if let Err(refused) = replayed.take(entry.clone()) {
                 return Ok(Err(refused));
             }
         }
-        if count < PAGE {
+        if page.len() < PAGE {
             return Ok(Ok(at));
         }
     }

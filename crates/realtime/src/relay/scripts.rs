@@ -70,9 +70,12 @@ return reached
     )
 });
 
-/// The node says it is alive, and the streams of nodes dead for long are deleted. ARGV:
-/// prefix, node, forget after (ms). Answers `{Redis's time (ms), the node's previous
-/// heartbeat or -1}`.
+/// The node says it is alive, and the streams of nodes dead for long are deleted. If it had
+/// said so before (not its first heartbeat) but Redis has it for dead (not heard of for the
+/// dead-after time, or forgotten), nothing was routed to it meanwhile: a gap entry goes into
+/// its stream in the same step. ARGV: prefix, node, forget after (ms), first ('1' or '0'),
+/// dead after (ms), gap entry, stream cap. Answers `{Redis's time (ms), 1 if a gap was
+/// added}`.
 pub static HEARTBEAT: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
@@ -85,8 +88,11 @@ for _, n in ipairs(redis.call('ZRANGEBYSCORE', p .. 'nodes', '-inf', now - forge
   redis.call('DEL', p .. 'node:' .. n, p .. 'ctl:' .. n, p .. 'round:' .. n)
   redis.call('ZREM', p .. 'nodes', n)
 end
-if before == false then return {now, -1} end
-return {now, math.floor(tonumber(before))}
+if ARGV[4] == '0' and (before == false or tonumber(before) < now - tonumber(ARGV[5])) then
+  redis.call('XADD', p .. 'node:' .. me, 'MAXLEN', '~', ARGV[7], '*', 'e', ARGV[6])
+  return {now, 1}
+end
+return {now, 0}
 ",
     )
 });
@@ -94,15 +100,15 @@ return {now, math.floor(tonumber(before))}
 /// Records a checkpoint of a session this node numbers (or a new one), unless another node
 /// has taken it over, or the last one recorded is at a later place (written concurrently):
 /// the list stays in the stream's order. ARGV: prefix, node, ttl (s), checkpoints kept,
-/// session, account, token version, checkpoint, its place's two numbers. Answers 1 if
-/// written.
+/// session, account, token version, checkpoint, its place's two numbers, 1 if the session
+/// is new (else it must be this node's already). Answers 1 if written.
 pub static CHECKPOINT: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
 local p, me, ttl, kept, id = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5]
 local key = p .. 'sess:' .. id
 local owner = redis.call('HGET', key, 'node')
-if owner ~= false and owner ~= me then return 0 end
+if owner ~= me and not (owner == false and ARGV[11] == '1') then return 0 end
 redis.call('HSET', key, 'node', me, 'account', ARGV[6], 'tv', ARGV[7])
 local ck = p .. 'ck:' .. id .. ':' .. me
 local last = redis.call('LINDEX', ck, -1)
@@ -157,14 +163,29 @@ local cut = redis.call('XREVRANGE', p .. 'node:' .. from, '+', '-', 'COUNT', 1)
 local last = redis.call('XREVRANGE', p .. 'node:' .. to, '+', '-', 'COUNT', 1)
 if #cut == 0 or #last == 0 then return nil end
 redis.call('HSET', key, 'node', to)
+redis.call('DEL', p .. 'ck:' .. id .. ':' .. to)
 redis.call('XADD', p .. 'ctl:' .. from, 'MAXLEN', '~', 10000, '*', 's', id)
 return {cut[1][1], last[1][1]}
 ",
     )
 });
 
+/// Takes the node out of interest sets, and says so in its stream in the same step (see
+/// `Entry::Unregistered`). ARGV: prefix, node, stream cap, entry, scopes…
+pub static UNREGISTER: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+local p, me, cap, entry = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+for i = 5, #ARGV do redis.call('SREM', p .. 'int:' .. ARGV[i], me) end
+redis.call('XADD', p .. 'node:' .. me, 'MAXLEN', '~', cap, '*', 'e', entry)
+return 1
+",
+    )
+});
+
 /// Every script, loaded on each new connection.
-pub static ALL: [&LazyLock<Script>; 6] = [
+pub static ALL: [&LazyLock<Script>; 7] = [
+    &UNREGISTER,
     &ROUTE,
     &EVERY_NODE,
     &HEARTBEAT,

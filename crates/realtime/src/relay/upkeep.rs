@@ -2,7 +2,7 @@
 //! of sessions that changed, the release of sessions gone, the trimming of the stream and, now
 //! and then, taking this node out of the interest sets of scopes it no longer holds.
 
-use super::entry::StreamId;
+use super::entry::{Entry, StreamId};
 use super::reader::mark;
 use super::{CHECKPOINT_EVERY, REFRESH_AFTER, RETAIN, Relay, lock, scopes};
 use crate::Seat;
@@ -47,7 +47,6 @@ impl Relay {
             })
             .await?;
         let (seats, at) = self.checkpoint_round().await?;
-        self.release_gone().await?;
         self.trim(&stream, now_ms, at).await?;
         if rounds.is_multiple_of(UNREGISTER_EVERY) {
             self.unregister_unheld(&seats).await?;
@@ -66,9 +65,12 @@ impl Relay {
             (self.hub.seats(), *applied)
         };
         let due = self.due(&seats);
-        self.write_checkpoints(&due, at)
+        self.write_checkpoints(&due, at, false)
             .await
             .map_err(|_| redis::RedisError::from((redis::ErrorKind::IoError, "checkpoints")))?;
+        // Sessions no longer here (ended, expired, taken over) are released first: the round's
+        // place must not be taken for theirs.
+        self.release_gone().await?;
         let round = self.keys.round(&self.node);
         self.with_commands(async |conn| {
             redis::cmd("SET")
@@ -142,10 +144,21 @@ impl Relay {
         let unheld: Vec<(String, Instant)> = lock(&self.interest)
             .extract_if(|scope, at| !held.contains(scope) && at.elapsed() >= INTEREST_GRACE)
             .collect();
-        let scopes: Vec<&String> = unheld.iter().map(|(scope, _)| scope).collect();
+        if unheld.is_empty() {
+            return Ok(());
+        }
+        let scopes: Vec<String> = unheld.iter().map(|(scope, _)| scope.clone()).collect();
+        let entry = Entry::Unregistered(scopes.clone()).encode();
         let taken_out = self
-            .pipeline(&scopes, |pipe, scope| {
-                pipe.srem(self.keys.interest(scope), &*self.node);
+            .with_commands(async |conn| {
+                super::scripts::UNREGISTER
+                    .arg(&self.keys.prefix)
+                    .arg(&*self.node)
+                    .arg(super::STREAM_CAP)
+                    .arg(&entry)
+                    .arg(&scopes)
+                    .invoke_async::<()>(conn)
+                    .await
             })
             .await;
         if taken_out.is_err() {
