@@ -328,3 +328,38 @@ async fn a_session_on_a_killed_node_resumes_on_the_other_with_every_message_once
     b.terminate().await;
     drop(database);
 }
+
+#[tokio::test]
+#[ignore = "needs Redis: PINGME_TEST_REDIS_URL (.ci/run sets it)"]
+async fn a_node_stopping_closes_with_1001_and_its_sessions_resume_on_the_other() {
+    let (a, b) = two_nodes(&redis_url()).await;
+    connected([&a, &b]).await;
+    let (ann, bob) = (
+        a.quick_user("ann", false).await,
+        a.quick_user("bob", false).await,
+    );
+    let (_, channel) = room(&a, &ann, &[&bob]).await;
+    let (mut on_a, ready) = a.identified(&bob).await;
+    let session = ready["d"]["session_id"].clone();
+    send(&b, &ann, channel, "before").await;
+    assert_eq!(dispatch(&mut on_a).await.0, 2);
+    a.stop().await;
+    assert_eq!(on_a.closed().await.0, 1001);
+    send(&b, &ann, channel, "while away").await;
+    let (mut on_b, missed, resumed) = resume(&b, &bob, &session, 2).await;
+    assert_eq!((missed, resumed), (vec![(3, json!("while away"))], 3));
+    send(&b, &ann, channel, "after").await;
+    let (seq, _, data) = dispatch(&mut on_b).await;
+    assert_eq!((seq, &data["content"]), (4, &json!("after")));
+    // And again on the node that holds it now (the same node: from what it kept).
+    drop(on_b);
+    b.gateway_sessions_detached().await;
+    let mut other = b.gateway().await;
+    let resume =
+        json!({"op": "resume", "d": {"token": bob.access, "session_id": session, "seq": 4}});
+    other.send(resume).await;
+    assert_eq!(
+        dispatch(&mut other).await,
+        (4, "resumed".to_owned(), json!({}))
+    );
+}
