@@ -21,6 +21,7 @@ mod email;
 mod faults;
 mod fuzz;
 mod gateway;
+mod gateway_matrix;
 mod gateway_nodes;
 mod http;
 mod invites;

@@ -1,0 +1,120 @@
+//! Who receives what on the gateway: each kind of dispatch against each kind of viewer — the
+//! actor's other session, a member of the server, someone in no server with the actor —
+//! checked exactly, on one node and with the viewers on another node than the one the
+//! changes are made through. (Direct-message participants and blocked users come with
+//! direct messages, issue 17.)
+
+use crate::gateway::{dispatch, send};
+use crate::nodes::{connected, redis_url, two_nodes};
+use crate::support::community::{call, post, room};
+use crate::support::socket::Socket;
+use crate::support::{TestApp, json_of, spawn_app};
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+use std::time::Duration;
+
+/// The viewers' sessions, in the matrix's column order.
+struct Viewers {
+    sockets: [Socket; 3],
+}
+
+const NAMES: [&str; 3] = ["the actor's other session", "a member", "a stranger"];
+
+impl Viewers {
+    /// Each viewer marked `true` gets `event` next; the others get nothing yet (checked at
+    /// the end: anything unexpected would come before a later expected dispatch).
+    async fn expect(&mut self, event: &str, who: [bool; 3]) {
+        for (n, socket) in self.sockets.iter_mut().enumerate() {
+            if who[n] {
+                let (_, name, _) = dispatch(socket).await;
+                assert_eq!(name, event, "{} got {name}, not {event}", NAMES[n]);
+            }
+        }
+    }
+
+    async fn all_quiet(&mut self) {
+        for (n, socket) in self.sockets.iter_mut().enumerate() {
+            let extra = socket.silent_for(Duration::from_millis(300)).await;
+            assert_eq!(extra, None, "{} got more", NAMES[n]);
+        }
+    }
+}
+
+/// The matrix, with changes made through `through` and the viewers on `on`.
+async fn matrix(through: &TestApp, on: &TestApp) {
+    const ALL: [bool; 3] = [true, true, false];
+    let (ann, bob, sam) = (
+        through.quick_user("ann", false).await,
+        through.quick_user("bob", false).await,
+        through.quick_user("sam", false).await,
+    );
+    let (server, channel) = room(through, &ann, &[&bob]).await;
+    let (mut actor, _) = through.identified(&ann).await;
+    let mut viewers = Viewers {
+        sockets: [
+            on.identified(&ann).await.0,
+            on.identified(&bob).await.0,
+            on.identified(&sam).await.0,
+        ],
+    };
+    let sent = send(through, &ann, channel, "hello").await;
+    viewers.expect("message_create", ALL).await;
+    let message = format!("/api/messages/{}/", sent["id"]);
+    let edit = json!({"content": "hello again"});
+    call(through, Method::PATCH, &message, Some(&ann), Some(edit)).await;
+    viewers.expect("message_update", ALL).await;
+    actor
+        .send(json!({"op": "typing", "d": {"channel_id": channel}}))
+        .await;
+    viewers.expect("typing_start", [false, true, false]).await;
+    let ack = json!({"op": "ack", "d": {"channel_id": channel, "message_id": sent["id"]}});
+    actor.send(ack).await;
+    viewers
+        .expect("read_state_update", [true, false, false])
+        .await;
+    call(through, Method::DELETE, &message, Some(&ann), None).await;
+    viewers.expect("message_delete", ALL).await;
+    let news = json!({"name": "news", "server": server});
+    let made = json_of(
+        post(through, "/api/channels/", &ann, news).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    viewers.expect("channel_create", ALL).await;
+    let news = format!("/api/channels/{}/", made["id"]);
+    let rename = json!({"name": "headlines"});
+    call(through, Method::PATCH, &news, Some(&ann), Some(rename)).await;
+    viewers.expect("channel_update", ALL).await;
+    let path = format!("/api/servers/{server}/");
+    let rename = json!({"name": "Renamed"});
+    call(through, Method::PATCH, &path, Some(&ann), Some(rename)).await;
+    viewers.expect("server_update", ALL).await;
+    let join = format!("/api/servers/{server}/add_member/");
+    post(through, &join, &sam, json!({})).await;
+    viewers.expect("member_add", [true, true, true]).await;
+    let leave = format!("/api/servers/{server}/remove_member/");
+    post(through, &leave, &sam, json!({})).await;
+    viewers.expect("member_remove", [true, true, true]).await;
+    call(through, Method::DELETE, &news, Some(&ann), None).await;
+    viewers.expect("channel_delete", ALL).await;
+    // After leaving, nothing more of the server for the leaver.
+    send(through, &ann, channel, "after sam left").await;
+    viewers.expect("message_create", ALL).await;
+    call(through, Method::DELETE, &path, Some(&ann), None).await;
+    viewers.expect("server_delete", ALL).await;
+    viewers.all_quiet().await;
+}
+
+#[tokio::test]
+async fn each_dispatch_reaches_exactly_its_viewers() {
+    let app = spawn_app().await;
+    matrix(&app, &app).await;
+}
+
+#[tokio::test]
+#[ignore = "needs Redis: PINGME_TEST_REDIS_URL (.ci/run sets it)"]
+async fn each_dispatch_reaches_exactly_its_viewers_on_another_node() {
+    let (a, b) = two_nodes(&redis_url()).await;
+    connected([&a, &b]).await;
+    matrix(&a, &b).await;
+}
