@@ -54,7 +54,21 @@ impl App {
         self.publish(Event::AccountChanged {
             account: account.id,
         });
+        if let Some(updated) = &updated {
+            let servers = self.servers_of(updated.id).await?;
+            self.dispatch_account_updated(updated, servers);
+        }
         Ok(updated)
+    }
+
+    /// The servers the account is a member of, by id.
+    async fn servers_of(&self, account: AccountId) -> AppResult<Vec<pingme_domain::ServerId>> {
+        let query = pingme_domain::community::ServerQuery {
+            member: Some(account),
+            ..Default::default()
+        };
+        let servers = self.store.servers(&query).await?;
+        Ok(servers.iter().map(|s| s.id).collect())
     }
 
     /// Sets a new password (already checked, not yet hashed) if the account's token version

@@ -43,6 +43,8 @@ pub trait ChatFrames: Send + Sync {
     fn server_data(&self, server: &Server) -> String;
     /// For `server_delete` (`server` is `None`) and `channel_delete`.
     fn deleted_data(&self, id: i64, server: Option<ServerId>) -> String;
+    /// For `account_update`: the Account object others see.
+    fn account_data(&self, account: &Account) -> String;
 }
 
 impl App {

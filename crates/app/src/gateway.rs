@@ -68,6 +68,14 @@ impl App {
         });
     }
 
+    /// The account's profile changed: its sessions and everyone sharing a server with it
+    /// see the new Account object.
+    pub(crate) fn dispatch_account_updated(&self, account: &Account, servers: Vec<ServerId>) {
+        let data = self.frames.account_data(account);
+        let audience = Audience::People(account.id, servers.into());
+        self.dispatch(Dispatch::to(audience, "account_update", data));
+    }
+
     /// `channel_create` and `channel_update`.
     pub(crate) fn dispatch_channel(&self, event: &str, channel: &Channel) {
         let data = self.frames.channel_data(channel);

@@ -44,13 +44,16 @@ pub enum Event {
 }
 
 /// Who may see a gateway dispatch.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "id", rename_all = "snake_case")]
 pub enum Audience {
     /// Every session of every member of the server.
     Server(ServerId),
     /// Every session of one account.
     Account(AccountId),
+    /// Every session of the account and of everyone sharing one of these servers with it
+    /// (its servers), each once.
+    People(AccountId, Arc<[ServerId]>),
 }
 
 /// A change of what gateway sessions see, carried by the dispatch that tells of it: the

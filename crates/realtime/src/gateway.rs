@@ -153,9 +153,12 @@ impl Seat {
             self.servers.push(server);
             self.servers.sort_unstable();
         }
-        let audience = match dispatch.audience {
-            Audience::Server(server) => self.servers.contains(&server),
-            Audience::Account(account) => account == self.account,
+        let audience = match &dispatch.audience {
+            Audience::Server(server) => self.servers.contains(server),
+            Audience::Account(account) => *account == self.account,
+            Audience::People(account, servers) => {
+                *account == self.account || servers.iter().any(|s| self.servers.contains(s))
+            }
         };
         let gets = audience && !excepted(&self.session, self.account, dispatch);
         if gets {
@@ -735,12 +738,37 @@ fn seat_of(session: &Arc<Session>) -> Option<Seat> {
 
 /// Pushes a dispatch to each session of its audience but those it excepts.
 fn push_to_audience(index: &Index, dispatch: &Arc<Dispatch>, hub: &GatewayHub) {
-    let sessions = match dispatch.audience {
-        Audience::Server(server) => index.by_server.get(&server),
-        Audience::Account(account) => index.by_account.get(&account),
+    let sessions = match &dispatch.audience {
+        Audience::Server(server) => index.by_server.get(server),
+        Audience::Account(account) => index.by_account.get(account),
+        Audience::People(account, servers) => {
+            return push_to_people(index, dispatch, hub, *account, servers);
+        }
     };
     for session in sessions.into_iter().flatten() {
         if !excepted(&session.id, session.account, dispatch) {
+            hub.push(session, dispatch);
+        }
+    }
+}
+
+/// Pushes a dispatch once to each session of the account and of the servers' members.
+fn push_to_people(
+    index: &Index,
+    dispatch: &Arc<Dispatch>,
+    hub: &GatewayHub,
+    account: AccountId,
+    servers: &[ServerId],
+) {
+    let mut seen: std::collections::HashSet<*const Session> = std::collections::HashSet::new();
+    let sessions = index
+        .by_account
+        .get(&account)
+        .into_iter()
+        .chain(servers.iter().filter_map(|s| index.by_server.get(s)))
+        .flatten();
+    for session in sessions {
+        if seen.insert(Arc::as_ptr(session)) && !excepted(&session.id, session.account, dispatch) {
             hub.push(session, dispatch);
         }
     }
@@ -911,6 +939,23 @@ mod tests {
             received(&mut bob),
             events(&[(2, "b"), (3, "c"), (4, "typing")])
         );
+    }
+
+    #[test]
+    fn people_get_a_dispatch_once_however_many_servers_they_share() {
+        let hub = hub(1000, 16);
+        let mut ann = hub.open(ANN, 0, vec![]);
+        let mut bob = hub.open(BOB, 0, vec![CHAT, OTHER]);
+        let mut stranger = hub.open(AccountId(3), 0, vec![ServerId(99)]);
+        let people = Audience::People(ANN, vec![CHAT, OTHER].into());
+        let d = dispatch("account_update", people);
+        hub.deliver(d.clone());
+        assert_eq!(received(&mut ann), events(&[(2, "account_update")]));
+        assert_eq!(received(&mut bob), events(&[(2, "account_update")]));
+        assert_eq!(received(&mut stranger), events(&[]));
+        let mut seat = hub.seat(&bob.session).unwrap();
+        seat.seq = 1;
+        assert_eq!(seat.take(&d), Some(2), "a replay numbers it as the hub did");
     }
 
     #[test]

@@ -83,6 +83,10 @@ impl ChatFrames for SocketFrames {
     fn deleted_data(&self, id: i64, server: Option<ServerId>) -> String {
         data::deleted(id, server.map(|s| s.0))
     }
+
+    fn account_data(&self, account: &Account) -> String {
+        data::account(account, &self.urls)
+    }
 }
 
 #[derive(Serialize)]

@@ -109,6 +109,11 @@ pub fn member_added(server_id: i64, account: &Account, urls: &Urls) -> String {
     })
 }
 
+/// `account_update`: the Account object, as members of its servers see it.
+pub fn account(account: &Account, urls: &Urls) -> String {
+    render(&AccountView::with_urls(account, urls))
+}
+
 /// `member_remove`.
 pub fn member_removed(server_id: i64, user_id: i64) -> String {
     #[derive(Serialize)]

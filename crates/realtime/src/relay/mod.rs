@@ -473,10 +473,12 @@ impl Gateway {
     }
 }
 
-fn scope_of(dispatch: &Dispatch) -> String {
-    match dispatch.audience {
-        Audience::Server(server) => server_scope(server),
-        Audience::Account(account) => account_scope(account),
+/// The interest sets a dispatch is routed by.
+fn scopes_of(dispatch: &Dispatch) -> Vec<String> {
+    match &dispatch.audience {
+        Audience::Server(server) => vec![server_scope(*server)],
+        Audience::Account(account) => vec![account_scope(*account)],
+        Audience::People(account, servers) => scopes(*account, servers),
     }
 }
 
@@ -556,7 +558,7 @@ fn parse(entry: redis::streams::StreamId) -> (StreamId, Option<Entry>) {
 
 /// The reach changes a dispatch carries, as the route script takes them.
 fn reach_scopes(dispatch: &Dispatch) -> (Vec<String>, Option<(AccountId, ServerId)>) {
-    let mut scopes = vec![scope_of(dispatch)];
+    let mut scopes = scopes_of(dispatch);
     let mut join = None;
     match dispatch.reach {
         Some(Reach::Join(account, server)) => {

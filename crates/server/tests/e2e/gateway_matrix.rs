@@ -6,7 +6,7 @@
 
 use crate::gateway::{dispatch, send};
 use crate::nodes::{connected, redis_url, two_nodes};
-use crate::support::community::{call, post, room};
+use crate::support::community::{call, post, rename, room};
 use crate::support::socket::Socket;
 use crate::support::{TestApp, json_of, spawn_app};
 use reqwest::{Method, StatusCode};
@@ -82,13 +82,24 @@ async fn matrix(through: &TestApp, on: &TestApp) {
     .await;
     viewers.expect("channel_create", ALL).await;
     let news = format!("/api/channels/{}/", made["id"]);
-    let rename = json!({"name": "headlines"});
-    call(through, Method::PATCH, &news, Some(&ann), Some(rename)).await;
+    let renamed = json!({"name": "headlines"});
+    call(through, Method::PATCH, &news, Some(&ann), Some(renamed)).await;
     viewers.expect("channel_update", ALL).await;
     let path = format!("/api/servers/{server}/");
-    let rename = json!({"name": "Renamed"});
-    call(through, Method::PATCH, &path, Some(&ann), Some(rename)).await;
+    let renamed = json!({"name": "Renamed"});
+    call(through, Method::PATCH, &path, Some(&ann), Some(renamed)).await;
     viewers.expect("server_update", ALL).await;
+    rename(through, &ann, "Ann the Renamed").await;
+    viewers.expect("account_update", ALL).await;
+    // Sam changes his too: he shares no server with the others; his own session is told.
+    let mut sam_elsewhere = on.identified(&sam).await.0;
+    rename(through, &sam, "Sam Apart").await;
+    let (_, name, data) = dispatch(&mut sam_elsewhere).await;
+    assert_eq!(
+        (name.as_str(), &data["id"]),
+        ("account_update", &json!(sam.id))
+    );
+    viewers.expect("account_update", [false, false, true]).await;
     let join = format!("/api/servers/{server}/add_member/");
     post(through, &join, &sam, json!({})).await;
     viewers.expect("member_add", [true, true, true]).await;
