@@ -63,11 +63,7 @@ impl App {
 
     /// The servers the account is a member of, by id.
     async fn servers_of(&self, account: AccountId) -> AppResult<Vec<pingme_domain::ServerId>> {
-        let query = pingme_domain::community::ServerQuery {
-            member: Some(account),
-            ..Default::default()
-        };
-        let servers = self.store.servers(&query).await?;
+        let servers = self.store.servers(&member_of(account)).await?;
         Ok(servers.iter().map(|s| s.id).collect())
     }
 
@@ -148,14 +144,33 @@ impl App {
     /// when it was deleted already.
     #[instrument(skip_all, fields(account = %id))]
     pub async fn delete_account(&self, id: AccountId) -> AppResult<bool> {
+        // Its servers as they were: the members of each are told it left, and those of the
+        // ones it owned who the owner is now.
+        let servers = self.store.servers(&member_of(id)).await?;
         let Some(deleted_servers) = self.store.delete_account(id).await? else {
             return Ok(false);
         };
         self.publish(Event::AccountDeleted { account: id });
         self.sweep_later(MediaOwner::Account(id));
-        for server in deleted_servers {
-            self.server_deleted(server);
+        for server in &deleted_servers {
+            self.server_deleted(*server);
+        }
+        for server in servers.iter().filter(|s| !deleted_servers.contains(&s.id)) {
+            self.member_left(server.id, id);
+            if server.owner == id
+                && let Some(handed_over) = self.store.server(server.id).await?
+            {
+                self.dispatch_server_updated(&handed_over);
+            }
         }
         Ok(true)
+    }
+}
+
+/// Every server the account is a member of.
+fn member_of(account: AccountId) -> pingme_domain::community::ServerQuery {
+    pingme_domain::community::ServerQuery {
+        member: Some(account),
+        ..Default::default()
     }
 }

@@ -449,6 +449,33 @@ async fn bad_tokens_and_bad_frames_get_the_contracts_close_codes() {
 }
 
 #[tokio::test]
+async fn an_owner_deleting_their_account_hands_the_server_over_and_leaves_it() {
+    let app = spawn_app().await;
+    let (ann, bob) = (
+        app.quick_user("ann", false).await,
+        app.quick_user("bob", false).await,
+    );
+    let (server, _) = room(&app, &ann, &[&bob]).await;
+    let (mut b, _) = app.identified(&bob).await;
+    assert_eq!(
+        app.delete_me(&ann.access).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    let (_, name, data) = dispatch(&mut b).await;
+    assert_eq!(
+        (name.as_str(), &data["server_id"], &data["user_id"]),
+        ("member_remove", &json!(server), &json!(ann.id))
+    );
+    let (_, name, data) = dispatch(&mut b).await;
+    assert_eq!(
+        (name.as_str(), &data["id"]),
+        ("server_update", &json!(server))
+    );
+    assert_eq!(data["owner_id"], bob.id, "{data}");
+    quiet(&mut b).await;
+}
+
+#[tokio::test]
 async fn a_socket_that_never_identifies_is_closed_with_4001() {
     let app = spawn_app().await;
     let mut silent = app.gateway().await;

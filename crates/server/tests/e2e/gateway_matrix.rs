@@ -106,6 +106,15 @@ async fn matrix(through: &TestApp, on: &TestApp) {
     let leave = format!("/api/servers/{server}/remove_member/");
     post(through, &leave, &sam, json!({})).await;
     viewers.expect("member_remove", [true, true, true]).await;
+    // A member's account deleted: the others are told it left.
+    let cat = through.quick_user("cat", false).await;
+    post(through, &join, &cat, json!({})).await;
+    viewers.expect("member_add", ALL).await;
+    assert_eq!(
+        through.delete_me(&cat.access).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    viewers.expect("member_remove", ALL).await;
     call(through, Method::DELETE, &news, Some(&ann), None).await;
     viewers.expect("channel_delete", ALL).await;
     // After leaving, nothing more of the server for the leaver.
