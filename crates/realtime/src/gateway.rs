@@ -179,6 +179,8 @@ struct Session {
     id: Arc<str>,
     account: AccountId,
     token_version: i64,
+    /// How many times it was taken over between nodes before it came here (0: opened here).
+    generation: u64,
     state: Mutex<SessionState>,
 }
 
@@ -247,6 +249,7 @@ impl GatewayHub {
             id: id.clone(),
             account,
             token_version,
+            generation: 0,
             state: Mutex::new(SessionState {
                 seq: 1,
                 servers: servers.clone(),
@@ -502,6 +505,7 @@ impl GatewayHub {
     pub fn adopt(
         self: &Arc<Self>,
         seat: Seat,
+        generation: u64,
         mut replay: VecDeque<Numbered>,
         missed: Vec<Numbered>,
     ) -> Attached {
@@ -513,6 +517,7 @@ impl GatewayHub {
             id: seat.session.clone(),
             account: seat.account,
             token_version: seat.token_version,
+            generation,
             state: Mutex::new(SessionState {
                 seq: seat.seq,
                 servers: seat.servers.clone(),
@@ -525,7 +530,7 @@ impl GatewayHub {
         });
         self.make_room(seat.account);
         if let Some(old) = self.read().sessions.get(&seat.session).cloned() {
-            self.hand_over(&old.id);
+            self.hand_over(&old.id, generation);
         }
         let mut index = self.write();
         index.sessions.insert(seat.session.clone(), session.clone());
@@ -546,11 +551,16 @@ impl GatewayHub {
         attached
     }
 
-    /// The session was resumed on another node: its socket here closes and it is forgotten.
-    pub fn hand_over(&self, session: &str) {
+    /// The session was resumed on another node (its `generation`-th takeover): its socket
+    /// here closes and it is forgotten — unless what is here came from a later takeover (it
+    /// came back).
+    pub fn hand_over(&self, session: &str, generation: u64) -> bool {
         let Some(found) = self.read().sessions.get(session).cloned() else {
-            return;
+            return false;
         };
+        if found.generation >= generation {
+            return false;
+        }
         if let Some(socket) = lock(&found.state).socket.take() {
             socket.closing.close(Close {
                 code: 1000,
@@ -558,6 +568,7 @@ impl GatewayHub {
             });
         }
         self.forget_if(&found, |_| true);
+        true
     }
 
     /// Ends every session (what they would have been sent may be lost): their sockets close
@@ -939,6 +950,24 @@ mod tests {
             received(&mut bob),
             events(&[(2, "b"), (3, "c"), (4, "typing")])
         );
+    }
+
+    #[test]
+    fn a_session_that_came_back_ignores_an_older_handover() {
+        let hub = hub(1000, 16);
+        let seat = Seat {
+            session: "s".into(),
+            account: ANN,
+            token_version: 0,
+            seq: 5,
+            servers: vec![CHAT],
+            changed: vec![],
+        };
+        let _back = hub.adopt(seat, 2, VecDeque::new(), Vec::new());
+        assert!(!hub.hand_over("s", 1), "the notice of its first takeover");
+        assert!(hub.holds("s"));
+        assert!(hub.hand_over("s", 3));
+        assert!(!hub.holds("s"));
     }
 
     #[test]

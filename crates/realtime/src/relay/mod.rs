@@ -252,10 +252,29 @@ impl Relay {
         seq: u64,
     ) -> Result<Attached, InvalidSession> {
         if self.hub.holds(session) {
-            return self.hub.resume(session, account, token_version, seq);
+            if !self.owned_elsewhere(session).await {
+                return self.hub.resume(session, account, token_version, seq);
+            }
+            // Taken over, and the notice not read yet: what is here is stale.
+            self.hub.hand_over(session, u64::MAX);
         }
         self.reading_soon().await.map_err(|_| InvalidSession)?;
         resume::from_elsewhere(self, session, account, token_version, seq).await
+    }
+
+    /// Whether Redis says another node numbers the session now (not knowing counts as no).
+    async fn owned_elsewhere(&self, session: &str) -> bool {
+        let key = self.keys.session(session);
+        let owner: redis::RedisResult<Option<String>> = self
+            .with_commands(async |conn| {
+                redis::cmd("HGET")
+                    .arg(&key)
+                    .arg("node")
+                    .query_async(conn)
+                    .await
+            })
+            .await;
+        matches!(owner, Ok(Some(owner)) if owner != *self.node)
     }
 
     /// Ends a session for good, here and for the other nodes (it cannot be resumed there).

@@ -49,7 +49,14 @@ impl Relay {
         }
         self.reading.store(true, Ordering::Release);
         let control = self.keys.control(&self.node);
+        let mut beaten = Instant::now();
         loop {
+            // The reader says the node is alive too: a node whose command connection is
+            // stuck but which still reads is not taken for dead.
+            if beaten.elapsed() >= super::CHECKPOINT_EVERY {
+                self.beat(&mut conn).await?;
+                beaten = Instant::now();
+            }
             let handed = *lock(&self.handed);
             let after = *self.reached.borrow();
             let reply: Option<StreamReadReply> = redis::cmd("XREAD")
@@ -118,8 +125,10 @@ impl Relay {
     fn hand_over(&self, taken: Vec<redis::streams::StreamId>) -> Option<StreamId> {
         let mut last = None;
         for entry in taken {
-            if let Some(session) = entry.get::<String>("s") {
-                self.hub.hand_over(&session);
+            let generation = entry.get::<u64>("g").unwrap_or(1);
+            if let Some(session) = entry.get::<String>("s")
+                && self.hub.hand_over(&session, generation)
+            {
                 lock(&self.written).remove(session.as_str());
             }
             last = entry.id.parse().ok();

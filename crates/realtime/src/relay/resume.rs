@@ -155,7 +155,7 @@ async fn take_over(
     relay
         .register(&scopes(account, &replayed.seat.servers))
         .await?;
-    let cut: Option<(String, String)> = scripts::TAKE_OVER
+    let cut: Option<(String, String, u64)> = scripts::TAKE_OVER
         .arg(&relay.keys.prefix)
         .arg(session)
         .arg(&owner)
@@ -163,7 +163,7 @@ async fn take_over(
         .arg(DEAD_AFTER.as_millis() as u64)
         .invoke_async(conn)
         .await?;
-    let Some((cut, here)) = cut else {
+    let Some((cut, here, generation)) = cut else {
         return Ok(Err(InvalidSession));
     };
     let (Ok(cut), Ok(here)) = (cut.parse::<StreamId>(), here.parse::<StreamId>()) else {
@@ -211,7 +211,7 @@ async fn take_over(
         let seat = replayed.seat.clone();
         let kept = std::mem::take(&mut replayed.kept);
         let missed = std::mem::take(&mut replayed.missed);
-        break (relay.hub.adopt(seat, kept, missed), *applied);
+        break (relay.hub.adopt(seat, generation, kept, missed), *applied);
     };
     // Best effort: without it, the session is resumed on this node only until the next
     // round of checkpoints.

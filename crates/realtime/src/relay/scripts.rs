@@ -146,8 +146,9 @@ return 1
 /// enough for its stream to be whole: the session's dispatches are in the old node's stream
 /// up to its last entry now (the cut), and in the new node's after its last entry now (the
 /// new node registered the session's scopes before). The old node is told on its control
-/// stream. ARGV: prefix, session, old node, new node, dead after (ms). Answers `{cut, last
-/// id of the new node's stream}`, or nil.
+/// stream, with the takeover's number (its generation: a node the session came back to
+/// ignores older notices). ARGV: prefix, session, old node, new node, dead after (ms).
+/// Answers `{cut, last id of the new node's stream, generation}`, or nil.
 pub static TAKE_OVER: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
@@ -163,9 +164,10 @@ local cut = redis.call('XREVRANGE', p .. 'node:' .. from, '+', '-', 'COUNT', 1)
 local last = redis.call('XREVRANGE', p .. 'node:' .. to, '+', '-', 'COUNT', 1)
 if #cut == 0 or #last == 0 then return nil end
 redis.call('HSET', key, 'node', to)
+local gen = redis.call('HINCRBY', key, 'gen', 1)
 redis.call('DEL', p .. 'ck:' .. id .. ':' .. to)
-redis.call('XADD', p .. 'ctl:' .. from, 'MAXLEN', '~', 10000, '*', 's', id)
-return {cut[1][1], last[1][1]}
+redis.call('XADD', p .. 'ctl:' .. from, 'MAXLEN', '~', 10000, '*', 's', id, 'g', gen)
+return {cut[1][1], last[1][1], gen}
 ",
     )
 });
