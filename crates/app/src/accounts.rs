@@ -55,8 +55,11 @@ impl App {
             account: account.id,
         });
         if let Some(updated) = &updated {
-            let servers = self.servers_of(updated.id).await?;
-            self.dispatch_account_updated(updated, servers);
+            // The change is made: a failure to read whom to tell fails nothing.
+            match self.servers_of(updated.id).await {
+                Ok(servers) => self.dispatch_account_updated(updated, servers),
+                Err(error) => tracing::warn!(%error, "account_update not sent"),
+            }
         }
         Ok(updated)
     }
@@ -157,10 +160,13 @@ impl App {
         }
         for server in servers.iter().filter(|s| !deleted_servers.contains(&s.id)) {
             self.member_left(server.id, id);
-            if server.owner == id
-                && let Some(handed_over) = self.store.server(server.id).await?
-            {
-                self.dispatch_server_updated(&handed_over);
+            if server.owner == id {
+                // The deletion is made: a failure to read the new owner fails nothing.
+                match self.store.server(server.id).await {
+                    Ok(Some(handed_over)) => self.dispatch_server_updated(&handed_over),
+                    Ok(None) => {}
+                    Err(error) => tracing::warn!(%error, "server_update not sent"),
+                }
             }
         }
         Ok(true)

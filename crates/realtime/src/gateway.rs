@@ -521,7 +521,7 @@ impl GatewayHub {
             state: Mutex::new(SessionState {
                 seq: seat.seq,
                 servers: seat.servers.clone(),
-                changed: Vec::new(),
+                changed: seat.changed.clone(),
                 replay,
                 socket: Some(outlet),
                 detached: None,
@@ -529,8 +529,10 @@ impl GatewayHub {
             }),
         });
         self.make_room(seat.account);
-        if let Some(old) = self.read().sessions.get(&seat.session).cloned() {
-            self.hand_over(&old.id, generation);
+        // The takeover that brought it here is the latest: a copy still here is stale.
+        let stale = self.read().sessions.get(&seat.session).cloned();
+        if let Some(stale) = stale {
+            self.retire(&stale);
         }
         let mut index = self.write();
         index.sessions.insert(seat.session.clone(), session.clone());
@@ -561,14 +563,24 @@ impl GatewayHub {
         if found.generation >= generation {
             return false;
         }
-        if let Some(socket) = lock(&found.state).socket.take() {
+        self.retire(&found);
+        true
+    }
+
+    /// The session's takeover number here, if it is here.
+    pub fn generation(&self, session: &str) -> Option<u64> {
+        self.read().sessions.get(session).map(|s| s.generation)
+    }
+
+    /// Closes the session's socket (it was resumed elsewhere) and forgets it.
+    fn retire(&self, session: &Arc<Session>) {
+        if let Some(socket) = lock(&session.state).socket.take() {
             socket.closing.close(Close {
                 code: 1000,
                 reason: "resumed on another connection",
             });
         }
-        self.forget_if(&found, |_| true);
-        true
+        self.forget_if(session, |_| true);
     }
 
     /// Ends every session (what they would have been sent may be lost): their sockets close
@@ -688,7 +700,14 @@ impl GatewayHub {
             }
             state.servers.clone()
         };
-        index.sessions.remove(&session.id);
+        // Another session of that id may have been adopted since: it stays.
+        if index
+            .sessions
+            .get(&session.id)
+            .is_some_and(|s| Arc::ptr_eq(s, session))
+        {
+            index.sessions.remove(&session.id);
+        }
         for server in servers {
             unindex(&mut index.by_server, server, session);
         }
@@ -963,10 +982,25 @@ mod tests {
             servers: vec![CHAT],
             changed: vec![],
         };
-        let _back = hub.adopt(seat, 2, VecDeque::new(), Vec::new());
+        let mut first = hub.adopt(seat.clone(), 2, VecDeque::new(), Vec::new());
         assert!(!hub.hand_over("s", 1), "the notice of its first takeover");
+        assert!(
+            !hub.hand_over("s", 2),
+            "nor of the one that brought it here"
+        );
         assert!(hub.holds("s"));
-        assert!(hub.hand_over("s", 3));
+        // Adopted over the copy here (a later takeover): the copy is gone, its socket closed.
+        let mut again = hub.adopt(seat, 3, VecDeque::new(), Vec::new());
+        assert!(first.handle().is_closing());
+        hub.deliver(dispatch("d", Audience::Server(CHAT)));
+        assert_eq!(received(&mut first), events(&[]));
+        assert_eq!(received(&mut again), events(&[(6, "d")]));
+        drop(first);
+        assert!(
+            hub.holds("s"),
+            "the old socket's going leaves the new session"
+        );
+        assert!(hub.hand_over("s", 4));
         assert!(!hub.holds("s"));
     }
 

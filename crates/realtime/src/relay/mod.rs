@@ -121,6 +121,9 @@ pub struct Relay {
     writing: tokio::sync::Mutex<()>,
     /// Stretches of streams read for replays, shared by a storm of them.
     pages: pages::Pages,
+    /// Sessions being taken over by this node: checkpointed before they are in the hub, and
+    /// not to be released meanwhile.
+    adopting: Mutex<std::collections::HashSet<Arc<str>>>,
     /// Resumes from other nodes at once: a storm of them queues here rather than in Redis
     /// (whose answers have a time limit).
     resuming: tokio::sync::Semaphore,
@@ -155,6 +158,7 @@ impl Relay {
             writing: tokio::sync::Mutex::new(()),
             resuming: tokio::sync::Semaphore::new(RESUMES),
             pages: pages::Pages::default(),
+            adopting: Mutex::default(),
         });
         let weak = Arc::downgrade(&relay);
         tokio::spawn(reader::read(weak.clone()));
@@ -251,12 +255,15 @@ impl Relay {
         token_version: i64,
         seq: u64,
     ) -> Result<Attached, InvalidSession> {
-        if self.hub.holds(session) {
+        if let Some(here) = self.hub.generation(session) {
             if !self.owned_elsewhere(session).await {
                 return self.hub.resume(session, account, token_version, seq);
             }
-            // Taken over, and the notice not read yet: what is here is stale.
-            self.hub.hand_over(session, u64::MAX);
+            // Taken over, and the notice not read yet: the copy that was here is stale (but
+            // not one adopted meanwhile).
+            if self.hub.hand_over(session, here + 1) {
+                lock(&self.written).remove(session);
+            }
         }
         self.reading_soon().await.map_err(|_| InvalidSession)?;
         resume::from_elsewhere(self, session, account, token_version, seq).await

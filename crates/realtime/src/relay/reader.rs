@@ -125,7 +125,8 @@ impl Relay {
     fn hand_over(&self, taken: Vec<redis::streams::StreamId>) -> Option<StreamId> {
         let mut last = None;
         for entry in taken {
-            let generation = entry.get::<u64>("g").unwrap_or(1);
+            // Without a number (an older node's notice): whatever is here goes.
+            let generation = entry.get::<u64>("g").unwrap_or(u64::MAX);
             if let Some(session) = entry.get::<String>("s")
                 && self.hub.hand_over(&session, generation)
             {

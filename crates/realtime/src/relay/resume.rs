@@ -70,6 +70,7 @@ pub(super) async fn from_elsewhere(
     seq: u64,
 ) -> Result<Attached, InvalidSession> {
     let _turn = relay.resuming.acquire().await.map_err(|_| InvalidSession)?;
+    let _adopting = Adopting::mark(relay, session);
     let mut conn = relay.commands().await.map_err(|_| InvalidSession)?;
     let asked = Asked {
         session,
@@ -82,6 +83,26 @@ pub(super) async fn from_elsewhere(
         relay.drop_if_broken(error).await;
     }
     taken.unwrap_or(Err(InvalidSession))
+}
+
+/// Marks a session as being taken over here for as long as it lives.
+struct Adopting<'a> {
+    relay: &'a Relay,
+    session: Arc<str>,
+}
+
+impl<'a> Adopting<'a> {
+    fn mark(relay: &'a Relay, session: &str) -> Self {
+        let session: Arc<str> = session.into();
+        super::lock(&relay.adopting).insert(session.clone());
+        Self { relay, session }
+    }
+}
+
+impl Drop for Adopting<'_> {
+    fn drop(&mut self) {
+        super::lock(&self.relay.adopting).remove(&self.session);
+    }
 }
 
 /// What the client asked to resume.

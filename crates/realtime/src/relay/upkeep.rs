@@ -103,9 +103,10 @@ impl Relay {
     /// Sessions checkpointed before and no longer held (ended, expired), looked at now: their
     /// keys go, unless another node took them over. Kept in mind until that is done.
     async fn release_gone(&self) -> redis::RedisResult<()> {
+        let adopting = lock(&self.adopting).clone();
         let gone: Vec<Arc<str>> = lock(&self.written)
             .keys()
-            .filter(|session| self.hub.seat(session).is_none())
+            .filter(|session| self.hub.seat(session).is_none() && !adopting.contains(*session))
             .cloned()
             .collect();
         self.release(&gone).await?;
