@@ -549,10 +549,16 @@ async fn connect(
 /// forgets them when it restarts, which also drops the connection).
 async fn connect_loaded(client: &redis::Client) -> redis::RedisResult<MultiplexedConnection> {
     let mut conn = connect(client, TIMEOUT).await?;
-    for script in scripts::ALL {
-        script.prepare_invoke().load_async(&mut conn).await?;
-    }
+    load_scripts(&mut conn).await?;
     Ok(conn)
+}
+
+/// Loads every script on the connection.
+async fn load_scripts(conn: &mut MultiplexedConnection) -> redis::RedisResult<()> {
+    for script in scripts::ALL {
+        script.prepare_invoke().load_async(conn).await?;
+    }
+    Ok(())
 }
 
 /// Calls a loaded script in a pipeline; its arguments follow.

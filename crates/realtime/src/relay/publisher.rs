@@ -194,9 +194,7 @@ pub async fn route_once(
     if batch.is_empty() {
         return Ok(());
     }
-    for script in scripts::ALL {
-        script.prepare_invoke().load_async(conn).await?;
-    }
+    super::load_scripts(conn).await?;
     let keys = Keys::under(channel);
     let routed = route(conn, &keys, &batch).await;
     if routed.is_err() {

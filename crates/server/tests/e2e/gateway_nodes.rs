@@ -101,9 +101,18 @@ async fn a_node_receives_only_the_dispatches_of_its_sessions_and_joins_apply_acr
     assert_eq!(dispatches_by_node(&redis, &channel).await, vec![0, 2]);
 }
 
-#[tokio::test]
-#[ignore = "needs Redis: PINGME_TEST_REDIS_URL (.ci/run sets it)"]
-async fn a_session_resumes_on_the_other_node_with_exactly_what_it_missed() {
+/// Two nodes; Ann and Bob in a room; Bob's session identified on node A.
+struct Pair {
+    a: TestApp,
+    b: TestApp,
+    ann: User,
+    bob: User,
+    channel: i64,
+    on_a: Socket,
+    session: Value,
+}
+
+async fn pair() -> Pair {
     let (a, b) = two_nodes(&redis_url()).await;
     connected([&a, &b]).await;
     let (ann, bob) = (
@@ -111,8 +120,31 @@ async fn a_session_resumes_on_the_other_node_with_exactly_what_it_missed() {
         a.quick_user("bob", false).await,
     );
     let (_, channel) = room(&a, &ann, &[&bob]).await;
-    let (mut on_a, ready) = a.identified(&bob).await;
+    let (on_a, ready) = a.identified(&bob).await;
     let session = ready["d"]["session_id"].clone();
+    Pair {
+        a,
+        b,
+        ann,
+        bob,
+        channel,
+        on_a,
+        session,
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs Redis: PINGME_TEST_REDIS_URL (.ci/run sets it)"]
+async fn a_session_resumes_on_the_other_node_with_exactly_what_it_missed() {
+    let Pair {
+        a,
+        b,
+        ann,
+        bob,
+        channel,
+        mut on_a,
+        session,
+    } = pair().await;
     // Sent through the other node, received on this one.
     send(&b, &ann, channel, "one").await;
     let (seq, _, data) = dispatch(&mut on_a).await;
@@ -332,15 +364,15 @@ async fn a_session_on_a_killed_node_resumes_on_the_other_with_every_message_once
 #[tokio::test]
 #[ignore = "needs Redis: PINGME_TEST_REDIS_URL (.ci/run sets it)"]
 async fn a_node_stopping_closes_with_1001_and_its_sessions_resume_on_the_other() {
-    let (mut a, b) = two_nodes(&redis_url()).await;
-    connected([&a, &b]).await;
-    let (ann, bob) = (
-        a.quick_user("ann", false).await,
-        a.quick_user("bob", false).await,
-    );
-    let (_, channel) = room(&a, &ann, &[&bob]).await;
-    let (mut on_a, ready) = a.identified(&bob).await;
-    let session = ready["d"]["session_id"].clone();
+    let Pair {
+        mut a,
+        b,
+        ann,
+        bob,
+        channel,
+        mut on_a,
+        session,
+    } = pair().await;
     send(&b, &ann, channel, "before").await;
     assert_eq!(dispatch(&mut on_a).await.0, 2);
     // Stopped as SIGTERM would (node A keeps the test's database, which B shares).
