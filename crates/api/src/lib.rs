@@ -39,7 +39,7 @@ use pingme_domain::events::EventBus;
 use pingme_domain::media::MediaStore;
 use pingme_domain::store::Store;
 use pingme_mail::Mailer;
-use pingme_realtime::{Gateway, Hub};
+use pingme_realtime::{Gateway, Hub, Presence};
 use secrecy::SecretString;
 use std::sync::Arc;
 use utoipa::OpenApi;
@@ -58,6 +58,8 @@ pub struct AppState {
     pub hub: Arc<Hub>,
     /// The gateway's sessions: this node's, and the way to the others'.
     pub gateway: Gateway,
+    /// Who is online, here and on the other nodes.
+    pub presence: Arc<Presence>,
     pub mailer: Mailer,
     pub tokens: Arc<Tokens>,
     pub limits: Arc<RateLimits>,
@@ -78,6 +80,7 @@ pub struct Realtime {
     pub bus: Arc<dyn EventBus>,
     pub hub: Arc<Hub>,
     pub gateway: Gateway,
+    pub presence: Arc<Presence>,
     pub cache: Arc<ReadCache>,
 }
 
@@ -94,6 +97,7 @@ impl AppState {
             bus,
             hub,
             gateway,
+            presence,
             cache,
         } = realtime;
         let frames = Arc::new(chat::frames::SocketFrames::new(
@@ -123,6 +127,7 @@ impl AppState {
             media,
             hub,
             gateway,
+            presence,
             mailer,
             tokens: Arc::new(Tokens::new(secret, config.lifetimes)),
             limits: Arc::new(RateLimits::new(config.rate_limits)),

@@ -54,6 +54,7 @@ struct Limiters {
     mail_per_recipient: Limiter<AccountId>,
     messages: Limiter<(AccountId, ChannelId)>,
     typing: Limiter<(AccountId, ChannelId)>,
+    presence: Limiter<AccountId>,
 }
 
 /// Every rate limit of one node; `None` inside when limits are off.
@@ -68,6 +69,7 @@ impl RateLimits {
             mail_per_recipient: Limiter::new(c.mail_per_ip),
             messages: Limiter::new(c.messages),
             typing: Limiter::new(TYPING),
+            presence: Limiter::new(PRESENCE),
         }))
     }
 
@@ -122,6 +124,13 @@ impl RateLimits {
         let Some(limits) = &self.0 else { return true };
         limits.typing.check(&(account, channel)).is_ok()
     }
+
+    /// Whether `account` may change a session's status now (each change goes to everyone
+    /// who shares a server with them: a burst of 5, then one per 12 s).
+    pub fn presence(&self, account: AccountId) -> bool {
+        let Some(limits) = &self.0 else { return true };
+        limits.presence.check(&account).is_ok()
+    }
 }
 
 /// The key a login name is counted under. No account has a longer name: cutting it keeps
@@ -143,6 +152,12 @@ fn wait_of(error: ApiError) -> Duration {
 const TYPING: Rate = Rate {
     count: NonZeroU32::MIN,
     per: Duration::from_secs(3),
+};
+
+/// Status changes per account: five at once, then one per 12 s (a minute for five).
+const PRESENCE: Rate = Rate {
+    count: NonZeroU32::new(5).unwrap(),
+    per: Duration::from_secs(60),
 };
 
 /// The key a client address is counted under. One IPv6 subscriber usually holds a whole

@@ -45,6 +45,8 @@ pub trait ChatFrames: Send + Sync {
     fn deleted_data(&self, id: i64, server: Option<ServerId>) -> String;
     /// For `account_update`: the Account object others see.
     fn account_data(&self, account: &Account) -> String;
+    /// For `presence_update`.
+    fn presence_data(&self, account: AccountId, status: &'static str) -> String;
 }
 
 impl App {

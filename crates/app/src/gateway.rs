@@ -7,6 +7,7 @@ use pingme_domain::account::Account;
 use pingme_domain::community::{Channel, Server};
 use pingme_domain::events::{Audience, Dispatch, Event, Reach};
 use pingme_domain::messages::{Message, ReadState};
+use pingme_domain::presence::{self, Change};
 use pingme_domain::{AccountId, ChannelId, ServerId};
 use std::sync::Arc;
 
@@ -74,6 +75,45 @@ impl App {
         let data = self.frames.account_data(account);
         let audience = Audience::People(account.id, servers.into());
         self.dispatch(Dispatch::to(audience, "account_update", data));
+    }
+
+    /// A person's status changed: their own sessions see it as it is and, when others see a
+    /// difference, so does everyone sharing with them a server where presence is shared
+    /// ([`presence::shared_in`]). The session that made the change, if one did, knows.
+    pub async fn presence_changed(&self, change: Change, by: Option<Arc<str>>) {
+        let account = change.account;
+        let own = self
+            .frames
+            .presence_data(account, presence::own(change.after));
+        self.dispatch(Dispatch {
+            except_session: by,
+            ..Dispatch::to(Audience::Account(account), "presence_update", own)
+        });
+        if !change.shown_to_others() {
+            return;
+        }
+        let up_to = presence::SHARED_IN_SERVERS_UP_TO;
+        let shared = match self.store.small_servers_of(account, up_to).await {
+            Ok(servers) => servers,
+            Err(error) => {
+                tracing::warn!(%error, %account, "whom to tell of a presence could not be read");
+                return;
+            }
+        };
+        if shared.is_empty() {
+            return;
+        }
+        let data = self
+            .frames
+            .presence_data(account, presence::shown(change.after));
+        self.dispatch(Dispatch {
+            except_account: Some(account),
+            ..Dispatch::to(
+                Audience::People(account, shared.into()),
+                "presence_update",
+                data,
+            )
+        });
     }
 
     /// `channel_create` and `channel_update`.

@@ -14,6 +14,7 @@ pub mod messages;
 pub mod names;
 pub mod password;
 pub mod permissions;
+pub mod presence;
 pub mod search;
 pub mod store;
 mod text;

@@ -141,6 +141,9 @@ pub trait ServerStore: Send + Sync {
     async fn members(&self, server: ServerId, page: AccountPage) -> StoreResult<Vec<Account>>;
     /// Whether the two accounts are members of a server in common.
     async fn share_a_server(&self, one: AccountId, other: AccountId) -> StoreResult<bool>;
+    /// The servers the account is a member of that have at most `up_to` members, by id
+    /// (each counted no further than `up_to` + 1).
+    async fn small_servers_of(&self, account: AccountId, up_to: u32) -> StoreResult<Vec<ServerId>>;
 
     async fn update_server(
         &self,

@@ -6,6 +6,7 @@ mod frame;
 mod gateway;
 mod hub;
 mod local_bus;
+mod presence;
 mod random;
 mod redis_bus;
 mod relay;
@@ -17,5 +18,6 @@ pub use gateway::{
 };
 pub use hub::{Close, CloseHandle, Connection, Hub, close_codes};
 pub use local_bus::LocalBus;
+pub use presence::{Conn as PresenceConn, Presence, Told as PresenceChange};
 pub use redis_bus::{RedisBus, publish_once};
 pub use relay::{Gateway, Relay, Unavailable};

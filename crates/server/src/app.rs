@@ -11,7 +11,9 @@ use pingme_domain::media::MediaStore;
 use pingme_domain::store::Store;
 use pingme_mail::MailWorker;
 use pingme_media::{LocalMediaStore, S3MediaStore};
-use pingme_realtime::{Close, Gateway, GatewayHub, Hub, Limits, LocalBus, RedisBus, close_codes};
+use pingme_realtime::{
+    Close, Gateway, GatewayHub, Hub, Limits, LocalBus, Presence, RedisBus, close_codes,
+};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -77,7 +79,7 @@ impl Application {
         let events = LocalBus::new(hub.clone())
             .with_sink(cache.clone())
             .with_sink(gateway.clone());
-        let (bus, gateway): (Arc<dyn EventBus>, Gateway) = match &config.redis {
+        let (bus, gateway, (presence, changes)) = match &config.redis {
             Some((url, channel)) => {
                 let not_redis = || format!("REDIS_URL {} is not a Redis URL", redact(url));
                 let mut bus =
@@ -90,14 +92,22 @@ impl Application {
                     channel,
                     "events go between nodes over Redis"
                 );
-                (Arc::new(bus), Gateway::across_nodes(gateway, relay))
+                let node = bus.node().into();
+                let presence =
+                    Presence::across_nodes(url, channel, node).with_context(not_redis)?;
+                let bus: Arc<dyn EventBus> = Arc::new(bus);
+                (bus, Gateway::across_nodes(gateway, relay), presence)
             }
-            None => (Arc::new(events.clone()), Gateway::local(gateway)),
+            None => {
+                let bus: Arc<dyn EventBus> = Arc::new(events.clone());
+                (bus, Gateway::local(gateway), Presence::local())
+            }
         };
         let realtime = Realtime {
             bus,
             hub: hub.clone(),
             gateway: gateway.clone(),
+            presence,
             cache,
         };
         let state = AppState::new(
@@ -113,6 +123,7 @@ impl Application {
             state.config.chat.ping_interval,
         ));
         tokio::spawn(sweep_gateway_sessions(gateway.hub().clone()));
+        tokio::spawn(tell_presences(state.app.clone(), changes));
         Ok(Self {
             listener,
             router: pingme_api::app(state),
@@ -271,6 +282,16 @@ pub async fn shutdown_signal() {
     tokio::select! {
         () = interrupt => {},
         () = terminate => {},
+    }
+}
+
+/// Tells each person's change of status, in the order they came.
+async fn tell_presences(
+    app: Arc<pingme_app::App>,
+    mut changes: tokio::sync::mpsc::Receiver<pingme_realtime::PresenceChange>,
+) {
+    while let Some((change, by)) = changes.recv().await {
+        app.presence_changed(change, by).await;
     }
 }
 

@@ -87,6 +87,10 @@ impl ChatFrames for SocketFrames {
     fn account_data(&self, account: &Account) -> String {
         data::account(account, &self.urls)
     }
+
+    fn presence_data(&self, account: AccountId, status: &'static str) -> String {
+        data::presence(account.0, status)
+    }
 }
 
 #[derive(Serialize)]

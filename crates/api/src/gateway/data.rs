@@ -114,6 +114,18 @@ pub fn account(account: &Account, urls: &Urls) -> String {
     render(&AccountView::with_urls(account, urls))
 }
 
+/// `presence_update`, and each of `ready`'s presences.
+#[derive(Serialize)]
+pub struct PresenceView {
+    pub user_id: i64,
+    /// `online`, `idle`, `dnd` or `offline` (and `invisible`, to the person's own sessions).
+    pub status: &'static str,
+}
+
+pub fn presence(user_id: i64, status: &'static str) -> String {
+    render(&PresenceView { user_id, status })
+}
+
 /// `member_remove`.
 pub fn member_removed(server_id: i64, user_id: i64) -> String {
     #[derive(Serialize)]

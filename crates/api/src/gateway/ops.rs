@@ -6,6 +6,8 @@ use pingme_app::AppError;
 use pingme_domain::ChannelId;
 use pingme_domain::account::Account;
 use pingme_domain::messages::MessageId;
+use pingme_domain::presence::Status;
+use pingme_realtime::PresenceConn;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -31,7 +33,7 @@ pub enum Op {
         message_id: i64,
     },
     Presence {
-        status: String,
+        status: Status,
     },
 }
 
@@ -120,6 +122,12 @@ pub fn parse(text: &str) -> Result<Op, Refusal> {
         }
         "presence" => {
             let Presence { status } = data_of(op, data)?;
+            let status = Status::parse(&status).ok_or_else(|| {
+                refusal(
+                    "invalid_data",
+                    "\"status\" is one of \"online\", \"idle\", \"dnd\" and \"invisible\".",
+                )
+            })?;
             Op::Presence { status }
         }
         other => {
@@ -148,6 +156,7 @@ pub async fn carry_out(
     state: &AppState,
     account: &Account,
     session: &Arc<str>,
+    presence: &PresenceConn,
     op: Op,
 ) -> Result<Option<String>, Refusal> {
     match op {
@@ -185,10 +194,16 @@ pub async fn carry_out(
                 .map_err(app_refusal)?;
             Ok(None)
         }
-        Op::Presence { .. } => Err(refusal(
-            "not_available",
-            "Presence is not available on this server yet.",
-        )),
+        Op::Presence { status } => {
+            if !state.limits.presence(account.id) {
+                return Err(refusal(
+                    "rate_limited",
+                    "Too many status changes; try again in a little while.",
+                ));
+            }
+            state.presence.set(presence, status).await;
+            Ok(None)
+        }
     }
 }
 

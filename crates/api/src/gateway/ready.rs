@@ -1,14 +1,16 @@
 //! The `ready` dispatch: everything a client needs to draw its first screen, in one frame.
 
-use super::data::ReadStateView;
+use super::data::{PresenceView, ReadStateView};
 use crate::AppState;
 use crate::account::MeView;
 use crate::community::views::ServerView;
-use pingme_domain::ChannelId;
 use pingme_domain::account::Account;
 use pingme_domain::community::Server;
 use pingme_domain::messages::ReadState;
+use pingme_domain::presence::{self, shared_in};
+use pingme_domain::{AccountId, ChannelId};
 use serde_json::{Value, json};
+use std::collections::BTreeSet;
 use std::collections::HashMap;
 
 /// `ready`, numbered 1: the session, the caller's own Account object, its servers (Server
@@ -20,6 +22,7 @@ pub fn render(
     account: &Account,
     servers: &[Server],
     states: &[ReadState],
+    presences: &[PresenceView],
 ) -> String {
     let by_channel: HashMap<ChannelId, &ReadState> =
         states.iter().map(|s| (s.channel, s)).collect();
@@ -32,11 +35,43 @@ pub fn render(
         "user": MeView::new(account, state),
         "servers": servers,
         "dms": [],
-        "presences": [],
+        "presences": presences,
     });
     // In the order of every dispatch's keys (`op`, `t`, `s`, `d`): a client may read the
     // event's name without parsing the frame.
     format!(r#"{{"op":"dispatch","t":"ready","s":1,"d":{data}}}"#)
+}
+
+/// The presences the person sees: their own (as it is: `invisible` too), and those of the
+/// people sharing with them a server where presence is shared ([`shared_in`]) who are not
+/// offline.
+pub async fn presences(
+    state: &AppState,
+    account: &Account,
+    servers: &[Server],
+) -> Vec<PresenceView> {
+    let mut people: BTreeSet<AccountId> = servers
+        .iter()
+        .filter(|s| shared_in(s.members.len()))
+        .flat_map(|s| s.members.iter().copied())
+        .collect();
+    people.insert(account.id);
+    let people: Vec<AccountId> = people.into_iter().collect();
+    state
+        .presence
+        .statuses(&people)
+        .await
+        .into_iter()
+        .map(|(id, status)| PresenceView {
+            user_id: id.0,
+            status: if id == account.id {
+                presence::own(Some(status))
+            } else {
+                presence::shown(Some(status))
+            },
+        })
+        .filter(|view| view.status != "offline")
+        .collect()
 }
 
 /// The Server object, each of its channels with its last message and read state (a channel

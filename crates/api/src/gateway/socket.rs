@@ -21,7 +21,9 @@ use pingme_domain::AccountId;
 use pingme_domain::account::Account;
 use pingme_domain::community::Server;
 use pingme_domain::messages::ReadState;
-use pingme_realtime::{Attached, Close, Numbered, dispatch_frame, gateway_close_codes as codes};
+use pingme_realtime::{
+    Attached, Close, Numbered, PresenceConn, dispatch_frame, gateway_close_codes as codes,
+};
 use serde_json::json;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -98,6 +100,7 @@ async fn run(state: AppState, socket: WebSocket) {
     let end = match link.open().await {
         Ok(mut session) => {
             let end = link.serve(&mut session).await;
+            link.state.presence.disconnect(session.presence);
             // A client too slow for its socket is too slow for its session: not resumed.
             if end.code == codes::TOO_SLOW {
                 link.state
@@ -119,10 +122,11 @@ struct Link {
     strikes: u32,
 }
 
-/// A session being served: the hub's side, and who it is.
+/// A session being served: the hub's side, who it is, and its presence.
 struct Session {
     attached: Attached,
     account: Account,
+    presence: PresenceConn,
 }
 
 impl Link {
@@ -185,9 +189,30 @@ impl Link {
             .set_servers(&attached.session, account.id, &ids)
             .await
             .map_err(|_| unavailable())?;
-        let ready = ready::render(&self.state, &attached.session, &account, &servers, &states);
-        self.send(ready).await?;
-        Ok(Session { attached, account })
+        let presence = self
+            .state
+            .presence
+            .connect(account.id, attached.session.clone())
+            .await;
+        let presences = ready::presences(&self.state, &account, &servers).await;
+        let ready = ready::render(
+            &self.state,
+            &attached.session,
+            &account,
+            &servers,
+            &states,
+            &presences,
+        );
+        let session = Session {
+            attached,
+            account,
+            presence,
+        };
+        if let Err(end) = self.send(ready).await {
+            self.state.presence.disconnect(session.presence);
+            return Err(end);
+        }
+        Ok(session)
     }
 
     async fn first_screen(&self, account: &Account) -> Result<(Vec<Server>, Vec<ReadState>), End> {
@@ -216,11 +241,27 @@ impl Link {
         };
         let missed = std::mem::take(&mut attached.missed);
         let last = missed.last().map_or(seq, |n| n.seq);
-        for numbered in &missed {
-            self.send(frame(numbered)).await?;
+        let presence = self
+            .state
+            .presence
+            .connect(account.id, attached.session.clone())
+            .await;
+        let session = Session {
+            attached,
+            account,
+            presence,
+        };
+        let replayed = async {
+            for numbered in &missed {
+                self.send(frame(numbered)).await?;
+            }
+            self.send(resumed(last)).await
+        };
+        if let Err(end) = replayed.await {
+            self.state.presence.disconnect(session.presence);
+            return Err(end);
         }
-        self.send(resumed(last)).await?;
-        Ok(Some(Session { attached, account }))
+        Ok(Some(session))
     }
 
     /// The account a token names, if it may still be used: 4003 for a token that is no
@@ -281,7 +322,12 @@ impl Link {
             Ok(op) => op,
             Err(refusal) => return self.strike(refusal.code, &refusal.detail).await,
         };
-        match ops::carry_out(&self.state, &session.account, &session.attached.session, op).await {
+        let Session {
+            account,
+            attached,
+            presence,
+        } = session;
+        match ops::carry_out(&self.state, account, &attached.session, presence, op).await {
             Ok(Some(reply)) => {
                 self.strikes = 0;
                 self.send(reply).await

@@ -61,6 +61,17 @@ pub(crate) async fn send(app: &TestApp, user: &User, channel: i64, text: &str) -
     .await
 }
 
+/// Reads the presence updates that reach the socket shortly after sessions were opened (of
+/// people coming online, and of the person's own other sessions, each at the server's own
+/// pace): the number of the last dispatch read.
+pub(crate) async fn settled(socket: &mut Socket, mut last: u64) -> u64 {
+    while let Some(frame) = socket.silent_for(Duration::from_millis(400)).await {
+        assert_eq!(frame["t"], "presence_update", "{frame}");
+        last = frame["s"].as_u64().expect("s");
+    }
+    last
+}
+
 async fn quiet(socket: &mut Socket) {
     assert_eq!(socket.silent_for(Duration::from_millis(300)).await, None);
 }
@@ -82,7 +93,14 @@ async fn ready_draws_the_first_screen() {
         (&data["user"]["id"], &data["user"]["is_staff"]),
         (&json!(bob.id), &json!(false))
     );
-    assert_eq!((&data["dms"], &data["presences"]), (&json!([]), &json!([])));
+    // Nobody else is online: the only presence is Bob's own.
+    assert_eq!(
+        (&data["dms"], &data["presences"]),
+        (
+            &json!([]),
+            &json!([{"user_id": bob.id, "status": "online"}])
+        )
+    );
     let servers = data["servers"].as_array().unwrap();
     assert_eq!(servers.len(), 1);
     assert_eq!(servers[0]["id"], server);
@@ -112,11 +130,16 @@ async fn dispatches_reach_exactly_the_members_numbered_per_session() {
     let (mut a, _) = app.identified(&ann).await;
     let (mut b, _) = app.identified(&bob).await;
     let (mut stranger, _) = app.identified(&sam).await;
+    // Ann sees Bob come online.
+    let (seq, name, data) = dispatch(&mut a).await;
+    assert_eq!((seq, name.as_str()), (2, "presence_update"));
+    assert_eq!(data, json!({"user_id": bob.id, "status": "online"}));
+    let at = [settled(&mut a, 2).await, settled(&mut b, 1).await];
 
     let sent = send(&app, &ann, channel, "hello").await;
-    for socket in [&mut a, &mut b] {
+    for (socket, at) in [&mut a, &mut b].into_iter().zip(at) {
         let (seq, name, data) = dispatch(socket).await;
-        assert_eq!((seq, name.as_str()), (2, "message_create"));
+        assert_eq!((seq, name.as_str()), (at + 1, "message_create"));
         assert_eq!(data["id"], sent["id"]);
         assert_eq!(
             (&data["channel_id"], &data["nonce"]),
@@ -130,7 +153,7 @@ async fn dispatches_reach_exactly_the_members_numbered_per_session() {
     let (seq, name, data) = dispatch(&mut a).await;
     assert_eq!(
         (seq, name.as_str(), &data["user_id"]),
-        (3, "typing_start", &json!(bob.id))
+        (at[0] + 2, "typing_start", &json!(bob.id))
     );
     let id = sent["id"].as_i64().unwrap();
     let edit = json!({"content": "hello again"});
@@ -140,18 +163,18 @@ async fn dispatches_reach_exactly_the_members_numbered_per_session() {
     let (seq, name, data) = dispatch(&mut a).await;
     assert_eq!(
         (seq, name.as_str(), &data["content"]),
-        (4, "message_update", &json!("hello again"))
+        (at[0] + 3, "message_update", &json!("hello again"))
     );
     assert_eq!(dispatch(&mut a).await.1, "message_delete");
     assert_eq!(
         dispatch(&mut b).await.0,
-        3,
+        at[1] + 2,
         "bob's own numbering: no typing of his own"
     );
     let (seq, name, data) = dispatch(&mut b).await;
     assert_eq!(
         (seq, name.as_str(), &data["id"]),
-        (4, "message_delete", &json!(id))
+        (at[1] + 3, "message_delete", &json!(id))
     );
     quiet(&mut stranger).await;
 }
@@ -502,8 +525,13 @@ async fn stopping_the_server_closes_gateway_sockets_with_1001() {
 impl TestApp {
     /// Waits until no gateway session has a socket (the server noticed a client went).
     pub(crate) async fn gateway_sessions_detached(&self) {
+        self.gateway_sockets_down_to(0).await;
+    }
+
+    /// Waits until at most `count` gateway sessions have a socket.
+    pub(crate) async fn gateway_sockets_down_to(&self, count: usize) {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-        while self.gateway.attached() > 0 {
+        while self.gateway.attached() > count {
             assert!(
                 tokio::time::Instant::now() < deadline,
                 "a gateway socket stayed attached"

@@ -1,10 +1,10 @@
 //! Who receives what on the gateway: each kind of dispatch against each kind of viewer — the
 //! actor's other session, a member of the server, someone in no server with the actor —
 //! checked exactly, on one node and with the viewers on another node than the one the
-//! changes are made through. (Direct-message participants and blocked users come with
+//! changes are made through; presence updates among them. (Direct-message participants and blocked users come with
 //! direct messages, issue 17.)
 
-use crate::gateway::{dispatch, send};
+use crate::gateway::{dispatch, send, settled};
 use crate::nodes::{connected, redis_url, two_nodes};
 use crate::support::community::{call, post, rename, room};
 use crate::support::socket::Socket;
@@ -29,6 +29,31 @@ impl Viewers {
                 let (_, name, _) = dispatch(socket).await;
                 assert_eq!(name, event, "{} got {name}, not {event}", NAMES[n]);
             }
+        }
+    }
+
+    /// Like [`Self::expect`], for `presence_update` about `user`: the status each one saw.
+    async fn presences(&mut self, user: i64, who: [bool; 3]) -> [Option<String>; 3] {
+        let mut seen = [None, None, None];
+        for (n, socket) in self.sockets.iter_mut().enumerate() {
+            if who[n] {
+                let (_, name, data) = dispatch(socket).await;
+                assert_eq!(
+                    (name.as_str(), &data["user_id"]),
+                    ("presence_update", &json!(user)),
+                    "{}",
+                    NAMES[n]
+                );
+                seen[n] = data["status"].as_str().map(str::to_owned);
+            }
+        }
+        seen
+    }
+
+    /// Past the presence updates of the sessions just opened.
+    async fn settled(&mut self) {
+        for socket in &mut self.sockets {
+            settled(socket, 0).await;
         }
     }
 
@@ -57,6 +82,8 @@ async fn matrix(through: &TestApp, on: &TestApp) {
             on.identified(&sam).await.0,
         ],
     };
+    viewers.settled().await;
+    settled(&mut actor, 0).await;
     let sent = send(through, &ann, channel, "hello").await;
     viewers.expect("message_create", ALL).await;
     let message = format!("/api/messages/{}/", sent["id"]);
@@ -120,6 +147,14 @@ async fn matrix(through: &TestApp, on: &TestApp) {
     // After leaving, nothing more of the server for the leaver.
     send(through, &ann, channel, "after sam left").await;
     viewers.expect("message_create", ALL).await;
+    // Ann's status: as it is to her other session, as others see it to the member.
+    for (status, own, others) in [("dnd", "dnd", "dnd"), ("invisible", "invisible", "offline")] {
+        actor
+            .send(json!({"op": "presence", "d": {"status": status}}))
+            .await;
+        let seen = viewers.presences(ann.id, [true, true, false]).await;
+        assert_eq!(seen, [Some(own.to_owned()), Some(others.to_owned()), None]);
+    }
     call(through, Method::DELETE, &path, Some(&ann), None).await;
     viewers.expect("server_delete", ALL).await;
     viewers.all_quiet().await;

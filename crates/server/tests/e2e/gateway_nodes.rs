@@ -40,6 +40,7 @@ async fn resume(
 }
 
 /// The dispatches in each node's stream under the channel's keys, fewest first.
+/// The dispatches in each node's stream, but presence updates (sessions coming online).
 async fn dispatches_by_node(redis: &str, channel: &str) -> Vec<usize> {
     let client = redis::Client::open(redis).unwrap();
     let mut conn = client.get_multiplexed_async_connection().await.unwrap();
@@ -61,9 +62,9 @@ async fn dispatches_by_node(redis: &str, channel: &str) -> Vec<usize> {
             .ids
             .iter()
             .filter(|entry| {
-                entry
-                    .get::<String>("e")
-                    .is_some_and(|e| e.starts_with(r#"{"dispatch""#))
+                entry.get::<String>("e").is_some_and(|e| {
+                    e.starts_with(r#"{"dispatch""#) && !e.contains(r#""event":"presence_update""#)
+                })
             })
             .count();
         lengths.push(dispatches);
@@ -282,10 +283,17 @@ fn record(frame: &Value, seen: &mut Vec<(u64, String)>, last: &mut u64) {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs Postgres and Redis: PINGME_TEST_POSTGRES_URL and PINGME_TEST_REDIS_URL (.ci/run sets them and runs it)"]
-async fn a_session_on_a_killed_node_resumes_on_the_other_with_every_message_once() {
-    const MESSAGES: usize = 400;
+/// Two node processes of one installation (Postgres and Redis) and a community of users.
+struct Processes {
+    database: TestDatabase,
+    a: Node,
+    b: Node,
+    tokens: Vec<String>,
+    channel: i64,
+    _dirs: [tempfile::TempDir; 2],
+}
+
+async fn processes() -> Processes {
     let postgres = std::env::var("PINGME_TEST_POSTGRES_URL").expect("PINGME_TEST_POSTGRES_URL");
     let database = TestDatabase::postgres(&postgres).await;
     let (redis, bus) = (redis_url(), bus_channel());
@@ -299,6 +307,28 @@ async fn a_session_on_a_killed_node_resumes_on_the_other_with_every_message_once
     let a = Node::start(node_command(dir_a.path(), &settings)).await;
     let b = Node::start(node_command(dir_b.path(), &settings)).await;
     let (tokens, _, channel) = community(&a, dir_a.path(), &settings).await;
+    Processes {
+        database,
+        a,
+        b,
+        tokens,
+        channel,
+        _dirs: [dir_a, dir_b],
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Postgres and Redis: PINGME_TEST_POSTGRES_URL and PINGME_TEST_REDIS_URL (.ci/run sets them and runs it)"]
+async fn a_session_on_a_killed_node_resumes_on_the_other_with_every_message_once() {
+    const MESSAGES: usize = 400;
+    let Processes {
+        database,
+        a,
+        b,
+        tokens,
+        channel,
+        _dirs: _kept,
+    } = processes().await;
 
     let mut socket = raw_gateway(&a).await;
     raw_send(
@@ -395,4 +425,83 @@ async fn a_node_stopping_closes_with_1001_and_its_sessions_resume_on_the_other()
         dispatch(&mut other).await,
         (4, "resumed".to_owned(), json!({}))
     );
+}
+
+/// The next `presence_update` about `user` within `wait`, reading past anything else.
+async fn raw_presence_of(socket: &mut Raw, user: &Value, wait: Duration) -> Option<String> {
+    let found = tokio::time::timeout(wait, async {
+        while let Some(Ok(message)) = socket.next().await {
+            let Message::Text(text) = message else {
+                continue;
+            };
+            let frame: Value = serde_json::from_str(&text).expect("JSON");
+            if frame["t"] == "presence_update" && frame["d"]["user_id"] == *user {
+                return frame["d"]["status"].as_str().map(str::to_owned);
+            }
+        }
+        None
+    });
+    found.await.ok().flatten()
+}
+
+/// Identifies on a node process: the socket and its `ready`.
+async fn raw_identified(node: &Node, token: &str) -> (Raw, Value) {
+    let mut socket = raw_gateway(node).await;
+    raw_send(
+        &mut socket,
+        json!({"op": "identify", "d": {"token": token}}),
+    )
+    .await;
+    let ready = raw_next(&mut socket).await.expect("ready");
+    assert_eq!(ready["t"], "ready", "{ready}");
+    (socket, ready)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Postgres and Redis: PINGME_TEST_POSTGRES_URL and PINGME_TEST_REDIS_URL (.ci/run sets them and runs it)"]
+async fn presence_crosses_nodes_and_a_killed_nodes_people_go_offline_within_a_minute() {
+    let Processes {
+        database,
+        a,
+        b,
+        tokens,
+        channel: _,
+        _dirs: _kept,
+    } = processes().await;
+
+    // The watcher on node B; the person on node A, who sees the watcher online in `ready`.
+    let (mut watcher, watcher_ready) = raw_identified(&b, &tokens[1]).await;
+    let (mut person, ready) = raw_identified(&a, &tokens[0]).await;
+    let (me, them) = (&ready["d"]["user"]["id"], &watcher_ready["d"]["user"]["id"]);
+    let presences = ready["d"]["presences"].as_array().unwrap();
+    assert!(
+        presences.contains(&json!({"user_id": them, "status": "online"})),
+        "{presences:?}"
+    );
+    let wait = Duration::from_secs(10);
+    assert_eq!(
+        raw_presence_of(&mut watcher, me, wait).await.as_deref(),
+        Some("online")
+    );
+    raw_send(
+        &mut person,
+        json!({"op": "presence", "d": {"status": "dnd"}}),
+    )
+    .await;
+    assert_eq!(
+        raw_presence_of(&mut watcher, me, wait).await.as_deref(),
+        Some("dnd")
+    );
+
+    // Node A dies without a goodbye: the person is offline to the watcher within a minute.
+    a.kill().await;
+    let killed = std::time::Instant::now();
+    let status = raw_presence_of(&mut watcher, me, Duration::from_secs(60)).await;
+    assert_eq!(status.as_deref(), Some("offline"));
+    eprintln!(
+        "offline {:.1} s after the kill",
+        killed.elapsed().as_secs_f64()
+    );
+    b.terminate().await;
+    drop(database);
 }

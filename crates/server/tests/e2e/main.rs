@@ -29,6 +29,7 @@ mod matrix;
 mod media;
 mod nodes;
 mod pages;
+mod presence;
 mod read_states;
 mod search;
 mod sending;

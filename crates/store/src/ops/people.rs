@@ -61,6 +61,25 @@ pub(super) async fn share_a_server(
     .map_err(Db::store_error)
 }
 
+/// Reads past `up_to` members of each server at most: whether there is one more.
+pub(super) async fn small_servers_of(
+    pool: &Pool,
+    account: AccountId,
+    up_to: u32,
+) -> StoreResult<Vec<ServerId>> {
+    let ids: Vec<i64> = sqlx::query_scalar(
+        "SELECT a.server_id FROM memberships a WHERE a.account_id = $1 AND NOT EXISTS \
+         (SELECT 1 FROM memberships b WHERE b.server_id = a.server_id \
+          ORDER BY b.account_id LIMIT 1 OFFSET $2) ORDER BY a.server_id",
+    )
+    .bind(account.0)
+    .bind(i64::from(up_to))
+    .fetch_all(pool)
+    .await
+    .map_err(Db::store_error)?;
+    Ok(ids.into_iter().map(ServerId).collect())
+}
+
 pub(super) async fn search_accounts(
     pool: &Pool,
     query: &AccountQuery,

@@ -112,6 +112,10 @@ impl ServerStore for SqlStore<Db> {
         people::share_a_server(&self.read, one, other).await
     }
 
+    async fn small_servers_of(&self, account: AccountId, up_to: u32) -> StoreResult<Vec<ServerId>> {
+        people::small_servers_of(&self.read, account, up_to).await
+    }
+
     async fn bans(&self, server: ServerId) -> StoreResult<Vec<Ban>> {
         let rows: Vec<BanRow> = sqlx::query_as(BANS)
             .bind(server.0)

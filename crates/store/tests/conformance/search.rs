@@ -165,6 +165,16 @@ async fn members_are_paged_by_id_without_shut_out_accounts(store: Arc<dyn Store>
     assert!(store.share_a_server(ann, cat).await.unwrap());
     assert!(store.share_a_server(outsider, owner).await.unwrap());
     assert!(!store.share_a_server(ann, outsider).await.unwrap());
+
+    // Hall has four members (ben, shut out, counts), Other two.
+    assert_eq!(
+        store.small_servers_of(owner, 4).await.unwrap(),
+        [server, other]
+    );
+    assert_eq!(store.small_servers_of(owner, 3).await.unwrap(), [other]);
+    assert_eq!(store.small_servers_of(owner, 1).await.unwrap(), []);
+    assert_eq!(store.small_servers_of(ann, 3).await.unwrap(), []);
+    assert_eq!(store.small_servers_of(outsider, 2).await.unwrap(), [other]);
 }
 
 /// Clears every search key, as rows written before migration 0005 have none.

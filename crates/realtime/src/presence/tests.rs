@@ -1,0 +1,202 @@
+//! The same behaviour in memory and in Redis (the Redis runs need `PINGME_TEST_REDIS_URL`).
+
+use super::{Backend, Presence, Told, local, redis};
+use pingme_domain::AccountId;
+use pingme_domain::presence::{Change, Status};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc::Receiver;
+
+const GRACE: Duration = Duration::from_millis(200);
+const ALICE: AccountId = AccountId(1);
+const BOB: AccountId = AccountId(2);
+
+fn local() -> (Arc<Presence>, Receiver<Told>) {
+    Presence::with(
+        Backend::Local(local::Sessions::default()),
+        "n1".into(),
+        GRACE,
+    )
+}
+
+/// A node of its own on a fresh prefix of the test Redis.
+fn on_redis(prefix: &str, node: &str) -> (Arc<Presence>, Receiver<Told>) {
+    let url = std::env::var("PINGME_TEST_REDIS_URL").expect("PINGME_TEST_REDIS_URL");
+    let store = redis::Store::open(&url, prefix).expect("a Redis URL");
+    Presence::with(Backend::Redis(store), node.into(), GRACE)
+}
+
+fn prefix() -> String {
+    format!("test-presence-{}", crate::random::random_hex::<8>())
+}
+
+/// Deletes the keys a test made.
+async fn forget(presence: &Presence, prefix: &str) {
+    let mut conn = redis::tests_conn(presence).await;
+    let keys: Vec<String> = ::redis::cmd("KEYS")
+        .arg(format!("{prefix}:*"))
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    if !keys.is_empty() {
+        let _: () = ::redis::cmd("DEL")
+            .arg(keys)
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+    }
+}
+
+fn change(account: AccountId, before: Option<Status>, after: Option<Status>) -> Change {
+    Change::of(account, before, after).expect("a change")
+}
+
+async fn next(changes: &mut Receiver<Told>) -> Change {
+    tokio::time::timeout(Duration::from_secs(5), changes.recv())
+        .await
+        .expect("a change in time")
+        .expect("the presence is alive")
+        .0
+}
+
+fn nothing(changes: &mut Receiver<Told>) {
+    assert_eq!(changes.try_recv().ok().map(|(change, _)| change), None);
+}
+
+/// Sessions come and go; a person's status is the strongest of theirs; a socket's end
+/// counts only after the grace, and not at all if the session was taken up again.
+async fn sessions_make_a_status(presence: Arc<Presence>, mut changes: Receiver<Told>) {
+    use Status::*;
+    let one = presence.connect(ALICE, "s1".into()).await;
+    assert_eq!(next(&mut changes).await, change(ALICE, None, Some(Online)));
+    let two = presence.connect(ALICE, "s2".into()).await;
+    nothing(&mut changes);
+    presence.set(&two, Dnd).await;
+    assert_eq!(
+        next(&mut changes).await,
+        change(ALICE, Some(Online), Some(Dnd))
+    );
+    presence.set(&one, Idle).await;
+    nothing(&mut changes);
+    assert_eq!(presence.statuses(&[ALICE, BOB]).await, vec![(ALICE, Dnd)]);
+
+    // The socket of s2 ends; the session is taken up on another socket within the grace,
+    // with the status it had: nothing changes, then or after the grace.
+    presence.disconnect(two);
+    tokio::time::sleep(GRACE / 4).await;
+    let again = presence.connect(ALICE, "s2".into()).await;
+    tokio::time::sleep(GRACE * 2).await;
+    nothing(&mut changes);
+    assert_eq!(presence.statuses(&[ALICE]).await, vec![(ALICE, Dnd)]);
+
+    // Gone for good: after the grace, the status is what the other session makes.
+    presence.disconnect(again);
+    tokio::time::sleep(GRACE / 4).await;
+    nothing(&mut changes);
+    assert_eq!(
+        next(&mut changes).await,
+        change(ALICE, Some(Dnd), Some(Idle))
+    );
+    presence.set(&one, Invisible).await;
+    assert_eq!(
+        next(&mut changes).await,
+        change(ALICE, Some(Idle), Some(Invisible))
+    );
+    presence.disconnect(one);
+    assert_eq!(
+        next(&mut changes).await,
+        change(ALICE, Some(Invisible), None)
+    );
+    assert_eq!(presence.statuses(&[ALICE]).await, vec![]);
+}
+
+#[tokio::test]
+async fn in_memory_sessions_make_a_status() {
+    let (presence, changes) = local();
+    sessions_make_a_status(presence, changes).await;
+}
+
+#[tokio::test]
+#[ignore = "needs Redis: PINGME_TEST_REDIS_URL (.ci/run sets it)"]
+async fn in_redis_sessions_make_a_status() {
+    let prefix = prefix();
+    let (presence, changes) = on_redis(&prefix, "n1");
+    sessions_make_a_status(presence.clone(), changes).await;
+    forget(&presence, &prefix).await;
+}
+
+/// One node's session resumed on another: the old socket's end changes nothing.
+#[tokio::test]
+#[ignore = "needs Redis: PINGME_TEST_REDIS_URL (.ci/run sets it)"]
+async fn a_session_resumed_on_another_node_stays() {
+    let prefix = prefix();
+    let (one, mut told_one) = on_redis(&prefix, "n1");
+    let (two, mut told_two) = on_redis(&prefix, "n2");
+    let here = one.connect(BOB, "s".into()).await;
+    assert_eq!(
+        next(&mut told_one).await,
+        change(BOB, None, Some(Status::Online))
+    );
+    one.set(&here, Status::Dnd).await;
+    next(&mut told_one).await;
+    let there = two.connect(BOB, "s".into()).await;
+    one.disconnect(here);
+    tokio::time::sleep(GRACE * 2).await;
+    nothing(&mut told_one);
+    nothing(&mut told_two);
+    assert_eq!(two.statuses(&[BOB]).await, vec![(BOB, Status::Dnd)]);
+    two.disconnect(there);
+    assert_eq!(
+        next(&mut told_two).await,
+        change(BOB, Some(Status::Dnd), None)
+    );
+    forget(&one, &prefix).await;
+}
+
+/// A node that stops beating has its sessions swept away by another; if it was only slow,
+/// its next beat writes them again.
+#[tokio::test]
+#[ignore = "needs Redis: PINGME_TEST_REDIS_URL (.ci/run sets it)"]
+async fn a_silent_nodes_sessions_are_swept_away_and_come_back_if_it_was_alive() {
+    let prefix = prefix();
+    let (one, mut told_one) = on_redis(&prefix, "n1");
+    let (two, mut told_two) = on_redis(&prefix, "n2");
+    let _alice = one.connect(ALICE, "a".into()).await;
+    let _bob = two.connect(BOB, "b".into()).await;
+    next(&mut told_one).await;
+    next(&mut told_two).await;
+    one.tend().await.expect("a beat");
+    two.tend().await.expect("a beat");
+
+    // n1 last beat long ago, as far as Redis can tell.
+    let mut conn = redis::tests_conn(&one).await;
+    let _: () = ::redis::cmd("ZADD")
+        .arg(format!("{prefix}:pr:nodes"))
+        .arg(0)
+        .arg("n1")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    two.tend().await.expect("a sweep");
+    assert_eq!(
+        next(&mut told_two).await,
+        change(ALICE, Some(Status::Online), None)
+    );
+    assert_eq!(
+        two.statuses(&[ALICE, BOB]).await,
+        vec![(BOB, Status::Online)]
+    );
+
+    // n1 was alive after all: its beat finds it was taken for gone, and writes its
+    // sessions again.
+    one.tend().await.expect("a beat");
+    assert_eq!(
+        next(&mut told_one).await,
+        change(ALICE, None, Some(Status::Online))
+    );
+    assert_eq!(
+        two.statuses(&[ALICE, BOB]).await,
+        vec![(ALICE, Status::Online), (BOB, Status::Online)]
+    );
+    forget(&one, &prefix).await;
+}
