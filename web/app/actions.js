@@ -4,6 +4,7 @@ import { Api } from "./api/client.js";
 import { Store } from "./store.js";
 import { forgetMembers } from "./chat/members.js";
 import { closeOutboxes } from "./chat/outbox.js";
+import { Live, STATUS_KEY } from "./realtime/live.js";
 
 let nextNotice = 1;
 
@@ -18,6 +19,8 @@ export class Actions {
   constructor(api, store) {
     this.api = api;
     this.store = store;
+    /** The person's live connection, open while logged in. */
+    this.live = new Live(api, store, this);
   }
 
   /** Loads what the first screen needs once logged in. */
@@ -44,10 +47,12 @@ export class Actions {
 
   /** Forgets everything of the person who logs out (the next one may be someone else). */
   loggedOut() {
+    this.live.stop();
     localStorage.removeItem(LAST_CHANNEL);
+    localStorage.removeItem(STATUS_KEY);
     forgetMembers();
     closeOutboxes();
-    this.store.set({ me: null, servers: null });
+    this.store.set({ me: null, servers: null, readStates: {}, presences: {} });
   }
 
   /**

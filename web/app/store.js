@@ -15,7 +15,10 @@ import { useEffect, useState } from "./lib/html.js";
  * @property {any|null} me The Account object of `GET /api/account/me/` (with is_staff).
  * @property {any[]|null} servers The servers the person belongs to (null until loaded).
  * @property {any[]} categories
- * @property {"online"|"connecting"|"offline"} connection The chat socket's state.
+ * @property {"online"|"connecting"|"offline"} connection The gateway's state.
+ * @property {import("./realtime/state.js").ReadStates} readStates Each channel's, from the gateway.
+ * @property {import("./realtime/state.js").Presences} presences Who is not offline, from the gateway.
+ * @property {string} status The status the person chose for themself.
  * @property {Notice[]} notices
  */
 
@@ -46,7 +49,7 @@ export class Store {
 
 /** @returns {State} */
 export function initialState() {
-  return { me: null, servers: null, categories: [], connection: "online", notices: [] };
+  return { me: null, servers: null, categories: [], connection: "online", notices: [], readStates: {}, presences: {}, status: "online" };
 }
 
 /**

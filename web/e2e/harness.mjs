@@ -32,8 +32,11 @@ function required(name) {
  * A pingme server in a process of its own.
  */
 export class Server {
-  /** @param {Record<string, string>} [env] */
-  constructor(env = {}) {
+  /**
+   * @param {Record<string, string>} [env]
+   * @param {{services?: boolean}} [options] services: keep DATABASE_URL and REDIS_URL of `env`
+   */
+  constructor(env = {}, options = {}) {
     this.binary = required("PINGME_BIN");
     this.dataDir = mkdtempSync(join(tmpdir(), "pingme-web-e2e-"));
     /** @type {Record<string, string|undefined>} */
@@ -46,8 +49,10 @@ export class Server {
       RUST_LOG: "warn",
       ...env,
     };
-    delete this.env.DATABASE_URL;
-    delete this.env.REDIS_URL;
+    if (!options.services) {
+      delete this.env.DATABASE_URL;
+      delete this.env.REDIS_URL;
+    }
     delete this.env.CLIENT_ORIGIN;
     /** @type {import("node:child_process").ChildProcess|null} */
     this.process = null;
@@ -86,6 +91,16 @@ export class Server {
     if (!child || child.exitCode !== null) return;
     const exited = new Promise((resolve) => child.once("exit", resolve));
     child.kill("SIGTERM");
+    await exited;
+    this.process = null;
+  }
+
+  /** Kills it (SIGKILL: no goodbye to anyone), and waits for it to be gone. */
+  async kill() {
+    const child = this.process;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    child.kill("SIGKILL");
     await exited;
     this.process = null;
   }

@@ -113,16 +113,18 @@ impl AppState {
             let origins: Vec<String> = images.iter().filter_map(|u| web::origin_of(u)).collect();
             Arc::new(web::WebPages::new(client, &origins))
         });
+        let app = Arc::new(App::new(
+            store.clone(),
+            media.clone(),
+            bus,
+            frames,
+            settings,
+            cache,
+        ));
+        app.set_presence(presence.clone());
         Self {
             web,
-            app: Arc::new(App::new(
-                store.clone(),
-                media.clone(),
-                bus,
-                frames,
-                settings,
-                cache,
-            )),
+            app,
             store,
             media,
             hub,

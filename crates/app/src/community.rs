@@ -127,7 +127,7 @@ impl App {
         match invite {
             Some(code) if by_invite => match self.store.accept_invite(code, caller.id).await? {
                 Accepted::Joined(_) => {
-                    self.member_joined(server, caller);
+                    self.member_joined(server, caller).await;
                     Ok(())
                 }
                 Accepted::AlreadyMember(_) => Ok(()),
@@ -137,7 +137,7 @@ impl App {
             // The store checks again, in the insert's own transaction.
             _ => match self.store.join(server, caller.id).await? {
                 Joined::Joined => {
-                    self.member_joined(server, caller);
+                    self.member_joined(server, caller).await;
                     Ok(())
                 }
                 Joined::AlreadyMember => Ok(()),

@@ -49,13 +49,50 @@ impl App {
         });
     }
 
-    /// The account joined the server: its sessions see the server from this dispatch on.
-    pub(crate) fn member_joined(&self, server: ServerId, account: &Account) {
+    /// The account joined the server: its sessions see the server from this dispatch on,
+    /// then the statuses of its members (and they the joiner's) where presence is shared.
+    pub(crate) async fn member_joined(&self, server: ServerId, account: &Account) {
         let data = self.frames.member_added_data(server, account);
         self.dispatch(Dispatch {
             reach: Some(Reach::Join(account.id, server)),
             ..Dispatch::to(Audience::Server(server), "member_add", data)
         });
+        self.exchange_presences(server, account.id).await;
+    }
+
+    /// A joiner and the server's members learn each other's statuses (the joiner's `ready`
+    /// and theirs did not have them). The join is made: a failure here fails nothing.
+    async fn exchange_presences(&self, server: ServerId, joiner: AccountId) {
+        let Some(presence) = self.presence.get() else {
+            return;
+        };
+        let members = match self.store.server(server).await {
+            Ok(Some(server)) => server.members,
+            Ok(None) => return,
+            Err(error) => {
+                tracing::warn!(%error, %server, "the members' statuses could not be read for a joiner");
+                return;
+            }
+        };
+        if !presence::shared_in(members.len()) {
+            return;
+        }
+        for (person, status) in presence.statuses(&members).await {
+            let shown = presence::shown(Some(status));
+            if shown == "offline" {
+                continue;
+            }
+            let data = self.frames.presence_data(person, shown);
+            let audience = if person == joiner {
+                Audience::Server(server)
+            } else {
+                Audience::Account(joiner)
+            };
+            self.dispatch(Dispatch {
+                except_account: Some(joiner).filter(|_| person == joiner),
+                ..Dispatch::to(audience, "presence_update", data)
+            });
+        }
     }
 
     /// The account left, or was kicked or banned: its chat sockets in the server close, and

@@ -88,7 +88,7 @@ impl App {
     pub async fn accept_invite(&self, caller: &Account, code: &str) -> AppResult<Server> {
         let server = match self.store.accept_invite(code, caller.id).await? {
             Accepted::Joined(server) => {
-                self.member_joined(server, caller);
+                self.member_joined(server, caller).await;
                 server
             }
             Accepted::AlreadyMember(server) => server,

@@ -59,6 +59,8 @@ pub struct App {
     pages: Arc<PageCache>,
     /// Listings of servers, checked against the directory's version (see [`listing`]).
     listings: Arc<ListingCache>,
+    /// Who is online, for the statuses a joiner and a server's members exchange.
+    presence: std::sync::OnceLock<Arc<dyn pingme_domain::presence::Statuses>>,
 }
 
 impl App {
@@ -79,7 +81,13 @@ impl App {
             cache,
             pages: Arc::new(PageCache::new(settings.page_cache)),
             listings: Arc::new(ListingCache::new(settings.page_cache)),
+            presence: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Where statuses are read (set once, by whoever holds the real-time layer).
+    pub fn set_presence(&self, presence: Arc<dyn pingme_domain::presence::Statuses>) {
+        let _ = self.presence.set(presence);
     }
 
     /// Which bus carries the events and whether it reaches the other nodes (`/readyz`).

@@ -8,6 +8,7 @@
 //! sessions as it is.
 
 use crate::AccountId;
+use async_trait::async_trait;
 
 /// Presence is shared among people who share a server of at most this many members: in a
 /// larger one, every status change would go to a multitude who mostly never look at it.
@@ -60,6 +61,13 @@ pub fn own(status: Option<Status>) -> &'static str {
 /// A person's status made of their sessions' (`None`: no session).
 pub fn combine(sessions: impl IntoIterator<Item = Status>) -> Option<Status> {
     sessions.into_iter().max()
+}
+
+/// Where the statuses of people are read (the real-time layer keeps them).
+#[async_trait]
+pub trait Statuses: Send + Sync {
+    /// The statuses of those of `people` who are not offline.
+    async fn statuses(&self, people: &[AccountId]) -> Vec<(AccountId, Status)>;
 }
 
 /// A person's status changed.

@@ -29,6 +29,7 @@ pub struct Application {
     store: Arc<dyn Store>,
     hub: Arc<Hub>,
     gateway: Gateway,
+    presence: Arc<Presence>,
     events: LocalBus,
     mail_worker: MailWorker,
     url: String,
@@ -123,8 +124,10 @@ impl Application {
             state.config.chat.ping_interval,
         ));
         tokio::spawn(sweep_gateway_sessions(gateway.hub().clone()));
-        tokio::spawn(tell_presences(state.app.clone(), changes));
+        let presence = state.presence.clone();
+        tokio::spawn(tell_presences(state.app.clone(), presence.clone(), changes));
         Ok(Self {
+            presence,
             listener,
             router: pingme_api::app(state),
             store,
@@ -205,6 +208,8 @@ impl Application {
                 }
                 // Resumed elsewhere from exactly where they stopped here.
                 self.gateway.stop().await;
+                // Those whose sessions do not come back elsewhere go offline after their grace.
+                self.presence.stop().await;
             }
         }
         self.mail_worker.finish(MAIL_DRAIN).await;
@@ -288,9 +293,17 @@ pub async fn shutdown_signal() {
 /// Tells each person's change of status, in the order they came.
 async fn tell_presences(
     app: Arc<pingme_app::App>,
+    presence: Arc<Presence>,
     mut changes: tokio::sync::mpsc::Receiver<pingme_realtime::PresenceChange>,
 ) {
     while let Some((change, by)) = changes.recv().await {
+        let Some(change) = presence.settled(change).await else {
+            continue;
+        };
+        // The session that made the change knows, if what it set is what others now see.
+        let by = by
+            .filter(|(_, status)| change.after == Some(*status))
+            .map(|(session, _)| session);
         app.presence_changed(change, by).await;
     }
 }

@@ -10,7 +10,7 @@ import { MessageList } from "./message-list.js";
 import { Composer } from "./composer.js";
 import { DeleteMessage } from "./delete-message.js";
 import { MemberPanel, ProfileCard, useMembers } from "./members.js";
-import { lastOwn } from "./timeline.js";
+import { lastOwn, newestId } from "./timeline.js";
 import { TypingLine } from "./typing-line.js";
 import { Icon } from "../ui/icons.js";
 
@@ -22,8 +22,14 @@ const WIDE = "(min-width: 1200px)";
 
 /** @param {{server: any, channel: any, menu: any}} props */
 export function ChatView({ server, channel, menu }) {
-  const { store } = useServices();
+  const { store, actions } = useServices();
   const me = useStore(store, (s) => s.me);
+  // Where the "new messages" line goes: after what was read when the channel was opened.
+  const [since] = useState(() => {
+    const read = store.state.readStates[channel.id];
+    return read && read.unread_count > 0 ? read.last_read_id : null;
+  });
+  const visible = useVisible();
   const stuck = useRef(true);
   const chat = useChannel(server, channel, stuck);
   const members = useMembers(server.id);
@@ -35,6 +41,12 @@ export function ChatView({ server, channel, menu }) {
   const pane = useRef(/** @type {HTMLElement|null} */ (null));
   const panelId = useId();
   const { timeline, status } = chat;
+
+  // What the person sees at the bottom of the present, in a visible tab, is read.
+  useEffect(() => {
+    const newest = newestId(timeline);
+    if (newest !== null && timeline.atPresent && atBottom && visible) actions.live.read(channel.id, newest);
+  }, [timeline, atBottom, visible]);
 
   const focusComposer = () => /** @type {HTMLElement|null} */ (pane.current?.querySelector(".composer textarea"))?.focus();
 
@@ -77,7 +89,7 @@ export function ChatView({ server, channel, menu }) {
       <div class="chat-main">
         <${Banner} status=${status} ended=${chat.ended} retry=${chat.retryNow} />
         <${MessageList} channel=${channel} timeline=${timeline} pending=${chat.waiting} loading=${chat.loading} historyError=${chat.historyError}
-          stuck=${stuck} me=${me} editing=${editing} onOlder=${chat.loadOlder} onNewer=${chat.loadNewer} onBottom=${onBottom}
+          stuck=${stuck} me=${me} since=${since} editing=${editing} onOlder=${chat.loadOlder} onNewer=${chat.loadNewer} onBottom=${onBottom}
           onEdit=${edit} onEdited=${chat.edited} onDelete=${setDeleting} onProfile=${setProfile} />
         ${showJump &&
         html`<div class="jump-bar">
@@ -104,12 +116,23 @@ export function ChatView({ server, channel, menu }) {
   </section>`;
 }
 
+/** Whether the tab is shown. */
+function useVisible() {
+  const [visible, setVisible] = useState(() => document.visibilityState === "visible");
+  useEffect(() => {
+    const changed = () => setVisible(document.visibilityState === "visible");
+    document.addEventListener("visibilitychange", changed);
+    return () => document.removeEventListener("visibilitychange", changed);
+  }, []);
+  return visible;
+}
+
 /** The first connection may take this long before the banner says so. */
 const FIRST_CONNECT_MS = 2000;
 
 /**
  * What the connection is doing, when it is not simply working.
- * @param {{status: import("../realtime/channel-socket.js").SocketStatus, ended: string|null, retry: () => void}} props
+ * @param {{status: import("../realtime/gateway.js").GatewayStatus, ended: string|null, retry: () => void}} props
  */
 function Banner({ status, ended, retry }) {
   const [patient, setPatient] = useState(true);

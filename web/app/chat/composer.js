@@ -23,7 +23,7 @@ export const length = (text) => [...text.trim()].length;
 /**
  * @param {{
  *   channel: any,
- *   state: import("../realtime/channel-socket.js").SocketState,
+ *   state: import("../realtime/gateway.js").GatewayState,
  *   error: string|null,
  *   unsent: import("./outbox.js").Pending[],
  *   onRetry: (lost: import("./outbox.js").Pending) => void,

@@ -6,6 +6,8 @@ import { html, useEffect, useState } from "../lib/html.js";
 import { useServices } from "../context.js";
 import { Avatar } from "../ui/avatar.js";
 import { Dialog } from "../ui/dialog.js";
+import { PresenceAvatar, STATUS_WORDS } from "../ui/presence.js";
+import { useStore } from "../store.js";
 
 /** @typedef {import("./timeline.js").Author} Author */
 
@@ -43,6 +45,34 @@ export function forgetMembers() {
   // Answers still on their way are dropped: their tickets are no longer the latest.
   for (const [serverId, ticket] of loads) loads.set(serverId, ticket + 1);
   for (const listener of listeners) listener();
+}
+
+/**
+ * Someone joined a server whose members are held: they are added, in id order.
+ * @param {number} serverId @param {Author} user
+ */
+export function memberJoined(serverId, user) {
+  const held = cache.get(serverId);
+  if (!held?.members || held.members.some((m) => m.id === user.id)) return;
+  // Past the last page held, the next page brings them.
+  const last = held.members.at(-1);
+  if (held.more && last && (user.id ?? 0) > (last.id ?? 0)) return;
+  put(serverId, { members: [...held.members, user].sort((a, b) => (a.id ?? 0) - (b.id ?? 0)) });
+}
+
+/** Someone left a server (or was removed). @param {number} serverId @param {number} userId */
+export function memberLeft(serverId, userId) {
+  const held = cache.get(serverId);
+  if (held?.members?.some((m) => m.id === userId)) put(serverId, { members: held.members.filter((m) => m.id !== userId) });
+}
+
+/** Someone's profile changed: every list holding them shows the new one. @param {Author} account */
+export function accountChanged(account) {
+  for (const [serverId, held] of cache) {
+    if (held.members?.some((m) => m.id === account.id)) {
+      put(serverId, { members: held.members.map((m) => (m.id === account.id ? { ...m, ...account } : m)) });
+    }
+  }
 }
 
 /** @param {number} serverId @param {Partial<Members>} patch */
@@ -105,10 +135,15 @@ export function useMembers(serverId) {
  * @param {{id: string, server: any, members: ReturnType<typeof useMembers>, onProfile: (a: Author) => void, onClose: () => void}} props
  */
 export function MemberPanel({ id, server, members, onProfile, onClose }) {
-  const list = members.members;
+  const { store } = useServices();
+  const presences = useStore(store, (s) => s.presences);
+  // Those online first (each group in id order), as chat apps show them.
+  const list = members.members && [...members.members].sort((a, b) => Number(!presences[a.id ?? 0]) - Number(!presences[b.id ?? 0]));
+  const online = list ? list.filter((m) => presences[m.id ?? 0]).length : 0;
   return html`<aside class="member-panel" id=${id} aria-label="Members">
     <header class="member-panel-header">
       <h2>Members${list ? ` — ${list.length}${members.more ? "+" : ""}` : ""}</h2>
+      ${list && html`<span class="member-online">${online} online</span>`}
       <button type="button" class="icon-button member-close" aria-label="Close the member list" onClick=${onClose}>✕</button>
     </header>
     ${members.error &&
@@ -119,15 +154,16 @@ export function MemberPanel({ id, server, members, onProfile, onClose }) {
     ${!list && !members.error && html`<p class="member-loading" role="status">Loading members…</p>`}
     ${list &&
     html`<ul class="member-list">
-      ${list.map(
-        (m) => html`<li key=${m.id}>
+      ${list.map((m) => {
+        const status = presences[m.id ?? 0] === "invisible" ? "offline" : (presences[m.id ?? 0] ?? "offline");
+        return html`<li key=${m.id} class=${status === "offline" ? "offline" : undefined}>
           <button type="button" class="member" onClick=${() => onProfile(m)}>
-            <${Avatar} name=${m.username} url=${m.image_url} size=${32} />
-            <span class="member-name">${m.username}</span>
+            <${PresenceAvatar} name=${m.username} url=${m.image_url} size=${32} status=${status} />
+            <span class="member-name">${m.username}</span><span class="visually-hidden">, ${STATUS_WORDS[status]}</span>
             ${m.id === server.owner_id && html`<span class="owner-badge">owner</span>`}
           </button>
-        </li>`,
-      )}
+        </li>`;
+      })}
       ${members.more && !members.error &&
       html`<li><button type="button" class="link-button member-more" disabled=${members.loading} onClick=${members.loadMore}>
         ${members.loading ? "Loading more members…" : "Show more members"}

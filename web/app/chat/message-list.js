@@ -32,6 +32,7 @@ const fullDate = (iso) => new Date(iso).toLocaleString([], { dateStyle: "full", 
  *   historyError: {text: string, retry: () => void}|null,
  *   stuck: {current: boolean},
  *   me: any,
+ *   since: number|null,
  *   editing: number|null,
  *   onOlder: () => void, onNewer: () => void, onBottom: (atBottom: boolean) => void,
  *   onEdit: (id: number|null) => void, onEdited: (m: Message) => void, onDelete: (m: Message) => void,
@@ -39,7 +40,7 @@ const fullDate = (iso) => new Date(iso).toLocaleString([], { dateStyle: "full", 
  * }} props
  */
 export function MessageList(props) {
-  const { channel, timeline, pending, loading, historyError, stuck, me, editing } = props;
+  const { channel, timeline, pending, loading, historyError, stuck, me, since, editing } = props;
   const scroller = useRef(/** @type {HTMLDivElement|null} */ (null));
   /** The first message in view and its distance from the top of the view, kept by scrolling. */
   const anchor = useRef(/** @type {{id: string, offset: number}|null} */ (null));
@@ -134,6 +135,9 @@ export function MessageList(props) {
     </div>`;
   }
 
+  // The first message of someone else newer than what was read when the channel was opened.
+  const firstNew = since === null ? undefined : timeline.messages.find((m) => m.id > since && m.user.id !== me?.id)?.id;
+
   // The spacer pushes a short conversation down to the composer, as chat apps do.
   return html`<div class="messages" ref=${scroller} onScroll=${onScroll} role="log" aria-live="off"
       aria-busy=${loading === "older" || loading === "newer" ? "true" : "false"}
@@ -143,8 +147,10 @@ export function MessageList(props) {
     ${shown.map((row) =>
       row.kind === "day"
         ? html`<h2 class="day-separator" key=${row.key}><span>${row.label}</span></h2>`
-        : html`<${MessageItem} key=${row.key} message=${row.message} grouped=${row.grouped} edited=${row.edited}
-            own=${row.message.user.id !== null && row.message.user.id === me?.id} editing=${editing === row.message.id} handlers=${handlers} />`,
+        : html`${row.message.id === firstNew && html`<div class="new-divider" key="new" role="separator" aria-label="New messages"><span>New</span></div>`}
+          <${MessageItem} key=${row.key} message=${row.message} grouped=${row.grouped && row.message.id !== firstNew} edited=${row.edited}
+            own=${row.message.user.id !== null && row.message.user.id === me?.id} mentioned=${(row.message.mentions ?? []).includes(me?.id)}
+            editing=${editing === row.message.id} handlers=${handlers} />`,
     )}
     ${!timeline.atPresent && html`<p class="history-edge">Loading newer messages…</p>`}
     ${timeline.atPresent && pending.map((sent) => html`<${PendingItem} key=${sent.nonce} sent=${sent} me=${me} />`)}
@@ -178,7 +184,7 @@ function PendingItem({ sent, me }) {
  * @property {(m: Message) => void} onDelete
  */
 
-/** @typedef {{message: Message, grouped: boolean, edited: boolean, own: boolean, editing: boolean, handlers: Handlers}} ItemProps */
+/** @typedef {{message: Message, grouped: boolean, edited: boolean, own: boolean, mentioned: boolean, editing: boolean, handlers: Handlers}} ItemProps */
 
 /**
  * One message; rendered again only when one of its props changed (a new version of the message,
@@ -189,16 +195,21 @@ class MessageItem extends Component {
   /** @param {ItemProps} next */
   shouldComponentUpdate(next) {
     const p = this.props;
-    return next.message !== p.message || next.grouped !== p.grouped || next.edited !== p.edited || next.own !== p.own || next.editing !== p.editing;
+    return (
+      next.message !== p.message || next.grouped !== p.grouped || next.edited !== p.edited || next.own !== p.own ||
+      next.mentioned !== p.mentioned || next.editing !== p.editing
+    );
   }
 
   render() {
-    const { message, grouped, edited, own, editing, handlers } = /** @type {ItemProps} */ (this.props);
+    const { message, grouped, edited, own, mentioned, editing, handlers } = /** @type {ItemProps} */ (this.props);
     const { user } = message;
     const profile = () => handlers.onProfile(user);
     const full = fullDate(message.timestamp_created);
     const short = time(message.timestamp_created);
-    return html`<article class=${grouped ? "message grouped" : "message"} data-id=${message.id} aria-label=${`${user.username}, ${full}`}>
+    const classes = ["message", grouped && "grouped", mentioned && "mentions-me"].filter(Boolean).join(" ");
+    const label = `${user.username}, ${full}${mentioned ? ", mentions you" : ""}`;
+    return html`<article class=${classes} data-id=${message.id} aria-label=${label}>
       ${grouped
         ? html`<span class="gutter-time" aria-hidden="true">${short}</span>`
         : html`<button type="button" class="message-avatar" tabindex="-1" aria-hidden="true" onClick=${profile}>

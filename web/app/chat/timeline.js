@@ -23,6 +23,8 @@
  * @property {string} content
  * @property {string} timestamp_created RFC 3339, UTC, microseconds
  * @property {string} timestamp_updated
+ * @property {number} [channel_id]
+ * @property {number[]} [mentions] the accounts `<@id>` names in the content
  */
 
 /**

@@ -6,7 +6,7 @@
 import { useEffect, useRef, useState } from "../lib/html.js";
 import { useServices } from "../context.js";
 import { ApiError } from "../api/errors.js";
-import { ChannelSocket, FINAL_ANSWERS, FINAL_CLOSES } from "../realtime/channel-socket.js";
+import { ChannelFeed, FEED_ENDINGS } from "../realtime/channel-feed.js";
 import {
   apply, emptyTimeline, newestId, oldestId, replay, withDelete, withLatest, withNewer, withOlder, withRefreshed,
   withUpdate,
@@ -19,13 +19,13 @@ import { TypingState } from "./typing-line.js";
 /** @typedef {import("./timeline.js").Message} Message */
 /** @typedef {import("./timeline.js").Change} Change */
 /** @typedef {import("./outbox.js").Pending} Pending */
-/** @typedef {import("../realtime/channel-socket.js").SocketStatus} SocketStatus */
+/** @typedef {import("../realtime/gateway.js").GatewayStatus} SocketStatus */
 
 /** A send unanswered this long is abandoned and sent again (with its nonce: never doubled). */
 const SEND_TIMEOUT_MS = 15_000;
 
-/** What ends the pane for good, in words, by close code or HTTP status. */
-const ENDINGS = { ...FINAL_CLOSES, ...FINAL_ANSWERS };
+/** What ends the pane for good, in words. */
+const ENDINGS = FEED_ENDINGS;
 
 /**
  * The words for an error frame of the socket (`{"code", "detail", "retry_after_ms"?}`).
@@ -63,7 +63,7 @@ export function useChannel(server, channel, stuck) {
   const [announcement, setAnnouncement] = useState({ text: "", n: 0 });
   const [typing] = useState(() => new TypingState());
   const [unseen, setUnseen] = useState(0);
-  const socket = useRef(/** @type {ChannelSocket|null} */ (null));
+  const socket = useRef(/** @type {ChannelFeed|null} */ (null));
   /** History requests run one after another. */
   const queue = useRef(Promise.resolve());
   /** History jobs queued or running. */
@@ -107,7 +107,7 @@ export function useChannel(server, channel, stuck) {
       } catch (e) {
         if (!alive.current) return;
         if (e instanceof ApiError && (e.status === 403 || e.status === 404)) {
-          setEnded(e.status === 404 ? FINAL_CLOSES[4404] : "You cannot read this channel: you are not a member of its server.");
+          setEnded(e.status === 404 ? FEED_ENDINGS[4404] : "You cannot read this channel: you are not a member of its server.");
           socket.current?.close();
         } else {
           setHistoryError({ text: e instanceof Error ? e.message : String(e), retry: () => run(kind, job) });
@@ -213,8 +213,7 @@ export function useChannel(server, channel, stuck) {
     if (!code) return;
     setEnded(ENDINGS[code]);
     // Words that stay once the sidebar has dropped the server or the channel.
-    actions.notify(ENDINGS[code], "error");
-    if (code !== 401) actions.reloadServers().catch(() => {});
+    if (code !== 4004) actions.notify(ENDINGS[code], "error");
   };
 
   useEffect(() => {
@@ -228,24 +227,19 @@ export function useChannel(server, channel, stuck) {
       onRefused: (_, error) => setSendError(error.message),
     });
     run("latest", loadLatest);
-    const s = new ChannelSocket({
+    const s = new ChannelFeed(actions.live, {
       serverId: server.id,
       channelId: channel.id,
-      token: () => api.accessToken(),
+      me: me?.id,
       onFrame,
       onStatus: (next) => {
         setStatus(next);
-        store.set({ connection: next.state === "ended" ? "online" : next.state });
         if (next.state === "online") {
-          sync();
+          // Identified anew: what happened meanwhile is read again.
+          if (next.fresh) sync();
           outbox.wake();
         } else if (next.state === "ended") end(next.code ?? 0);
       },
-      check: () =>
-        page({ limit: 1 }).then(
-          () => 200,
-          (e) => (e instanceof ApiError ? e.status : 0),
-        ),
     });
     socket.current = s;
     s.open();
@@ -253,7 +247,6 @@ export function useChannel(server, channel, stuck) {
       alive.current = false;
       unlisten();
       s.close();
-      store.set({ connection: "online" });
     };
   }, []);
 

@@ -7,7 +7,8 @@ import { LAST_CHANNEL } from "../actions.js";
 import { useStore } from "../store.js";
 import { channelPath, navigate } from "../router.js";
 import { Avatar } from "../ui/avatar.js";
-import { Sidebar } from "./sidebar.js";
+import { Sidebar, badge, mentionWords } from "./sidebar.js";
+import { serverUnread } from "../realtime/state.js";
 import { Explore, ServerPreview } from "./explore.js";
 import { ChatView } from "../chat/chat-view.js";
 import { ServerSettings } from "./server-settings.js";
@@ -22,6 +23,7 @@ import { Icon } from "../ui/icons.js";
 export function Shell({ route }) {
   const { store } = useServices();
   const servers = useStore(store, (s) => s.servers) ?? [];
+  const readStates = useStore(store, (s) => s.readStates);
   const [drawer, setDrawer] = useState(false);
   const [creating, setCreating] = useState(false);
   const serverId = "serverId" in route ? route.serverId : null;
@@ -33,6 +35,9 @@ export function Shell({ route }) {
     if (route.name === "server" && route.channelId) localStorage.setItem(LAST_CHANNEL, location.pathname);
   }, [location.pathname]);
   useChannelShortcuts(server, route);
+  // The live connection, from the first screen on (logging out closes it).
+  const { actions } = useServices();
+  useEffect(() => actions.live.start(), []);
 
   return html`<div class=${drawer ? "shell drawer-open" : "shell"}>
     <a class="skip-link" href="#main">Skip to the conversation</a>
@@ -42,14 +47,17 @@ export function Shell({ route }) {
       </a>
       <div class="rail-separator" role="separator"></div>
       <ul class="rail-list">
-        ${servers.map(
-          (s) => html`<li key=${s.id}>
+        ${servers.map((s) => {
+          const { unread, mentions } = serverUnread(s, readStates);
+          const label = [s.name, unread > 0 && "unread messages", mentions > 0 && mentionWords(mentions)].filter(Boolean).join(", ");
+          return html`<li key=${s.id} class=${unread > 0 ? "has-unread" : undefined}>
             <a class=${s.id === serverId ? "rail-item active" : "rail-item"} href=${channelPath(s.id, s.channel_server[0]?.id)}
-              aria-label=${s.name} aria-current=${s.id === serverId ? "page" : undefined} title=${s.name}>
+              aria-label=${label} aria-current=${s.id === serverId ? "page" : undefined} title=${s.name}>
               <${Avatar} name=${s.name} url=${s.server_image_urls?.server_icon_url} size=${44} square />
+              ${mentions > 0 && html`<span class="mention-badge rail-badge" aria-hidden="true">${badge(mentions)}</span>`}
             </a>
-          </li>`,
-        )}
+          </li>`;
+        })}
       </ul>
       <button type="button" class="rail-item rail-action" aria-label="Create a server" title="Create a server" onClick=${() => setCreating(true)}><${Icon} name="plus" size=${26} /></button>
       <a class=${route.name === "explore" ? "rail-item rail-action active" : "rail-item rail-action"} href="/explore" aria-label="Explore servers" title="Explore servers"><${Icon} name="compass" size=${26} /></a>

@@ -4,12 +4,16 @@ import { html } from "../lib/html.js";
 import { useServices } from "../context.js";
 import { useStore } from "../store.js";
 import { channelPath } from "../router.js";
-import { Avatar } from "../ui/avatar.js";
+import { MenuButton } from "../ui/menu.js";
+import { PresenceAvatar, STATUS_WORDS } from "../ui/presence.js";
+import { STATUSES } from "../realtime/live.js";
 import { ServerMenu } from "./server-menu.js";
 import { Icon } from "../ui/icons.js";
 
 /** @param {{server: any, route: import("../router.js").Route}} props */
 export function Sidebar({ server, route }) {
+  const { store } = useServices();
+  const readStates = useStore(store, (s) => s.readStates);
   const channelId = route.name === "server" ? route.channelId : null;
   return html`<aside class="sidebar" aria-label=${server ? `${server.name}: channels` : "Navigation"}>
     ${server
@@ -17,14 +21,19 @@ export function Sidebar({ server, route }) {
           <nav class="channels" aria-label="Channels">
             <h2 class="section-title">Text channels</h2>
             <ul>
-              ${server.channel_server.map(
-                (/** @type {any} */ c) => html`<li key=${c.id}>
-                  <a class=${c.id === channelId ? "channel active" : "channel"} href=${channelPath(server.id, c.id)}
-                    aria-current=${c.id === channelId ? "page" : undefined}>
+              ${server.channel_server.map((/** @type {any} */ c) => {
+                const read = c.id === channelId ? null : readStates[c.id];
+                const unread = (read?.unread_count ?? 0) > 0;
+                const mentions = read?.mention_count ?? 0;
+                const classes = ["channel", c.id === channelId && "active", unread && "unread"].filter(Boolean).join(" ");
+                return html`<li key=${c.id}>
+                  <a class=${classes} href=${channelPath(server.id, c.id)} aria-current=${c.id === channelId ? "page" : undefined}>
                     <span class="hash" aria-hidden="true">#</span><span class="channel-name">${c.name}</span>
+                    ${unread && !mentions && html`<span class="visually-hidden">, unread messages</span>`}
+                    ${mentions > 0 && html`<span class="mention-badge" title=${mentionWords(mentions)}><span aria-hidden="true">${badge(mentions)}</span><span class="visually-hidden">, ${mentionWords(mentions)}</span></span>`}
                   </a>
-                </li>`,
-              )}
+                </li>`;
+              })}
             </ul>
           </nav>`
       : html`<div class="sidebar-header"><h2>pingme</h2></div>
@@ -38,13 +47,23 @@ export function Sidebar({ server, route }) {
   </aside>`;
 }
 
+/** A count as a badge shows it. @param {number} n */
+export const badge = (n) => (n > 99 ? "99+" : String(n));
+/** @param {number} n */
+export const mentionWords = (n) => `${n} mention${n === 1 ? "" : "s"}`;
+
 function UserPanel() {
-  const { store, api } = useServices();
+  const { store, api, actions } = useServices();
   const me = useStore(store, (s) => s.me);
   const connection = useStore(store, (s) => s.connection);
+  const status = useStore(store, (s) => s.status);
   if (!me) return null;
+  /** @type {import("../ui/menu.js").MenuItem[]} */
+  const statuses = STATUSES.map(([value, label]) => ({ label: value === status ? `${label} ✓` : label, onSelect: () => actions.live.choose(value) }));
   return html`<div class="user-panel">
-    <${Avatar} name=${me.username} url=${me.image_url} size=${32} />
+    <${MenuButton} label=${`Your status: ${STATUS_WORDS[status]}. Change it`} items=${statuses} className="status-button">
+      <${PresenceAvatar} name=${me.username} url=${me.image_url} size=${32} status=${status} />
+    <//>
     <div class="who">
       <span class="name">${me.username}</span>
       <span class="login">@${me.owner}${connection !== "online" ? html` · <span class="offline">${connection === "connecting" ? "reconnecting" : "offline"}</span>` : ""}</span>

@@ -18,6 +18,8 @@ use std::sync::Arc;
 pub enum Op {
     Identify {
         token: String,
+        /// The status the session starts with (`online` if none).
+        status: Option<Status>,
     },
     Resume {
         token: String,
@@ -54,6 +56,7 @@ fn refusal(code: &'static str, detail: impl Into<String>) -> Refusal {
 #[derive(Deserialize)]
 struct Identify {
     token: String,
+    status: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -90,8 +93,9 @@ pub fn parse(text: &str) -> Result<Op, Refusal> {
     let data = frame.get("d").cloned().unwrap_or(Value::Null);
     Ok(match op {
         "identify" => {
-            let Identify { token } = data_of(op, data)?;
-            Op::Identify { token }
+            let Identify { token, status } = data_of(op, data)?;
+            let status = status.as_deref().map(status_of).transpose()?;
+            Op::Identify { token, status }
         }
         "resume" => {
             let Resume {
@@ -122,18 +126,23 @@ pub fn parse(text: &str) -> Result<Op, Refusal> {
         }
         "presence" => {
             let Presence { status } = data_of(op, data)?;
-            let status = Status::parse(&status).ok_or_else(|| {
-                refusal(
-                    "invalid_data",
-                    "\"status\" is one of \"online\", \"idle\", \"dnd\" and \"invisible\".",
-                )
-            })?;
-            Op::Presence { status }
+            Op::Presence {
+                status: status_of(&status)?,
+            }
         }
         other => {
             let shown: String = other.chars().take(64).collect();
             return Err(refusal("unknown_op", format!("Unknown op \"{shown}\".")));
         }
+    })
+}
+
+fn status_of(status: &str) -> Result<Status, Refusal> {
+    Status::parse(status).ok_or_else(|| {
+        refusal(
+            "invalid_data",
+            "\"status\" is one of \"online\", \"idle\", \"dnd\" and \"invisible\".",
+        )
     })
 }
 
@@ -231,7 +240,23 @@ mod tests {
     fn frames_are_read_into_ops() {
         assert_eq!(
             parse(r#"{"op":"identify","d":{"token":"t"}}"#),
-            Ok(Op::Identify { token: "t".into() })
+            Ok(Op::Identify {
+                token: "t".into(),
+                status: None
+            })
+        );
+        assert_eq!(
+            parse(r#"{"op":"identify","d":{"token":"t","status":"invisible"}}"#),
+            Ok(Op::Identify {
+                token: "t".into(),
+                status: Some(Status::Invisible)
+            })
+        );
+        assert_eq!(
+            parse(r#"{"op":"presence","d":{"status":"idle"}}"#),
+            Ok(Op::Presence {
+                status: Status::Idle
+            })
         );
         assert_eq!(
             parse(r#"{"op":"resume","d":{"token":"t","session_id":"s","seq":4}}"#),
@@ -263,6 +288,8 @@ mod tests {
         assert_eq!(code(r#"{"op":5}"#), "invalid_op");
         assert_eq!(code(r#"{"op":"dance"}"#), "unknown_op");
         assert_eq!(code(r#"{"op":"identify","d":{}}"#), "invalid_data");
+        let away = r#"{"op":"identify","d":{"token":"t","status":"away"}}"#;
+        assert_eq!(code(away), "invalid_data");
         assert_eq!(
             code(r#"{"op":"resume","d":{"token":"t","session_id":"s","seq":-1}}"#),
             "invalid_data"

@@ -21,6 +21,7 @@ use pingme_domain::AccountId;
 use pingme_domain::account::Account;
 use pingme_domain::community::Server;
 use pingme_domain::messages::ReadState;
+use pingme_domain::presence::Status;
 use pingme_realtime::{
     Attached, Close, Numbered, PresenceConn, dispatch_frame, gateway_close_codes as codes,
 };
@@ -100,7 +101,6 @@ async fn run(state: AppState, socket: WebSocket) {
     let end = match link.open().await {
         Ok(mut session) => {
             let end = link.serve(&mut session).await;
-            link.state.presence.disconnect(session.presence);
             // A client too slow for its socket is too slow for its session: not resumed.
             if end.code == codes::TOO_SLOW {
                 link.state
@@ -122,7 +122,8 @@ struct Link {
     strikes: u32,
 }
 
-/// A session being served: the hub's side, who it is, and its presence.
+/// A session being served: the hub's side, who it is, and its presence (which ends, after
+/// its grace, when this is dropped).
 struct Session {
     attached: Attached,
     account: Account,
@@ -145,7 +146,7 @@ impl Link {
                 Ok(text) => text?,
             };
             match ops::parse(&text) {
-                Ok(Op::Identify { token }) => return self.identify(&token).await,
+                Ok(Op::Identify { token, status }) => return self.identify(&token, status).await,
                 Ok(Op::Resume {
                     token,
                     session_id,
@@ -171,7 +172,7 @@ impl Link {
     /// everything again: a revocation, a join or a leave committed meanwhile is either in
     /// the second reading or reaches the registered session as an event (which a reading
     /// older than it does not undo).
-    async fn identify(&mut self, token: &str) -> Result<Session, End> {
+    async fn identify(&mut self, token: &str, status: Option<Status>) -> Result<Session, End> {
         let account = self.account(token).await?;
         let (servers, _) = self.first_screen(&account).await?;
         let ids = servers.iter().map(|s| s.id).collect();
@@ -192,7 +193,7 @@ impl Link {
         let presence = self
             .state
             .presence
-            .connect(account.id, attached.session.clone())
+            .connect(account.id, attached.session.clone(), status)
             .await;
         let presences = ready::presences(&self.state, &account, &servers).await;
         let ready = ready::render(
@@ -208,10 +209,7 @@ impl Link {
             account,
             presence,
         };
-        if let Err(end) = self.send(ready).await {
-            self.state.presence.disconnect(session.presence);
-            return Err(end);
-        }
+        self.send(ready).await?;
         Ok(session)
     }
 
@@ -244,7 +242,7 @@ impl Link {
         let presence = self
             .state
             .presence
-            .connect(account.id, attached.session.clone())
+            .connect(account.id, attached.session.clone(), None)
             .await;
         let session = Session {
             attached,
@@ -257,10 +255,7 @@ impl Link {
             }
             self.send(resumed(last)).await
         };
-        if let Err(end) = replayed.await {
-            self.state.presence.disconnect(session.presence);
-            return Err(end);
-        }
+        replayed.await?;
         Ok(Some(session))
     }
 

@@ -1,16 +1,16 @@
-//! Presence within one process: the sessions of each person, in memory.
+//! Presence within one process: the sessions of each person, in memory, and the statuses of
+//! sessions that lost their socket, remembered for a while.
 
-use super::{Place, lock};
+use super::{Place, REMEMBERED, lock};
 use pingme_domain::AccountId;
 use pingme_domain::presence::{Change, Status, combine};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 struct Entry {
     status: Status,
     place: Place,
-    /// Whether its socket is open (or the session is in its grace).
-    open: bool,
 }
 
 type People = HashMap<AccountId, HashMap<Arc<str>, Entry>>;
@@ -18,6 +18,8 @@ type People = HashMap<AccountId, HashMap<Arc<str>, Entry>>;
 #[derive(Default)]
 pub(super) struct Sessions {
     people: Mutex<People>,
+    /// Sessions without a socket: their last status, and when they lost it.
+    remembered: Mutex<HashMap<Arc<str>, (Status, Instant)>>,
 }
 
 impl Sessions {
@@ -31,6 +33,10 @@ impl Sessions {
         status: Option<Status>,
         take: bool,
     ) -> (Status, Option<Change>) {
+        let had = lock(&self.remembered)
+            .remove(session)
+            .filter(|(_, since)| since.elapsed() < REMEMBERED)
+            .map(|(status, _)| status);
         let mut people = lock(&self.people);
         let sessions = people.entry(account).or_default();
         let before = status_of(sessions);
@@ -43,41 +49,38 @@ impl Sessions {
         }
         let status = status
             .or(current.map(|c| c.status))
+            .or(had)
             .unwrap_or(Status::Online);
-        let entry = Entry {
-            status,
-            place,
-            open: true,
-        };
-        sessions.insert(session.clone(), entry);
+        sessions.insert(session.clone(), Entry { status, place });
         (status, Change::of(account, before, status_of(sessions)))
     }
 
-    /// The socket at `place` ended: its session is in its grace.
-    pub fn leave(&self, account: AccountId, session: &str, place: &Place) {
-        let mut people = lock(&self.people);
-        if let Some(entry) = people.get_mut(&account).and_then(|s| s.get_mut(session))
-            && entry.place == *place
-        {
-            entry.open = false;
-        }
-    }
-
-    /// The grace is over: the session goes, if no socket took it up again.
-    pub fn expire(&self, account: AccountId, session: &str, place: &Place) -> Option<Change> {
+    /// The grace is over: the session goes (its status remembered), if no other socket took
+    /// it up meanwhile.
+    pub fn expire(&self, account: AccountId, session: &Arc<str>, place: &Place) -> Option<Change> {
         let mut people = lock(&self.people);
         let sessions = people.get_mut(&account)?;
         let entry = sessions.get(session)?;
-        if entry.open || entry.place != *place {
+        if entry.place != *place {
             return None;
         }
         let before = status_of(sessions);
+        let status = entry.status;
         sessions.remove(session);
         let after = status_of(sessions);
         if sessions.is_empty() {
             people.remove(&account);
         }
+        drop(people);
+        self.remember(session.clone(), status);
         Change::of(account, before, after)
+    }
+
+    fn remember(&self, session: Arc<str>, status: Status) {
+        let mut remembered = lock(&self.remembered);
+        let now = Instant::now();
+        remembered.retain(|_, (_, since)| now.duration_since(*since) < REMEMBERED);
+        remembered.insert(session, (status, now));
     }
 
     pub fn statuses(&self, people: &[AccountId]) -> Vec<(AccountId, Status)> {

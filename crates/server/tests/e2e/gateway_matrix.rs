@@ -130,6 +130,12 @@ async fn matrix(through: &TestApp, on: &TestApp) {
     let join = format!("/api/servers/{server}/add_member/");
     post(through, &join, &sam, json!({})).await;
     viewers.expect("member_add", [true, true, true]).await;
+    // Then the joiner and the members exchange statuses: Sam's to the members, Ann's and
+    // Bob's to Sam.
+    viewers.expect("presence_update", [true, true, true]).await;
+    viewers
+        .expect("presence_update", [false, false, true])
+        .await;
     let leave = format!("/api/servers/{server}/remove_member/");
     post(through, &leave, &sam, json!({})).await;
     viewers.expect("member_remove", [true, true, true]).await;

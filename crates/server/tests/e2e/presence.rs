@@ -4,7 +4,7 @@
 //! node is killed: `gateway_nodes.rs`.
 
 use crate::gateway::{dispatch, settled};
-use crate::support::community::room;
+use crate::support::community::{post, room};
 use crate::support::socket::Socket;
 use crate::support::spawn_app;
 use serde_json::{Value, json};
@@ -133,4 +133,41 @@ async fn a_resume_changes_nothing_and_the_last_session_gone_is_offline() {
         started.elapsed() >= Duration::from_secs(9),
         "after the grace"
     );
+}
+
+#[tokio::test]
+async fn a_joiner_and_the_members_learn_each_others_status_and_invisible_stays_hidden() {
+    let app = spawn_app().await;
+    let (ann, bob, cat) = (
+        app.quick_user("ann", false).await,
+        app.quick_user("bob", false).await,
+        app.quick_user("cat", false).await,
+    );
+    let (server, _) = room(&app, &ann, &[&cat]).await;
+    let (mut a, _) = app.identified(&ann).await;
+    let (mut b, _) = app.identified(&bob).await;
+    settled(&mut a, 1).await;
+
+    // Bob joins: he learns Ann's status after the server's first dispatch, and she his.
+    let join = format!("/api/servers/{server}/add_member/");
+    post(&app, &join, &bob, json!({})).await;
+    for socket in [&mut a, &mut b] {
+        assert_eq!(dispatch(socket).await.1, "member_add");
+    }
+    assert_eq!(presence(&mut b).await, (ann.id, "online".into()));
+    assert_eq!(presence(&mut a).await, (bob.id, "online".into()));
+
+    // Cat starts invisible: nobody is told she came, and her `ready` says she is invisible.
+    let mut socket = app.gateway().await;
+    socket
+        .send(json!({"op": "identify", "d": {"token": cat.access, "status": "invisible"}}))
+        .await;
+    let ready = socket.next().await;
+    let own = presences(&ready)
+        .into_iter()
+        .find(|p| p["user_id"] == cat.id)
+        .expect("her own status");
+    assert_eq!(own["status"], "invisible");
+    quiet(&mut a).await;
+    quiet(&mut b).await;
 }

@@ -14,6 +14,11 @@ fn web_dir() -> PathBuf {
 
 /// Runs one file of `web/e2e/` with Node's test runner, its output passed through.
 fn run(file: &str) {
+    run_with(file, &[]);
+}
+
+/// The same, with more of the environment.
+fn run_with(file: &str, env: &[(&str, &str)]) {
     let web = web_dir();
     assert!(
         web.join("node_modules/playwright-core").is_dir(),
@@ -24,6 +29,7 @@ fn run(file: &str) {
         .current_dir(&web)
         .env("PINGME_BIN", env!("CARGO_BIN_EXE_pingme"))
         .env(browser::ENV, browser::chromium())
+        .envs(env.iter().copied())
         .status()
         .expect("node runs (the browser tests need Node.js)");
     assert!(status.success(), "web/e2e/{file} failed: {status}");
@@ -49,6 +55,37 @@ fn account_settings_and_staff_in_the_browser() {
 #[ignore = "needs Chromium and web/node_modules: PINGME_TEST_CHROMIUM, npm ci in web/ (.ci/run provides both)"]
 fn chat_in_the_browser() {
     run("chat.test.mjs");
+}
+
+/// The gateway in the client: unread badges and mentions, the "new messages" line, read states
+/// across tabs, presence and statuses, the live member list, desktop notifications.
+#[test]
+#[ignore = "needs Chromium and web/node_modules: PINGME_TEST_CHROMIUM, npm ci in web/ (.ci/run provides both)"]
+fn live_in_the_browser() {
+    run("live.test.mjs");
+}
+
+/// Two nodes (Postgres, Redis) behind one address; the node the client is on is killed: the
+/// client resumes on the other, every message shown once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Chromium, web/node_modules, Postgres and Redis: PINGME_TEST_CHROMIUM, PINGME_TEST_POSTGRES_URL, PINGME_TEST_REDIS_URL (.ci/run provides them)"]
+async fn a_killed_node_in_the_browser() {
+    let postgres = std::env::var("PINGME_TEST_POSTGRES_URL").expect("PINGME_TEST_POSTGRES_URL");
+    let redis = std::env::var("PINGME_TEST_REDIS_URL").expect("PINGME_TEST_REDIS_URL");
+    let database = crate::support::database::TestDatabase::postgres(&postgres).await;
+    let url = database.url.clone();
+    tokio::task::spawn_blocking(move || {
+        run_with(
+            "failover.test.mjs",
+            &[
+                ("PINGME_E2E_DATABASE_URL", &url),
+                ("PINGME_E2E_REDIS_URL", &redis),
+            ],
+        )
+    })
+    .await
+    .expect("the browser test ran");
+    drop(database);
 }
 
 /// Explore, join, create and edit servers, channels, invites, moderation, ownership.
