@@ -52,7 +52,7 @@ export class Actions {
     localStorage.removeItem(STATUS_KEY);
     forgetMembers();
     closeOutboxes();
-    this.store.set({ me: null, servers: null, readStates: {}, presences: {} });
+    this.store.set({ me: null, servers: null, readStates: {}, presences: {}, connection: "online", ready: 0 });
   }
 
   /**

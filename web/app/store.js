@@ -19,6 +19,7 @@ import { useEffect, useState } from "./lib/html.js";
  * @property {import("./realtime/state.js").ReadStates} readStates Each channel's, from the gateway.
  * @property {import("./realtime/state.js").Presences} presences Who is not offline, from the gateway.
  * @property {string} status The status the person chose for themself.
+ * @property {number} ready How many `ready` the gateway gave (0: the first screen's read states are not in yet).
  * @property {Notice[]} notices
  */
 
@@ -49,7 +50,7 @@ export class Store {
 
 /** @returns {State} */
 export function initialState() {
-  return { me: null, servers: null, categories: [], connection: "online", notices: [], readStates: {}, presences: {}, status: "online" };
+  return { me: null, servers: null, categories: [], connection: "online", notices: [], readStates: {}, presences: {}, status: "online", ready: 0 };
 }
 
 /**

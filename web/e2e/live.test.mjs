@@ -68,6 +68,12 @@ test("unread channels and mentions show in the sidebar and the rail, then a 'new
   await channelLink(bob.page, "random").waitFor();
   assert.equal(await bob.page.locator(".channel.unread").count(), 0);
   assert.deepEqual(await axeViolations(bob.page), []);
+  // Opened straight from its address (a reload, a link): the line is there too.
+  await ann("POST", "/api/messages/", { channel_id: room.random, content: "while bob was elsewhere" });
+  await channelLink(bob.page, "random").and(bob.page.locator(".channel.unread")).waitFor();
+  await bob.page.goto(`${fixture.server.url}${channelPath(room.random)}`);
+  await bob.page.getByRole("separator", { name: "New messages" }).waitFor();
+  assert.match((await bob.page.locator(".new-divider + article").textContent()) ?? "", /while bob was elsewhere/);
   assert.deepEqual(bob.problems, []);
   await bob.context.close();
 });
@@ -99,6 +105,9 @@ test("presence: dots in the member list, a chosen status, offline once the last 
   await ann.page.getByRole("menuitem", { name: "Do not disturb" }).click();
   await member(members, "ann", "Do not disturb").waitFor();
   await ann.page.getByRole("button", { name: /^Your status: Do not disturb/ }).waitFor();
+  assert.equal(await members.locator("li").filter({ hasText: "ann" }).getAttribute("class"), null, "not shown as offline");
+  // Her own list shows her choice too.
+  await member(ann.page.getByRole("complementary", { name: "Members" }), "ann", "Do not disturb").waitFor();
   await screenshot(bob.page, "live-presence");
   // Invisible: offline to others, invisible to herself.
   await ann.page.getByRole("button", { name: /^Your status:/ }).click();
@@ -144,6 +153,7 @@ test("a mention while the tab is hidden shows a desktop notification", async () 
   await ann("POST", "/api/messages/", { channel_id: room.random, content: `ping <@${room.bob}>` });
   await bob.page.waitForFunction(() => /** @type {any} */ (window).shown.length > 0);
   const shown = await bob.page.evaluate(() => /** @type {any} */ (window).shown);
-  assert.deepEqual(shown, [{ title: "ann in #random", body: `ping <@${room.bob}>` }]);
+  // The mention reads as a name.
+  assert.deepEqual(shown, [{ title: "ann in #random", body: "ping @bob" }]);
   await bob.context.close();
 });

@@ -218,3 +218,21 @@ test("4004 ends it; so does logging out; offline drops and the network's return 
   await second.tick();
   assert.deepEqual(second.statuses.at(-1), "ended 0");
 });
+
+test("an error before identifying (the server cannot open sessions now) retries later; after, it is passed on", async () => {
+  const { gateway, tick, last, settle } = setUp();
+  /** @type {any[]} */
+  const errors = [];
+  gateway.options.onError = (e) => errors.push(e.code);
+  gateway.open();
+  await settle();
+  const ws = last();
+  ws.hello();
+  ws.frame({ op: "error", d: { code: "unavailable", detail: "later" } });
+  assert.equal(ws.closedWith, 1000);
+  await tick();
+  last().hello();
+  last().dispatch("ready", 1, { session_id: "S" });
+  last().frame({ op: "error", d: { code: "rate_limited" } });
+  assert.deepEqual(errors, ["rate_limited"]);
+});

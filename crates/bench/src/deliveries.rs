@@ -63,7 +63,33 @@ pub async fn identify(api: &Api, tokens: Vec<String>) -> anyhow::Result<Vec<Sock
         .try_collect::<Vec<_>>()
         .await?;
     eprintln!("identified in {:.1} s", started.elapsed().as_secs_f64());
+    let sockets = settle(sockets).await;
     Ok(sockets)
+}
+
+/// Reads what the sessions were sent while others were being identified (each person coming
+/// online is told to the others) until each has been quiet for a second: the run measures
+/// messages, not that.
+async fn settle(sockets: Vec<Socket>) -> Vec<Socket> {
+    const QUIET: Duration = Duration::from_secs(1);
+    let started = Instant::now();
+    let read = stream::iter(sockets)
+        .map(|mut socket| async move {
+            let mut frames = 0_u64;
+            while let Ok(Some(Ok(_))) = tokio::time::timeout(QUIET, socket.next()).await {
+                frames += 1;
+            }
+            (socket, frames)
+        })
+        .buffer_unordered(4096)
+        .collect::<Vec<_>>()
+        .await;
+    let frames: u64 = read.iter().map(|(_, n)| n).sum();
+    eprintln!(
+        "read {frames} presence frames in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    read.into_iter().map(|(socket, _)| socket).collect()
 }
 
 /// Shared by the tasks of a run.

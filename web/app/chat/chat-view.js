@@ -24,11 +24,15 @@ const WIDE = "(min-width: 1200px)";
 export function ChatView({ server, channel, menu }) {
   const { store, actions } = useServices();
   const me = useStore(store, (s) => s.me);
-  // Where the "new messages" line goes: after what was read when the channel was opened.
-  const [since] = useState(() => {
+  // Where the "new messages" line goes: after what was read when the channel was opened (once
+  // the gateway's first `ready` told).
+  const readies = useStore(store, (s) => s.ready);
+  const [since, setSince] = useState(/** @type {number|null|undefined} */ (undefined));
+  useEffect(() => {
+    if (since !== undefined || readies === 0) return;
     const read = store.state.readStates[channel.id];
-    return read && read.unread_count > 0 ? read.last_read_id : null;
-  });
+    setSince(read && read.unread_count > 0 ? read.last_read_id : null);
+  }, [readies]);
   const visible = useVisible();
   const stuck = useRef(true);
   const chat = useChannel(server, channel, stuck);
@@ -45,8 +49,8 @@ export function ChatView({ server, channel, menu }) {
   // What the person sees at the bottom of the present, in a visible tab, is read.
   useEffect(() => {
     const newest = newestId(timeline);
-    if (newest !== null && timeline.atPresent && atBottom && visible) actions.live.read(channel.id, newest);
-  }, [timeline, atBottom, visible]);
+    if (newest !== null && timeline.atPresent && atBottom && visible && since !== undefined) actions.live.seen(channel.id, newest);
+  }, [timeline, atBottom, visible, since]);
 
   const focusComposer = () => /** @type {HTMLElement|null} */ (pane.current?.querySelector(".composer textarea"))?.focus();
 
@@ -89,7 +93,7 @@ export function ChatView({ server, channel, menu }) {
       <div class="chat-main">
         <${Banner} status=${status} ended=${chat.ended} retry=${chat.retryNow} />
         <${MessageList} channel=${channel} timeline=${timeline} pending=${chat.waiting} loading=${chat.loading} historyError=${chat.historyError}
-          stuck=${stuck} me=${me} since=${since} editing=${editing} onOlder=${chat.loadOlder} onNewer=${chat.loadNewer} onBottom=${onBottom}
+          stuck=${stuck} me=${me} since=${since ?? null} editing=${editing} onOlder=${chat.loadOlder} onNewer=${chat.loadNewer} onBottom=${onBottom}
           onEdit=${edit} onEdited=${chat.edited} onDelete=${setDeleting} onProfile=${setProfile} />
         ${showJump &&
         html`<div class="jump-bar">

@@ -11,6 +11,8 @@ import { useStore } from "../store.js";
 
 /** @typedef {import("./timeline.js").Author} Author */
 
+/** Statuses are shared among the members of servers this size at most. */
+const SHARED_UP_TO = 1000;
 /** The API's largest page of members. */
 export const MEMBERS_PAGE = 1000;
 /** Opening the member list reloads it when it is older than this. */
@@ -58,6 +60,15 @@ export function memberJoined(serverId, user) {
   const last = held.members.at(-1);
   if (held.more && last && (user.id ?? 0) > (last.id ?? 0)) return;
   put(serverId, { members: [...held.members, user].sort((a, b) => (a.id ?? 0) - (b.id ?? 0)) });
+}
+
+/**
+ * Reads every list held again (the gateway identified anew: joins, leaves and profile
+ * changes may have been missed).
+ * @param {import("../api/client.js").Api} api
+ */
+export function reloadMembers(api) {
+  for (const serverId of cache.keys()) void load(api, serverId, false);
 }
 
 /** Someone left a server (or was removed). @param {number} serverId @param {number} userId */
@@ -137,13 +148,23 @@ export function useMembers(serverId) {
 export function MemberPanel({ id, server, members, onProfile, onClose }) {
   const { store } = useServices();
   const presences = useStore(store, (s) => s.presences);
+  const me = useStore(store, (s) => s.me);
+  const held = members.members;
+  // Statuses are shared in servers of at most SHARED_UP_TO members (docs/api.md, "Presence").
+  const shared = held !== null && !members.more && held.length <= SHARED_UP_TO;
+  /** What a member's dot shows: the person's own choice as it is, others' as they see it. @param {Author} m */
+  const statusOf = (m) => {
+    const status = presences[m.id ?? 0] ?? "offline";
+    return status === "invisible" && m.id !== me?.id ? "offline" : status;
+  };
+  const isOn = (/** @type {Author} */ m) => !["offline", "invisible"].includes(statusOf(m));
   // Those online first (each group in id order), as chat apps show them.
-  const list = members.members && [...members.members].sort((a, b) => Number(!presences[a.id ?? 0]) - Number(!presences[b.id ?? 0]));
-  const online = list ? list.filter((m) => presences[m.id ?? 0]).length : 0;
+  const list = held && (shared ? [...held].sort((a, b) => Number(!isOn(a)) - Number(!isOn(b))) : held);
+  const online = list && shared ? list.filter(isOn).length : 0;
   return html`<aside class="member-panel" id=${id} aria-label="Members">
     <header class="member-panel-header">
       <h2>Members${list ? ` — ${list.length}${members.more ? "+" : ""}` : ""}</h2>
-      ${list && html`<span class="member-online">${online} online</span>`}
+      ${list && shared && html`<span class="member-online">${online} online</span>`}
       <button type="button" class="icon-button member-close" aria-label="Close the member list" onClick=${onClose}>✕</button>
     </header>
     ${members.error &&
@@ -155,11 +176,13 @@ export function MemberPanel({ id, server, members, onProfile, onClose }) {
     ${list &&
     html`<ul class="member-list">
       ${list.map((m) => {
-        const status = presences[m.id ?? 0] === "invisible" ? "offline" : (presences[m.id ?? 0] ?? "offline");
-        return html`<li key=${m.id} class=${status === "offline" ? "offline" : undefined}>
+        const status = statusOf(m);
+        return html`<li key=${m.id} class=${shared && !isOn(m) ? "offline" : undefined}>
           <button type="button" class="member" onClick=${() => onProfile(m)}>
-            <${PresenceAvatar} name=${m.username} url=${m.image_url} size=${32} status=${status} />
-            <span class="member-name">${m.username}</span><span class="visually-hidden">, ${STATUS_WORDS[status]}</span>
+            ${shared
+              ? html`<${PresenceAvatar} name=${m.username} url=${m.image_url} size=${32} status=${status} />`
+              : html`<${Avatar} name=${m.username} url=${m.image_url} size=${32} />`}
+            <span class="member-name">${m.username}</span>${shared && html`<span class="visually-hidden">, ${STATUS_WORDS[status]}</span>`}
             ${m.id === server.owner_id && html`<span class="owner-badge">owner</span>`}
           </button>
         </li>`;

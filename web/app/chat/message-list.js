@@ -4,7 +4,7 @@
 // live region (pages of history would be read out): new messages of others are announced by
 // the chat pane's own status line. Rows are derived once per timeline and each message
 // re-renders only when it changes.
-import { Component, html, useEffect, useLayoutEffect, useMemo, useRef } from "../lib/html.js";
+import { Component, Fragment, html, useEffect, useLayoutEffect, useMemo, useRef } from "../lib/html.js";
 import { Avatar } from "../ui/avatar.js";
 import { rows } from "./timeline.js";
 import { MessageEditor } from "./message-editor.js";
@@ -147,10 +147,10 @@ export function MessageList(props) {
     ${shown.map((row) =>
       row.kind === "day"
         ? html`<h2 class="day-separator" key=${row.key}><span>${row.label}</span></h2>`
-        : html`${row.message.id === firstNew && html`<div class="new-divider" key="new" role="separator" aria-label="New messages"><span>New</span></div>`}
-          <${MessageItem} key=${row.key} message=${row.message} grouped=${row.grouped && row.message.id !== firstNew} edited=${row.edited}
+        : html`<${Fragment} key=${row.key}>${row.message.id === firstNew && html`<div class="new-divider" role="separator" aria-label="New messages"><span>New</span></div>`}
+          <${MessageItem} message=${row.message} grouped=${row.grouped && row.message.id !== firstNew} edited=${row.edited}
             own=${row.message.user.id !== null && row.message.user.id === me?.id} mentioned=${(row.message.mentions ?? []).includes(me?.id)}
-            editing=${editing === row.message.id} handlers=${handlers} />`,
+            editing=${editing === row.message.id} handlers=${handlers} /><//>`,
     )}
     ${!timeline.atPresent && html`<p class="history-edge">Loading newer messages…</p>`}
     ${timeline.atPresent && pending.map((sent) => html`<${PendingItem} key=${sent.nonce} sent=${sent} me=${me} />`)}

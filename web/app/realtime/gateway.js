@@ -60,6 +60,7 @@ const NOT_RESUMABLE = new Set([4002, 4003, 4008]);
  * @property {(ready: any) => void} onReady the `d` of each `ready`
  * @property {(event: string, data: any) => void} onDispatch every other dispatch, in order
  * @property {(status: GatewayStatus) => void} onStatus
+ * @property {(error: {code: string, detail?: string}) => void} [onError] an op refused
  * @property {() => string|null} [status] the status a new session starts with (`online` if none)
  * @property {string} [origin] "ws://host:port"; by default the page's own host
  * @property {Environment} [env]
@@ -214,6 +215,13 @@ export class GatewaySocket {
         return this.hello(token);
       case "dispatch":
         return this.dispatch(frame);
+      case "error":
+        // Before identifying: the server cannot open sessions now (`unavailable`); later.
+        if (!this.ready) {
+          this.drop();
+          return this.retryLater();
+        }
+        return this.options.onError?.(frame.d ?? {});
     }
   }
 
@@ -232,8 +240,8 @@ export class GatewaySocket {
     if (t === "ready") {
       this.session = d.session_id;
       this.seq = s;
-      this.online(true);
-      return this.options.onReady(d);
+      this.options.onReady(d);
+      return this.online(true);
     }
     if (t === "resumed") return this.online(false);
     if (s !== this.seq + 1) {

@@ -1,14 +1,16 @@
 // The person's one live connection: the gateway, opened once logged in, whose `ready` and
 // dispatches keep the shared state current (servers, channels, read states, presences, the
 // person), whose messages reach the open chat pane (`listen`), and through which the client
-// says it is typing, what it has read and the status the person chose. A mention arriving while
-// the tab is hidden shows a desktop notification, if the person allowed them.
+// says it is typing, what it has read and the status the person chose. What it has read and
+// the status are said again on every (re)connection, so that nothing said into a dying socket
+// is lost. A mention arriving while the tab is hidden shows a desktop notification, if the
+// person allowed them.
 import { GatewaySocket } from "./gateway.js";
 import { applyDispatch, fromReady, withRead } from "./state.js";
-import { accountChanged, memberJoined, memberLeft } from "../chat/members.js";
+import { accountChanged, memberJoined, memberLeft, reloadMembers } from "../chat/members.js";
 import { channelPath, navigate } from "../router.js";
 
-/** Where the person's chosen status is kept (each session starts `online` on the server). */
+/** Where the person's chosen status is kept, shared by the browser's tabs. */
 export const STATUS_KEY = "pingme.status";
 /** The statuses a person may choose, and their names. */
 export const STATUSES = /** @type {const} */ ([
@@ -17,17 +19,24 @@ export const STATUSES = /** @type {const} */ ([
   ["dnd", "Do not disturb"],
   ["invisible", "Invisible"],
 ]);
+/** After a refused status change (too many), when to say it again. */
+const STATUS_RETRY_MS = 12_000;
 
 /**
  * @typedef {import("./gateway.js").GatewayStatus} GatewayStatus
  * @typedef {(event: string, data: any) => void} Listener
  */
 
+/** The person's chosen status, as this browser keeps it. */
+export function chosenStatus() {
+  return localStorage.getItem(STATUS_KEY) ?? "online";
+}
+
 export class Live {
   /**
    * @param {import("../api/client.js").Api} api
    * @param {import("../store.js").Store<import("../store.js").State>} store
-   * @param {{reloadServers: () => Promise<void>, notify: (text: string, kind?: "info"|"error") => void}} actions
+   * @param {{notify: (text: string, kind?: "info"|"error") => void}} actions
    */
   constructor(api, store, actions) {
     this.api = api;
@@ -41,28 +50,48 @@ export class Live {
     this.watchers = new Set();
     /** @type {GatewayStatus} */
     this.status = { state: "connecting" };
-    /** The newest message id acknowledged per channel, so that each is sent once. @type {Map<number, number>} */
-    this.acked = new Map();
+    /** The newest message read per channel, said again on each connection. @type {Map<number, number>} */
+    this.read = new Map();
+    /** The status last said on the current connection (null: none yet). @type {string|null} */
+    this.said = null;
+    /** @type {any} */
+    this.retry = null;
+    /** Whether a `ready` came since the start (the first screen's read states are in). */
+    this.readied = false;
+    // Another tab chose a status: this one's session takes it too.
+    this.onStorage = (/** @type {StorageEvent} */ e) => {
+      if (e.key !== STATUS_KEY) return;
+      this.store.set({ status: chosenStatus() });
+      this.sayStatus();
+    };
   }
 
   /** Connects (once logged in). */
   start() {
     if (this.gateway) return;
+    this.readied = false;
     this.gateway = new GatewaySocket({
       token: () => this.api.accessToken(),
       onReady: (ready) => this.ready(ready),
       onDispatch: (event, data) => this.dispatch(event, data),
       onStatus: (status) => this.changed(status),
+      onError: (error) => this.refused(error),
       status: () => localStorage.getItem(STATUS_KEY),
     });
+    addEventListener("storage", this.onStorage);
     this.gateway.open();
   }
 
   /** Disconnects for good (logged out). */
   stop() {
+    removeEventListener("storage", this.onStorage);
+    clearTimeout(this.retry);
     this.gateway?.close();
     this.gateway = null;
-    this.acked.clear();
+    this.read.clear();
+    this.said = null;
+    this.readied = false;
+    this.status = { state: "connecting" };
   }
 
   /** Every dispatch, as it comes. @param {Listener} listener */
@@ -73,7 +102,7 @@ export class Live {
     };
   }
 
-  /** The connection's status now and on each change. @param {(status: GatewayStatus) => void} watcher */
+  /** The connection's status on each change. @param {(status: GatewayStatus) => void} watcher */
   watch(watcher) {
     this.watchers.add(watcher);
     return () => {
@@ -91,18 +120,29 @@ export class Live {
    * on the person's other devices.
    * @param {number} channelId @param {number} messageId
    */
-  read(channelId, messageId) {
-    if ((this.acked.get(channelId) ?? 0) >= messageId) return;
+  seen(channelId, messageId) {
+    if ((this.read.get(channelId) ?? 0) >= messageId) return;
+    this.read.set(channelId, messageId);
     const readStates = withRead(this.store.state.readStates, channelId, messageId);
     if (readStates !== this.store.state.readStates) this.store.set({ readStates });
-    if (this.gateway?.send("ack", { channel_id: channelId, message_id: messageId })) this.acked.set(channelId, messageId);
+    this.gateway?.send("ack", { channel_id: channelId, message_id: messageId });
   }
 
-  /** The status the person chose, kept for their next sessions. @param {string} status */
+  /** The status the person chose, kept for their next sessions and their other tabs. @param {string} status */
   choose(status) {
     localStorage.setItem(STATUS_KEY, status);
     this.store.set({ status });
-    this.gateway?.send("presence", { status });
+    this.sayStatus();
+  }
+
+  /** Says the chosen status, if this connection has not said it yet. */
+  sayStatus() {
+    const status = chosenStatus();
+    if (this.said === status) return;
+    if (this.gateway?.send("presence", { status })) this.said = status;
+    // The person's own row shows what they chose at once (the server tells the others).
+    const me = this.store.state.me;
+    if (me) this.store.set({ presences: { ...this.store.state.presences, [me.id]: status } });
   }
 
   retryNow() {
@@ -111,10 +151,16 @@ export class Live {
 
   /** @param {any} ready */
   ready(ready) {
-    this.acked.clear();
-    // The session started with the status the person chose (`identify` carried it).
-    const status = localStorage.getItem(STATUS_KEY) ?? "online";
-    this.store.set({ ...fromReady(ready), status });
+    const first = !this.readied;
+    this.readied = true;
+    // The session started with the chosen status (`identify` carried it).
+    this.said = chosenStatus();
+    let state = fromReady(ready);
+    // What was read while the connection was down is read still.
+    for (const [channelId, messageId] of this.read) state = { ...state, readStates: withRead(state.readStates, channelId, messageId) };
+    this.store.set({ ...state, status: this.said, ready: this.store.state.ready + 1 });
+    // Joins, leaves and profile changes missed while no session was resumable.
+    if (!first) reloadMembers(this.api);
   }
 
   /** @param {string} event @param {any} data */
@@ -123,9 +169,17 @@ export class Live {
     const patch = applyDispatch(state, event, data);
     if (patch) this.store.set(patch);
     this.members(event, data);
-    if (event === "member_add" && data.user.id === state.me?.id) void this.actions.reloadServers().catch(() => {});
-    if (event === "message_create") this.notify(data);
+    if (event === "member_add" && data.user.id === state.me?.id) void this.reloadServers();
     for (const listener of this.listeners) listener(event, data);
+    if (event === "message_create") this.notify(data);
+  }
+
+  async reloadServers() {
+    try {
+      this.store.set({ servers: await this.api.all("/api/account/my_servers/") });
+    } catch {
+      // The next ready brings them.
+    }
   }
 
   /** Keeps the member lists in step. @param {string} event @param {any} data */
@@ -133,6 +187,15 @@ export class Live {
     if (event === "member_add") memberJoined(data.server_id, data.user);
     else if (event === "member_remove") memberLeft(data.server_id, data.user_id);
     else if (event === "account_update") accountChanged(data);
+  }
+
+  /** An op the server refused. @param {{code: string, detail?: string}} error */
+  refused(error) {
+    // Only status changes are rate-limited: said again once allowed.
+    if (error.code !== "rate_limited") return;
+    this.said = null;
+    clearTimeout(this.retry);
+    this.retry = setTimeout(() => this.sayStatus(), STATUS_RETRY_MS);
   }
 
   /** A desktop notification for a mention of the person while the tab is hidden. @param {any} message */
@@ -145,19 +208,33 @@ export class Live {
     const server = this.store.state.servers?.find((s) => s.channel_server.some(ofChannel));
     const channel = server?.channel_server.find(ofChannel);
     const where = channel ? ` in #${channel.name}` : "";
-    const shown = new Notification(`${message.user.username}${where}`, { body: message.content, tag: `message-${message.id}` });
-    shown.onclick = () => {
-      window.focus();
-      if (server && channel) navigate(channelPath(server.id, channel.id));
-      shown.close();
-    };
+    const body = message.content.replaceAll(`<@${me.id}>`, `@${me.username}`);
+    try {
+      const shown = new Notification(`${message.user.username}${where}`, { body, tag: `message-${message.id}` });
+      shown.onclick = () => {
+        window.focus();
+        if (server && channel && this.store.state.me?.id === me.id) navigate(channelPath(server.id, channel.id));
+        shown.close();
+      };
+    } catch {
+      // Some browsers (Chrome on Android) show notifications only from a service worker.
+    }
   }
 
   /** @param {GatewayStatus} status */
   changed(status) {
     this.status = status;
     this.store.set({ connection: status.state === "ended" ? "online" : status.state });
-    if (status.state === "ended" && status.code) this.actions.notify("Your session has ended. Log in again.", "error");
+    if (status.state === "online") {
+      // Said again: what went into a socket that died may not have arrived.
+      if (status.fresh === false) this.said = null;
+      this.sayStatus();
+      for (const [channelId, messageId] of this.read) this.gateway?.send("ack", { channel_id: channelId, message_id: messageId });
+    }
+    if (status.state === "ended" && status.code) {
+      this.actions.notify("Your session has ended. Log in again.", "error");
+      this.api.logout();
+    }
     for (const watcher of this.watchers) watcher(status);
   }
 }

@@ -94,8 +94,9 @@ export function applyDispatch(state, event, d) {
 function withMessage(states, message, me) {
   const held = states[message.channel_id] ?? { last_message_id: 0, last_read_id: 0, unread_count: 0, mention_count: 0 };
   const next = { ...held, last_message_id: Math.max(held.last_message_id, message.id) };
-  if (message.user?.id !== me && message.id > held.last_read_id && message.id > held.last_message_id) {
-    next.unread_count = Math.min(UNREAD_CAP, held.unread_count + 1);
+  if (message.id > held.last_read_id && message.id > held.last_message_id) {
+    // As the server counts: others' messages are unread, mentions whoever wrote them.
+    if (message.user?.id !== me) next.unread_count = Math.min(UNREAD_CAP, held.unread_count + 1);
     if (me !== undefined && (message.mentions ?? []).includes(me)) next.mention_count = held.mention_count + 1;
   }
   return { ...states, [message.channel_id]: next };

@@ -1,6 +1,6 @@
 // The open server's column: its name (with the server's menu), its channels, and at the bottom the
 // person's own panel (profile, settings, log out).
-import { html } from "../lib/html.js";
+import { html, useState } from "../lib/html.js";
 import { useServices } from "../context.js";
 import { useStore } from "../store.js";
 import { channelPath } from "../router.js";
@@ -57,9 +57,14 @@ function UserPanel() {
   const me = useStore(store, (s) => s.me);
   const connection = useStore(store, (s) => s.connection);
   const status = useStore(store, (s) => s.status);
+  const [, setAsked] = useState(0);
+  const redraw = () => setAsked((n) => n + 1);
   if (!me) return null;
   /** @type {import("../ui/menu.js").MenuItem[]} */
   const statuses = STATUSES.map(([value, label]) => ({ label: value === status ? `${label} ✓` : label, onSelect: () => actions.live.choose(value) }));
+  if (typeof Notification !== "undefined" && Notification.permission === "default") {
+    statuses.push({ label: "Notify me of mentions", onSelect: () => void Notification.requestPermission().then(redraw) });
+  }
   return html`<div class="user-panel">
     <${MenuButton} label=${`Your status: ${STATUS_WORDS[status]}. Change it`} items=${statuses} className="status-button">
       <${PresenceAvatar} name=${me.username} url=${me.image_url} size=${32} status=${status} />
