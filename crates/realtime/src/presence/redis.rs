@@ -434,15 +434,20 @@ impl Presence {
             self.failures.fetch_add(1, Ordering::AcqRel);
         }
         let failures = self.failures.load(Ordering::Acquire);
+        let mut changes = Vec::new();
         if failures != self.repaired.load(Ordering::Acquire) {
-            for change in store.repair(&self.node, &self.held()).await? {
-                self.tell((change, None)).await;
-            }
+            changes = store.repair(&self.node, &self.held()).await?;
             self.repaired.store(failures, Ordering::Release);
         }
-        for change in store.sweep().await? {
-            self.tell((change, None)).await;
-        }
+        changes.extend(store.sweep().await?);
+        // Told by a task of their own: a sweep of a large node must not hold up the next beat
+        // (this node would be taken for dead in turn).
+        let tell = self.changes.clone();
+        tokio::spawn(async move {
+            for change in changes {
+                let _ = tell.send((change, None)).await;
+            }
+        });
         Ok(())
     }
 }
