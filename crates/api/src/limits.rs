@@ -55,6 +55,7 @@ struct Limiters {
     messages: Limiter<(AccountId, ChannelId)>,
     typing: Limiter<(AccountId, ChannelId)>,
     presence: Limiter<AccountId>,
+    identify: Limiter<AccountId>,
 }
 
 /// Every rate limit of one node; `None` inside when limits are off.
@@ -70,6 +71,7 @@ impl RateLimits {
             messages: Limiter::new(c.messages),
             typing: Limiter::new(TYPING),
             presence: Limiter::new(PRESENCE),
+            identify: Limiter::new(IDENTIFY),
         }))
     }
 
@@ -125,6 +127,13 @@ impl RateLimits {
         limits.typing.check(&(account, channel)).is_ok()
     }
 
+    /// One gateway `identify` of `account` (each reads everything the person sees); the error
+    /// is how long to wait.
+    pub fn identify(&self, account: AccountId) -> Result<(), Duration> {
+        let Some(limits) = &self.0 else { return Ok(()) };
+        limits.identify.check(&account).map_err(wait_of)
+    }
+
     /// Whether `account` may change a session's status now (each change goes to everyone
     /// who shares a server with them: a burst of 5, then one per 12 s).
     pub fn presence(&self, account: AccountId) -> bool {
@@ -152,6 +161,13 @@ fn wait_of(error: ApiError) -> Duration {
 const TYPING: Rate = Rate {
     count: NonZeroU32::MIN,
     per: Duration::from_secs(3),
+};
+
+/// Gateway identifies per account: ten at once (tabs and devices starting together), then one
+/// per 6 s.
+const IDENTIFY: Rate = Rate {
+    count: NonZeroU32::new(10).unwrap(),
+    per: Duration::from_secs(60),
 };
 
 /// Status changes per account: five at once, then one per 12 s (a minute for five).

@@ -37,6 +37,9 @@ pub const MAX_FRAME_BYTES: usize = 4 * 1024;
 pub const IDENTIFY_WITHIN: Duration = Duration::from_secs(10);
 /// Dispatches written with one flush at most.
 const BATCH: usize = 64;
+/// Frames an identified client may send per window; more are refused (`rate_limited`).
+const FRAMES_PER_WINDOW: u32 = 60;
+const FRAME_WINDOW: Duration = Duration::from_secs(10);
 /// Malformed or refused frames in a row before the socket is closed (4002).
 const STRIKES: u32 = 10;
 
@@ -97,6 +100,7 @@ async fn run(state: AppState, socket: WebSocket) {
         sink,
         stream,
         strikes: 0,
+        budget: Budget::default(),
     };
     let end = match link.open().await {
         Ok(mut session) => {
@@ -120,6 +124,27 @@ struct Link {
     sink: Sink,
     stream: Stream,
     strikes: u32,
+    /// Frames the client may still send in this window.
+    budget: Budget,
+}
+
+/// Frames a client may send: [`FRAMES_PER_WINDOW`] per [`FRAME_WINDOW`] (heartbeats, acks
+/// and typing come to a few a minute; a burst of channel switches to a few dozen).
+#[derive(Default)]
+struct Budget {
+    since: Option<Instant>,
+    used: u32,
+}
+
+impl Budget {
+    fn take(&mut self, now: Instant) -> bool {
+        let since = *self.since.get_or_insert(now);
+        if now.duration_since(since) >= FRAME_WINDOW {
+            (self.since, self.used) = (Some(now), 0);
+        }
+        self.used += 1;
+        self.used <= FRAMES_PER_WINDOW
+    }
 }
 
 /// A session being served: the hub's side, who it is, and its presence (which ends, after
@@ -146,7 +171,11 @@ impl Link {
                 Ok(text) => text?,
             };
             match ops::parse(&text) {
-                Ok(Op::Identify { token, status }) => return self.identify(&token, status).await,
+                Ok(Op::Identify { token, status }) => {
+                    if let Some(session) = self.identify(&token, status).await? {
+                        return Ok(session);
+                    }
+                }
                 Ok(Op::Resume {
                     token,
                     session_id,
@@ -172,8 +201,22 @@ impl Link {
     /// everything again: a revocation, a join or a leave committed meanwhile is either in
     /// the second reading or reaches the registered session as an event (which a reading
     /// older than it does not undo).
-    async fn identify(&mut self, token: &str, status: Option<Status>) -> Result<Session, End> {
+    async fn identify(
+        &mut self,
+        token: &str,
+        status: Option<Status>,
+    ) -> Result<Option<Session>, End> {
         let account = self.account(token).await?;
+        if let Err(wait) = self.state.limits.identify(account.id) {
+            let wait = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX);
+            let detail = "Too many identifies for this account; wait, then try again.";
+            self.send(op_frame(
+                "error",
+                json!({"code": "rate_limited", "detail": detail, "retry_after_ms": wait}),
+            ))
+            .await?;
+            return Ok(None);
+        }
         let (servers, _) = self.first_screen(&account).await?;
         let ids = servers.iter().map(|s| s.id).collect();
         let attached = self
@@ -210,7 +253,7 @@ impl Link {
             presence,
         };
         self.send(ready).await?;
-        Ok(session)
+        Ok(Some(session))
     }
 
     async fn first_screen(&self, account: &Account) -> Result<(Vec<Server>, Vec<ReadState>), End> {
@@ -313,6 +356,10 @@ impl Link {
 
     /// One client op of an identified session.
     async fn carry_out(&mut self, session: &Session, text: &str) -> Result<(), End> {
+        if !self.budget.take(Instant::now()) {
+            let detail = "Too many frames; slow down.";
+            return self.strike("rate_limited", detail).await;
+        }
         let op = match ops::parse(text) {
             Ok(op) => op,
             Err(refusal) => return self.strike(refusal.code, &refusal.detail).await,
@@ -453,4 +500,20 @@ fn sent<E>(written: Result<Result<(), E>, tokio::time::error::Elapsed>) -> Resul
 /// last one the session gave.
 fn resumed(seq: u64) -> String {
     format!(r#"{{"op":"dispatch","t":"resumed","s":{seq},"d":{{}}}}"#)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_client_may_send_so_many_frames_per_window() {
+        let mut budget = Budget::default();
+        let start = Instant::now();
+        for _ in 0..FRAMES_PER_WINDOW {
+            assert!(budget.take(start));
+        }
+        assert!(!budget.take(start + FRAME_WINDOW / 2));
+        assert!(budget.take(start + FRAME_WINDOW), "a new window");
+    }
 }

@@ -5,7 +5,7 @@
 
 use crate::support::community::{call, create_server, post, room};
 use crate::support::socket::Socket;
-use crate::support::{TestApp, User, json_of, spawn_app};
+use crate::support::{Options, TestApp, User, json_of, spawn_app, spawn_app_with};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -539,4 +539,39 @@ impl TestApp {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
     }
+}
+
+#[tokio::test]
+async fn a_flood_of_frames_is_refused_then_closed_and_identifies_are_limited() {
+    // Rate limits on (the frame budget is on whatever they say).
+    let app = spawn_app_with(Options::messages_per_minute(100)).await;
+    let ann = app.quick_user("ann", false).await;
+    let (mut socket, _) = app.identified(&ann).await;
+    // Sixty frames in ten seconds are carried out; the next are refused, ten in a row close.
+    for _ in 0..60 {
+        socket.send(json!({"op": "heartbeat", "d": null})).await;
+        assert_eq!(socket.next().await["op"], "heartbeat_ack");
+    }
+    for _ in 0..9 {
+        socket.send(json!({"op": "heartbeat", "d": null})).await;
+        let refused = socket.next().await;
+        assert_eq!(
+            (&refused["op"], &refused["d"]["code"]),
+            (&json!("error"), &json!("rate_limited"))
+        );
+    }
+    socket.send(json!({"op": "heartbeat", "d": null})).await;
+    assert_eq!(socket.closed().await.0, 4002);
+
+    // Ten identifies of one account at once; the next waits.
+    for _ in 0..9 {
+        app.identified(&ann).await;
+    }
+    let mut socket = app.gateway().await;
+    socket
+        .send(json!({"op": "identify", "d": {"token": ann.access}}))
+        .await;
+    let refused = socket.next().await;
+    assert_eq!(refused["d"]["code"], "rate_limited", "{refused}");
+    assert!(refused["d"]["retry_after_ms"].as_u64().unwrap() > 0);
 }
