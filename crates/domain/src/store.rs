@@ -141,6 +141,8 @@ pub trait ServerStore: Send + Sync {
     async fn members(&self, server: ServerId, page: AccountPage) -> StoreResult<Vec<Account>>;
     /// Whether the two accounts are members of a server in common.
     async fn share_a_server(&self, one: AccountId, other: AccountId) -> StoreResult<bool>;
+    /// The ids of the servers the account is a member of.
+    async fn memberships(&self, account: AccountId) -> StoreResult<Vec<ServerId>>;
     /// The servers the account is a member of that have at most `up_to` members, by id
     /// (each counted no further than `up_to` + 1).
     async fn small_servers_of(&self, account: AccountId, up_to: u32) -> StoreResult<Vec<ServerId>>;

@@ -197,10 +197,10 @@ impl Link {
         }
     }
 
-    /// Registers the session under the servers read first, then checks the token and reads
-    /// everything again: a revocation, a join or a leave committed meanwhile is either in
-    /// the second reading or reaches the registered session as an event (which a reading
-    /// older than it does not undo).
+    /// Registers the session under the servers the person is in (their ids only), then checks
+    /// the token again and reads everything: a revocation, a join or a leave committed
+    /// meanwhile is either in that reading or reaches the registered session as an event
+    /// (which a reading older than it does not undo).
     async fn identify(
         &mut self,
         token: &str,
@@ -217,8 +217,12 @@ impl Link {
             .await?;
             return Ok(None);
         }
-        let (servers, _) = self.first_screen(&account).await?;
-        let ids = servers.iter().map(|s| s.id).collect();
+        let ids = self
+            .state
+            .app
+            .memberships(&account)
+            .await
+            .map_err(|_| unavailable())?;
         let attached = self
             .state
             .gateway

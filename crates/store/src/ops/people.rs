@@ -61,6 +61,17 @@ pub(super) async fn share_a_server(
     .map_err(Db::store_error)
 }
 
+pub(super) async fn memberships(pool: &Pool, account: AccountId) -> StoreResult<Vec<ServerId>> {
+    let ids: Vec<i64> = sqlx::query_scalar(
+        "SELECT server_id FROM memberships WHERE account_id = $1 ORDER BY server_id",
+    )
+    .bind(account.0)
+    .fetch_all(pool)
+    .await
+    .map_err(Db::store_error)?;
+    Ok(ids.into_iter().map(ServerId).collect())
+}
+
 /// Reads past `up_to` members of each server at most: whether there is one more.
 pub(super) async fn small_servers_of(
     pool: &Pool,

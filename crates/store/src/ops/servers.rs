@@ -112,6 +112,10 @@ impl ServerStore for SqlStore<Db> {
         people::share_a_server(&self.read, one, other).await
     }
 
+    async fn memberships(&self, account: AccountId) -> StoreResult<Vec<ServerId>> {
+        people::memberships(&self.read, account).await
+    }
+
     async fn small_servers_of(&self, account: AccountId, up_to: u32) -> StoreResult<Vec<ServerId>> {
         people::small_servers_of(&self.read, account, up_to).await
     }

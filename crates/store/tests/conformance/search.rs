@@ -166,6 +166,8 @@ async fn members_are_paged_by_id_without_shut_out_accounts(store: Arc<dyn Store>
     assert!(store.share_a_server(outsider, owner).await.unwrap());
     assert!(!store.share_a_server(ann, outsider).await.unwrap());
 
+    assert_eq!(store.memberships(owner).await.unwrap(), [server, other]);
+    assert_eq!(store.memberships(outsider).await.unwrap(), [other]);
     // Hall has four members (ben, shut out, counts), Other two.
     assert_eq!(
         store.small_servers_of(owner, 4).await.unwrap(),
