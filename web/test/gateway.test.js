@@ -219,7 +219,7 @@ test("4004 ends it; so does logging out; offline drops and the network's return 
   assert.deepEqual(second.statuses.at(-1), "ended 0");
 });
 
-test("an error before identifying (the server cannot open sessions now) retries later; after, it is passed on", async () => {
+test("an error before identifying (too many identifies) retries when the server says; after, errors are passed on", async () => {
   const { gateway, tick, last, settle } = setUp();
   /** @type {any[]} */
   const errors = [];
@@ -228,9 +228,9 @@ test("an error before identifying (the server cannot open sessions now) retries 
   await settle();
   const ws = last();
   ws.hello();
-  ws.frame({ op: "error", d: { code: "unavailable", detail: "later" } });
+  ws.frame({ op: "error", d: { code: "rate_limited", retry_after_ms: 6000 } });
   assert.equal(ws.closedWith, 1000);
-  await tick();
+  assert.deepEqual(await tick(), [6000], "no sooner than the server asked");
   last().hello();
   last().dispatch("ready", 1, { session_id: "S" });
   last().frame({ op: "error", d: { code: "rate_limited" } });

@@ -12,6 +12,7 @@ use pingme_domain::{AccountId, ChannelId};
 use std::hash::Hash;
 use std::net::{IpAddr, Ipv6Addr};
 use std::num::NonZeroU32;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
@@ -54,7 +55,7 @@ struct Limiters {
     mail_per_recipient: Limiter<AccountId>,
     messages: Limiter<(AccountId, ChannelId)>,
     typing: Limiter<(AccountId, ChannelId)>,
-    presence: Limiter<AccountId>,
+    presence: Limiter<Arc<str>>,
     identify: Limiter<AccountId>,
 }
 
@@ -134,11 +135,11 @@ impl RateLimits {
         limits.identify.check(&account).map_err(wait_of)
     }
 
-    /// Whether `account` may change a session's status now (each change goes to everyone
-    /// who shares a server with them: a burst of 5, then one per 12 s).
-    pub fn presence(&self, account: AccountId) -> bool {
+    /// Whether a gateway session may change its status now (each change may go to
+    /// everyone who shares a server with the person: a burst of 5, then one per 12 s).
+    pub fn presence(&self, session: &Arc<str>) -> bool {
         let Some(limits) = &self.0 else { return true };
-        limits.presence.check(&account).is_ok()
+        limits.presence.check(session).is_ok()
     }
 }
 

@@ -35,15 +35,15 @@ impl App {
         }
     }
 
-    /// What a gateway session starts from: the caller's servers with their channels, by id,
-    /// and its read state in each of their channels. A constant number of statements.
-    #[instrument(level = "debug", skip_all, fields(account = %caller.id))]
     /// The servers the person is in, by id only: what a gateway session registers under
     /// before it reads the first screen.
     pub async fn memberships(&self, caller: &Account) -> AppResult<Vec<ServerId>> {
         Ok(self.store.memberships(caller.id).await?)
     }
 
+    /// What a gateway session starts from: the caller's servers with their channels, by id,
+    /// and its read state in each of their channels. A constant number of statements.
+    #[instrument(level = "debug", skip_all, fields(account = %caller.id))]
     pub async fn first_screen(&self, caller: &Account) -> AppResult<(Vec<Server>, Vec<ReadState>)> {
         let query = ServerQuery {
             viewer: Some(caller.id),

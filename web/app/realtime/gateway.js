@@ -57,7 +57,8 @@ const NOT_RESUMABLE = new Set([4002, 4003, 4008]);
 /**
  * @typedef {object} GatewayOptions
  * @property {() => Promise<string|null>} token a valid access token (null: logged out)
- * @property {(ready: any) => void} onReady the `d` of each `ready`
+ * @property {(ready: any, status: string|null) => void} onReady the `d` of each `ready`, and the
+ *   status the session was identified with
  * @property {(event: string, data: any) => void} onDispatch every other dispatch, in order
  * @property {(status: GatewayStatus) => void} onStatus
  * @property {(error: {code: string, detail?: string}) => void} [onError] an op refused
@@ -93,6 +94,8 @@ export class GatewaySocket {
     this.ready = false;
     /** The session to resume, and the last number seen in it. @type {string|null} */
     this.session = null;
+    /** The status the last `identify` carried. @type {string|null} */
+    this.identifiedWith = null;
     this.seq = 0;
     /** The pending retry's timer, or null. */
     this.timer = null;
@@ -216,10 +219,11 @@ export class GatewaySocket {
       case "dispatch":
         return this.dispatch(frame);
       case "error":
-        // Before identifying: the server cannot open sessions now (`unavailable`); later.
+        // Before identifying: the server will not open a session now (too many identifies:
+        // it says when to come back); later.
         if (!this.ready) {
           this.drop();
-          return this.retryLater();
+          return this.retryLater(frame.d?.retry_after_ms ?? 0);
         }
         return this.options.onError?.(frame.d ?? {});
     }
@@ -229,6 +233,7 @@ export class GatewaySocket {
   hello(token) {
     const socket = /** @type {WebSocketLike} */ (this.socket);
     const status = this.options.status?.() ?? null;
+    if (!this.session) this.identifiedWith = status;
     const frame = this.session
       ? { op: "resume", d: { token, session_id: this.session, seq: this.seq } }
       : { op: "identify", d: status && status !== "online" ? { token, status } : { token } };
@@ -240,7 +245,7 @@ export class GatewaySocket {
     if (t === "ready") {
       this.session = d.session_id;
       this.seq = s;
-      this.options.onReady(d);
+      this.options.onReady(d, this.identifiedWith);
       return this.online(true);
     }
     if (t === "resumed") return this.online(false);
@@ -291,13 +296,14 @@ export class GatewaySocket {
     }
   }
 
-  retryLater() {
+  /** @param {number} [atLeast] ms the server asked to wait */
+  retryLater(atLeast = 0) {
     if (this.stopped) return;
     this.report({ state: this.env.isOnline() ? "connecting" : "offline" });
     this.timer = this.env.setTimeout(() => {
       this.timer = null;
       void this.connect();
-    }, backoffDelay(this.attempt++, this.env.random));
+    }, Math.max(atLeast, backoffDelay(this.attempt++, this.env.random)));
   }
 
   /** @param {number} code */

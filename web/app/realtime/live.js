@@ -21,6 +21,10 @@ export const STATUSES = /** @type {const} */ ([
 ]);
 /** After a refused status change (too many), when to say it again. */
 const STATUS_RETRY_MS = 12_000;
+/** A channel's reads are said at once, then at most once in this long (the newest of them). */
+const ACK_DELAY_MS = 1000;
+/** Acks said this long before a socket was found dead may not have arrived: said again. */
+const ACK_DOUBT_MS = 90_000;
 
 /**
  * @typedef {import("./gateway.js").GatewayStatus} GatewayStatus
@@ -29,7 +33,8 @@ const STATUS_RETRY_MS = 12_000;
 
 /** The person's chosen status, as this browser keeps it. */
 export function chosenStatus() {
-  return localStorage.getItem(STATUS_KEY) ?? "online";
+  const kept = localStorage.getItem(STATUS_KEY);
+  return STATUSES.some(([status]) => status === kept) ? /** @type {string} */ (kept) : "online";
 }
 
 export class Live {
@@ -50,8 +55,12 @@ export class Live {
     this.watchers = new Set();
     /** @type {GatewayStatus} */
     this.status = { state: "connecting" };
-    /** The newest message read per channel, said again on each connection. @type {Map<number, number>} */
+    /** The newest message read per channel. @type {Map<number, number>} */
     this.read = new Map();
+    /** The newest read said per channel, and when. @type {Map<number, {id: number, at: number}>} */
+    this.acked = new Map();
+    /** @type {any} */
+    this.ackTimer = null;
     /** The status last said on the current connection (null: none yet). @type {string|null} */
     this.said = null;
     /** @type {any} */
@@ -72,11 +81,11 @@ export class Live {
     this.readied = false;
     this.gateway = new GatewaySocket({
       token: () => this.api.accessToken(),
-      onReady: (ready) => this.ready(ready),
+      onReady: (ready, status) => this.ready(ready, status),
       onDispatch: (event, data) => this.dispatch(event, data),
       onStatus: (status) => this.changed(status),
       onError: (error) => this.refused(error),
-      status: () => localStorage.getItem(STATUS_KEY),
+      status: chosenStatus,
     });
     addEventListener("storage", this.onStorage);
     this.gateway.open();
@@ -86,9 +95,12 @@ export class Live {
   stop() {
     removeEventListener("storage", this.onStorage);
     clearTimeout(this.retry);
+    clearTimeout(this.ackTimer);
+    this.ackTimer = null;
     this.gateway?.close();
     this.gateway = null;
     this.read.clear();
+    this.acked.clear();
     this.said = null;
     this.readied = false;
     this.status = { state: "connecting" };
@@ -125,7 +137,22 @@ export class Live {
     this.read.set(channelId, messageId);
     const readStates = withRead(this.store.state.readStates, channelId, messageId);
     if (readStates !== this.store.state.readStates) this.store.set({ readStates });
-    this.gateway?.send("ack", { channel_id: channelId, message_id: messageId });
+    const last = this.acked.get(channelId)?.at ?? 0;
+    if (Date.now() - last >= ACK_DELAY_MS) this.ack();
+    else
+      this.ackTimer ??= setTimeout(() => {
+        this.ackTimer = null;
+        this.ack();
+      }, ACK_DELAY_MS);
+  }
+
+  /** Says every read not yet said (on a live connection; the others wait for the next). */
+  ack() {
+    const now = Date.now();
+    for (const [channelId, messageId] of this.read) {
+      if ((this.acked.get(channelId)?.id ?? 0) >= messageId) continue;
+      if (this.gateway?.send("ack", { channel_id: channelId, message_id: messageId })) this.acked.set(channelId, { id: messageId, at: now });
+    }
   }
 
   /** The status the person chose, kept for their next sessions and their other tabs. @param {string} status */
@@ -149,15 +176,27 @@ export class Live {
     this.gateway?.retryNow();
   }
 
-  /** @param {any} ready */
-  ready(ready) {
+  /** @param {any} ready @param {string|null} identifiedWith the status `identify` carried */
+  ready(ready, identifiedWith) {
     const first = !this.readied;
     this.readied = true;
-    // The session started with the chosen status (`identify` carried it).
-    this.said = chosenStatus();
+    this.said = identifiedWith ?? "online";
     let state = fromReady(ready);
-    // What was read while the connection was down is read still.
-    for (const [channelId, messageId] of this.read) state = { ...state, readStates: withRead(state.readStates, channelId, messageId) };
+    for (const [channelId, messageId] of this.read) {
+      const known = state.readStates[channelId];
+      if (!known) {
+        // A channel one can no longer read: nothing to say of it.
+        this.read.delete(channelId);
+        this.acked.delete(channelId);
+      } else if (known.last_read_id >= messageId) {
+        this.acked.set(channelId, { id: messageId, at: 0 });
+      } else {
+        // Read while the connection was down, or said into a socket that died: read still,
+        // and said again.
+        this.acked.delete(channelId);
+        state = { ...state, readStates: withRead(state.readStates, channelId, messageId) };
+      }
+    }
     this.store.set({ ...state, status: this.said, ready: this.store.state.ready + 1 });
     // Joins, leaves and profile changes missed while no session was resumable.
     if (!first) reloadMembers(this.api);
@@ -226,10 +265,15 @@ export class Live {
     this.status = status;
     this.store.set({ connection: status.state === "ended" ? "online" : status.state });
     if (status.state === "online") {
-      // Said again: what went into a socket that died may not have arrived.
-      if (status.fresh === false) this.said = null;
+      if (status.fresh === false) {
+        // Resumed: what went into the socket that died may not have arrived. (A status said
+        // again that the session has costs nothing.)
+        this.said = null;
+        const doubt = Date.now() - ACK_DOUBT_MS;
+        for (const [channelId, { at }] of this.acked) if (at > doubt) this.acked.delete(channelId);
+      }
       this.sayStatus();
-      for (const [channelId, messageId] of this.read) this.gateway?.send("ack", { channel_id: channelId, message_id: messageId });
+      this.ack();
     }
     if (status.state === "ended" && status.code) {
       this.actions.notify("Your session has ended. Log in again.", "error");

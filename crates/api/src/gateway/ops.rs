@@ -196,15 +196,23 @@ pub async fn carry_out(
                 ));
             }
             let (channel, message) = (ChannelId(channel_id), MessageId(message_id));
-            state
+            match state
                 .app
                 .ack(account, channel, message, Some(session.clone()))
                 .await
-                .map_err(app_refusal)?;
-            Ok(None)
+            {
+                // An ack of a channel one can no longer read (left, deleted) is moot: a
+                // client saying again what it read is not refused for it.
+                Ok(_) | Err(AppError::NotFound | AppError::Forbidden(_)) => Ok(None),
+                Err(other) => Err(app_refusal(other)),
+            }
         }
         Op::Presence { status } => {
-            if !state.limits.presence(account.id) {
+            // Saying the status the session has changes nothing, and costs nothing.
+            if state.presence.status_of(presence) == Some(status) {
+                return Ok(None);
+            }
+            if !state.limits.presence(session) {
                 return Err(refusal(
                     "rate_limited",
                     "Too many status changes; try again in a little while.",

@@ -37,8 +37,8 @@ pub const MAX_FRAME_BYTES: usize = 4 * 1024;
 pub const IDENTIFY_WITHIN: Duration = Duration::from_secs(10);
 /// Dispatches written with one flush at most.
 const BATCH: usize = 64;
-/// Frames an identified client may send per window; more are refused (`rate_limited`).
-const FRAMES_PER_WINDOW: u32 = 60;
+/// Frames a client may send per window; more are refused (`rate_limited`).
+const FRAMES_PER_WINDOW: u32 = 120;
 const FRAME_WINDOW: Duration = Duration::from_secs(10);
 /// Malformed or refused frames in a row before the socket is closed (4002).
 const STRIKES: u32 = 10;
@@ -170,6 +170,11 @@ impl Link {
                 Err(_) => return Err(close(codes::NOT_IDENTIFIED, "not identified in time")),
                 Ok(text) => text?,
             };
+            if !self.budget.take(Instant::now()) {
+                self.strike("rate_limited", "Too many frames; slow down.")
+                    .await?;
+                continue;
+            }
             match ops::parse(&text) {
                 Ok(Op::Identify { token, status }) => {
                     if let Some(session) = self.identify(&token, status).await? {
@@ -208,8 +213,10 @@ impl Link {
     ) -> Result<Option<Session>, End> {
         let account = self.account(token).await?;
         if let Err(wait) = self.state.limits.identify(account.id) {
-            let wait = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX);
+            // Rounded up: a client waiting this long is let in.
+            let wait = u64::try_from(wait.as_millis() + 1).unwrap_or(u64::MAX);
             let detail = "Too many identifies for this account; wait, then try again.";
+            self.strikes += 1;
             self.send(op_frame(
                 "error",
                 json!({"code": "rate_limited", "detail": detail, "retry_after_ms": wait}),
@@ -223,6 +230,7 @@ impl Link {
             .memberships(&account)
             .await
             .map_err(|_| unavailable())?;
+        let registered = ids.clone();
         let attached = self
             .state
             .gateway
@@ -230,13 +238,16 @@ impl Link {
             .await
             .map_err(|_| unavailable())?;
         let account = self.account(token).await?;
-        let (servers, states) = self.first_screen(&account).await?;
-        let ids: Vec<_> = servers.iter().map(|s| s.id).collect();
-        self.state
-            .gateway
-            .set_servers(&attached.session, account.id, &ids)
-            .await
-            .map_err(|_| unavailable())?;
+        let (mut servers, mut states) = self.first_screen(&account).await?;
+        if servers.iter().any(|s| !registered.contains(&s.id)) {
+            // Joined meanwhile: registered under the new server first, then read again, so
+            // that nothing of it between the reading and the registration is missed.
+            self.settle_servers(&attached.session, account.id, &servers)
+                .await?;
+            (servers, states) = self.first_screen(&account).await?;
+        }
+        self.settle_servers(&attached.session, account.id, &servers)
+            .await?;
         let presence = self
             .state
             .presence
@@ -258,6 +269,21 @@ impl Link {
         };
         self.send(ready).await?;
         Ok(Some(session))
+    }
+
+    /// The session's servers are these.
+    async fn settle_servers(
+        &self,
+        session: &str,
+        account: AccountId,
+        servers: &[Server],
+    ) -> Result<(), End> {
+        let ids: Vec<_> = servers.iter().map(|s| s.id).collect();
+        self.state
+            .gateway
+            .set_servers(session, account, &ids)
+            .await
+            .map_err(|_| unavailable())
     }
 
     async fn first_screen(&self, account: &Account) -> Result<(Vec<Server>, Vec<ReadState>), End> {

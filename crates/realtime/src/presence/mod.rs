@@ -179,6 +179,11 @@ impl Presence {
         }
     }
 
+    /// The status this socket's session was last set to here.
+    pub fn status_of(&self, conn: &Conn) -> Option<Status> {
+        lock(&self.live).get(&conn.number).map(|held| held.status)
+    }
+
     /// The client set its session's status.
     pub async fn set(&self, conn: &Conn, status: Status) {
         if let Some(held) = lock(&self.live).get_mut(&conn.number) {

@@ -355,7 +355,7 @@ impl Store {
     async fn sweep(&self) -> redis::RedisResult<Vec<Change>> {
         let mut changes = Vec::new();
         loop {
-            let out: Vec<i64> = self
+            let swept: redis::RedisResult<Vec<i64>> = self
                 .run(
                     SWEEP
                         .arg(&self.prefix)
@@ -363,7 +363,16 @@ impl Store {
                         .arg(CHUNK)
                         .arg(REMEMBERED.as_secs()),
                 )
-                .await?;
+                .await;
+            // The batches swept before a failure are told all the same.
+            let out = match swept {
+                Ok(out) => out,
+                Err(error) if changes.is_empty() => return Err(error),
+                Err(error) => {
+                    tracing::warn!(%error, "presence: a sweep stopped half-way; it goes on at the next beat");
+                    return Ok(changes);
+                }
+            };
             let Some((more, found)) = out.split_first() else {
                 return Ok(changes);
             };
@@ -434,21 +443,27 @@ impl Presence {
             self.failures.fetch_add(1, Ordering::AcqRel);
         }
         let failures = self.failures.load(Ordering::Acquire);
-        let mut changes = Vec::new();
         if failures != self.repaired.load(Ordering::Acquire) {
-            changes = store.repair(&self.node, &self.held()).await?;
+            let repaired = store.repair(&self.node, &self.held()).await?;
             self.repaired.store(failures, Ordering::Release);
+            self.tell_later(repaired);
         }
-        changes.extend(store.sweep().await?);
-        // Told by a task of their own: a sweep of a large node must not hold up the next beat
-        // (this node would be taken for dead in turn).
+        self.tell_later(store.sweep().await?);
+        Ok(())
+    }
+
+    /// Told by a task of their own: a sweep of a large node must not hold up the next beat
+    /// (this node would be taken for dead in turn).
+    fn tell_later(&self, changes: Vec<Change>) {
+        if changes.is_empty() {
+            return;
+        }
         let tell = self.changes.clone();
         tokio::spawn(async move {
             for change in changes {
                 let _ = tell.send((change, None)).await;
             }
         });
-        Ok(())
     }
 }
 

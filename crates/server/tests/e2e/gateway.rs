@@ -547,8 +547,9 @@ async fn a_flood_of_frames_is_refused_then_closed_and_identifies_are_limited() {
     let app = spawn_app_with(Options::messages_per_minute(100)).await;
     let ann = app.quick_user("ann", false).await;
     let (mut socket, _) = app.identified(&ann).await;
-    // Sixty frames in ten seconds are carried out; the next are refused, ten in a row close.
-    for _ in 0..60 {
+    // 120 frames in ten seconds (the identify among them) are carried out; the next are
+    // refused, ten in a row close.
+    for _ in 0..119 {
         socket.send(json!({"op": "heartbeat", "d": null})).await;
         assert_eq!(socket.next().await["op"], "heartbeat_ack");
     }
@@ -574,4 +575,33 @@ async fn a_flood_of_frames_is_refused_then_closed_and_identifies_are_limited() {
     let refused = socket.next().await;
     assert_eq!(refused["d"]["code"], "rate_limited", "{refused}");
     assert!(refused["d"]["retry_after_ms"].as_u64().unwrap() > 0);
+}
+
+#[tokio::test]
+async fn saying_again_what_was_read_or_the_status_one_has_is_never_refused() {
+    let app = spawn_app_with(Options::messages_per_minute(100)).await;
+    let (ann, bob) = (
+        app.quick_user("ann", false).await,
+        app.quick_user("bob", false).await,
+    );
+    let (server, channel) = room(&app, &ann, &[&bob]).await;
+    let sent = send(&app, &ann, channel, "hello").await;
+    let (mut b, _) = app.identified(&bob).await;
+    // Bob leaves; his client says again what it read there: ignored, not a strike.
+    let leave = format!("/api/servers/{server}/remove_member/");
+    post(&app, &leave, &bob, json!({})).await;
+    assert_eq!(dispatch(&mut b).await.1, "member_remove");
+    for _ in 0..12 {
+        b.send(json!({"op": "ack", "d": {"channel_id": channel, "message_id": sent["id"]}}))
+            .await;
+        // The status he has, said again and again: free, however often.
+        b.send(json!({"op": "presence", "d": {"status": "online"}}))
+            .await;
+    }
+    b.send(json!({"op": "heartbeat", "d": null})).await;
+    assert_eq!(
+        b.next().await["op"],
+        "heartbeat_ack",
+        "no error frame before it"
+    );
 }
