@@ -67,6 +67,8 @@ export class Live {
     this.retry = null;
     /** Whether a `ready` came since the start (the first screen's read states are in). */
     this.readied = false;
+    /** Whether the connection was up since the start (before, connecting is no news). */
+    this.wasOnline = false;
     // Another tab chose a status: this one's session takes it too.
     this.onStorage = (/** @type {StorageEvent} */ e) => {
       if (e.key !== STATUS_KEY) return;
@@ -103,6 +105,7 @@ export class Live {
     this.acked.clear();
     this.said = null;
     this.readied = false;
+    this.wasOnline = false;
     this.status = { state: "connecting" };
   }
 
@@ -263,7 +266,10 @@ export class Live {
   /** @param {GatewayStatus} status */
   changed(status) {
     this.status = status;
-    this.store.set({ connection: status.state === "ended" ? "online" : status.state });
+    if (status.state === "online") this.wasOnline = true;
+    // The first connection is not a reconnection: nothing to say while it is made.
+    const shown = status.state === "ended" || (status.state === "connecting" && !this.wasOnline) ? "online" : status.state;
+    this.store.set({ connection: shown });
     if (status.state === "online") {
       if (status.fresh === false) {
         // Resumed: what went into the socket that died may not have arrived. (A status said
