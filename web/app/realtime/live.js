@@ -41,7 +41,7 @@ export class Live {
   /**
    * @param {import("../api/client.js").Api} api
    * @param {import("../store.js").Store<import("../store.js").State>} store
-   * @param {{notify: (text: string, kind?: "info"|"error") => void}} actions
+   * @param {{notify: (text: string, kind?: "info"|"error") => void, reloadServers: () => Promise<void>}} actions
    */
   constructor(api, store, actions) {
     this.api = api;
@@ -211,17 +211,10 @@ export class Live {
     const patch = applyDispatch(state, event, data);
     if (patch) this.store.set(patch);
     this.members(event, data);
-    if (event === "member_add" && data.user.id === state.me?.id) void this.reloadServers();
+    // Joined elsewhere: the server's object comes from REST (the next ready brings it too).
+    if (event === "member_add" && data.user.id === state.me?.id) this.actions.reloadServers().catch(() => {});
     for (const listener of this.listeners) listener(event, data);
     if (event === "message_create") this.notify(data);
-  }
-
-  async reloadServers() {
-    try {
-      this.store.set({ servers: await this.api.all("/api/account/my_servers/") });
-    } catch {
-      // The next ready brings them.
-    }
   }
 
   /** Keeps the member lists in step. @param {string} event @param {any} data */
