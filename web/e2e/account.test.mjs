@@ -1,6 +1,7 @@
 // A person's own account and staff administration in the browser: editing the profile with an
-// avatar, deleting the account, and (staff) categories and deactivating / reactivating accounts.
-// The screenshots `account-settings` and `admin` are saved; axe and the page's problems checked.
+// avatar, the sessions where one is logged in (logging out everywhere else), deleting the account,
+// and (staff) categories and deactivating / reactivating accounts. The screenshots
+// `account-settings`, `account-sessions` and `admin` are saved; axe and the page's problems checked.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { person, logIn, axeViolations, screenshot, pngFile, apiAs, PASSWORD, setup, loggedIn } from "./harness.mjs";
@@ -63,6 +64,45 @@ test("a person deletes their account after typing its login name, and is logged 
   await page.getByRole("alert").filter({ hasText: "No active account found with the given credentials" }).waitFor();
   assert.deepEqual(problems, []);
   await context.close();
+});
+
+test("a person sees where they are logged in and logs out everywhere else: the other browser is logged out at once", async () => {
+  fixture.server.user("nomad");
+  const android = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36";
+  const phone = await loggedIn(fixture, "nomad", "/settings", { phone: true, userAgent: android });
+  const laptop = await loggedIn(fixture, "nomad", "/settings");
+  const rows = laptop.page.locator(".session-row");
+  await rows.nth(1).waitFor();
+  assert.equal(await rows.count(), 2);
+  // The newest first: the laptop's own login, marked as this device.
+  assert.match((await rows.nth(0).textContent()) ?? "", /Chrome on Linux\s*This device.*Active now · 127\.0\.0\.1 · logged in/s);
+  assert.match((await rows.nth(1).textContent()) ?? "", /Chrome on Android.*Last active just now · 127\.0\.0\.1/s);
+  assert.equal(await laptop.page.getByText("This device").count(), 1);
+  assert.deepEqual(await axeViolations(laptop.page), []);
+  await laptop.page.locator("#sessions-title").evaluate((e) => e.scrollIntoView({ block: "start" }));
+  await screenshot(laptop.page, "account-sessions");
+  await phone.page.reload();
+  await phone.page.locator(".session-row").nth(1).waitFor();
+  await phone.page.locator("#sessions-title").evaluate((e) => e.scrollIntoView({ block: "start" }));
+  await screenshot(phone.page, "account-sessions-phone");
+
+  await laptop.page.getByRole("button", { name: "Log out everywhere else" }).click();
+  await laptop.page.getByText("Your other session was logged out.").waitFor();
+  assert.equal(await rows.count(), 1);
+  // The phone's gateway is closed with 4004 at once: it is back at the login screen.
+  await phone.page.waitForURL(/\/login/);
+  await phone.page.getByText("Your session has ended. Log in again.").waitFor();
+
+  // Logging this device out from the list ends the session on the server too.
+  const token = await laptop.page.evaluate(() => JSON.parse(localStorage.getItem("pingme.session") ?? "null")?.access);
+  await laptop.page.getByRole("button", { name: "Log out of this device" }).click();
+  await laptop.page.waitForURL(/\/login/);
+  const refused = await fetch(`${fixture.server.url}/api/account/me/`, { headers: { Authorization: `Bearer ${token}` } });
+  assert.equal(refused.status, 401);
+  assert.deepEqual(laptop.problems, []);
+  assert.deepEqual(phone.problems, []);
+  await laptop.context.close();
+  await phone.context.close();
 });
 
 test("someone who is not staff is told administration is for staff", async () => {

@@ -182,10 +182,11 @@ export async function launch() {
  * have), looking at `url`.
  * @param {import("playwright-core").Browser} browser
  * @param {string} url
- * @param {{phone?: boolean, dark?: boolean}} [options]
+ * @param {{phone?: boolean, dark?: boolean, userAgent?: string}} [options]
  */
 export async function person(browser, url, options = {}) {
   const context = await browser.newContext({
+    userAgent: options.userAgent,
     viewport: options.phone ? { width: 360, height: 740 } : { width: 1280, height: 800 },
     deviceScaleFactor: 1,
     hasTouch: options.phone ?? false,
@@ -353,7 +354,7 @@ export function setup(prepare) {
 /**
  * Someone logged in through the login form, looking at `path`.
  * @param {{server: Server, browser: import("playwright-core").Browser}} fixture
- * @param {string} login @param {string} path @param {{phone?: boolean, dark?: boolean}} [options]
+ * @param {string} login @param {string} path @param {{phone?: boolean, dark?: boolean, userAgent?: string}} [options]
  */
 export async function loggedIn(fixture, login, path, options) {
   const who = await person(fixture.browser, `${fixture.server.url}${path}`, options);

@@ -71,6 +71,57 @@ test("two requests at once share one refresh", async () => {
   assert.equal(calls.filter((c) => c.path === "/api/token/refresh/").length, 1);
 });
 
+/** A lock manager as the browser's Web Locks: one holder of a name at a time, in order. */
+function fakeLocks() {
+  /** @type {Map<string, Promise<any>>} */
+  const held = new Map();
+  return {
+    /** @param {string} name @param {() => Promise<any>} run */
+    request(name, run) {
+      const turn = (held.get(name) ?? Promise.resolve()).then(run, run);
+      held.set(name, turn.catch(() => null));
+      return turn;
+    },
+  };
+}
+
+test("two tabs refresh one after the other, the second with what the first got", async () => {
+  // One storage, two Apis: two tabs. Each refresh token is good for one use only.
+  const storage = memory();
+  const [one, two] = [new Session(storage), new Session(storage)];
+  one.set({ access: jwt({ exp: NOW }), refresh: "r1" });
+  let used = 0;
+  const renewed = jwt({ exp: NOW + 999 });
+  const { fetcher, calls } = fakeFetch((path, init) => {
+    if (path !== "/api/token/refresh/") return { status: 200, body: 1 };
+    used += 1;
+    const presented = JSON.parse(init.body).refresh;
+    return presented === "r1" && used === 1
+      ? { status: 200, body: { access: renewed, refresh: "r2" } }
+      : { status: 401, body: { detail: "Token is blacklisted", code: "token_not_valid" } };
+  });
+  const locks = fakeLocks();
+  const tabs = [new Api(one, fetcher, () => NOW, locks), new Api(two, fetcher, () => NOW, locks)];
+  await Promise.all(tabs.map((api) => api.get("/a")));
+  assert.equal(calls.filter((c) => c.path === "/api/token/refresh/").length, 1);
+  assert.deepEqual(two.tokens, { access: renewed, refresh: "r2" });
+  assert.ok(calls.filter((c) => c.path === "/a").every((c) => c.init.headers.Authorization === `Bearer ${renewed}`));
+});
+
+test("logging out tells the server, and forgets the tokens even when it cannot be told", async () => {
+  const session = new Session(memory());
+  session.set({ access: "a", refresh: "r" });
+  const { fetcher, calls } = fakeFetch(() => ({ status: 200, body: {} }));
+  await new Api(session, fetcher, () => NOW).logout();
+  assert.deepEqual(calls.map((c) => [c.path, c.init.body]), [["/api/token/blacklist/", JSON.stringify({ refresh: "r" })]]);
+  assert.equal(session.tokens, null);
+
+  session.set({ access: "a", refresh: "r" });
+  const down = new Api(session, /** @type {any} */ (async () => { throw new TypeError("Failed to fetch"); }), () => NOW);
+  await down.logout();
+  assert.equal(session.tokens, null);
+});
+
 test("errors carry the API's words and Retry-After; no answer is status 0", async () => {
   const session = new Session(memory());
   const { fetcher } = fakeFetch(() => ({ status: 429, body: { detail: "Slow down." }, headers: { "Retry-After": "7" } }));

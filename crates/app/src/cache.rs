@@ -15,7 +15,7 @@
 //!   the cache, and when it reconnects (a new [`BusStatus::epoch`]) everything is forgotten.
 //!
 //! Only facts that a missed event could turn into a wrongful yes are kept with care: an
-//! account (revoked, shut out, changed), a membership (a member removed or banned) and a
+//! account (revoked, shut out, changed), a login session (ended), a membership (a member removed or banned) and a
 //! channel's server (the channel deleted). A membership is kept only while it exists; an
 //! outsider is asked about every time, so a join is never waited for.
 //!
@@ -24,6 +24,7 @@
 
 use pingme_domain::account::Account;
 use pingme_domain::events::{BusStatus, Event, EventSink};
+use pingme_domain::sessions::SessionId;
 use pingme_domain::{AccountId, ChannelId, ServerId};
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -46,6 +47,8 @@ pub struct ReadCache {
     accounts: Table<AccountId, Account>,
     channels: Table<ChannelId, ServerId>,
     members: Table<(ServerId, AccountId), ()>,
+    /// Live login sessions, with their accounts.
+    sessions: Table<SessionId, AccountId>,
 }
 
 /// Where a cached read stands: the generation it started in, for [`ReadCache`]'s `keep_*`.
@@ -62,6 +65,7 @@ impl ReadCache {
             accounts: Table::default(),
             channels: Table::default(),
             members: Table::default(),
+            sessions: Table::default(),
         }
     }
 }
@@ -89,9 +93,17 @@ impl EventSink for ReadCache {
             Event::AccountDeleted { account } => {
                 self.accounts.remove(account);
                 self.members.retain(|(_, a), _| a != account);
+                self.sessions.retain(|_, a| a != account);
             }
-            Event::AccountSignedOut { account } | Event::AccountChanged { account } => {
-                self.accounts.remove(account)
+            Event::AccountSignedOut { account } => {
+                self.accounts.remove(account);
+                self.sessions.retain(|_, a| a != account);
+            }
+            Event::AccountChanged { account } => self.accounts.remove(account),
+            Event::SessionsEnded { sessions, .. } => {
+                for session in sessions.iter().filter_map(|s| SessionId::parse(s)) {
+                    self.sessions.remove(&session);
+                }
             }
         }
     }
@@ -146,6 +158,17 @@ impl ReadCache {
             .insert_if((server, account), (), self.still(ticket), self.ttl);
     }
 
+    /// The account of a live login session, if kept.
+    pub fn session(&self, ticket: Ticket, session: &SessionId) -> Option<AccountId> {
+        ticket.0?;
+        self.sessions.get(session, self.ttl)
+    }
+
+    pub fn keep_session(&self, ticket: Ticket, session: &SessionId, account: AccountId) {
+        self.sessions
+            .insert_if(session.clone(), account, self.still(ticket), self.ttl);
+    }
+
     /// Whether no event has passed since the ticket was taken; asked under a table's lock.
     fn still(&self, ticket: Ticket) -> impl FnOnce() -> bool + '_ {
         move || {
@@ -160,6 +183,7 @@ impl ReadCache {
         self.accounts.clear();
         self.channels.clear();
         self.members.clear();
+        self.sessions.clear();
     }
 }
 
@@ -291,6 +315,29 @@ mod tests {
         assert!(cache.account(ticket, AccountId(1)).is_none());
         assert!(!cache.is_member(ticket, ServerId(7), AccountId(1)));
         assert!(cache.channel_server(ticket, ChannelId(3)).is_none());
+    }
+
+    #[test]
+    fn sessions_are_forgotten_when_ended_or_their_account_signed_out() {
+        let cache = ReadCache::new(TTL);
+        let session = |n: u8| SessionId::parse(&format!("{n:032x}")).unwrap();
+        let ticket = cache.check(bus(0));
+        for (n, account) in [(1, 1), (2, 1), (3, 2)] {
+            cache.keep_session(ticket, &session(n), AccountId(account));
+        }
+        cache.apply(&Event::SessionsEnded {
+            account: AccountId(1),
+            sessions: vec![session(1).to_string()],
+        });
+        let ticket = cache.check(bus(0));
+        assert_eq!(cache.session(ticket, &session(1)), None);
+        assert_eq!(cache.session(ticket, &session(2)), Some(AccountId(1)));
+        cache.apply(&Event::AccountSignedOut {
+            account: AccountId(1),
+        });
+        let ticket = cache.check(bus(0));
+        assert_eq!(cache.session(ticket, &session(2)), None);
+        assert_eq!(cache.session(ticket, &session(3)), Some(AccountId(2)));
     }
 
     #[test]

@@ -20,6 +20,7 @@ pub mod moderation;
 pub mod pages;
 pub mod passwords;
 pub mod read_states;
+pub mod sessions;
 
 pub use access::Actor;
 pub use cache::ReadCache;
@@ -61,6 +62,7 @@ pub struct App {
     listings: Arc<ListingCache>,
     /// Who is online, for the statuses a joiner and a server's members exchange.
     presence: std::sync::OnceLock<Arc<dyn pingme_domain::presence::Statuses>>,
+    touches: Arc<sessions::Touches>,
 }
 
 impl App {
@@ -82,6 +84,7 @@ impl App {
             pages: Arc::new(PageCache::new(settings.page_cache)),
             listings: Arc::new(ListingCache::new(settings.page_cache)),
             presence: std::sync::OnceLock::new(),
+            touches: Arc::default(),
         }
     }
 

@@ -35,6 +35,12 @@ pub enum Event {
     /// The account's tokens were revoked (its password was reset, or it was shut out): its
     /// sockets, opened with those tokens, close.
     AccountSignedOut { account: AccountId },
+    /// Login sessions of the account were ended (logged out, or a refresh token was used
+    /// twice): the sockets opened with their tokens close.
+    SessionsEnded {
+        account: AccountId,
+        sessions: Vec<String>,
+    },
     /// Something of the account changed that tokens are checked against or that it reads
     /// back (its profile, its verification, its reactivation): every node's read cache
     /// forgets it. Nothing closes.

@@ -16,6 +16,7 @@ pub mod password;
 pub mod permissions;
 pub mod presence;
 pub mod search;
+pub mod sessions;
 pub mod store;
 mod text;
 pub mod timestamp;

@@ -12,6 +12,7 @@ use crate::messages::{
     Message, MessageBody, MessageId, MessageWrite, NewMessage, Nonce, Page, PageVersion, ReadState,
     Sent,
 };
+use crate::sessions::{Ending, LoginSession, NewLoginSession, RefreshGrant, Rotation, SessionId};
 use crate::{AccountId, CategoryId, ChannelId, ServerId, Timestamp};
 use async_trait::async_trait;
 
@@ -276,6 +277,41 @@ pub trait ReadStateStore: Send + Sync {
     async fn read_states(&self, account: AccountId) -> StoreResult<Vec<ReadState>>;
 }
 
+/// Login sessions. A session is live while its row exists, its refresh token has not expired
+/// and its account's token version is the one it was started under (a password change
+/// ends every session at once).
+#[async_trait]
+pub trait SessionStore: Send + Sync {
+    /// Starts a session. The account's dead sessions go, and past [`crate::sessions::MAX_SESSIONS`]
+    /// live ones its least recently used: the ids of the live ones ended.
+    async fn create_session(&self, new: &NewLoginSession) -> StoreResult<Vec<SessionId>>;
+    /// Presents refresh token `jti` of session `id` of `account`: the session moves on to
+    /// `next` if it was the current one, and ends if it was not.
+    async fn rotate_session(
+        &self,
+        id: &SessionId,
+        account: AccountId,
+        jti: &str,
+        next: &RefreshGrant,
+        at: Timestamp,
+        ip: &str,
+    ) -> StoreResult<Rotation>;
+    /// Whether session `id` of `account` is live.
+    async fn session_live(&self, id: &SessionId, account: AccountId) -> StoreResult<bool>;
+    /// Which of the sessions `ids` are live.
+    async fn live_sessions(&self, ids: &[SessionId]) -> StoreResult<Vec<SessionId>>;
+    /// The account's live sessions, the most recently used first.
+    async fn sessions(&self, account: AccountId) -> StoreResult<Vec<LoginSession>>;
+    /// Records a use of the session (its time and address).
+    async fn touch_session(&self, id: &SessionId, at: Timestamp, ip: &str) -> StoreResult<()>;
+    /// Ends sessions of the account: the ids of the live ones ended.
+    async fn end_sessions(
+        &self,
+        account: AccountId,
+        which: Ending<'_>,
+    ) -> StoreResult<Vec<SessionId>>;
+}
+
 /// The whole storage of one installation.
 #[async_trait]
 pub trait Store:
@@ -286,6 +322,7 @@ pub trait Store:
     + InviteStore
     + MessageStore
     + ReadStateStore
+    + SessionStore
 {
     /// Answers when the database is reachable (readiness).
     async fn ping(&self) -> StoreResult<()>;

@@ -13,6 +13,7 @@
 //! lock of that session alone and a non-blocking push into its bounded queue; a session whose
 //! queue is full is closed (4008) and cannot be resumed.
 
+use crate::Grant;
 use crate::hub::{Close, CloseHandle, Closing};
 use pingme_domain::events::{Audience, Dispatch, Event, EventSink, Reach};
 use pingme_domain::{AccountId, ServerId};
@@ -117,7 +118,7 @@ pub struct InvalidSession;
 pub struct Seat {
     pub session: Arc<str>,
     pub account: AccountId,
-    pub token_version: i64,
+    pub grant: Grant,
     pub seq: u64,
     pub servers: Vec<ServerId>,
     /// The servers joined (`true`) or left since the session was registered, until it is
@@ -178,7 +179,7 @@ impl Seat {
 struct Session {
     id: Arc<str>,
     account: AccountId,
-    token_version: i64,
+    grant: Grant,
     /// How many times it was taken over between nodes before it came here (0: opened here).
     generation: u64,
     state: Mutex<SessionState>,
@@ -231,13 +232,13 @@ impl GatewayHub {
         self.limits
     }
 
-    /// A new session for `account` (identified with a token of `token_version`), seeing
+    /// A new session for `account` (identified with a token of `grant`), seeing
     /// `servers`, attached to a socket. Its first number is 1, the `ready` the socket sends
     /// before any queued dispatch: dispatches are numbered from 2.
     pub fn open(
         self: &Arc<Self>,
         account: AccountId,
-        token_version: i64,
+        grant: impl Into<Grant>,
         mut servers: Vec<ServerId>,
     ) -> Attached {
         servers.sort_unstable();
@@ -248,7 +249,7 @@ impl GatewayHub {
         let session = Arc::new(Session {
             id: id.clone(),
             account,
-            token_version,
+            grant: grant.into(),
             generation: 0,
             state: Mutex::new(SessionState {
                 seq: 1,
@@ -335,7 +336,7 @@ impl GatewayHub {
         self: &Arc<Self>,
         session: &str,
         account: AccountId,
-        token_version: i64,
+        grant: impl Into<Grant>,
         seq: u64,
     ) -> Result<Attached, InvalidSession> {
         let found = self
@@ -345,7 +346,7 @@ impl GatewayHub {
             .cloned()
             .ok_or(InvalidSession)?;
         // A token of another account, or of the same one since signed out.
-        if found.account != account || found.token_version != token_version {
+        if found.account != account || found.grant != grant.into() {
             return Err(InvalidSession);
         }
         let mut state = lock(&found.state);
@@ -397,15 +398,15 @@ impl GatewayHub {
     }
 
     /// Closes every session of the account for good, sockets and kept sessions alike
-    /// (signed out with `token_version`, or whatever its version with `None`).
-    pub fn end_account(&self, account: AccountId, token_version: Option<i64>, close: Close) {
+    /// (opened with `grant`, or with any grant with `None`).
+    pub fn end_account(&self, account: AccountId, grant: Option<&Grant>, close: Close) {
         let sessions: Vec<Arc<Session>> = self
             .read()
             .by_account
             .get(&account)
             .into_iter()
             .flatten()
-            .filter(|s| token_version.is_none_or(|v| v == s.token_version))
+            .filter(|s| grant.is_none_or(|g| *g == s.grant))
             .cloned()
             .collect();
         for session in sessions {
@@ -421,14 +422,14 @@ impl GatewayHub {
         }
     }
 
-    /// Every account with sessions on this node, with the token versions they identified
-    /// with (each pair once): what the periodic re-check looks at.
-    pub fn seated(&self) -> Vec<(AccountId, i64)> {
-        let mut seated: Vec<(AccountId, i64)> = self
+    /// Every account with sessions on this node, with the grants they identified with (each
+    /// pair once): what the periodic re-check looks at.
+    pub fn seated(&self) -> Vec<(AccountId, Grant)> {
+        let mut seated: Vec<(AccountId, Grant)> = self
             .read()
             .sessions
             .values()
-            .map(|s| (s.account, s.token_version))
+            .map(|s| (s.account, s.grant.clone()))
             .collect();
         seated.sort_unstable();
         seated.dedup();
@@ -516,7 +517,7 @@ impl GatewayHub {
         let session = Arc::new(Session {
             id: seat.session.clone(),
             account: seat.account,
-            token_version: seat.token_version,
+            grant: seat.grant.clone(),
             generation,
             state: Mutex::new(SessionState {
                 seq: seat.seq,
@@ -748,6 +749,20 @@ impl EventSink for GatewayHub {
                 None,
                 revoked("signed out: the account's tokens were revoked"),
             ),
+            Event::SessionsEnded { account, sessions } => {
+                let ended: Vec<Arc<Session>> = self
+                    .read()
+                    .by_account
+                    .get(account)
+                    .into_iter()
+                    .flatten()
+                    .filter(|s| s.grant.ended_by(sessions))
+                    .cloned()
+                    .collect();
+                for session in ended {
+                    self.end(&session, revoked("logged out"));
+                }
+            }
             _ => {}
         }
     }
@@ -759,7 +774,7 @@ fn seat_of(session: &Arc<Session>) -> Option<Seat> {
     (!state.ended).then(|| Seat {
         session: session.id.clone(),
         account: session.account,
-        token_version: session.token_version,
+        grant: session.grant.clone(),
         seq: state.seq,
         servers: state.servers.clone(),
         changed: state.changed.clone(),
@@ -977,7 +992,7 @@ mod tests {
         let seat = Seat {
             session: "s".into(),
             account: ANN,
-            token_version: 0,
+            grant: Grant::from(0),
             seq: 5,
             servers: vec![CHAT],
             changed: vec![],
@@ -1082,7 +1097,7 @@ mod tests {
             Some(InvalidSession),
             "the oldest went"
         );
-        assert_eq!(hub.seated(), [(ANN, 0)]);
+        assert_eq!(hub.seated(), [(ANN, Grant::from(0))]);
     }
 
     #[test]
@@ -1260,12 +1275,47 @@ mod tests {
             code: gateway_close_codes::REVOKED,
             reason: "revoked",
         };
-        hub.end_account(ANN, Some(1), revoked.clone());
+        hub.end_account(ANN, Some(&Grant::from(1)), revoked.clone());
         assert_eq!(old.handle().closed().await, revoked);
         assert!(!current.handle().is_closing());
         let session = old.session.clone();
         drop(old);
         assert_eq!(hub.resume(&session, ANN, 0, 1).err(), Some(InvalidSession));
+    }
+
+    #[tokio::test]
+    async fn a_logout_ends_the_sessions_of_that_login_only() {
+        let hub = hub(1000, 16);
+        let login = |id: &str| Grant::new(0, Some(id.into()));
+        let phone = hub.open(ANN, login("phone"), vec![CHAT]);
+        let laptop = hub.open(ANN, login("laptop"), vec![CHAT]);
+        let bobs = hub.open(BOB, login("phone"), vec![CHAT]);
+        hub.apply(&Event::SessionsEnded {
+            account: ANN,
+            sessions: vec!["phone".into()],
+        });
+        assert_eq!(
+            phone.handle().closed().await.code,
+            gateway_close_codes::REVOKED
+        );
+        assert!(!laptop.handle().is_closing());
+        assert!(
+            !bobs.handle().is_closing(),
+            "another account's login of that id"
+        );
+        let session = phone.session.clone();
+        drop(phone);
+        assert_eq!(
+            hub.resume(&session, ANN, login("phone"), 1).err(),
+            Some(InvalidSession)
+        );
+        // A session resumes only with a token of the login it was identified with.
+        let laptop_session = laptop.session.clone();
+        drop(laptop);
+        assert_eq!(
+            hub.resume(&laptop_session, ANN, login("other"), 1).err(),
+            Some(InvalidSession)
+        );
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! taken per delivery and no socket is ever awaited. A socket whose queue is full is closed
 //! (4008) rather than allowed to slow anyone down or to grow without bound.
 
-use crate::Frame;
+use crate::{Frame, Grant};
 use pingme_domain::events::Event;
 use pingme_domain::{AccountId, ChannelId, ServerId};
 use std::collections::HashMap;
@@ -37,8 +37,8 @@ struct Subscriber {
     id: u64,
     server: ServerId,
     account: AccountId,
-    /// The version of the account's tokens the socket was opened with.
-    token_version: i64,
+    /// What the socket was opened with.
+    grant: Grant,
     queue: mpsc::Sender<Frame>,
     closing: Arc<Closing>,
 }
@@ -135,12 +135,12 @@ pub struct Hub {
 }
 
 impl Hub {
-    /// Registers a socket in a channel, opened by `account` with a token of `token_version`,
+    /// Registers a socket in a channel, opened by `account` with a token of `grant`,
     /// with room for `capacity` frames in its queue.
     pub fn join(
         self: &Arc<Self>,
         (server, channel): (ServerId, ChannelId),
-        (account, token_version): (AccountId, i64),
+        (account, grant): (AccountId, impl Into<Grant>),
         capacity: usize,
     ) -> Connection {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
@@ -150,7 +150,7 @@ impl Hub {
             id,
             server,
             account,
-            token_version,
+            grant: grant.into(),
             queue: queue.clone(),
             closing: closing.clone(),
         };
@@ -237,29 +237,33 @@ impl Hub {
                     "signed out: the account's tokens were revoked",
                 ),
             ),
+            Event::SessionsEnded { account, sessions } => self.close_where(
+                |s| s.account == *account && s.grant.ended_by(sessions),
+                close(close_codes::FORBIDDEN, "logged out"),
+            ),
             Event::AccountChanged { .. } | Event::Dispatch(_) => {}
         }
     }
 
-    /// Every account with sockets on this node, with the token versions they were opened
-    /// with (each pair once).
-    pub fn seated(&self) -> Vec<(AccountId, i64)> {
-        let mut seated: Vec<(AccountId, i64)> = self
+    /// Every account with sockets on this node, with the grants they were opened with (each
+    /// pair once).
+    pub fn seated(&self) -> Vec<(AccountId, Grant)> {
+        let mut seated: Vec<(AccountId, Grant)> = self
             .read()
             .values()
             .flatten()
-            .map(|s| (s.account, s.token_version))
+            .map(|s| (s.account, s.grant.clone()))
             .collect();
         seated.sort_unstable();
         seated.dedup();
         seated
     }
 
-    /// Closes the sockets `account` opened with a token of `token_version` (all of its
-    /// sockets with `None`): the account may no longer use it.
-    pub fn sign_out(&self, account: AccountId, token_version: Option<i64>) {
+    /// Closes the sockets `account` opened with `grant` (all of its sockets with `None`): the
+    /// account may no longer use it.
+    pub fn sign_out(&self, account: AccountId, grant: Option<&Grant>) {
         self.close_where(
-            |s| s.account == account && token_version.is_none_or(|v| v == s.token_version),
+            |s| s.account == account && grant.is_none_or(|g| *g == s.grant),
             close(
                 close_codes::FORBIDDEN,
                 "signed out: the account may no longer use this token",

@@ -4,6 +4,7 @@
 
 mod frame;
 mod gateway;
+mod grant;
 mod hub;
 mod local_bus;
 mod presence;
@@ -16,6 +17,7 @@ pub use gateway::{
     Attached, GatewayHub, InvalidSession, Limits, Numbered, Seat, dispatch_frame,
     gateway_close_codes,
 };
+pub use grant::Grant;
 pub use hub::{Close, CloseHandle, Connection, Hub, close_codes};
 pub use local_bus::LocalBus;
 pub use presence::{Conn as PresenceConn, Presence, Told as PresenceChange};

@@ -15,16 +15,26 @@ const MAX_PAGES = 1000;
  * @property {AbortSignal} [signal]
  */
 
+/** @typedef {{request: (name: string, run: () => Promise<any>) => Promise<any>}} Locks */
+
 export class Api {
   /**
    * @param {Session} session
    * @param {typeof fetch} [fetcher]
    * @param {() => number} [clock] seconds since the epoch
+   * @param {Locks|undefined} [locks] what keeps the browser's tabs from refreshing at once
+   *   (the Web Locks API where there is one)
    */
-  constructor(session, fetcher = (input, init) => fetch(input, init), clock = () => Date.now() / 1000) {
+  constructor(
+    session,
+    fetcher = (input, init) => fetch(input, init),
+    clock = () => Date.now() / 1000,
+    locks = globalThis.navigator?.locks,
+  ) {
     this.session = session;
     this.fetch = fetcher;
     this.clock = clock;
+    this.locks = locks;
     /** @type {Promise<string|null>|null} */
     this.refreshing = null;
   }
@@ -112,7 +122,20 @@ export class Api {
     return tokens;
   }
 
-  logout() {
+  /**
+   * Logs this session out: the server ends it (its tokens refused, its sockets closed), then
+   * the tokens are forgotten here, also when the server cannot be told.
+   */
+  async logout() {
+    const tokens = this.session.tokens;
+    if (tokens) {
+      await this.send("POST", "/api/token/blacklist/", { json: { refresh: tokens.refresh } }, null).catch(() => null);
+    }
+    this.forget();
+  }
+
+  /** Forgets the tokens here only (the server ended the session already, or the account). */
+  forget() {
     this.session.set(null);
   }
 
@@ -125,8 +148,10 @@ export class Api {
   }
 
   /**
-   * A new access token from the refresh token; one refresh at a time, whoever asks. When the
-   * refresh token is refused the session ends (the person logs in again).
+   * A new access token from the refresh token; one refresh at a time, whoever asks, in every
+   * tab of the browser (a Web Lock): each refresh token is good for one use, and a second use
+   * ends the session. When the refresh token is refused the session ends (the person logs in
+   * again).
    * @param {string} stale the access token that did not work
    */
   refresh(stale) {
@@ -139,7 +164,14 @@ export class Api {
   }
 
   /** @param {string} stale */
-  async renew(stale) {
+  renew(stale) {
+    const run = () => this.renewNow(stale);
+    return this.locks ? this.locks.request("pingme.refresh", run) : run();
+  }
+
+  /** @param {string} stale */
+  async renewNow(stale) {
+    // Read again under the lock: another tab may have refreshed meanwhile.
     const tokens = this.session.tokens;
     if (!tokens) return null;
     // Another tab may have refreshed already.

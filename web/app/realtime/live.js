@@ -276,7 +276,7 @@ export class Live {
     }
     if (status.state === "ended" && status.code) {
       this.actions.notify("Your session has ended. Log in again.", "error");
-      this.api.logout();
+      this.api.forget();
     }
     for (const watcher of this.watchers) watcher(status);
   }

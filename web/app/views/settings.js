@@ -1,5 +1,5 @@
 // The person's own account (/settings): display name, bio, location and avatar (with a preview),
-// logging out, and deleting the account after typing its login name.
+// the sessions where they are logged in, and deleting the account after typing its login name.
 import { html, useState } from "../lib/html.js";
 import { useServices } from "../context.js";
 import { useStore } from "../store.js";
@@ -7,10 +7,11 @@ import { Field, FormError, useSubmit } from "../ui/form.js";
 import { ImageField } from "../ui/fields.js";
 import { ConfirmDialog } from "../ui/confirm.js";
 import { toFormData } from "../lib/community.js";
+import { Sessions } from "./sessions.js";
 
 /** @param {{menu: any}} props */
 export function AccountSettings({ menu }) {
-  const { store, api } = useServices();
+  const { store } = useServices();
   const me = useStore(store, (s) => s.me);
   const [deleting, setDeleting] = useState(false);
   if (!me) return null;
@@ -21,10 +22,9 @@ export function AccountSettings({ menu }) {
         <h2 class="settings-title" id="profile-title">Profile</h2>
         <${Profile} me=${me} key=${me.updated_at} />
       </section>
-      <section class="settings-section" aria-labelledby="session-title">
-        <h2 class="settings-title" id="session-title">Session</h2>
+      <section class="settings-section" aria-labelledby="sessions-title">
         <p>Logged in as <strong>@${me.owner}</strong>.</p>
-        <button type="button" class="secondary" onClick=${() => api.logout()}>Log out</button>
+        <${Sessions} />
       </section>
       <section class="settings-section danger-zone" aria-labelledby="delete-title">
         <h2 class="settings-title" id="delete-title">Delete your account</h2>
@@ -68,7 +68,7 @@ function DeleteAccount({ login, onClose }) {
   const { api } = useServices();
   const remove = async () => {
     await api.delete("/api/account/delete_me/");
-    api.logout();
+    api.forget();
   };
   return html`<${ConfirmDialog} title="Delete your account?" confirm="Delete my account" typeToConfirm=${login} onConfirm=${remove} onClose=${onClose}>
     <p>This cannot be undone.</p>

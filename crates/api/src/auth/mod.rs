@@ -1,20 +1,30 @@
 //! Authentication: who a request is from. JWTs from `/api/token/`, checked on every
 //! request against the account as it is (through the read cache, which every node's events
 //! keep current: see `pingme_app::cache`), so tokens of deleted or deactivated accounts and
-//! tokens issued before a password change stop working at once.
+//! tokens issued before a password change stop working at once. Tokens carry their login
+//! session (`sid`), which must still be live: a logout ends its tokens on every node.
 
 mod routes;
+mod sessions;
 pub mod tokens;
 
-pub use routes::router;
+use utoipa_axum::router::OpenApiRouter;
+
+/// `/api/token/…` and `/api/account/sessions/…`.
+pub fn router() -> OpenApiRouter<AppState> {
+    routes::router().merge(sessions::router())
+}
 
 use crate::AppState;
+use crate::client_ip::ClientIp;
 use crate::error::ApiError;
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use pingme_domain::AccountId;
 use pingme_domain::account::Account;
+use pingme_domain::sessions::SessionId;
+use pingme_realtime::Grant;
 use tokens::{Claims, TokenType};
 
 /// The account an access token in `Authorization: Bearer <token>` belongs to.
@@ -25,10 +35,27 @@ impl FromRequestParts<AppState> for AuthUser {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let caller = AuthSession::from_request_parts(parts, state).await?;
+        Ok(Self(caller.account))
+    }
+}
+
+/// As [`AuthUser`], with the login session of the token (none for a token from before
+/// sessions existed).
+#[derive(Debug)]
+pub struct AuthSession {
+    pub account: Account,
+    pub session: Option<SessionId>,
+}
+
+impl FromRequestParts<AppState> for AuthSession {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let token = bearer_token(parts).ok_or(ApiError::NotAuthenticated)?;
-        let account = authenticate(state, token).await?;
-        tracing::Span::current().record("user_id", account.id.0);
-        Ok(Self(account))
+        let caller = authenticate(state, parts, &token).await?;
+        tracing::Span::current().record("user_id", caller.account.id.0);
+        Ok(caller)
     }
 }
 
@@ -44,21 +71,39 @@ impl FromRequestParts<AppState> for MaybeAuthUser {
         let Some(token) = bearer_token(parts) else {
             return Ok(Self(None));
         };
-        let account = authenticate(state, token).await?;
-        tracing::Span::current().record("user_id", account.id.0);
-        Ok(Self(Some(account)))
+        let caller = authenticate(state, parts, &token).await?;
+        tracing::Span::current().record("user_id", caller.account.id.0);
+        Ok(Self(Some(caller.account)))
     }
 }
 
-/// The account behind an access token, wherever it was presented (header or, for sockets,
-/// the query string).
-pub async fn authenticate(state: &AppState, token: &str) -> Result<Account, ApiError> {
+/// The account and login session behind an access token presented with a request.
+async fn authenticate(
+    state: &AppState,
+    parts: &mut Parts,
+    token: &str,
+) -> Result<AuthSession, ApiError> {
     let claims = state
         .tokens
         .decode(token, TokenType::Access)
         .map_err(|_| ApiError::TokenNotValid("Given token not valid for any token type"))?;
-    current_account(state, &claims).await
+    let account = current_account(state, &claims).await?;
+    let session = login_of(&claims)?;
+    if let Some(session) = &session {
+        let Ok(ClientIp(ip)) = ClientIp::from_request_parts(parts, state).await;
+        let live = state
+            .app
+            .session_live((account.id, session), &ip.to_string())
+            .await?;
+        if !live {
+            return Err(ApiError::TokenNotValid(LOGGED_OUT));
+        }
+    }
+    Ok(AuthSession { account, session })
 }
+
+/// What a token of a session that was logged out is told.
+pub(crate) const LOGGED_OUT: &str = "Token is blacklisted";
 
 /// The account the claims name, if it may still use tokens of that version.
 pub(crate) async fn current_account(
@@ -69,14 +114,37 @@ pub(crate) async fn current_account(
     usable_account(account, claims)
 }
 
-/// As [`current_account`], read from the database rather than the read cache: for what
-/// lasts (a socket), which the cache's bounded staleness must not outlive.
+/// As [`current_account`] with the token's login session still live, read from the
+/// database rather than the read cache: for what lasts (a socket), which the cache's
+/// bounded staleness must not outlive.
 pub(crate) async fn current_account_uncached(
     state: &AppState,
     claims: &Claims,
 ) -> Result<Account, ApiError> {
     let account = state.store.account(AccountId(claims.user_id)).await?;
-    usable_account(account, claims)
+    let account = usable_account(account, claims)?;
+    if let Some(session) = login_of(claims)?
+        && !state.store.session_live(&session, account.id).await?
+    {
+        return Err(ApiError::TokenNotValid(LOGGED_OUT));
+    }
+    Ok(account)
+}
+
+/// The login session the claims name; `None` for a token from before sessions existed.
+pub(crate) fn login_of(claims: &Claims) -> Result<Option<SessionId>, ApiError> {
+    claims
+        .sid
+        .as_deref()
+        .map(|sid| {
+            SessionId::parse(sid).ok_or(ApiError::TokenNotValid("Token is invalid or expired"))
+        })
+        .transpose()
+}
+
+/// What a socket opened with these claims holds: closed when either ends.
+pub(crate) fn grant_of(claims: &Claims) -> Grant {
+    Grant::new(claims.ver, claims.sid.as_deref().map(Into::into))
 }
 
 pub(crate) fn usable_account(
@@ -95,9 +163,9 @@ pub(crate) fn usable_account(
 
 /// The token of a `Bearer` authorization header; any other scheme counts as no credentials,
 /// as in DRF.
-fn bearer_token(parts: &Parts) -> Option<&str> {
+fn bearer_token(parts: &Parts) -> Option<String> {
     let value = parts.headers.get(AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.trim().split_once(' ')?;
     let token = token.trim();
-    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then(|| token.to_owned())
 }

@@ -1,7 +1,9 @@
-//! `POST /api/token/` and `POST /api/token/refresh/`.
+//! `POST /api/token/` (a login starts a session), `POST /api/token/refresh/` (the session's
+//! refresh token is used up and replaced) and `POST /api/token/blacklist/` (the session
+//! ends).
 
-use super::current_account;
-use super::tokens::{TokenPair, TokenType};
+use super::tokens::{Claims, TokenError, TokenPair, TokenType};
+use super::{LOGGED_OUT, current_account, login_of};
 use crate::AppState;
 use crate::client_ip::ClientIp;
 use crate::error::{ApiError, AuthErrorBody, Detail, FieldErrorsSchema};
@@ -9,7 +11,13 @@ use crate::fields::Fields;
 use crate::input::Input;
 use axum::Json;
 use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::http::header::USER_AGENT;
+use pingme_app::AppError;
 use pingme_app::passwords;
+use pingme_app::sessions::{Client, new_session_id};
+use pingme_domain::AccountId;
+use pingme_domain::sessions::SessionId;
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -19,6 +27,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(obtain_pair))
         .routes(routes!(refresh))
+        .routes(routes!(blacklist))
 }
 
 const LOGIN_FAILED: &str = "No active account found with the given credentials";
@@ -42,12 +51,20 @@ pub struct RefreshRequest {
     refresh: String,
 }
 
+/// A new access token, and the refresh token that replaces the one presented (which is
+/// used up: presented again, it ends the session).
 #[derive(Serialize, ToSchema)]
-pub struct AccessToken {
+pub struct RefreshedTokens {
     access: String,
+    refresh: String,
 }
 
-/// Log in: a refresh and an access token for a verified, active account.
+/// `{}`
+#[derive(Serialize, ToSchema)]
+pub struct Empty {}
+
+/// Log in: a refresh and an access token for a verified, active account, of a new login
+/// session (listed at `/api/account/sessions/`).
 #[utoipa::path(
     post, path = "/api/token/", tag = "auth", security(()),
     request_body(content(
@@ -65,6 +82,7 @@ pub struct AccessToken {
 async fn obtain_pair(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
+    headers: HeaderMap,
     input: Input,
 ) -> Result<Json<TokenPair>, ApiError> {
     let mut form = Fields::new(input);
@@ -75,7 +93,18 @@ async fn obtain_pair(
     match authenticated(&state, &login, password).await {
         Ok(Some(account)) => {
             state.limits.login_succeeded(ip, &login);
-            Ok(Json(state.tokens.pair(&account)?))
+            let session = new_session_id()?;
+            let (pair, refresh) = state.tokens.pair(&account, &session)?;
+            let client = Client {
+                user_agent: user_agent(&headers),
+                ip: &ip.to_string(),
+            };
+            let owner = (account.id, account.token_version);
+            state
+                .app
+                .start_session(session, owner, refresh, client)
+                .await?;
+            Ok(Json(pair))
         }
         Ok(None) => Err(ApiError::AuthenticationFailed(LOGIN_FAILED)),
         // Not an attempt that failed: nothing could be checked (the database did not answer).
@@ -97,7 +126,9 @@ async fn authenticated(
     Ok(account.filter(|account| matches && account.can_authenticate()))
 }
 
-/// A new access token for a refresh token.
+/// A new access token for a refresh token, and the refresh token that replaces it. Each
+/// refresh token is used once: presented again, it ends its whole session (the usual sign
+/// that it was stolen), and from then on every token of the session is refused.
 #[utoipa::path(
     post, path = "/api/token/refresh/", tag = "auth", security(()),
     request_body(content(
@@ -106,15 +137,60 @@ async fn authenticated(
         (RefreshRequest = "multipart/form-data"),
     )),
     responses(
-        (status = 200, body = AccessToken),
+        (status = 200, body = RefreshedTokens),
         (status = 400, description = "Missing field", body = FieldErrorsSchema),
-        (status = 401, description = "Invalid, expired or revoked token, or an access token", body = AuthErrorBody),
+        (status = 401, description = "Invalid, expired, used or revoked token, an ended session, or an access token", body = AuthErrorBody),
     )
 )]
 async fn refresh(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     input: Input,
-) -> Result<Json<AccessToken>, ApiError> {
+) -> Result<Json<RefreshedTokens>, ApiError> {
+    let (claims, session) = refresh_claims(&state, input)?;
+    let account = current_account(&state, &claims).await?;
+    let (pair, next) = state.tokens.pair(&account, &session)?;
+    let rotated = state
+        .app
+        .refresh_session((account.id, &session), &claims.jti, &next, &ip.to_string())
+        .await?;
+    if !rotated {
+        return Err(ApiError::TokenNotValid(LOGGED_OUT));
+    }
+    Ok(Json(RefreshedTokens {
+        access: pair.access,
+        refresh: pair.refresh,
+    }))
+}
+
+/// Log out: the refresh token's session ends. Its tokens are refused from then on, and the
+/// sockets opened with them close (the gateway with 4004, chat sockets with 4403), on every
+/// node.
+#[utoipa::path(
+    post, path = "/api/token/blacklist/", tag = "auth", security(()),
+    request_body(content(
+        (RefreshRequest = "application/json"),
+        (RefreshRequest = "application/x-www-form-urlencoded"),
+        (RefreshRequest = "multipart/form-data"),
+    )),
+    responses(
+        (status = 200, body = Empty),
+        (status = 400, description = "Missing field", body = FieldErrorsSchema),
+        (status = 401, description = "Invalid or expired token, a session already ended, or an access token", body = AuthErrorBody),
+    )
+)]
+async fn blacklist(State(state): State<AppState>, input: Input) -> Result<Json<Empty>, ApiError> {
+    let (claims, session) = refresh_claims(&state, input)?;
+    let account = AccountId(claims.user_id);
+    match state.app.end_session(account, &session).await {
+        Ok(()) => Ok(Json(Empty {})),
+        Err(AppError::NotFound) => Err(ApiError::TokenNotValid(LOGGED_OUT)),
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// The claims and session of the form's `refresh` token.
+fn refresh_claims(state: &AppState, input: Input) -> Result<(Claims, SessionId), ApiError> {
     let mut form = Fields::new(input);
     let token = form.verbatim("refresh");
     let (token,) = form.finish((token,))?;
@@ -122,13 +198,19 @@ async fn refresh(
         .tokens
         .decode(token.trim(), TokenType::Refresh)
         .map_err(|error| match error {
-            super::tokens::TokenError::WrongType => ApiError::TokenNotValid("Token has wrong type"),
-            super::tokens::TokenError::Invalid => {
-                ApiError::TokenNotValid("Token is invalid or expired")
-            }
+            TokenError::WrongType => ApiError::TokenNotValid("Token has wrong type"),
+            TokenError::Invalid => ApiError::TokenNotValid(INVALID),
         })?;
-    let account = current_account(&state, &claims).await?;
-    Ok(Json(AccessToken {
-        access: state.tokens.access(&account)?,
-    }))
+    let session = login_of(&claims)?.ok_or(ApiError::TokenNotValid(INVALID))?;
+    Ok((claims, session))
+}
+
+const INVALID: &str = "Token is invalid or expired";
+
+/// The client's `User-Agent`, as a session records it (empty without one).
+fn user_agent(headers: &HeaderMap) -> &str {
+    headers
+        .get(USER_AGENT)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("")
 }

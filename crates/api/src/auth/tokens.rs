@@ -13,6 +13,7 @@ use jsonwebtoken::{
 };
 use pingme_domain::AccountId;
 use pingme_domain::account::Account;
+use pingme_domain::sessions::{RefreshGrant, SessionId};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -36,6 +37,11 @@ pub struct Claims {
     /// by pingme — the original backend signed with the same `SECRET_KEY`, but its `user_id`s
     /// may name other people here.
     pub ver: i64,
+    /// The login session the token belongs to (`GET /api/account/sessions/`). Absent from
+    /// access tokens issued before sessions existed, which work until they expire; a
+    /// refresh token without it is refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
 }
 
 /// A freshly signed token, or why signing failed (which HS256 over plain claims never does).
@@ -104,18 +110,28 @@ impl Tokens {
         }
     }
 
-    pub fn pair(&self, account: &Account) -> Signed<TokenPair> {
-        Ok(TokenPair {
-            refresh: self.issue(account.id, account.token_version, TokenType::Refresh)?,
-            access: self.access(account)?,
-        })
+    /// An access and a refresh token of login session `session`, and what the session keeps
+    /// of the refresh token. The session lasts as long as the later of the two.
+    pub fn pair(
+        &self,
+        account: &Account,
+        session: &SessionId,
+    ) -> Signed<(TokenPair, RefreshGrant)> {
+        let (refresh, refresh_claims) = self.issue(account, session, TokenType::Refresh)?;
+        let (access, access_claims) = self.issue(account, session, TokenType::Access)?;
+        let grant = RefreshGrant {
+            jti: refresh_claims.jti,
+            expires_at: refresh_claims.exp.max(access_claims.exp),
+        };
+        Ok((TokenPair { refresh, access }, grant))
     }
 
-    pub fn access(&self, account: &Account) -> Signed<String> {
-        self.issue(account.id, account.token_version, TokenType::Access)
-    }
-
-    fn issue(&self, id: AccountId, version: i64, token_type: TokenType) -> Signed<String> {
+    fn issue(
+        &self,
+        account: &Account,
+        session: &SessionId,
+        token_type: TokenType,
+    ) -> Signed<(String, Claims)> {
         let lifetime = match token_type {
             TokenType::Access => self.lifetimes.access,
             TokenType::Refresh => self.lifetimes.refresh,
@@ -126,10 +142,11 @@ impl Tokens {
             exp: iat + lifetime.as_secs(),
             iat,
             jti: uuid::Uuid::new_v4().simple().to_string(),
-            user_id: id.0,
-            ver: version,
+            user_id: account.id.0,
+            ver: account.token_version,
+            sid: Some(session.to_string()),
         };
-        sign(&claims, &self.session)
+        Ok((sign(&claims, &self.session)?, claims))
     }
 
     /// The claims of a valid, unexpired token of the expected type. Whether the account
@@ -232,6 +249,10 @@ mod tests {
         }
     }
 
+    fn sid() -> SessionId {
+        SessionId::parse("0123456789abcdef0123456789abcdef").unwrap()
+    }
+
     fn tokens(secret: &str) -> Tokens {
         Tokens::new(
             &SecretString::from(secret.to_owned()),
@@ -242,7 +263,7 @@ mod tests {
     #[test]
     fn access_tokens_carry_the_contract_claims() {
         let t = tokens("0123456789abcdef0123456789abcdef");
-        let pair = t.pair(&account(7, 3)).unwrap();
+        let pair = t.pair(&account(7, 3), &sid()).unwrap().0;
         let claims = t.decode(&pair.access, TokenType::Access).unwrap();
         assert_eq!(
             (claims.user_id, claims.ver, claims.token_type),
@@ -250,14 +271,16 @@ mod tests {
         );
         assert_eq!(claims.exp - claims.iat, 24 * 3600);
         assert_eq!(claims.jti.len(), 32);
+        assert_eq!(claims.sid.as_deref(), Some(sid().as_str()));
         let refresh = t.decode(&pair.refresh, TokenType::Refresh).unwrap();
         assert_eq!(refresh.exp - refresh.iat, 4 * 24 * 3600);
+        assert_eq!(refresh.sid, claims.sid);
     }
 
     #[test]
     fn a_token_of_the_other_type_is_refused() {
         let t = tokens("0123456789abcdef0123456789abcdef");
-        let pair = t.pair(&account(1, 0)).unwrap();
+        let pair = t.pair(&account(1, 0), &sid()).unwrap().0;
         assert_eq!(
             t.decode(&pair.refresh, TokenType::Access).unwrap_err(),
             TokenError::WrongType
@@ -271,8 +294,9 @@ mod tests {
     #[test]
     fn tokens_signed_with_another_secret_are_refused() {
         let theirs = tokens("another-secret-another-secret-xx")
-            .pair(&account(1, 0))
+            .pair(&account(1, 0), &sid())
             .unwrap()
+            .0
             .access;
         assert_eq!(
             tokens("0123456789abcdef0123456789abcdef")
@@ -329,7 +353,7 @@ mod tests {
             None
         );
         assert_eq!(t.check_verification_link("%%%", &token), None);
-        let session = t.pair(&account(42, 0)).unwrap().access;
+        let session = t.pair(&account(42, 0), &sid()).unwrap().0.access;
         assert_eq!(
             t.check_verification_link(&uid, &session),
             None,

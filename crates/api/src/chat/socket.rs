@@ -5,8 +5,8 @@
 use super::reader::{self, Inbox, Seat};
 use super::writer::{self, Outbox, Pings};
 use crate::AppState;
-use crate::auth::current_account_uncached;
 use crate::auth::tokens::TokenType;
+use crate::auth::{current_account_uncached, grant_of};
 use crate::error::{ApiError, Detail};
 use crate::extract::{Id, PathParam, QueryParams};
 use axum::extract::State;
@@ -97,7 +97,7 @@ async fn connect(
     // it. Dropping the connection (a refusal here, or an upgrade that never completes)
     // unregisters it.
     let account = AccountId(claims.user_id);
-    let seat = (account, claims.ver);
+    let seat = (account, grant_of(&claims));
     let connection = state
         .hub
         .join((server, channel), seat, state.config.chat.socket_queue);

@@ -7,7 +7,7 @@ use super::ops::{self, Op, heartbeat_ack};
 use super::ready;
 use crate::AppState;
 use crate::auth::tokens::{Claims, TokenType};
-use crate::auth::usable_account;
+use crate::auth::{current_account_uncached, grant_of};
 use crate::chat::socket::{READ_BUFFER, WRITE_BUFFER, check_origin};
 use crate::error::{ApiError, Detail};
 use axum::extract::State;
@@ -23,7 +23,7 @@ use pingme_domain::community::Server;
 use pingme_domain::messages::ReadState;
 use pingme_domain::presence::Status;
 use pingme_realtime::{
-    Attached, Close, Numbered, PresenceConn, dispatch_frame, gateway_close_codes as codes,
+    Attached, Close, Grant, Numbered, PresenceConn, dispatch_frame, gateway_close_codes as codes,
 };
 use serde_json::json;
 use std::time::Duration;
@@ -211,7 +211,7 @@ impl Link {
         token: &str,
         status: Option<Status>,
     ) -> Result<Option<Session>, End> {
-        let account = self.account(token).await?;
+        let (account, grant) = self.account(token).await?;
         if let Err(wait) = self.state.limits.identify(account.id) {
             // Rounded up: a client waiting this long is let in.
             let wait = u64::try_from(wait.as_millis() + 1).unwrap_or(u64::MAX);
@@ -234,10 +234,10 @@ impl Link {
         let attached = self
             .state
             .gateway
-            .open(account.id, account.token_version, ids)
+            .open(account.id, grant, ids)
             .await
             .map_err(|_| unavailable())?;
-        let account = self.account(token).await?;
+        let (account, _) = self.account(token).await?;
         let (mut servers, mut states) = self.first_screen(&account).await?;
         if servers.iter().any(|s| !registered.contains(&s.id)) {
             // Joined meanwhile: registered under the new server first, then read again, so
@@ -301,11 +301,11 @@ impl Link {
         session: &str,
         seq: u64,
     ) -> Result<Option<Session>, End> {
-        let account = self.account(token).await?;
+        let (account, grant) = self.account(token).await?;
         let Ok(mut attached) = self
             .state
             .gateway
-            .resume(session, account.id, account.token_version, seq)
+            .resume(session, account.id, grant, seq)
             .await
         else {
             return Ok(None);
@@ -332,21 +332,20 @@ impl Link {
         Ok(Some(session))
     }
 
-    /// The account a token names, if it may still be used: 4003 for a token that is no
-    /// access token of this server (or expired), 4004 for one revoked since.
-    async fn account(&self, token: &str) -> Result<Account, End> {
+    /// The account a token names and what it grants, if it may still be used: 4003 for a
+    /// token that is no access token of this server (or expired), 4004 for one revoked since
+    /// (its password changed, its session logged out).
+    async fn account(&self, token: &str) -> Result<(Account, Grant), End> {
         let claims: Claims = self
             .state
             .tokens
             .decode(token, TokenType::Access)
             .map_err(|_| close(codes::BAD_TOKEN, "a valid access token is needed"))?;
-        let found = self
-            .state
-            .store
-            .account(AccountId(claims.user_id))
-            .await
-            .map_err(|_| unavailable())?;
-        usable_account(found, &claims).map_err(|_| close(codes::REVOKED, "the token was revoked"))
+        match current_account_uncached(&self.state, &claims).await {
+            Ok(account) => Ok((account, grant_of(&claims))),
+            Err(ApiError::TokenNotValid(_)) => Err(close(codes::REVOKED, "the token was revoked")),
+            Err(_) => Err(unavailable()),
+        }
     }
 
     /// Dispatches out, ops in, heartbeats watched, until a close.

@@ -1,6 +1,6 @@
 //! What a node's stream holds, and how a session's place in it is written down.
 
-use crate::Seat;
+use crate::{Grant, Seat};
 use pingme_domain::events::Dispatch;
 use pingme_domain::{AccountId, ServerId};
 use serde::{Deserialize, Serialize};
@@ -129,11 +129,11 @@ impl Checkpoint {
     }
 
     /// The session as it stands here.
-    pub fn seat(&self, session: &str, account: AccountId, token_version: i64) -> Seat {
+    pub fn seat(&self, session: &str, account: AccountId, grant: Grant) -> Seat {
         Seat {
             session: session.into(),
             account,
-            token_version,
+            grant,
             seq: self.seq,
             servers: self.servers.clone(),
             changed: self.changed.clone(),

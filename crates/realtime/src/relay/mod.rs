@@ -33,6 +33,7 @@ mod resume;
 mod scripts;
 mod upkeep;
 
+use crate::Grant;
 use crate::gateway::{Attached, GatewayHub, InvalidSession};
 use crate::hub::Close;
 use entry::{Checkpoint, Entry, StreamId};
@@ -184,14 +185,14 @@ impl Relay {
     pub async fn open(
         &self,
         account: AccountId,
-        token_version: i64,
+        grant: Grant,
         servers: Vec<ServerId>,
     ) -> Result<Attached, Unavailable> {
         self.reading_soon().await?;
         self.register(&scopes(account, &servers)).await?;
         let (attached, seat, at) = {
             let applied = self.applied.lock().await;
-            let attached = self.hub.open(account, token_version, servers);
+            let attached = self.hub.open(account, grant, servers);
             let seat = self.hub.seat(&attached.session).ok_or(Unavailable)?;
             (attached, seat, *applied)
         };
@@ -252,12 +253,12 @@ impl Relay {
         self: &Arc<Self>,
         session: &str,
         account: AccountId,
-        token_version: i64,
+        grant: Grant,
         seq: u64,
     ) -> Result<Attached, InvalidSession> {
         if let Some(here) = self.hub.generation(session) {
             if !self.owned_elsewhere(session).await {
-                return self.hub.resume(session, account, token_version, seq);
+                return self.hub.resume(session, account, grant, seq);
             }
             // Taken over, and the notice not read yet: the copy that was here is stale (but
             // not one adopted meanwhile).
@@ -266,7 +267,7 @@ impl Relay {
             }
         }
         self.reading_soon().await.map_err(|_| InvalidSession)?;
-        resume::from_elsewhere(self, session, account, token_version, seq).await
+        resume::from_elsewhere(self, session, account, grant, seq).await
     }
 
     /// Whether Redis says another node numbers the session now (not knowing counts as no).
@@ -386,7 +387,7 @@ impl Relay {
                 .arg(CHECKPOINTS_KEPT)
                 .arg(&*seat.session)
                 .arg(seat.account.0)
-                .arg(seat.token_version)
+                .arg(seat.grant.encode())
                 .arg(Checkpoint::of(seat, at).encode())
                 .arg(at.0)
                 .arg(at.1)
@@ -441,12 +442,12 @@ impl Gateway {
     pub async fn open(
         &self,
         account: AccountId,
-        token_version: i64,
+        grant: Grant,
         servers: Vec<ServerId>,
     ) -> Result<Attached, Unavailable> {
         match &self.relay {
-            Some(relay) => relay.open(account, token_version, servers).await,
-            None => Ok(self.hub.open(account, token_version, servers)),
+            Some(relay) => relay.open(account, grant, servers).await,
+            None => Ok(self.hub.open(account, grant, servers)),
         }
     }
 
@@ -465,17 +466,17 @@ impl Gateway {
         }
     }
 
-    /// Resumes the session with a token of `account` at `token_version`.
+    /// Resumes the session with a token of `account` given by `grant`.
     pub async fn resume(
         &self,
         session: &str,
         account: AccountId,
-        token_version: i64,
+        grant: Grant,
         seq: u64,
     ) -> Result<Attached, InvalidSession> {
         match &self.relay {
-            Some(relay) => relay.resume(session, account, token_version, seq).await,
-            None => self.hub.resume(session, account, token_version, seq),
+            Some(relay) => relay.resume(session, account, grant, seq).await,
+            None => self.hub.resume(session, account, grant, seq),
         }
     }
 

@@ -4,6 +4,7 @@
 
 use super::entry::{Checkpoint, Entry, StreamId};
 use super::{DEAD_AFTER, Relay, scopes, scripts};
+use crate::Grant;
 use crate::gateway::{Attached, InvalidSession, Numbered, Seat};
 use pingme_domain::AccountId;
 use redis::aio::MultiplexedConnection;
@@ -66,7 +67,7 @@ pub(super) async fn from_elsewhere(
     relay: &Arc<Relay>,
     session: &str,
     account: AccountId,
-    token_version: i64,
+    grant: Grant,
     seq: u64,
 ) -> Result<Attached, InvalidSession> {
     let _turn = relay.resuming.acquire().await.map_err(|_| InvalidSession)?;
@@ -75,7 +76,7 @@ pub(super) async fn from_elsewhere(
     let asked = Asked {
         session,
         account,
-        token_version,
+        grant,
         seq,
     };
     let taken = take_over(relay, &mut conn, asked).await;
@@ -106,11 +107,11 @@ impl Drop for Adopting<'_> {
 }
 
 /// What the client asked to resume.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 struct Asked<'a> {
     session: &'a str,
     account: AccountId,
-    token_version: i64,
+    grant: Grant,
     seq: u64,
 }
 
@@ -126,7 +127,7 @@ async fn take_over(
         seq,
         ..
     } = asked;
-    let (owner, owner_account, token_version): (Option<String>, Option<i64>, Option<i64>) =
+    let (owner, owner_account, grant): (Option<String>, Option<i64>, Option<String>) =
         redis::cmd("HMGET")
             .arg(relay.keys.session(session))
             .arg("node")
@@ -134,21 +135,23 @@ async fn take_over(
             .arg("tv")
             .query_async(conn)
             .await?;
-    let (Some(owner), Some(owner_account), Some(token_version)) =
-        (owner, owner_account, token_version)
-    else {
+    let (Some(owner), Some(owner_account), Some(grant)) = (
+        owner,
+        owner_account,
+        grant.as_deref().and_then(Grant::decode),
+    ) else {
         return Ok(Err(InvalidSession));
     };
     // Another account's session, one identified before its account signed out, or one this
     // node should hold and does not (ended).
-    if owner_account != account.0 || token_version != asked.token_version || owner == *relay.node {
+    if owner_account != account.0 || grant != asked.grant || owner == *relay.node {
         return Ok(Err(InvalidSession));
     }
     let Some(from) = start(relay, conn, session, &owner, seq).await? else {
         return Ok(Err(InvalidSession));
     };
     let mut replayed = Replayed {
-        seat: from.seat(session, account, token_version),
+        seat: from.seat(session, account, grant),
         seen: seq,
         kept: VecDeque::new(),
         missed: Vec::new(),

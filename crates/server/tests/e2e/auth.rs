@@ -99,7 +99,7 @@ async fn login_without_fields_lists_each_missing_field() {
 }
 
 #[tokio::test]
-async fn refresh_gives_a_new_access_token() {
+async fn refresh_gives_a_new_access_token_and_the_refresh_token_that_replaces_it() {
     let app = spawn_app().await;
     app.verified_user("erin").await;
     let tokens = app.login("erin", PASSWORD).await;
@@ -111,7 +111,11 @@ async fn refresh_gives_a_new_access_token() {
     .await;
     assert_eq!(
         body.as_object().unwrap().keys().collect::<Vec<_>>(),
-        ["access"]
+        ["access", "refresh"]
+    );
+    assert_eq!(
+        claims(body["refresh"].as_str().unwrap())["token_type"],
+        "refresh"
     );
     let access = body["access"].as_str().unwrap();
     assert_eq!(claims(access)["token_type"], "access");

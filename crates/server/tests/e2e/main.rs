@@ -34,5 +34,6 @@ mod read_states;
 mod search;
 mod sending;
 mod servers;
+mod sessions;
 mod support;
 mod web_client;

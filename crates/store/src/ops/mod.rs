@@ -21,6 +21,7 @@ mod read_states;
 mod search_keys;
 mod select;
 mod servers;
+mod sessions;
 
 use super::Db;
 use crate::dialect::Dialect;

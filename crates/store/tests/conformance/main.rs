@@ -9,6 +9,7 @@ mod names;
 mod read_states;
 mod search;
 mod sending;
+mod sessions;
 
 use pingme_domain::store::Store;
 use pingme_store::scratch::ScratchDatabase;
