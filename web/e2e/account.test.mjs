@@ -97,6 +97,9 @@ test("a person sees where they are logged in and logs out everywhere else: the o
   const token = await laptop.page.evaluate(() => JSON.parse(localStorage.getItem("pingme.session") ?? "null")?.access);
   await laptop.page.getByRole("button", { name: "Log out of this device" }).click();
   await laptop.page.waitForURL(/\/login/);
+  // Logged out on purpose: not told that the session ended, as when logged out elsewhere.
+  await laptop.page.waitForTimeout(500);
+  assert.equal(await laptop.page.getByText("Your session has ended. Log in again.").count(), 0);
   const refused = await fetch(`${fixture.server.url}/api/account/me/`, { headers: { Authorization: `Bearer ${token}` } });
   assert.equal(refused.status, 401);
   assert.deepEqual(laptop.problems, []);

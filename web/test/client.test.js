@@ -85,35 +85,75 @@ function fakeLocks() {
   };
 }
 
-test("two tabs refresh one after the other, the second with what the first got", async () => {
-  // One storage, two Apis: two tabs. Each refresh token is good for one use only.
+/**
+ * Two tabs (one storage, two Apis) against a server whose refresh tokens are good for one use,
+ * the one just replaced refused as such.
+ * @param {ReturnType<typeof fakeLocks>|undefined} locks
+ */
+async function twoTabsRefreshing(locks) {
   const storage = memory();
   const [one, two] = [new Session(storage), new Session(storage)];
   one.set({ access: jwt({ exp: NOW }), refresh: "r1" });
-  let used = 0;
   const renewed = jwt({ exp: NOW + 999 });
+  let current = "r1";
   const { fetcher, calls } = fakeFetch((path, init) => {
     if (path !== "/api/token/refresh/") return { status: 200, body: 1 };
-    used += 1;
     const presented = JSON.parse(init.body).refresh;
-    return presented === "r1" && used === 1
-      ? { status: 200, body: { access: renewed, refresh: "r2" } }
-      : { status: 401, body: { detail: "Token is blacklisted", code: "token_not_valid" } };
+    if (presented === current) {
+      current = "r2";
+      return { status: 200, body: { access: renewed, refresh: "r2" } };
+    }
+    return { status: 401, body: { detail: "Token was replaced by a newer one", code: "token_not_valid" } };
   });
-  const locks = fakeLocks();
   const tabs = [new Api(one, fetcher, () => NOW, locks), new Api(two, fetcher, () => NOW, locks)];
   await Promise.all(tabs.map((api) => api.get("/a")));
-  assert.equal(calls.filter((c) => c.path === "/api/token/refresh/").length, 1);
   assert.deepEqual(two.tokens, { access: renewed, refresh: "r2" });
   assert.ok(calls.filter((c) => c.path === "/a").every((c) => c.init.headers.Authorization === `Bearer ${renewed}`));
+  return calls.filter((c) => c.path === "/api/token/refresh/").length;
+}
+
+test("two tabs refresh one after the other, the second with what the first got", async () => {
+  assert.equal(await twoTabsRefreshing(fakeLocks()), 1);
+});
+
+test("without Web Locks, the tab whose refresh lost the race takes the winner's tokens", async () => {
+  assert.equal(await twoTabsRefreshing(undefined), 2);
+});
+
+test("a refresh answered after the person logged out does not log them back in", async () => {
+  const session = new Session(memory());
+  session.set({ access: jwt({ exp: NOW }), refresh: "r1" });
+  /** @type {(value?: any) => void} */
+  let answer = () => {};
+  const fetcher = /** @type {any} */ (async (/** @type {string} */ path) => {
+    if (path === "/api/token/refresh/") {
+      await new Promise((resolve) => (answer = resolve));
+      return new Response(JSON.stringify({ access: jwt({ exp: NOW + 999 }), refresh: "r2" }), { status: 200 });
+    }
+    return new Response("{}", { status: 200 });
+  });
+  const api = new Api(session, fetcher, () => NOW);
+  const pending = api.accessToken();
+  await new Promise((resolve) => setImmediate(resolve));
+  api.forget();
+  answer();
+  assert.equal(await pending, null);
+  assert.equal(session.tokens, null);
 });
 
 test("logging out tells the server, and forgets the tokens even when it cannot be told", async () => {
   const session = new Session(memory());
   session.set({ access: "a", refresh: "r" });
-  const { fetcher, calls } = fakeFetch(() => ({ status: 200, body: {} }));
+  /** @type {any} */
+  let storedWhenTold = "unset";
+  const { fetcher, calls } = fakeFetch(() => {
+    storedWhenTold = session.tokens;
+    return { status: 200, body: {} };
+  });
   await new Api(session, fetcher, () => NOW).logout();
   assert.deepEqual(calls.map((c) => [c.path, c.init.body]), [["/api/token/blacklist/", JSON.stringify({ refresh: "r" })]]);
+  // Forgotten before the server closes the session's socket, which is then no surprise.
+  assert.equal(storedWhenTold, null);
   assert.equal(session.tokens, null);
 
   session.set({ access: "a", refresh: "r" });

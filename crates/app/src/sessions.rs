@@ -53,6 +53,10 @@ impl Touches {
         }
         if touched.len() >= TOUCHES_KEPT {
             touched.retain(|_, last| now.duration_since(*last) < TOUCH_EVERY);
+            if touched.len() >= TOUCHES_KEPT {
+                // All recent: writing some of them again early costs less than growing.
+                touched.clear();
+            }
         }
         touched.insert(session.clone(), now);
         true
@@ -83,32 +87,29 @@ impl App {
         Ok(())
     }
 
-    /// Presents refresh token `jti` of the session: `true` if it was the current one and the
-    /// session now holds `next`; `false` if the session is over (ended now if the token was
-    /// an earlier one: a token used twice ends its session).
+    /// Presents refresh token `jti` of the session, which moves on to `next` if it was the
+    /// current one. A token used again ends its session (the usual sign that it was stolen),
+    /// but for the one just replaced, within a few seconds (two tabs racing).
     pub async fn refresh_session(
         &self,
         (account, session): (AccountId, &SessionId),
         jti: &str,
         next: &RefreshGrant,
         ip: &str,
-    ) -> AppResult<bool> {
+    ) -> AppResult<Rotation> {
         let rotation = self
             .store
             .rotate_session(session, account, jti, next, Timestamp::now(), ip)
             .await?;
-        match rotation {
-            Rotation::Rotated => return Ok(true),
-            Rotation::Ended => {
-                tracing::warn!(
-                    account = account.0,
-                    "a refresh token was used twice: its session is ended"
-                );
-                self.sessions_ended(account, vec![session.clone()]);
-            }
-            Rotation::Missing => {}
+        if rotation == Rotation::Ended {
+            tracing::warn!(
+                account = account.0,
+                "a replaced refresh token was used again (or the session had expired): \
+                 the session is ended"
+            );
+            self.sessions_ended(account, vec![session.clone()]);
         }
-        Ok(false)
+        Ok(rotation)
     }
 
     /// Whether the session is live, through the read cache; a use of it is recorded now and
@@ -125,13 +126,14 @@ impl App {
             }
             self.cache.keep_session(ticket, session, account);
         }
-        if self.touches.due(session)
-            && let Err(error) = self
-                .store
-                .touch_session(session, Timestamp::now(), ip)
-                .await
-        {
-            tracing::warn!(%error, "a session's use could not be recorded");
+        if self.touches.due(session) {
+            // Not waited for: the request needs no answer from it.
+            let (store, session, ip) = (self.store.clone(), session.clone(), ip.to_owned());
+            tokio::spawn(async move {
+                if let Err(error) = store.touch_session(&session, Timestamp::now(), &ip).await {
+                    tracing::warn!(%error, "a session's use could not be recorded");
+                }
+            });
         }
         Ok(true)
     }

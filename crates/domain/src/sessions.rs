@@ -8,6 +8,10 @@ use std::sync::Arc;
 
 /// Sessions one account may hold at once; a login past it ends the least recently used.
 pub const MAX_SESSIONS: u32 = 100;
+/// For this many seconds after a refresh, the refresh token it replaced is refused without
+/// ending the session: two tabs refreshing at once, or a client that read its storage just
+/// before another tab wrote the new token, not a thief.
+pub const REPLACED_GRACE_SECS: i64 = 10;
 /// What is kept of a client's `User-Agent`, in characters.
 pub const USER_AGENT_CHARS: usize = 256;
 
@@ -77,8 +81,11 @@ pub struct NewLoginSession {
 pub enum Rotation {
     /// It was the session's current token: the session now holds the next one.
     Rotated,
-    /// It was an earlier token of the session (or the session had expired): the session is
-    /// ended.
+    /// It was the token the current one replaced, within [`REPLACED_GRACE_SECS`]: refused,
+    /// the session lives on (the client should use the newer token it has been given).
+    Replaced,
+    /// It was an earlier token of the session (or the session had expired, or its password
+    /// changed): the session is ended.
     Ended,
     /// No such session (ended before).
     Missing,

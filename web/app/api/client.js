@@ -16,6 +16,10 @@ const MAX_PAGES = 1000;
  */
 
 /** @typedef {{request: (name: string, run: () => Promise<any>) => Promise<any>}} Locks */
+/** @typedef {import("./session.js").Tokens} Tokens */
+
+/** The server's word for a refresh token another tab has just used (see `renewNow`). */
+const REPLACED = "Token was replaced by a newer one";
 
 export class Api {
   /**
@@ -35,6 +39,8 @@ export class Api {
     this.fetch = fetcher;
     this.clock = clock;
     this.locks = locks;
+    /** @type {(ms: number) => Promise<void>} */
+    this.pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
     /** @type {Promise<string|null>|null} */
     this.refreshing = null;
   }
@@ -123,15 +129,16 @@ export class Api {
   }
 
   /**
-   * Logs this session out: the server ends it (its tokens refused, its sockets closed), then
-   * the tokens are forgotten here, also when the server cannot be told.
+   * Logs this session out: the tokens are forgotten here at once (so the socket the server
+   * then closes is not taken for a session ended elsewhere), and the server ends the session
+   * (its tokens refused, its sockets closed everywhere) when it can be told.
    */
   async logout() {
     const tokens = this.session.tokens;
+    this.forget();
     if (tokens) {
       await this.send("POST", "/api/token/blacklist/", { json: { refresh: tokens.refresh } }, null).catch(() => null);
     }
-    this.forget();
   }
 
   /** Forgets the tokens here only (the server ended the session already, or the account). */
@@ -149,9 +156,11 @@ export class Api {
 
   /**
    * A new access token from the refresh token; one refresh at a time, whoever asks, in every
-   * tab of the browser (a Web Lock): each refresh token is good for one use, and a second use
-   * ends the session. When the refresh token is refused the session ends (the person logs in
-   * again).
+   * tab of the browser (a Web Lock, where the page has one): each refresh token is good for one
+   * use, and a second use ends the session. Should two tabs race all the same (no Web Locks
+   * over plain HTTP, or a write of the other tab not seen yet), the server refuses the loser's
+   * token as just replaced, and the loser takes the winner's tokens from the storage. When the
+   * refresh token is refused the session ends (the person logs in again).
    * @param {string} stale the access token that did not work
    */
   refresh(stale) {
@@ -178,12 +187,38 @@ export class Api {
     if (tokens.access !== stale && fresh(tokens.access, this.clock())) return tokens.access;
     const response = await this.send("POST", "/api/token/refresh/", { json: { refresh: tokens.refresh } }, null);
     if (response.status === 401 || response.status === 400) {
-      this.session.set(null);
+      const refusal = await response.json().catch(() => null);
+      if (refusal?.detail === REPLACED) return this.newerThan(tokens);
+      this.dropIfStill(tokens);
       return null;
     }
     const body = await read(response);
+    // Logged out, or in again, meanwhile: these tokens are no longer wanted.
+    if (this.session.tokens?.refresh !== tokens.refresh) return this.session.tokens?.access ?? null;
     this.session.set({ access: body.access, refresh: body.refresh ?? tokens.refresh });
     return body.access;
+  }
+
+  /**
+   * The access token another tab got when it replaced `tokens`, once its write shows here; if
+   * none shows within a second, the newer tokens were lost (an answer that never arrived) and
+   * the person logs in again.
+   * @param {Tokens} tokens
+   */
+  async newerThan(tokens) {
+    for (let tries = 0; tries < 10; tries += 1) {
+      const now = this.session.tokens;
+      if (!now) return null;
+      if (now.refresh !== tokens.refresh) return now.access;
+      await this.pause(100);
+    }
+    this.dropIfStill(tokens);
+    return null;
+  }
+
+  /** Forgets `tokens` unless they were replaced meanwhile. @param {Tokens} tokens */
+  dropIfStill(tokens) {
+    if (this.session.tokens?.refresh === tokens.refresh) this.session.set(null);
   }
 
   /**

@@ -17,7 +17,7 @@ use pingme_app::AppError;
 use pingme_app::passwords;
 use pingme_app::sessions::{Client, new_session_id};
 use pingme_domain::AccountId;
-use pingme_domain::sessions::SessionId;
+use pingme_domain::sessions::{Rotation, SessionId};
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -128,7 +128,10 @@ async fn authenticated(
 
 /// A new access token for a refresh token, and the refresh token that replaces it. Each
 /// refresh token is used once: presented again, it ends its whole session (the usual sign
-/// that it was stolen), and from then on every token of the session is refused.
+/// that it was stolen), and from then on every token of the session is refused. The one
+/// exception: the token just replaced, presented again within 10 s, is refused with
+/// `Token was replaced by a newer one` and the session lives on (two tabs of one browser
+/// refreshing at once).
 #[utoipa::path(
     post, path = "/api/token/refresh/", tag = "auth", security(()),
     request_body(content(
@@ -150,12 +153,14 @@ async fn refresh(
     let (claims, session) = refresh_claims(&state, input)?;
     let account = current_account(&state, &claims).await?;
     let (pair, next) = state.tokens.pair(&account, &session)?;
-    let rotated = state
+    let rotation = state
         .app
         .refresh_session((account.id, &session), &claims.jti, &next, &ip.to_string())
         .await?;
-    if !rotated {
-        return Err(ApiError::TokenNotValid(LOGGED_OUT));
+    match rotation {
+        Rotation::Rotated => {}
+        Rotation::Replaced => return Err(ApiError::TokenNotValid(REPLACED)),
+        Rotation::Ended | Rotation::Missing => return Err(ApiError::TokenNotValid(LOGGED_OUT)),
     }
     Ok(Json(RefreshedTokens {
         access: pair.access,
@@ -206,6 +211,9 @@ fn refresh_claims(state: &AppState, input: Input) -> Result<(Claims, SessionId),
 }
 
 const INVALID: &str = "Token is invalid or expired";
+/// The refresh token was just replaced by a newer one (given to another tab of the same
+/// browser, most likely): the session lives on, and the client should use the newer token.
+const REPLACED: &str = "Token was replaced by a newer one";
 
 /// The client's `User-Agent`, as a session records it (empty without one).
 fn user_agent(headers: &HeaderMap) -> &str {

@@ -310,6 +310,16 @@ impl Link {
         else {
             return Ok(None);
         };
+        // Checked again once taken over: a revocation or logout committed meanwhile is seen
+        // here, or its event reaches the session now held (as for an identify).
+        if let Err(end) = self.account(token).await {
+            let revoked = Close {
+                code: codes::REVOKED,
+                reason: "the token was revoked",
+            };
+            self.state.gateway.end_session(&attached.session, revoked);
+            return Err(end);
+        }
         let missed = std::mem::take(&mut attached.missed);
         let last = missed.last().map_or(seq, |n| n.seq);
         let presence = self

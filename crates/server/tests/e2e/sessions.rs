@@ -168,6 +168,80 @@ async fn a_refresh_rotates_the_refresh_token_and_a_second_use_ends_the_session()
     assert_eq!(left[0]["current"], true);
 }
 
+/// Two tabs refreshing at once: the loser's token, just replaced, is refused as such and the
+/// session lives on.
+#[tokio::test]
+async fn the_token_just_replaced_is_refused_without_ending_the_session() {
+    let app = spawn_app().await;
+    app.quick_user("ann", false).await;
+    let tokens = login_as(&app, "ann", "Firefox").await;
+    let next = refreshed(&app, &tokens.refresh).await;
+    assert_eq!(
+        refused(refresh(&app, &tokens.refresh).await).await,
+        "Token was replaced by a newer one"
+    );
+    assert_eq!(
+        app.get_with("/api/account/me/", &next.access)
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    refreshed(&app, &next.refresh).await;
+}
+
+/// Tokens from before sessions existed (no `sid`): access tokens work until they expire,
+/// refresh tokens are refused.
+#[tokio::test]
+async fn tokens_from_before_sessions_keep_working_until_they_expire() {
+    let app = spawn_app().await;
+    let ann = app.quick_user("ann", false).await;
+    let tokens = login_as(&app, "ann", "Firefox").await;
+    let without_sid = |token: &str| {
+        let key = jsonwebtoken::DecodingKey::from_secret(SECRET.as_bytes());
+        let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
+        validation.validate_exp = false;
+        let mut claims = jsonwebtoken::decode::<Value>(token, &key, &validation)
+            .unwrap()
+            .claims;
+        claims
+            .as_object_mut()
+            .unwrap()
+            .remove("sid")
+            .expect("a sid");
+        let key = jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes());
+        jsonwebtoken::encode(&jsonwebtoken::Header::default(), &claims, &key).unwrap()
+    };
+    let old = user(
+        ann.id,
+        &Tokens {
+            access: without_sid(&tokens.access),
+            refresh: without_sid(&tokens.refresh),
+        },
+    );
+    assert_eq!(
+        app.get_with("/api/account/me/", &old.access).await.status(),
+        StatusCode::OK
+    );
+    let (mut socket, _) = app.identified(&old).await;
+    socket
+        .send(json!({"op": "heartbeat", "d": {"seq": 1}}))
+        .await;
+    assert_eq!(socket.next().await["op"], "heartbeat_ack");
+    let listed = sessions(&app, &old.access).await;
+    assert!(listed.iter().all(|s| s["current"] == false), "{listed:?}");
+    assert_eq!(
+        delete(&app, "/api/account/sessions/", &old.access).await,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        refused(refresh(&app, &without_sid(&tokens.refresh)).await).await,
+        "Token is invalid or expired"
+    );
+}
+
+/// The secret the test servers sign with (`support::spawn_app_with`).
+const SECRET: &str = "test-secret-0123456789-abcdefghijklmnop";
+
 #[tokio::test]
 async fn logging_out_refuses_the_sessions_tokens_and_closes_its_sockets() {
     let app = spawn_app().await;

@@ -10,24 +10,17 @@ use crate::rows::time;
 use crate::store::SqlStore;
 use async_trait::async_trait;
 use pingme_domain::sessions::{
-    Ending, LoginSession, MAX_SESSIONS, NewLoginSession, RefreshGrant, Rotation, SessionId,
+    Ending, LoginSession, MAX_SESSIONS, NewLoginSession, REPLACED_GRACE_SECS, RefreshGrant,
+    Rotation, SessionId,
 };
 use pingme_domain::store::{SessionStore, StoreError, StoreResult};
 use pingme_domain::{AccountId, Timestamp};
 
-/// Live sessions `s` (at the Unix second `$2`) of account `$1`, joined with it as `a`, the
-/// most recently used first; `$3` one of them (`ONE`), all but it (`ALL_BUT`) or none (`ALL`,
-/// where `$3` is the empty text).
-macro_rules! live_ids {
-    ($filter:literal) => {
-        concat!(
-            "SELECT s.id FROM sessions s JOIN accounts a ON a.id = s.account_id \
-             WHERE s.account_id = $1 AND s.expires_at > $2 AND s.token_version = a.token_version",
-            $filter,
-            " ORDER BY s.last_used_at DESC, s.id"
-        )
-    };
-}
+/// The ids of the live sessions of account `$1` at the Unix second `$2`, the most recently
+/// used first.
+const LIVE_IDS: &str = "SELECT s.id FROM sessions s JOIN accounts a ON a.id = s.account_id \
+     WHERE s.account_id = $1 AND s.expires_at > $2 AND s.token_version = a.token_version \
+     ORDER BY s.last_used_at DESC, s.id";
 
 /// The condition that a session `s` of account `a` is live at the Unix second `$n`.
 macro_rules! live {
@@ -88,21 +81,11 @@ fn placeholders(first: usize, n: usize) -> String {
         .join(", ")
 }
 
-/// The ids of account's live sessions, all of them or as `which` says.
-async fn live_ids(
-    conn: &mut Conn,
-    account: AccountId,
-    which: Option<Ending<'_>>,
-) -> StoreResult<Vec<SessionId>> {
-    let (sql, id) = match which {
-        None => (live_ids!(" AND $3 = ''"), ""),
-        Some(Ending::One(id)) => (live_ids!(" AND s.id = $3"), id.as_str()),
-        Some(Ending::AllBut(id)) => (live_ids!(" AND s.id <> $3"), id.as_str()),
-    };
-    let ids: Vec<String> = sqlx::query_scalar(sql)
+/// The ids of the account's live sessions, the most recently used first.
+async fn live_ids(conn: &mut Conn, account: AccountId) -> StoreResult<Vec<SessionId>> {
+    let ids: Vec<String> = sqlx::query_scalar(LIVE_IDS)
         .bind(account.0)
         .bind(seconds(Timestamp::now()))
-        .bind(id)
         .fetch_all(&mut *conn)
         .await
         .map_err(Db::store_error)?;
@@ -124,9 +107,67 @@ async fn delete(conn: &mut Conn, ids: &[SessionId]) -> StoreResult<()> {
     Ok(())
 }
 
-#[async_trait]
-impl SessionStore for SqlStore<Db> {
-    async fn create_session(&self, new: &NewLoginSession) -> StoreResult<Vec<SessionId>> {
+/// Moves session `id` of `account` on to `next` if `jti` is its current token and it lives.
+async fn rotate(
+    conn: &mut Conn,
+    (id, account): (&SessionId, AccountId),
+    jti: &str,
+    next: &RefreshGrant,
+    (at, ip): (Timestamp, &str),
+) -> StoreResult<bool> {
+    let done = sqlx::query(
+        "UPDATE sessions SET previous_jti = refresh_jti, rotated_at = $8, refresh_jti = $4, \
+         expires_at = $5, last_used_at = $6, ip = $7 \
+         WHERE id = $1 AND account_id = $2 AND refresh_jti = $3 AND expires_at > $8 \
+         AND token_version = (SELECT token_version FROM accounts WHERE id = $2)",
+    )
+    .bind(id.as_str())
+    .bind(account.0)
+    .bind(jti)
+    .bind(&next.jti)
+    .bind(expiry(next))
+    .bind(at.unix_micros())
+    .bind(ip)
+    .bind(seconds(at))
+    .execute(&mut *conn)
+    .await
+    .map_err(Db::store_error)?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Whether `jti` is the token the live session's current one replaced, within the grace.
+async fn just_replaced(
+    conn: &mut Conn,
+    (id, account): (&SessionId, AccountId),
+    jti: &str,
+    at: Timestamp,
+) -> StoreResult<bool> {
+    const SQL: &str = concat!(
+        "SELECT s.id FROM sessions s JOIN accounts a ON a.id = s.account_id \
+         WHERE s.id = $1 AND s.account_id = $2 AND s.previous_jti = $4 AND s.rotated_at >= $5 AND ",
+        live!(3)
+    );
+    let found: Option<String> = sqlx::query_scalar(SQL)
+        .bind(id.as_str())
+        .bind(account.0)
+        .bind(seconds(at))
+        .bind(jti)
+        .bind(seconds(at) - REPLACED_GRACE_SECS)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(Db::store_error)?;
+    Ok(found.is_some())
+}
+
+#[derive(sqlx::FromRow)]
+struct Deleted {
+    id: String,
+    expires_at: i64,
+    token_version: i64,
+}
+
+impl SqlStore<Db> {
+    async fn create_session_once(&self, new: &NewLoginSession) -> StoreResult<Vec<SessionId>> {
         let mut tx = self.begin_write().await?;
         sqlx::query(
             "DELETE FROM sessions WHERE account_id = $1 AND (expires_at <= $2 OR token_version <> $3)",
@@ -152,16 +193,66 @@ impl SessionStore for SqlStore<Db> {
         .execute(&mut *tx)
         .await
         .map_err(Db::store_error)?;
-        let live = live_ids(&mut tx, new.account, None).await?;
+        let live = live_ids(&mut tx, new.account).await?;
         let over: Vec<SessionId> = live.into_iter().skip(MAX_SESSIONS as usize).collect();
         delete(&mut tx, &over).await?;
         tx.commit().await.map_err(Db::store_error)?;
         Ok(over)
     }
 
+    /// Deletes the sessions and answers those of them that were live: exactly the rows this
+    /// statement deleted, so a login committed meanwhile is either kept or reported.
+    async fn end_sessions_once(
+        &self,
+        account: AccountId,
+        which: Ending<'_>,
+    ) -> StoreResult<Vec<SessionId>> {
+        let mut tx = self.begin_write().await?;
+        let (sql, id) = match which {
+            Ending::One(id) => (
+                "DELETE FROM sessions WHERE account_id = $1 AND id = $2 \
+                 RETURNING id, expires_at, token_version",
+                id,
+            ),
+            Ending::AllBut(id) => (
+                "DELETE FROM sessions WHERE account_id = $1 AND id <> $2 \
+                 RETURNING id, expires_at, token_version",
+                id,
+            ),
+        };
+        let deleted: Vec<Deleted> = sqlx::query_as(sql)
+            .bind(account.0)
+            .bind(id.as_str())
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(Db::store_error)?;
+        let version: Option<i64> =
+            sqlx::query_scalar("SELECT token_version FROM accounts WHERE id = $1")
+                .bind(account.0)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(Db::store_error)?;
+        tx.commit().await.map_err(Db::store_error)?;
+        let now = seconds(Timestamp::now());
+        deleted
+            .iter()
+            .filter(|d| d.expires_at > now && Some(d.token_version) == version)
+            .map(|d| session_id(&d.id))
+            .collect()
+    }
+}
+
+#[async_trait]
+impl SessionStore for SqlStore<Db> {
+    /// Run again if Postgres aborts it for a deadlock (with an ending of the same account's
+    /// sessions, which deletes rows in another order).
+    async fn create_session(&self, new: &NewLoginSession) -> StoreResult<Vec<SessionId>> {
+        super::retry_conflicts(|| self.create_session_once(new)).await
+    }
+
     /// One statement moves the session on if `jti` is its current token: of two refreshes
     /// with one token, Postgres re-checks the second's `WHERE` on the row the first changed,
-    /// so only one rotates, and the other ends the session.
+    /// so only one rotates, and the other finds `jti` as the token just replaced.
     async fn rotate_session(
         &self,
         id: &SessionId,
@@ -172,26 +263,10 @@ impl SessionStore for SqlStore<Db> {
         ip: &str,
     ) -> StoreResult<Rotation> {
         let mut tx = self.begin_write().await?;
-        let rotated = sqlx::query(
-            "UPDATE sessions SET refresh_jti = $4, expires_at = $5, last_used_at = $6, ip = $7 \
-             WHERE id = $1 AND account_id = $2 AND refresh_jti = $3 AND expires_at > $8 \
-             AND token_version = (SELECT token_version FROM accounts WHERE id = $2)",
-        )
-        .bind(id.as_str())
-        .bind(account.0)
-        .bind(jti)
-        .bind(&next.jti)
-        .bind(expiry(next))
-        .bind(at.unix_micros())
-        .bind(ip)
-        .bind(seconds(at))
-        .execute(&mut *tx)
-        .await
-        .map_err(Db::store_error)?
-        .rows_affected()
-            == 1;
-        let outcome = if rotated {
+        let outcome = if rotate(&mut tx, (id, account), jti, next, (at, ip)).await? {
             Rotation::Rotated
+        } else if just_replaced(&mut tx, (id, account), jti, at).await? {
+            Rotation::Replaced
         } else {
             let ended = sqlx::query("DELETE FROM sessions WHERE id = $1 AND account_id = $2")
                 .bind(id.as_str())
@@ -276,27 +351,12 @@ impl SessionStore for SqlStore<Db> {
         Ok(())
     }
 
+    /// Run again if Postgres aborts it for a deadlock (see `create_session`).
     async fn end_sessions(
         &self,
         account: AccountId,
         which: Ending<'_>,
     ) -> StoreResult<Vec<SessionId>> {
-        let mut tx = self.begin_write().await?;
-        let ended = live_ids(&mut tx, account, Some(which)).await?;
-        let (sql, id) = match which {
-            Ending::One(id) => ("DELETE FROM sessions WHERE account_id = $1 AND id = $2", id),
-            Ending::AllBut(id) => (
-                "DELETE FROM sessions WHERE account_id = $1 AND id <> $2",
-                id,
-            ),
-        };
-        sqlx::query(sql)
-            .bind(account.0)
-            .bind(id.as_str())
-            .execute(&mut *tx)
-            .await
-            .map_err(Db::store_error)?;
-        tx.commit().await.map_err(Db::store_error)?;
-        Ok(ended)
+        super::retry_conflicts(|| self.end_sessions_once(account, which)).await
     }
 }

@@ -3,7 +3,7 @@
 
 use crate::messages::account;
 use pingme_domain::sessions::{
-    Ending, MAX_SESSIONS, NewLoginSession, RefreshGrant, Rotation, SessionId,
+    Ending, MAX_SESSIONS, NewLoginSession, REPLACED_GRACE_SECS, RefreshGrant, Rotation, SessionId,
 };
 use pingme_domain::store::Store;
 use pingme_domain::{AccountId, Timestamp};
@@ -53,17 +53,19 @@ async fn rotate(
     jti: &str,
     next: &str,
 ) -> Rotation {
-    store
-        .rotate_session(
-            session,
-            account,
-            jti,
-            &grant(next, 3600),
-            Timestamp::now(),
-            "198.51.100.7",
-        )
-        .await
-        .unwrap()
+    rotate_at(store, (session, account), jti, next, Timestamp::now()).await
+}
+
+async fn rotate_at(
+    store: &Arc<dyn Store>,
+    (session, account): (&SessionId, AccountId),
+    jti: &str,
+    next: &str,
+    at: Timestamp,
+) -> Rotation {
+    let next = grant(next, 3600);
+    let rotation = store.rotate_session(session, account, jti, &next, at, "198.51.100.7");
+    rotation.await.unwrap()
 }
 
 /// A login is listed with what it was started with; a refresh moves it on and records its
@@ -108,7 +110,8 @@ async fn a_session_lives_by_its_current_refresh_token(store: Arc<dyn Store>) {
     assert!(!store.session_live(&id(1), bob).await.unwrap());
 }
 
-/// A token used a second time ends the whole session; it stays ended.
+/// A token used again ends the whole session, and it stays ended: the token just replaced
+/// once its few seconds of grace are over, any earlier one at once.
 async fn a_refresh_token_used_twice_ends_its_session(store: Arc<dyn Store>) {
     let ann = account(&store, "ann").await;
     start(&store, &id(1), ann, "first").await;
@@ -117,8 +120,10 @@ async fn a_refresh_token_used_twice_ends_its_session(store: Arc<dyn Store>) {
         rotate(&store, &id(1), ann, "first", "second").await,
         Rotation::Rotated
     );
+    let later = Timestamp::now().unix_micros() + (REPLACED_GRACE_SECS + 1) * 1_000_000;
+    let later = Timestamp::from_unix_micros(later).unwrap();
     assert_eq!(
-        rotate(&store, &id(1), ann, "first", "stolen").await,
+        rotate_at(&store, (&id(1), ann), "first", "stolen", later).await,
         Rotation::Ended
     );
     assert!(!store.session_live(&id(1), ann).await.unwrap());
@@ -129,8 +134,8 @@ async fn a_refresh_token_used_twice_ends_its_session(store: Arc<dyn Store>) {
     assert_eq!(listed(&store, ann).await, vec![id(2)]);
 }
 
-/// Of refreshes racing with one token, exactly one moves the session on, and then the
-/// session is ended by the others.
+/// Of refreshes racing with one token, exactly one moves the session on; the others find the
+/// token just replaced and the session lives on. An earlier token still ends it.
 async fn racing_refreshes_rotate_once(store: Arc<dyn Store>) {
     let ann = account(&store, "ann").await;
     start(&store, &id(1), ann, "first").await;
@@ -141,7 +146,26 @@ async fn racing_refreshes_rotate_once(store: Arc<dyn Store>) {
     .await;
     let rotated = outcomes.iter().filter(|o| **o == Rotation::Rotated).count();
     assert_eq!(rotated, 1, "{outcomes:?}");
-    assert!(outcomes.contains(&Rotation::Ended), "{outcomes:?}");
+    let replaced = outcomes
+        .iter()
+        .filter(|o| **o == Rotation::Replaced)
+        .count();
+    assert_eq!(replaced, 7, "{outcomes:?}");
+    assert!(store.session_live(&id(1), ann).await.unwrap());
+    // Moved on twice: the first token is no longer the one just replaced.
+    let winner = outcomes
+        .iter()
+        .position(|o| *o == Rotation::Rotated)
+        .unwrap();
+    let winner = format!("next{winner}");
+    assert_eq!(
+        rotate(&store, &id(1), ann, &winner, "after").await,
+        Rotation::Rotated
+    );
+    assert_eq!(
+        rotate(&store, &id(1), ann, "first", "x").await,
+        Rotation::Ended
+    );
     assert!(!store.session_live(&id(1), ann).await.unwrap());
 }
 
