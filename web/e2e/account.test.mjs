@@ -88,6 +88,7 @@ test("a person sees where they are logged in and logs out everywhere else: the o
 
   await laptop.page.getByRole("button", { name: "Log out everywhere else" }).click();
   await laptop.page.getByText("Your other session was logged out.").waitFor();
+  await rows.nth(1).waitFor({ state: "detached" });
   assert.equal(await rows.count(), 1);
   // The phone's gateway is closed with 4004 at once: it is back at the login screen.
   await phone.page.waitForURL(/\/login/);

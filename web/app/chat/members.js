@@ -108,7 +108,11 @@ async function load(api, serverId, more) {
     const page = await api.get(`/api/servers/${serverId}/members/${after != null ? `?after=${after}` : ""}`);
     if (loads.get(serverId) !== ticket) return;
     const members = more ? [...(held.members ?? []), ...page] : page;
-    put(serverId, { members, more: page.length >= MEMBERS_PAGE, loading: false, ...(more ? {} : { at: Date.now() }) });
+    // A full page may be the last one (a server of exactly 1000): one member past it says.
+    const full = page.length >= MEMBERS_PAGE;
+    const beyond = full ? await api.get(`/api/servers/${serverId}/members/?after=${page.at(-1)?.id}&limit=1`) : [];
+    if (loads.get(serverId) !== ticket) return;
+    put(serverId, { members, more: beyond.length > 0, loading: false, ...(more ? {} : { at: Date.now() }) });
   } catch (e) {
     if (loads.get(serverId) === ticket) put(serverId, { loading: false, error: e instanceof Error ? e.message : String(e) });
   }

@@ -16,8 +16,8 @@ export function Sessions() {
   const everywhereElse = () =>
     run(async () => {
       await api.delete("/api/account/sessions/");
-      actions.notify(others === 1 ? "Your other session was logged out." : `Your ${others} other sessions were logged out.`);
       await sessions.reload();
+      actions.notify(others === 1 ? "Your other session was logged out." : `Your ${others} other sessions were logged out.`);
     });
   return html`<div class="settings-title-row">
       <h2 class="settings-title" id="sessions-title">Sessions</h2>
@@ -43,8 +43,8 @@ function SessionRow({ session, onEnded }) {
         return;
       }
       await api.delete(`/api/account/sessions/${encodeURIComponent(session.id)}/`);
-      actions.notify(`${device} was logged out.`);
       await onEnded();
+      actions.notify(`${device} was logged out.`);
     });
   const seen = new Date(session.last_used_at);
   const since = new Date(session.created_at).toLocaleDateString(undefined, { dateStyle: "medium" });

@@ -5,6 +5,7 @@ pub mod data;
 mod ops;
 mod ready;
 mod socket;
+mod wire;
 
 use crate::AppState;
 use utoipa_axum::router::OpenApiRouter;

@@ -5,29 +5,29 @@
 
 use super::ops::{self, Op, heartbeat_ack};
 use super::ready;
+use super::wire::{NotWebSocket, Reader, Upgrade, Writer};
 use crate::AppState;
 use crate::auth::tokens::{Claims, TokenType};
 use crate::auth::{current_account_uncached, grant_of};
 use crate::chat::socket::{READ_BUFFER, WRITE_BUFFER, check_origin};
 use crate::error::{ApiError, Detail};
 use axum::extract::State;
-use axum::extract::ws::rejection::WebSocketUpgradeRejection;
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use futures_util::stream::{SplitSink, SplitStream};
-use futures_util::{SinkExt, StreamExt};
-use pingme_domain::AccountId;
+use futures_util::StreamExt;
 use pingme_domain::account::Account;
 use pingme_domain::community::Server;
 use pingme_domain::messages::ReadState;
 use pingme_domain::presence::Status;
+use pingme_domain::{AccountId, ServerId};
 use pingme_realtime::{
     Attached, Close, Grant, Numbered, PresenceConn, dispatch_frame, gateway_close_codes as codes,
 };
 use serde_json::json;
 use std::time::Duration;
 use tokio::time::Instant;
+use tungstenite::Message;
+use tungstenite::protocol::WebSocketConfig;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -42,14 +42,6 @@ const FRAMES_PER_WINDOW: u32 = 120;
 const FRAME_WINDOW: Duration = Duration::from_secs(10);
 /// Malformed or refused frames in a row before the socket is closed (4002).
 const STRIKES: u32 = 10;
-
-type Sink = SplitSink<WebSocket, Message>;
-type Stream = SplitStream<WebSocket>;
-
-/// Everything the socket library may hold for a client that does not read (as the chat
-/// socket's, `chat::socket`), but above the largest frame: a `ready` is hundreds of KiB for a
-/// person in a hundred servers, and a frame larger than this could not be written at all.
-const MAX_WRITE_BUFFER: usize = 16 * 1024 * 1024;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(connect))
@@ -68,19 +60,20 @@ pub fn router() -> OpenApiRouter<AppState> {
 async fn connect(
     State(state): State<AppState>,
     headers: HeaderMap,
-    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+    upgrade: Result<Upgrade, NotWebSocket>,
 ) -> Result<Response, ApiError> {
     check_origin(&state, &headers)?;
     let upgrade = upgrade.map_err(|_| {
         ApiError::BadRequest("This address takes WebSocket connections only.".into())
     })?;
-    Ok(upgrade
-        .max_message_size(MAX_FRAME_BYTES)
-        .max_frame_size(MAX_FRAME_BYTES)
+    // The library writes only pongs and a close reply (see `wire`): a small buffer.
+    let config = WebSocketConfig::default()
+        .max_message_size(Some(MAX_FRAME_BYTES))
+        .max_frame_size(Some(MAX_FRAME_BYTES))
         .read_buffer_size(READ_BUFFER)
-        .write_buffer_size(WRITE_BUFFER)
-        .max_write_buffer_size(MAX_WRITE_BUFFER)
-        .on_upgrade(move |socket| run(state, socket)))
+        .write_buffer_size(0)
+        .max_write_buffer_size(WRITE_BUFFER);
+    Ok(upgrade.on_upgrade(config, move |reader, writer| run(state, reader, writer)))
 }
 
 /// Why the socket ends, and with which close.
@@ -90,11 +83,10 @@ type End = Close;
 enum Step {
     End(End),
     Dispatch(Numbered),
-    Read(Option<Result<Message, axum::Error>>),
+    Read(Option<Result<Message, tungstenite::Error>>),
 }
 
-async fn run(state: AppState, socket: WebSocket) {
-    let (sink, stream) = socket.split();
+async fn run(state: AppState, stream: Reader, sink: Writer) {
     let mut link = Link {
         state,
         sink,
@@ -121,8 +113,8 @@ async fn run(state: AppState, socket: WebSocket) {
 /// One socket: the state, both halves, and the client's strikes.
 struct Link {
     state: AppState,
-    sink: Sink,
-    stream: Stream,
+    sink: Writer,
+    stream: Reader,
     strikes: u32,
     /// Frames the client may still send in this window.
     budget: Budget,
@@ -237,6 +229,26 @@ impl Link {
             .open(account.id, grant, ids)
             .await
             .map_err(|_| unavailable())?;
+        let id = attached.session.clone();
+        match self.welcome(attached, token, status, &registered).await {
+            Ok(session) => Ok(Some(session)),
+            Err(end) => {
+                // The client never had its `ready`: the session is ended, not left to be
+                // forgotten two minutes later.
+                self.state.gateway.end_session(&id, end.clone());
+                Err(end)
+            }
+        }
+    }
+
+    /// A session just opened, checked again and read: its `ready` sent.
+    async fn welcome(
+        &mut self,
+        attached: Attached,
+        token: &str,
+        status: Option<Status>,
+        registered: &[ServerId],
+    ) -> Result<Session, End> {
         let (account, _) = self.account(token).await?;
         let (mut servers, mut states) = self.first_screen(&account).await?;
         if servers.iter().any(|s| !registered.contains(&s.id)) {
@@ -268,7 +280,7 @@ impl Link {
             presence,
         };
         self.send(ready).await?;
-        Ok(Some(session))
+        Ok(session)
     }
 
     /// The session's servers are these.
@@ -446,13 +458,27 @@ impl Link {
 
     /// What a frame that is no text means: nothing (pings, pongs), a strike (binary), or
     /// the end.
-    async fn other(&mut self, message: Option<Result<Message, axum::Error>>) -> Result<(), End> {
+    async fn other(
+        &mut self,
+        message: Option<Result<Message, tungstenite::Error>>,
+    ) -> Result<(), End> {
         match message {
             None | Some(Ok(Message::Close(_))) => Err(close(1000, "")),
             Some(Err(_)) => Err(close(1009, "frame over 4 KiB, or a protocol error")),
             Some(Ok(Message::Binary(_))) => {
                 self.strike("binary_not_supported", "Frames are JSON text.")
                     .await
+            }
+            // A ping: the library's pong, handed to the writer when the library is flushed,
+            // goes out at once.
+            Some(Ok(Message::Ping(_))) => {
+                if futures_util::SinkExt::flush(&mut self.stream)
+                    .await
+                    .is_err()
+                {
+                    return Err(close(1000, ""));
+                }
+                self.flush().await
             }
             Some(Ok(_)) => Ok(()),
         }
@@ -461,7 +487,13 @@ impl Link {
     /// Sends one frame within the send timeout; a client that does not read is too slow.
     async fn send(&mut self, text: String) -> Result<(), End> {
         let timeout = self.state.config.chat.send_timeout;
-        sent(tokio::time::timeout(timeout, self.sink.send(Message::Text(text.into()))).await)
+        sent(tokio::time::timeout(timeout, self.sink.send(&text)).await)
+    }
+
+    /// Writes what the library has to say (a pong), within the send timeout.
+    async fn flush(&mut self) -> Result<(), End> {
+        let timeout = self.state.config.chat.send_timeout;
+        sent(tokio::time::timeout(timeout, self.sink.flush()).await)
     }
 
     /// Sends a dispatch and those queued behind it (up to [`BATCH`]) with one flush: one
@@ -473,25 +505,18 @@ impl Link {
     ) -> Result<(), End> {
         let timeout = self.state.config.chat.send_timeout;
         let sink = &mut self.sink;
-        let written = tokio::time::timeout(timeout, async {
-            sink.feed(Message::Text(frame(&first).into())).await?;
-            for _ in 1..BATCH {
-                let Ok(next) = queued.try_recv() else { break };
-                sink.feed(Message::Text(frame(&next).into())).await?;
-            }
-            sink.flush().await
-        })
-        .await;
+        sink.queue(&frame(&first));
+        for _ in 1..BATCH {
+            let Ok(next) = queued.try_recv() else { break };
+            sink.queue(&frame(&next));
+        }
+        let written = tokio::time::timeout(timeout, sink.flush()).await;
         sent(written)
     }
 
     async fn close(mut self, end: End) {
-        let frame = axum::extract::ws::CloseFrame {
-            code: end.code,
-            reason: end.reason.into(),
-        };
         let timeout = self.state.config.chat.send_timeout;
-        let _ = tokio::time::timeout(timeout, self.sink.send(Message::Close(Some(frame)))).await;
+        let _ = tokio::time::timeout(timeout, self.sink.close(end.code, end.reason)).await;
         // Read on a little, so that the client gets the close frame rather than a reset.
         let grace = self.state.config.chat.close_grace;
         let _ = tokio::time::timeout(grace, async {

@@ -605,3 +605,70 @@ async fn saying_again_what_was_read_or_the_status_one_has_is_never_refused() {
         "no error frame before it"
     );
 }
+
+/// The gateway writes its own frames (`gateway/wire.rs`): the library's answers to a client's
+/// ping and close still go out, whole, and large frames arrive as one message.
+#[tokio::test]
+async fn pings_are_answered_closes_are_returned_and_large_frames_arrive_whole() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+    use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+    const SERVERS: usize = 120;
+    let app = spawn_app().await;
+    let ann = app.quick_user("ann", false).await;
+    // A `ready` past 64 KiB (the longest length form of a frame): servers with long
+    // descriptions.
+    let category = crate::support::community::category_id(&app, "gaming").await;
+    for n in 0..SERVERS {
+        let body = json!({"name": format!("Server {n}"), "category": category,
+            "description": "d".repeat(255)});
+        let created = post(&app, "/api/servers/", &ann, body).await;
+        assert_eq!(created.status(), StatusCode::CREATED);
+    }
+    let (mut raw, _) = tokio_tungstenite::connect_async(app.gateway_url())
+        .await
+        .unwrap();
+    let text = |message: Option<Result<Message, _>>| -> Value {
+        match message {
+            Some(Ok(Message::Text(text))) => serde_json::from_str(&text).unwrap(),
+            other => panic!("expected a text frame, got {other:?}"),
+        }
+    };
+    assert_eq!(text(raw.next().await)["op"], "hello");
+    raw.send(Message::Ping("are you there".into()))
+        .await
+        .unwrap();
+    match raw.next().await {
+        Some(Ok(Message::Pong(payload))) => assert_eq!(&payload[..], b"are you there"),
+        other => panic!("expected a pong, got {other:?}"),
+    }
+    let identify = json!({"op": "identify", "d": {"token": ann.access}});
+    raw.send(Message::Text(identify.to_string().into()))
+        .await
+        .unwrap();
+    let ready = loop {
+        let frame = text(raw.next().await);
+        if frame["t"] == "ready" {
+            break frame;
+        }
+    };
+    assert_eq!(ready["d"]["servers"].as_array().unwrap().len(), SERVERS);
+    assert!(ready.to_string().len() > 65_536);
+    raw.send(Message::Close(Some(CloseFrame {
+        code: CloseCode::Normal,
+        reason: "bye".into(),
+    })))
+    .await
+    .unwrap();
+    loop {
+        match raw.next().await {
+            Some(Ok(Message::Close(Some(frame)))) => {
+                assert_eq!(u16::from(frame.code), 1000);
+                break;
+            }
+            Some(Ok(Message::Text(_))) => continue,
+            other => panic!("expected the server's close, got {other:?}"),
+        }
+    }
+}
