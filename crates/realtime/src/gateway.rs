@@ -192,7 +192,7 @@ struct SessionState {
     /// The servers joined (`true`) or left since the session was registered, latest only.
     changed: Vec<(ServerId, bool)>,
     /// The last dispatches, oldest first, for a resume.
-    replay: VecDeque<Numbered>,
+    replay: Ring,
     socket: Option<Outlet>,
     /// Since when no socket holds it.
     detached: Option<Instant>,
@@ -255,7 +255,7 @@ impl GatewayHub {
                 seq: 1,
                 servers: servers.clone(),
                 changed: Vec::new(),
-                replay: VecDeque::new(),
+                replay: Ring::default(),
                 socket: Some(outlet),
                 detached: None,
                 ended: false,
@@ -351,16 +351,11 @@ impl GatewayHub {
         }
         let mut state = lock(&found.state);
         // Everything after `seq` must still be kept.
-        let oldest_kept = state.replay.front().map_or(state.seq + 1, |n| n.seq);
+        let oldest_kept = state.replay.first().unwrap_or(state.seq + 1);
         if state.ended || seq > state.seq || (seq < state.seq && seq + 1 < oldest_kept) {
             return Err(InvalidSession);
         }
-        let missed: Vec<Numbered> = state
-            .replay
-            .iter()
-            .filter(|n| n.seq > seq)
-            .cloned()
-            .collect();
+        let missed = state.replay.after(seq);
         let (outlet, attached) = self.outlet(found.id.clone(), account, missed);
         if let Some(old) = state.socket.replace(outlet) {
             old.closing.close(Close {
@@ -507,12 +502,11 @@ impl GatewayHub {
         self: &Arc<Self>,
         seat: Seat,
         generation: u64,
-        mut replay: VecDeque<Numbered>,
+        replay: VecDeque<Numbered>,
         missed: Vec<Numbered>,
     ) -> Attached {
-        while replay.len() > self.limits.replay {
-            replay.pop_front();
-        }
+        let skip = replay.len().saturating_sub(self.limits.replay);
+        let replay = Ring::of(replay.into_iter().skip(skip));
         let (outlet, attached) = self.outlet(seat.session.clone(), seat.account, missed);
         let session = Arc::new(Session {
             id: seat.session.clone(),
@@ -636,10 +630,8 @@ impl GatewayHub {
             seq: state.seq,
             dispatch: dispatch.clone(),
         };
-        if state.replay.len() == self.limits.replay {
-            state.replay.pop_front();
-        }
-        state.replay.push_back(numbered.clone());
+        let limit = self.limits.replay;
+        state.replay.push(&numbered, limit);
         let full = match &state.socket {
             Some(socket) => matches!(
                 socket.queue.try_send(numbered),
@@ -765,6 +757,66 @@ impl EventSink for GatewayHub {
             }
             _ => {}
         }
+    }
+}
+
+/// A session's last dispatches, kept for a resume: consecutive numbers, so only the first is
+/// kept beside them (a pointer a dispatch, half of what [`Numbered`]s would take: a busy
+/// session keeps 1,000).
+#[derive(Default)]
+struct Ring {
+    /// The number of the oldest kept.
+    first: u64,
+    dispatches: VecDeque<Arc<Dispatch>>,
+}
+
+impl Ring {
+    /// Keeps `numbered`, and at most `limit` in all. A number that does not follow the last
+    /// kept (never given so) starts the ring over rather than misnumber what it holds.
+    fn push(&mut self, numbered: &Numbered, limit: usize) {
+        if self.dispatches.is_empty() || numbered.seq != self.first + self.dispatches.len() as u64 {
+            self.dispatches.clear();
+            self.first = numbered.seq;
+        }
+        if self.dispatches.len() >= limit.max(1) {
+            self.dispatches.pop_front();
+            self.first += 1;
+        }
+        self.dispatches.push_back(numbered.dispatch.clone());
+    }
+
+    fn of(numbered: impl Iterator<Item = Numbered>) -> Self {
+        let mut ring = Self::default();
+        for n in numbered {
+            ring.push(&n, usize::MAX);
+        }
+        ring
+    }
+
+    /// The number of the oldest kept, if any is.
+    fn first(&self) -> Option<u64> {
+        (!self.dispatches.is_empty()).then_some(self.first)
+    }
+
+    /// Those kept after number `seq`, in order.
+    fn after(&self, seq: u64) -> Vec<Numbered> {
+        let skip = usize::try_from(seq.saturating_sub(self.first).saturating_add(1))
+            .unwrap_or(usize::MAX)
+            .min(self.dispatches.len());
+        let skip = if seq < self.first { 0 } else { skip };
+        self.dispatches
+            .iter()
+            .enumerate()
+            .skip(skip)
+            .map(|(i, dispatch)| Numbered {
+                seq: self.first + i as u64,
+                dispatch: dispatch.clone(),
+            })
+            .collect()
+    }
+
+    fn clear(&mut self) {
+        self.dispatches = VecDeque::new();
     }
 }
 
@@ -1281,6 +1333,32 @@ mod tests {
         let session = old.session.clone();
         drop(old);
         assert_eq!(hub.resume(&session, ANN, 0, 1).err(), Some(InvalidSession));
+    }
+
+    #[test]
+    fn the_ring_keeps_the_last_numbers_and_replays_after_any_of_them() {
+        let d = Arc::new(Dispatch::to(Audience::Server(CHAT), "t", "{}".into()));
+        let numbered = |seq| Numbered {
+            seq,
+            dispatch: d.clone(),
+        };
+        let seqs = |v: Vec<Numbered>| v.iter().map(|n| n.seq).collect::<Vec<_>>();
+        let mut ring = Ring::default();
+        assert_eq!(ring.first(), None);
+        assert!(ring.after(0).is_empty());
+        for seq in 2..=8 {
+            ring.push(&numbered(seq), 4);
+        }
+        assert_eq!(ring.first(), Some(5));
+        assert_eq!(seqs(ring.after(6)), [7, 8]);
+        assert_eq!(seqs(ring.after(1)), [5, 6, 7, 8]);
+        assert!(ring.after(8).is_empty());
+        assert!(ring.after(100).is_empty());
+        // A number that does not follow starts it over.
+        ring.push(&numbered(20), 4);
+        assert_eq!((ring.first(), seqs(ring.after(0))), (Some(20), vec![20]));
+        let adopted = Ring::of((3..6).map(numbered));
+        assert_eq!(seqs(adopted.after(3)), [4, 5]);
     }
 
     #[tokio::test]

@@ -110,7 +110,9 @@ async function load(api, serverId, more) {
     const members = more ? [...(held.members ?? []), ...page] : page;
     // A full page may be the last one (a server of exactly 1000): one member past it says.
     const full = page.length >= MEMBERS_PAGE;
-    const beyond = full ? await api.get(`/api/servers/${serverId}/members/?after=${page.at(-1)?.id}&limit=1`) : [];
+    // (Not knowing, after a failure, counts as more: no statuses rather than no members.)
+    const probe = () => api.get(`/api/servers/${serverId}/members/?after=${page.at(-1)?.id}&limit=1`).catch(() => [null]);
+    const beyond = full ? await probe() : [];
     if (loads.get(serverId) !== ticket) return;
     put(serverId, { members, more: beyond.length > 0, loading: false, ...(more ? {} : { at: Date.now() }) });
   } catch (e) {

@@ -463,15 +463,23 @@ impl Link {
         message: Option<Result<Message, tungstenite::Error>>,
     ) -> Result<(), End> {
         match message {
-            None | Some(Ok(Message::Close(_))) => Err(close(1000, "")),
+            None => Err(close(1000, "")),
+            // Answered with the client's own code when it may be sent back (RFC 6455 7.4.1),
+            // else as a protocol error.
+            Some(Ok(Message::Close(frame))) => Err(close(echoed(frame.as_ref()), "")),
             Some(Err(_)) => Err(close(1009, "frame over 4 KiB, or a protocol error")),
             Some(Ok(Message::Binary(_))) => {
                 self.strike("binary_not_supported", "Frames are JSON text.")
                     .await
             }
-            // A ping: the library's pong, handed to the writer when the library is flushed,
-            // goes out at once.
+            // A ping: counted as any frame; the library's pong, handed to the writer when the
+            // library is flushed, goes out at once.
             Some(Ok(Message::Ping(_))) => {
+                if !self.budget.take(Instant::now()) {
+                    return self
+                        .strike("rate_limited", "Too many frames; slow down.")
+                        .await;
+                }
                 if futures_util::SinkExt::flush(&mut self.stream)
                     .await
                     .is_err()
@@ -527,6 +535,16 @@ impl Link {
             }
         })
         .await;
+    }
+}
+
+/// The code to close with after a client's close: its own when that may be sent, 1000 for
+/// none, 1002 for one no endpoint may send.
+fn echoed(frame: Option<&tungstenite::protocol::CloseFrame>) -> u16 {
+    match frame {
+        None => 1000,
+        Some(frame) if frame.code.is_allowed() => u16::from(frame.code),
+        Some(_) => 1002,
     }
 }
 

@@ -161,14 +161,43 @@ fn accept_key(key: &[u8]) -> HeaderValue {
     HeaderValue::from_str(&accept).expect("base64 is a valid header value")
 }
 
-/// What the library wrote (pongs, a close reply), waiting for the [`Writer`].
+/// At most this much of what the library writes waits for the [`Writer`]; past it, its
+/// writes are dropped whole (a client sending pings without reading gets no more pongs).
+const REPLIES_MAX: usize = 16 * 1024;
+
+/// What the library wrote (pongs), waiting for the [`Writer`].
 #[derive(Clone, Default)]
-pub(super) struct Replies(Arc<Mutex<Vec<u8>>>);
+pub(super) struct Replies(Arc<Mutex<Held>>);
+
+#[derive(Default)]
+struct Held {
+    bytes: Vec<u8>,
+    /// The server's close is on its way: nothing the library writes goes out any more.
+    closed: bool,
+}
 
 impl Replies {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Held> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     /// What the library wrote since the last call.
     fn take(&self) -> Vec<u8> {
-        std::mem::take(&mut *self.0.lock().unwrap_or_else(|p| p.into_inner()))
+        std::mem::take(&mut self.lock().bytes)
+    }
+
+    /// Takes the library's word whole, or drops it whole (never part of a frame).
+    fn keep(&self, bytes: &[u8]) {
+        let mut held = self.lock();
+        if !held.closed && held.bytes.len() + bytes.len() <= REPLIES_MAX {
+            held.bytes.extend_from_slice(bytes);
+        }
+    }
+
+    fn close(&self) {
+        let mut held = self.lock();
+        held.closed = true;
+        held.bytes = Vec::new();
     }
 }
 
@@ -196,10 +225,7 @@ impl AsyncWrite for LibrarySide {
         _: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        let mut replies = self.replies.0.lock().unwrap_or_else(|p| p.into_inner());
-        // Bounded: the library answers only what the client sends, which is rate limited
-        // and read no faster than this socket writes.
-        replies.extend_from_slice(buf);
+        self.replies.keep(buf);
         Poll::Ready(Ok(buf.len()))
     }
 
@@ -213,11 +239,15 @@ impl AsyncWrite for LibrarySide {
 }
 
 /// The server's frames out: text frames and a close, queued then written with one flush.
+/// A flush cut short (its time ran out) goes on where it stopped at the next one: what
+/// reaches the connection is always whole frames, in order.
 pub(super) struct Writer {
     write: Shared,
     replies: Replies,
-    buffer: Vec<u8>,
-    /// A close frame was written: nothing more goes out.
+    /// Frames queued, the first `sent` bytes of them written.
+    out: Vec<u8>,
+    sent: usize,
+    /// The close frame is queued: nothing more is.
     closed: bool,
 }
 
@@ -226,32 +256,35 @@ impl Writer {
         Self {
             write,
             replies,
-            buffer: Vec::new(),
+            out: Vec::new(),
+            sent: 0,
             closed: false,
         }
     }
 
     /// Queues a text frame.
     pub(super) fn queue(&mut self, text: &str) {
-        encode(&mut self.buffer, OPCODE_TEXT, text.as_bytes());
+        if !self.closed {
+            encode(&mut self.out, OPCODE_TEXT, text.as_bytes());
+        }
     }
 
-    /// Writes what is queued (after what the library wrote), and lets a large buffer go.
+    /// Writes what is queued and what the library wrote, then lets a large buffer go.
     pub(super) async fn flush(&mut self) -> io::Result<()> {
-        let replies = self.replies.take();
-        if self.closed {
-            self.buffer.clear();
-            return Ok(());
+        if !self.closed {
+            self.out.extend_from_slice(&self.replies.take());
         }
-        if !replies.is_empty() {
-            self.write.write_all(&replies).await?;
+        while self.sent < self.out.len() {
+            let written = self.write.write(&self.out[self.sent..]).await?;
+            if written == 0 {
+                return Err(io::ErrorKind::WriteZero.into());
+            }
+            self.sent += written;
         }
-        if !self.buffer.is_empty() {
-            self.write.write_all(&self.buffer).await?;
-            self.buffer.clear();
-        }
-        if self.buffer.capacity() > KEEP {
-            self.buffer = Vec::new();
+        self.out.clear();
+        self.sent = 0;
+        if self.out.capacity() > KEEP {
+            self.out = Vec::new();
         }
         self.write.flush().await
     }
@@ -262,18 +295,19 @@ impl Writer {
         self.flush().await
     }
 
-    /// Writes a close frame: the last frame sent (in place of the library's reply to a close
-    /// of the client's, if it has one).
+    /// Writes a close frame, the last frame sent (after the rest of one cut short, if any).
+    /// The library's own close reply, and any pong after, are not sent.
     pub(super) async fn close(&mut self, code: u16, reason: &str) -> io::Result<()> {
-        drop(self.replies.take());
-        let mut payload = Vec::with_capacity(2 + reason.len());
-        payload.extend_from_slice(&code.to_be_bytes());
-        // At most 123 bytes of reason fit a control frame.
-        payload.extend_from_slice(truncate(reason, 123).as_bytes());
-        encode(&mut self.buffer, OPCODE_CLOSE, &payload);
-        self.flush().await?;
-        self.closed = true;
-        Ok(())
+        if !self.closed {
+            self.replies.close();
+            let mut payload = Vec::with_capacity(2 + reason.len());
+            payload.extend_from_slice(&code.to_be_bytes());
+            // At most 123 bytes of reason fit a control frame.
+            payload.extend_from_slice(truncate(reason, 123).as_bytes());
+            encode(&mut self.out, OPCODE_CLOSE, &payload);
+            self.closed = true;
+        }
+        self.flush().await
     }
 }
 

@@ -672,3 +672,74 @@ async fn pings_are_answered_closes_are_returned_and_large_frames_arrive_whole() 
         }
     }
 }
+
+/// Pings count as frames (a flood is refused, then closed with 4002), are answered while the
+/// session is served, and a client's close is answered with its own code.
+#[tokio::test]
+async fn pings_are_answered_and_counted_and_a_close_is_echoed() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+    use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+    let app = spawn_app().await;
+    let ann = app.quick_user("ann", false).await;
+    let identified = || async {
+        let (mut raw, _) = tokio_tungstenite::connect_async(app.gateway_url())
+            .await
+            .unwrap();
+        let identify = json!({"op": "identify", "d": {"token": ann.access}});
+        raw.send(Message::Text(identify.to_string().into()))
+            .await
+            .unwrap();
+        loop {
+            if let Some(Ok(Message::Text(text))) = raw.next().await
+                && text.contains(r#""t":"ready""#)
+            {
+                return raw;
+            }
+        }
+    };
+    let mut raw = identified().await;
+    raw.send(Message::Ping("served".into())).await.unwrap();
+    let pong = loop {
+        match raw.next().await {
+            Some(Ok(Message::Pong(payload))) => break payload,
+            Some(Ok(Message::Text(_))) => continue,
+            other => panic!("expected a pong, got {other:?}"),
+        }
+    };
+    assert_eq!(&pong[..], b"served");
+    raw.send(Message::Close(Some(CloseFrame {
+        code: CloseCode::Away,
+        reason: "".into(),
+    })))
+    .await
+    .unwrap();
+    let echoed = loop {
+        match raw.next().await {
+            Some(Ok(Message::Close(Some(frame)))) => break u16::from(frame.code),
+            Some(Ok(_)) => continue,
+            other => panic!("expected the server's close, got {other:?}"),
+        }
+    };
+    assert_eq!(echoed, 1001);
+
+    // A flood of pings: the frame budget (120 per 10 s) counts them too.
+    let mut flooding = identified().await;
+    for _ in 0..200 {
+        if flooding.send(Message::Ping("x".into())).await.is_err() {
+            break;
+        }
+    }
+    let mut refused = 0;
+    let code = loop {
+        match flooding.next().await {
+            Some(Ok(Message::Text(text))) if text.contains("rate_limited") => refused += 1,
+            Some(Ok(Message::Close(Some(frame)))) => break u16::from(frame.code),
+            Some(Ok(_)) => continue,
+            other => panic!("expected a close, got {other:?}"),
+        }
+    };
+    assert!(refused > 0);
+    assert_eq!(code, 4002);
+}
