@@ -800,10 +800,11 @@ impl Ring {
 
     /// Those kept after number `seq`, in order.
     fn after(&self, seq: u64) -> Vec<Numbered> {
-        let skip = usize::try_from(seq.saturating_sub(self.first).saturating_add(1))
-            .unwrap_or(usize::MAX)
-            .min(self.dispatches.len());
-        let skip = if seq < self.first { 0 } else { skip };
+        let len = self.dispatches.len();
+        let skip = match seq.checked_sub(self.first) {
+            None => 0,
+            Some(kept_up_to) => usize::try_from(kept_up_to + 1).map_or(len, |n| n.min(len)),
+        };
         self.dispatches
             .iter()
             .enumerate()
