@@ -161,6 +161,12 @@ test("invalid_session identifies on the same socket, with the chosen status; the
   ws.frame({ op: "invalid_session", d: { resumable: false } });
   assert.deepEqual(ws.sent.map((f) => f.op), ["resume", "identify"]);
   assert.deepEqual(ws.sent[1].d, { token: "t2", status: "dnd" });
+  await tick();
+  assert.deepEqual(
+    ws.sent.at(-1),
+    { op: "heartbeat", d: { seq: 0 } },
+    "a heartbeat before the new ready says no number of the old session"
+  );
   ws.dispatch("ready", 1, { session_id: "T" });
   assert.deepEqual(seen.at(-1), ["ready", "T"]);
   assert.deepEqual(statuses.at(-1), "online fresh");

@@ -55,6 +55,12 @@ pub async fn open(api: &Api, specs: Vec<(i64, i64, String)>) -> anyhow::Result<V
 
 /// Identifies one gateway session per token, a few at a time.
 pub async fn identify(api: &Api, tokens: Vec<String>) -> anyhow::Result<Vec<Socket>> {
+    let sessions = identify_seeing(api, tokens).await?;
+    Ok(sessions.into_iter().map(|(socket, _)| socket).collect())
+}
+
+/// The same, with the last number each session saw (its `ready`'s is 1).
+pub async fn identify_seeing(api: &Api, tokens: Vec<String>) -> anyhow::Result<Vec<(Socket, u64)>> {
     eprintln!("identifying {} gateway sessions", tokens.len());
     let started = Instant::now();
     let sockets = stream::iter(tokens)
@@ -69,17 +75,20 @@ pub async fn identify(api: &Api, tokens: Vec<String>) -> anyhow::Result<Vec<Sock
 
 /// Reads what the sessions were sent while others were being identified (each person coming
 /// online is told to the others) until each has been quiet for a second: the run measures
-/// messages, not that.
-async fn settle(sockets: Vec<Socket>) -> Vec<Socket> {
+/// messages, not that. Each socket comes with the last number it saw.
+async fn settle(sockets: Vec<Socket>) -> Vec<(Socket, u64)> {
     const QUIET: Duration = Duration::from_secs(1);
     let started = Instant::now();
     let read = stream::iter(sockets)
         .map(|mut socket| async move {
-            let mut frames = 0_u64;
-            while let Ok(Some(Ok(_))) = tokio::time::timeout(QUIET, socket.next()).await {
+            let (mut frames, mut seen) = (0_u64, 1);
+            while let Ok(Some(Ok(frame))) = tokio::time::timeout(QUIET, socket.next()).await {
                 frames += 1;
+                if let Some(seq) = frame.to_text().ok().and_then(seq_of) {
+                    seen = seq;
+                }
             }
-            (socket, frames)
+            ((socket, seen), frames)
         })
         .buffer_unordered(4096)
         .collect::<Vec<_>>()
@@ -89,7 +98,16 @@ async fn settle(sockets: Vec<Socket>) -> Vec<Socket> {
         "read {frames} presence frames in {:.1} s",
         started.elapsed().as_secs_f64()
     );
-    read.into_iter().map(|(socket, _)| socket).collect()
+    read.into_iter().map(|(session, _)| session).collect()
+}
+
+/// The `s` of a dispatch frame, found without parsing the whole frame (the server writes
+/// `{"op":"dispatch","t":…,"s":N,"d":…}`).
+pub fn seq_of(frame: &str) -> Option<u64> {
+    let rest = frame.strip_prefix(r#"{"op":"dispatch","t":""#)?;
+    let after = &rest[rest.find(r#"","s":"#)? + 6..];
+    let digits = after.find(|c: char| !c.is_ascii_digit())?;
+    after[..digits].parse().ok()
 }
 
 /// Shared by the tasks of a run.
@@ -391,5 +409,12 @@ mod tests {
         assert_eq!(parse("b:3:17:123456:xxxx"), Some((3, 17, 123456)));
         assert_eq!(parse("f:3:17"), None);
         assert_eq!(parse("b:3:x:1:"), None);
+    }
+
+    #[test]
+    fn a_dispatch_frames_number_is_read() {
+        let frame = r#"{"op":"dispatch","t":"presence_update","s":42,"d":{"s":1}}"#;
+        assert_eq!(seq_of(frame), Some(42));
+        assert_eq!(seq_of(r#"{"op":"heartbeat_ack","d":null}"#), None);
     }
 }

@@ -10,8 +10,11 @@
 //! resuming is refused, never answered with a gap.
 //!
 //! Like the chat hub, delivering takes one shared read of the index and, per session, a short
-//! lock of that session alone and a non-blocking push into its bounded queue; a session whose
-//! queue is full is closed (4008) and cannot be resumed.
+//! lock of that session alone: the dispatch goes into the session's ring, which is both the
+//! socket's queue (the socket takes what follows the last number it took) and what is kept
+//! for a resume, and the socket's task is woken. A session with more than [`Limits::queue`]
+//! not taken is closed (4008) and cannot be resumed. A heartbeat's number lets go of what the
+//! client has: an idle session keeps nothing.
 
 use crate::Grant;
 use crate::hub::{Close, CloseHandle, Closing};
@@ -20,8 +23,8 @@ use pingme_domain::{AccountId, ServerId};
 use std::collections::{HashMap, VecDeque};
 use std::fmt::Write;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::task::{Poll, Waker};
 use std::time::{Duration, Instant};
-use tokio::sync::mpsc;
 
 /// Close codes of the gateway (the contract's, "Gateway").
 pub mod gateway_close_codes {
@@ -86,12 +89,16 @@ pub struct Numbered {
 
 /// The socket's side of a session: the dispatches to send, and how it learns it must close.
 /// Dropping it detaches the session (kept for a resume) unless it was closed for good.
+///
+/// The socket takes its dispatches from the session's replay ring, after the last number
+/// it took: the ring is its queue too (no channel per session).
 pub struct Attached {
     pub session: Arc<str>,
     pub account: AccountId,
-    /// For a resume, the dispatches the client missed, to send before the queue's.
-    pub missed: Vec<Numbered>,
-    pub dispatches: mpsc::Receiver<Numbered>,
+    /// The last number given when the socket took the session over: a resume replays the
+    /// dispatches up to it ([`Attached::missed`]), then says `resumed`.
+    pub resumed_at: u64,
+    held: Arc<Session>,
     closing: Arc<Closing>,
     hub: Arc<GatewayHub>,
 }
@@ -100,11 +107,74 @@ impl Attached {
     pub fn handle(&self) -> CloseHandle {
         CloseHandle(self.closing.clone())
     }
+
+    /// For a resume: the dispatches the client missed, up to [`Attached::resumed_at`];
+    /// `None` if the session is no longer this socket's (ended, or taken over again).
+    pub fn missed(&self) -> Option<Vec<Numbered>> {
+        self.take(usize::MAX, Some(self.resumed_at))
+    }
+
+    /// Up to `max` dispatches the socket has not taken yet, waiting for one. Cancel-safe:
+    /// nothing is taken unless it is returned. Never returns once the session is no longer
+    /// this socket's (its close says why).
+    pub async fn next(&self, max: usize) -> Vec<Numbered> {
+        std::future::poll_fn(|cx| {
+            let mut state = lock(&self.held.state);
+            let state = &mut *state;
+            let Some(outlet) = outlet_of(&mut state.socket, &self.closing) else {
+                return Poll::Pending;
+            };
+            let taken = state.replay.between(outlet.sent, state.seq, max);
+            match taken.last() {
+                Some(last) => {
+                    outlet.sent = last.seq;
+                    Poll::Ready(taken)
+                }
+                None => {
+                    if !outlet
+                        .waker
+                        .as_ref()
+                        .is_some_and(|w| w.will_wake(cx.waker()))
+                    {
+                        outlet.waker = Some(cx.waker().clone());
+                    }
+                    Poll::Pending
+                }
+            }
+        })
+        .await
+    }
+
+    /// Up to `max` dispatches the socket has not taken yet (up to number `through`), without
+    /// waiting; `None` once the session is no longer this socket's.
+    pub fn take(&self, max: usize, through: Option<u64>) -> Option<Vec<Numbered>> {
+        let mut state = lock(&self.held.state);
+        let state = &mut *state;
+        let outlet = outlet_of(&mut state.socket, &self.closing)?;
+        let through = through.map_or(state.seq, |t| t.min(state.seq));
+        let taken = state.replay.between(outlet.sent, through, max);
+        if let Some(last) = taken.last() {
+            outlet.sent = last.seq;
+        }
+        Some(taken)
+    }
+
+    /// The client has every dispatch up to `seq` (its heartbeat said so): they need not be
+    /// kept for a resume any more, which may then start from `seq` at the earliest. Numbers
+    /// not sent to this socket yet are not taken as had.
+    pub fn acknowledge(&self, seq: u64) {
+        let mut state = lock(&self.held.state);
+        let state = &mut *state;
+        if let Some(outlet) = outlet_of(&mut state.socket, &self.closing) {
+            let had = seq.min(outlet.sent);
+            state.replay.forget_through(had);
+        }
+    }
 }
 
 impl Drop for Attached {
     fn drop(&mut self) {
-        self.hub.detach(&self.session, &self.closing);
+        self.hub.detach(&self.held, &self.closing);
     }
 }
 
@@ -191,7 +261,8 @@ struct SessionState {
     servers: Vec<ServerId>,
     /// The servers joined (`true`) or left since the session was registered, latest only.
     changed: Vec<(ServerId, bool)>,
-    /// The last dispatches, oldest first, for a resume.
+    /// The last dispatches, oldest first: those the socket has not taken yet, and those
+    /// kept for a resume (the last [`Limits::replay`] not acknowledged by the client).
     replay: Ring,
     socket: Option<Outlet>,
     /// Since when no socket holds it.
@@ -200,9 +271,37 @@ struct SessionState {
     ended: bool,
 }
 
+/// The socket's outlet, if `closing` is still the session's socket's.
+fn outlet_of<'a>(socket: &'a mut Option<Outlet>, closing: &Arc<Closing>) -> Option<&'a mut Outlet> {
+    socket.as_mut().filter(|o| Arc::ptr_eq(&o.closing, closing))
+}
+
+/// The session's socket, as the hub sees it.
 struct Outlet {
-    queue: mpsc::Sender<Numbered>,
     closing: Arc<Closing>,
+    /// The last number the socket took.
+    sent: u64,
+    /// The last number given when it took the session over: those up to it are the
+    /// resume's replay, which is bounded by what is kept, not by the queue.
+    resumed_at: u64,
+    /// The socket's task, when it waits for a dispatch.
+    waker: Option<Waker>,
+}
+
+impl Outlet {
+    fn new(closing: Arc<Closing>, sent: u64, resumed_at: u64) -> Self {
+        Self {
+            closing,
+            sent,
+            resumed_at,
+            waker: None,
+        }
+    }
+
+    /// How many live dispatches (given after the takeover) wait for the socket.
+    fn backlog(&self, seq: u64) -> u64 {
+        seq - self.sent.max(self.resumed_at)
+    }
 }
 
 #[derive(Default)]
@@ -245,7 +344,7 @@ impl GatewayHub {
         servers.dedup();
         self.make_room(account);
         let id: Arc<str> = session_id().into();
-        let (outlet, attached) = self.outlet(id.clone(), account, Vec::new());
+        let closing = Arc::new(Closing::default());
         let session = Arc::new(Session {
             id: id.clone(),
             account,
@@ -256,11 +355,12 @@ impl GatewayHub {
                 servers: servers.clone(),
                 changed: Vec::new(),
                 replay: Ring::default(),
-                socket: Some(outlet),
+                socket: Some(Outlet::new(closing.clone(), 1, 1)),
                 detached: None,
                 ended: false,
             }),
         });
+        let attached = self.attach(&session, closing, 1);
         let mut index = self.write();
         index.sessions.insert(id, session.clone());
         for server in servers {
@@ -355,8 +455,9 @@ impl GatewayHub {
         if state.ended || seq > state.seq || (seq < state.seq && seq + 1 < oldest_kept) {
             return Err(InvalidSession);
         }
-        let missed = state.replay.after(seq);
-        let (outlet, attached) = self.outlet(found.id.clone(), account, missed);
+        let closing = Arc::new(Closing::default());
+        let attached = self.attach(&found, closing.clone(), state.seq);
+        let outlet = Outlet::new(closing, seq, state.seq);
         if let Some(old) = state.socket.replace(outlet) {
             old.closing.close(Close {
                 code: 1000,
@@ -496,18 +597,20 @@ impl GatewayHub {
     }
 
     /// Takes in a session numbered elsewhere (resumed from another node), attached to a new
-    /// socket: `replay` is what it keeps for a later resume, `missed` what the socket sends
-    /// first.
+    /// socket: `replay` is what it keeps for a later resume (and must hold every number after
+    /// `seen`), `seen` the last number the client has: the socket sends those after it first.
     pub fn adopt(
         self: &Arc<Self>,
         seat: Seat,
         generation: u64,
         replay: VecDeque<Numbered>,
-        missed: Vec<Numbered>,
+        seen: u64,
     ) -> Attached {
-        let skip = replay.len().saturating_sub(self.limits.replay);
+        // The oldest past the limit go, but never one the client has not seen.
+        let had = replay.iter().take_while(|n| n.seq <= seen).count();
+        let skip = replay.len().saturating_sub(self.limits.replay).min(had);
         let replay = Ring::of(replay.into_iter().skip(skip));
-        let (outlet, attached) = self.outlet(seat.session.clone(), seat.account, missed);
+        let closing = Arc::new(Closing::default());
         let session = Arc::new(Session {
             id: seat.session.clone(),
             account: seat.account,
@@ -518,11 +621,12 @@ impl GatewayHub {
                 servers: seat.servers.clone(),
                 changed: seat.changed.clone(),
                 replay,
-                socket: Some(outlet),
+                socket: Some(Outlet::new(closing.clone(), seen, seat.seq)),
                 detached: None,
                 ended: false,
             }),
         });
+        let attached = self.attach(&session, closing, seat.seq);
         self.make_room(seat.account);
         // The takeover that brought it here is the latest: a copy still here is stale.
         let stale = self.read().sessions.get(&seat.session).cloned();
@@ -597,50 +701,46 @@ impl GatewayHub {
             .count()
     }
 
-    fn outlet(
+    fn attach(
         self: &Arc<Self>,
-        session: Arc<str>,
-        account: AccountId,
-        missed: Vec<Numbered>,
-    ) -> (Outlet, Attached) {
-        let (queue, dispatches) = mpsc::channel(self.limits.queue.max(1));
-        let closing = Arc::new(Closing::default());
-        let outlet = Outlet {
-            queue,
-            closing: closing.clone(),
-        };
-        let attached = Attached {
-            session,
-            account,
-            missed,
-            dispatches,
+        session: &Arc<Session>,
+        closing: Arc<Closing>,
+        resumed_at: u64,
+    ) -> Attached {
+        Attached {
+            session: session.id.clone(),
+            account: session.account,
+            resumed_at,
+            held: session.clone(),
             closing,
             hub: self.clone(),
-        };
-        (outlet, attached)
+        }
     }
 
+    /// Numbers the dispatch in the session, keeps it, and wakes the socket; a socket that
+    /// has more than [`Limits::queue`] not taken is too slow.
     fn push(&self, session: &Session, dispatch: &Arc<Dispatch>) {
-        let mut state = lock(&session.state);
+        let mut guard = lock(&session.state);
+        let state = &mut *guard;
         if state.ended {
             return;
         }
         state.seq += 1;
-        let numbered = Numbered {
-            seq: state.seq,
-            dispatch: dispatch.clone(),
-        };
-        let limit = self.limits.replay;
-        state.replay.push(&numbered, limit);
-        let full = match &state.socket {
-            Some(socket) => matches!(
-                socket.queue.try_send(numbered),
-                Err(mpsc::error::TrySendError::Full(_))
+        state.replay.push(state.seq, dispatch);
+        let sent = state.socket.as_ref().map(|s| s.sent);
+        state.replay.keep(self.limits.replay, sent);
+        let (full, waker) = match &mut state.socket {
+            Some(socket) => (
+                socket.backlog(state.seq) > self.limits.queue.max(1) as u64,
+                socket.waker.take(),
             ),
-            None => false,
+            None => (false, None),
         };
+        drop(guard);
+        if let Some(waker) = waker {
+            waker.wake();
+        }
         if full {
-            drop(state);
             self.end(
                 session,
                 Close {
@@ -662,10 +762,7 @@ impl GatewayHub {
 
     /// The socket `closing` belonged to is gone: the session waits for a resume, unless it
     /// was ended, or another socket has taken it over meanwhile.
-    fn detach(&self, session: &str, closing: &Arc<Closing>) {
-        let Some(found) = self.read().sessions.get(session).cloned() else {
-            return;
-        };
+    fn detach(&self, found: &Arc<Session>, closing: &Arc<Closing>) {
         let mut state = lock(&found.state);
         if state
             .socket
@@ -678,7 +775,7 @@ impl GatewayHub {
         let ended = state.ended;
         drop(state);
         if ended {
-            self.forget_if(&found, |state| state.ended && state.socket.is_none());
+            self.forget_if(found, |state| state.ended && state.socket.is_none());
         }
     }
 
@@ -760,9 +857,9 @@ impl EventSink for GatewayHub {
     }
 }
 
-/// A session's last dispatches, kept for a resume: consecutive numbers, so only the first is
-/// kept beside them (a pointer a dispatch, half of what [`Numbered`]s would take: a busy
-/// session keeps 1,000).
+/// A session's last dispatches: those its socket has not taken yet and those kept for a
+/// resume. Consecutive numbers, so only the first is kept beside them (a pointer a dispatch,
+/// half of what [`Numbered`]s would take: a busy session keeps 1,000).
 #[derive(Default)]
 struct Ring {
     /// The number of the oldest kept.
@@ -771,24 +868,33 @@ struct Ring {
 }
 
 impl Ring {
-    /// Keeps `numbered`, and at most `limit` in all. A number that does not follow the last
-    /// kept (never given so) starts the ring over rather than misnumber what it holds.
-    fn push(&mut self, numbered: &Numbered, limit: usize) {
-        if self.dispatches.is_empty() || numbered.seq != self.first + self.dispatches.len() as u64 {
+    /// Keeps the dispatch numbered `seq`. A number that does not follow the last kept (never
+    /// given so) starts the ring over rather than misnumber what it holds.
+    fn push(&mut self, seq: u64, dispatch: &Arc<Dispatch>) {
+        debug_assert!(
+            self.dispatches.is_empty() || seq == self.first + self.dispatches.len() as u64,
+            "numbers are given one after another"
+        );
+        if self.dispatches.is_empty() || seq != self.first + self.dispatches.len() as u64 {
             self.dispatches.clear();
-            self.first = numbered.seq;
+            self.first = seq;
         }
-        if self.dispatches.len() >= limit.max(1) {
+        self.dispatches.push_back(dispatch.clone());
+    }
+
+    /// Lets the oldest go past `limit` kept, but none after `sent` (the socket has yet to
+    /// take them; `None`: no socket).
+    fn keep(&mut self, limit: usize, sent: Option<u64>) {
+        while self.dispatches.len() > limit.max(1) && sent.is_none_or(|s| self.first <= s) {
             self.dispatches.pop_front();
             self.first += 1;
         }
-        self.dispatches.push_back(numbered.dispatch.clone());
     }
 
     fn of(numbered: impl Iterator<Item = Numbered>) -> Self {
         let mut ring = Self::default();
         for n in numbered {
-            ring.push(&n, usize::MAX);
+            ring.push(n.seq, &n.dispatch);
         }
         ring
     }
@@ -798,22 +904,40 @@ impl Ring {
         (!self.dispatches.is_empty()).then_some(self.first)
     }
 
-    /// Those kept after number `seq`, in order.
-    fn after(&self, seq: u64) -> Vec<Numbered> {
+    /// Those kept numbered after `after` and up to `through`, in order, at most `max`.
+    fn between(&self, after: u64, through: u64, max: usize) -> Vec<Numbered> {
         let len = self.dispatches.len();
-        let skip = match seq.checked_sub(self.first) {
+        let skip = match after.checked_sub(self.first) {
             None => 0,
             Some(kept_up_to) => usize::try_from(kept_up_to + 1).map_or(len, |n| n.min(len)),
         };
+        let end = match through.checked_sub(self.first) {
+            None => 0,
+            Some(kept_up_to) => usize::try_from(kept_up_to + 1).map_or(len, |n| n.min(len)),
+        };
+        let count = end.saturating_sub(skip).min(max);
         self.dispatches
-            .iter()
+            .range(skip..skip + count)
             .enumerate()
-            .skip(skip)
             .map(|(i, dispatch)| Numbered {
-                seq: self.first + i as u64,
+                seq: self.first + (skip + i) as u64,
                 dispatch: dispatch.clone(),
             })
             .collect()
+    }
+
+    /// Lets go of those numbered up to `seq`, and of the memory they took.
+    fn forget_through(&mut self, seq: u64) {
+        while self.first().is_some_and(|first| first <= seq) {
+            self.dispatches.pop_front();
+            self.first += 1;
+        }
+        let (len, capacity) = (self.dispatches.len(), self.dispatches.capacity());
+        if len == 0 {
+            self.dispatches = VecDeque::new();
+        } else if capacity > 16 && len < capacity / 4 {
+            self.dispatches.shrink_to(len * 2);
+        }
     }
 
     fn clear(&mut self) {
@@ -992,13 +1116,14 @@ mod tests {
 
     /// `(seq, event)` of everything waiting for the socket.
     fn received(attached: &mut Attached) -> Vec<(u64, String)> {
-        let mut all: Vec<Numbered> = std::mem::take(&mut attached.missed);
-        while let Ok(n) = attached.dispatches.try_recv() {
-            all.push(n);
-        }
+        let all = attached.take(usize::MAX, None).unwrap_or_default();
         all.iter()
             .map(|n| (n.seq, n.dispatch.event.clone()))
             .collect()
+    }
+
+    fn seqs(numbered: Vec<Numbered>) -> Vec<u64> {
+        numbered.iter().map(|n| n.seq).collect()
     }
 
     fn events(list: &[(u64, &str)]) -> Vec<(u64, String)> {
@@ -1050,7 +1175,7 @@ mod tests {
             servers: vec![CHAT],
             changed: vec![],
         };
-        let mut first = hub.adopt(seat.clone(), 2, VecDeque::new(), Vec::new());
+        let mut first = hub.adopt(seat.clone(), 2, VecDeque::new(), 5);
         assert!(!hub.hand_over("s", 1), "the notice of its first takeover");
         assert!(
             !hub.hand_over("s", 2),
@@ -1058,7 +1183,7 @@ mod tests {
         );
         assert!(hub.holds("s"));
         // Adopted over the copy here (a later takeover): the copy is gone, its socket closed.
-        let mut again = hub.adopt(seat, 3, VecDeque::new(), Vec::new());
+        let mut again = hub.adopt(seat, 3, VecDeque::new(), 5);
         assert!(first.handle().is_closing());
         hub.deliver(dispatch("d", Audience::Server(CHAT)));
         assert_eq!(received(&mut first), events(&[]));
@@ -1337,7 +1462,7 @@ mod tests {
     }
 
     #[test]
-    fn the_ring_keeps_the_last_numbers_and_replays_after_any_of_them() {
+    fn the_ring_keeps_the_last_numbers_and_gives_those_between_any_two() {
         let d = Arc::new(Dispatch::to(Audience::Server(CHAT), "t", "{}".into()));
         let numbered = |seq| Numbered {
             seq,
@@ -1346,20 +1471,174 @@ mod tests {
         let seqs = |v: Vec<Numbered>| v.iter().map(|n| n.seq).collect::<Vec<_>>();
         let mut ring = Ring::default();
         assert_eq!(ring.first(), None);
-        assert!(ring.after(0).is_empty());
+        assert!(ring.between(0, 100, 10).is_empty());
         for seq in 2..=8 {
-            ring.push(&numbered(seq), 4);
+            ring.push(seq, &d);
+            ring.keep(4, None);
         }
         assert_eq!(ring.first(), Some(5));
-        assert_eq!(seqs(ring.after(6)), [7, 8]);
-        assert_eq!(seqs(ring.after(1)), [5, 6, 7, 8]);
-        assert!(ring.after(8).is_empty());
-        assert!(ring.after(100).is_empty());
-        // A number that does not follow starts it over.
-        ring.push(&numbered(20), 4);
-        assert_eq!((ring.first(), seqs(ring.after(0))), (Some(20), vec![20]));
+        assert_eq!(seqs(ring.between(6, 8, 10)), [7, 8]);
+        assert_eq!(seqs(ring.between(1, 8, 10)), [5, 6, 7, 8]);
+        assert_eq!(seqs(ring.between(1, 6, 10)), [5, 6]);
+        assert_eq!(seqs(ring.between(4, 8, 2)), [5, 6]);
+        assert!(ring.between(8, 8, 10).is_empty());
+        assert!(ring.between(100, 200, 10).is_empty());
+        // Past the limit, those a socket has not taken stay.
+        ring.push(9, &d);
+        ring.keep(4, Some(5));
+        assert_eq!(seqs(ring.between(0, 9, 10)), [6, 7, 8, 9]);
+        ring.push(10, &d);
+        ring.keep(4, Some(5));
+        assert_eq!(ring.first(), Some(6), "6 is not taken yet");
+        ring.forget_through(8);
+        assert_eq!(seqs(ring.between(0, 10, 10)), [9, 10]);
+        ring.forget_through(10);
+        assert_eq!((ring.first(), ring.dispatches.capacity()), (None, 0));
+        ring.push(20, &d);
+        assert_eq!(
+            (ring.first(), seqs(ring.between(0, 30, 10))),
+            (Some(20), vec![20]),
+            "an emptied ring starts at the next number"
+        );
         let adopted = Ring::of((3..6).map(numbered));
-        assert_eq!(seqs(adopted.after(3)), [4, 5]);
+        assert_eq!(seqs(adopted.between(3, 5, 10)), [4, 5]);
+    }
+
+    #[tokio::test]
+    async fn a_waiting_socket_is_woken_by_a_dispatch() {
+        let hub = hub(1000, 16);
+        let ann = hub.open(ANN, 0, vec![CHAT]);
+        let waiting = tokio::spawn(async move {
+            let first = ann.next(64).await;
+            (first, ann)
+        });
+        tokio::task::yield_now().await;
+        hub.deliver(dispatch("one", Audience::Server(CHAT)));
+        let (first, ann) = waiting.await.unwrap();
+        assert_eq!(first.iter().map(|n| n.seq).collect::<Vec<_>>(), [2]);
+        hub.deliver(dispatch("two", Audience::Server(CHAT)));
+        hub.deliver(dispatch("three", Audience::Server(CHAT)));
+        let batch = ann.next(1).await;
+        assert_eq!(batch.iter().map(|n| n.seq).collect::<Vec<_>>(), [3]);
+        let batch = ann.next(64).await;
+        assert_eq!(batch.iter().map(|n| n.seq).collect::<Vec<_>>(), [4]);
+    }
+
+    #[test]
+    fn what_the_client_acknowledged_is_let_go_and_not_resumed_from() {
+        let hub = hub(1000, 16);
+        let mut ann = hub.open(ANN, 0, vec![CHAT]);
+        for _ in 0..3 {
+            hub.deliver(dispatch("d", Audience::Server(CHAT)));
+        }
+        let taken = ann.take(2, None).unwrap();
+        assert_eq!(taken.iter().map(|n| n.seq).collect::<Vec<_>>(), [2, 3]);
+        // 4 was never sent: a heartbeat saying so is taken as far as 3.
+        ann.acknowledge(9);
+        assert_eq!(received(&mut ann), events(&[(4, "d")]));
+        let session = ann.session.clone();
+        drop(ann);
+        assert_eq!(
+            hub.resume(&session, ANN, 0, 2).err(),
+            Some(InvalidSession),
+            "3 was acknowledged and let go"
+        );
+        let mut back = hub.resume(&session, ANN, 0, 3).expect("resumable from 3");
+        assert_eq!(back.resumed_at, 4);
+        assert_eq!(seqs(back.missed().unwrap()), [4]);
+        back.acknowledge(4);
+        hub.deliver(dispatch("live", Audience::Server(CHAT)));
+        assert_eq!(received(&mut back), events(&[(5, "live")]));
+    }
+
+    #[test]
+    fn a_slow_socket_keeps_what_it_has_not_taken_past_the_replay_limit() {
+        let hub = hub(2, 16);
+        let mut ann = hub.open(ANN, 0, vec![CHAT]);
+        for _ in 0..5 {
+            hub.deliver(dispatch("d", Audience::Server(CHAT)));
+        }
+        assert_eq!(
+            received(&mut ann)
+                .iter()
+                .map(|(s, _)| *s)
+                .collect::<Vec<_>>(),
+            [2, 3, 4, 5, 6]
+        );
+        hub.deliver(dispatch("d", Audience::Server(CHAT)));
+        let session = ann.session.clone();
+        drop(ann);
+        assert_eq!(hub.resume(&session, ANN, 0, 4).err(), Some(InvalidSession));
+        let back = hub
+            .resume(&session, ANN, 0, 5)
+            .expect("the last two are kept");
+        assert_eq!(seqs(back.missed().unwrap()), [6, 7]);
+    }
+
+    #[tokio::test]
+    async fn a_resume_replays_up_to_the_takeover_and_its_backlog_is_not_the_queues() {
+        let hub = hub(1000, 2);
+        let first = hub.open(ANN, 0, vec![CHAT]);
+        let session = first.session.clone();
+        drop(first);
+        for _ in 0..5 {
+            hub.deliver(dispatch("away", Audience::Server(CHAT)));
+        }
+        let back = hub.resume(&session, ANN, 0, 1).expect("resumable");
+        assert_eq!(back.resumed_at, 6);
+        // Live ones before the socket took its replay: 5 missed are not 5 queued.
+        hub.deliver(dispatch("live", Audience::Server(CHAT)));
+        hub.deliver(dispatch("live", Audience::Server(CHAT)));
+        assert!(!back.handle().is_closing());
+        assert_eq!(seqs(back.missed().unwrap()), [2, 3, 4, 5, 6]);
+        assert_eq!(seqs(back.take(64, None).unwrap()), [7, 8]);
+        hub.deliver(dispatch("live", Audience::Server(CHAT)));
+        hub.deliver(dispatch("live", Audience::Server(CHAT)));
+        hub.deliver(dispatch("live", Audience::Server(CHAT)));
+        assert_eq!(
+            back.handle().closed().await.code,
+            gateway_close_codes::TOO_SLOW,
+            "three live ones not taken, past a queue of two"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_socket_taken_over_gets_nothing_more_and_acknowledges_nothing() {
+        let hub = hub(1000, 16);
+        let old = hub.open(ANN, 0, vec![CHAT]);
+        hub.deliver(dispatch("one", Audience::Server(CHAT)));
+        let new = hub.resume(&old.session, ANN, 0, 1).expect("resumable");
+        hub.deliver(dispatch("two", Audience::Server(CHAT)));
+        old.acknowledge(3);
+        assert!(old.take(64, None).is_none());
+        assert!(old.missed().is_none());
+        let waiting = tokio::time::timeout(Duration::from_millis(50), old.next(64)).await;
+        assert!(waiting.is_err(), "the old socket waits for its close only");
+        assert_eq!(seqs(new.missed().unwrap()), [2]);
+        assert_eq!(seqs(new.next(64).await), [3]);
+    }
+
+    #[test]
+    fn an_adopted_session_keeps_every_number_the_client_missed() {
+        let hub = hub(2, 16);
+        let seat = Seat {
+            session: "s".into(),
+            account: ANN,
+            grant: Grant::from(0),
+            seq: 6,
+            servers: vec![CHAT],
+            changed: vec![],
+        };
+        let d = dispatch("d", Audience::Server(CHAT));
+        let kept = (2..=6)
+            .map(|seq| Numbered {
+                seq,
+                dispatch: d.clone(),
+            })
+            .collect();
+        let adopted = hub.adopt(seat, 1, kept, 3);
+        assert_eq!(adopted.resumed_at, 6);
+        assert_eq!(seqs(adopted.missed().unwrap()), [4, 5, 6]);
     }
 
     #[tokio::test]

@@ -233,7 +233,11 @@ export class GatewaySocket {
   hello(token) {
     const socket = /** @type {WebSocketLike} */ (this.socket);
     const status = this.options.status?.() ?? null;
-    if (!this.session) this.identifiedWith = status;
+    if (!this.session) {
+      this.identifiedWith = status;
+      // A heartbeat before the new session's ready must not speak of the old one's numbers.
+      this.seq = 0;
+    }
     const frame = this.session
       ? { op: "resume", d: { token, session_id: this.session, seq: this.seq } }
       : { op: "identify", d: status && status !== "online" ? { token, status } : { token } };

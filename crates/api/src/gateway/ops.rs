@@ -26,7 +26,10 @@ pub enum Op {
         session_id: String,
         seq: u64,
     },
-    Heartbeat,
+    /// `seq`: the last number the client has seen, if it has seen any.
+    Heartbeat {
+        seq: Option<u64>,
+    },
     Typing {
         channel_id: i64,
     },
@@ -109,7 +112,10 @@ pub fn parse(text: &str) -> Result<Op, Refusal> {
                 seq,
             }
         }
-        "heartbeat" => Op::Heartbeat,
+        // A `d` without a readable `seq` is still a heartbeat: it lets nothing go.
+        "heartbeat" => Op::Heartbeat {
+            seq: data.get("seq").and_then(Value::as_u64),
+        },
         "typing" => {
             let Typing { channel_id } = data_of(op, data)?;
             Op::Typing { channel_id }
@@ -169,7 +175,7 @@ pub async fn carry_out(
     op: Op,
 ) -> Result<Option<String>, Refusal> {
     match op {
-        Op::Heartbeat => Ok(Some(heartbeat_ack())),
+        Op::Heartbeat { .. } => Ok(Some(heartbeat_ack())),
         Op::Identify { .. } | Op::Resume { .. } => Err(refusal(
             "already_identified",
             "This socket is identified already.",
@@ -276,9 +282,16 @@ mod tests {
         );
         assert_eq!(
             parse(r#"{"op":"heartbeat","d":{"seq":3}}"#),
-            Ok(Op::Heartbeat)
+            Ok(Op::Heartbeat { seq: Some(3) })
         );
-        assert_eq!(parse(r#"{"op":"heartbeat"}"#), Ok(Op::Heartbeat));
+        let none = Ok(Op::Heartbeat { seq: None });
+        assert_eq!(parse(r#"{"op":"heartbeat"}"#), none);
+        assert_eq!(parse(r#"{"op":"heartbeat","d":null}"#), none);
+        assert_eq!(parse(r#"{"op":"heartbeat","d":{"seq":null}}"#), none);
+        assert_eq!(parse(r#"{"op":"heartbeat","d":{}}"#), none);
+        assert_eq!(parse(r#"{"op":"heartbeat","d":{"seq":"3"}}"#), none);
+        assert_eq!(parse(r#"{"op":"heartbeat","d":{"seq":-1}}"#), none);
+        assert_eq!(parse(r#"{"op":"heartbeat","d":42}"#), none);
         assert_eq!(
             parse(r#"{"op":"ack","d":{"channel_id":1,"message_id":2}}"#),
             Ok(Op::Ack {
@@ -295,6 +308,7 @@ mod tests {
         assert_eq!(code("[1]"), "invalid_op");
         assert_eq!(code(r#"{"op":5}"#), "invalid_op");
         assert_eq!(code(r#"{"op":"dance"}"#), "unknown_op");
+
         assert_eq!(code(r#"{"op":"identify","d":{}}"#), "invalid_data");
         let away = r#"{"op":"identify","d":{"token":"t","status":"away"}}"#;
         assert_eq!(code(away), "invalid_data");

@@ -9,7 +9,7 @@ use super::wire::{NotWebSocket, Reader, Upgrade, Writer};
 use crate::AppState;
 use crate::auth::tokens::{Claims, TokenType};
 use crate::auth::{current_account_uncached, grant_of};
-use crate::chat::socket::{READ_BUFFER, WRITE_BUFFER, check_origin};
+use crate::chat::socket::{WRITE_BUFFER, check_origin};
 use crate::error::{ApiError, Detail};
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -33,6 +33,10 @@ use utoipa_axum::routes;
 
 /// Client frames over this size close the socket (1009): the largest op is a `resume`.
 pub const MAX_FRAME_BYTES: usize = 4 * 1024;
+/// What the socket library reads into, held for the socket's life (it grows for a larger
+/// frame): clients send a few small ops a minute, an identify or a resume of a few hundred
+/// bytes being the largest.
+const READ_BUFFER: usize = 512;
 /// How long a client has to identify or resume.
 pub const IDENTIFY_WITHIN: Duration = Duration::from_secs(10);
 /// Dispatches written with one flush at most.
@@ -82,11 +86,14 @@ type End = Close;
 /// What woke a serving socket up.
 enum Step {
     End(End),
-    Dispatch(Numbered),
+    Dispatch(Vec<Numbered>),
     Read(Option<Result<Message, tungstenite::Error>>),
 }
 
-async fn run(state: AppState, stream: Reader, sink: Writer) {
+/// The socket's whole life. Not an `async fn`, nor one taking the `Link` by value: an async
+/// fn's future keeps its arguments twice (as given, and moved into the body), for the
+/// socket's life; an async block uses what it captured in place.
+fn run(state: AppState, stream: Reader, sink: Writer) -> impl Future<Output = ()> + Send {
     let mut link = Link {
         state,
         sink,
@@ -94,20 +101,32 @@ async fn run(state: AppState, stream: Reader, sink: Writer) {
         strikes: 0,
         budget: Budget::default(),
     };
-    let end = match link.open().await {
-        Ok(mut session) => {
-            let end = link.serve(&mut session).await;
-            // A client too slow for its socket is too slow for its session: not resumed.
-            if end.code == codes::TOO_SLOW {
-                link.state
-                    .gateway
-                    .end_session(&session.attached.session, end.clone());
+    async move { link.run().await }
+}
+
+impl Link {
+    async fn run(&mut self) {
+        // Opening (an identify reads and renders everything), ops and closing are boxed:
+        // their futures take memory only while they run, not in every idle socket's task for
+        // its life (a task is as large as its largest await: 5.8 KiB with them inline).
+        // Served in place (a session moved out of the result would be kept twice).
+        let mut opened = Box::pin(self.open()).await;
+        let end = match &mut opened {
+            Ok(session) => {
+                let end = self.serve(session).await;
+                // A client too slow for its socket is too slow for its session: not resumed.
+                if end.code == codes::TOO_SLOW {
+                    self.state
+                        .gateway
+                        .end_session(&session.attached.session, end.clone());
+                }
+                end
             }
-            end
-        }
-        Err(end) => end,
-    };
-    link.close(end).await;
+            Err(end) => end.clone(),
+        };
+        drop(opened);
+        Box::pin(self.close(end)).await;
+    }
 }
 
 /// One socket: the state, both halves, and the client's strikes.
@@ -181,7 +200,7 @@ impl Link {
                     Some(session) => return Ok(session),
                     None => self.send(invalid_session()).await?,
                 },
-                Ok(Op::Heartbeat) => {
+                Ok(Op::Heartbeat { .. }) => {
                     self.strikes = 0;
                     self.send(heartbeat_ack()).await?
                 }
@@ -314,7 +333,7 @@ impl Link {
         seq: u64,
     ) -> Result<Option<Session>, End> {
         let (account, grant) = self.account(token).await?;
-        let Ok(mut attached) = self
+        let Ok(attached) = self
             .state
             .gateway
             .resume(session, account.id, grant, seq)
@@ -332,8 +351,11 @@ impl Link {
             self.state.gateway.end_session(&attached.session, revoked);
             return Err(end);
         }
-        let missed = std::mem::take(&mut attached.missed);
-        let last = missed.last().map_or(seq, |n| n.seq);
+        let Some(missed) = attached.missed() else {
+            // Ended or taken over again meanwhile: its close says why.
+            return Err(attached.handle().closed().await);
+        };
+        let last = attached.resumed_at;
         let presence = self
             .state
             .presence
@@ -385,19 +407,16 @@ impl Link {
                 // Before the dispatches: a steady flow of them must not keep the client's
                 // heartbeats unread.
                 message = self.stream.next() => Step::Read(message),
-                Some(numbered) = session.attached.dispatches.recv() => Step::Dispatch(numbered),
+                batch = session.attached.next(BATCH) => Step::Dispatch(batch),
             };
             let done = match step {
                 Step::End(end) => Err(end),
-                Step::Dispatch(numbered) => {
-                    self.send_batch(numbered, &mut session.attached.dispatches)
-                        .await
-                }
+                Step::Dispatch(batch) => self.send_batch(&batch).await,
                 Step::Read(Some(Ok(Message::Text(text)))) => {
                     silence.as_mut().reset(Instant::now() + idle);
-                    self.carry_out(session, text.as_str()).await
+                    Box::pin(self.carry_out(session, text.as_str())).await
                 }
-                Step::Read(message) => self.other(message).await,
+                Step::Read(message) => Box::pin(self.other(message)).await,
             };
             if let Err(end) = done {
                 return end;
@@ -420,6 +439,10 @@ impl Link {
             attached,
             presence,
         } = session;
+        if let Op::Heartbeat { seq: Some(seq) } = op {
+            // What the client has need not be kept for a resume any more.
+            attached.acknowledge(seq);
+        }
         match ops::carry_out(&self.state, account, &attached.session, presence, op).await {
             Ok(Some(reply)) => {
                 self.strikes = 0;
@@ -504,25 +527,19 @@ impl Link {
         sent(tokio::time::timeout(timeout, self.sink.flush()).await)
     }
 
-    /// Sends a dispatch and those queued behind it (up to [`BATCH`]) with one flush: one
-    /// write for a burst instead of one per frame.
-    async fn send_batch(
-        &mut self,
-        first: Numbered,
-        queued: &mut tokio::sync::mpsc::Receiver<Numbered>,
-    ) -> Result<(), End> {
+    /// Sends dispatches (up to [`BATCH`]) with one flush: one write for a burst instead of
+    /// one per frame.
+    async fn send_batch(&mut self, batch: &[Numbered]) -> Result<(), End> {
         let timeout = self.state.config.chat.send_timeout;
         let sink = &mut self.sink;
-        sink.queue(&frame(&first));
-        for _ in 1..BATCH {
-            let Ok(next) = queued.try_recv() else { break };
-            sink.queue(&frame(&next));
+        for numbered in batch {
+            sink.queue(&frame(numbered));
         }
         let written = tokio::time::timeout(timeout, sink.flush()).await;
         sent(written)
     }
 
-    async fn close(mut self, end: End) {
+    async fn close(&mut self, end: End) {
         let timeout = self.state.config.chat.send_timeout;
         let _ = tokio::time::timeout(timeout, self.sink.close(end.code, end.reason)).await;
         // Read on a little, so that the client gets the close frame rather than a reset.

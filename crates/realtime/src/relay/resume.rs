@@ -22,8 +22,8 @@ struct Replayed {
     seen: u64,
     /// The last dispatches numbered, for a later resume.
     kept: VecDeque<Numbered>,
-    /// Those after `seen`.
-    missed: Vec<Numbered>,
+    /// How many after `seen` (all of them in `kept`: at most `limit`).
+    missed: usize,
     limit: usize,
 }
 
@@ -47,10 +47,10 @@ impl Replayed {
                 if let Some(seq) = self.seat.take(&dispatch) {
                     let numbered = Numbered { seq, dispatch };
                     if seq > self.seen {
-                        if self.missed.len() == self.limit {
+                        if self.missed == self.limit {
                             return Err(InvalidSession);
                         }
-                        self.missed.push(numbered.clone());
+                        self.missed += 1;
                     }
                     if self.kept.len() == self.limit {
                         self.kept.pop_front();
@@ -154,7 +154,7 @@ async fn take_over(
         seat: from.seat(session, account, grant),
         seen: seq,
         kept: VecDeque::new(),
-        missed: Vec::new(),
+        missed: 0,
         limit: relay.replay_limit,
     };
     // Registered before reading: a join from here on adds this node to the server itself.
@@ -234,8 +234,7 @@ async fn take_over(
         }
         let seat = replayed.seat.clone();
         let kept = std::mem::take(&mut replayed.kept);
-        let missed = std::mem::take(&mut replayed.missed);
-        break (relay.hub.adopt(seat, generation, kept, missed), *applied);
+        break (relay.hub.adopt(seat, generation, kept, seq), *applied);
     };
     // Best effort: without it, the session is resumed on this node only until the next
     // round of checkpoints.

@@ -425,6 +425,46 @@ async fn a_resume_replays_exactly_the_missed_dispatches_then_goes_on() {
 }
 
 #[tokio::test]
+async fn a_heartbeats_seq_lets_go_of_what_the_client_has() {
+    let app = spawn_app().await;
+    let (ann, bob) = (
+        app.quick_user("ann", false).await,
+        app.quick_user("bob", false).await,
+    );
+    let (_, channel) = room(&app, &ann, &[&bob]).await;
+    let (mut b, ready) = app.identified(&bob).await;
+    let session = ready["d"]["session_id"].clone();
+    for text in ["seen 1", "seen 2"] {
+        send(&app, &ann, channel, text).await;
+    }
+    assert_eq!(dispatch(&mut b).await.0, 2);
+    assert_eq!(dispatch(&mut b).await.0, 3);
+    b.send(json!({"op": "heartbeat", "d": {"seq": 3}})).await;
+    assert_eq!(b.next().await, json!({"op": "heartbeat_ack", "d": null}));
+    drop(b);
+    app.gateway_sessions_detached().await;
+    send(&app, &ann, channel, "missed").await;
+    let mut again = app.gateway().await;
+    let resume = |seq: u64| json!({"op": "resume", "d": {"token": bob.access, "session_id": session, "seq": seq}});
+    // 3 was acknowledged: what came before it is no longer kept.
+    again.send(resume(2)).await;
+    assert_eq!(
+        again.next().await,
+        json!({"op": "invalid_session", "d": {"resumable": false}})
+    );
+    again.send(resume(3)).await;
+    let (s, name, data) = dispatch(&mut again).await;
+    assert_eq!(
+        (s, name.as_str(), &data["content"]),
+        (4, "message_create", &json!("missed"))
+    );
+    assert_eq!(
+        dispatch(&mut again).await,
+        (4, "resumed".to_owned(), json!({}))
+    );
+}
+
+#[tokio::test]
 async fn bad_tokens_and_bad_frames_get_the_contracts_close_codes() {
     let app = spawn_app().await;
     let (ann, staff) = (

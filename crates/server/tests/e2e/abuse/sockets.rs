@@ -21,7 +21,9 @@ async fn pings_never_read_cost_bounded_memory_and_close_the_socket_with_4008() {
     let mut command = pingme(dir.path());
     command
         .env("RUST_LOG", "warn")
-        .env("PINGME_WS_SEND_TIMEOUT", "2s");
+        // Long enough for the flood below to go out on a loaded machine before the server,
+        // unable to write, closes the socket.
+        .env("PINGME_WS_SEND_TIMEOUT", "5s");
     let node = Node::start(command).await;
     let token = account(&node, dir.path(), "pinger").await;
     let (server, channel) = server_of(&node, &token).await;
@@ -53,17 +55,18 @@ async fn pings_never_read_cost_bounded_memory_and_close_the_socket_with_4008() {
 /// A ping of 125 bytes as a client sends it (masked).
 const PING_FRAME: usize = 2 + 4 + 125;
 
-/// Sends up to `enough` pings, never reading, for at most 8 s: how many went out, and the
-/// highest the server's memory went (sampled, and as the kernel recorded it), in KiB.
+/// Sends up to `enough` pings, never reading, for at most 20 s, until the server stops reading
+/// (a batch not taken in 2 s): how many went out, and the highest the server's memory went
+/// (sampled, and as the kernel recorded it), in KiB.
 async fn flood_with_pings(node: &Node, socket: &mut RawSocket, enough: usize) -> (usize, u64) {
     let before = node.memory();
     let payload = [7u8; 125];
     let mut sent = 0usize;
     let mut peak = before.rss;
-    let give_up = tokio::time::Instant::now() + Duration::from_secs(8);
+    let give_up = tokio::time::Instant::now() + Duration::from_secs(20);
     while sent < enough && tokio::time::Instant::now() < give_up {
         let batch = tokio::time::timeout(
-            Duration::from_millis(200),
+            Duration::from_secs(2),
             socket.send_many(PING, &payload, 512),
         )
         .await;
