@@ -118,29 +118,9 @@ impl Attached {
     /// nothing is taken unless it is returned. Never returns once the session is no longer
     /// this socket's (its close says why).
     pub async fn next(&self, max: usize) -> Vec<Numbered> {
-        std::future::poll_fn(|cx| {
-            let mut state = lock(&self.held.state);
-            let state = &mut *state;
-            let Some(outlet) = outlet_of(&mut state.socket, &self.closing) else {
-                return Poll::Pending;
-            };
-            let taken = state.replay.between(outlet.sent, state.seq, max);
-            match taken.last() {
-                Some(last) => {
-                    outlet.sent = last.seq;
-                    Poll::Ready(taken)
-                }
-                None => {
-                    if !outlet
-                        .waker
-                        .as_ref()
-                        .is_some_and(|w| w.will_wake(cx.waker()))
-                    {
-                        outlet.waker = Some(cx.waker().clone());
-                    }
-                    Poll::Pending
-                }
-            }
+        std::future::poll_fn(|cx| match self.take_or_wait(max, None, Some(cx.waker())) {
+            Some(taken) if !taken.is_empty() => Poll::Ready(taken),
+            _ => Poll::Pending,
         })
         .await
     }
@@ -148,13 +128,30 @@ impl Attached {
     /// Up to `max` dispatches the socket has not taken yet (up to number `through`), without
     /// waiting; `None` once the session is no longer this socket's.
     pub fn take(&self, max: usize, through: Option<u64>) -> Option<Vec<Numbered>> {
+        self.take_or_wait(max, through, None)
+    }
+
+    /// What [`Attached::take`] gives; when that is nothing, `waker` (if any) is woken by the
+    /// next dispatch: registered under the session's lock, so none is missed.
+    fn take_or_wait(
+        &self,
+        max: usize,
+        through: Option<u64>,
+        waker: Option<&Waker>,
+    ) -> Option<Vec<Numbered>> {
         let mut state = lock(&self.held.state);
         let state = &mut *state;
         let outlet = outlet_of(&mut state.socket, &self.closing)?;
         let through = through.map_or(state.seq, |t| t.min(state.seq));
         let taken = state.replay.between(outlet.sent, through, max);
-        if let Some(last) = taken.last() {
-            outlet.sent = last.seq;
+        match (taken.last(), waker) {
+            (Some(last), _) => outlet.sent = last.seq,
+            (None, Some(waker)) => {
+                if !outlet.waker.as_ref().is_some_and(|w| w.will_wake(waker)) {
+                    outlet.waker = Some(waker.clone());
+                }
+            }
+            (None, None) => {}
         }
         Some(taken)
     }
@@ -906,15 +903,7 @@ impl Ring {
 
     /// Those kept numbered after `after` and up to `through`, in order, at most `max`.
     fn between(&self, after: u64, through: u64, max: usize) -> Vec<Numbered> {
-        let len = self.dispatches.len();
-        let skip = match after.checked_sub(self.first) {
-            None => 0,
-            Some(kept_up_to) => usize::try_from(kept_up_to + 1).map_or(len, |n| n.min(len)),
-        };
-        let end = match through.checked_sub(self.first) {
-            None => 0,
-            Some(kept_up_to) => usize::try_from(kept_up_to + 1).map_or(len, |n| n.min(len)),
-        };
+        let (skip, end) = (self.count_through(after), self.count_through(through));
         let count = end.saturating_sub(skip).min(max);
         self.dispatches
             .range(skip..skip + count)
@@ -924,6 +913,14 @@ impl Ring {
                 dispatch: dispatch.clone(),
             })
             .collect()
+    }
+
+    /// How many of those kept are numbered up to `seq`.
+    fn count_through(&self, seq: u64) -> usize {
+        let len = self.dispatches.len();
+        seq.checked_sub(self.first).map_or(0, |kept_up_to| {
+            usize::try_from(kept_up_to + 1).map_or(len, |n| n.min(len))
+        })
     }
 
     /// Lets go of those numbered up to `seq`, and of the memory they took.
