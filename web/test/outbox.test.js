@@ -160,3 +160,16 @@ test("only failures that may not have reached the server are retried", () => {
   for (const status of [400, 401, 403, 404, 413]) assert.ok(!retryable(new ApiError(status, null)), `${status}`);
   assert.ok(!retryable(new TypeError("a bug")));
 });
+
+test("a reply carries what it answers on every attempt, and when offered back again", async () => {
+  const { outbox, posts } = harness();
+  outbox.send("yes", { id: 41, username: "Ann" });
+  outbox.send("plain");
+  assert.equal(posts[0].body.reply_to, 41);
+  posts[0].reject(new ApiError(400, { reply_to: ["Not a message of this channel."] }));
+  await settle();
+  assert.equal(posts[1].body.content, "plain");
+  assert.ok(!("reply_to" in posts[1].body), "no reply_to on a message that answers nothing");
+  const [lost] = outbox.unsent;
+  assert.deepEqual(lost.replyTo, { id: 41, username: "Ann" });
+});

@@ -118,6 +118,15 @@ impl Fields {
         parsed.map_err(|message| self.reject(name, message)).ok()
     }
 
+    /// An integer that may be left out, `null` or blank (all `None`).
+    pub fn nullable_integer(&mut self, name: &str) -> Option<i64> {
+        match self.input.values.get(name) {
+            Some(Value::Null) => None,
+            Some(Value::String(text)) if text.trim().is_empty() => None,
+            _ => self.integer(name, false),
+        }
+    }
+
     /// A boolean as DRF reads one: `true`/`false`, `1`/`0`, or the strings `true`, `false`,
     /// `1`, `0`, `yes`, `no`, `on`, `off` in any case; `None` when absent.
     pub fn boolean(&mut self, name: &str) -> Option<bool> {

@@ -57,6 +57,7 @@ struct Limiters {
     typing: Limiter<(AccountId, ChannelId)>,
     presence: Limiter<Arc<str>>,
     identify: Limiter<AccountId>,
+    marks: Limiter<AccountId>,
 }
 
 /// Every rate limit of one node; `None` inside when limits are off.
@@ -73,6 +74,7 @@ impl RateLimits {
             typing: Limiter::new(TYPING),
             presence: Limiter::new(PRESENCE),
             identify: Limiter::new(IDENTIFY),
+            marks: Limiter::new(MARKS),
         }))
     }
 
@@ -128,6 +130,13 @@ impl RateLimits {
         limits.typing.check(&(account, channel)).is_ok()
     }
 
+    /// One reaction added or taken back, or one pin or unpin, by `account`; the error is
+    /// how long to wait.
+    pub fn mark(&self, account: AccountId) -> Result<(), Duration> {
+        let Some(limits) = &self.0 else { return Ok(()) };
+        limits.marks.check(&account).map_err(wait_of)
+    }
+
     /// One gateway `identify` of `account` (each reads everything the person sees); the error
     /// is how long to wait.
     pub fn identify(&self, account: AccountId) -> Result<(), Duration> {
@@ -166,6 +175,12 @@ const TYPING: Rate = Rate {
 
 /// Gateway identifies per account: ten at once (tabs and devices starting together), then one
 /// per 6 s.
+/// Reactions and pins, per account: 20 at once, then one every half second.
+const MARKS: Rate = Rate {
+    count: NonZeroU32::new(20).unwrap(),
+    per: Duration::from_secs(10),
+};
+
 const IDENTIFY: Rate = Rate {
     count: NonZeroU32::new(10).unwrap(),
     per: Duration::from_secs(60),

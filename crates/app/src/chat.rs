@@ -4,15 +4,18 @@
 
 use crate::App;
 use crate::error::{AppError, AppResult};
+use crate::pages::KeptPage;
 use bytes::Bytes;
 use pingme_domain::account::Account;
 use pingme_domain::community::{Channel, Server};
 use pingme_domain::events::Event;
 use pingme_domain::messages::{
-    Message, MessageBody, MessageId, MessageWrite, NewMessage, Nonce, Page, ReadState, Sent,
+    Emoji, Message, MessageBody, MessageId, MessageWrite, NewMessage, Nonce, Outgoing, Page,
+    ReadState, Sent, Unusable,
 };
 use pingme_domain::store::QueuedMessage;
 use pingme_domain::{AccountId, ChannelId, ServerId, Timestamp};
+use std::sync::Arc;
 use tracing::instrument;
 
 /// How chat looks on the wire: the frames of the contract's sockets and its pages of
@@ -29,6 +32,8 @@ pub trait ChatFrames: Send + Sync {
     fn message_data(&self, message: &Message, nonce: Option<&str>) -> String;
     /// For `message_delete`.
     fn message_deleted_data(&self, message: &Message) -> String;
+    /// For `reaction_add` and `reaction_remove`: `account` gave or took back `emoji`.
+    fn reaction_data(&self, message: &Message, account: AccountId, emoji: &Emoji) -> String;
     /// For `typing_start`.
     fn typing_data(&self, account: AccountId, channel: ChannelId, server: ServerId) -> String;
     /// For `read_state_update`.
@@ -89,7 +94,7 @@ impl App {
     /// Posts a message over REST: once stored, it goes to its channel's sockets as one sent
     /// there would. With a nonce, a send the author already made with that nonce in that
     /// channel within [`Nonce::WINDOW`] answers with the message it made (`new: false`, and
-    /// nothing goes out again).
+    /// nothing goes out again). A reply answers a message of the same channel.
     #[instrument(skip_all, fields(account = %caller.id, %channel))]
     pub async fn send_message(
         &self,
@@ -97,6 +102,7 @@ impl App {
         channel: ChannelId,
         body: MessageBody,
         nonce: Option<Nonce>,
+        reply_to: Option<MessageId>,
     ) -> AppResult<Sent> {
         let server = self.channel_server(channel).await?;
         self.postable(server, caller).await?;
@@ -105,24 +111,31 @@ impl App {
             author: caller.id,
             body,
         };
-        let written = match &nonce {
-            Some(nonce) => {
-                let since = Timestamp::now().minus(Nonce::WINDOW);
-                self.store.send_message(&new, nonce, since).await?
-            }
-            None => match self.store.create_message(&new).await? {
-                MessageWrite::Done(message) => MessageWrite::Done(Sent { message, new: true }),
+        let echo = nonce.clone();
+        let written = match (nonce, reply_to) {
+            (None, None) => match self.store.create_message(&new).await? {
+                MessageWrite::Done(message) => MessageWrite::Done(Ok(Sent { message, new: true })),
                 MessageWrite::Refused => MessageWrite::Refused,
                 MessageWrite::Missing => MessageWrite::Missing,
             },
+            (nonce, reply_to) => {
+                let since = Timestamp::now().minus(Nonce::WINDOW);
+                let out = Outgoing {
+                    new,
+                    nonce,
+                    reply_to,
+                };
+                self.store.send_message(&out, since).await?
+            }
         };
         let sent = match written {
-            MessageWrite::Done(sent) => sent,
+            MessageWrite::Done(Ok(sent)) => sent,
+            MessageWrite::Done(Err(unusable)) => return Err(unusable_reference(unusable)),
             MessageWrite::Refused => return Err(not_a_member_to_post()),
             MessageWrite::Missing => return Err(AppError::NotFound),
         };
         if sent.new {
-            self.posted(&sent.message, nonce.as_ref().map(Nonce::as_str));
+            self.posted(&sent.message, echo.as_ref().map(Nonce::as_str));
         }
         Ok(sent)
     }
@@ -157,7 +170,7 @@ impl App {
         let server = self.channel_server(channel).await?;
         self.readable(server, caller).await?;
         let Page::Latest { limit } = page else {
-            return self.read_page(channel, page).await;
+            return self.read_page(channel, page, Some(caller.id)).await;
         };
         let version = async {
             self.store
@@ -165,19 +178,47 @@ impl App {
                 .await?
                 .ok_or(AppError::NotFound)
         };
-        let read = self.read_page(channel, page);
-        self.pages.answer((channel, limit), version, read).await
+        let read = self.read_kept_page(channel, page);
+        let kept = self.pages.answer((channel, limit), version, read).await?;
+        // Kept as someone who reacted to none of it sees it: the reader too, most often.
+        if kept.reacted.is_empty() || !self.store.reacted_to(caller.id, &kept.reacted).await? {
+            return Ok(kept.body);
+        }
+        self.read_page(channel, page, Some(caller.id)).await
     }
 
-    async fn read_page(&self, channel: ChannelId, page: Page) -> AppResult<Bytes> {
-        let messages = self.store.messages(channel, page).await?;
+    async fn read_page(
+        &self,
+        channel: ChannelId,
+        page: Page,
+        reader: Option<AccountId>,
+    ) -> AppResult<Bytes> {
+        let messages = self.store.messages(channel, page, reader).await?;
         Ok(Bytes::from(self.frames.history(&messages)))
+    }
+
+    /// A page as the [`PageCache`](crate::PageCache) keeps it.
+    async fn read_kept_page(&self, channel: ChannelId, page: Page) -> AppResult<KeptPage> {
+        let messages = self.store.messages(channel, page, None).await?;
+        let reacted: Arc<[MessageId]> = messages
+            .iter()
+            .filter(|m| !m.reactions.is_empty())
+            .map(|m| m.id)
+            .collect();
+        Ok(KeptPage {
+            body: Bytes::from(self.frames.history(&messages)),
+            reacted,
+        })
     }
 
     /// One message, for its server's members.
     #[instrument(level = "debug", skip_all, fields(account = %caller.id, message = %id.0))]
     pub async fn message(&self, caller: &Account, id: MessageId) -> AppResult<Message> {
-        let message = self.store.message(id).await?.ok_or(AppError::NotFound)?;
+        let message = self
+            .store
+            .message(id, Some(caller.id))
+            .await?
+            .ok_or(AppError::NotFound)?;
         self.readable(message.server, caller).await?;
         Ok(message)
     }
@@ -262,6 +303,14 @@ pub(crate) fn not_a_reader() -> AppError {
 
 fn not_a_member_to_post() -> AppError {
     AppError::Forbidden("Only members of this channel's server can post to it.".into())
+}
+
+fn unusable_reference(unusable: Unusable) -> AppError {
+    let (field, problem) = match unusable {
+        Unusable::ReplyTo => ("reply_to", "Not a message of this channel."),
+        Unusable::Attachments => ("attachments", "Not an attachment of yours to use."),
+    };
+    AppError::field(field, problem)
 }
 
 fn not_the_sender() -> AppError {

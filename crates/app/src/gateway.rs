@@ -6,7 +6,7 @@ use crate::App;
 use pingme_domain::account::Account;
 use pingme_domain::community::{Channel, Server};
 use pingme_domain::events::{Audience, Dispatch, Event, Reach};
-use pingme_domain::messages::{Message, ReadState};
+use pingme_domain::messages::{Emoji, Message, ReadState};
 use pingme_domain::presence::{self, Change};
 use pingme_domain::{AccountId, ChannelId, ServerId};
 use std::sync::Arc;
@@ -18,6 +18,18 @@ impl App {
 
     pub(crate) fn dispatch_message(&self, event: &str, message: &Message, nonce: Option<&str>) {
         let data = self.frames.message_data(message, nonce);
+        self.dispatch(Dispatch::to(Audience::Server(message.server), event, data));
+    }
+
+    /// `reaction_add` or `reaction_remove`, to the sessions that see the message.
+    pub(crate) fn dispatch_reaction(
+        &self,
+        event: &str,
+        message: &Message,
+        by: &Account,
+        emoji: &Emoji,
+    ) {
+        let data = self.frames.reaction_data(message, by.id, emoji);
         self.dispatch(Dispatch::to(Audience::Server(message.server), event, data));
     }
 

@@ -19,6 +19,7 @@ pub mod media;
 pub mod moderation;
 pub mod pages;
 pub mod passwords;
+pub mod reactions;
 pub mod read_states;
 pub mod sessions;
 
@@ -27,7 +28,7 @@ pub use cache::ReadCache;
 pub use chat::ChatFrames;
 pub use error::{AppError, AppResult};
 use listing::ListingCache;
-pub use pages::{Kept, PageCache};
+pub use pages::{Kept, KeptPage, PageCache};
 
 use pingme_domain::events::{BusStatus, Event, EventBus};
 use pingme_domain::media::MediaStore;

@@ -19,15 +19,29 @@
 
 use bytes::Bytes;
 use pingme_domain::ChannelId;
-use pingme_domain::messages::PageVersion;
+use pingme_domain::messages::{MessageId, PageVersion};
 use std::collections::HashMap;
 use std::future::Future;
 use std::hash::Hash;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 /// Channels' latest pages, by channel and length.
-pub type PageCache = Kept<(ChannelId, u32), PageVersion, Bytes>;
+pub type PageCache = Kept<(ChannelId, u32), PageVersion, KeptPage>;
+
+/// A latest page as kept: rendered for a reader who gave none of its reactions (every `me`
+/// false), with the messages that have any, so a reader who gave one gets it read again.
+#[derive(Clone)]
+pub struct KeptPage {
+    pub body: Bytes,
+    pub reacted: Arc<[MessageId]>,
+}
+
+impl Weight for KeptPage {
+    fn bytes(&self) -> usize {
+        self.body.len() + self.reacted.len() * size_of::<MessageId>()
+    }
+}
 
 /// What a kept answer, or its key, weighs against the budget beyond its own size.
 pub trait Weight {
@@ -208,13 +222,15 @@ mod tests {
         }
     }
 
+    type Pages = Kept<(ChannelId, u32), PageVersion, Bytes>;
+
     fn body(size: usize) -> Bytes {
         Bytes::from(vec![b'x'; size])
     }
 
     #[test]
     fn a_page_is_used_only_at_the_version_it_was_read_at() {
-        let cache: PageCache = Kept::new(1 << 20);
+        let cache: Pages = Kept::new(1 << 20);
         let (channel, other) = (ChannelId(1), ChannelId(2));
         cache.keep((channel, 50), version(3, 1), Bytes::from_static(b"[1]"));
         assert_eq!(
@@ -247,7 +263,7 @@ mod tests {
 
     #[test]
     fn past_the_budget_the_least_recently_used_pages_go() {
-        let cache: PageCache = Kept::new(10_000);
+        let cache: Pages = Kept::new(10_000);
         for n in 0..9 {
             cache.keep((ChannelId(n), 50), version(1, 1), body(900));
         }
@@ -270,7 +286,7 @@ mod tests {
 
     #[test]
     fn tiny_answers_count_for_their_entries_too() {
-        let cache: PageCache = Kept::new(128_000);
+        let cache: Pages = Kept::new(128_000);
         for n in 0..10_000 {
             cache.keep((ChannelId(n), 50), version(1, 1), Bytes::from_static(b"[]"));
         }
@@ -281,11 +297,11 @@ mod tests {
 
     #[test]
     fn a_zero_budget_keeps_nothing_and_a_page_too_large_is_not_kept() {
-        let off: PageCache = Kept::new(0);
+        let off: Pages = Kept::new(0);
         assert!(!off.enabled());
         off.keep((ChannelId(1), 50), version(1, 1), body(10));
         assert_eq!(off.get(&(ChannelId(1), 50), &version(1, 1)), None);
-        let small: PageCache = Kept::new(8_000);
+        let small: Pages = Kept::new(8_000);
         small.keep((ChannelId(1), 50), version(1, 1), body(100));
         assert!(small.get(&(ChannelId(1), 50), &version(1, 1)).is_some());
         // Too large: not kept, and the older page of its key is let go with it.

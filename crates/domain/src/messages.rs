@@ -66,12 +66,133 @@ pub struct Message {
     pub created_at: Timestamp,
     /// Later than `created_at` once the message was edited, and only then.
     pub updated_at: Timestamp,
+    /// The message of the same channel this one answers, if it is a reply.
+    pub reply_to: Option<Box<Reply>>,
+    /// Its reactions, each emoji once, in the order they were first given.
+    pub reactions: Vec<Reaction>,
+    pub pinned: bool,
 }
 
 impl Message {
     pub fn edited(&self) -> bool {
         self.updated_at > self.created_at
     }
+}
+
+/// What a reply answers: the original's id, and while the original exists, an excerpt of it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reply {
+    pub id: MessageId,
+    /// `None` once the original is deleted.
+    pub excerpt: Option<Excerpt>,
+}
+
+/// The start of the message a reply answers, and who wrote it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Excerpt {
+    /// `None` once the author's account is deleted.
+    pub author: Option<ExcerptAuthor>,
+    /// At most [`EXCERPT_CHARS`] characters of the original's text.
+    pub content: String,
+}
+
+/// The author of an excerpt, as socket frames show people.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExcerptAuthor {
+    pub id: AccountId,
+    pub display_name: String,
+    pub image: Option<String>,
+}
+
+/// The characters of the original's text an excerpt holds.
+pub const EXCERPT_CHARS: usize = 100;
+
+/// One emoji on one message: how many people gave it, and whether the reader is one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reaction {
+    pub emoji: Emoji,
+    pub count: u32,
+    pub me: bool,
+}
+
+/// The most distinct emoji one message carries.
+pub const MAX_REACTIONS: usize = 20;
+
+/// What adding or removing a reaction did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reacted {
+    Changed,
+    /// The person had given that emoji already (adding), or had not (removing).
+    Unchanged,
+    /// The message has [`MAX_REACTIONS`] other emoji already.
+    TooMany,
+}
+
+/// What pinning or unpinning a message did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Pinned {
+    /// The message as it is now.
+    Changed(Box<Message>),
+    Unchanged,
+    /// Its channel has [`MAX_PINS`] pinned messages already.
+    TooMany,
+}
+
+/// The most messages one channel keeps pinned.
+pub const MAX_PINS: usize = 50;
+
+/// One emoji of Unicode's emoji set (its fully qualified form, with any skin tone): a
+/// reaction. Any other string, even one that looks like an emoji, is refused.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Emoji(String);
+
+impl Emoji {
+    /// An emoji as typed: minimally qualified and unqualified forms (`❤` for `❤️`) are the
+    /// same emoji, kept in the fully qualified form.
+    pub fn parse(raw: &str) -> Result<Self, Refusal> {
+        match emojis::get(raw) {
+            Some(emoji) => Ok(Self(emoji.as_str().to_owned())),
+            None => Err("Not an emoji.".into()),
+        }
+    }
+
+    /// An emoji read back from storage, where only parsed ones are written.
+    pub fn stored(text: String) -> Self {
+        Self(text)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Every emoji of the set in Unicode's order, in its default skin tone (each also
+    /// takes the five others), with its name and its group's.
+    pub fn all() -> impl Iterator<Item = (&'static str, &'static str, &'static str)> {
+        emojis::iter().map(|e| (e.as_str(), e.name(), group_name(e.group())))
+    }
+}
+
+fn group_name(group: emojis::Group) -> &'static str {
+    use emojis::Group::*;
+    match group {
+        SmileysAndEmotion => "Smileys & Emotion",
+        PeopleAndBody => "People & Body",
+        AnimalsAndNature => "Animals & Nature",
+        FoodAndDrink => "Food & Drink",
+        TravelAndPlaces => "Travel & Places",
+        Activities => "Activities",
+        Objects => "Objects",
+        Symbols => "Symbols",
+        Flags => "Flags",
+    }
+}
+
+/// A message's reference that a send may not use: the message it replies to is not one of
+/// the channel's, or an attachment is not the sender's to use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unusable {
+    ReplyTo,
+    Attachments,
 }
 
 /// What became of a write on a message; decided in the write's own transaction, so no
@@ -177,6 +298,15 @@ pub struct NewMessage {
     pub body: MessageBody,
 }
 
+/// A message sent over REST: with what only that way of sending carries.
+#[derive(Clone, Debug)]
+pub struct Outgoing {
+    pub new: NewMessage,
+    pub nonce: Option<Nonce>,
+    /// A message of the same channel.
+    pub reply_to: Option<MessageId>,
+}
+
 /// Which messages of a channel a history page holds; always returned oldest first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Page {
@@ -222,6 +352,29 @@ mod tests {
             "Ensure this field has no more than 10 characters."
         );
         assert!(MessageBody::parse("a\0b", 10).is_err());
+    }
+
+    #[test]
+    fn emoji_are_one_of_the_set_in_their_full_form() {
+        assert_eq!(Emoji::parse("👍").unwrap().as_str(), "👍");
+        assert_eq!(Emoji::parse("👍🏽").unwrap().as_str(), "👍🏽");
+        assert_eq!(Emoji::parse("🇫🇷").unwrap().as_str(), "🇫🇷");
+        assert_eq!(Emoji::parse("❤").unwrap(), Emoji::parse("❤️").unwrap());
+        for bad in [
+            "", "a", ":+1:", "👍👍", "👍 ", "<script>", "U+1F44D", "\u{FE0F}",
+        ] {
+            assert!(Emoji::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn every_emoji_of_the_set_is_taken_as_it_is_listed() {
+        let all: Vec<_> = Emoji::all().collect();
+        assert!(all.len() > 1800, "{}", all.len());
+        for (emoji, name, group) in all {
+            assert_eq!(Emoji::parse(emoji).unwrap().as_str(), emoji, "{name}");
+            assert!(!name.is_empty() && !group.is_empty());
+        }
     }
 
     #[test]

@@ -9,8 +9,8 @@ use crate::community::{
     ServerChanges, ServerQuery, Standing,
 };
 use crate::messages::{
-    Message, MessageBody, MessageId, MessageWrite, NewMessage, Nonce, Page, PageVersion, ReadState,
-    Sent,
+    Emoji, Message, MessageBody, MessageId, MessageWrite, NewMessage, Outgoing, Page, PageVersion,
+    Pinned, Reacted, ReadState, Sent, Unusable,
 };
 use crate::sessions::{Ending, LoginSession, NewLoginSession, RefreshGrant, Rotation, SessionId};
 use crate::{AccountId, CategoryId, ChannelId, ServerId, Timestamp};
@@ -225,23 +225,65 @@ pub trait MessageStore: Send + Sync {
         self.queue_message(new.clone()).await?.await
     }
 
-    /// Stores a message sent with a nonce, as [`Self::create_message`] does, unless its
-    /// author sent one with the same nonce to the same channel at `since` or later: then that
-    /// one, `new: false`. Two such sends racing make one message.
+    /// Stores a message sent over REST, as [`Self::create_message`] does, in one
+    /// transaction with its checks: with a nonce, unless its author sent one with the same
+    /// nonce to the same channel at `since` or later (then that one, `new: false`; two such
+    /// sends racing make one message); a reply only to a message of the same channel
+    /// (otherwise nothing is written: `Err(Unusable)`).
     async fn send_message(
         &self,
-        new: &NewMessage,
-        nonce: &Nonce,
+        out: &Outgoing,
         since: Timestamp,
-    ) -> StoreResult<MessageWrite<Sent>>;
+    ) -> StoreResult<MessageWrite<Result<Sent, Unusable>>>;
 
-    /// A page of a channel's history, oldest first, read through the `(channel, id)` index.
-    async fn messages(&self, channel: ChannelId, page: Page) -> StoreResult<Vec<Message>>;
+    /// A page of a channel's history, oldest first, read through the `(channel, id)` index;
+    /// reactions' `me` for `reader` (none: all false).
+    async fn messages(
+        &self,
+        channel: ChannelId,
+        page: Page,
+        reader: Option<AccountId>,
+    ) -> StoreResult<Vec<Message>>;
+
+    /// The pinned messages of a channel, the latest pinned first, as `reader` sees them.
+    async fn pins(&self, channel: ChannelId, reader: AccountId) -> StoreResult<Vec<Message>>;
 
     /// Where the channel's history stands, by one key lookup; `None` if there is no such
     /// channel.
     async fn page_version(&self, channel: ChannelId) -> StoreResult<Option<PageVersion>>;
-    async fn message(&self, id: MessageId) -> StoreResult<Option<Message>>;
+    async fn message(
+        &self,
+        id: MessageId,
+        reader: Option<AccountId>,
+    ) -> StoreResult<Option<Message>>;
+
+    /// Adds `account`'s reaction with `emoji` to a message it may read (a member of the
+    /// server), unless the message has [`MAX_REACTIONS`](crate::messages::MAX_REACTIONS) other emoji.
+    async fn add_reaction(
+        &self,
+        id: MessageId,
+        account: AccountId,
+        emoji: &Emoji,
+    ) -> StoreResult<MessageWrite<Reacted>>;
+
+    /// Whether `account` reacted to any of the messages.
+    async fn reacted_to(&self, account: AccountId, messages: &[MessageId]) -> StoreResult<bool>;
+
+    /// Takes `account`'s reaction with `emoji` off a message it may read.
+    async fn remove_reaction(
+        &self,
+        id: MessageId,
+        account: AccountId,
+        emoji: &Emoji,
+    ) -> StoreResult<MessageWrite<Reacted>>;
+
+    /// Pins or unpins a message if `by` owns its server; at most [`MAX_PINS`](crate::messages::MAX_PINS) per channel.
+    async fn set_pinned(
+        &self,
+        id: MessageId,
+        by: AccountId,
+        pinned: bool,
+    ) -> StoreResult<MessageWrite<Pinned>>;
 
     /// Replaces a message's text if `editor` sent it and is still a member of its server.
     async fn update_message(

@@ -66,7 +66,8 @@ pub(crate) struct Sql {
     /// As [`Sql::server_shared`], locked as bans and handovers hold it: they change who may
     /// be a member or who owns it, so they wait for joins and leaves, and those for them.
     pub server_exclusive: &'static str,
-    /// Inserts a message into channel `$1` from `$2` with text `$3`, nonce `$4`, at `$5`, if
+    /// Inserts a message into channel `$1` from `$2` with text `$3`, nonce `$4`, at `$5`,
+    /// replying to `$6`, if
     /// `$2` is a member of the channel's server (the membership shared-locked); its id.
     pub insert_message: &'static str,
     /// Accounts of the ids `$1`, key-share-locked in id order (as the foreign keys of the
@@ -84,6 +85,16 @@ pub(crate) struct Sql {
     pub read_state: &'static str,
     /// Replaces message `$1`'s text `$3` at `$4` if `$2` sent it and still is a member.
     pub edit_message: &'static str,
+    /// The channel of message `$1` if `$2` may read it (a member of its server, the
+    /// membership shared-locked).
+    pub message_reader: &'static str,
+    /// The channel of message `$1` if `$2` owns its server (the server shared-locked).
+    pub message_owner: &'static str,
+    /// The reactions of the messages `$1`, each emoji once per message with how many gave
+    /// it and whether `$2` did (`mine` > 0), by message and then first given.
+    pub reactions_of: &'static str,
+    /// Whether account `$2` reacted to any of the messages `$1`.
+    pub reacted_to: &'static str,
     /// Deletes message `$1` if `$2` sent it and still is a member, or owns its server.
     pub delete_message: &'static str,
     /// Row locks taken only where [`Dialect::ROW_LOCKS`]: account `$1`, category `$1`,
@@ -173,8 +184,8 @@ macro_rules! statements {
                 $for_no_key_update
             ),
             insert_message: concat!(
-                "INSERT INTO messages (channel_id, author_id, content, nonce, created_at, updated_at) \
-                 SELECT c.id, ms.account_id, $3, $4, $5, $5 FROM channels c \
+                "INSERT INTO messages (channel_id, author_id, content, nonce, created_at, updated_at, \
+                 reply_to_id) SELECT c.id, ms.account_id, $3, $4, $5, $5, $6 FROM channels c \
                  JOIN memberships ms ON ms.server_id = c.server_id AND ms.account_id = $2 \
                  WHERE c.id = $1",
                 $share_members,
@@ -216,6 +227,30 @@ macro_rules! statements {
                  WHERE c.id = messages.channel_id AND ms.account_id = $2",
                 $share_members,
                 ") RETURNING id"
+            ),
+            message_reader: concat!(
+                "SELECT c.id FROM messages m JOIN channels c ON c.id = m.channel_id \
+                 JOIN memberships ms ON ms.server_id = c.server_id AND ms.account_id = $2 \
+                 WHERE m.id = $1",
+                $share_members
+            ),
+            message_owner: concat!(
+                "SELECT c.id FROM messages m JOIN channels c ON c.id = m.channel_id \
+                 JOIN servers s ON s.id = c.server_id AND s.owner_id = $2 WHERE m.id = $1",
+                $share_server
+            ),
+            reactions_of: concat!(
+                "SELECT message_id, emoji, count(*) AS count, \
+                 sum(CASE WHEN account_id = $2 THEN 1 ELSE 0 END) AS mine, \
+                 min(created_at) AS first_at FROM reactions WHERE message_id ",
+                $in_ids,
+                " GROUP BY message_id, emoji ORDER BY message_id, first_at, emoji",
+                $byte_order
+            ),
+            reacted_to: concat!(
+                "SELECT EXISTS (SELECT 1 FROM reactions WHERE account_id = $2 AND message_id ",
+                $in_ids,
+                ")"
             ),
             delete_message: concat!(
                 "DELETE FROM messages WHERE id = $1 AND (EXISTS (SELECT 1 FROM channels c \

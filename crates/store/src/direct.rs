@@ -165,16 +165,6 @@ impl Readers {
     ) -> StoreResult<Option<T>> {
         self.single(|reader| reader.optional(sql, params))
     }
-
-    /// Hands each of one statement's rows to `each`, in order.
-    pub(crate) fn each(
-        &self,
-        sql: &str,
-        params: &[&dyn ToSql],
-        each: impl FnMut(&Row<'_>) -> StoreResult<()>,
-    ) -> StoreResult<()> {
-        self.single(|reader| reader.each(sql, params, each))
-    }
 }
 
 /// A connection of the pool, inside [`Readers::read`]'s transaction or alone for one
@@ -358,9 +348,11 @@ mod tests {
         for limit in [1_i64, 50, 7, 50, 100] {
             let mut rows = 0;
             readers
-                .each(sql, &[&0_i64, &limit], |_| {
-                    rows += 1;
-                    Ok(())
+                .single(|reader| {
+                    reader.each(sql, &[&0_i64, &limit], |_| {
+                        rows += 1;
+                        Ok(())
+                    })
                 })
                 .unwrap();
             assert_eq!(rows, limit);

@@ -13,6 +13,10 @@ import { MemberPanel, ProfileCard, useMembers } from "./members.js";
 import { lastOwn, newestId } from "./timeline.js";
 import { TypingLine } from "./typing-line.js";
 import { Icon } from "../ui/icons.js";
+import { PinsPanel } from "./pins.js";
+import { toggleReaction } from "./reactions.js";
+import { isOwner } from "../lib/community.js";
+import { ApiError } from "../api/errors.js";
 
 /** From this width the member list is open beside the chat at first. */
 const WIDE = "(min-width: 1200px)";
@@ -22,7 +26,7 @@ const WIDE = "(min-width: 1200px)";
 
 /** @param {{server: any, channel: any, menu: any}} props */
 export function ChatView({ server, channel, menu }) {
-  const { store, actions } = useServices();
+  const { api, store, actions } = useServices();
   const me = useStore(store, (s) => s.me);
   // Where the "new messages" line goes: after what was read when the channel was opened (once
   // the gateway's first `ready` told).
@@ -38,12 +42,16 @@ export function ChatView({ server, channel, menu }) {
   const chat = useChannel(server, channel, stuck);
   const members = useMembers(server.id);
   const [membersOpen, setMembersOpen] = useState(() => matchMedia(WIDE).matches);
+  const [pinsOpen, setPinsOpen] = useState(false);
+  const [replyTo, setReplyTo] = useState(/** @type {Message|null} */ (null));
   const [atBottom, setAtBottom] = useState(true);
   const [editing, setEditing] = useState(/** @type {number|null} */ (null));
   const [deleting, setDeleting] = useState(/** @type {Message|null} */ (null));
   const [profile, setProfile] = useState(/** @type {Author|null} */ (null));
   const pane = useRef(/** @type {HTMLElement|null} */ (null));
   const panelId = useId();
+  const pinsId = useId();
+  const canPin = isOwner(server, me);
   const { timeline, status } = chat;
 
   // What the person sees at the bottom of the present, in a visible tab, is read.
@@ -74,17 +82,50 @@ export function ChatView({ server, channel, menu }) {
   const toggleMembers = () => {
     if (!membersOpen) members.opened();
     setMembersOpen(!membersOpen);
+    setPinsOpen(false);
+  };
+  const togglePins = () => {
+    setPinsOpen(!pinsOpen);
+    setMembersOpen(false);
+  };
+
+  /** @param {Message} message */
+  const reply = (message) => {
+    setReplyTo(message);
+    focusComposer();
+  };
+  /** @param {string} text */
+  const send = (text) => {
+    const sent = chat.send(text, replyTo && { id: replyTo.id, username: replyTo.user.username });
+    if (sent) setReplyTo(null);
+    return sent;
+  };
+  /** @param {string} words */
+  const refused = (words) => actions.notify(words, "error");
+  /** @param {Message} message @param {string} emoji @param {boolean} add */
+  const react = (message, emoji, add) => toggleReaction(api, message, emoji, add, chat.reacted, refused);
+  /** @param {Message} message @param {boolean} pin */
+  const pin = async (message, pin) => {
+    try {
+      await api.request(pin ? "PUT" : "DELETE", `/api/messages/${message.id}/pin/`);
+      chat.edited({ ...message, pinned: pin });
+    } catch (e) {
+      refused(e instanceof ApiError ? e.message : "The pin could not be changed. Try again.");
+    }
   };
 
   const showJump = !timeline.atPresent || (!atBottom && chat.unseen > 0);
   const unseen = chat.unseen > 0 ? `${chat.unseen} new message${chat.unseen === 1 ? "" : "s"}` : "You are reading older messages";
 
-  return html`<section class=${membersOpen ? "pane chat members-open" : "pane chat"} ref=${pane}>
+  return html`<section class=${membersOpen || pinsOpen ? "pane chat members-open" : "pane chat"} ref=${pane}>
     <header class="pane-header">
       ${menu}
       <h1><span class="hash" aria-hidden="true">#</span>${channel.name}</h1>
       ${channel.description && html`<p class="channel-topic">${channel.description}</p>`}
       <span class="spacer"></span>
+      <button type="button" class=${pinsOpen ? "icon-button active" : "icon-button"} aria-label="Pinned messages"
+        aria-expanded=${pinsOpen ? "true" : "false"} aria-controls=${pinsId} title="Pinned messages"
+        onClick=${togglePins}><${Icon} name="pin" /></button>
       <button type="button" class=${membersOpen ? "icon-button active" : "icon-button"} aria-label="Member list"
         aria-expanded=${membersOpen ? "true" : "false"} aria-controls=${panelId} title="Member list"
         onClick=${toggleMembers}><${Icon} name="members" /></button>
@@ -93,8 +134,10 @@ export function ChatView({ server, channel, menu }) {
       <div class="chat-main">
         <${Banner} status=${status} ended=${chat.ended} retry=${chat.retryNow} />
         <${MessageList} channel=${channel} timeline=${timeline} pending=${chat.waiting} loading=${chat.loading} historyError=${chat.historyError}
-          stuck=${stuck} me=${me} since=${since ?? null} editing=${editing} onOlder=${chat.loadOlder} onNewer=${chat.loadNewer} onBottom=${onBottom}
-          onEdit=${edit} onEdited=${chat.edited} onDelete=${setDeleting} onProfile=${setProfile} />
+          stuck=${stuck} me=${me} since=${since ?? null} editing=${editing} focus=${chat.focus} canPin=${canPin}
+          onOlder=${chat.loadOlder} onNewer=${chat.loadNewer} onBottom=${onBottom}
+          onEdit=${edit} onEdited=${chat.edited} onDelete=${setDeleting} onProfile=${setProfile}
+          onReply=${reply} onJump=${chat.jumpTo} onReact=${react} onPin=${pin} />
         ${showJump &&
         html`<div class="jump-bar">
           <span>${unseen}</span>
@@ -104,7 +147,8 @@ export function ChatView({ server, channel, menu }) {
         <p class="visually-hidden" role="status"><span key=${chat.announcement.n}>${chat.announcement.text}</span></p>
         <${Composer} channel=${channel} state=${chat.ended ? "ended" : status.state} error=${chat.sendError}
           unsent=${chat.unsent} onRetry=${chat.retryUnsent} onDiscard=${chat.discardUnsent} onPutBack=${chat.discardUnsent}
-          onSend=${chat.send} onTyping=${chat.sendTyping} onClearError=${chat.clearSendError}
+          replyTo=${replyTo} onCancelReply=${() => setReplyTo(null)}
+          onSend=${send} onTyping=${chat.sendTyping} onClearError=${chat.clearSendError}
           onEditLast=${() => {
             const last = me ? lastOwn(timeline.messages, me.id) : null;
             if (last) setEditing(last.id);
@@ -114,6 +158,13 @@ export function ChatView({ server, channel, menu }) {
       ${membersOpen &&
       html`<div class="member-scrim" onClick=${() => setMembersOpen(false)}></div>
         <${MemberPanel} id=${panelId} server=${server} members=${members} onProfile=${setProfile} onClose=${() => setMembersOpen(false)} />`}
+      ${pinsOpen &&
+      html`<div class="member-scrim" onClick=${() => setPinsOpen(false)}></div>
+        <${PinsPanel} id=${pinsId} channel=${channel} version=${chat.changes} canPin=${canPin} onClose=${() => setPinsOpen(false)}
+          onJump=${(/** @type {number} */ id) => {
+            if (!matchMedia(WIDE).matches) setPinsOpen(false);
+            chat.jumpTo(id);
+          }} onUnpin=${(/** @type {Message} */ m) => pin(m, false)} />`}
     </div>
     ${profile && html`<${ProfileCard} user=${profile} members=${members.members} onClose=${() => setProfile(null)} />`}
     ${deleting && html`<${DeleteMessage} message=${deleting} onDeleted=${chat.deleted} onClose=${() => setDeleting(null)} />`}

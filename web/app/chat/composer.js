@@ -29,13 +29,15 @@ export const length = (text) => [...text.trim()].length;
  *   onRetry: (lost: import("./outbox.js").Pending) => void,
  *   onDiscard: (lost: import("./outbox.js").Pending) => void,
  *   onPutBack: (lost: import("./outbox.js").Pending) => void,
+ *   replyTo: import("./timeline.js").Message|null,
+ *   onCancelReply: () => void,
  *   onSend: (text: string) => boolean,
  *   onTyping: () => void,
  *   onEditLast: () => boolean,
  *   onClearError: () => void,
  * }} props
  */
-export function Composer({ channel, state, error, unsent, onRetry, onDiscard, onPutBack, onSend, onTyping, onEditLast, onClearError }) {
+export function Composer({ channel, state, error, unsent, onRetry, onDiscard, onPutBack, replyTo, onCancelReply, onSend, onTyping, onEditLast, onClearError }) {
   const [text, setText] = useState("");
   const ref = useRef(/** @type {HTMLTextAreaElement|null} */ (null));
   const lastTyping = useRef(0);
@@ -75,6 +77,9 @@ export function Composer({ channel, state, error, unsent, onRetry, onDiscard, on
       submit();
     } else if (e.key === "ArrowUp" && text === "" && !e.altKey) {
       if (onEditLast()) e.preventDefault();
+    } else if (e.key === "Escape" && replyTo) {
+      e.preventDefault();
+      onCancelReply();
     }
   };
 
@@ -92,7 +97,8 @@ export function Composer({ channel, state, error, unsent, onRetry, onDiscard, on
 
   const offline = state === "connecting" || state === "offline";
   const message = tooLong ? `${-left} character${left === -1 ? "" : "s"} too many (at most ${MAX_CHARS}).` : error;
-  const described = [message ? `${id}-error` : "", left <= SHOW_LEFT ? `${id}-count` : ""].filter(Boolean).join(" ");
+  const described = [replyTo ? `${id}-reply` : "", message ? `${id}-error` : "", left <= SHOW_LEFT ? `${id}-count` : ""]
+    .filter(Boolean).join(" ");
   return html`<form class="composer" onSubmit=${(/** @type {Event} */ e) => (e.preventDefault(), submit())}>
     ${unsent.length > 0 &&
     html`<ul class="unsent" aria-label="Messages not sent">
@@ -107,6 +113,11 @@ export function Composer({ channel, state, error, unsent, onRetry, onDiscard, on
     </ul>`}
     ${message && html`<p class="composer-error" id=${`${id}-error`} role="alert">${message}</p>`}
     ${offline && !message && html`<p class="composer-note">Not connected — what you send now goes out once pingme is back.</p>`}
+    ${replyTo &&
+    html`<div class="composer-reply" id=${`${id}-reply`}>
+      <span>Replying to <strong>${replyTo.user.username}</strong></span>
+      <button type="button" class="icon-button" aria-label="Cancel the reply" title="Cancel the reply (Escape)" onClick=${onCancelReply}><${Icon} name="close" size=${16} /></button>
+    </div>`}
     <div class=${tooLong ? "composer-box invalid" : "composer-box"}>
       <textarea ref=${ref} class="composer-input" rows="1" value=${text} onInput=${onInput} onKeyDown=${onKeyDown}
         aria-label=${`Message #${channel.name}`} placeholder=${`Message #${channel.name}`} disabled=${state === "ended"}

@@ -4,11 +4,13 @@
 // live region (pages of history would be read out): new messages of others are announced by
 // the chat pane's own status line. Rows are derived once per timeline and each message
 // re-renders only when it changes.
-import { Component, Fragment, html, useEffect, useLayoutEffect, useMemo, useRef } from "../lib/html.js";
+import { Component, Fragment, html, useEffect, useLayoutEffect, useMemo, useRef, useState } from "../lib/html.js";
 import { Avatar } from "../ui/avatar.js";
 import { rows } from "./timeline.js";
 import { MessageEditor } from "./message-editor.js";
 import { Icon } from "../ui/icons.js";
+import { EmojiPicker } from "./emoji-picker.js";
+import { ReactionChips } from "./reactions.js";
 
 /** Load another page when the reader is this close (px) to an end of what is held. */
 const NEAR = 600;
@@ -34,13 +36,20 @@ const fullDate = (iso) => new Date(iso).toLocaleString([], { dateStyle: "full", 
  *   me: any,
  *   since: number|null,
  *   editing: number|null,
+ *   focus: {id: number, n: number}|null,
+ *   canPin: boolean,
  *   onOlder: () => void, onNewer: () => void, onBottom: (atBottom: boolean) => void,
  *   onEdit: (id: number|null) => void, onEdited: (m: Message) => void, onDelete: (m: Message) => void,
  *   onProfile: (user: Author) => void,
+ *   onReply: (m: Message) => void, onJump: (id: number) => void,
+ *   onReact: (m: Message, emoji: string, add: boolean) => void, onPin: (m: Message, pin: boolean) => void,
  * }} props
  */
 export function MessageList(props) {
-  const { channel, timeline, pending, loading, historyError, stuck, me, since, editing } = props;
+  const { channel, timeline, pending, loading, historyError, stuck, me, since, editing, focus, canPin } = props;
+  const [picking, setPicking] = useState(/** @type {number|null} */ (null));
+  /** The last jump brought into view. */
+  const shownFocus = useRef(0);
   const scroller = useRef(/** @type {HTMLDivElement|null} */ (null));
   /** The first message in view and its distance from the top of the view, kept by scrolling. */
   const anchor = useRef(/** @type {{id: string, offset: number}|null} */ (null));
@@ -83,13 +92,23 @@ export function MessageList(props) {
   useLayoutEffect(() => {
     const el = scroller.current;
     if (!el) return;
-    if (stuck.current) el.scrollTop = el.scrollHeight;
+    const wanted = focus && focus.n !== shownFocus.current
+      ? /** @type {HTMLElement|null} */ (el.querySelector(`[data-id="${focus.id}"]`))
+      : null;
+    if (wanted && focus) {
+      // A jump: the message in the middle of the view, lit up for a moment.
+      shownFocus.current = focus.n;
+      el.scrollTop = wanted.offsetTop - (el.clientHeight - wanted.offsetHeight) / 2;
+      wanted.classList.remove("flash");
+      void wanted.offsetWidth;
+      wanted.classList.add("flash");
+    } else if (stuck.current) el.scrollTop = el.scrollHeight;
     else if (anchor.current) {
       const held = /** @type {HTMLElement|null} */ (el.querySelector(`[data-id="${anchor.current.id}"]`));
       if (held) el.scrollTop = held.offsetTop - anchor.current.offset;
     }
     remember();
-  }, [timeline, pending]);
+  }, [timeline, pending, focus]);
 
   // A page that does not fill the view, or a load that just ended: maybe another page is needed.
   useEffect(nearEnds, [timeline, loading]);
@@ -115,6 +134,11 @@ export function MessageList(props) {
       onEdit: (id) => latest.current.onEdit(id),
       onEdited: (m) => latest.current.onEdited(m),
       onDelete: (m) => latest.current.onDelete(m),
+      onReply: (m) => latest.current.onReply(m),
+      onJump: (id) => latest.current.onJump(id),
+      onReact: (m, emoji, add) => latest.current.onReact(m, emoji, add),
+      onPicker: (id) => setPicking(id),
+      onPin: (m, pin) => latest.current.onPin(m, pin),
     }),
     [],
   );
@@ -150,7 +174,7 @@ export function MessageList(props) {
         : html`<${Fragment} key=${row.key}>${row.message.id === firstNew && html`<div class="new-divider" role="separator" aria-label="New messages"><span>New</span></div>`}
           <${MessageItem} message=${row.message} grouped=${row.grouped && row.message.id !== firstNew} edited=${row.edited}
             own=${row.message.user.id !== null && row.message.user.id === me?.id} mentioned=${(row.message.mentions ?? []).includes(me?.id)}
-            editing=${editing === row.message.id} handlers=${handlers} /><//>`,
+            editing=${editing === row.message.id} picking=${picking === row.message.id} canPin=${canPin} handlers=${handlers} /><//>`,
     )}
     ${!timeline.atPresent && html`<p class="history-edge">Loading newer messages…</p>`}
     ${timeline.atPresent && pending.map((sent) => html`<${PendingItem} key=${sent.nonce} sent=${sent} me=${me} />`)}
@@ -182,9 +206,17 @@ function PendingItem({ sent, me }) {
  * @property {(id: number|null) => void} onEdit
  * @property {(m: Message) => void} onEdited
  * @property {(m: Message) => void} onDelete
+ * @property {(m: Message) => void} onReply
+ * @property {(id: number) => void} onJump
+ * @property {(m: Message, emoji: string, add: boolean) => void} onReact
+ * @property {(id: number|null) => void} onPicker
+ * @property {(m: Message, pin: boolean) => void} onPin
  */
 
-/** @typedef {{message: Message, grouped: boolean, edited: boolean, own: boolean, mentioned: boolean, editing: boolean, handlers: Handlers}} ItemProps */
+/**
+ * @typedef {{message: Message, grouped: boolean, edited: boolean, own: boolean, mentioned: boolean, editing: boolean,
+ *   picking: boolean, canPin: boolean, handlers: Handlers}} ItemProps
+ */
 
 /**
  * One message; rendered again only when one of its props changed (a new version of the message,
@@ -197,42 +229,79 @@ class MessageItem extends Component {
     const p = this.props;
     return (
       next.message !== p.message || next.grouped !== p.grouped || next.edited !== p.edited || next.own !== p.own ||
-      next.mentioned !== p.mentioned || next.editing !== p.editing
+      next.mentioned !== p.mentioned || next.editing !== p.editing || next.picking !== p.picking || next.canPin !== p.canPin
     );
   }
 
   render() {
-    const { message, grouped, edited, own, mentioned, editing, handlers } = /** @type {ItemProps} */ (this.props);
+    const { message, grouped, edited, own, mentioned, editing, picking, canPin, handlers } = /** @type {ItemProps} */ (this.props);
     const { user } = message;
     const profile = () => handlers.onProfile(user);
     const full = fullDate(message.timestamp_created);
     const short = time(message.timestamp_created);
-    const classes = ["message", grouped && "grouped", mentioned && "mentions-me"].filter(Boolean).join(" ");
-    const label = `${user.username}, ${full}${mentioned ? ", mentions you" : ""}`;
-    return html`<article class=${classes} data-id=${message.id} aria-label=${label}>
-      ${grouped
+    const replying = message.reply_to_id != null;
+    const classes = ["message", grouped && !replying && "grouped", mentioned && "mentions-me", message.pinned && "pinned"]
+      .filter(Boolean).join(" ");
+    const label = `${user.username}, ${full}${mentioned ? ", mentions you" : ""}${message.pinned ? ", pinned" : ""}`;
+    const showHeader = !grouped || replying;
+    const pinnedMark = html`<span class="pinned-mark" title="Pinned"><${Icon} name="pin" size=${14} /> Pinned</span>`;
+    return html`<article class=${classes} data-id=${message.id} aria-label=${label} tabindex="-1">
+      ${replying && html`<${Quote} message=${message} onJump=${handlers.onJump} />`}
+      ${!showHeader
         ? html`<span class="gutter-time" aria-hidden="true">${short}</span>`
         : html`<button type="button" class="message-avatar" tabindex="-1" aria-hidden="true" onClick=${profile}>
             <${Avatar} name=${user.username} url=${user.image_url} size=${40} />
           </button>`}
       <div class="message-main">
-        ${!grouped &&
+        ${showHeader &&
         html`<header class="message-header">
           <button type="button" class="author" onClick=${profile} aria-label=${`${user.username}: show profile`}>${user.username}</button>
           <time datetime=${message.timestamp_created} title=${full}>${short}</time>
+          ${message.pinned && pinnedMark}
         </header>`}
+        ${!showHeader && message.pinned && pinnedMark}
         ${editing
           ? html`<${MessageEditor} message=${message} onDone=${(/** @type {Message|null} */ m) => {
               if (m) handlers.onEdited(m);
               handlers.onEdit(null);
             }} />`
           : html`<p class="message-content">${message.content}${edited && html` <span class="edited" title=${`Edited ${fullDate(message.timestamp_updated)}`}>(edited)</span>`}</p>`}
+        <${ReactionChips} reactions=${message.reactions ?? []} onToggle=${(/** @type {string} */ emoji, /** @type {boolean} */ add) => handlers.onReact(message, emoji, add)}
+          onMore=${() => handlers.onPicker(message.id)} />
       </div>
-      ${own && !editing &&
+      ${!editing &&
       html`<div class="message-actions" role="group" aria-label="Message actions">
-        <button type="button" class="icon-button" aria-label="Edit message" title="Edit" onClick=${() => handlers.onEdit(message.id)}><${Icon} name="edit" /></button>
-        <button type="button" class="icon-button danger-icon" aria-label="Delete message" title="Delete" onClick=${() => handlers.onDelete(message)}><${Icon} name="delete" /></button>
+        <button type="button" class="icon-button" aria-label="Add a reaction" title="Add a reaction" onClick=${() => handlers.onPicker(picking ? null : message.id)}><${Icon} name="smile" /></button>
+        <button type="button" class="icon-button" aria-label="Reply" title="Reply" onClick=${() => handlers.onReply(message)}><${Icon} name="reply" /></button>
+        ${canPin &&
+        html`<button type="button" class="icon-button" aria-label=${message.pinned ? "Unpin message" : "Pin message"} title=${message.pinned ? "Unpin" : "Pin"}
+          onClick=${() => handlers.onPin(message, !message.pinned)}><${Icon} name="pin" /></button>`}
+        ${own &&
+        html`<button type="button" class="icon-button" aria-label="Edit message" title="Edit" onClick=${() => handlers.onEdit(message.id)}><${Icon} name="edit" /></button>
+          <button type="button" class="icon-button danger-icon" aria-label="Delete message" title="Delete" onClick=${() => handlers.onDelete(message)}><${Icon} name="delete" /></button>`}
       </div>`}
+      ${picking &&
+      html`<${EmojiPicker} onPick=${(/** @type {string} */ emoji) => {
+        const mine = (message.reactions ?? []).find((r) => r.emoji === emoji)?.me;
+        if (!mine) handlers.onReact(message, emoji, true);
+      }} onClose=${() => handlers.onPicker(null)} />`}
     </article>`;
   }
+}
+
+/**
+ * What a reply answers, above it: the original's author and start, a click away from it; or
+ * that it was deleted.
+ * @param {{message: Message, onJump: (id: number) => void}} props
+ */
+function Quote({ message, onJump }) {
+  const quote = message.reply_to;
+  if (!quote) return html`<div class="reply-quote deleted"><span class="reply-spine" aria-hidden="true"></span><em>Original message was deleted</em></div>`;
+  return html`<button type="button" class="reply-quote" onClick=${() => onJump(quote.id)} title="Show the original">
+    <span class="reply-spine" aria-hidden="true"></span>
+    <span class="visually-hidden">Replying to </span>
+    <${Avatar} name=${quote.user.username} url=${quote.user.image_url} size=${16} />
+    <span class="reply-author">${quote.user.username}</span>
+    <span class="reply-text">${quote.content}</span>
+  </button>`;
 }

@@ -25,9 +25,10 @@ const REMEMBERED = 200;
  * @property {number|null} tried when it was first sent (ms), null before
  * @property {boolean} retrying whether a send of it failed and it waits to go again
  * @property {boolean} arrived whether its message came back over the socket already
+ * @property {{id: number, username: string}|null} [replyTo] the message it answers
  */
 
-/** @typedef {(body: {channel_id: number, content: string, nonce: string}) => Promise<any>} Post */
+/** @typedef {(body: {channel_id: number, content: string, nonce: string, reply_to?: number}) => Promise<any>} Post */
 
 /**
  * What the open chat pane of the channel is told.
@@ -98,10 +99,13 @@ export class Outbox {
     this.listener?.onChange();
   }
 
-  /** Writes a message: shown as pending at once, sent in its turn. @param {string} text */
-  send(text) {
+  /**
+   * Writes a message: shown as pending at once, sent in its turn.
+   * @param {string} text @param {{id: number, username: string}|null} [replyTo]
+   */
+  send(text, replyTo = null) {
     const nonce = crypto.randomUUID();
-    this.queue.push({ nonce, text, tried: null, retrying: false, arrived: false });
+    this.queue.push({ nonce, text, tried: null, retrying: false, arrived: false, replyTo });
     this.remember(nonce);
     this.changed();
     this.pump();
@@ -119,7 +123,7 @@ export class Outbox {
       this.changed();
       this.pump();
     } else {
-      this.send(lost.text);
+      this.send(lost.text, lost.replyTo);
     }
   }
 
@@ -172,7 +176,9 @@ export class Outbox {
     if (this.closed || this.busy || this.timer !== null || !head) return;
     this.busy = true;
     if (head.tried === null) head.tried = this.clock();
+    /** @type {Parameters<Post>[0]} */
     const body = { channel_id: this.channelId, content: head.text, nonce: head.nonce };
+    if (head.replyTo) body.reply_to = head.replyTo.id;
     this.post(body).then(
       (message) => this.settle(() => this.listener?.onSent(head, message)),
       (error) => this.failed(head, error),

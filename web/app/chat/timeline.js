@@ -25,6 +25,22 @@
  * @property {string} timestamp_updated
  * @property {number} [channel_id]
  * @property {number[]} [mentions] the accounts `<@id>` names in the content
+ * @property {Quote|null} [reply_to] what it answers, while the original exists
+ * @property {number|null} [reply_to_id] the id of what it answers, also once deleted
+ * @property {Reaction[]} [reactions] left out of the gateway's message dispatches
+ * @property {boolean} [pinned]
+ */
+
+/**
+ * The start of the message a reply answers.
+ * @typedef {{id: number, user: {id: number|null, username: string, image_url: string|null}, content: string}} Quote
+ */
+
+/** @typedef {{emoji: string, count: number, me: boolean}} Reaction */
+
+/**
+ * A reaction given or taken back (`reaction_add` / `reaction_remove`).
+ * @typedef {{message_id: number, user_id: number, emoji: string, add: boolean, mine: boolean}} ReactionChange
  */
 
 /**
@@ -52,15 +68,17 @@ export function emptyTimeline() {
 }
 
 /**
- * The later version of one message (edits may arrive out of order); on a tie the two authors'
- * fields are combined, so a REST answer's Account is not lost to a socket frame's short one.
+ * The later version of one message (edits may arrive out of order); on a tie (a pin) the two
+ * are combined, so a REST answer's Account is not lost to a socket frame's short one.
  * @param {Message} held @param {Message} incoming
  * @returns {Message}
  */
 function later(held, incoming) {
   if (incoming.timestamp_updated < held.timestamp_updated) return held;
-  if (incoming.timestamp_updated > held.timestamp_updated) return { ...incoming, user: { ...held.user, ...incoming.user } };
-  return { ...held, ...incoming, user: { ...held.user, ...incoming.user } };
+  // A dispatch's message has no reactions: the held ones stay.
+  const kept = incoming.reactions || !held.reactions ? {} : { reactions: held.reactions };
+  if (incoming.timestamp_updated > held.timestamp_updated) return { ...incoming, ...kept, user: { ...held.user, ...incoming.user } };
+  return { ...held, ...incoming, ...kept, user: { ...held.user, ...incoming.user } };
 }
 
 /**
@@ -145,13 +163,70 @@ export function withUpdate(t, message) {
 }
 
 /**
- * A deletion (`message_delete`); a message not held is ignored.
+ * A deletion (`message_delete`): the message goes, and replies to it lose their quote (they
+ * keep `reply_to_id`: "original message deleted"). A message not held is ignored.
  * @param {Timeline} t @param {number} id
  * @returns {Timeline}
  */
 export function withDelete(t, id) {
-  if (!t.messages.some((m) => m.id === id)) return t;
-  return { ...t, messages: t.messages.filter((m) => m.id !== id) };
+  if (!t.messages.some((m) => m.id === id || m.reply_to?.id === id)) return t;
+  const messages = t.messages
+    .filter((m) => m.id !== id)
+    .map((m) => (m.reply_to?.id === id ? { ...m, reply_to: null } : m));
+  return { ...t, messages };
+}
+
+/**
+ * The reactions after one is given or taken back: counts move by one, `me` follows the
+ * person's own, a chip at zero goes. Not idempotent (others' reactions are counted, not
+ * named), so a history job's replay leaves them out.
+ * @param {Reaction[]} held @param {ReactionChange} change
+ * @returns {Reaction[]}
+ */
+export function react(held, change) {
+  const at = held.findIndex((r) => r.emoji === change.emoji);
+  if (change.add) {
+    if (at < 0) return [...held, { emoji: change.emoji, count: 1, me: change.mine }];
+    const r = held[at];
+    if (change.mine && r.me) return held;
+    return held.map((x, i) => (i === at ? { ...r, count: r.count + 1, me: r.me || change.mine } : x));
+  }
+  if (at < 0) return held;
+  const r = held[at];
+  if (change.mine && !r.me) return held;
+  if (r.count <= 1) return held.filter((_, i) => i !== at);
+  return held.map((x, i) => (i === at ? { ...r, count: r.count - 1, me: change.mine ? false : r.me } : x));
+}
+
+/**
+ * A reaction on a held message; one not held is ignored.
+ * @param {Timeline} t @param {ReactionChange} change
+ * @returns {Timeline}
+ */
+export function withReaction(t, change) {
+  const at = t.messages.findIndex((m) => m.id === change.message_id);
+  if (at < 0) return t;
+  const message = t.messages[at];
+  const reactions = react(message.reactions ?? [], change);
+  if (reactions === message.reactions) return t;
+  const messages = [...t.messages];
+  messages[at] = { ...message, reactions };
+  return { ...t, messages };
+}
+
+/**
+ * The pages around one message (a jump to it): `before` ends with it, `after` follows it. The
+ * window is replaced; it reaches the present when `after` was not full.
+ * @param {Message[]} before @param {Message[]} after @param {number} limit each page's size asked for
+ * @returns {Timeline}
+ */
+export function around(before, after, limit) {
+  return {
+    messages: merge(before, after),
+    loaded: true,
+    hasOlder: before.length >= limit,
+    atPresent: after.length < limit,
+  };
 }
 
 /**
@@ -171,7 +246,8 @@ export function withRefreshed(t, fetched, from, upTo, max = WINDOW) {
 
 /**
  * What a socket frame changes, as the timeline sees it.
- * @typedef {{kind: "new", message: Message} | {kind: "update", message: Message} | {kind: "delete", id: number}} Change
+ * @typedef {{kind: "new", message: Message} | {kind: "update", message: Message} | {kind: "delete", id: number}
+ *   | {kind: "react", change: ReactionChange}} Change
  */
 
 /**
@@ -182,6 +258,7 @@ export function withRefreshed(t, fetched, from, upTo, max = WINDOW) {
 export function apply(t, change) {
   if (change.kind === "update") return withUpdate(t, change.message);
   if (change.kind === "delete") return withDelete(t, change.id);
+  if (change.kind === "react") return withReaction(t, change.change);
   return withLive(t, change.message);
 }
 
@@ -189,7 +266,9 @@ export function apply(t, change) {
  * The changes that arrived while a page was being fetched, applied again once it is in: a page
  * read before them would otherwise undo them (a deleted message back, an edit lost, a new
  * message missing after "jump to present"). Applying a change twice is harmless; a new message
- * older than the first held, while older ones exist, is left out (it would leave a gap).
+ * older than the first held, while older ones exist, is left out (it would leave a gap), and so
+ * are reactions (counted twice they would be wrong; a page read after one shows it, one read
+ * before shows it off by one until the channel is read again).
  * @param {Timeline} t @param {Change[]} changes
  * @returns {Timeline}
  */
@@ -197,6 +276,7 @@ export function replay(t, changes) {
   return changes.reduce((x, change) => {
     const first = oldestId(x);
     if (change.kind === "new" && x.hasOlder && first !== null && change.message.id < first) return x;
+    if (change.kind === "react") return x;
     return apply(x, change);
   }, t);
 }

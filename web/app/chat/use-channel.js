@@ -8,8 +8,8 @@ import { useServices } from "../context.js";
 import { ApiError } from "../api/errors.js";
 import { ChannelFeed, FEED_ENDINGS } from "../realtime/channel-feed.js";
 import {
-  apply, emptyTimeline, newestId, oldestId, replay, withDelete, withLatest, withNewer, withOlder, withRefreshed,
-  withUpdate,
+  apply, around, emptyTimeline, newestId, oldestId, replay, withDelete, withLatest, withNewer, withOlder, withReaction,
+  withRefreshed, withUpdate,
 } from "./timeline.js";
 import { MAX_PAGE, PAGE, catchUp, pagePath, reread } from "./history.js";
 import { outboxFor } from "./outbox.js";
@@ -20,6 +20,9 @@ import { TypingState } from "./typing-line.js";
 /** @typedef {import("./timeline.js").Change} Change */
 /** @typedef {import("./outbox.js").Pending} Pending */
 /** @typedef {import("../realtime/gateway.js").GatewayStatus} SocketStatus */
+
+/** Messages read on each side of one jumped to. */
+const AROUND = 25;
 
 /** A send unanswered this long is abandoned and sent again (with its nonce: never doubled). */
 const SEND_TIMEOUT_MS = 15_000;
@@ -63,6 +66,10 @@ export function useChannel(server, channel, stuck) {
   const [announcement, setAnnouncement] = useState({ text: "", n: 0 });
   const [typing] = useState(() => new TypingState());
   const [unseen, setUnseen] = useState(0);
+  /** Raised by every change to a message of the channel: the pins panel reads them again. */
+  const [changes, setChanges] = useState(0);
+  /** The message to bring into view (a quote's original, a pin, a search hit); `n` counts jumps. */
+  const [focus, setFocus] = useState(/** @type {{id: number, n: number}|null} */ (null));
   const socket = useRef(/** @type {ChannelFeed|null} */ (null));
   /** History requests run one after another. */
   const queue = useRef(Promise.resolve());
@@ -176,6 +183,22 @@ export function useChannel(server, channel, stuck) {
     else run("latest", loadLatest);
   };
 
+  /**
+   * Brings a message into view: where it is held, or with the pages around it read in place of
+   * what is held (scrolled back from the present, as after scrolling up).
+   * @param {number} id
+   */
+  const jumpTo = (id) => {
+    setFocus((last) => ({ id, n: (last?.n ?? 0) + 1 }));
+    if (current.current.messages.some((m) => m.id === id)) return;
+    stuck.current = false;
+    run("latest", async () => {
+      const before = await page({ before: id + 1, limit: AROUND });
+      const after = await page({ after: id, limit: AROUND });
+      land(() => around(before, after, AROUND));
+    });
+  };
+
   /** A change from the socket, recorded for the running history job. @param {Change} change */
   const change = (change) => {
     recorded.current?.push(change);
@@ -199,8 +222,12 @@ export function useChannel(server, channel, stuck) {
       change({ kind: "new", message });
     } else if (frame.event === "message_update") {
       change({ kind: "update", message: frame.data });
+      setChanges((n) => n + 1);
     } else if (frame.event === "message_delete") {
       change({ kind: "delete", id: frame.data.id });
+      setChanges((n) => n + 1);
+    } else if (frame.event === "reaction") {
+      change({ kind: "react", change: frame.data });
     } else if (frame.event === "typing") {
       typing.typing(frame.data.user_id, Date.now());
     } else if (frame.event === "error") {
@@ -253,11 +280,11 @@ export function useChannel(server, channel, stuck) {
   /**
    * Sends a message, connected or not: it shows as pending at once and goes out (again) until
    * the server answers. False once the pane has ended (the composer keeps the text).
-   * @param {string} text
+   * @param {string} text @param {{id: number, username: string}|null} [replyTo]
    */
-  const send = (text) => {
+  const send = (text, replyTo = null) => {
     if (ended) return false;
-    outbox.send(text);
+    outbox.send(text, replyTo);
     setSendError(null);
     if (!current.current.atPresent) jumpToPresent();
     stuck.current = true;
@@ -276,6 +303,9 @@ export function useChannel(server, channel, stuck) {
     announcement,
     typing,
     unseen,
+    focus,
+    jumpTo,
+    changes,
     loadOlder,
     loadNewer,
     jumpToPresent,
@@ -292,5 +322,11 @@ export function useChannel(server, channel, stuck) {
     edited: (message) => update((t) => withUpdate(t, message)),
     /** @param {number} id */
     deleted: (id) => update((t) => withDelete(t, id)),
+    /**
+     * The person's own reaction, shown at once (its dispatch then changes nothing more).
+     * @param {number} id @param {string} emoji @param {boolean} add
+     */
+    reacted: (id, emoji, add) =>
+      update((t) => withReaction(t, { message_id: id, user_id: me?.id ?? 0, emoji, add, mine: true })),
   };
 }

@@ -1,4 +1,4 @@
-// One channel's share of the gateway, for the chat pane: its messages, edits, deletes and typing
+// One channel's share of the gateway, for the chat pane: its messages, edits, deletes, reactions and typing
 // in the frame shapes the pane reads, the connection's status, and the pane's end when the
 // channel, its server or the person's membership goes.
 //
@@ -67,6 +67,9 @@ export class ChannelFeed {
         return here && onFrame({ event: "message_update", data: d });
       case "message_delete":
         return here && onFrame({ event: "message_delete", data: d });
+      case "reaction_add":
+      case "reaction_remove":
+        return here && onFrame({ event: "reaction", data: { ...d, add: event === "reaction_add", mine: d.user_id === me } });
       case "typing_start":
         return here && onFrame({ event: "typing", data: d });
       case "channel_delete":

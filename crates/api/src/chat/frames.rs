@@ -9,7 +9,7 @@ use pingme_app::ChatFrames;
 use pingme_domain::account::Account;
 use pingme_domain::community::{Channel, Server};
 use pingme_domain::media::MediaStore;
-use pingme_domain::messages::{Message, MessageId, ReadState};
+use pingme_domain::messages::{Emoji, Message, MessageId, ReadState};
 use pingme_domain::{AccountId, ChannelId, ServerId};
 use serde::Serialize;
 use std::sync::Arc;
@@ -54,6 +54,10 @@ impl ChatFrames for SocketFrames {
 
     fn message_deleted_data(&self, message: &Message) -> String {
         data::message_deleted(message)
+    }
+
+    fn reaction_data(&self, message: &Message, account: AccountId, emoji: &Emoji) -> String {
+        data::reaction(message, account.0, emoji.as_str())
     }
 
     fn typing_data(&self, account: AccountId, channel: ChannelId, server: ServerId) -> String {

@@ -5,9 +5,9 @@
 use super::views::MessageView;
 use crate::AppState;
 use crate::auth::AuthUser;
-use crate::error::{ApiError, AuthErrorBody, Detail, FieldErrorsSchema};
+use crate::error::{ApiError, AuthErrorBody, Detail, FieldErrorsSchema, FieldOrDetail};
 use crate::extract::{Id, PathParam, QueryParams};
-use crate::fields::Fields;
+use crate::fields::{Fields, parse_bool};
 use crate::input::Input;
 use crate::paging::{self, PageSizes, number};
 use axum::Json;
@@ -15,8 +15,10 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
+use pingme_app::AppError;
 use pingme_domain::ChannelId;
-use pingme_domain::messages::{MessageBody, MessageId, Nonce, Page};
+use pingme_domain::account::Account;
+use pingme_domain::messages::{Emoji, MessageBody, MessageId, Nonce, Page};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -34,6 +36,8 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list, create))
         .routes(routes!(retrieve, update, delete))
+        .routes(routes!(react, unreact))
+        .routes(routes!(pin, unpin))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -51,6 +55,10 @@ struct HistoryQuery {
     /// Only messages newer than this id (the page just after it).
     #[param(value_type = Option<i64>)]
     after: Option<String>,
+    /// `true`: the channel's pinned messages instead (at most 50), the latest pinned
+    /// first; `limit`, `before` and `after` do not apply.
+    #[param(value_type = Option<bool>)]
+    pinned: Option<String>,
 }
 
 #[derive(ToSchema)]
@@ -66,7 +74,7 @@ pub struct SendRequest {
     /// 200 with the message the first send made, and makes no other.
     #[schema(min_length = 1, max_length = 100, nullable)]
     nonce: Option<String>,
-    /// Not taken yet: left out, `null` or empty.
+    /// A message of the same channel this one answers.
     #[schema(value_type = Option<i64>, nullable)]
     reply_to: Option<i64>,
     /// Not taken yet: left out, `null` or empty.
@@ -102,6 +110,15 @@ fn page(query: &HistoryQuery) -> Result<Page, ApiError> {
     )
 }
 
+/// Whether the query asks for the pinned messages.
+fn pinned(query: &HistoryQuery) -> Result<bool, ApiError> {
+    match query.pinned.as_deref().map(str::trim) {
+        None | Some("") => Ok(false),
+        Some(text) => parse_bool(text)
+            .ok_or_else(|| ApiError::from(AppError::field("pinned", "Must be a valid boolean."))),
+    }
+}
+
 /// A page of a channel's messages, oldest first: by default the latest 50 (at most 100);
 /// `before`/`after` an id for the pages around it. Members of the channel's server only.
 #[utoipa::path(
@@ -130,6 +147,11 @@ async fn list(
     else {
         return Ok(Json(Vec::<MessageView>::new()).into_response());
     };
+    if pinned(&query)? {
+        let pins = state.app.pins(&caller, channel).await?;
+        let views: Vec<MessageView> = pins.iter().map(|m| MessageView::new(m, &state)).collect();
+        return Ok(Json(views).into_response());
+    }
     let page = page(&query)?;
     let body = state.app.history(&caller, channel, page).await?;
     Ok(([(CONTENT_TYPE, "application/json")], body).into_response())
@@ -137,7 +159,8 @@ async fn list(
 
 /// Send a message (members of the channel's server): every socket of the channel gets it,
 /// as one sent over the chat socket. With a `nonce`, a retry of the same send within 10
-/// minutes answers 200 with the message already made, whatever its `content`.
+/// minutes answers 200 with the message already made, whatever its `content`. With
+/// `reply_to`, it answers a message of the same channel (400 otherwise).
 #[utoipa::path(
     post, path = "/api/messages/", tag = "messages", security(("jwt" = [])),
     request_body(content(
@@ -165,7 +188,7 @@ async fn create(
     let channel = form.integer("channel_id", true);
     let body = form.required("content", |text| MessageBody::parse(text, max));
     let nonce = form.nullable("nonce", Nonce::parse).flatten();
-    form.not_taken("reply_to", "Replies are not available yet.");
+    let reply_to = form.nullable_integer("reply_to").map(MessageId);
     form.not_taken("attachments", "Attachments are not available yet.");
     let (channel, body) = form.finish((channel, body))?;
     let channel = ChannelId(channel);
@@ -175,7 +198,7 @@ async fn create(
         .map_err(ApiError::RateLimited)?;
     let sent = state
         .app
-        .send_message(&caller, channel, body, nonce)
+        .send_message(&caller, channel, body, nonce, reply_to)
         .await?;
     let status = match sent.new {
         true => StatusCode::CREATED,
@@ -259,5 +282,131 @@ async fn delete(
     PathParam(Id(id)): PathParam<Id>,
 ) -> Result<StatusCode, ApiError> {
     state.app.delete_message(&caller, MessageId(id)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// An emoji in a path, as reactions take it.
+fn emoji(text: &str) -> Result<Emoji, ApiError> {
+    Emoji::parse(text).map_err(|refusal| AppError::field("emoji", refusal.to_string()).into())
+}
+
+/// React to a message you can read with one emoji (Unicode's emoji set, percent-encoded in
+/// the path; a message has at most 20 different ones). Again with the same emoji: nothing
+/// changes. The server's gateway sessions get `reaction_add`.
+#[utoipa::path(
+    put, path = "/api/messages/{id}/reactions/{emoji}/", tag = "messages", security(("jwt" = [])),
+    params(("id" = i64, Path, example = 1), ("emoji" = String, Path, example = "👍")),
+    responses(
+        (status = 204, description = "Given"),
+        (status = 400, description = "Not an emoji (field errors), or the message has 20 others (detail)", body = FieldOrDetail),
+        (status = 401, body = AuthErrorBody),
+        (status = 403, description = "Not a member of its server", body = Detail),
+        (status = 404, body = Detail),
+        (status = 429, description = "Too many reactions and pins; see `Retry-After`", body = Detail),
+    )
+)]
+async fn react(
+    State(state): State<AppState>,
+    AuthUser(caller): AuthUser,
+    PathParam(path): PathParam<(Id, String)>,
+) -> Result<StatusCode, ApiError> {
+    reaction(&state, &caller, path, true).await
+}
+
+/// Take back your reaction. One you never gave: nothing changes. The server's gateway
+/// sessions get `reaction_remove`.
+#[utoipa::path(
+    delete, path = "/api/messages/{id}/reactions/{emoji}/", tag = "messages", security(("jwt" = [])),
+    params(("id" = i64, Path, example = 1), ("emoji" = String, Path, example = "👍")),
+    responses(
+        (status = 204, description = "Taken back"),
+        (status = 400, description = "Not an emoji", body = FieldErrorsSchema),
+        (status = 401, body = AuthErrorBody),
+        (status = 403, description = "Not a member of its server", body = Detail),
+        (status = 404, body = Detail),
+        (status = 429, description = "Too many reactions and pins; see `Retry-After`", body = Detail),
+    )
+)]
+async fn unreact(
+    State(state): State<AppState>,
+    AuthUser(caller): AuthUser,
+    PathParam(path): PathParam<(Id, String)>,
+) -> Result<StatusCode, ApiError> {
+    reaction(&state, &caller, path, false).await
+}
+
+/// Pin a message: the server's owner (at most 50 per channel). The server's gateway
+/// sessions get `message_update` with `pinned` true.
+#[utoipa::path(
+    put, path = "/api/messages/{id}/pin/", tag = "messages", security(("jwt" = [])),
+    params(("id" = i64, Path, example = 1)),
+    responses(
+        (status = 204, description = "Pinned"),
+        (status = 400, description = "The channel has 50 pinned messages", body = Detail),
+        (status = 401, body = AuthErrorBody),
+        (status = 403, description = "Not the server's owner", body = Detail),
+        (status = 404, body = Detail),
+        (status = 429, description = "Too many reactions and pins; see `Retry-After`", body = Detail),
+    )
+)]
+async fn pin(
+    State(state): State<AppState>,
+    AuthUser(caller): AuthUser,
+    PathParam(Id(id)): PathParam<Id>,
+) -> Result<StatusCode, ApiError> {
+    set_pin(&state, &caller, MessageId(id), true).await
+}
+
+/// Unpin a message: the server's owner.
+#[utoipa::path(
+    delete, path = "/api/messages/{id}/pin/", tag = "messages", security(("jwt" = [])),
+    params(("id" = i64, Path, example = 1)),
+    responses(
+        (status = 204, description = "Unpinned"),
+        (status = 401, body = AuthErrorBody),
+        (status = 403, description = "Not the server's owner", body = Detail),
+        (status = 404, body = Detail),
+        (status = 429, description = "Too many reactions and pins; see `Retry-After`", body = Detail),
+    )
+)]
+async fn unpin(
+    State(state): State<AppState>,
+    AuthUser(caller): AuthUser,
+    PathParam(Id(id)): PathParam<Id>,
+) -> Result<StatusCode, ApiError> {
+    set_pin(&state, &caller, MessageId(id), false).await
+}
+
+/// Gives (`add`) or takes back the caller's reaction named by the path.
+async fn reaction(
+    state: &AppState,
+    caller: &Account,
+    (Id(id), text): (Id, String),
+    add: bool,
+) -> Result<StatusCode, ApiError> {
+    let emoji = emoji(&text)?;
+    state
+        .limits
+        .mark(caller.id)
+        .map_err(ApiError::RateLimited)?;
+    match add {
+        true => state.app.react(caller, MessageId(id), emoji).await?,
+        false => state.app.unreact(caller, MessageId(id), emoji).await?,
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Pins or unpins a message for the caller.
+async fn set_pin(
+    state: &AppState,
+    caller: &Account,
+    id: MessageId,
+    pin: bool,
+) -> Result<StatusCode, ApiError> {
+    state
+        .limits
+        .mark(caller.id)
+        .map_err(ApiError::RateLimited)?;
+    state.app.pin(caller, id, pin).await?;
     Ok(StatusCode::NO_CONTENT)
 }

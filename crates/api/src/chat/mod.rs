@@ -3,6 +3,7 @@
 
 mod acks;
 mod commands;
+mod emojis;
 /// Public for the micro-benchmarks (`benches/frames.rs`), like `views`.
 pub mod frames;
 mod in_flight;
@@ -20,5 +21,6 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .merge(messages::router())
         .merge(acks::router())
+        .merge(emojis::router())
         .merge(socket::router())
 }

@@ -61,25 +61,68 @@ pub struct MessageView {
     pub mentions: Vec<i64>,
     /// Whether the message was edited since it was sent.
     pub edited: bool,
+    /// What the message answers: its start and author. `null` when it is no reply, and
+    /// once the original is deleted (`reply_to_id` still names it).
+    pub reply_to: Option<ReplyView>,
+    /// The id of the message this one answers, also after it was deleted; `null` when it
+    /// is no reply.
+    pub reply_to_id: Option<i64>,
+    /// Each emoji once, in the order first given, with how many gave it and whether the
+    /// reader did. Left out of the gateway's `message_create` and `message_update`, whose
+    /// one rendering serves every reader: reactions change by `reaction_add` and
+    /// `reaction_remove` only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reactions: Option<Vec<ReactionView>>,
+    /// Whether the server's owner pinned it.
+    pub pinned: bool,
 }
+
+/// The start of the message a reply answers.
+#[derive(Serialize, ToSchema)]
+pub struct ReplyView {
+    pub id: i64,
+    /// Its author as socket frames show people (`id` `null` once the account is deleted).
+    pub user: SocketUser,
+    /// Its first 100 characters.
+    pub content: String,
+}
+
+/// One emoji on a message.
+#[derive(Serialize, ToSchema)]
+pub struct ReactionView {
+    pub emoji: String,
+    pub count: u32,
+    /// Whether the reader gave it.
+    pub me: bool,
+}
+
+/// How an image's key becomes its URL, with the default to use without one.
+type ImageUrl<'a> = &'a dyn Fn(Option<&str>, &str) -> String;
 
 impl MessageView {
     pub fn new(message: &Message, state: &AppState) -> Self {
-        Self::by(
+        let image = |key: Option<&str>, default: &str| image_url(state, key, default);
+        let mut view = Self::by(
             message,
             MessageAuthor::new(message.author.as_deref(), state),
-        )
+            &image,
+        );
+        view.reactions = Some(reactions(message));
+        view
     }
 
-    /// With the avatar's URL made by `urls` (where no request's state is at hand).
-    pub fn with_urls(message: &Message, urls: &Urls) -> Self {
+    /// A gateway dispatch's: with the URLs made by `urls` (where no request's state is at
+    /// hand), without reactions.
+    pub fn dispatched(message: &Message, urls: &Urls) -> Self {
+        let image = |key: Option<&str>, default: &str| urls.image(key, default);
         Self::by(
             message,
             MessageAuthor::with_urls(message.author.as_deref(), urls),
+            &image,
         )
     }
 
-    fn by(message: &Message, user: MessageAuthor) -> Self {
+    fn by(message: &Message, user: MessageAuthor, image: ImageUrl<'_>) -> Self {
         Self {
             id: message.id.0,
             user,
@@ -89,6 +132,10 @@ impl MessageView {
             channel_id: message.channel.0,
             mentions: mention_ids(&message.content),
             edited: message.edited(),
+            reply_to: reply_view(message, image),
+            reply_to_id: message.reply_to.as_ref().map(|r| r.id.0),
+            reactions: None,
+            pinned: message.pinned,
         }
     }
 
@@ -96,12 +143,48 @@ impl MessageView {
     /// `Vec<MessageView>` gives, with each author's object rendered once per page rather
     /// than once per message (a page is mostly a few people talking) and nothing copied.
     pub fn page_json(messages: &[Message], urls: &Urls) -> Vec<u8> {
-        render_page(messages, |author| MessageAuthor::with_urls(author, urls))
+        let image = |key: Option<&str>, default: &str| urls.image(key, default);
+        render_page(
+            messages,
+            |author| MessageAuthor::with_urls(author, urls),
+            &image,
+        )
     }
 }
 
+fn reply_view(message: &Message, image: ImageUrl<'_>) -> Option<ReplyView> {
+    let reply = message.reply_to.as_ref()?;
+    let excerpt = reply.excerpt.as_ref()?;
+    let author = excerpt.author.as_ref();
+    Some(ReplyView {
+        id: reply.id.0,
+        user: SocketUser {
+            id: author.map(|a| a.id.0),
+            username: author.map_or(DELETED_USER.into(), |a| a.display_name.clone()),
+            image_url: image(author.and_then(|a| a.image.as_deref()), defaults::AVATAR),
+        },
+        content: excerpt.content.clone(),
+    })
+}
+
+fn reactions(message: &Message) -> Vec<ReactionView> {
+    message
+        .reactions
+        .iter()
+        .map(|r| ReactionView {
+            emoji: r.emoji.as_str().to_owned(),
+            count: r.count,
+            me: r.me,
+        })
+        .collect()
+}
+
 /// [`MessageView::page_json`], with the authors' views made by `author`.
-fn render_page(messages: &[Message], author: impl Fn(Option<&Author>) -> MessageAuthor) -> Vec<u8> {
+fn render_page(
+    messages: &[Message],
+    author: impl Fn(Option<&Author>) -> MessageAuthor,
+    image: ImageUrl<'_>,
+) -> Vec<u8> {
     let mut authors: Vec<(Option<AccountId>, Vec<u8>)> = Vec::new();
     let mut out = Vec::with_capacity(256 + messages.len() * 360);
     out.push(b'[');
@@ -134,8 +217,18 @@ fn render_page(messages: &[Message], author: impl Fn(Option<&Author>) -> Message
         out.extend_from_slice(b",\"mentions\":");
         let _ = serde_json::to_writer(&mut out, &mention_ids(&message.content));
         out.extend_from_slice(match message.edited() {
-            true => b",\"edited\":true}",
-            false => b",\"edited\":false}",
+            true => b",\"edited\":true",
+            false => b",\"edited\":false",
+        });
+        out.extend_from_slice(b",\"reply_to\":");
+        let _ = serde_json::to_writer(&mut out, &reply_view(message, image));
+        out.extend_from_slice(b",\"reply_to_id\":");
+        let _ = serde_json::to_writer(&mut out, &message.reply_to.as_ref().map(|r| r.id.0));
+        out.extend_from_slice(b",\"reactions\":");
+        let _ = serde_json::to_writer(&mut out, &reactions(message));
+        out.extend_from_slice(match message.pinned {
+            true => b",\"pinned\":true}",
+            false => b",\"pinned\":false}",
         });
     }
     out.push(b']');
@@ -233,7 +326,7 @@ impl SocketMessage {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pingme_domain::messages::MessageId;
+    use pingme_domain::messages::{Emoji, Excerpt, ExcerptAuthor, MessageId, Reaction, Reply};
     use pingme_domain::{ChannelId, ServerId};
     use std::sync::Arc;
 
@@ -252,6 +345,10 @@ mod tests {
             created_at: at(1_700_000_000_123_456),
             updated_at: at(1_700_000_100_000_000),
         })
+    }
+
+    fn image(key: Option<&str>, default: &str) -> String {
+        format!("http://x.test/media/{}", key.unwrap_or(default))
     }
 
     fn view_of(author: Option<&Author>) -> MessageAuthor {
@@ -279,17 +376,53 @@ mod tests {
                 created_at: at(1_700_000_000_000_000 + n as i64),
                 // Some edited, some not.
                 updated_at: at(1_700_000_000_000_000 + n as i64 + n as i64 % 2),
+                // Replies to a message that is there, with or without its author, to one
+                // deleted, and none.
+                reply_to: match n % 4 {
+                    0 => None,
+                    1 => Some(Box::new(Reply {
+                        id: MessageId(3),
+                        excerpt: None,
+                    })),
+                    k => Some(Box::new(Reply {
+                        id: MessageId(4),
+                        excerpt: Some(Excerpt {
+                            author: (k == 2).then(|| ExcerptAuthor {
+                                id: AccountId(2),
+                                display_name: "Bö \"b\"".into(),
+                                image: Some("avatars/b.png".into()),
+                            }),
+                            content: "quote \u{1F600}".into(),
+                        }),
+                    })),
+                },
+                reactions: (0..n % 3)
+                    .map(|k| Reaction {
+                        emoji: Emoji::parse(["👍", "❤️", "🇫🇷"][k]).unwrap(),
+                        count: k as u32 + 1,
+                        me: k == 1,
+                    })
+                    .collect(),
+                pinned: n == 3,
             })
             .collect();
         let views: Vec<MessageView> = messages
             .iter()
-            .map(|m| MessageView::by(m, view_of(m.author.as_deref())))
+            .map(|m| MessageView {
+                reactions: Some(reactions(m)),
+                ..MessageView::by(m, view_of(m.author.as_deref()), &image)
+            })
             .collect();
         let expected = serde_json::to_string(&views).unwrap();
-        assert!(expected.contains(r#""mentions":[1,2],"edited":true}"#));
-        assert!(expected.contains(r#""mentions":[2],"edited":false}"#));
-        let rendered = String::from_utf8(render_page(&messages, view_of)).unwrap();
+        assert!(
+            expected.contains(r#""mentions":[1,2],"edited":true,"reply_to":null,"reply_to_id":3,"#)
+        );
+        assert!(expected.contains(r#""edited":false,"reply_to":{"id":4,"user":{"id":2,"#));
+        assert!(expected.contains(r#""reply_to":null,"reply_to_id":null,"reactions":[],"#));
+        assert!(expected.contains(r#"{"emoji":"❤️","count":2,"me":true}],"pinned":false}"#));
+        assert!(expected.contains(r#""user":{"id":null,"username":"Deleted User","#));
+        let rendered = String::from_utf8(render_page(&messages, view_of, &image)).unwrap();
         assert_eq!(rendered, expected);
-        assert_eq!(render_page(&[], view_of), b"[]");
+        assert_eq!(render_page(&[], view_of, &image), b"[]");
     }
 }

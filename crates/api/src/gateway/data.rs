@@ -26,7 +26,7 @@ pub fn message(message: &Message, nonce: Option<&str>, urls: &Urls) -> String {
         nonce: Option<&'a str>,
     }
     render(&WithNonce {
-        message: MessageView::with_urls(message, urls),
+        message: MessageView::dispatched(message, urls),
         nonce,
     })
 }
@@ -43,6 +43,25 @@ pub fn message_deleted(message: &Message) -> String {
         id: message.id.0,
         channel_id: message.channel.0,
         server_id: message.server.0,
+    })
+}
+
+/// `reaction_add` and `reaction_remove`: `user_id` gave or took back `emoji`.
+pub fn reaction(message: &Message, user_id: i64, emoji: &str) -> String {
+    #[derive(Serialize)]
+    struct ReactionData<'a> {
+        message_id: i64,
+        channel_id: i64,
+        server_id: i64,
+        user_id: i64,
+        emoji: &'a str,
+    }
+    render(&ReactionData {
+        message_id: message.id.0,
+        channel_id: message.channel.0,
+        server_id: message.server.0,
+        user_id,
+        emoji,
     })
 }
 

@@ -953,6 +953,7 @@ async fn every_receiver_gets_every_message_once_in_each_senders_order() {
         .messages(
             pingme_domain::ChannelId(channel),
             pingme_domain::messages::Page::Latest { limit: 1_000_000 },
+            None,
         )
         .await
         .unwrap();

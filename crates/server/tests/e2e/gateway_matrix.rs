@@ -90,6 +90,15 @@ async fn matrix(through: &TestApp, on: &TestApp) {
     let edit = json!({"content": "hello again"});
     call(through, Method::PATCH, &message, Some(&ann), Some(edit)).await;
     viewers.expect("message_update", ALL).await;
+    let reaction = format!("{message}reactions/%F0%9F%91%8D/");
+    call(through, Method::PUT, &reaction, Some(&bob), None).await;
+    viewers.expect("reaction_add", ALL).await;
+    call(through, Method::DELETE, &reaction, Some(&bob), None).await;
+    viewers.expect("reaction_remove", ALL).await;
+    // A pin shows as the message updated.
+    let pin = format!("{message}pin/");
+    call(through, Method::PUT, &pin, Some(&ann), None).await;
+    viewers.expect("message_update", ALL).await;
     actor
         .send(json!({"op": "typing", "d": {"channel_id": channel}}))
         .await;

@@ -25,6 +25,7 @@ mod gateway_matrix;
 mod gateway_nodes;
 mod http;
 mod invites;
+mod marks;
 mod matrix;
 mod media;
 mod nodes;

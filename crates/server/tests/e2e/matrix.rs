@@ -61,6 +61,8 @@ struct Fixture {
     server: i64,
     made: i64,
     invite: String,
+    /// A message of `target`'s in `made`.
+    message: i64,
 }
 
 async fn fixture(app: &TestApp, people: &People, private: bool) -> Fixture {
@@ -105,6 +107,20 @@ async fn fixture(app: &TestApp, people: &People, private: bool) -> Fixture {
         .await;
         assert_eq!(joined.status(), StatusCode::OK);
     }
+    let made = made["id"].as_i64().unwrap();
+    let message = json_of(
+        post(
+            app,
+            "/api/messages/",
+            &people.target,
+            json!({"channel_id": made, "content": "marked"}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap();
     let handed = post(
         app,
         &format!("/api/servers/{server}/transfer_ownership/"),
@@ -123,8 +139,9 @@ async fn fixture(app: &TestApp, people: &People, private: bool) -> Fixture {
     assert_eq!(banned.status(), StatusCode::OK);
     Fixture {
         server,
-        made: made["id"].as_i64().unwrap(),
+        made,
         invite,
+        message,
     }
 }
 
@@ -245,6 +262,33 @@ fn actions() -> Vec<Action> {
                 None,
             )
         }),
+        ("reply", |f, _, _| {
+            (
+                Method::POST,
+                "/api/messages/".into(),
+                Some(json!({"channel_id": f.made, "content": "re", "reply_to": f.message})),
+            )
+        }),
+        ("react", |f, _, _| {
+            let path = format!("/api/messages/{}/reactions/%F0%9F%8E%89/", f.message);
+            (Method::PUT, path, None)
+        }),
+        ("unreact", |f, _, _| {
+            let path = format!("/api/messages/{}/reactions/%F0%9F%8E%89/", f.message);
+            (Method::DELETE, path, None)
+        }),
+        ("pin", |f, _, _| {
+            let path = format!("/api/messages/{}/pin/", f.message);
+            (Method::PUT, path, None)
+        }),
+        ("unpin", |f, _, _| {
+            let path = format!("/api/messages/{}/pin/", f.message);
+            (Method::DELETE, path, None)
+        }),
+        ("list pins", |f, _, _| {
+            let path = format!("/api/messages/?channel_id={}&pinned=true", f.made);
+            (Method::GET, path, None)
+        }),
         ("create category", |_, _, _| {
             (
                 Method::POST,
@@ -284,6 +328,10 @@ fn expected(action: &str) -> ([u16; 7], [u16; 7]) {
         "update channel" => same([401, 403, 403, 200, 200, 403, 403]),
         "delete channel" => same([401, 403, 403, 204, 204, 403, 403]),
         "preview invite" => same([200; 7]),
+        "reply" => same([401, 403, 201, 201, 201, 403, 403]),
+        "react" | "unreact" => same([401, 403, 204, 204, 204, 403, 403]),
+        "pin" | "unpin" => same([401, 403, 403, 403, 204, 403, 403]),
+        "list pins" => same([401, 403, 200, 200, 200, 403, 403]),
         "accept invite" => same([401, 200, 200, 200, 200, 403, 200]),
         "create category" => same([401, 403, 403, 403, 403, 403, 201]),
         "update category" => same([401, 403, 403, 403, 403, 403, 200]),

@@ -112,8 +112,12 @@ async fn bad_sends_get_the_contracts_answers_and_store_nothing() {
             json!({"nonce": ["This field may not be blank."]}),
         ),
         (
-            json!({"channel_id": channel, "content": "x", "reply_to": 1, "attachments": [1]}),
-            json!({"reply_to": ["Replies are not available yet."], "attachments": ["Attachments are not available yet."]}),
+            json!({"channel_id": channel, "content": "x", "reply_to": "x", "attachments": [1]}),
+            json!({"reply_to": ["A valid integer is required."], "attachments": ["Attachments are not available yet."]}),
+        ),
+        (
+            json!({"channel_id": channel, "content": "x", "reply_to": 999_999_999}),
+            json!({"reply_to": ["Not a message of this channel."]}),
         ),
         (
             json!({"channel_id": channel, "content": "x".repeat(4001)}),

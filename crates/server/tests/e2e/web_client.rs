@@ -57,6 +57,14 @@ fn chat_in_the_browser() {
     run("chat.test.mjs");
 }
 
+/// Replies (quotes, jumping to the original far back), reactions (the picker, the chips, live),
+/// pins (the owner's, the panel).
+#[test]
+#[ignore = "needs Chromium and web/node_modules: PINGME_TEST_CHROMIUM, npm ci in web/ (.ci/run provides both)"]
+fn marks_in_the_browser() {
+    run("marks.test.mjs");
+}
+
 /// The gateway in the client: unread badges and mentions, the "new messages" line, read states
 /// across tabs, presence and statuses, the live member list, desktop notifications.
 #[test]

@@ -3,32 +3,88 @@
 //! server's owner), so a member removed or an owner changed by a transaction running
 //! alongside is respected.
 
-use super::{Conn, Db};
+use super::{Conn, Db, Tx};
 use crate::dialect::Dialect;
 use crate::rows::messages::{
-    AFTER, BEFORE, LATEST, MESSAGE_EXISTS, MessageRow, PageVersionRow, message_select, page_of,
+    AFTER, BEFORE, LATEST, MESSAGE_EXISTS, MessageRow, PageVersionRow, ReactionRow, all,
+    attach_reactions, in_page_order, message_select,
 };
 use crate::store::SqlStore;
 use async_trait::async_trait;
 use pingme_domain::messages::{
-    Message, MessageBody, MessageId, MessageWrite, NewMessage, Nonce, Page, PageVersion, Sent,
-    mentions,
+    Emoji, MAX_PINS, MAX_REACTIONS, Message, MessageBody, MessageId, MessageWrite, NewMessage,
+    Nonce, Outgoing, Page, PageVersion, Pinned, Reacted, Sent, Unusable, mentions,
 };
 use pingme_domain::store::{MessageStore, QueuedMessage, StoreResult};
 use pingme_domain::{AccountId, ChannelId, Timestamp};
 
-/// One message, read through `executor` (the read pool, or a write transaction that must
-/// see its own change).
-async fn fetch_message<'e>(
-    executor: impl sqlx::Executor<'e, Database = Db>,
+/// One message with its reactions as `reader` sees them, read through `conn` (a snapshot,
+/// or a write transaction that must see its own change).
+async fn fetch_message(
+    conn: &mut Conn,
     id: i64,
+    reader: Option<AccountId>,
 ) -> StoreResult<Option<Message>> {
     let row: Option<MessageRow> = sqlx::query_as(concat!(message_select!(), "WHERE m.id = $1"))
         .bind(id)
-        .fetch_optional(executor)
+        .fetch_optional(&mut *conn)
         .await
         .map_err(Db::store_error)?;
-    row.map(Message::try_from).transpose()
+    let Some(mut message) = row.map(Message::try_from).transpose()? else {
+        return Ok(None);
+    };
+    with_reactions(conn, std::slice::from_mut(&mut message), reader).await?;
+    Ok(Some(message))
+}
+
+/// Gives the messages their reactions, with `me` for `reader`.
+pub(super) async fn with_reactions(
+    conn: &mut Conn,
+    messages: &mut [Message],
+    reader: Option<AccountId>,
+) -> StoreResult<()> {
+    if messages.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<ReactionRow> = sqlx::query_as(Db::SQL.reactions_of)
+        .bind(Db::ids(messages.iter().map(|m| m.id.0)))
+        .bind(reader.map(|r| r.0))
+        .fetch_all(conn)
+        .await
+        .map_err(Db::store_error)?;
+    attach_reactions(messages, rows);
+    Ok(())
+}
+
+/// Raises the channel's page version (migration 0006), for the writes no trigger counts
+/// (reactions, pins).
+async fn raise_version(tx: &mut Conn, channel: i64) -> StoreResult<()> {
+    sqlx::query("UPDATE channels SET version = version + 1 WHERE id = $1")
+        .bind(channel)
+        .execute(tx)
+        .await
+        .map_err(Db::store_error)?;
+    Ok(())
+}
+
+/// The channel of message `id` if the statement (`Sql::message_reader` or
+/// `Sql::message_owner`) grants `account` it; otherwise why not.
+async fn granted(
+    tx: &mut Conn,
+    statement: &'static str,
+    id: MessageId,
+    account: AccountId,
+) -> StoreResult<MessageWrite<i64>> {
+    let channel: Option<i64> = sqlx::query_scalar(statement)
+        .bind(id.0)
+        .bind(account.0)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(Db::store_error)?;
+    match channel {
+        Some(channel) => Ok(MessageWrite::Done(channel)),
+        None => refusal(tx, id).await,
+    }
 }
 
 /// Whether the message exists.
@@ -64,14 +120,16 @@ async fn refusal<T>(tx: &mut Conn, id: MessageId) -> StoreResult<MessageWrite<T>
     })
 }
 
-/// The message just written, read back in the same transaction, or why nothing was.
+/// The message just written, read back in the same transaction as its writer sees it, or
+/// why nothing was.
 async fn written(
     tx: &mut Conn,
     id: Option<i64>,
     message: MessageId,
+    writer: AccountId,
 ) -> StoreResult<MessageWrite<Message>> {
     match id {
-        Some(id) => Ok(fetch_message(&mut *tx, id)
+        Some(id) => Ok(fetch_message(&mut *tx, id, Some(writer))
             .await?
             .map_or(MessageWrite::Missing, MessageWrite::Done)),
         None => refusal(tx, message).await,
@@ -154,14 +212,17 @@ async fn write_mentions(tx: &mut Conn, message: &Message, edited: bool) -> Store
     Ok(())
 }
 
-/// Inserts one message with its nonce if its author is a member; its id.
-async fn insert(tx: &mut Conn, new: &NewMessage, nonce: &Nonce) -> StoreResult<Option<i64>> {
+/// Inserts one message with its nonce and what it replies to if its author is a member;
+/// its id.
+async fn insert(tx: &mut Conn, out: &Outgoing) -> StoreResult<Option<i64>> {
+    let new = &out.new;
     let id: Option<i64> = sqlx::query_scalar(Db::SQL.insert_message)
         .bind(new.channel.0)
         .bind(new.author.0)
         .bind(new.body.as_str())
-        .bind(nonce.as_str())
+        .bind(out.nonce.as_ref().map(Nonce::as_str))
         .bind(Timestamp::now().unix_micros())
+        .bind(out.reply_to.map(|r| r.0))
         .fetch_optional(&mut *tx)
         .await
         .map_err(Db::store_error)?;
@@ -174,6 +235,53 @@ async fn insert(tx: &mut Conn, new: &NewMessage, nonce: &Nonce) -> StoreResult<O
             .map_err(Db::store_error)?;
     }
     Ok(id)
+}
+
+/// The channel of message `id` if `account` may read it, with the locks a reaction's write
+/// takes first (the channel, then the account, then the membership); otherwise why not.
+async fn reader_of(
+    tx: &mut Conn,
+    id: MessageId,
+    account: AccountId,
+) -> StoreResult<MessageWrite<i64>> {
+    lock_channel(tx, id).await?;
+    share_accounts(tx, [account]).await?;
+    granted(tx, Db::SQL.message_reader, id, account).await
+}
+
+/// Ends a reaction's write: the channel's page version raised if it `changed` anything.
+async fn reacted(mut tx: Tx, channel: i64, changed: bool) -> StoreResult<MessageWrite<Reacted>> {
+    if changed {
+        raise_version(&mut tx, channel).await?;
+    }
+    tx.commit().await.map_err(Db::store_error)?;
+    Ok(MessageWrite::Done(match changed {
+        true => Reacted::Changed,
+        false => Reacted::Unchanged,
+    }))
+}
+
+/// Whether message `reply_to` is one of `channel`'s.
+async fn in_channel(tx: &mut Conn, reply_to: MessageId, channel: ChannelId) -> StoreResult<bool> {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM messages WHERE id = $1 AND channel_id = $2)")
+        .bind(reply_to.0)
+        .bind(channel.0)
+        .fetch_one(tx)
+        .await
+        .map_err(Db::store_error)
+}
+
+/// Makes the message `out` asks for, in `tx`: its id, or what it may not use.
+async fn make(tx: &mut Conn, out: &Outgoing) -> StoreResult<Option<Result<i64, Unusable>>> {
+    let Some(id) = insert(tx, out).await? else {
+        return Ok(None);
+    };
+    if let Some(reply_to) = out.reply_to
+        && !in_channel(tx, reply_to, out.new.channel).await?
+    {
+        return Ok(Some(Err(Unusable::ReplyTo)));
+    }
+    Ok(Some(Ok(id)))
 }
 
 /// Why nothing was written for a member of a channel's server: the channel exists (so the
@@ -201,21 +309,29 @@ impl MessageStore for SqlStore<Db> {
         self.messages.queue(new).await
     }
 
-    /// Not through the group commit: the lookup and the insert share one transaction.
+    /// Not through the group commit: the lookup, the insert and the checks of what the
+    /// message refers to share one transaction, rolled back when one fails.
     async fn send_message(
         &self,
-        new: &NewMessage,
-        nonce: &Nonce,
+        out: &Outgoing,
         since: Timestamp,
-    ) -> StoreResult<MessageWrite<Sent>> {
+    ) -> StoreResult<MessageWrite<Result<Sent, Unusable>>> {
         let mut tx = self.begin_write().await?;
-        lock_for_insert(&mut tx, new).await?;
-        let (id, is_new) = match sent_with(&mut tx, new, nonce, since).await? {
+        lock_for_insert(&mut tx, &out.new).await?;
+        let earlier = match &out.nonce {
+            Some(nonce) => sent_with(&mut tx, &out.new, nonce, since).await?,
+            None => None,
+        };
+        let (id, is_new) = match earlier {
             Some(id) => (Some(id), false),
-            None => (insert(&mut tx, new, nonce).await?, true),
+            None => match make(&mut tx, out).await? {
+                Some(Err(unusable)) => return Ok(MessageWrite::Done(Err(unusable))),
+                Some(Ok(id)) => (Some(id), true),
+                None => (None, true),
+            },
         };
         let found = match id {
-            Some(id) => fetch_message(&mut *tx, id).await?,
+            Some(id) => fetch_message(&mut tx, id, Some(out.new.author)).await?,
             None => None,
         };
         let outcome = match (id, found) {
@@ -223,54 +339,67 @@ impl MessageStore for SqlStore<Db> {
                 if is_new {
                     write_mentions(&mut tx, &message, false).await?;
                 }
-                MessageWrite::Done(Sent {
+                MessageWrite::Done(Ok(Sent {
                     message,
                     new: is_new,
-                })
+                }))
             }
             (Some(_), None) => MessageWrite::Missing,
-            (None, _) => not_inserted(&mut tx, new.channel).await?,
+            (None, _) => not_inserted(&mut tx, out.new.channel).await?,
         };
         tx.commit().await.map_err(Db::store_error)?;
         Ok(outcome)
     }
 
-    async fn messages(&self, channel: ChannelId, page: Page) -> StoreResult<Vec<Message>> {
+    async fn messages(
+        &self,
+        channel: ChannelId,
+        page: Page,
+        reader: Option<AccountId>,
+    ) -> StoreResult<Vec<Message>> {
         if let Some(direct) = &self.direct {
-            return crate::sqlite::reads::messages(direct, channel, page);
+            return crate::sqlite::reads::messages(direct, channel, page, reader);
         }
-        let rows: Vec<MessageRow> = match page {
-            Page::Latest { limit } => {
-                sqlx::query_as(LATEST)
-                    .bind(channel.0)
-                    .bind(i64::from(limit))
-                    .fetch_all(&self.read)
-                    .await
-            }
-            Page::Before { id, limit } => {
-                sqlx::query_as(BEFORE)
-                    .bind(channel.0)
-                    .bind(id.0)
-                    .bind(i64::from(limit))
-                    .fetch_all(&self.read)
-                    .await
-            }
+        let mut tx = Db::begin_snapshot(&self.read).await?;
+        let query = match page {
+            Page::Latest { limit } => sqlx::query_as(LATEST)
+                .bind(channel.0)
+                .bind(i64::from(limit)),
+            Page::Before { id, limit } => sqlx::query_as(BEFORE)
+                .bind(channel.0)
+                .bind(id.0)
+                .bind(i64::from(limit)),
             Page::After {
                 after,
                 before,
                 limit,
-            } => {
-                sqlx::query_as(AFTER)
-                    .bind(channel.0)
-                    .bind(after.0)
-                    .bind(before.map(|b| b.0))
-                    .bind(i64::from(limit))
-                    .fetch_all(&self.read)
-                    .await
-            }
-        }
+            } => sqlx::query_as(AFTER)
+                .bind(channel.0)
+                .bind(after.0)
+                .bind(before.map(|b| b.0))
+                .bind(i64::from(limit)),
+        };
+        let rows: Vec<MessageRow> = query.fetch_all(&mut *tx).await.map_err(Db::store_error)?;
+        let mut messages = all(rows)?;
+        with_reactions(&mut tx, &mut messages, reader).await?;
+        tx.commit().await.map_err(Db::store_error)?;
+        Ok(in_page_order(messages, page))
+    }
+
+    async fn pins(&self, channel: ChannelId, reader: AccountId) -> StoreResult<Vec<Message>> {
+        let mut tx = Db::begin_snapshot(&self.read).await?;
+        let rows: Vec<MessageRow> = sqlx::query_as(concat!(
+            message_select!(),
+            "WHERE m.channel_id = $1 AND m.pinned_at IS NOT NULL ORDER BY m.pinned_at DESC, m.id DESC"
+        ))
+        .bind(channel.0)
+        .fetch_all(&mut *tx)
+        .await
         .map_err(Db::store_error)?;
-        page_of(rows, page)
+        let mut messages = all(rows)?;
+        with_reactions(&mut tx, &mut messages, Some(reader)).await?;
+        tx.commit().await.map_err(Db::store_error)?;
+        Ok(messages)
     }
 
     async fn page_version(&self, channel: ChannelId) -> StoreResult<Option<PageVersion>> {
@@ -285,8 +414,15 @@ impl MessageStore for SqlStore<Db> {
         Ok(row.map(PageVersion::from))
     }
 
-    async fn message(&self, id: MessageId) -> StoreResult<Option<Message>> {
-        fetch_message(&self.read, id.0).await
+    async fn message(
+        &self,
+        id: MessageId,
+        reader: Option<AccountId>,
+    ) -> StoreResult<Option<Message>> {
+        let mut tx = Db::begin_snapshot(&self.read).await?;
+        let message = fetch_message(&mut tx, id.0, reader).await?;
+        tx.commit().await.map_err(Db::store_error)?;
+        Ok(message)
     }
 
     async fn update_message(
@@ -318,7 +454,7 @@ impl MessageStore for SqlStore<Db> {
             .fetch_optional(&mut *tx)
             .await
             .map_err(Db::store_error)?;
-        let outcome = written(&mut tx, edited, id).await?;
+        let outcome = written(&mut tx, edited, id, editor).await?;
         if let MessageWrite::Done(message) = &outcome {
             write_mentions(&mut tx, message, true).await?;
         }
@@ -346,5 +482,131 @@ impl MessageStore for SqlStore<Db> {
         };
         tx.commit().await.map_err(Db::store_error)?;
         Ok(outcome)
+    }
+
+    async fn add_reaction(
+        &self,
+        id: MessageId,
+        account: AccountId,
+        emoji: &Emoji,
+    ) -> StoreResult<MessageWrite<Reacted>> {
+        let mut tx = self.begin_write().await?;
+        let channel = match reader_of(&mut tx, id, account).await? {
+            MessageWrite::Done(channel) => channel,
+            MessageWrite::Refused => return Ok(MessageWrite::Refused),
+            MessageWrite::Missing => return Ok(MessageWrite::Missing),
+        };
+        let (distinct, given): (i64, i64) = sqlx::query_as(
+            "SELECT count(DISTINCT emoji), count(CASE WHEN emoji = $2 THEN 1 END) \
+             FROM reactions WHERE message_id = $1",
+        )
+        .bind(id.0)
+        .bind(emoji.as_str())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(Db::store_error)?;
+        if given == 0 && distinct >= MAX_REACTIONS as i64 {
+            return Ok(MessageWrite::Done(Reacted::TooMany));
+        }
+        let added = sqlx::query(
+            "INSERT INTO reactions (message_id, emoji, account_id, created_at) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+        )
+        .bind(id.0)
+        .bind(emoji.as_str())
+        .bind(account.0)
+        .bind(Timestamp::now().unix_micros())
+        .execute(&mut *tx)
+        .await
+        .map_err(Db::store_error)?
+        .rows_affected()
+            > 0;
+        reacted(tx, channel, added).await
+    }
+
+    async fn reacted_to(&self, account: AccountId, messages: &[MessageId]) -> StoreResult<bool> {
+        sqlx::query_scalar(Db::SQL.reacted_to)
+            .bind(Db::ids(messages.iter().map(|m| m.0)))
+            .bind(account.0)
+            .fetch_one(&self.read)
+            .await
+            .map_err(Db::store_error)
+    }
+
+    async fn remove_reaction(
+        &self,
+        id: MessageId,
+        account: AccountId,
+        emoji: &Emoji,
+    ) -> StoreResult<MessageWrite<Reacted>> {
+        let mut tx = self.begin_write().await?;
+        let channel = match reader_of(&mut tx, id, account).await? {
+            MessageWrite::Done(channel) => channel,
+            MessageWrite::Refused => return Ok(MessageWrite::Refused),
+            MessageWrite::Missing => return Ok(MessageWrite::Missing),
+        };
+        let removed = sqlx::query(
+            "DELETE FROM reactions WHERE message_id = $1 AND emoji = $2 AND account_id = $3",
+        )
+        .bind(id.0)
+        .bind(emoji.as_str())
+        .bind(account.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(Db::store_error)?
+        .rows_affected()
+            > 0;
+        reacted(tx, channel, removed).await
+    }
+
+    async fn set_pinned(
+        &self,
+        id: MessageId,
+        by: AccountId,
+        pinned: bool,
+    ) -> StoreResult<MessageWrite<Pinned>> {
+        let mut tx = self.begin_write().await?;
+        lock_channel(&mut tx, id).await?;
+        let channel = match granted(&mut tx, Db::SQL.message_owner, id, by).await? {
+            MessageWrite::Done(channel) => channel,
+            MessageWrite::Refused => return Ok(MessageWrite::Refused),
+            MessageWrite::Missing => return Ok(MessageWrite::Missing),
+        };
+        if pinned {
+            let count: i64 = sqlx::query_scalar(
+                "SELECT count(*) FROM messages WHERE channel_id = $1 AND pinned_at IS NOT NULL \
+                 AND id <> $2",
+            )
+            .bind(channel)
+            .bind(id.0)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(Db::store_error)?;
+            if count >= MAX_PINS as i64 {
+                return Ok(MessageWrite::Done(Pinned::TooMany));
+            }
+        }
+        let changed = sqlx::query(
+            "UPDATE messages SET pinned_at = $2 WHERE id = $1 \
+             AND (pinned_at IS NULL) = (CAST($2 AS BIGINT) IS NOT NULL)",
+        )
+        .bind(id.0)
+        .bind(pinned.then(|| Timestamp::now().unix_micros()))
+        .execute(&mut *tx)
+        .await
+        .map_err(Db::store_error)?
+        .rows_affected()
+            > 0;
+        if !changed {
+            tx.commit().await.map_err(Db::store_error)?;
+            return Ok(MessageWrite::Done(Pinned::Unchanged));
+        }
+        raise_version(&mut tx, channel).await?;
+        let message = fetch_message(&mut tx, id.0, None).await?;
+        tx.commit().await.map_err(Db::store_error)?;
+        Ok(match message {
+            Some(message) => MessageWrite::Done(Pinned::Changed(Box::new(message))),
+            None => MessageWrite::Missing,
+        })
     }
 }

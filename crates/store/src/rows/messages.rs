@@ -1,18 +1,34 @@
 //! Messages as both backends read them, with their author.
 
 use super::time;
-use pingme_domain::messages::{Author, Message, MessageId, Page, PageVersion, mentions};
+use pingme_domain::messages::{
+    Author, Emoji, Excerpt, ExcerptAuthor, Message, MessageId, Page, PageVersion, Reaction, Reply,
+    mentions,
+};
 use pingme_domain::store::{StoreError, StoreResult};
 use pingme_domain::{AccountId, ChannelId, ServerId};
 use std::sync::Arc;
 
 /// A message's columns after its channel's server, in [`MessageRow`]'s order; its author's
-/// are NULL once the author is deleted.
+/// are NULL once the author is deleted, the excerpt's (`r`, `ra`: [`reply_joins!`]) once
+/// the original or its author is.
 macro_rules! message_columns {
     () => {
         "m.content, m.created_at, m.updated_at, \
          a.id AS author_id, a.login, a.display_name, a.location, a.content AS bio, a.image, \
-         a.created_at AS author_created_at, a.updated_at AS author_updated_at "
+         a.created_at AS author_created_at, a.updated_at AS author_updated_at, \
+         m.pinned_at IS NOT NULL AS pinned, m.reply_to_id, r.id AS reply_id, \
+         substr(r.content, 1, 100) AS reply_content, ra.id AS reply_author_id, \
+         ra.display_name AS reply_author_name, ra.image AS reply_author_image "
+    };
+}
+
+/// The original a reply answers (only in its channel) and its author, for
+/// [`message_columns!`].
+macro_rules! reply_joins {
+    () => {
+        "LEFT JOIN messages r ON r.id = m.reply_to_id AND r.channel_id = m.channel_id \
+         LEFT JOIN accounts ra ON ra.id = r.author_id "
     };
 }
 
@@ -24,7 +40,8 @@ macro_rules! message_select {
             "SELECT m.id, m.channel_id, c.server_id, ",
             $crate::rows::messages::message_columns!(),
             "FROM messages m JOIN channels c ON c.id = m.channel_id \
-             LEFT JOIN accounts a ON a.id = m.author_id "
+             LEFT JOIN accounts a ON a.id = m.author_id ",
+            $crate::rows::messages::reply_joins!()
         )
     };
 }
@@ -36,12 +53,14 @@ macro_rules! page_select {
         concat!(
             "SELECT m.id, m.channel_id, (SELECT server_id FROM channels WHERE id = $1) AS server_id, ",
             message_columns!(),
-            "FROM messages m LEFT JOIN accounts a ON a.id = m.author_id "
+            "FROM messages m LEFT JOIN accounts a ON a.id = m.author_id ",
+            reply_joins!()
         )
     };
 }
 pub(crate) use message_columns;
 pub(crate) use message_select;
+pub(crate) use reply_joins;
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct MessageRow {
@@ -59,6 +78,13 @@ pub(crate) struct MessageRow {
     image: Option<String>,
     author_created_at: Option<i64>,
     author_updated_at: Option<i64>,
+    pinned: bool,
+    reply_to_id: Option<i64>,
+    reply_id: Option<i64>,
+    reply_content: Option<String>,
+    reply_author_id: Option<i64>,
+    reply_author_name: Option<String>,
+    reply_author_image: Option<String>,
 }
 
 /// `[account, channel, message]` for each mention in the rows' texts (migration 0008).
@@ -105,6 +131,12 @@ impl TryFrom<MessageRow> for Message {
             }
             _ => None,
         };
+        let reply_to = reply(
+            row.reply_to_id,
+            row.reply_id.and(row.reply_content),
+            row.reply_author_id.zip(row.reply_author_name),
+            row.reply_author_image,
+        );
         Ok(Message {
             id: MessageId(row.id),
             channel: ChannelId(row.channel_id),
@@ -113,8 +145,33 @@ impl TryFrom<MessageRow> for Message {
             content: row.content,
             created_at: time(row.created_at)?,
             updated_at: time(row.updated_at)?,
+            reply_to,
+            reactions: Vec::new(),
+            pinned: row.pinned,
         })
     }
+}
+
+/// What a reply answers, from its columns: the original's id, and while the original
+/// exists its excerpt (`content`) and author (`(id, display name)`, and image).
+pub(crate) fn reply(
+    id: Option<i64>,
+    content: Option<String>,
+    author: Option<(i64, String)>,
+    image: Option<String>,
+) -> Option<Box<Reply>> {
+    let excerpt = content.map(|content| Excerpt {
+        author: author.map(|(id, display_name)| ExcerptAuthor {
+            id: AccountId(id),
+            display_name,
+            image,
+        }),
+        content,
+    });
+    Some(Box::new(Reply {
+        id: MessageId(id?),
+        excerpt,
+    }))
 }
 
 /// A page or batch of messages, in the rows' order.
@@ -139,13 +196,8 @@ pub(crate) const AFTER: &str = concat!(
     "WHERE m.channel_id = $1 AND m.id > $2 AND (CAST($3 AS BIGINT) IS NULL OR m.id < $3) ORDER BY m.id LIMIT $4"
 );
 
-/// The messages of a page's rows, oldest first ([`LATEST`] and [`BEFORE`] read newest
-/// first, to take the last ones).
-pub(crate) fn page_of(rows: Vec<MessageRow>, page: Page) -> StoreResult<Vec<Message>> {
-    Ok(in_page_order(all(rows)?, page))
-}
-
-/// A page's messages, given in its statement's order, oldest first.
+/// A page's messages, given in its statement's order, oldest first ([`LATEST`] and
+/// [`BEFORE`] read newest first, to take the last ones).
 pub(crate) fn in_page_order(mut messages: Vec<Message>, page: Page) -> Vec<Message> {
     if !matches!(page, Page::After { .. }) {
         messages.reverse();
@@ -176,6 +228,13 @@ crate::direct::sqlite_row!(MessageRow {
     image,
     author_created_at,
     author_updated_at,
+    pinned,
+    reply_to_id,
+    reply_id,
+    reply_content,
+    reply_author_id,
+    reply_author_name,
+    reply_author_image,
 });
 
 crate::direct::sqlite_row!(PageVersionRow {
@@ -197,3 +256,40 @@ impl From<PageVersionRow> for PageVersion {
 /// Whether a message exists: when an edit or a delete changed nothing, this tells a refusal
 /// (the message is there; the caller may not) from a message that is gone.
 pub(crate) const MESSAGE_EXISTS: &str = "SELECT EXISTS (SELECT 1 FROM messages WHERE id = $1)";
+
+/// A row of `Sql::reactions_of`: one emoji on one message.
+#[derive(sqlx::FromRow)]
+pub(crate) struct ReactionRow {
+    message_id: i64,
+    emoji: String,
+    count: i64,
+    mine: i64,
+    #[allow(dead_code)]
+    first_at: i64,
+}
+
+crate::direct::sqlite_row!(ReactionRow {
+    message_id,
+    emoji,
+    count,
+    mine,
+    first_at,
+});
+
+/// Gives each message its reactions, from rows by message then first given.
+pub(crate) fn attach_reactions(messages: &mut [Message], rows: Vec<ReactionRow>) {
+    let mut rows = rows.into_iter().peekable();
+    let mut by_id: Vec<&mut Message> = messages.iter_mut().collect();
+    by_id.sort_unstable_by_key(|m| m.id);
+    for message in by_id {
+        while let Some(row) = rows.next_if(|r| r.message_id <= message.id.0) {
+            if row.message_id == message.id.0 {
+                message.reactions.push(Reaction {
+                    emoji: Emoji::stored(row.emoji),
+                    count: u32::try_from(row.count).unwrap_or(u32::MAX),
+                    me: row.mine > 0,
+                });
+            }
+        }
+    }
+}

@@ -6,7 +6,9 @@ use crate::dialect::Dialect;
 use crate::direct::{Readers, store_error};
 use crate::rows::accounts::{ACCOUNT, AccountRow, into_account};
 use crate::rows::channels::{CHANNEL, ChannelRow};
-use crate::rows::messages::{AFTER, BEFORE, LATEST, PageVersionRow, in_page_order};
+use crate::rows::messages::{
+    AFTER, BEFORE, LATEST, PageVersionRow, ReactionRow, attach_reactions, in_page_order, reply,
+};
 use crate::rows::servers::{
     DirectoryVersionRow, Listing, MemberRow, STANDING, ServerRow, StandingRow, assemble,
 };
@@ -51,32 +53,42 @@ pub(crate) fn messages(
     readers: &Readers,
     channel: ChannelId,
     page: Page,
+    reader: Option<AccountId>,
 ) -> StoreResult<Vec<Message>> {
-    let mut rows = PageRows::default();
-    let mut push = |row: &rusqlite::Row<'_>| rows.push(row);
-    match page {
-        Page::Latest { limit } => {
-            readers.each(LATEST, &[&channel.0, &i64::from(limit)], &mut push)?
+    readers.read(|snapshot| {
+        let mut rows = PageRows::default();
+        let mut push = |row: &rusqlite::Row<'_>| rows.push(row);
+        match page {
+            Page::Latest { limit } => {
+                snapshot.each(LATEST, &[&channel.0, &i64::from(limit)], &mut push)?
+            }
+            Page::Before { id, limit } => {
+                snapshot.each(BEFORE, &[&channel.0, &id.0, &i64::from(limit)], &mut push)?
+            }
+            Page::After {
+                after,
+                before,
+                limit,
+            } => snapshot.each(
+                AFTER,
+                &[
+                    &channel.0,
+                    &after.0,
+                    &before.map(|b| b.0),
+                    &i64::from(limit),
+                ],
+                &mut push,
+            )?,
+        };
+        let mut messages = rows.messages;
+        if !messages.is_empty() {
+            let ids = Db::ids(messages.iter().map(|m| m.id.0));
+            let reactions: Vec<ReactionRow> =
+                snapshot.all(Db::SQL.reactions_of, &[&ids, &reader.map(|r| r.0)])?;
+            attach_reactions(&mut messages, reactions);
         }
-        Page::Before { id, limit } => {
-            readers.each(BEFORE, &[&channel.0, &id.0, &i64::from(limit)], &mut push)?
-        }
-        Page::After {
-            after,
-            before,
-            limit,
-        } => readers.each(
-            AFTER,
-            &[
-                &channel.0,
-                &after.0,
-                &before.map(|b| b.0),
-                &i64::from(limit),
-            ],
-            &mut push,
-        )?,
-    };
-    Ok(in_page_order(rows.messages, page))
+        Ok(in_page_order(messages, page))
+    })
 }
 
 /// Rows of a listing's channels or members read on the calling thread; more are read off
@@ -137,6 +149,18 @@ impl PageRows {
             content: row.get(3).map_err(store_error)?,
             created_at: time(row.get(4).map_err(store_error)?)?,
             updated_at: time(row.get(5).map_err(store_error)?)?,
+            pinned: row.get(14).map_err(store_error)?,
+            reply_to: reply(
+                row.get(15).map_err(store_error)?,
+                row.get::<_, Option<i64>>(16)
+                    .map_err(store_error)?
+                    .and(row.get(17).map_err(store_error)?),
+                row.get::<_, Option<i64>>(18)
+                    .map_err(store_error)?
+                    .zip(row.get(19).map_err(store_error)?),
+                row.get(20).map_err(store_error)?,
+            ),
+            reactions: Vec::new(),
         });
         Ok(())
     }
@@ -165,7 +189,7 @@ impl PageRows {
 
 /// The columns of a page's statement (`MessageRow`'s), as [`PageRows`] reads them by
 /// position.
-const MESSAGE_ROW_COLUMNS: [&str; 14] = [
+const MESSAGE_ROW_COLUMNS: [&str; 21] = [
     "id",
     "channel_id",
     "server_id",
@@ -180,4 +204,11 @@ const MESSAGE_ROW_COLUMNS: [&str; 14] = [
     "image",
     "author_created_at",
     "author_updated_at",
+    "pinned",
+    "reply_to_id",
+    "reply_id",
+    "reply_content",
+    "reply_author_id",
+    "reply_author_name",
+    "reply_author_image",
 ];

@@ -4,6 +4,7 @@
 mod accounts;
 mod communities;
 mod deadlocks;
+mod marks;
 mod messages;
 mod names;
 mod read_states;

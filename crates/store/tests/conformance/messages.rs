@@ -116,7 +116,7 @@ async fn members_post_and_others_cannot(store: Arc<dyn Store>) {
     );
     assert_eq!(
         store
-            .messages(general, Page::Latest { limit: 50 })
+            .messages(general, Page::Latest { limit: 50 }, None)
             .await
             .unwrap()
             .len(),
@@ -134,7 +134,7 @@ async fn history_pages_by_id_oldest_first(store: Arc<dyn Store>) {
     assert!(ids.windows(2).all(|w| w[0] < w[1]), "ids grow");
     let page = |page| {
         let store = store.clone();
-        async move { store.messages(general, page).await.unwrap() }
+        async move { store.messages(general, page, None).await.unwrap() }
     };
     assert_eq!(
         contents(&page(Page::Latest { limit: 3 }).await),
@@ -210,7 +210,7 @@ async fn history_pages_by_id_oldest_first(store: Arc<dyn Store>) {
     let empty = channel(&store, ann).await;
     assert!(
         store
-            .messages(empty, Page::Latest { limit: 50 })
+            .messages(empty, Page::Latest { limit: 50 }, None)
             .await
             .unwrap()
             .is_empty()
@@ -227,7 +227,10 @@ async fn messages_change_and_go(store: Arc<dyn Store>) {
     };
     assert_eq!(edited.content, "final");
     assert!(edited.updated_at >= edited.created_at);
-    assert_eq!(store.message(id).await.unwrap().unwrap().content, "final");
+    assert_eq!(
+        store.message(id, None).await.unwrap().unwrap().content,
+        "final"
+    );
     let missing = store
         .update_message(MessageId(9_999), ann, &body("x"))
         .await;
@@ -236,7 +239,7 @@ async fn messages_change_and_go(store: Arc<dyn Store>) {
         store.delete_message(id, ann).await.unwrap(),
         MessageWrite::Done(general)
     );
-    assert!(store.message(id).await.unwrap().is_none());
+    assert!(store.message(id, None).await.unwrap().is_none());
     assert_eq!(
         store.delete_message(id, ann).await.unwrap(),
         MessageWrite::Missing
@@ -287,7 +290,10 @@ async fn only_senders_edit_and_senders_or_owners_delete(store: Arc<dyn Store>) {
         post(&store, general, ann, "back?").await,
         MessageWrite::Refused
     );
-    assert_eq!(store.message(second).await.unwrap().unwrap().content, "two");
+    assert_eq!(
+        store.message(second, None).await.unwrap().unwrap().content,
+        "two"
+    );
     assert_eq!(
         store.delete_message(second, owner).await.unwrap(),
         MessageWrite::Done(general)
@@ -301,10 +307,10 @@ async fn messages_outlive_their_author_but_not_their_channel(store: Arc<dyn Stor
     store.join(server, leaver).await.unwrap();
     let id = say(&store, general, leaver, "goodbye").await;
     store.delete_account(leaver).await.unwrap();
-    let kept = store.message(id).await.unwrap().unwrap();
+    let kept = store.message(id, None).await.unwrap().unwrap();
     assert_eq!((kept.content.as_str(), kept.author), ("goodbye", None));
     store.delete_channel(general).await.unwrap();
-    assert!(store.message(id).await.unwrap().is_none());
+    assert!(store.message(id, None).await.unwrap().is_none());
 }
 
 /// Many messages at once (stored together where the backend groups its commits): each keeps
@@ -343,7 +349,7 @@ async fn messages_sent_together_keep_their_own_outcomes(store: Arc<dyn Store>) {
         }
     }
     let stored = store
-        .messages(general, Page::Latest { limit: 200 })
+        .messages(general, Page::Latest { limit: 200 }, None)
         .await
         .unwrap();
     assert_eq!(stored.len(), 120);
@@ -395,7 +401,7 @@ async fn messages_queued_one_after_another_keep_their_order(store: Arc<dyn Store
         );
         assert!(sent.windows(2).all(|w| w[0].id < w[1].id), "ids in order");
         let page = store
-            .messages(channel, Page::Latest { limit: 100 })
+            .messages(channel, Page::Latest { limit: 100 }, None)
             .await
             .unwrap();
         assert_eq!(
@@ -443,7 +449,7 @@ async fn a_page_holds_each_message_as_read_alone(store: Arc<dyn Store>) {
     store.delete_account(gone).await.unwrap();
     let mut alone = Vec::new();
     for id in &ids {
-        alone.push(store.message(*id).await.unwrap().unwrap());
+        alone.push(store.message(*id, None).await.unwrap().unwrap());
     }
     assert_eq!(
         alone[0].author.as_ref().unwrap().location.as_deref(),
@@ -466,7 +472,7 @@ async fn a_page_holds_each_message_as_read_alone(store: Arc<dyn Store>) {
     ];
     let expected = [&alone[..], &alone[2..6], &alone[1..6]];
     for (page, expected) in pages.into_iter().zip(expected) {
-        let read = store.messages(general, page).await.unwrap();
+        let read = store.messages(general, page, None).await.unwrap();
         assert_eq!(read, expected, "{page:?}");
     }
 }

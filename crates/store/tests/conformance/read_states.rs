@@ -3,7 +3,9 @@
 
 use crate::messages::{account, body, channel, say};
 use pingme_domain::community::{ChannelName, NewChannel};
-use pingme_domain::messages::{MAX_UNREAD, MessageId, MessageWrite, NewMessage, Nonce, ReadState};
+use pingme_domain::messages::{
+    MAX_UNREAD, MessageId, MessageWrite, NewMessage, Nonce, Outgoing, ReadState,
+};
 use pingme_domain::store::Store;
 use pingme_domain::{AccountId, ChannelId, ServerId, Timestamp};
 use std::sync::Arc;
@@ -21,12 +23,13 @@ async fn send(
         body: body(text),
     };
     let nonce = Nonce::parse(&format!("{text}-{}", Timestamp::now().unix_micros())).unwrap();
-    match store
-        .send_message(&new, &nonce, Timestamp::now())
-        .await
-        .unwrap()
-    {
-        MessageWrite::Done(sent) => sent.message.id,
+    let out = Outgoing {
+        new,
+        nonce: Some(nonce),
+        reply_to: None,
+    };
+    match store.send_message(&out, Timestamp::now()).await.unwrap() {
+        MessageWrite::Done(Ok(sent)) => sent.message.id,
         other => panic!("not sent: {other:?}"),
     }
 }

@@ -3,7 +3,7 @@
 //! many sends race.
 
 use crate::messages::{account, body, channel};
-use pingme_domain::messages::{Message, MessageWrite, NewMessage, Nonce, Page, Sent};
+use pingme_domain::messages::{Message, MessageWrite, NewMessage, Nonce, Outgoing, Page, Sent};
 use pingme_domain::store::Store;
 use pingme_domain::{AccountId, ChannelId, Timestamp};
 use std::sync::Arc;
@@ -25,7 +25,17 @@ async fn send(
         author,
         body: body(text),
     };
-    store.send_message(&new, &nonce(key), since).await.unwrap()
+    let out = Outgoing {
+        new,
+        nonce: Some(nonce(key)),
+        reply_to: None,
+    };
+    match store.send_message(&out, since).await.unwrap() {
+        MessageWrite::Done(Ok(sent)) => MessageWrite::Done(sent),
+        MessageWrite::Done(Err(unusable)) => panic!("{unusable:?}"),
+        MessageWrite::Refused => MessageWrite::Refused,
+        MessageWrite::Missing => MessageWrite::Missing,
+    }
 }
 
 /// Sends that must store or find a message: it, and whether it is new.
@@ -44,7 +54,9 @@ async fn sent(
 }
 
 async fn stored(store: &Arc<dyn Store>, channel: ChannelId) -> usize {
-    let page = store.messages(channel, Page::Latest { limit: 50 }).await;
+    let page = store
+        .messages(channel, Page::Latest { limit: 50 }, None)
+        .await;
     page.unwrap().len()
 }
 
@@ -85,7 +97,9 @@ async fn a_nonce_names_one_message_within_the_window(store: Arc<dyn Store>) {
     assert_eq!((found.id, new), (renewed.id, false));
 
     assert_eq!(stored(&store, general).await, 5, "one message per new send");
-    let page = store.messages(general, Page::Latest { limit: 1 }).await;
+    let page = store
+        .messages(general, Page::Latest { limit: 1 }, None)
+        .await;
     assert_eq!(page.unwrap()[0], found);
 }
 
@@ -147,7 +161,13 @@ async fn an_edit_marks_a_message_edited(store: Arc<dyn Store>) {
         panic!("the sender edits");
     };
     assert!(edited.edited() && !message.edited());
-    assert_eq!(store.message(message.id).await.unwrap(), Some(edited));
+    assert_eq!(
+        store
+            .message(message.id, Some(message.author.as_ref().unwrap().id))
+            .await
+            .unwrap(),
+        Some(edited)
+    );
 }
 
 mod run {
