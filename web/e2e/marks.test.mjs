@@ -161,3 +161,26 @@ test("the owner pins; the pins panel lists them for everyone and jumps to them",
   await ann.context.close();
   await bob.context.close();
 });
+
+test("mentions: picked after @, shown as names, standing out for the one mentioned", async () => {
+  const ann = await open("ann", room.general);
+  const bob = await open("bob", room.general);
+  const box = ann.page.getByRole("textbox", { name: /^Message #/ });
+  await box.fill("");
+  await box.pressSequentially("Lunch, @bo");
+  const list = ann.page.getByRole("listbox", { name: "Members to mention" });
+  await list.getByRole("option", { name: /bob/ }).waitFor();
+  assert.deepEqual(await axeViolations(ann.page), []);
+  await screenshot(ann.page, "chat-mention-picker");
+  await box.press("Enter");
+  await list.waitFor({ state: "detached" });
+  assert.equal(await box.inputValue(), "Lunch, @bob ");
+  await box.pressSequentially("at one?");
+  await box.press("Enter");
+  const onBob = message(bob.page, "Lunch, @bob at one?");
+  await onBob.locator(".mention.me", { hasText: "@bob" }).waitFor();
+  assert.match((await onBob.getAttribute("class")) ?? "", /mentions-me/);
+  await message(ann.page, "Lunch, @bob at one?").locator(".mention", { hasText: "@bob" }).waitFor();
+  await ann.context.close();
+  await bob.context.close();
+});

@@ -134,7 +134,7 @@ export function ChatView({ server, channel, menu }) {
       <div class="chat-main">
         <${Banner} status=${status} ended=${chat.ended} retry=${chat.retryNow} />
         <${MessageList} channel=${channel} timeline=${timeline} pending=${chat.waiting} loading=${chat.loading} historyError=${chat.historyError}
-          stuck=${stuck} me=${me} since=${since ?? null} editing=${editing} focus=${chat.focus} canPin=${canPin}
+          stuck=${stuck} me=${me} since=${since ?? null} editing=${editing} focus=${chat.focus} canPin=${canPin} people=${members.members}
           onOlder=${chat.loadOlder} onNewer=${chat.loadNewer} onBottom=${onBottom}
           onEdit=${edit} onEdited=${chat.edited} onDelete=${setDeleting} onProfile=${setProfile}
           onReply=${reply} onJump=${chat.jumpTo} onReact=${react} onPin=${pin} />
@@ -147,7 +147,7 @@ export function ChatView({ server, channel, menu }) {
         <p class="visually-hidden" role="status"><span key=${chat.announcement.n}>${chat.announcement.text}</span></p>
         <${Composer} channel=${channel} state=${chat.ended ? "ended" : status.state} error=${chat.sendError}
           unsent=${chat.unsent} onRetry=${chat.retryUnsent} onDiscard=${chat.discardUnsent} onPutBack=${chat.discardUnsent}
-          replyTo=${replyTo} onCancelReply=${() => setReplyTo(null)}
+          replyTo=${replyTo} members=${members.members} onCancelReply=${() => setReplyTo(null)}
           onSend=${send} onTyping=${chat.sendTyping} onClearError=${chat.clearSendError}
           onEditLast=${() => {
             const last = me ? lastOwn(timeline.messages, me.id) : null;

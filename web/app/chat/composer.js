@@ -7,6 +7,8 @@ import { html, useId, useRef, useState } from "../lib/html.js";
 import { grow } from "./grow.js";
 import { shouldSendTyping } from "./typing.js";
 import { Icon } from "../ui/icons.js";
+import { Avatar } from "../ui/avatar.js";
+import { candidates, typedMention, withMentions } from "./mentions.js";
 
 /**
  * The server's default and largest `PINGME_MAX_MESSAGE_CHARS` (docs/api.md, "The socket"). A
@@ -30,6 +32,7 @@ export const length = (text) => [...text.trim()].length;
  *   onDiscard: (lost: import("./outbox.js").Pending) => void,
  *   onPutBack: (lost: import("./outbox.js").Pending) => void,
  *   replyTo: import("./timeline.js").Message|null,
+ *   members: import("./timeline.js").Author[]|null,
  *   onCancelReply: () => void,
  *   onSend: (text: string) => boolean,
  *   onTyping: () => void,
@@ -37,8 +40,12 @@ export const length = (text) => [...text.trim()].length;
  *   onClearError: () => void,
  * }} props
  */
-export function Composer({ channel, state, error, unsent, onRetry, onDiscard, onPutBack, replyTo, onCancelReply, onSend, onTyping, onEditLast, onClearError }) {
+export function Composer({ channel, state, error, unsent, onRetry, onDiscard, onPutBack, replyTo, members, onCancelReply, onSend, onTyping, onEditLast, onClearError }) {
   const [text, setText] = useState("");
+  /** The members picked after "@" in this message, by the name shown in the box. */
+  const picked = useRef(/** @type {Map<string, number>} */ (new Map()));
+  /** The "@name" being typed and the members it could be. */
+  const [suggest, setSuggest] = useState(/** @type {{start: number, items: import("./timeline.js").Author[], active: number}|null} */ (null));
   const ref = useRef(/** @type {HTMLTextAreaElement|null} */ (null));
   const lastTyping = useRef(0);
   const id = useId();
@@ -66,12 +73,55 @@ export function Composer({ channel, state, error, unsent, onRetry, onDiscard, on
 
   const submit = () => {
     if (count === 0 || tooLong || state === "ended") return;
-    if (!onSend(text.trim())) return;
+    if (!onSend(withMentions(text.trim(), picked.current))) return;
     setValue("");
+    picked.current = new Map();
+    setSuggest(null);
     lastTyping.current = 0;
   };
 
+  /** What the text before the caret asks to be completed. @param {HTMLTextAreaElement} el */
+  const lookUp = (el) => {
+    const typed = typedMention(el.value, el.selectionStart ?? el.value.length);
+    const items = typed && members ? candidates(members, typed.query) : [];
+    setSuggest(typed && items.length > 0 ? { start: typed.start, items, active: 0 } : null);
+  };
+
+  /** Puts "@name " in place of what was typed after "@". @param {import("./timeline.js").Author} member */
+  const choose = (member) => {
+    const el = ref.current;
+    if (!el || !suggest || member.id === null) return;
+    const caret = el.selectionStart ?? text.length;
+    const inserted = `@${member.username} `;
+    const next = text.slice(0, suggest.start) + inserted + text.slice(caret);
+    picked.current.set(member.username, member.id);
+    setValue(next);
+    setSuggest(null);
+    const at = suggest.start + inserted.length;
+    el.setSelectionRange(at, at);
+    el.focus();
+  };
+
   const onKeyDown = (/** @type {KeyboardEvent} */ e) => {
+    if (suggest && !e.isComposing) {
+      const n = suggest.items.length;
+      if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+        e.preventDefault();
+        const step = e.key === "ArrowDown" ? 1 : n - 1;
+        setSuggest({ ...suggest, active: (suggest.active + step) % n });
+        return;
+      }
+      if ((e.key === "Enter" && !e.shiftKey) || e.key === "Tab") {
+        e.preventDefault();
+        choose(suggest.items[suggest.active]);
+        return;
+      }
+      if (e.key === "Escape") {
+        e.preventDefault();
+        setSuggest(null);
+        return;
+      }
+    }
     if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
       e.preventDefault();
       submit();
@@ -87,6 +137,7 @@ export function Composer({ channel, state, error, unsent, onRetry, onDiscard, on
     const el = /** @type {HTMLTextAreaElement} */ (e.target);
     setText(el.value);
     grow(el);
+    lookUp(el);
     if (error) onClearError();
     const now = Date.now();
     if (el.value.trim() && state === "online" && shouldSendTyping(lastTyping.current, now)) {
@@ -118,8 +169,22 @@ export function Composer({ channel, state, error, unsent, onRetry, onDiscard, on
       <span>Replying to <strong>${replyTo.user.username}</strong></span>
       <button type="button" class="icon-button" aria-label="Cancel the reply" title="Cancel the reply (Escape)" onClick=${onCancelReply}><${Icon} name="close" size=${16} /></button>
     </div>`}
+    ${suggest &&
+    html`<ul class="mention-list" id=${`${id}-mentions`} role="listbox" aria-label="Members to mention">
+      ${suggest.items.map(
+        (m, n) => html`<li key=${m.id} id=${`${id}-mention-${n}`} role="option" aria-selected=${n === suggest.active ? "true" : "false"}
+            class=${n === suggest.active ? "mention-option active" : "mention-option"}
+            onPointerDown=${(/** @type {Event} */ e) => (e.preventDefault(), choose(m))}>
+          <${Avatar} name=${m.username} url=${m.image_url} size=${24} />
+          <span class="mention-name">${m.username}</span>${m.owner && html`<span class="mention-login">@${m.owner}</span>`}
+        </li>`,
+      )}
+    </ul>`}
     <div class=${tooLong ? "composer-box invalid" : "composer-box"}>
       <textarea ref=${ref} class="composer-input" rows="1" value=${text} onInput=${onInput} onKeyDown=${onKeyDown}
+        onBlur=${() => setSuggest(null)} aria-autocomplete="list"
+        aria-controls=${suggest ? `${id}-mentions` : undefined}
+        aria-activedescendant=${suggest ? `${id}-mention-${suggest.active}` : undefined}
         aria-label=${`Message #${channel.name}`} placeholder=${`Message #${channel.name}`} disabled=${state === "ended"}
         aria-invalid=${tooLong ? "true" : undefined} aria-describedby=${described || undefined} enterkeyhint="send"></textarea>
       ${left <= SHOW_LEFT && html`<span class=${tooLong ? "char-count over" : "char-count"} id=${`${id}-count`}>${left}</span>`}

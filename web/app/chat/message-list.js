@@ -11,6 +11,7 @@ import { MessageEditor } from "./message-editor.js";
 import { Icon } from "../ui/icons.js";
 import { EmojiPicker } from "./emoji-picker.js";
 import { ReactionChips } from "./reactions.js";
+import { MessageText, plainText } from "./mentions.js";
 
 /** Load another page when the reader is this close (px) to an end of what is held. */
 const NEAR = 600;
@@ -38,6 +39,7 @@ const fullDate = (iso) => new Date(iso).toLocaleString([], { dateStyle: "full", 
  *   editing: number|null,
  *   focus: {id: number, n: number}|null,
  *   canPin: boolean,
+ *   people: Author[]|null,
  *   onOlder: () => void, onNewer: () => void, onBottom: (atBottom: boolean) => void,
  *   onEdit: (id: number|null) => void, onEdited: (m: Message) => void, onDelete: (m: Message) => void,
  *   onProfile: (user: Author) => void,
@@ -46,7 +48,7 @@ const fullDate = (iso) => new Date(iso).toLocaleString([], { dateStyle: "full", 
  * }} props
  */
 export function MessageList(props) {
-  const { channel, timeline, pending, loading, historyError, stuck, me, since, editing, focus, canPin } = props;
+  const { channel, timeline, pending, loading, historyError, stuck, me, since, editing, focus, canPin, people } = props;
   const [picking, setPicking] = useState(/** @type {number|null} */ (null));
   /** The last jump brought into view. */
   const shownFocus = useRef(0);
@@ -139,6 +141,8 @@ export function MessageList(props) {
       onReact: (m, emoji, add) => latest.current.onReact(m, emoji, add),
       onPicker: (id) => setPicking(id),
       onPin: (m, pin) => latest.current.onPin(m, pin),
+      nameOf: (id) => nameIn(latest.current.people, latest.current.timeline.messages, id),
+      me: () => latest.current.me?.id ?? null,
     }),
     [],
   );
@@ -174,7 +178,8 @@ export function MessageList(props) {
         : html`<${Fragment} key=${row.key}>${row.message.id === firstNew && html`<div class="new-divider" role="separator" aria-label="New messages"><span>New</span></div>`}
           <${MessageItem} message=${row.message} grouped=${row.grouped && row.message.id !== firstNew} edited=${row.edited}
             own=${row.message.user.id !== null && row.message.user.id === me?.id} mentioned=${(row.message.mentions ?? []).includes(me?.id)}
-            editing=${editing === row.message.id} picking=${picking === row.message.id} canPin=${canPin} handlers=${handlers} /><//>`,
+            editing=${editing === row.message.id} picking=${picking === row.message.id} canPin=${canPin} people=${people}
+            handlers=${handlers} /><//>`,
     )}
     ${!timeline.atPresent && html`<p class="history-edge">Loading newer messages…</p>`}
     ${timeline.atPresent && pending.map((sent) => html`<${PendingItem} key=${sent.nonce} sent=${sent} me=${me} />`)}
@@ -211,11 +216,13 @@ function PendingItem({ sent, me }) {
  * @property {(m: Message, emoji: string, add: boolean) => void} onReact
  * @property {(id: number|null) => void} onPicker
  * @property {(m: Message, pin: boolean) => void} onPin
+ * @property {(id: number) => string|null} nameOf a mentioned person's name, if known
+ * @property {() => number|null} me
  */
 
 /**
  * @typedef {{message: Message, grouped: boolean, edited: boolean, own: boolean, mentioned: boolean, editing: boolean,
- *   picking: boolean, canPin: boolean, handlers: Handlers}} ItemProps
+ *   picking: boolean, canPin: boolean, people: Author[]|null, handlers: Handlers}} ItemProps
  */
 
 /**
@@ -229,7 +236,8 @@ class MessageItem extends Component {
     const p = this.props;
     return (
       next.message !== p.message || next.grouped !== p.grouped || next.edited !== p.edited || next.own !== p.own ||
-      next.mentioned !== p.mentioned || next.editing !== p.editing || next.picking !== p.picking || next.canPin !== p.canPin
+      next.mentioned !== p.mentioned || next.editing !== p.editing || next.picking !== p.picking || next.canPin !== p.canPin ||
+      next.people !== p.people
     );
   }
 
@@ -246,7 +254,7 @@ class MessageItem extends Component {
     const showHeader = !grouped || replying;
     const pinnedMark = html`<span class="pinned-mark" title="Pinned"><${Icon} name="pin" size=${14} /> Pinned</span>`;
     return html`<article class=${classes} data-id=${message.id} aria-label=${label} tabindex="-1">
-      ${replying && html`<${Quote} message=${message} onJump=${handlers.onJump} />`}
+      ${replying && html`<${Quote} message=${message} onJump=${handlers.onJump} nameOf=${handlers.nameOf} />`}
       ${!showHeader
         ? html`<span class="gutter-time" aria-hidden="true">${short}</span>`
         : html`<button type="button" class="message-avatar" tabindex="-1" aria-hidden="true" onClick=${profile}>
@@ -265,7 +273,7 @@ class MessageItem extends Component {
               if (m) handlers.onEdited(m);
               handlers.onEdit(null);
             }} />`
-          : html`<p class="message-content">${message.content}${edited && html` <span class="edited" title=${`Edited ${fullDate(message.timestamp_updated)}`}>(edited)</span>`}</p>`}
+          : html`<p class="message-content"><${MessageText} content=${message.content} nameOf=${handlers.nameOf} me=${handlers.me()} />${edited && html` <span class="edited" title=${`Edited ${fullDate(message.timestamp_updated)}`}>(edited)</span>`}</p>`}
         <${ReactionChips} reactions=${message.reactions ?? []} onToggle=${(/** @type {string} */ emoji, /** @type {boolean} */ add) => handlers.onReact(message, emoji, add)}
           onMore=${() => handlers.onPicker(message.id)} />
       </div>
@@ -290,11 +298,19 @@ class MessageItem extends Component {
 }
 
 /**
+ * A person's name, from the server's members or the messages held.
+ * @param {Author[]|null} people @param {Message[]} messages @param {number} id
+ */
+function nameIn(people, messages, id) {
+  return people?.find((m) => m.id === id)?.username ?? messages.findLast((m) => m.user.id === id)?.user.username ?? null;
+}
+
+/**
  * What a reply answers, above it: the original's author and start, a click away from it; or
  * that it was deleted.
- * @param {{message: Message, onJump: (id: number) => void}} props
+ * @param {{message: Message, onJump: (id: number) => void, nameOf: (id: number) => string|null}} props
  */
-function Quote({ message, onJump }) {
+function Quote({ message, onJump, nameOf }) {
   const quote = message.reply_to;
   if (!quote) return html`<div class="reply-quote deleted"><span class="reply-spine" aria-hidden="true"></span><em>Original message was deleted</em></div>`;
   return html`<button type="button" class="reply-quote" onClick=${() => onJump(quote.id)} title="Show the original">
@@ -302,6 +318,6 @@ function Quote({ message, onJump }) {
     <span class="visually-hidden">Replying to </span>
     <${Avatar} name=${quote.user.username} url=${quote.user.image_url} size=${16} />
     <span class="reply-author">${quote.user.username}</span>
-    <span class="reply-text">${quote.content}</span>
+    <span class="reply-text">${plainText(quote.content, nameOf)}</span>
   </button>`;
 }

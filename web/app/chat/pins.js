@@ -5,6 +5,7 @@ import { html, useEffect, useState } from "../lib/html.js";
 import { useServices } from "../context.js";
 import { Avatar } from "../ui/avatar.js";
 import { Icon } from "../ui/icons.js";
+import { plainText } from "./mentions.js";
 
 /** @typedef {import("./timeline.js").Message} Message */
 
@@ -42,7 +43,7 @@ export function PinsPanel({ id, channel, version, canPin, onJump, onUnpin, onClo
         (m) => html`<li key=${m.id} class="pin">
           <button type="button" class="pin-jump" onClick=${() => onJump(m.id)} title="Show in the channel">
             <${Avatar} name=${m.user.username} url=${m.user.image_url} size=${24} />
-            <span class="pin-body"><span class="pin-author">${m.user.username}</span><span class="pin-text">${m.content}</span></span>
+            <span class="pin-body"><span class="pin-author">${m.user.username}</span><span class="pin-text">${plainText(m.content, (id) => pins.find((p) => p.user.id === id)?.user.username ?? null)}</span></span>
           </button>
           ${canPin && html`<button type="button" class="link-button" onClick=${() => onUnpin(m)}>Unpin</button>`}
         </li>`,
