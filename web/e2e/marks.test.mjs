@@ -4,7 +4,7 @@
 // accessibility checks of the new parts; screenshots.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { person, logIn, axeViolations, screenshot, apiAs, setup } from "./harness.mjs";
+import { person, logIn, axeViolations, screenshot, apiAs, setup, pngFile } from "./harness.mjs";
 
 /** @type {{id: number, general: number, history: number, old: number}} */
 const room = { id: 0, general: 0, history: 0, old: 0 };
@@ -181,6 +181,51 @@ test("mentions: picked after @, shown as names, standing out for the one mention
   await onBob.locator(".mention.me", { hasText: "@bob" }).waitFor();
   assert.match((await onBob.getAttribute("class")) ?? "", /mentions-me/);
   await message(ann.page, "Lunch, @bob at one?").locator(".mention", { hasText: "@bob" }).waitFor();
+  await ann.context.close();
+  await bob.context.close();
+});
+
+test("images: attached by the picker or dropped, sent, shown in boxes of their size", async () => {
+  const ann = await open("ann", room.general);
+  const bob = await open("bob", room.general);
+  await ann.page.locator('input[type="file"]').setInputFiles(pngFile([200, 40, 40], 64));
+  const drafts = ann.page.getByRole("list", { name: "Images to send" });
+  await drafts.getByRole("listitem").waitFor();
+  await ann.page.locator(".draft-image.ready").waitFor();
+  // One more, dropped on the chat.
+  await ann.page.evaluate(async () => {
+    const canvas = document.createElement("canvas");
+    canvas.width = 80;
+    canvas.height = 40;
+    const context = /** @type {CanvasRenderingContext2D} */ (canvas.getContext("2d"));
+    context.fillStyle = "#2a7";
+    context.fillRect(0, 0, 80, 40);
+    const blob = await new Promise((resolve) => canvas.toBlob(resolve, "image/png"));
+    const data = new DataTransfer();
+    data.items.add(new File([/** @type {Blob} */ (blob)], "dropped.png", { type: "image/png" }));
+    document.querySelector(".chat-main")?.dispatchEvent(new DragEvent("drop", { dataTransfer: data, bubbles: true, cancelable: true }));
+  });
+  await ann.page.locator(".draft-image.ready").nth(1).waitFor();
+  assert.equal(await ann.page.locator(".draft-image").count(), 2);
+  assert.deepEqual(await axeViolations(ann.page), []);
+  const box = ann.page.getByRole("textbox", { name: /^Message #/ });
+  await box.fill("Two pictures");
+  await box.press("Enter");
+  await drafts.waitFor({ state: "detached" });
+  const onBob = message(bob.page, "Two pictures");
+  const images = onBob.locator(".message-images img");
+  await images.nth(1).waitFor();
+  assert.deepEqual(
+    [await images.nth(0).getAttribute("width"), await images.nth(1).getAttribute("width"), await images.nth(1).getAttribute("height")],
+    ["64", "80", "40"],
+  );
+  await bob.page.waitForFunction(() => [...document.querySelectorAll(".message-images img")].every((i) => /** @type {HTMLImageElement} */ (i).complete && /** @type {HTMLImageElement} */ (i).naturalWidth > 0));
+  await screenshot(bob.page, "chat-images");
+  // Taken off before sending: nothing goes.
+  await ann.page.locator('input[type="file"]').setInputFiles(pngFile([10, 10, 200], 32));
+  await ann.page.locator(".draft-image.ready").waitFor();
+  await ann.page.getByRole("button", { name: /^Remove / }).click();
+  await drafts.waitFor({ state: "detached" });
   await ann.context.close();
   await bob.context.close();
 });

@@ -14,28 +14,40 @@ const timeline = (messages) => ({ messages, loaded: true, hasOlder: false, atPre
 /** @param {Partial<import("../app/chat/timeline.js").ReactionChange>} o */
 const change = (o) => ({ message_id: 1, user_id: 2, emoji: "👍", add: true, mine: false, ...o });
 
-test("reactions count others and follow one's own once", () => {
-  let r = react([], change({}));
+test("a dispatch sets the count; one's own shown early moves it by one, once", () => {
+  let r = react([], change({ count: 1 }));
   assert.deepEqual(r, [{ emoji: "👍", count: 1, me: false }]);
+  assert.equal(react(r, change({ count: 1 })), r, "the same dispatch twice changes nothing");
+  // Mine, shown before the answer: +1 and me; its dispatch then sets the exact count.
   r = react(r, change({ user_id: 1, mine: true }));
   assert.deepEqual(r, [{ emoji: "👍", count: 2, me: true }]);
-  assert.equal(react(r, change({ mine: true })), r, "one's own twice (shown, then its dispatch) counts once");
-  r = react(r, change({ emoji: "❤️" }));
+  assert.equal(react(r, change({ user_id: 1, mine: true })), r, "shown once");
+  r = react(r, change({ user_id: 1, mine: true, count: 2 }));
+  assert.deepEqual(r, [{ emoji: "👍", count: 2, me: true }]);
+  r = react(r, change({ emoji: "❤️", count: 1 }));
   assert.deepEqual(r.map((x) => x.emoji), ["👍", "❤️"]);
-  r = react(r, change({ add: false, mine: true }));
+  r = react(r, change({ add: false, mine: true, count: 1 }));
   assert.deepEqual(r[0], { emoji: "👍", count: 1, me: false });
   assert.equal(react(r, change({ add: false, mine: true })), r, "taking back what one has not given changes nothing");
-  r = react(r, change({ add: false }));
+  r = react(r, change({ add: false, count: 0 }));
   assert.deepEqual(r, [{ emoji: "❤️", count: 1, me: false }], "a chip at zero goes");
 });
 
-test("a reaction reaches the message it is on, and a replay leaves reactions out", () => {
+test("a reaction reaches the message it is on, and a replay applies it once", () => {
   const t = timeline([msg(1), msg(2)]);
-  const reacted = apply(t, { kind: "react", change: change({ message_id: 2 }) });
+  const reacted = apply(t, { kind: "react", change: change({ message_id: 2, count: 1 }) });
   assert.deepEqual(reacted.messages[1].reactions, [{ emoji: "👍", count: 1, me: false }]);
-  assert.equal(withReaction(t, change({ message_id: 9 })), t, "a message not held");
-  const replayed = replay(reacted, [{ kind: "react", change: change({ message_id: 2 }) }]);
+  assert.equal(withReaction(t, change({ message_id: 9, count: 1 })), t, "a message not held");
+  const replayed = replay(reacted, [{ kind: "react", change: change({ message_id: 2, count: 1 }) }]);
   assert.equal(replayed.messages[1].reactions?.[0].count, 1, "not counted twice");
+});
+
+test("an edit of an original updates the quotes of its replies", () => {
+  const quote = { id: 1, user: { id: 1, username: "ann", image_url: null }, content: "old" };
+  const t = timeline([msg(1), msg(2, { reply_to: quote, reply_to_id: 1 })]);
+  const later = new Date(2027, 0, 1).toISOString();
+  const edited = withUpdate(t, { ...msg(1), content: "x".repeat(150), timestamp_updated: later });
+  assert.equal(edited.messages[1].reply_to?.content, "x".repeat(100));
 });
 
 test("an edit or a pin from a dispatch keeps the reactions held", () => {
@@ -74,10 +86,12 @@ test("an emoji search matches every word of the name", () => {
     { emoji: "👍", name: "thumbs up", group: "People & Body" },
     { emoji: "👎", name: "thumbs down", group: "People & Body" },
     { emoji: "🆙", name: "up! button", group: "Symbols" },
+    { emoji: "🇫🇷", name: "flag: France", group: "Flags" },
   ];
+  assert.deepEqual(matching(all, "france").map((e) => e.emoji), ["🇫🇷"], "names with capitals too");
   assert.deepEqual(matching(all, "UP").map((e) => e.emoji), ["👍", "🆙"]);
   assert.deepEqual(matching(all, "thumbs  up").map((e) => e.emoji), ["👍"]);
-  assert.equal(matching(all, " ").length, 3);
+  assert.equal(matching(all, " ").length, 4);
 });
 
 test("the channel's feed passes on reactions there, marking one's own", () => {

@@ -173,3 +173,11 @@ test("a reply carries what it answers on every attempt, and when offered back ag
   const [lost] = outbox.unsent;
   assert.deepEqual(lost.replyTo, { id: 41, username: "Ann" });
 });
+
+test("a message's images go as their ids, also when it is sent again", async () => {
+  const { outbox, posts } = harness();
+  const image = { id: 5, url: "/media/attachments/1/a.webp", width: 10, height: 10, content_type: "image/webp" };
+  outbox.send("", null, [image]);
+  assert.deepEqual(posts[0].body.attachments, [5]);
+  assert.equal(posts[0].body.content, "");
+});

@@ -26,6 +26,8 @@ pub struct ApiConfig {
     /// How long an unused media object is kept before a sweep deletes it: longer than any
     /// request between storing an image and recording it takes.
     pub media_sweep_delay: Duration,
+    /// How long an uploaded attachment waits to be used before a sweep deletes it.
+    pub attachment_ttl: Duration,
     /// Bytes of channels' latest pages of history kept rendered, and as many of listings of
     /// servers (`PINGME_PAGE_CACHE`); zero keeps none.
     pub page_cache: usize,

@@ -127,6 +127,61 @@ impl Fields {
         }
     }
 
+    /// A list of at most `max` distinct ids: a JSON array of integers or, from a form,
+    /// integers separated by commas; left out, `null` or empty: none.
+    pub fn ids(&mut self, name: &str, max: usize) -> Vec<i64> {
+        if !self.readable(name) {
+            return Vec::new();
+        }
+        let parsed: Result<Vec<i64>, &str> = match self.input.values.get(name) {
+            None | Some(Value::Null) => Ok(Vec::new()),
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|item| {
+                    item.as_i64()
+                        .filter(|id| *id > 0)
+                        .ok_or("A valid integer is required.")
+                })
+                .collect(),
+            Some(Value::String(text)) if text.trim().is_empty() => Ok(Vec::new()),
+            Some(Value::String(text)) => text
+                .split(',')
+                .map(|part| {
+                    part.trim()
+                        .parse()
+                        .ok()
+                        .filter(|id: &i64| *id > 0)
+                        .ok_or("A valid integer is required.")
+                })
+                .collect(),
+            Some(_) => Err("Expected a list of items."),
+        };
+        let ids = match parsed {
+            Ok(ids) => ids,
+            Err(message) => {
+                self.reject(name, message);
+                return Vec::new();
+            }
+        };
+        let mut distinct = ids.clone();
+        distinct.sort_unstable();
+        distinct.dedup();
+        if distinct.len() != ids.len() {
+            self.reject(name, "Each item may be given once.");
+        } else if ids.len() > max {
+            self.reject(
+                name,
+                format!("Ensure this field has no more than {max} elements."),
+            );
+        }
+        ids
+    }
+
+    /// Whether a field was given at all (as anything but `null`).
+    pub fn given(&self, name: &str) -> bool {
+        !matches!(self.input.values.get(name), None | Some(Value::Null))
+    }
+
     /// A boolean as DRF reads one: `true`/`false`, `1`/`0`, or the strings `true`, `false`,
     /// `1`, `0`, `yes`, `no`, `on`, `off` in any case; `None` when absent.
     pub fn boolean(&mut self, name: &str) -> Option<bool> {

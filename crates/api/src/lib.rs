@@ -106,6 +106,7 @@ impl AppState {
         ));
         let settings = AppSettings {
             media_sweep_delay: config.media_sweep_delay,
+            attachment_ttl: config.attachment_ttl,
             page_cache: config.page_cache,
         };
         let web = config.web.clone().map(|client| {

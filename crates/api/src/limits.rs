@@ -58,6 +58,7 @@ struct Limiters {
     presence: Limiter<Arc<str>>,
     identify: Limiter<AccountId>,
     marks: Limiter<AccountId>,
+    uploads: Limiter<AccountId>,
 }
 
 /// Every rate limit of one node; `None` inside when limits are off.
@@ -75,6 +76,7 @@ impl RateLimits {
             presence: Limiter::new(PRESENCE),
             identify: Limiter::new(IDENTIFY),
             marks: Limiter::new(MARKS),
+            uploads: Limiter::new(UPLOADS),
         }))
     }
 
@@ -137,6 +139,12 @@ impl RateLimits {
         limits.marks.check(&account).map_err(wait_of)
     }
 
+    /// One attachment uploaded by `account`; the error is how long to wait.
+    pub fn upload(&self, account: AccountId) -> Result<(), Duration> {
+        let Some(limits) = &self.0 else { return Ok(()) };
+        limits.uploads.check(&account).map_err(wait_of)
+    }
+
     /// One gateway `identify` of `account` (each reads everything the person sees); the error
     /// is how long to wait.
     pub fn identify(&self, account: AccountId) -> Result<(), Duration> {
@@ -173,14 +181,20 @@ const TYPING: Rate = Rate {
     per: Duration::from_secs(3),
 };
 
-/// Gateway identifies per account: ten at once (tabs and devices starting together), then one
-/// per 6 s.
 /// Reactions and pins, per account: 20 at once, then one every half second.
 const MARKS: Rate = Rate {
     count: NonZeroU32::new(20).unwrap(),
     per: Duration::from_secs(10),
 };
 
+/// Attachments uploaded, per account: 10 at once, then one every 6 s.
+const UPLOADS: Rate = Rate {
+    count: NonZeroU32::new(10).unwrap(),
+    per: Duration::from_secs(60),
+};
+
+/// Gateway identifies per account: ten at once (tabs and devices starting together), then one
+/// per 6 s.
 const IDENTIFY: Rate = Rate {
     count: NonZeroU32::new(10).unwrap(),
     per: Duration::from_secs(60),

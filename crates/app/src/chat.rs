@@ -4,6 +4,7 @@
 
 use crate::App;
 use crate::error::{AppError, AppResult};
+use crate::media::MediaOwner;
 use crate::pages::KeptPage;
 use bytes::Bytes;
 use pingme_domain::account::Account;
@@ -11,10 +12,10 @@ use pingme_domain::community::{Channel, Server};
 use pingme_domain::events::Event;
 use pingme_domain::messages::{
     Emoji, Message, MessageBody, MessageId, MessageWrite, NewMessage, Nonce, Outgoing, Page,
-    ReadState, Sent, Unusable,
+    PageVersion, ReadState, Sent, Unusable,
 };
 use pingme_domain::store::QueuedMessage;
-use pingme_domain::{AccountId, ChannelId, ServerId, Timestamp};
+use pingme_domain::{AccountId, AttachmentId, ChannelId, ServerId, Timestamp};
 use std::sync::Arc;
 use tracing::instrument;
 
@@ -28,12 +29,19 @@ pub trait ChatFrames: Send + Sync {
     fn message_delete(&self, id: MessageId) -> String;
     fn typing(&self, account: AccountId, channel: ChannelId) -> String;
 
-    /// The gateway's data (`d`) for `message_create` and `message_update`.
-    fn message_data(&self, message: &Message, nonce: Option<&str>) -> String;
+    /// The gateway's data (`d`) for `message_create` (`created`) and `message_update`.
+    fn message_data(&self, message: &Message, nonce: Option<&str>, created: bool) -> String;
     /// For `message_delete`.
     fn message_deleted_data(&self, message: &Message) -> String;
-    /// For `reaction_add` and `reaction_remove`: `account` gave or took back `emoji`.
-    fn reaction_data(&self, message: &Message, account: AccountId, emoji: &Emoji) -> String;
+    /// For `reaction_add` and `reaction_remove`: `account` gave or took back `emoji`, which
+    /// `count` people have given now.
+    fn reaction_data(
+        &self,
+        message: &Message,
+        account: AccountId,
+        emoji: &Emoji,
+        count: u32,
+    ) -> String;
     /// For `typing_start`.
     fn typing_data(&self, account: AccountId, channel: ChannelId, server: ServerId) -> String;
     /// For `read_state_update`.
@@ -103,6 +111,7 @@ impl App {
         body: MessageBody,
         nonce: Option<Nonce>,
         reply_to: Option<MessageId>,
+        attachments: Vec<AttachmentId>,
     ) -> AppResult<Sent> {
         let server = self.channel_server(channel).await?;
         self.postable(server, caller).await?;
@@ -113,17 +122,22 @@ impl App {
         };
         let echo = nonce.clone();
         let written = match (nonce, reply_to) {
-            (None, None) => match self.store.create_message(&new).await? {
-                MessageWrite::Done(message) => MessageWrite::Done(Ok(Sent { message, new: true })),
-                MessageWrite::Refused => MessageWrite::Refused,
-                MessageWrite::Missing => MessageWrite::Missing,
-            },
+            (None, None) if attachments.is_empty() => {
+                match self.store.create_message(&new).await? {
+                    MessageWrite::Done(message) => {
+                        MessageWrite::Done(Ok(Sent { message, new: true }))
+                    }
+                    MessageWrite::Refused => MessageWrite::Refused,
+                    MessageWrite::Missing => MessageWrite::Missing,
+                }
+            }
             (nonce, reply_to) => {
                 let since = Timestamp::now().minus(Nonce::WINDOW);
                 let out = Outgoing {
                     new,
                     nonce,
                     reply_to,
+                    attachments,
                 };
                 self.store.send_message(&out, since).await?
             }
@@ -172,19 +186,41 @@ impl App {
         let Page::Latest { limit } = page else {
             return self.read_page(channel, page, Some(caller.id)).await;
         };
-        let version = async {
-            self.store
-                .page_version(channel)
-                .await?
-                .ok_or(AppError::NotFound)
-        };
+        let version = self.version(channel).await?;
         let read = self.read_kept_page(channel, page);
-        let kept = self.pages.answer((channel, limit), version, read).await?;
-        // Kept as someone who reacted to none of it sees it: the reader too, most often.
-        if kept.reacted.is_empty() || !self.store.reacted_to(caller.id, &kept.reacted).await? {
+        let kept = self
+            .pages
+            .answer((channel, limit), async { Ok(version) }, read)
+            .await?;
+        let Some(messages) = kept.messages.as_ref().filter(|_| !kept.reacted.is_empty()) else {
+            return Ok(kept.body);
+        };
+        // Kept as a reader who gave none of its reactions sees it. The reader's own are read
+        // after it: if anything changed meanwhile, the page is read afresh for them.
+        let mine = self.store.reactions_by(caller.id, &kept.reacted).await?;
+        if self.version(channel).await? != version {
+            return self.read_page(channel, page, Some(caller.id)).await;
+        }
+        if mine.is_empty() {
             return Ok(kept.body);
         }
-        self.read_page(channel, page, Some(caller.id)).await
+        let mut seen: Vec<Message> = messages.to_vec();
+        for message in seen.iter_mut().filter(|m| !m.reactions.is_empty()) {
+            for reaction in &mut message.reactions {
+                reaction.me = mine
+                    .iter()
+                    .any(|(id, e)| *id == message.id && *e == reaction.emoji);
+            }
+        }
+        Ok(Bytes::from(self.frames.history(&seen)))
+    }
+
+    /// Where the channel's history stands; missing when the channel is.
+    async fn version(&self, channel: ChannelId) -> AppResult<PageVersion> {
+        self.store
+            .page_version(channel)
+            .await?
+            .ok_or(AppError::NotFound)
     }
 
     async fn read_page(
@@ -207,6 +243,7 @@ impl App {
             .collect();
         Ok(KeptPage {
             body: Bytes::from(self.frames.history(&messages)),
+            messages: (!reacted.is_empty()).then(|| messages.into()),
             reacted,
         })
     }
@@ -264,6 +301,13 @@ impl App {
             MessageWrite::Done(channel) => {
                 self.broadcast(channel, self.frames.message_delete(message.id), None);
                 self.dispatch_message_deleted(&message);
+                if let Some(author) = message
+                    .author
+                    .as_ref()
+                    .filter(|_| !message.attachments.is_empty())
+                {
+                    self.sweep_later(MediaOwner::Attachments(author.id));
+                }
                 Ok(())
             }
             MessageWrite::Refused => Err(AppError::Forbidden(

@@ -17,7 +17,9 @@ impl App {
     }
 
     pub(crate) fn dispatch_message(&self, event: &str, message: &Message, nonce: Option<&str>) {
-        let data = self.frames.message_data(message, nonce);
+        let data = self
+            .frames
+            .message_data(message, nonce, event == "message_create");
         self.dispatch(Dispatch::to(Audience::Server(message.server), event, data));
     }
 
@@ -28,8 +30,9 @@ impl App {
         message: &Message,
         by: &Account,
         emoji: &Emoji,
+        count: u32,
     ) {
-        let data = self.frames.reaction_data(message, by.id, emoji);
+        let data = self.frames.reaction_data(message, by.id, emoji, count);
         self.dispatch(Dispatch::to(Audience::Server(message.server), event, data));
     }
 

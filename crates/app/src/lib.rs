@@ -6,6 +6,7 @@
 
 pub mod access;
 pub mod accounts;
+pub mod attachments;
 pub mod cache;
 pub mod categories;
 pub mod chat;
@@ -41,6 +42,9 @@ use std::time::Duration;
 pub struct AppSettings {
     /// How long an image no longer used is kept before it is deleted (`PINGME_MEDIA_SWEEP_DELAY`).
     pub media_sweep_delay: Duration,
+    /// How long an uploaded attachment waits to be used in a message before it is swept
+    /// (`PINGME_ATTACHMENT_TTL`).
+    pub attachment_ttl: Duration,
     /// At most this many bytes of channels' latest pages are kept rendered, and as many of
     /// listings of servers (`PINGME_PAGE_CACHE`); zero keeps none.
     pub page_cache: usize,

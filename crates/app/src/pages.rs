@@ -4,7 +4,8 @@
 //!
 //! Each page is kept with the [`PageVersion`] read *before* it: the database raises that
 //! version in the transaction of every write the page shows (a message written, edited or
-//! deleted in the channel, an author's profile changed, an account deleted; migration 0006).
+//! deleted in the channel, an author's profile changed, an account deleted: migration 0006's
+//! triggers; a reaction given or taken back, a pin or an unpin: those writes themselves).
 //! A request reads the version (one key lookup) and uses the kept page only if it is the
 //! same. The page read after the version holds at least what the version says, so a page is
 //! never used once a change it does not show is committed — on this node or any other, with
@@ -19,7 +20,7 @@
 
 use bytes::Bytes;
 use pingme_domain::ChannelId;
-use pingme_domain::messages::{MessageId, PageVersion};
+use pingme_domain::messages::{Message, MessageId, PageVersion};
 use std::collections::HashMap;
 use std::future::Future;
 use std::hash::Hash;
@@ -30,16 +31,24 @@ use std::sync::{Arc, Mutex};
 pub type PageCache = Kept<(ChannelId, u32), PageVersion, KeptPage>;
 
 /// A latest page as kept: rendered for a reader who gave none of its reactions (every `me`
-/// false), with the messages that have any, so a reader who gave one gets it read again.
+/// false), and, when any message has reactions, those messages' ids and the page's messages,
+/// to render it again for a reader who gave some.
 #[derive(Clone)]
 pub struct KeptPage {
     pub body: Bytes,
     pub reacted: Arc<[MessageId]>,
+    pub messages: Option<Arc<[Message]>>,
 }
 
 impl Weight for KeptPage {
     fn bytes(&self) -> usize {
-        self.body.len() + self.reacted.len() * size_of::<MessageId>()
+        // The messages, roughly: their text and their fixed parts.
+        let messages = self.messages.as_ref().map_or(0, |all| {
+            all.iter()
+                .map(|m| m.content.len() + 256 + m.reactions.len() * 48)
+                .sum()
+        });
+        self.body.len() + self.reacted.len() * size_of::<MessageId>() + messages
     }
 }
 

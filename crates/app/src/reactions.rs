@@ -18,8 +18,8 @@ impl App {
     pub async fn react(&self, caller: &Account, id: MessageId, emoji: Emoji) -> AppResult<()> {
         let message = self.message(caller, id).await?;
         match self.store.add_reaction(id, caller.id, &emoji).await? {
-            MessageWrite::Done(Reacted::Changed) => {
-                self.dispatch_reaction("reaction_add", &message, caller, &emoji);
+            MessageWrite::Done(Reacted::Changed(count)) => {
+                self.dispatch_reaction("reaction_add", &message, caller, &emoji, count);
                 Ok(())
             }
             MessageWrite::Done(Reacted::Unchanged) => Ok(()),
@@ -37,8 +37,8 @@ impl App {
     pub async fn unreact(&self, caller: &Account, id: MessageId, emoji: Emoji) -> AppResult<()> {
         let message = self.message(caller, id).await?;
         match self.store.remove_reaction(id, caller.id, &emoji).await? {
-            MessageWrite::Done(Reacted::Changed) => {
-                self.dispatch_reaction("reaction_remove", &message, caller, &emoji);
+            MessageWrite::Done(Reacted::Changed(count)) => {
+                self.dispatch_reaction("reaction_remove", &message, caller, &emoji, count);
                 Ok(())
             }
             MessageWrite::Done(_) => Ok(()),

@@ -35,3 +35,7 @@ id!(
     /// A category servers are grouped in (gaming, music, …).
     CategoryId
 );
+id!(
+    /// An image uploaded to be shown in a message.
+    AttachmentId
+);

@@ -21,5 +21,5 @@ pub mod store;
 mod text;
 pub mod timestamp;
 
-pub use ids::{AccountId, CategoryId, ChannelId, ServerId};
+pub use ids::{AccountId, AttachmentId, CategoryId, ChannelId, ServerId};
 pub use timestamp::Timestamp;

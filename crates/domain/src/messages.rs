@@ -1,7 +1,7 @@
 //! Messages in text channels.
 
 use crate::text::{Refusal, too_long};
-use crate::{AccountId, ChannelId, ServerId, Timestamp};
+use crate::{AccountId, AttachmentId, ChannelId, ServerId, Timestamp};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::sync::Arc;
@@ -34,6 +34,11 @@ impl MessageBody {
             return Err("Null characters are not allowed.".into());
         }
         Ok(Self(text.to_owned()))
+    }
+
+    /// The text of a message that shows images only.
+    pub fn blank() -> Self {
+        Self(String::new())
     }
 
     pub fn as_str(&self) -> &str {
@@ -71,6 +76,8 @@ pub struct Message {
     /// Its reactions, each emoji once, in the order they were first given.
     pub reactions: Vec<Reaction>,
     pub pinned: bool,
+    /// Its images, in the order they were sent.
+    pub attachments: Vec<Attachment>,
 }
 
 impl Message {
@@ -78,6 +85,33 @@ impl Message {
         self.updated_at > self.created_at
     }
 }
+
+/// An image shown in a message, or uploaded to be ([`MAX_UNUSED_ATTACHMENTS`] at most
+/// waiting per person).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Attachment {
+    pub id: AttachmentId,
+    /// Its file in the media store.
+    pub key: String,
+    pub width: u32,
+    pub height: u32,
+    pub content_type: String,
+}
+
+/// An image just processed, to be recorded as its uploader's.
+#[derive(Clone, Debug)]
+pub struct NewAttachment {
+    pub owner: AccountId,
+    pub key: String,
+    pub width: u32,
+    pub height: u32,
+    pub content_type: String,
+}
+
+/// The most images one message shows.
+pub const MAX_ATTACHMENTS: usize = 4;
+/// The most images one person may have uploaded and not used yet.
+pub const MAX_UNUSED_ATTACHMENTS: usize = 20;
 
 /// What a reply answers: the original's id, and while the original exists, an excerpt of it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -121,7 +155,8 @@ pub const MAX_REACTIONS: usize = 20;
 /// What adding or removing a reaction did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Reacted {
-    Changed,
+    /// How many people gave the emoji after the change.
+    Changed(u32),
     /// The person had given that emoji already (adding), or had not (removing).
     Unchanged,
     /// The message has [`MAX_REACTIONS`] other emoji already.
@@ -305,6 +340,8 @@ pub struct Outgoing {
     pub nonce: Option<Nonce>,
     /// A message of the same channel.
     pub reply_to: Option<MessageId>,
+    /// Images its author uploaded and has not used yet, in the order to show them.
+    pub attachments: Vec<AttachmentId>,
 }
 
 /// Which messages of a channel a history page holds; always returned oldest first.

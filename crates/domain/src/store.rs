@@ -9,11 +9,11 @@ use crate::community::{
     ServerChanges, ServerQuery, Standing,
 };
 use crate::messages::{
-    Emoji, Message, MessageBody, MessageId, MessageWrite, NewMessage, Outgoing, Page, PageVersion,
-    Pinned, Reacted, ReadState, Sent, Unusable,
+    Attachment, Emoji, Message, MessageBody, MessageId, MessageWrite, NewAttachment, NewMessage,
+    Outgoing, Page, PageVersion, Pinned, Reacted, ReadState, Sent, Unusable,
 };
 use crate::sessions::{Ending, LoginSession, NewLoginSession, RefreshGrant, Rotation, SessionId};
-use crate::{AccountId, CategoryId, ChannelId, ServerId, Timestamp};
+use crate::{AccountId, AttachmentId, CategoryId, ChannelId, ServerId, Timestamp};
 use async_trait::async_trait;
 
 /// A unique rule the database refused a write for. Adapters map their own constraint
@@ -266,8 +266,12 @@ pub trait MessageStore: Send + Sync {
         emoji: &Emoji,
     ) -> StoreResult<MessageWrite<Reacted>>;
 
-    /// Whether `account` reacted to any of the messages.
-    async fn reacted_to(&self, account: AccountId, messages: &[MessageId]) -> StoreResult<bool>;
+    /// The reactions `account` gave to the messages.
+    async fn reactions_by(
+        &self,
+        account: AccountId,
+        messages: &[MessageId],
+    ) -> StoreResult<Vec<(MessageId, Emoji)>>;
 
     /// Takes `account`'s reaction with `emoji` off a message it may read.
     async fn remove_reaction(
@@ -319,6 +323,25 @@ pub trait ReadStateStore: Send + Sync {
     async fn read_states(&self, account: AccountId) -> StoreResult<Vec<ReadState>>;
 }
 
+/// Image attachments, from upload to the message that shows them (or the sweep).
+#[async_trait]
+pub trait AttachmentStore: Send + Sync {
+    /// Records an uploaded image as its owner's, unless the owner already has `max_unused`
+    /// not used yet (`None`).
+    async fn create_attachment(
+        &self,
+        new: &NewAttachment,
+        max_unused: usize,
+    ) -> StoreResult<Option<Attachment>>;
+    /// Deletes one of `owner`'s attachments that no message uses; whether there was one.
+    async fn delete_attachment(&self, id: AttachmentId, owner: AccountId) -> StoreResult<bool>;
+    /// Forgets `owner`'s attachments never used and made before `before`; how many.
+    async fn expire_attachments(&self, owner: AccountId, before: Timestamp) -> StoreResult<u64>;
+    /// The files the attachments of `owner`'s folder name: used or waiting, whoever owns
+    /// the row now (an account deleted leaves its messages' images).
+    async fn attachment_keys(&self, folder: &str) -> StoreResult<Vec<String>>;
+}
+
 /// Login sessions. A session is live while its row exists, its refresh token has not expired
 /// and its account's token version is the one it was started under (a password change
 /// ends every session at once).
@@ -365,6 +388,7 @@ pub trait Store:
     + MessageStore
     + ReadStateStore
     + SessionStore
+    + AttachmentStore
 {
     /// Answers when the database is reachable (readiness).
     async fn ping(&self) -> StoreResult<()>;

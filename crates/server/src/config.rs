@@ -224,6 +224,7 @@ impl Settings {
             max_upload_bytes: self.max_upload_bytes,
             image_memory: self.image_memory,
             media_sweep_delay: self.media_sweep_delay,
+            attachment_ttl: self.attachment_ttl,
             page_cache: usize::try_from(self.page_cache).unwrap_or(usize::MAX),
             body_timeout: self.http_body_timeout,
             body_memory: usize::try_from(self.body_memory).unwrap_or(usize::MAX),

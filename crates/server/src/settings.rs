@@ -230,6 +230,9 @@ pub struct Settings {
     /// How long an image nothing refers to any more is kept before it is deleted.
     #[arg(long, env = "PINGME_MEDIA_SWEEP_DELAY", default_value = "60s", value_parser = parse_seconds, global = true)]
     pub media_sweep_delay: Duration,
+    /// How long an image uploaded for a message waits to be sent before it is deleted.
+    #[arg(long, env = "PINGME_ATTACHMENT_TTL", default_value = "1h", value_parser = parse_seconds, global = true)]
+    pub attachment_ttl: Duration,
     /// Directory of uploaded images when they are kept locally; default <data dir>/media.
     #[arg(long, env = "PINGME_MEDIA_DIR", global = true)]
     pub media_dir: Option<PathBuf>,

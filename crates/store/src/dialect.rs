@@ -93,8 +93,12 @@ pub(crate) struct Sql {
     /// The reactions of the messages `$1`, each emoji once per message with how many gave
     /// it and whether `$2` did (`mine` > 0), by message and then first given.
     pub reactions_of: &'static str,
-    /// Whether account `$2` reacted to any of the messages `$1`.
-    pub reacted_to: &'static str,
+    /// The reactions account `$2` gave to the messages `$1`.
+    pub reactions_by: &'static str,
+    /// The attachments of the messages `$1`, by message and position.
+    pub attachments_of: &'static str,
+    /// The files attachments name from `$1` up to, not including, `$2`, byte by byte.
+    pub attachment_keys: &'static str,
     /// Deletes message `$1` if `$2` sent it and still is a member, or owns its server.
     pub delete_message: &'static str,
     /// Row locks taken only where [`Dialect::ROW_LOCKS`]: account `$1`, category `$1`,
@@ -247,10 +251,22 @@ macro_rules! statements {
                 " GROUP BY message_id, emoji ORDER BY message_id, first_at, emoji",
                 $byte_order
             ),
-            reacted_to: concat!(
-                "SELECT EXISTS (SELECT 1 FROM reactions WHERE account_id = $2 AND message_id ",
+            attachments_of: concat!(
+                "SELECT message_id, id, key, width, height, content_type FROM attachments \
+                 WHERE message_id ",
                 $in_ids,
-                ")"
+                " ORDER BY message_id, position"
+            ),
+            attachment_keys: concat!(
+                "SELECT DISTINCT key FROM attachments WHERE key",
+                $byte_order,
+                " >= $1 AND key",
+                $byte_order,
+                " < $2"
+            ),
+            reactions_by: concat!(
+                "SELECT message_id, emoji FROM reactions WHERE account_id = $2 AND message_id ",
+                $in_ids
             ),
             delete_message: concat!(
                 "DELETE FROM messages WHERE id = $1 AND (EXISTS (SELECT 1 FROM channels c \

@@ -17,6 +17,7 @@ import { PinsPanel } from "./pins.js";
 import { toggleReaction } from "./reactions.js";
 import { isOwner } from "../lib/community.js";
 import { ApiError } from "../api/errors.js";
+import { useDrafts } from "./attachments.js";
 
 /** From this width the member list is open beside the chat at first. */
 const WIDE = "(min-width: 1200px)";
@@ -44,6 +45,7 @@ export function ChatView({ server, channel, menu }) {
   const [membersOpen, setMembersOpen] = useState(() => matchMedia(WIDE).matches);
   const [pinsOpen, setPinsOpen] = useState(false);
   const [replyTo, setReplyTo] = useState(/** @type {Message|null} */ (null));
+  const drafts = useDrafts(api);
   const [atBottom, setAtBottom] = useState(true);
   const [editing, setEditing] = useState(/** @type {number|null} */ (null));
   const [deleting, setDeleting] = useState(/** @type {Message|null} */ (null));
@@ -96,19 +98,41 @@ export function ChatView({ server, channel, menu }) {
   };
   /** @param {string} text */
   const send = (text) => {
-    const sent = chat.send(text, replyTo && { id: replyTo.id, username: replyTo.user.username });
-    if (sent) setReplyTo(null);
+    const sent = chat.send(text, replyTo && { id: replyTo.id, username: replyTo.user.username }, drafts.ready());
+    if (sent) {
+      setReplyTo(null);
+      drafts.clear();
+    }
     return sent;
+  };
+  /** Images dropped on the chat go with the next message. @param {DragEvent} e */
+  const onDrop = (e) => {
+    if (!e.dataTransfer?.files.length) return;
+    e.preventDefault();
+    drafts.add(e.dataTransfer.files);
+    focusComposer();
+  };
+  /** @param {DragEvent} e */
+  const onDragOver = (e) => {
+    if (e.dataTransfer?.types.includes("Files")) e.preventDefault();
   };
   /** @param {string} words */
   const refused = (words) => actions.notify(words, "error");
+  /** One request at a time per message and emoji, in the order clicked. */
+  const reacting = useRef(/** @type {Map<string, Promise<void>>} */ (new Map()));
   /** @param {Message} message @param {string} emoji @param {boolean} add */
-  const react = (message, emoji, add) => toggleReaction(api, message, emoji, add, chat.reacted, refused);
+  const react = (message, emoji, add) => {
+    const key = `${message.id} ${emoji}`;
+    const before = reacting.current.get(key) ?? Promise.resolve();
+    const after = before.then(() => toggleReaction(api, message, emoji, add, chat.reacted, refused));
+    reacting.current.set(key, after);
+    void after.finally(() => reacting.current.get(key) === after && reacting.current.delete(key));
+  };
   /** @param {Message} message @param {boolean} pin */
   const pin = async (message, pin) => {
     try {
       await api.request(pin ? "PUT" : "DELETE", `/api/messages/${message.id}/pin/`);
-      chat.edited({ ...message, pinned: pin });
+      chat.pinned(message.id, pin);
     } catch (e) {
       refused(e instanceof ApiError ? e.message : "The pin could not be changed. Try again.");
     }
@@ -131,7 +155,7 @@ export function ChatView({ server, channel, menu }) {
         onClick=${toggleMembers}><${Icon} name="members" /></button>
     </header>
     <div class="chat-body">
-      <div class="chat-main">
+      <div class="chat-main" onDrop=${onDrop} onDragOver=${onDragOver}>
         <${Banner} status=${status} ended=${chat.ended} retry=${chat.retryNow} />
         <${MessageList} channel=${channel} timeline=${timeline} pending=${chat.waiting} loading=${chat.loading} historyError=${chat.historyError}
           stuck=${stuck} me=${me} since=${since ?? null} editing=${editing} focus=${chat.focus} canPin=${canPin} people=${members.members}
@@ -147,7 +171,7 @@ export function ChatView({ server, channel, menu }) {
         <p class="visually-hidden" role="status"><span key=${chat.announcement.n}>${chat.announcement.text}</span></p>
         <${Composer} channel=${channel} state=${chat.ended ? "ended" : status.state} error=${chat.sendError}
           unsent=${chat.unsent} onRetry=${chat.retryUnsent} onDiscard=${chat.discardUnsent} onPutBack=${chat.discardUnsent}
-          replyTo=${replyTo} members=${members.members} onCancelReply=${() => setReplyTo(null)}
+          replyTo=${replyTo} members=${members.members} drafts=${drafts} onCancelReply=${() => setReplyTo(null)}
           onSend=${send} onTyping=${chat.sendTyping} onClearError=${chat.clearSendError}
           onEditLast=${() => {
             const last = me ? lastOwn(timeline.messages, me.id) : null;

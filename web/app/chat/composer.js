@@ -9,6 +9,7 @@ import { shouldSendTyping } from "./typing.js";
 import { Icon } from "../ui/icons.js";
 import { Avatar } from "../ui/avatar.js";
 import { candidates, typedMention, withMentions } from "./mentions.js";
+import { DraftImages, MAX_IMAGES } from "./attachments.js";
 
 /**
  * The server's default and largest `PINGME_MAX_MESSAGE_CHARS` (docs/api.md, "The socket"). A
@@ -33,6 +34,7 @@ export const length = (text) => [...text.trim()].length;
  *   onPutBack: (lost: import("./outbox.js").Pending) => void,
  *   replyTo: import("./timeline.js").Message|null,
  *   members: import("./timeline.js").Author[]|null,
+ *   drafts: import("./attachments.js").Drafts,
  *   onCancelReply: () => void,
  *   onSend: (text: string) => boolean,
  *   onTyping: () => void,
@@ -40,7 +42,7 @@ export const length = (text) => [...text.trim()].length;
  *   onClearError: () => void,
  * }} props
  */
-export function Composer({ channel, state, error, unsent, onRetry, onDiscard, onPutBack, replyTo, members, onCancelReply, onSend, onTyping, onEditLast, onClearError }) {
+export function Composer({ channel, state, error, unsent, onRetry, onDiscard, onPutBack, replyTo, members, drafts, onCancelReply, onSend, onTyping, onEditLast, onClearError }) {
   const [text, setText] = useState("");
   /** The members picked after "@" in this message, by the name shown in the box. */
   const picked = useRef(/** @type {Map<string, number>} */ (new Map()));
@@ -71,8 +73,12 @@ export function Composer({ channel, state, error, unsent, onRetry, onDiscard, on
   const left = MAX_CHARS - count;
   const tooLong = left < 0;
 
+  const images = drafts.ready().length;
+  const canSend = (count > 0 || images > 0) && !tooLong && !drafts.uploading && state !== "ended";
+  const files = useRef(/** @type {HTMLInputElement|null} */ (null));
+
   const submit = () => {
-    if (count === 0 || tooLong || state === "ended") return;
+    if (!canSend) return;
     if (!onSend(withMentions(text.trim(), picked.current))) return;
     setValue("");
     picked.current = new Map();
@@ -169,6 +175,7 @@ export function Composer({ channel, state, error, unsent, onRetry, onDiscard, on
       <span>Replying to <strong>${replyTo.user.username}</strong></span>
       <button type="button" class="icon-button" aria-label="Cancel the reply" title="Cancel the reply (Escape)" onClick=${onCancelReply}><${Icon} name="close" size=${16} /></button>
     </div>`}
+    <${DraftImages} drafts=${drafts} />
     ${suggest &&
     html`<ul class="mention-list" id=${`${id}-mentions`} role="listbox" aria-label="Members to mention">
       ${suggest.items.map(
@@ -181,14 +188,25 @@ export function Composer({ channel, state, error, unsent, onRetry, onDiscard, on
       )}
     </ul>`}
     <div class=${tooLong ? "composer-box invalid" : "composer-box"}>
+      <button type="button" class="icon-button attach-button" aria-label="Attach images" title="Attach images"
+        disabled=${state === "ended" || drafts.drafts.length >= MAX_IMAGES} onClick=${() => files.current?.click()}><${Icon} name="image" /></button>
+      <input type="file" ref=${files} accept="image/png,image/jpeg,image/gif,image/webp" multiple hidden
+        onChange=${(/** @type {Event} */ e) => {
+          const input = /** @type {HTMLInputElement} */ (e.target);
+          if (input.files) drafts.add(input.files);
+          input.value = "";
+        }} />
       <textarea ref=${ref} class="composer-input" rows="1" value=${text} onInput=${onInput} onKeyDown=${onKeyDown}
         onBlur=${() => setSuggest(null)} aria-autocomplete="list"
+        onPaste=${(/** @type {ClipboardEvent} */ e) => {
+          if (e.clipboardData?.files.length && drafts.add(e.clipboardData.files) > 0) e.preventDefault();
+        }}
         aria-controls=${suggest ? `${id}-mentions` : undefined}
         aria-activedescendant=${suggest ? `${id}-mention-${suggest.active}` : undefined}
         aria-label=${`Message #${channel.name}`} placeholder=${`Message #${channel.name}`} disabled=${state === "ended"}
         aria-invalid=${tooLong ? "true" : undefined} aria-describedby=${described || undefined} enterkeyhint="send"></textarea>
       ${left <= SHOW_LEFT && html`<span class=${tooLong ? "char-count over" : "char-count"} id=${`${id}-count`}>${left}</span>`}
-      <button type="submit" class="send-button" aria-label="Send" title="Send (Enter)" disabled=${count === 0 || tooLong || state === "ended"}><${Icon} name="send" /></button>
+      <button type="submit" class="send-button" aria-label="Send" title="Send (Enter)" disabled=${!canSend}><${Icon} name="send" /></button>
     </div>
   </form>`;
 }

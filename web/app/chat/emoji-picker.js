@@ -51,19 +51,23 @@ export function usedEmoji(emoji) {
 export function matching(all, query) {
   const words = query.toLowerCase().split(/\s+/).filter(Boolean);
   if (words.length === 0) return all;
-  return all.filter((e) => words.every((w) => e.name.includes(w)));
+  return all.filter((e) => {
+    const name = e.name.toLowerCase();
+    return words.every((w) => name.includes(w));
+  });
 }
 
 /**
- * @param {{onPick: (emoji: string) => void, onClose: () => void, label?: string}} props
+ * @param {{onPick: (emoji: string) => void, onClose: () => void, anchor: Element|null, label?: string}} props
+ *   anchor: what opened it, beside which it opens and to which focus goes back
  */
-export function EmojiPicker({ onPick, onClose, label = "Add a reaction" }) {
+export function EmojiPicker({ onPick, onClose, anchor, label = "Add a reaction" }) {
   const { api } = useServices();
   const [all, setAll] = useState(/** @type {EmojiEntry[]|null} */ (null));
   const [failed, setFailed] = useState(false);
   const [query, setQuery] = useState("");
   const box = useRef(/** @type {HTMLDivElement|null} */ (null));
-  const opener = useRef(/** @type {Element|null} */ (document.activeElement));
+  const opener = useRef(anchor);
 
   // Fixed to the viewport beside what opened it, below or, without room there, above: the
   // message list's scrolling would clip it.
@@ -83,8 +87,18 @@ export function EmojiPicker({ onPick, onClose, label = "Add a reaction" }) {
     const outside = (/** @type {PointerEvent} */ e) => {
       if (!box.current?.contains(/** @type {Node} */ (e.target))) close();
     };
+    // Fixed to where it opened: scrolling the list or resizing the window closes it.
+    const moved = (/** @type {Event} */ e) => {
+      if (!box.current?.contains(/** @type {Node} */ (e.target))) onClose();
+    };
     document.addEventListener("pointerdown", outside);
-    return () => document.removeEventListener("pointerdown", outside);
+    document.addEventListener("scroll", moved, true);
+    window.addEventListener("resize", onClose);
+    return () => {
+      document.removeEventListener("pointerdown", outside);
+      document.removeEventListener("scroll", moved, true);
+      window.removeEventListener("resize", onClose);
+    };
   }, []);
 
   const close = () => {

@@ -12,6 +12,7 @@ import { Icon } from "../ui/icons.js";
 import { EmojiPicker } from "./emoji-picker.js";
 import { ReactionChips } from "./reactions.js";
 import { MessageText, plainText } from "./mentions.js";
+import { MessageImages } from "./attachments.js";
 
 /** Load another page when the reader is this close (px) to an end of what is held. */
 const NEAR = 600;
@@ -49,7 +50,7 @@ const fullDate = (iso) => new Date(iso).toLocaleString([], { dateStyle: "full", 
  */
 export function MessageList(props) {
   const { channel, timeline, pending, loading, historyError, stuck, me, since, editing, focus, canPin, people } = props;
-  const [picking, setPicking] = useState(/** @type {number|null} */ (null));
+  const [picking, setPicking] = useState(/** @type {{id: number, anchor: Element|null}|null} */ (null));
   /** The last jump brought into view. */
   const shownFocus = useRef(0);
   const scroller = useRef(/** @type {HTMLDivElement|null} */ (null));
@@ -104,6 +105,8 @@ export function MessageList(props) {
       wanted.classList.remove("flash");
       void wanted.offsetWidth;
       wanted.classList.add("flash");
+      wanted.focus({ preventScroll: true });
+      setTimeout(() => wanted.classList.remove("flash"), 2000);
     } else if (stuck.current) el.scrollTop = el.scrollHeight;
     else if (anchor.current) {
       const held = /** @type {HTMLElement|null} */ (el.querySelector(`[data-id="${anchor.current.id}"]`));
@@ -139,7 +142,7 @@ export function MessageList(props) {
       onReply: (m) => latest.current.onReply(m),
       onJump: (id) => latest.current.onJump(id),
       onReact: (m, emoji, add) => latest.current.onReact(m, emoji, add),
-      onPicker: (id) => setPicking(id),
+      onPicker: (id, anchor) => setPicking(id === null ? null : { id, anchor: anchor ?? null }),
       onPin: (m, pin) => latest.current.onPin(m, pin),
       nameOf: (id) => nameIn(latest.current.people, latest.current.timeline.messages, id),
       me: () => latest.current.me?.id ?? null,
@@ -178,7 +181,7 @@ export function MessageList(props) {
         : html`<${Fragment} key=${row.key}>${row.message.id === firstNew && html`<div class="new-divider" role="separator" aria-label="New messages"><span>New</span></div>`}
           <${MessageItem} message=${row.message} grouped=${row.grouped && row.message.id !== firstNew} edited=${row.edited}
             own=${row.message.user.id !== null && row.message.user.id === me?.id} mentioned=${(row.message.mentions ?? []).includes(me?.id)}
-            editing=${editing === row.message.id} picking=${picking === row.message.id} canPin=${canPin} people=${people}
+            editing=${editing === row.message.id} picking=${picking?.id === row.message.id ? picking.anchor : null} canPin=${canPin} people=${people}
             handlers=${handlers} /><//>`,
     )}
     ${!timeline.atPresent && html`<p class="history-edge">Loading newer messages…</p>`}
@@ -214,7 +217,7 @@ function PendingItem({ sent, me }) {
  * @property {(m: Message) => void} onReply
  * @property {(id: number) => void} onJump
  * @property {(m: Message, emoji: string, add: boolean) => void} onReact
- * @property {(id: number|null) => void} onPicker
+ * @property {(id: number|null, anchor?: Element|null) => void} onPicker
  * @property {(m: Message, pin: boolean) => void} onPin
  * @property {(id: number) => string|null} nameOf a mentioned person's name, if known
  * @property {() => number|null} me
@@ -222,7 +225,7 @@ function PendingItem({ sent, me }) {
 
 /**
  * @typedef {{message: Message, grouped: boolean, edited: boolean, own: boolean, mentioned: boolean, editing: boolean,
- *   picking: boolean, canPin: boolean, people: Author[]|null, handlers: Handlers}} ItemProps
+ *   picking: Element|null, canPin: boolean, people: Author[]|null, handlers: Handlers}} ItemProps
  */
 
 /**
@@ -274,12 +277,13 @@ class MessageItem extends Component {
               handlers.onEdit(null);
             }} />`
           : html`<p class="message-content"><${MessageText} content=${message.content} nameOf=${handlers.nameOf} me=${handlers.me()} />${edited && html` <span class="edited" title=${`Edited ${fullDate(message.timestamp_updated)}`}>(edited)</span>`}</p>`}
+        <${MessageImages} attachments=${message.attachments ?? []} />
         <${ReactionChips} reactions=${message.reactions ?? []} onToggle=${(/** @type {string} */ emoji, /** @type {boolean} */ add) => handlers.onReact(message, emoji, add)}
-          onMore=${() => handlers.onPicker(message.id)} />
+          onMore=${(/** @type {Element} */ anchor) => handlers.onPicker(message.id, anchor)} />
       </div>
       ${!editing &&
       html`<div class="message-actions" role="group" aria-label="Message actions">
-        <button type="button" class="icon-button" aria-label="Add a reaction" title="Add a reaction" onClick=${() => handlers.onPicker(picking ? null : message.id)}><${Icon} name="smile" /></button>
+        <button type="button" class="icon-button" aria-label="Add a reaction" title="Add a reaction" onClick=${(/** @type {MouseEvent} */ e) => handlers.onPicker(picking ? null : message.id, /** @type {Element} */ (e.currentTarget))}><${Icon} name="smile" /></button>
         <button type="button" class="icon-button" aria-label="Reply" title="Reply" onClick=${() => handlers.onReply(message)}><${Icon} name="reply" /></button>
         ${canPin &&
         html`<button type="button" class="icon-button" aria-label=${message.pinned ? "Unpin message" : "Pin message"} title=${message.pinned ? "Unpin" : "Pin"}
@@ -292,7 +296,7 @@ class MessageItem extends Component {
       html`<${EmojiPicker} onPick=${(/** @type {string} */ emoji) => {
         const mine = (message.reactions ?? []).find((r) => r.emoji === emoji)?.me;
         if (!mine) handlers.onReact(message, emoji, true);
-      }} onClose=${() => handlers.onPicker(null)} />`}
+      }} anchor=${picking} onClose=${() => handlers.onPicker(null)} />`}
     </article>`;
   }
 }

@@ -26,9 +26,10 @@ const REMEMBERED = 200;
  * @property {boolean} retrying whether a send of it failed and it waits to go again
  * @property {boolean} arrived whether its message came back over the socket already
  * @property {{id: number, username: string}|null} [replyTo] the message it answers
+ * @property {import("./attachments.js").Attachment[]} [attachments] its images, uploaded already
  */
 
-/** @typedef {(body: {channel_id: number, content: string, nonce: string, reply_to?: number}) => Promise<any>} Post */
+/** @typedef {(body: {channel_id: number, content: string, nonce: string, reply_to?: number, attachments?: number[]}) => Promise<any>} Post */
 
 /**
  * What the open chat pane of the channel is told.
@@ -102,10 +103,11 @@ export class Outbox {
   /**
    * Writes a message: shown as pending at once, sent in its turn.
    * @param {string} text @param {{id: number, username: string}|null} [replyTo]
+   * @param {import("./attachments.js").Attachment[]} [attachments]
    */
-  send(text, replyTo = null) {
+  send(text, replyTo = null, attachments = []) {
     const nonce = crypto.randomUUID();
-    this.queue.push({ nonce, text, tried: null, retrying: false, arrived: false, replyTo });
+    this.queue.push({ nonce, text, tried: null, retrying: false, arrived: false, replyTo, attachments });
     this.remember(nonce);
     this.changed();
     this.pump();
@@ -123,7 +125,7 @@ export class Outbox {
       this.changed();
       this.pump();
     } else {
-      this.send(lost.text, lost.replyTo);
+      this.send(lost.text, lost.replyTo, lost.attachments);
     }
   }
 
@@ -179,6 +181,7 @@ export class Outbox {
     /** @type {Parameters<Post>[0]} */
     const body = { channel_id: this.channelId, content: head.text, nonce: head.nonce };
     if (head.replyTo) body.reply_to = head.replyTo.id;
+    if (head.attachments?.length) body.attachments = head.attachments.map((a) => a.id);
     this.post(body).then(
       (message) => this.settle(() => this.listener?.onSent(head, message)),
       (error) => this.failed(head, error),

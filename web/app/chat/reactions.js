@@ -26,7 +26,7 @@ export async function toggleReaction(api, message, emoji, add, shown, onRefused)
 }
 
 /**
- * @param {{reactions: Reaction[], onToggle: (emoji: string, add: boolean) => void, onMore: () => void}} props
+ * @param {{reactions: Reaction[], onToggle: (emoji: string, add: boolean) => void, onMore: (anchor: Element) => void}} props
  */
 export function ReactionChips({ reactions, onToggle, onMore }) {
   if (reactions.length === 0) return null;
@@ -36,6 +36,6 @@ export function ReactionChips({ reactions, onToggle, onMore }) {
         aria-label=${`${r.emoji} ${r.count} ${r.count === 1 ? "reaction" : "reactions"}${r.me ? ", including yours" : ""}`}
         onClick=${() => onToggle(r.emoji, !r.me)}><span class="reaction-emoji">${r.emoji}</span><span class="reaction-count">${r.count}</span></button>`,
     )}
-    <button type="button" class="reaction add-reaction" aria-label="Add another reaction" title="Add another reaction" onClick=${onMore}>+</button>
+    <button type="button" class="reaction add-reaction" aria-label="Add another reaction" title="Add another reaction" onClick=${(/** @type {MouseEvent} */ e) => onMore(/** @type {Element} */ (e.currentTarget))}>+</button>
   </div>`;
 }

@@ -29,6 +29,7 @@
  * @property {number|null} [reply_to_id] the id of what it answers, also once deleted
  * @property {Reaction[]} [reactions] left out of the gateway's message dispatches
  * @property {boolean} [pinned]
+ * @property {import("./attachments.js").Attachment[]} [attachments]
  */
 
 /**
@@ -39,8 +40,9 @@
 /** @typedef {{emoji: string, count: number, me: boolean}} Reaction */
 
 /**
- * A reaction given or taken back (`reaction_add` / `reaction_remove`).
- * @typedef {{message_id: number, user_id: number, emoji: string, add: boolean, mine: boolean}} ReactionChange
+ * A reaction given or taken back (`reaction_add` / `reaction_remove`, whose `count` is the
+ * emoji's count after it; the person's own shown before the server answers has none).
+ * @typedef {{message_id: number, user_id: number, emoji: string, add: boolean, mine: boolean, count?: number}} ReactionChange
  */
 
 /**
@@ -59,6 +61,8 @@
 
 /** Messages held at most; beyond it the side away from where the person is reading is dropped. */
 export const WINDOW = 250;
+/** The characters of the original a reply quotes (the server's excerpt). */
+export const EXCERPT = 100;
 /** Consecutive messages of one author closer than this share one header. */
 export const GROUP_MS = 5 * 60 * 1000;
 
@@ -154,11 +158,30 @@ export function withLive(t, message, max = WINDOW) {
  */
 export function withUpdate(t, message) {
   const at = t.messages.findIndex((m) => m.id === message.id);
+  const quoting = (/** @type {Message} */ m) => m.reply_to?.id === message.id;
+  if (at < 0 && !t.messages.some(quoting)) return t;
+  const updated = at < 0 ? null : later(t.messages[at], message);
+  if (updated === t.messages[at] && !t.messages.some(quoting)) return t;
+  // Replies quote the original as it is now (its first EXCERPT characters).
+  const excerpt = [...(updated ?? message).content].slice(0, EXCERPT).join("");
+  const messages = t.messages.map((m, i) => {
+    if (i === at && updated) return updated;
+    if (quoting(m) && m.reply_to) return { ...m, reply_to: { ...m.reply_to, content: excerpt } };
+    return m;
+  });
+  return { ...t, messages };
+}
+
+/**
+ * Some fields of a held message changed (a pin shown before its dispatch).
+ * @param {Timeline} t @param {number} id @param {Partial<Message>} patch
+ * @returns {Timeline}
+ */
+export function withPatch(t, id, patch) {
+  const at = t.messages.findIndex((m) => m.id === id);
   if (at < 0) return t;
-  const updated = later(t.messages[at], message);
-  if (updated === t.messages[at]) return t;
   const messages = [...t.messages];
-  messages[at] = updated;
+  messages[at] = { ...messages[at], ...patch };
   return { ...t, messages };
 }
 
@@ -177,25 +200,26 @@ export function withDelete(t, id) {
 }
 
 /**
- * The reactions after one is given or taken back: counts move by one, `me` follows the
- * person's own, a chip at zero goes. Not idempotent (others' reactions are counted, not
- * named), so a history job's replay leaves them out.
+ * The reactions after one is given or taken back. A dispatch's count is set as it is, so
+ * applying one twice (a history job's replay) changes nothing more; `me` follows the person's
+ * own. The person's own shown before the answer (no count) moves the count by one, once.
+ * A chip at zero goes.
  * @param {Reaction[]} held @param {ReactionChange} change
  * @returns {Reaction[]}
  */
 export function react(held, change) {
   const at = held.findIndex((r) => r.emoji === change.emoji);
-  if (change.add) {
-    if (at < 0) return [...held, { emoji: change.emoji, count: 1, me: change.mine }];
-    const r = held[at];
-    if (change.mine && r.me) return held;
-    return held.map((x, i) => (i === at ? { ...r, count: r.count + 1, me: r.me || change.mine } : x));
+  const was = at < 0 ? { emoji: change.emoji, count: 0, me: false } : held[at];
+  const me = change.mine ? change.add : was.me;
+  let count = change.count;
+  if (count === undefined) {
+    if (change.mine && was.me === change.add) return held;
+    count = was.count + (change.add ? 1 : -1);
   }
-  if (at < 0) return held;
-  const r = held[at];
-  if (change.mine && !r.me) return held;
-  if (r.count <= 1) return held.filter((_, i) => i !== at);
-  return held.map((x, i) => (i === at ? { ...r, count: r.count - 1, me: change.mine ? false : r.me } : x));
+  if (count === was.count && me === was.me) return held;
+  if (count <= 0) return held.filter((_, i) => i !== at);
+  const next = { emoji: change.emoji, count, me };
+  return at < 0 ? [...held, next] : held.map((x, i) => (i === at ? next : x));
 }
 
 /**
@@ -265,10 +289,9 @@ export function apply(t, change) {
 /**
  * The changes that arrived while a page was being fetched, applied again once it is in: a page
  * read before them would otherwise undo them (a deleted message back, an edit lost, a new
- * message missing after "jump to present"). Applying a change twice is harmless; a new message
- * older than the first held, while older ones exist, is left out (it would leave a gap), and so
- * are reactions (counted twice they would be wrong; a page read after one shows it, one read
- * before shows it off by one until the channel is read again).
+ * message missing after "jump to present"). Applying a change twice is harmless (reactions carry
+ * their count); a new message older than the first held, while older ones exist, is left out (it
+ * would leave a gap).
  * @param {Timeline} t @param {Change[]} changes
  * @returns {Timeline}
  */
@@ -276,7 +299,6 @@ export function replay(t, changes) {
   return changes.reduce((x, change) => {
     const first = oldestId(x);
     if (change.kind === "new" && x.hasOlder && first !== null && change.message.id < first) return x;
-    if (change.kind === "react") return x;
     return apply(x, change);
   }, t);
 }

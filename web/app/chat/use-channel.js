@@ -8,8 +8,8 @@ import { useServices } from "../context.js";
 import { ApiError } from "../api/errors.js";
 import { ChannelFeed, FEED_ENDINGS } from "../realtime/channel-feed.js";
 import {
-  apply, around, emptyTimeline, newestId, oldestId, replay, withDelete, withLatest, withNewer, withOlder, withReaction,
-  withRefreshed, withUpdate,
+  apply, around, emptyTimeline, newestId, oldestId, replay, withDelete, withLatest, withNewer, withOlder, withPatch,
+  withReaction, withRefreshed, withUpdate,
 } from "./timeline.js";
 import { MAX_PAGE, PAGE, catchUp, pagePath, reread } from "./history.js";
 import { outboxFor } from "./outbox.js";
@@ -281,10 +281,11 @@ export function useChannel(server, channel, stuck) {
    * Sends a message, connected or not: it shows as pending at once and goes out (again) until
    * the server answers. False once the pane has ended (the composer keeps the text).
    * @param {string} text @param {{id: number, username: string}|null} [replyTo]
+   * @param {import("./attachments.js").Attachment[]} [attachments]
    */
-  const send = (text, replyTo = null) => {
+  const send = (text, replyTo = null, attachments = []) => {
     if (ended) return false;
-    outbox.send(text, replyTo);
+    outbox.send(text, replyTo, attachments);
     setSendError(null);
     if (!current.current.atPresent) jumpToPresent();
     stuck.current = true;
@@ -322,8 +323,10 @@ export function useChannel(server, channel, stuck) {
     edited: (message) => update((t) => withUpdate(t, message)),
     /** @param {number} id */
     deleted: (id) => update((t) => withDelete(t, id)),
+    /** A pin or unpin, shown before its dispatch. @param {number} id @param {boolean} pinned */
+    pinned: (id, pinned) => update((t) => withPatch(t, id, { pinned })),
     /**
-     * The person's own reaction, shown at once (its dispatch then changes nothing more).
+     * The person's own reaction, shown at once (its dispatch then sets the exact count).
      * @param {number} id @param {string} emoji @param {boolean} add
      */
     reacted: (id, emoji, add) =>

@@ -48,16 +48,22 @@ impl ChatFrames for SocketFrames {
         typing(account.0, channel.0)
     }
 
-    fn message_data(&self, message: &Message, nonce: Option<&str>) -> String {
-        data::message(message, nonce, &self.urls)
+    fn message_data(&self, message: &Message, nonce: Option<&str>, created: bool) -> String {
+        data::message(message, nonce, created, &self.urls)
     }
 
     fn message_deleted_data(&self, message: &Message) -> String {
         data::message_deleted(message)
     }
 
-    fn reaction_data(&self, message: &Message, account: AccountId, emoji: &Emoji) -> String {
-        data::reaction(message, account.0, emoji.as_str())
+    fn reaction_data(
+        &self,
+        message: &Message,
+        account: AccountId,
+        emoji: &Emoji,
+        count: u32,
+    ) -> String {
+        data::reaction(message, account.0, emoji.as_str(), count)
     }
 
     fn typing_data(&self, account: AccountId, channel: ChannelId, server: ServerId) -> String {

@@ -16,9 +16,10 @@ use axum::http::StatusCode;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use pingme_app::AppError;
+use pingme_domain::AttachmentId;
 use pingme_domain::ChannelId;
 use pingme_domain::account::Account;
-use pingme_domain::messages::{Emoji, MessageBody, MessageId, Nonce, Page};
+use pingme_domain::messages::{Emoji, MAX_ATTACHMENTS, MessageBody, MessageId, Nonce, Page};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -66,9 +67,10 @@ struct HistoryQuery {
 pub struct SendRequest {
     #[schema(example = 1)]
     channel_id: i64,
-    /// Trimmed; not blank; at most `PINGME_MAX_MESSAGE_CHARS` (4000) characters.
-    #[schema(min_length = 1)]
-    content: String,
+    /// Trimmed; at most `PINGME_MAX_MESSAGE_CHARS` (4000) characters. Required and not
+    /// blank, unless the message has `attachments`.
+    #[schema(nullable = false)]
+    content: Option<String>,
     /// The client's name for this send, 1–100 characters (surrounding whitespace ignored):
     /// the same nonce from the same sender in the same channel within 10 minutes answers
     /// 200 with the message the first send made, and makes no other.
@@ -77,8 +79,9 @@ pub struct SendRequest {
     /// A message of the same channel this one answers.
     #[schema(value_type = Option<i64>, nullable)]
     reply_to: Option<i64>,
-    /// Not taken yet: left out, `null` or empty.
-    #[schema(value_type = Option<Vec<i64>>, nullable)]
+    /// At most 4 distinct images the sender uploaded (`POST /api/attachments/`) and has not
+    /// used yet, in the order to show them; with them, `content` may be blank or left out.
+    #[schema(value_type = Option<Vec<i64>>, nullable, max_items = 4)]
     attachments: Option<Vec<i64>>,
 }
 
@@ -186,10 +189,24 @@ async fn create(
     let max = state.config.chat.max_message_chars;
     let mut form = Fields::new(input);
     let channel = form.integer("channel_id", true);
-    let body = form.required("content", |text| MessageBody::parse(text, max));
+    let attachments: Vec<AttachmentId> = form
+        .ids("attachments", MAX_ATTACHMENTS)
+        .into_iter()
+        .map(AttachmentId)
+        .collect();
+    // With images, the text may be left out or blank.
+    let body = match attachments.is_empty() {
+        true => form.required("content", |text| MessageBody::parse(text, max)),
+        false => match form.given("content") {
+            true => form.optional("content", |text| match text.is_empty() {
+                true => Ok(MessageBody::blank()),
+                false => MessageBody::parse(text, max),
+            }),
+            false => Some(MessageBody::blank()),
+        },
+    };
     let nonce = form.nullable("nonce", Nonce::parse).flatten();
     let reply_to = form.nullable_integer("reply_to").map(MessageId);
-    form.not_taken("attachments", "Attachments are not available yet.");
     let (channel, body) = form.finish((channel, body))?;
     let channel = ChannelId(channel);
     state
@@ -198,7 +215,7 @@ async fn create(
         .map_err(ApiError::RateLimited)?;
     let sent = state
         .app
-        .send_message(&caller, channel, body, nonce, reply_to)
+        .send_message(&caller, channel, body, nonce, reply_to, attachments)
         .await?;
     let status = match sent.new {
         true => StatusCode::CREATED,

@@ -2,6 +2,7 @@
 //! (`/<server>/<channel>`), and the frames every socket of a channel receives.
 
 mod acks;
+pub mod attachments;
 mod commands;
 mod emojis;
 /// Public for the micro-benchmarks (`benches/frames.rs`), like `views`.
@@ -22,5 +23,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(messages::router())
         .merge(acks::router())
         .merge(emojis::router())
+        .merge(attachments::router())
         .merge(socket::router())
 }

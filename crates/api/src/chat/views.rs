@@ -3,6 +3,7 @@
 
 use crate::AppState;
 use crate::account::AccountView;
+use crate::chat::attachments::AttachmentView;
 use crate::media::{Urls, image_url};
 use crate::openapi::null_only;
 use pingme_domain::messages::{Author, Message, mentions};
@@ -75,6 +76,8 @@ pub struct MessageView {
     pub reactions: Option<Vec<ReactionView>>,
     /// Whether the server's owner pinned it.
     pub pinned: bool,
+    /// Its images, in the order sent, with their sizes.
+    pub attachments: Vec<AttachmentView>,
 }
 
 /// The start of the message a reply answers.
@@ -136,6 +139,7 @@ impl MessageView {
             reply_to_id: message.reply_to.as_ref().map(|r| r.id.0),
             reactions: None,
             pinned: message.pinned,
+            attachments: attachment_views(message, image),
         }
     }
 
@@ -165,6 +169,14 @@ fn reply_view(message: &Message, image: ImageUrl<'_>) -> Option<ReplyView> {
         },
         content: excerpt.content.clone(),
     })
+}
+
+fn attachment_views(message: &Message, image: ImageUrl<'_>) -> Vec<AttachmentView> {
+    message
+        .attachments
+        .iter()
+        .map(|a| AttachmentView::new(a, image(Some(&a.key), defaults::AVATAR)))
+        .collect()
 }
 
 fn reactions(message: &Message) -> Vec<ReactionView> {
@@ -227,9 +239,12 @@ fn render_page(
         out.extend_from_slice(b",\"reactions\":");
         let _ = serde_json::to_writer(&mut out, &reactions(message));
         out.extend_from_slice(match message.pinned {
-            true => b",\"pinned\":true}",
-            false => b",\"pinned\":false}",
+            true => b",\"pinned\":true",
+            false => b",\"pinned\":false",
         });
+        out.extend_from_slice(b",\"attachments\":");
+        let _ = serde_json::to_writer(&mut out, &attachment_views(message, image));
+        out.push(b'}');
     }
     out.push(b']');
     out
@@ -326,7 +341,10 @@ impl SocketMessage {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pingme_domain::messages::{Emoji, Excerpt, ExcerptAuthor, MessageId, Reaction, Reply};
+    use pingme_domain::AttachmentId;
+    use pingme_domain::messages::{
+        Attachment, Emoji, Excerpt, ExcerptAuthor, MessageId, Reaction, Reply,
+    };
     use pingme_domain::{ChannelId, ServerId};
     use std::sync::Arc;
 
@@ -404,6 +422,15 @@ mod tests {
                     })
                     .collect(),
                 pinned: n == 3,
+                attachments: (0..n % 2)
+                    .map(|k| Attachment {
+                        id: AttachmentId(k as i64 + 1),
+                        key: format!("attachments/1/{k}.webp"),
+                        width: 640,
+                        height: 480,
+                        content_type: "image/webp".into(),
+                    })
+                    .collect(),
             })
             .collect();
         let views: Vec<MessageView> = messages
@@ -419,8 +446,13 @@ mod tests {
         );
         assert!(expected.contains(r#""edited":false,"reply_to":{"id":4,"user":{"id":2,"#));
         assert!(expected.contains(r#""reply_to":null,"reply_to_id":null,"reactions":[],"#));
-        assert!(expected.contains(r#"{"emoji":"❤️","count":2,"me":true}],"pinned":false}"#));
+        assert!(
+            expected.contains(
+                r#"{"emoji":"❤️","count":2,"me":true}],"pinned":false,"attachments":[]}"#
+            )
+        );
         assert!(expected.contains(r#""user":{"id":null,"username":"Deleted User","#));
+        assert!(expected.contains(r#""pinned":false,"attachments":[{"id":1,"url":"http://x.test/media/attachments/1/0.webp","width":640,"height":480,"content_type":"image/webp"}]}"#));
         let rendered = String::from_utf8(render_page(&messages, view_of, &image)).unwrap();
         assert_eq!(rendered, expected);
         assert_eq!(render_page(&[], view_of, &image), b"[]");

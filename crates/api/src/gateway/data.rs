@@ -16,8 +16,10 @@ fn render(data: &impl Serialize) -> String {
 }
 
 /// `message_create` and `message_update`: the message object of REST, with the nonce its
-/// sender gave (so the sender's client can match its pending message).
-pub fn message(message: &Message, nonce: Option<&str>, urls: &Urls) -> String {
+/// sender gave (so the sender's client can match its pending message). A new message's
+/// `reactions` are `[]`, right for every reader; an update leaves them out (`me` is each
+/// reader's own, and an update does not change them).
+pub fn message(message: &Message, nonce: Option<&str>, created: bool, urls: &Urls) -> String {
     #[derive(Serialize)]
     struct WithNonce<'a> {
         #[serde(flatten)]
@@ -25,8 +27,12 @@ pub fn message(message: &Message, nonce: Option<&str>, urls: &Urls) -> String {
         #[serde(skip_serializing_if = "Option::is_none")]
         nonce: Option<&'a str>,
     }
+    let mut view = MessageView::dispatched(message, urls);
+    if created {
+        view.reactions = Some(Vec::new());
+    }
     render(&WithNonce {
-        message: MessageView::dispatched(message, urls),
+        message: view,
         nonce,
     })
 }
@@ -46,8 +52,9 @@ pub fn message_deleted(message: &Message) -> String {
     })
 }
 
-/// `reaction_add` and `reaction_remove`: `user_id` gave or took back `emoji`.
-pub fn reaction(message: &Message, user_id: i64, emoji: &str) -> String {
+/// `reaction_add` and `reaction_remove`: `user_id` gave or took back `emoji`, which `count`
+/// people have given now (a client sets the count rather than adding or taking one).
+pub fn reaction(message: &Message, user_id: i64, emoji: &str, count: u32) -> String {
     #[derive(Serialize)]
     struct ReactionData<'a> {
         message_id: i64,
@@ -55,6 +62,7 @@ pub fn reaction(message: &Message, user_id: i64, emoji: &str) -> String {
         server_id: i64,
         user_id: i64,
         emoji: &'a str,
+        count: u32,
     }
     render(&ReactionData {
         message_id: message.id.0,
@@ -62,6 +70,7 @@ pub fn reaction(message: &Message, user_id: i64, emoji: &str) -> String {
         server_id: message.server.0,
         user_id,
         emoji,
+        count,
     })
 }
 

@@ -35,6 +35,7 @@ impl Operator {
         let outbox = Arc::new(Outbox::default());
         let app_settings = AppSettings {
             media_sweep_delay: settings.media_sweep_delay,
+            attachment_ttl: settings.attachment_ttl,
             // The operator's commands read no history.
             page_cache: 0,
         };

@@ -6,6 +6,7 @@ mod abuse_images;
 mod account;
 mod account_names;
 mod admin;
+mod attachments;
 mod auth;
 mod bench;
 mod browser;

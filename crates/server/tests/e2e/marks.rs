@@ -309,9 +309,9 @@ async fn reaction_dispatches_name_the_message_the_person_and_the_emoji() {
     let (mut watcher, _) = app.identified(&ann).await;
     settled(&mut watcher, 0).await;
     let path = format!("/api/messages/{}/reactions/{THUMBS}/", message["id"]);
-    for (method, event) in [
-        (Method::PUT, "reaction_add"),
-        (Method::DELETE, "reaction_remove"),
+    for (method, event, count) in [
+        (Method::PUT, "reaction_add", 1),
+        (Method::DELETE, "reaction_remove", 0),
     ] {
         assert_eq!(
             status(&app, method, &path, &bob).await,
@@ -321,7 +321,7 @@ async fn reaction_dispatches_name_the_message_the_person_and_the_emoji() {
         assert_eq!(name, event);
         assert_eq!(
             data,
-            json!({"message_id": message["id"], "channel_id": channel, "server_id": server, "user_id": bob.id, "emoji": "👍"})
+            json!({"message_id": message["id"], "channel_id": channel, "server_id": server, "user_id": bob.id, "emoji": "👍", "count": count})
         );
     }
     // What changes nothing tells no one.
@@ -365,4 +365,50 @@ async fn reactions_and_pins_past_the_rate_get_429_with_retry_after() {
     assert!(n >= 20, "refused after {n}");
     assert!(answer.headers().contains_key("retry-after"));
     json_of(answer, StatusCode::TOO_MANY_REQUESTS).await;
+}
+
+#[tokio::test]
+async fn a_kept_page_follows_pins_edited_originals_and_reactors_gone() {
+    let app = spawn_app().await;
+    let (ann, bob, cat) = (
+        app.quick_user("ann", false).await,
+        app.quick_user("bob", false).await,
+        app.quick_user("cat", false).await,
+    );
+    let (_, channel) = room(&app, &ann, &[&bob, &cat]).await;
+    let original = say(&app, &ann, channel, json!({"content": "first words"})).await;
+    let reply = json!({"content": "re", "reply_to": original["id"]});
+    say(&app, &bob, channel, reply).await;
+    let path = format!("/api/messages/{}/reactions/{THUMBS}/", original["id"]);
+    assert_eq!(
+        status(&app, Method::PUT, &path, &cat).await,
+        StatusCode::NO_CONTENT
+    );
+    // Read once: kept.
+    let page = latest(&app, &bob, channel).await;
+    assert_eq!(page[0]["reactions"][0]["count"], 1);
+    let pin = format!("/api/messages/{}/pin/", original["id"]);
+    assert_eq!(
+        status(&app, Method::PUT, &pin, &ann).await,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(latest(&app, &bob, channel).await[0]["pinned"], true);
+    let one = format!("/api/messages/{}/", original["id"]);
+    call(
+        &app,
+        Method::PATCH,
+        &one,
+        Some(&ann),
+        Some(json!({"content": "better words"})),
+    )
+    .await;
+    assert_eq!(
+        latest(&app, &bob, channel).await[1]["reply_to"]["content"],
+        "better words"
+    );
+    assert_eq!(
+        app.delete_me(&cat.access).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(latest(&app, &bob, channel).await[0]["reactions"], json!([]));
 }

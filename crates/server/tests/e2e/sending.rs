@@ -113,7 +113,7 @@ async fn bad_sends_get_the_contracts_answers_and_store_nothing() {
         ),
         (
             json!({"channel_id": channel, "content": "x", "reply_to": "x", "attachments": [1]}),
-            json!({"reply_to": ["A valid integer is required."], "attachments": ["Attachments are not available yet."]}),
+            json!({"reply_to": ["A valid integer is required."]}),
         ),
         (
             json!({"channel_id": channel, "content": "x", "reply_to": 999_999_999}),

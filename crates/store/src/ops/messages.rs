@@ -6,8 +6,8 @@
 use super::{Conn, Db, Tx};
 use crate::dialect::Dialect;
 use crate::rows::messages::{
-    AFTER, BEFORE, LATEST, MESSAGE_EXISTS, MessageRow, PageVersionRow, ReactionRow, all,
-    attach_reactions, in_page_order, message_select,
+    AFTER, AttachmentRow, BEFORE, LATEST, MESSAGE_EXISTS, MessageRow, PageVersionRow, ReactionRow,
+    all, attach_attachments, attach_reactions, in_page_order, message_select,
 };
 use crate::store::SqlStore;
 use async_trait::async_trait;
@@ -33,12 +33,12 @@ async fn fetch_message(
     let Some(mut message) = row.map(Message::try_from).transpose()? else {
         return Ok(None);
     };
-    with_reactions(conn, std::slice::from_mut(&mut message), reader).await?;
+    with_extras(conn, std::slice::from_mut(&mut message), reader).await?;
     Ok(Some(message))
 }
 
-/// Gives the messages their reactions, with `me` for `reader`.
-pub(super) async fn with_reactions(
+/// Gives the messages their reactions, with `me` for `reader`, and their attachments.
+pub(super) async fn with_extras(
     conn: &mut Conn,
     messages: &mut [Message],
     reader: Option<AccountId>,
@@ -49,10 +49,16 @@ pub(super) async fn with_reactions(
     let rows: Vec<ReactionRow> = sqlx::query_as(Db::SQL.reactions_of)
         .bind(Db::ids(messages.iter().map(|m| m.id.0)))
         .bind(reader.map(|r| r.0))
-        .fetch_all(conn)
+        .fetch_all(&mut *conn)
         .await
         .map_err(Db::store_error)?;
     attach_reactions(messages, rows);
+    let rows: Vec<AttachmentRow> = sqlx::query_as(Db::SQL.attachments_of)
+        .bind(Db::ids(messages.iter().map(|m| m.id.0)))
+        .fetch_all(conn)
+        .await
+        .map_err(Db::store_error)?;
+    attach_attachments(messages, rows);
     Ok(())
 }
 
@@ -249,16 +255,31 @@ async fn reader_of(
     granted(tx, Db::SQL.message_reader, id, account).await
 }
 
-/// Ends a reaction's write: the channel's page version raised if it `changed` anything.
-async fn reacted(mut tx: Tx, channel: i64, changed: bool) -> StoreResult<MessageWrite<Reacted>> {
-    if changed {
-        raise_version(&mut tx, channel).await?;
+/// Ends a reaction's write on message `id`'s `emoji`: if it `changed` anything, the
+/// channel's page version raised and the emoji's count after it.
+async fn reacted(
+    mut tx: Tx,
+    channel: i64,
+    id: MessageId,
+    emoji: &Emoji,
+    changed: bool,
+) -> StoreResult<MessageWrite<Reacted>> {
+    if !changed {
+        tx.commit().await.map_err(Db::store_error)?;
+        return Ok(MessageWrite::Done(Reacted::Unchanged));
     }
+    raise_version(&mut tx, channel).await?;
+    let count: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM reactions WHERE message_id = $1 AND emoji = $2")
+            .bind(id.0)
+            .bind(emoji.as_str())
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(Db::store_error)?;
     tx.commit().await.map_err(Db::store_error)?;
-    Ok(MessageWrite::Done(match changed {
-        true => Reacted::Changed,
-        false => Reacted::Unchanged,
-    }))
+    Ok(MessageWrite::Done(Reacted::Changed(
+        u32::try_from(count).unwrap_or(u32::MAX),
+    )))
 }
 
 /// Whether message `reply_to` is one of `channel`'s.
@@ -277,11 +298,37 @@ async fn make(tx: &mut Conn, out: &Outgoing) -> StoreResult<Option<Result<i64, U
         return Ok(None);
     };
     if let Some(reply_to) = out.reply_to
-        && !in_channel(tx, reply_to, out.new.channel).await?
+        && (reply_to.0 >= id || !in_channel(tx, reply_to, out.new.channel).await?)
     {
         return Ok(Some(Err(Unusable::ReplyTo)));
     }
+    if !claim_attachments(tx, id, out).await? {
+        return Ok(Some(Err(Unusable::Attachments)));
+    }
     Ok(Some(Ok(id)))
+}
+
+/// Gives message `id` the attachments `out` names, in its order, if each is its author's and
+/// unused; whether all were.
+async fn claim_attachments(tx: &mut Conn, id: i64, out: &Outgoing) -> StoreResult<bool> {
+    for (position, attachment) in out.attachments.iter().enumerate() {
+        let claimed = sqlx::query(
+            "UPDATE attachments SET message_id = $1, position = $2 \
+             WHERE id = $3 AND owner_id = $4 AND message_id IS NULL",
+        )
+        .bind(id)
+        .bind(position as i64)
+        .bind(attachment.0)
+        .bind(out.new.author.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(Db::store_error)?
+        .rows_affected();
+        if claimed == 0 {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
 /// Why nothing was written for a member of a channel's server: the channel exists (so the
@@ -381,7 +428,7 @@ impl MessageStore for SqlStore<Db> {
         };
         let rows: Vec<MessageRow> = query.fetch_all(&mut *tx).await.map_err(Db::store_error)?;
         let mut messages = all(rows)?;
-        with_reactions(&mut tx, &mut messages, reader).await?;
+        with_extras(&mut tx, &mut messages, reader).await?;
         tx.commit().await.map_err(Db::store_error)?;
         Ok(in_page_order(messages, page))
     }
@@ -397,7 +444,7 @@ impl MessageStore for SqlStore<Db> {
         .await
         .map_err(Db::store_error)?;
         let mut messages = all(rows)?;
-        with_reactions(&mut tx, &mut messages, Some(reader)).await?;
+        with_extras(&mut tx, &mut messages, Some(reader)).await?;
         tx.commit().await.map_err(Db::store_error)?;
         Ok(messages)
     }
@@ -521,16 +568,24 @@ impl MessageStore for SqlStore<Db> {
         .map_err(Db::store_error)?
         .rows_affected()
             > 0;
-        reacted(tx, channel, added).await
+        reacted(tx, channel, id, emoji, added).await
     }
 
-    async fn reacted_to(&self, account: AccountId, messages: &[MessageId]) -> StoreResult<bool> {
-        sqlx::query_scalar(Db::SQL.reacted_to)
+    async fn reactions_by(
+        &self,
+        account: AccountId,
+        messages: &[MessageId],
+    ) -> StoreResult<Vec<(MessageId, Emoji)>> {
+        let rows: Vec<(i64, String)> = sqlx::query_as(Db::SQL.reactions_by)
             .bind(Db::ids(messages.iter().map(|m| m.0)))
             .bind(account.0)
-            .fetch_one(&self.read)
+            .fetch_all(&self.read)
             .await
-            .map_err(Db::store_error)
+            .map_err(Db::store_error)?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, emoji)| (MessageId(id), Emoji::stored(emoji)))
+            .collect())
     }
 
     async fn remove_reaction(
@@ -556,7 +611,7 @@ impl MessageStore for SqlStore<Db> {
         .map_err(Db::store_error)?
         .rows_affected()
             > 0;
-        reacted(tx, channel, removed).await
+        reacted(tx, channel, id, emoji, removed).await
     }
 
     async fn set_pinned(

@@ -11,6 +11,7 @@
 //! sqlx on a concrete database, the very code generics would monomorphise to.
 
 mod accounts;
+mod attachments;
 mod categories;
 mod channels;
 mod handover;

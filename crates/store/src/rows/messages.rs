@@ -2,11 +2,11 @@
 
 use super::time;
 use pingme_domain::messages::{
-    Author, Emoji, Excerpt, ExcerptAuthor, Message, MessageId, Page, PageVersion, Reaction, Reply,
-    mentions,
+    Attachment, Author, Emoji, Excerpt, ExcerptAuthor, Message, MessageId, Page, PageVersion,
+    Reaction, Reply, mentions,
 };
 use pingme_domain::store::{StoreError, StoreResult};
-use pingme_domain::{AccountId, ChannelId, ServerId};
+use pingme_domain::{AccountId, AttachmentId, ChannelId, ServerId};
 use std::sync::Arc;
 
 /// A message's columns after its channel's server, in [`MessageRow`]'s order; its author's
@@ -148,8 +148,22 @@ impl TryFrom<MessageRow> for Message {
             reply_to,
             reactions: Vec::new(),
             pinned: row.pinned,
+            attachments: Vec::new(),
         })
     }
+}
+
+/// An excerpt without a mention its end cut in two (`… <@12` of `<@123>`): what is left of
+/// it would show as text.
+fn without_cut_mention(mut excerpt: String) -> String {
+    if let Some(at) = excerpt.rfind("<@")
+        && excerpt[at + 2..].bytes().all(|b| b.is_ascii_digit())
+    {
+        excerpt.truncate(at);
+        let kept = excerpt.trim_end().len();
+        excerpt.truncate(kept);
+    }
+    excerpt
 }
 
 /// What a reply answers, from its columns: the original's id, and while the original
@@ -161,12 +175,12 @@ pub(crate) fn reply(
     image: Option<String>,
 ) -> Option<Box<Reply>> {
     let excerpt = content.map(|content| Excerpt {
+        content: without_cut_mention(content),
         author: author.map(|(id, display_name)| ExcerptAuthor {
             id: AccountId(id),
             display_name,
             image,
         }),
-        content,
     });
     Some(Box::new(Reply {
         id: MessageId(id?),
@@ -291,5 +305,65 @@ pub(crate) fn attach_reactions(messages: &mut [Message], rows: Vec<ReactionRow>)
                 });
             }
         }
+    }
+}
+
+/// A row of `Sql::attachments_of`.
+#[derive(sqlx::FromRow)]
+pub(crate) struct AttachmentRow {
+    message_id: i64,
+    id: i64,
+    key: String,
+    width: i64,
+    height: i64,
+    content_type: String,
+}
+
+crate::direct::sqlite_row!(AttachmentRow {
+    message_id,
+    id,
+    key,
+    width,
+    height,
+    content_type,
+});
+
+/// Gives each message its attachments, from rows by message then position.
+pub(crate) fn attach_attachments(messages: &mut [Message], rows: Vec<AttachmentRow>) {
+    for row in rows {
+        if let Some(message) = messages.iter_mut().find(|m| m.id.0 == row.message_id) {
+            message.attachments.push(Attachment {
+                id: AttachmentId(row.id),
+                key: row.key,
+                width: u32::try_from(row.width).unwrap_or(0),
+                height: u32::try_from(row.height).unwrap_or(0),
+                content_type: row.content_type,
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pingme_domain::messages::EXCERPT_CHARS;
+
+    #[test]
+    fn an_excerpt_is_as_long_as_the_domain_says() {
+        let select = message_select!();
+        assert!(
+            select.contains(&format!("substr(r.content, 1, {EXCERPT_CHARS})")),
+            "{select}"
+        );
+    }
+
+    #[test]
+    fn a_mention_cut_at_the_excerpts_end_is_left_out() {
+        let cut = |text: &str| without_cut_mention(text.to_owned());
+        assert_eq!(cut("hi <@12"), "hi");
+        assert_eq!(cut("hi <@"), "hi");
+        assert_eq!(cut("hi <@12> you"), "hi <@12> you");
+        assert_eq!(cut("a <@x"), "a <@x");
+        assert_eq!(cut("plain"), "plain");
     }
 }

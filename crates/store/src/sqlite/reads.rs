@@ -7,7 +7,8 @@ use crate::direct::{Readers, store_error};
 use crate::rows::accounts::{ACCOUNT, AccountRow, into_account};
 use crate::rows::channels::{CHANNEL, ChannelRow};
 use crate::rows::messages::{
-    AFTER, BEFORE, LATEST, PageVersionRow, ReactionRow, attach_reactions, in_page_order, reply,
+    AFTER, AttachmentRow, BEFORE, LATEST, PageVersionRow, ReactionRow, attach_attachments,
+    attach_reactions, in_page_order, reply,
 };
 use crate::rows::servers::{
     DirectoryVersionRow, Listing, MemberRow, STANDING, ServerRow, StandingRow, assemble,
@@ -86,6 +87,8 @@ pub(crate) fn messages(
             let reactions: Vec<ReactionRow> =
                 snapshot.all(Db::SQL.reactions_of, &[&ids, &reader.map(|r| r.0)])?;
             attach_reactions(&mut messages, reactions);
+            let attachments: Vec<AttachmentRow> = snapshot.all(Db::SQL.attachments_of, &[&ids])?;
+            attach_attachments(&mut messages, attachments);
         }
         Ok(in_page_order(messages, page))
     })
@@ -161,6 +164,7 @@ impl PageRows {
                 row.get(20).map_err(store_error)?,
             ),
             reactions: Vec::new(),
+            attachments: Vec::new(),
         });
         Ok(())
     }

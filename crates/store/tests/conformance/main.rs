@@ -2,6 +2,7 @@
 //! against the traits and run against each backend.
 
 mod accounts;
+mod attachments;
 mod communities;
 mod deadlocks;
 mod marks;

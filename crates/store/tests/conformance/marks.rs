@@ -30,6 +30,7 @@ async fn reply(
         },
         nonce: None,
         reply_to: Some(to),
+        attachments: Vec::new(),
     };
     store.send_message(&out, Timestamp::now()).await.unwrap()
 }
@@ -109,19 +110,24 @@ async fn reactions_count_people_once_each_and_know_the_reader(store: Arc<dyn Sto
     let server = store.channel(general).await.unwrap().unwrap().server;
     store.join(server, bob).await.unwrap();
     let id = say(&store, general, ann, "react").await;
-    let version = store.page_version(general).await.unwrap();
 
     let (thumbs, heart) = (emoji("👍"), emoji("❤️"));
     for (who, what, outcome) in [
-        (bob, &thumbs, Reacted::Changed),
-        (ann, &heart, Reacted::Changed),
-        (ann, &thumbs, Reacted::Changed),
+        (bob, &thumbs, Reacted::Changed(1)),
+        (ann, &heart, Reacted::Changed(1)),
+        (ann, &thumbs, Reacted::Changed(2)),
         (bob, &thumbs, Reacted::Unchanged),
     ] {
+        let version = store.page_version(general).await.unwrap();
         let done = store.add_reaction(id, who, what).await.unwrap();
         assert_eq!(done, MessageWrite::Done(outcome));
+        let moved = store.page_version(general).await.unwrap() != version;
+        assert_eq!(
+            moved,
+            outcome != Reacted::Unchanged,
+            "the version follows changes only"
+        );
     }
-    assert_ne!(store.page_version(general).await.unwrap(), version);
     let seen = |message: Message| {
         message
             .reactions
@@ -131,10 +137,29 @@ async fn reactions_count_people_once_each_and_know_the_reader(store: Arc<dyn Sto
     };
     let by_bob = seen(one(&store, id, Some(bob)).await);
     assert_eq!(by_bob, [("👍".into(), 2, true), ("❤️".into(), 1, false)]);
-    let by_nobody = seen(latest(&store, general, ann).await.pop().unwrap());
-    assert_eq!(by_nobody, [("👍".into(), 2, true), ("❤️".into(), 1, true)]);
-    assert!(store.reacted_to(bob, &[MessageId(1), id]).await.unwrap());
-    assert!(!store.reacted_to(eve, &[id]).await.unwrap());
+    let by_ann = seen(latest(&store, general, ann).await.pop().unwrap());
+    assert_eq!(by_ann, [("👍".into(), 2, true), ("❤️".into(), 1, true)]);
+    let page = Page::Latest { limit: 50 };
+    let by_nobody = seen(
+        store
+            .messages(general, page, None)
+            .await
+            .unwrap()
+            .pop()
+            .unwrap(),
+    );
+    assert_eq!(
+        by_nobody,
+        [("👍".into(), 2, false), ("❤️".into(), 1, false)]
+    );
+    assert_eq!(
+        store
+            .reactions_by(bob, &[MessageId(id.0 + 1), id])
+            .await
+            .unwrap(),
+        [(id, thumbs.clone())]
+    );
+    assert!(store.reactions_by(eve, &[id]).await.unwrap().is_empty());
 
     assert_eq!(
         store.add_reaction(id, eve, &heart).await.unwrap(),
@@ -149,9 +174,12 @@ async fn reactions_count_people_once_each_and_know_the_reader(store: Arc<dyn Sto
         store.add_reaction(gone, ann, &heart).await.unwrap(),
         MessageWrite::Missing
     );
-    for (outcome, expected) in [(Reacted::Changed, 1), (Reacted::Unchanged, 1)] {
+    for (outcome, expected) in [(Reacted::Changed(1), 1), (Reacted::Unchanged, 1)] {
+        let version = store.page_version(general).await.unwrap();
         let done = store.remove_reaction(id, bob, &thumbs).await.unwrap();
         assert_eq!(done, MessageWrite::Done(outcome));
+        let moved = store.page_version(general).await.unwrap() != version;
+        assert_eq!(moved, outcome != Reacted::Unchanged);
         // In the order the reactions still there were first given.
         let after = seen(one(&store, id, Some(bob)).await);
         assert_eq!(after[1], ("👍".into(), expected, false));
@@ -171,7 +199,7 @@ async fn a_message_takes_at_most_twenty_different_emoji(store: Arc<dyn Store>) {
     let set: Vec<Emoji> = emojis_iter().take(MAX_REACTIONS + 1).collect();
     for emoji in &set[..MAX_REACTIONS] {
         let done = store.add_reaction(id, ann, emoji).await.unwrap();
-        assert_eq!(done, MessageWrite::Done(Reacted::Changed));
+        assert_eq!(done, MessageWrite::Done(Reacted::Changed(1)));
     }
     let extra = &set[MAX_REACTIONS];
     assert_eq!(
@@ -181,9 +209,45 @@ async fn a_message_takes_at_most_twenty_different_emoji(store: Arc<dyn Store>) {
     // One of the twenty may still be given by someone else.
     assert_eq!(
         store.add_reaction(id, bob, &set[0]).await.unwrap(),
-        MessageWrite::Done(Reacted::Changed)
+        MessageWrite::Done(Reacted::Changed(2))
     );
     assert_eq!(one(&store, id, None).await.reactions.len(), MAX_REACTIONS);
+}
+
+async fn twenty_emoji_and_fifty_pins_hold_when_writers_race(store: Arc<dyn Store>) {
+    let ann = account(&store, "ann").await;
+    let general = channel(&store, ann).await;
+    let id = say(&store, general, ann, "race").await;
+    let all: Vec<Emoji> = emojis_iter().collect();
+    let adds = all.iter().map(|e| {
+        let store = store.clone();
+        let e = e.clone();
+        async move { store.add_reaction(id, ann, &e).await.unwrap() }
+    });
+    let outcomes = futures_util::future::join_all(adds).await;
+    let added = outcomes
+        .iter()
+        .filter(|o| matches!(o, MessageWrite::Done(Reacted::Changed(_))))
+        .count();
+    assert_eq!(added, MAX_REACTIONS, "{outcomes:?}");
+    assert_eq!(one(&store, id, None).await.reactions.len(), MAX_REACTIONS);
+
+    let mut ids = Vec::new();
+    for n in 0..MAX_PINS + 10 {
+        ids.push(say(&store, general, ann, &format!("p{n}")).await);
+    }
+    let pins = ids.iter().map(|m| {
+        let store = store.clone();
+        let m = *m;
+        async move { store.set_pinned(m, ann, true).await.unwrap() }
+    });
+    let pinned = futures_util::future::join_all(pins)
+        .await
+        .into_iter()
+        .filter(|o| matches!(o, MessageWrite::Done(Pinned::Changed(_))))
+        .count();
+    assert_eq!(pinned, MAX_PINS);
+    assert_eq!(store.pins(general, ann).await.unwrap().len(), MAX_PINS);
 }
 
 fn emojis_iter() -> impl Iterator<Item = Emoji> {
@@ -191,7 +255,9 @@ fn emojis_iter() -> impl Iterator<Item = Emoji> {
         "😀", "😃", "😄", "😁", "😆", "😅", "🤣", "😂", "🙂", "🙃", "😉", "😊", "😇",
     ]
     .into_iter()
-    .chain(["🥰", "😍", "🤩", "😘", "😗", "😚", "😙", "🥲", "😋", "😛"])
+    .chain([
+        "🥰", "😍", "🤩", "😘", "😗", "😚", "😙", "🥲", "😋", "😛", "😜", "🤪", "😝",
+    ])
     .map(emoji)
 }
 
@@ -208,16 +274,17 @@ async fn the_owner_pins_and_the_pins_are_listed_latest_first(store: Arc<dyn Stor
         MessageWrite::Refused,
         "a member is not the owner"
     );
-    let version = store.page_version(general).await.unwrap();
     for id in [first, second] {
+        let version = store.page_version(general).await.unwrap();
         let MessageWrite::Done(Pinned::Changed(message)) =
             store.set_pinned(id, ann, true).await.unwrap()
         else {
             panic!("the owner pins");
         };
         assert!(message.pinned && !message.edited());
+        assert_ne!(store.page_version(general).await.unwrap(), version);
     }
-    assert_ne!(store.page_version(general).await.unwrap(), version);
+    let version = store.page_version(general).await.unwrap();
     assert_eq!(
         store.set_pinned(first, ann, true).await.unwrap(),
         MessageWrite::Done(Pinned::Unchanged)
@@ -232,12 +299,22 @@ async fn the_owner_pins_and_the_pins_are_listed_latest_first(store: Arc<dyn Stor
     assert_eq!(pins, [second, first]);
     assert!(latest(&store, general, bob).await.iter().all(|m| m.pinned));
 
+    assert_eq!(
+        store.page_version(general).await.unwrap(),
+        version,
+        "pinning again changed nothing"
+    );
     let MessageWrite::Done(Pinned::Changed(unpinned)) =
         store.set_pinned(second, ann, false).await.unwrap()
     else {
         panic!("the owner unpins");
     };
     assert!(!unpinned.pinned);
+    assert_ne!(
+        store.page_version(general).await.unwrap(),
+        version,
+        "an unpin moves it"
+    );
     assert_eq!(store.pins(general, bob).await.unwrap().len(), 1);
     assert_eq!(
         store
@@ -274,6 +351,7 @@ mod run {
         a_reply_only_answers_a_message_of_its_channel,
         reactions_count_people_once_each_and_know_the_reader,
         a_message_takes_at_most_twenty_different_emoji,
+        twenty_emoji_and_fifty_pins_hold_when_writers_race,
         the_owner_pins_and_the_pins_are_listed_latest_first,
         a_channel_keeps_at_most_fifty_pins,
     );

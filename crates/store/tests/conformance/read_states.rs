@@ -27,6 +27,7 @@ async fn send(
         new,
         nonce: Some(nonce),
         reply_to: None,
+        attachments: Vec::new(),
     };
     match store.send_message(&out, Timestamp::now()).await.unwrap() {
         MessageWrite::Done(Ok(sent)) => sent.message.id,

@@ -29,6 +29,7 @@ async fn send(
         new,
         nonce: Some(nonce(key)),
         reply_to: None,
+        attachments: Vec::new(),
     };
     match store.send_message(&out, since).await.unwrap() {
         MessageWrite::Done(Ok(sent)) => MessageWrite::Done(sent),

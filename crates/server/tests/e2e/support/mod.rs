@@ -170,6 +170,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
             max_upload_bytes: 4 * 1024 * 1024,
             image_memory: 512 * 1024 * 1024,
             media_sweep_delay: Duration::from_secs(1),
+            attachment_ttl: Duration::from_secs(2),
             page_cache: options.page_cache,
             body_timeout: options.http.timeouts.stall,
             body_memory: options.body_memory,
