@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { around, apply, react, replay, withDelete, withReaction, withUpdate } from "../app/chat/timeline.js";
+import { around, apply, excerptOf, react, replay, withDelete, withReaction, withUpdate } from "../app/chat/timeline.js";
 import { matching } from "../app/chat/emoji-picker.js";
 import { ChannelFeed } from "../app/realtime/channel-feed.js";
 
@@ -48,6 +48,8 @@ test("an edit of an original updates the quotes of its replies", () => {
   const later = new Date(2027, 0, 1).toISOString();
   const edited = withUpdate(t, { ...msg(1), content: "x".repeat(150), timestamp_updated: later });
   assert.equal(edited.messages[1].reply_to?.content, "x".repeat(100));
+  assert.equal(excerptOf(`${"y".repeat(95)} <@123456>`), "y".repeat(95), "a mention cut in two is left out");
+  assert.equal(excerptOf("short <@12"), "short <@12");
 });
 
 test("an edit or a pin from a dispatch keeps the reactions held", () => {

@@ -126,14 +126,6 @@ pub enum FieldOrLinkError {
     Link(LinkErrorBody),
 }
 
-/// A 400 that is either field errors or about the request as a whole.
-#[derive(Serialize, ToSchema)]
-#[serde(untagged)]
-pub enum FieldOrDetail {
-    Fields(FieldErrorsSchema),
-    Detail(Detail),
-}
-
 impl ApiError {
     pub fn field(field: &str, message: impl Into<String>) -> Self {
         Self::Fields(FieldErrors::one(field, message))

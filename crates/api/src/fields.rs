@@ -177,11 +177,6 @@ impl Fields {
         ids
     }
 
-    /// Whether a field was given at all (as anything but `null`).
-    pub fn given(&self, name: &str) -> bool {
-        !matches!(self.input.values.get(name), None | Some(Value::Null))
-    }
-
     /// A boolean as DRF reads one: `true`/`false`, `1`/`0`, or the strings `true`, `false`,
     /// `1`, `0`, `yes`, `no`, `on`, `off` in any case; `None` when absent.
     pub fn boolean(&mut self, name: &str) -> Option<bool> {

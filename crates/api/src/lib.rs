@@ -123,6 +123,7 @@ impl AppState {
             cache,
         ));
         app.set_presence(presence.clone());
+        app.start_attachment_sweeps();
         Self {
             web,
             app,

@@ -4,11 +4,12 @@
 use crate::App;
 use crate::error::{AppError, AppResult};
 use crate::media::MediaOwner;
-use pingme_domain::AttachmentId;
 use pingme_domain::account::Account;
 use pingme_domain::media::content_type;
 use pingme_domain::messages::{Attachment, MAX_UNUSED_ATTACHMENTS, NewAttachment};
+use pingme_domain::{AccountId, AttachmentId, Timestamp};
 use pingme_media::Processed;
+use std::time::Duration;
 use tracing::instrument;
 
 impl App {
@@ -32,21 +33,64 @@ impl App {
             height: image.height,
         };
         self.media.put(&new.key, image.bytes).await?;
+        let since = Timestamp::now().minus(self.settings.attachment_ttl);
         let made = self
             .store
-            .create_attachment(&new, MAX_UNUSED_ATTACHMENTS)
+            .create_attachment(&new, MAX_UNUSED_ATTACHMENTS, since)
             .await?;
-        // Whatever happened, the file is looked at again once an unused one would expire.
-        self.sweep_after(
-            owner,
-            self.settings.attachment_ttl + self.settings.media_sweep_delay,
-        );
         made.ok_or_else(|| {
+            // The file just stored may be no attachment's.
+            self.sweep_later(owner);
             AppError::BadRequest(format!(
                 "You have {MAX_UNUSED_ATTACHMENTS} images waiting to be sent: send or remove some first."
             ))
         })
     }
+
+    /// Forgets, now and then for as long as the runtime runs, the attachments never used within
+    /// `PINGME_ATTACHMENT_TTL`, whoever uploaded them, and deletes their files once nothing
+    /// names them. From start-up on: nothing depends on a timer of a node that may restart.
+    pub fn start_attachment_sweeps(&self) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let app = self.clone();
+        let every = (self.settings.attachment_ttl / 4)
+            .clamp(Duration::from_secs(1), Duration::from_secs(300));
+        runtime.spawn(async move {
+            loop {
+                if let Err(error) = app.expire_attachments().await {
+                    tracing::warn!(%error, "unused attachments could not be swept; trying again later");
+                }
+                tokio::time::sleep(every).await;
+            }
+        });
+    }
+
+    /// One round of [`Self::start_attachment_sweeps`].
+    async fn expire_attachments(&self) -> AppResult<()> {
+        let before = Timestamp::now().minus(self.settings.attachment_ttl);
+        let mut owners: Vec<AccountId> = self
+            .store
+            .expire_attachments(before)
+            .await?
+            .iter()
+            .filter_map(|key| owner_of(key))
+            .collect();
+        owners.sort_unstable();
+        owners.dedup();
+        for owner in owners {
+            self.sweep_later(MediaOwner::Attachments(owner));
+        }
+        Ok(())
+    }
+}
+
+/// Whose folder an attachment's file is in (`attachments/<account>/<file>`).
+pub(crate) fn owner_of(key: &str) -> Option<AccountId> {
+    let rest = key.strip_prefix("attachments/")?;
+    let (id, _) = rest.split_once('/')?;
+    id.parse().ok().map(AccountId)
 }
 
 impl App {
@@ -59,5 +103,18 @@ impl App {
         }
         self.sweep_later(MediaOwner::Attachments(caller.id));
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_files_folder_names_its_uploader() {
+        assert_eq!(owner_of("attachments/12/ab.webp"), Some(AccountId(12)));
+        assert_eq!(owner_of("avatars/12/ab.webp"), None);
+        assert_eq!(owner_of("attachments/x/ab.webp"), None);
+        assert_eq!(owner_of("attachments/12"), None);
     }
 }

@@ -3,6 +3,7 @@
 //! rendered once, here, where it happened.
 
 use crate::App;
+use crate::attachments::owner_of;
 use crate::error::{AppError, AppResult};
 use crate::media::MediaOwner;
 use crate::pages::KeptPage;
@@ -301,12 +302,9 @@ impl App {
             MessageWrite::Done(channel) => {
                 self.broadcast(channel, self.frames.message_delete(message.id), None);
                 self.dispatch_message_deleted(&message);
-                if let Some(author) = message
-                    .author
-                    .as_ref()
-                    .filter(|_| !message.attachments.is_empty())
-                {
-                    self.sweep_later(MediaOwner::Attachments(author.id));
+                // The images' files, in their uploader's folder (whoever the author is now).
+                if let Some(owner) = message.attachments.first().and_then(|a| owner_of(&a.key)) {
+                    self.sweep_later(MediaOwner::Attachments(owner));
                 }
                 Ok(())
             }

@@ -121,17 +121,10 @@ impl App {
 
     /// Arranges for the owner's unused images to be deleted.
     pub(crate) fn sweep_later(&self, owner: MediaOwner) {
-        self.sweep_after(owner, self.settings.media_sweep_delay);
-    }
-
-    /// [`Self::sweep_later`], the first look after `first`.
-    pub(crate) fn sweep_after(&self, owner: MediaOwner, first: std::time::Duration) {
         let app = self.clone();
         tokio::spawn(async move {
-            let mut wait = first;
             loop {
-                tokio::time::sleep(wait).await;
-                wait = app.settings.media_sweep_delay;
+                tokio::time::sleep(app.settings.media_sweep_delay).await;
                 match app.sweep(owner).await {
                     Ok(true) => return,
                     Ok(false) => continue,
@@ -146,11 +139,6 @@ impl App {
 
     /// Deletes the owner's unused images that are old enough; answers whether none is left.
     async fn sweep(&self, owner: MediaOwner) -> AppResult<bool> {
-        if let MediaOwner::Attachments(account) = owner {
-            // Attachments never used in time are forgotten first: their files go below.
-            let expired = pingme_domain::Timestamp::now().minus(self.settings.attachment_ttl);
-            self.store.expire_attachments(account, expired).await?;
-        }
         let in_use = owner.in_use(self).await?;
         let stored = self.media.list(&format!("{}/", owner.folder())).await?;
         let cutoff = SystemTime::now() - self.settings.media_sweep_delay;

@@ -327,16 +327,18 @@ pub trait ReadStateStore: Send + Sync {
 #[async_trait]
 pub trait AttachmentStore: Send + Sync {
     /// Records an uploaded image as its owner's, unless the owner already has `max_unused`
-    /// not used yet (`None`).
+    /// not used yet and made at `since` or later (`None`); older unused ones are forgotten.
     async fn create_attachment(
         &self,
         new: &NewAttachment,
         max_unused: usize,
+        since: Timestamp,
     ) -> StoreResult<Option<Attachment>>;
     /// Deletes one of `owner`'s attachments that no message uses; whether there was one.
     async fn delete_attachment(&self, id: AttachmentId, owner: AccountId) -> StoreResult<bool>;
-    /// Forgets `owner`'s attachments never used and made before `before`; how many.
-    async fn expire_attachments(&self, owner: AccountId, before: Timestamp) -> StoreResult<u64>;
+    /// Forgets the attachments never used and made before `before`, whoever uploaded them;
+    /// the files they named.
+    async fn expire_attachments(&self, before: Timestamp) -> StoreResult<Vec<String>>;
     /// The files the attachments of `owner`'s folder name: used or waiting, whoever owns
     /// the row now (an account deleted leaves its messages' images).
     async fn attachment_keys(&self, folder: &str) -> StoreResult<Vec<String>>;

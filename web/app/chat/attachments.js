@@ -45,8 +45,23 @@ export function useDrafts(api) {
   /** @param {number} key @param {Partial<Draft>} patch */
   const patch = (key, patch) => update((all) => all.map((d) => (d.key === key ? { ...d, ...patch } : d)));
 
-  // Previews are let go with the pane.
-  useEffect(() => () => current.current.forEach((d) => URL.revokeObjectURL(d.preview)), []);
+  /** Drafts taken off (or left with the pane) while still uploading: deleted once up. */
+  const dropped = useRef(/** @type {Set<number>} */ (new Set()));
+  /** @param {Attachment} attachment */
+  const forget = (attachment) => void api.delete(`/api/attachments/${attachment.id}/`).catch(() => {});
+
+  // Leaving the channel leaves its drafts: the server forgets them rather than keeping them
+  // against the person's limit until they expire.
+  useEffect(
+    () => () => {
+      for (const d of current.current) {
+        URL.revokeObjectURL(d.preview);
+        if (d.attachment) forget(d.attachment);
+        else dropped.current.add(d.key);
+      }
+    },
+    [],
+  );
 
   /** Starts uploading the images among `files`, as many as the message still takes. @param {Iterable<File>} files */
   const add = (files) => {
@@ -57,7 +72,10 @@ export function useDrafts(api) {
       const form = new FormData();
       form.append("image", file, file.name || "image.png");
       api.request("POST", "/api/attachments/", { form }).then(
-        (/** @type {Attachment} */ attachment) => patch(key, { state: "ready", attachment }),
+        (/** @type {Attachment} */ attachment) => {
+          if (dropped.current.delete(key)) forget(attachment);
+          else patch(key, { state: "ready", attachment });
+        },
         (/** @type {unknown} */ e) => {
           const words = e instanceof ApiError ? (e.fields.image ?? e.message) : "The image could not be uploaded.";
           patch(key, { state: "failed", error: String(words) });
@@ -71,10 +89,11 @@ export function useDrafts(api) {
   const remove = (draft) => {
     URL.revokeObjectURL(draft.preview);
     update((all) => all.filter((d) => d.key !== draft.key));
-    if (draft.attachment) api.delete(`/api/attachments/${draft.attachment.id}/`).catch(() => {});
+    if (draft.attachment) forget(draft.attachment);
+    else if (draft.state === "uploading") dropped.current.add(draft.key);
   };
 
-  /** The message was sent with them: they are its now. */
+  /** The message was sent with the uploaded ones: they are its now (failed ones go). */
   const clear = () => {
     current.current.forEach((d) => URL.revokeObjectURL(d.preview));
     update(() => []);

@@ -69,17 +69,20 @@ export function EmojiPicker({ onPick, onClose, anchor, label = "Add a reaction" 
   const box = useRef(/** @type {HTMLDivElement|null} */ (null));
   const opener = useRef(anchor);
 
-  // Fixed to the viewport beside what opened it, below or, without room there, above: the
-  // message list's scrolling would clip it.
-  useLayoutEffect(() => {
+  // Fixed to the viewport beside what opened it, below or, without room there, above (the
+  // message list's scrolling would clip it); placed again when the list scrolls or the window
+  // changes size (a phone's keyboard), and closed once what opened it is out of sight.
+  const place = () => {
     const el = box.current;
     const from = /** @type {HTMLElement|null} */ (opener.current)?.getBoundingClientRect?.();
     if (!el || !from) return;
+    if (from.bottom < 0 || from.top > window.innerHeight || (from.width === 0 && from.height === 0)) return onClose();
     const height = el.offsetHeight;
     const below = window.innerHeight - from.bottom;
     el.style.top = below >= height + 8 || below > from.top ? `${Math.min(from.bottom + 4, window.innerHeight - height - 4)}px` : `${Math.max(4, from.top - height - 4)}px`;
     el.style.left = `${Math.max(4, Math.min(from.right - el.offsetWidth, window.innerWidth - el.offsetWidth - 4))}px`;
-  }, []);
+  };
+  useLayoutEffect(place, []);
 
   useEffect(() => {
     emojiSet(api).then(setAll, () => setFailed(true));
@@ -87,17 +90,16 @@ export function EmojiPicker({ onPick, onClose, anchor, label = "Add a reaction" 
     const outside = (/** @type {PointerEvent} */ e) => {
       if (!box.current?.contains(/** @type {Node} */ (e.target))) close();
     };
-    // Fixed to where it opened: scrolling the list or resizing the window closes it.
     const moved = (/** @type {Event} */ e) => {
-      if (!box.current?.contains(/** @type {Node} */ (e.target))) onClose();
+      if (!box.current?.contains(/** @type {Node} */ (e.target))) place();
     };
     document.addEventListener("pointerdown", outside);
     document.addEventListener("scroll", moved, true);
-    window.addEventListener("resize", onClose);
+    window.addEventListener("resize", place);
     return () => {
       document.removeEventListener("pointerdown", outside);
       document.removeEventListener("scroll", moved, true);
-      window.removeEventListener("resize", onClose);
+      window.removeEventListener("resize", place);
     };
   }, []);
 

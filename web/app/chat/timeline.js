@@ -162,14 +162,26 @@ export function withUpdate(t, message) {
   if (at < 0 && !t.messages.some(quoting)) return t;
   const updated = at < 0 ? null : later(t.messages[at], message);
   if (updated === t.messages[at] && !t.messages.some(quoting)) return t;
-  // Replies quote the original as it is now (its first EXCERPT characters).
-  const excerpt = [...(updated ?? message).content].slice(0, EXCERPT).join("");
+  // Replies quote the original as it is now, as the server would (its first EXCERPT characters).
+  const excerpt = excerptOf((updated ?? message).content);
   const messages = t.messages.map((m, i) => {
     if (i === at && updated) return updated;
     if (quoting(m) && m.reply_to) return { ...m, reply_to: { ...m.reply_to, content: excerpt } };
     return m;
   });
   return { ...t, messages };
+}
+
+/**
+ * The start of a text a reply quotes: EXCERPT characters, without a mention cut in two at the
+ * end (the server's rule).
+ * @param {string} content
+ */
+export function excerptOf(content) {
+  const chars = [...content];
+  if (chars.length < EXCERPT) return content;
+  const start = chars.slice(0, EXCERPT).join("");
+  return start.replace(/\s*<@\d*$/, "");
 }
 
 /**

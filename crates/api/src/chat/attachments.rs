@@ -3,7 +3,7 @@
 
 use crate::AppState;
 use crate::auth::AuthUser;
-use crate::error::{ApiError, AuthErrorBody, Detail, FieldOrDetail};
+use crate::error::{ApiError, AuthErrorBody, Detail, FieldErrorsSchema};
 use crate::extract::{Id, PathParam};
 use crate::fields::Fields;
 use crate::input::Input;
@@ -66,7 +66,7 @@ pub struct UploadRequest {
     request_body(content((UploadRequest = "multipart/form-data"))),
     responses(
         (status = 201, description = "Stored", body = AttachmentView),
-        (status = 400, description = "No image, not an image, too large, or 20 waiting already", body = FieldOrDetail),
+        (status = 400, description = "No image, not an image or too large (field errors); 20 waiting already, or an unreadable body (`detail`)", body = FieldErrorsSchema),
         (status = 401, body = AuthErrorBody),
         (status = 413, description = "The body is larger than `PINGME_MAX_BODY_BYTES`", body = Detail),
         (status = 429, description = "Too many uploads; see `Retry-After`", body = Detail),

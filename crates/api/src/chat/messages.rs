@@ -5,7 +5,7 @@
 use super::views::MessageView;
 use crate::AppState;
 use crate::auth::AuthUser;
-use crate::error::{ApiError, AuthErrorBody, Detail, FieldErrorsSchema, FieldOrDetail};
+use crate::error::{ApiError, AuthErrorBody, Detail, FieldErrorsSchema};
 use crate::extract::{Id, PathParam, QueryParams};
 use crate::fields::{Fields, parse_bool};
 use crate::input::Input;
@@ -194,16 +194,17 @@ async fn create(
         .into_iter()
         .map(AttachmentId)
         .collect();
-    // With images, the text may be left out or blank.
+    // With images, the text may be left out, null or blank.
     let body = match attachments.is_empty() {
         true => form.required("content", |text| MessageBody::parse(text, max)),
-        false => match form.given("content") {
-            true => form.optional("content", |text| match text.is_empty() {
+        false => {
+            let text = form.nullable("content", |text| match text.is_empty() {
                 true => Ok(MessageBody::blank()),
                 false => MessageBody::parse(text, max),
-            }),
-            false => Some(MessageBody::blank()),
-        },
+            });
+            // A refused text (too long, not UTF-8) is an error of the form already.
+            Some(text.flatten().unwrap_or_else(MessageBody::blank))
+        }
     };
     let nonce = form.nullable("nonce", Nonce::parse).flatten();
     let reply_to = form.nullable_integer("reply_to").map(MessageId);
@@ -315,7 +316,7 @@ fn emoji(text: &str) -> Result<Emoji, ApiError> {
     params(("id" = i64, Path, example = 1), ("emoji" = String, Path, example = "👍")),
     responses(
         (status = 204, description = "Given"),
-        (status = 400, description = "Not an emoji (field errors), or the message has 20 others (detail)", body = FieldOrDetail),
+        (status = 400, description = "Not an emoji (field errors), or the message has 20 others (`detail`)", body = FieldErrorsSchema),
         (status = 401, body = AuthErrorBody),
         (status = 403, description = "Not a member of its server", body = Detail),
         (status = 404, body = Detail),

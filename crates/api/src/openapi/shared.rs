@@ -27,6 +27,7 @@ pub fn add_shared_answers(doc: &mut OpenApi) {
             "/api/categories/",
             "/api/invites/",
             "/api/messages/",
+            "/api/attachments/",
         ]
         .iter()
         .any(|prefix| path.starts_with(prefix));

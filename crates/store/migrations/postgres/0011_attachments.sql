@@ -11,6 +11,8 @@ CREATE TABLE attachments (
     created_at   BIGINT  NOT NULL
 );
 CREATE INDEX attachments_of_message ON attachments (message_id, position) WHERE message_id IS NOT NULL;
-CREATE INDEX attachments_by_owner ON attachments (owner_id, created_at);
+CREATE INDEX attachments_unused ON attachments (owner_id, created_at) WHERE message_id IS NULL;
+CREATE INDEX attachments_unused_by_age ON attachments (created_at) WHERE message_id IS NULL;
+CREATE INDEX attachments_by_owner ON attachments (owner_id); -- an account's deletion
 -- The files of one folder still named (the sweep).
 CREATE INDEX attachments_by_key ON attachments (key COLLATE "C");

@@ -16,7 +16,9 @@ CREATE TABLE attachments (
 ) STRICT;
 -- A page's attachments, in their order in each message.
 CREATE INDEX attachments_of_message ON attachments (message_id, position) WHERE message_id IS NOT NULL;
--- An uploader's unused ones (the limit on them, the sweep), and an account's deletion.
-CREATE INDEX attachments_by_owner ON attachments (owner_id, created_at);
+-- An uploader's unused ones (the limit on them), all unused ones by age (their expiry).
+CREATE INDEX attachments_unused ON attachments (owner_id, created_at) WHERE message_id IS NULL;
+CREATE INDEX attachments_unused_by_age ON attachments (created_at) WHERE message_id IS NULL;
+CREATE INDEX attachments_by_owner ON attachments (owner_id); -- an account's deletion
 -- The files of one folder still named (the sweep).
 CREATE INDEX attachments_by_key ON attachments (key);

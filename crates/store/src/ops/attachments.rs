@@ -15,6 +15,7 @@ impl AttachmentStore for SqlStore<Db> {
         &self,
         new: &NewAttachment,
         max_unused: usize,
+        since: Timestamp,
     ) -> StoreResult<Option<Attachment>> {
         let mut tx = self.begin_write().await?;
         // One upload of an account at a time decides against its count (where rows lock).
@@ -25,6 +26,15 @@ impl AttachmentStore for SqlStore<Db> {
                 .await
                 .map_err(Db::store_error)?;
         }
+        // What expired does not count, whether or not a sweep has run since.
+        sqlx::query(
+            "DELETE FROM attachments WHERE owner_id = $1 AND message_id IS NULL AND created_at < $2",
+        )
+        .bind(new.owner.0)
+        .bind(since.unix_micros())
+        .execute(&mut *tx)
+        .await
+        .map_err(Db::store_error)?;
         let unused: i64 = sqlx::query_scalar(
             "SELECT count(*) FROM attachments WHERE owner_id = $1 AND message_id IS NULL",
         )
@@ -33,6 +43,7 @@ impl AttachmentStore for SqlStore<Db> {
         .await
         .map_err(Db::store_error)?;
         if unused >= max_unused as i64 {
+            tx.commit().await.map_err(Db::store_error)?;
             return Ok(None);
         }
         let id: i64 = sqlx::query_scalar(
@@ -73,19 +84,17 @@ impl AttachmentStore for SqlStore<Db> {
         Ok(gone > 0)
     }
 
-    async fn expire_attachments(&self, owner: AccountId, before: Timestamp) -> StoreResult<u64> {
+    async fn expire_attachments(&self, before: Timestamp) -> StoreResult<Vec<String>> {
         let mut tx = self.begin_write().await?;
-        let gone = sqlx::query(
-            "DELETE FROM attachments WHERE owner_id = $1 AND message_id IS NULL AND created_at < $2",
+        let keys: Vec<String> = sqlx::query_scalar(
+            "DELETE FROM attachments WHERE message_id IS NULL AND created_at < $1 RETURNING key",
         )
-        .bind(owner.0)
         .bind(before.unix_micros())
-        .execute(&mut *tx)
+        .fetch_all(&mut *tx)
         .await
-        .map_err(Db::store_error)?
-        .rows_affected();
+        .map_err(Db::store_error)?;
         tx.commit().await.map_err(Db::store_error)?;
-        Ok(gone)
+        Ok(keys)
     }
 
     async fn attachment_keys(&self, folder: &str) -> StoreResult<Vec<String>> {

@@ -16,7 +16,7 @@ use pingme_domain::messages::{
     Nonce, Outgoing, Page, PageVersion, Pinned, Reacted, Sent, Unusable, mentions,
 };
 use pingme_domain::store::{MessageStore, QueuedMessage, StoreResult};
-use pingme_domain::{AccountId, ChannelId, Timestamp};
+use pingme_domain::{AccountId, AttachmentId, ChannelId, Timestamp};
 
 /// One message with its reactions as `reader` sees them, read through `conn` (a snapshot,
 /// or a write transaction that must see its own change).
@@ -311,7 +311,11 @@ async fn make(tx: &mut Conn, out: &Outgoing) -> StoreResult<Option<Result<i64, U
 /// Gives message `id` the attachments `out` names, in its order, if each is its author's and
 /// unused; whether all were.
 async fn claim_attachments(tx: &mut Conn, id: i64, out: &Outgoing) -> StoreResult<bool> {
-    for (position, attachment) in out.attachments.iter().enumerate() {
+    // In id order, as every writer of attachments locks them (no two sends deadlock).
+    let mut ordered: Vec<(usize, AttachmentId)> =
+        out.attachments.iter().copied().enumerate().collect();
+    ordered.sort_unstable_by_key(|(_, attachment)| *attachment);
+    for (position, attachment) in ordered {
         let claimed = sqlx::query(
             "UPDATE attachments SET message_id = $1, position = $2 \
              WHERE id = $3 AND owner_id = $4 AND message_id IS NULL",

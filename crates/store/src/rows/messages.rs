@@ -2,8 +2,8 @@
 
 use super::time;
 use pingme_domain::messages::{
-    Attachment, Author, Emoji, Excerpt, ExcerptAuthor, Message, MessageId, Page, PageVersion,
-    Reaction, Reply, mentions,
+    Attachment, Author, EXCERPT_CHARS, Emoji, Excerpt, ExcerptAuthor, Message, MessageId, Page,
+    PageVersion, Reaction, Reply, mentions,
 };
 use pingme_domain::store::{StoreError, StoreResult};
 use pingme_domain::{AccountId, AttachmentId, ChannelId, ServerId};
@@ -156,6 +156,9 @@ impl TryFrom<MessageRow> for Message {
 /// An excerpt without a mention its end cut in two (`… <@12` of `<@123>`): what is left of
 /// it would show as text.
 fn without_cut_mention(mut excerpt: String) -> String {
+    if excerpt.chars().count() < EXCERPT_CHARS {
+        return excerpt;
+    }
     if let Some(at) = excerpt.rfind("<@")
         && excerpt[at + 2..].bytes().all(|b| b.is_ascii_digit())
     {
@@ -346,7 +349,6 @@ pub(crate) fn attach_attachments(messages: &mut [Message], rows: Vec<AttachmentR
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pingme_domain::messages::EXCERPT_CHARS;
 
     #[test]
     fn an_excerpt_is_as_long_as_the_domain_says() {
@@ -359,11 +361,19 @@ mod tests {
 
     #[test]
     fn a_mention_cut_at_the_excerpts_end_is_left_out() {
-        let cut = |text: &str| without_cut_mention(text.to_owned());
-        assert_eq!(cut("hi <@12"), "hi");
-        assert_eq!(cut("hi <@"), "hi");
-        assert_eq!(cut("hi <@12> you"), "hi <@12> you");
-        assert_eq!(cut("a <@x"), "a <@x");
-        assert_eq!(cut("plain"), "plain");
+        let cut = |text: &str| {
+            let filled = format!("{}{text}", "x".repeat(EXCERPT_CHARS - text.chars().count()));
+            let kept = without_cut_mention(filled);
+            kept[kept.len().min(EXCERPT_CHARS - text.chars().count())..].to_owned()
+        };
+        assert_eq!(cut(" hi <@12"), " hi");
+        assert_eq!(cut(" hi <@"), " hi");
+        assert_eq!(cut(" hi <@12> you"), " hi <@12> you");
+        assert_eq!(cut(" a <@x"), " a <@x");
+        assert_eq!(
+            without_cut_mention("short <@12".into()),
+            "short <@12",
+            "not cut: the text"
+        );
     }
 }

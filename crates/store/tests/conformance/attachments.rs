@@ -9,6 +9,11 @@ use pingme_domain::store::Store;
 use pingme_domain::{AccountId, AttachmentId, ChannelId, Timestamp};
 use std::sync::Arc;
 
+/// A time before any attachment of a test: none has expired.
+fn long_ago() -> Timestamp {
+    Timestamp::from_unix_micros(0).unwrap()
+}
+
 fn image(owner: AccountId, name: &str) -> NewAttachment {
     NewAttachment {
         owner,
@@ -21,7 +26,7 @@ fn image(owner: AccountId, name: &str) -> NewAttachment {
 
 async fn upload(store: &Arc<dyn Store>, owner: AccountId, name: &str) -> AttachmentId {
     store
-        .create_attachment(&image(owner, name), 20)
+        .create_attachment(&image(owner, name), 20, long_ago())
         .await
         .unwrap()
         .expect("room for it")
@@ -145,13 +150,13 @@ async fn unused_images_are_limited_taken_back_and_expire(store: Arc<dyn Store>) 
     let mut ids = Vec::new();
     for n in 0..limit {
         let made = store
-            .create_attachment(&image(ann, &format!("{n}")), limit)
+            .create_attachment(&image(ann, &format!("{n}")), limit, long_ago())
             .await;
         ids.push(made.unwrap().expect("room").id);
     }
     assert!(
         store
-            .create_attachment(&image(ann, "x"), limit)
+            .create_attachment(&image(ann, "x"), limit, long_ago())
             .await
             .unwrap()
             .is_none()
@@ -173,13 +178,41 @@ async fn unused_images_are_limited_taken_back_and_expire(store: Arc<dyn Store>) 
         !store.delete_attachment(ids[1], ann).await.unwrap(),
         "a sent one stays"
     );
-    // Expiry: only unused ones made before the time given.
+    // Expiry: only unused ones made before the time given, whoever uploaded them.
     let later = Timestamp::from_unix_micros(Timestamp::now().unix_micros() + 1_000_000).unwrap();
-    assert_eq!(store.expire_attachments(ann, later).await.unwrap(), 1);
+    let bobs = upload(&store, bob, "b").await;
+    let mut expired = store.expire_attachments(later).await.unwrap();
+    expired.sort();
+    assert_eq!(
+        expired,
+        [
+            format!("attachments/{ann}/2.webp"),
+            format!("attachments/{bob}/b.webp")
+        ]
+    );
+    assert!(
+        !store.delete_attachment(bobs, bob).await.unwrap(),
+        "expired"
+    );
     let folder = format!("attachments/{ann}");
     assert_eq!(
         store.attachment_keys(&folder).await.unwrap(),
         [format!("{folder}/1.webp")]
+    );
+    // Expired ones never count against the limit, swept or not.
+    for n in 0..limit {
+        let made = store
+            .create_attachment(&image(ann, &format!("again{n}")), limit, long_ago())
+            .await;
+        assert!(made.unwrap().is_some());
+    }
+    let now = Timestamp::from_unix_micros(Timestamp::now().unix_micros() + 1).unwrap();
+    let fresh = store
+        .create_attachment(&image(ann, "fresh"), limit, now)
+        .await;
+    assert!(
+        fresh.unwrap().is_some(),
+        "the waiting ones made before `since` are forgotten"
     );
 }
 
