@@ -17,7 +17,6 @@ use pingme_domain::messages::{
 };
 use pingme_domain::store::QueuedMessage;
 use pingme_domain::{AccountId, AttachmentId, ChannelId, ServerId, Timestamp};
-use std::sync::Arc;
 use tracing::instrument;
 
 /// How chat looks on the wire: the frames of the contract's sockets and its pages of
@@ -193,12 +192,17 @@ impl App {
             .pages
             .answer((channel, limit), async { Ok(version) }, read)
             .await?;
-        let Some(messages) = kept.messages.as_ref().filter(|_| !kept.reacted.is_empty()) else {
+        let Some(messages) = kept.messages.as_ref() else {
             return Ok(kept.body);
         };
+        let reacted: Vec<MessageId> = messages
+            .iter()
+            .filter(|m| !m.reactions.is_empty())
+            .map(|m| m.id)
+            .collect();
         // Kept as a reader who gave none of its reactions sees it. The reader's own are read
         // after it: if anything changed meanwhile, the page is read afresh for them.
-        let mine = self.store.reactions_by(caller.id, &kept.reacted).await?;
+        let mine = self.store.reactions_by(caller.id, &reacted).await?;
         if self.version(channel).await? != version {
             return self.read_page(channel, page, Some(caller.id)).await;
         }
@@ -237,15 +241,10 @@ impl App {
     /// A page as the [`PageCache`](crate::PageCache) keeps it.
     async fn read_kept_page(&self, channel: ChannelId, page: Page) -> AppResult<KeptPage> {
         let messages = self.store.messages(channel, page, None).await?;
-        let reacted: Arc<[MessageId]> = messages
-            .iter()
-            .filter(|m| !m.reactions.is_empty())
-            .map(|m| m.id)
-            .collect();
+        let reacted = messages.iter().any(|m| !m.reactions.is_empty());
         Ok(KeptPage {
             body: Bytes::from(self.frames.history(&messages)),
-            messages: (!reacted.is_empty()).then(|| messages.into()),
-            reacted,
+            messages: reacted.then(|| messages.into()),
         })
     }
 

@@ -20,7 +20,7 @@
 
 use bytes::Bytes;
 use pingme_domain::ChannelId;
-use pingme_domain::messages::{Message, MessageId, PageVersion};
+use pingme_domain::messages::{Message, PageVersion};
 use std::collections::HashMap;
 use std::future::Future;
 use std::hash::Hash;
@@ -31,12 +31,11 @@ use std::sync::{Arc, Mutex};
 pub type PageCache = Kept<(ChannelId, u32), PageVersion, KeptPage>;
 
 /// A latest page as kept: rendered for a reader who gave none of its reactions (every `me`
-/// false), and, when any message has reactions, those messages' ids and the page's messages,
-/// to render it again for a reader who gave some.
+/// false), and, when any message has reactions, the page's messages, to render it again for
+/// a reader who gave some.
 #[derive(Clone)]
 pub struct KeptPage {
     pub body: Bytes,
-    pub reacted: Arc<[MessageId]>,
     pub messages: Option<Arc<[Message]>>,
 }
 
@@ -48,7 +47,7 @@ impl Weight for KeptPage {
                 .map(|m| m.content.len() + 256 + m.reactions.len() * 48)
                 .sum()
         });
-        self.body.len() + self.reacted.len() * size_of::<MessageId>() + messages
+        self.body.len() + messages
     }
 }
 
