@@ -229,3 +229,19 @@ test("images: attached by the picker or dropped, sent, shown in boxes of their s
   await ann.context.close();
   await bob.context.close();
 });
+
+test("on a phone: a message's actions and reactions fit", async () => {
+  const bob = await person(fixture.browser, channelUrl(room.general), { phone: true });
+  await logIn(bob.page, "bob");
+  await bob.page.waitForURL(channelUrl(room.general));
+  const item = message(bob.page, "React to this");
+  await item.click();
+  await item.getByRole("button", { name: "Add a reaction", exact: true }).waitFor();
+  await item.getByRole("button", { name: "Add a reaction", exact: true }).click();
+  const picker = bob.page.getByRole("dialog", { name: "Add a reaction" });
+  await picker.waitFor();
+  const box = await picker.boundingBox();
+  assert.ok(box && box.x >= 0 && box.x + box.width <= 360, `the picker fits the screen: ${JSON.stringify(box)}`);
+  await screenshot(bob.page, "chat-phone-picker");
+  await bob.context.close();
+});
