@@ -14,6 +14,8 @@ import { useEffect, useState } from "./lib/html.js";
  * @typedef {object} State
  * @property {any|null} me The Account object of `GET /api/account/me/` (with is_staff).
  * @property {any[]|null} servers The servers the person belongs to (null until loaded).
+ * @property {import("./realtime/state.js").Dm[]} dms The person's direct messages, from the gateway.
+ * @property {number[]|null} blocked The people the person blocks (null until loaded).
  * @property {any[]} categories
  * @property {"online"|"connecting"|"offline"} connection The gateway's state.
  * @property {import("./realtime/state.js").ReadStates} readStates Each channel's, from the gateway.
@@ -50,7 +52,7 @@ export class Store {
 
 /** @returns {State} */
 export function initialState() {
-  return { me: null, servers: null, categories: [], connection: "online", notices: [], readStates: {}, presences: {}, status: "online", ready: 0 };
+  return { me: null, servers: null, dms: [], blocked: null, categories: [], connection: "online", notices: [], readStates: {}, presences: {}, status: "online", ready: 0 };
 }
 
 /**

@@ -2,7 +2,7 @@
 // reads, presences, and server and channel changes.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { applyDispatch, fromReady, serverUnread, withRead } from "../app/realtime/state.js";
+import { applyDispatch, dmName, dmsUnread, fromReady, serverUnread, withRead } from "../app/realtime/state.js";
 
 /** The state ready gives, as the live state's type. @returns {any} */
 const start = () => /** @type {any} */ (fromReady(READY));
@@ -74,4 +74,42 @@ test("presences come and go; server and channel changes keep the rest", () => {
   assert.equal(applyDispatch(state, "member_remove", { server_id: 10, user_id: 2 }), null);
   state = { ...state, ...applyDispatch(state, "member_remove", { server_id: 10, user_id: 1 }) };
   assert.deepEqual(state.servers, []);
+});
+
+test("direct messages come with ready, their read states with them, and dispatches keep them current", () => {
+  const bob = { id: 2, username: "bob" };
+  const cat = { id: 3, username: "cat" };
+  const ready = {
+    ...READY,
+    dms: [{ id: 200, type: "dm", group: false, recipients: [bob], last_message_id: 9, read_state: { last_read_id: 8, unread_count: 1, mention_count: 1 } }],
+  };
+  /** @type {any} */
+  let state = fromReady(ready);
+  assert.deepEqual(state.dms, [{ id: 200, type: "dm", group: false, recipients: [bob] }]);
+  assert.deepEqual(dmsUnread(state.dms, state.readStates), { unread: 1, mentions: 1 });
+  assert.equal(dmName(state.dms[0]), "bob");
+
+  const group = { id: 150, type: "dm", group: true, recipients: [bob, cat] };
+  state = { ...state, ...applyDispatch(state, "dm_create", group) };
+  assert.deepEqual(state.dms.map((/** @type {any} */ d) => d.id), [150, 200], "by id");
+  assert.equal(dmName(state.dms[0]), "bob, cat");
+  state = { ...state, ...applyDispatch(state, "message_create", { id: 12, channel_id: 150, user: bob, mentions: [1] }) };
+  assert.deepEqual(dmsUnread(state.dms, state.readStates), { unread: 2, mentions: 2 });
+  // Cat left: Ann is told who is left; Ann left: it goes.
+  state = { ...state, ...applyDispatch(state, "dm_update", { ...group, recipients: [bob] }) };
+  assert.equal(dmName(state.dms[0]), "bob");
+  state = { ...state, ...applyDispatch(state, "channel_delete", { id: 150, server_id: null }) };
+  assert.deepEqual(state.dms.map((/** @type {any} */ d) => d.id), [200]);
+  assert.equal(state.servers[0].channel_server.length, 2, "no server's channel went");
+  assert.equal(dmName({ id: 1, type: "dm", group: false, recipients: [] }), "Deleted User");
+});
+
+test("a mention by someone the person blocks counts for nothing, as the server counts", () => {
+  /** @type {any} */
+  let state = { ...start(), blocked: [2] };
+  state = { ...state, ...applyDispatch(state, "message_create", { id: 20, channel_id: 101, user: { id: 2 }, mentions: [1] }) };
+  assert.deepEqual(
+    { unread: state.readStates[101].unread_count, mentions: state.readStates[101].mention_count },
+    { unread: 1, mentions: 0 },
+  );
 });

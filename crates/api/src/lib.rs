@@ -12,6 +12,7 @@ pub mod chat;
 mod client_ip;
 pub mod community;
 pub mod config;
+pub mod dms;
 mod docs;
 pub mod error;
 mod extract;
@@ -160,6 +161,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .merge(health::router())
         .merge(media::router())
         .merge(chat::router())
+        .merge(dms::router())
         .merge(gateway::router())
         .merge(docs::router())
 }

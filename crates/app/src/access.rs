@@ -9,6 +9,7 @@ use crate::App;
 use crate::error::{AppError, AppResult};
 use pingme_domain::account::Account;
 use pingme_domain::community::{Channel, Server, Standing};
+use pingme_domain::dms::Home;
 use pingme_domain::permissions::{
     Decision, Relation, manage_accounts, manage_categories, manage_channel, manage_server,
 };
@@ -119,15 +120,22 @@ impl App {
         Ok(account)
     }
 
-    /// The server a channel belongs to; not found when there is no such channel.
-    pub(crate) async fn channel_server(&self, id: ChannelId) -> AppResult<ServerId> {
+    /// Where a channel belongs (its server, or none: a direct message); not found when there
+    /// is no such channel. A server channel's is kept in the read cache.
+    pub(crate) async fn channel_home(&self, id: ChannelId) -> AppResult<Home> {
         let ticket = self.cache.check(self.events.status());
         if let Some(server) = self.cache.channel_server(ticket, id) {
-            return Ok(server);
+            return Ok(Home::Server(server));
         }
-        let channel = self.store.channel(id).await?.ok_or(AppError::NotFound)?;
-        self.cache.keep_channel_server(ticket, id, channel.server);
-        Ok(channel.server)
+        let home = self
+            .store
+            .channel_home(id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        if let Home::Server(server) = home {
+            self.cache.keep_channel_server(ticket, id, server);
+        }
+        Ok(home)
     }
 
     /// Whether the account belongs to the server; reading and writing a channel's messages

@@ -10,7 +10,8 @@ use crate::pages::KeptPage;
 use bytes::Bytes;
 use pingme_domain::account::Account;
 use pingme_domain::community::{Channel, Server};
-use pingme_domain::events::Event;
+use pingme_domain::dms::{DmView, Home};
+use pingme_domain::events::{Audience, Event};
 use pingme_domain::messages::{
     Emoji, Message, MessageBody, MessageId, MessageWrite, NewMessage, Nonce, Outgoing, Page,
     PageVersion, ReadState, Sent, Unusable,
@@ -43,7 +44,13 @@ pub trait ChatFrames: Send + Sync {
         count: u32,
     ) -> String;
     /// For `typing_start`.
-    fn typing_data(&self, account: AccountId, channel: ChannelId, server: ServerId) -> String;
+    /// `server` is `None` in a direct message.
+    fn typing_data(
+        &self,
+        account: AccountId,
+        channel: ChannelId,
+        server: Option<ServerId>,
+    ) -> String;
     /// For `read_state_update`.
     fn read_state_data(&self, state: &ReadState) -> String;
     /// For `member_add`.
@@ -58,6 +65,10 @@ pub trait ChatFrames: Send + Sync {
     fn deleted_data(&self, id: i64, server: Option<ServerId>) -> String;
     /// For `account_update`: the Account object others see.
     fn account_data(&self, account: &Account) -> String;
+    /// For `dm_create` and `dm_update`: the direct message as one of its people sees it.
+    fn dm_data(&self, dm: &DmView) -> String;
+    /// For `channel_delete` to someone who left a direct message.
+    fn dm_left_data(&self, channel: ChannelId) -> String;
     /// For `presence_update`.
     fn presence_data(&self, account: AccountId, status: &'static str) -> String;
 }
@@ -92,11 +103,15 @@ impl App {
         }
     }
 
-    /// A new message goes to its channel's sockets and its server's gateway sessions.
+    /// A new message of a server's channel goes to its channel's sockets and its server's
+    /// gateway sessions.
     fn posted(&self, message: &Message, nonce: Option<&str>) {
         let frame = self.frames.new_message(message, nonce);
         self.broadcast(message.channel, frame, None);
-        self.dispatch_message("message_create", message, nonce);
+        if let Some(server) = message.server {
+            let audience = Audience::Server(server);
+            self.dispatch_message("message_create", message, nonce, audience);
+        }
     }
 
     /// Posts a message over REST: once stored, it goes to its channel's sockets as one sent
@@ -113,8 +128,8 @@ impl App {
         reply_to: Option<MessageId>,
         attachments: Vec<AttachmentId>,
     ) -> AppResult<Sent> {
-        let server = self.channel_server(channel).await?;
-        self.postable(server, caller).await?;
+        let home = self.channel_home(channel).await?;
+        self.postable(home, channel, caller).await?;
         let new = NewMessage {
             channel,
             author: caller.id,
@@ -122,7 +137,9 @@ impl App {
         };
         let echo = nonce.clone();
         let written = match (nonce, reply_to) {
-            (None, None) if attachments.is_empty() => {
+            // Direct messages are not written by the group commit, whose batches check
+            // servers' memberships only.
+            (None, None) if attachments.is_empty() && home != Home::Dm => {
                 match self.store.create_message(&new).await? {
                     MessageWrite::Done(message) => {
                         MessageWrite::Done(Ok(Sent { message, new: true }))
@@ -145,11 +162,16 @@ impl App {
         let sent = match written {
             MessageWrite::Done(Ok(sent)) => sent,
             MessageWrite::Done(Err(unusable)) => return Err(unusable_reference(unusable)),
+            MessageWrite::Refused if home == Home::Dm => return Err(crate::dms::blocked()),
             MessageWrite::Refused => return Err(not_a_member_to_post()),
             MessageWrite::Missing => return Err(AppError::NotFound),
         };
         if sent.new {
-            self.posted(&sent.message, echo.as_ref().map(Nonce::as_str));
+            let nonce = echo.as_ref().map(Nonce::as_str);
+            let frame = self.frames.new_message(&sent.message, nonce);
+            self.broadcast(sent.message.channel, frame, None);
+            let audience = self.audience(&sent.message, caller.id).await;
+            self.dispatch_message("message_create", &sent.message, nonce, audience);
         }
         Ok(sent)
     }
@@ -160,14 +182,22 @@ impl App {
     pub fn typing(&self, account: AccountId, server: ServerId, channel: ChannelId) {
         let frame = self.frames.typing(account, channel);
         self.broadcast(channel, frame, Some(account));
-        self.dispatch_typing(account, server, channel);
+        self.dispatch_typing(account, Some(server), channel, Audience::Server(server));
     }
 
-    /// The caller is typing in a channel of a server it belongs to (the gateway's `typing`).
+    /// The caller is typing in a channel it may read (the gateway's `typing`).
     pub async fn typing_in(&self, caller: &Account, channel: ChannelId) -> AppResult<()> {
-        let server = self.channel_server(channel).await?;
-        self.readable(server, caller).await?;
-        self.typing(caller.id, server, channel);
+        match self.channel_home(channel).await? {
+            Home::Server(server) => {
+                self.readable(Home::Server(server), channel, caller).await?;
+                self.typing(caller.id, server, channel);
+            }
+            Home::Dm => {
+                self.readable(Home::Dm, channel, caller).await?;
+                let audience = self.dm_audience(channel, caller.id).await;
+                self.dispatch_typing(caller.id, None, channel, audience);
+            }
+        }
         Ok(())
     }
 
@@ -181,8 +211,8 @@ impl App {
         channel: ChannelId,
         page: Page,
     ) -> AppResult<Bytes> {
-        let server = self.channel_server(channel).await?;
-        self.readable(server, caller).await?;
+        let home = self.channel_home(channel).await?;
+        self.readable(home, channel, caller).await?;
         let Page::Latest { limit } = page else {
             return self.read_page(channel, page, Some(caller.id)).await;
         };
@@ -256,7 +286,8 @@ impl App {
             .message(id, Some(caller.id))
             .await?
             .ok_or(AppError::NotFound)?;
-        self.readable(message.server, caller).await?;
+        self.readable(home_of(&message), message.channel, caller)
+            .await?;
         Ok(message)
     }
 
@@ -289,7 +320,8 @@ impl App {
             MessageWrite::Missing => return Err(AppError::NotFound),
         };
         self.broadcast(edited.channel, self.frames.message_update(&edited), None);
-        self.dispatch_message("message_update", &edited, None);
+        let audience = self.audience(&edited, caller.id).await;
+        self.dispatch_message("message_update", &edited, None, audience);
         Ok(edited)
     }
 
@@ -300,7 +332,8 @@ impl App {
         match self.store.delete_message(message.id, caller.id).await? {
             MessageWrite::Done(channel) => {
                 self.broadcast(channel, self.frames.message_delete(message.id), None);
-                self.dispatch_message_deleted(&message);
+                let audience = self.audience(&message, caller.id).await;
+                self.dispatch_message_deleted(&message, audience);
                 // The images' files, in their uploader's folder (whoever the author is now).
                 if let Some(owner) = message.attachments.first().and_then(|a| owner_of(&a.key)) {
                     self.sweep_later(MediaOwner::Attachments(owner));
@@ -314,16 +347,31 @@ impl App {
         }
     }
 
-    async fn postable(&self, server: ServerId, caller: &Account) -> AppResult<()> {
-        match self.is_member(server, caller.id).await? {
-            true => Ok(()),
-            false => Err(not_a_member_to_post()),
+    async fn postable(&self, home: Home, channel: ChannelId, caller: &Account) -> AppResult<()> {
+        match home {
+            Home::Server(server) => match self.is_member(server, caller.id).await? {
+                true => Ok(()),
+                false => Err(not_a_member_to_post()),
+            },
+            Home::Dm => self.readable(home, channel, caller).await,
         }
     }
 
-    pub(crate) async fn readable(&self, server: ServerId, caller: &Account) -> AppResult<()> {
-        match self.is_member(server, caller.id).await? {
+    /// Whether the caller may read the channel: a member of its server, or one of the
+    /// people of its direct message.
+    pub(crate) async fn readable(
+        &self,
+        home: Home,
+        channel: ChannelId,
+        caller: &Account,
+    ) -> AppResult<()> {
+        let reads = match home {
+            Home::Server(server) => self.is_member(server, caller.id).await?,
+            Home::Dm => self.store.dm(channel, caller.id).await?.is_some(),
+        };
+        match reads {
             true => Ok(()),
+            false if home == Home::Dm => Err(AppError::NotFound),
             false => Err(not_a_reader()),
         }
     }
@@ -340,6 +388,11 @@ impl App {
 
 pub(crate) fn not_a_reader() -> AppError {
     AppError::Forbidden("Only members of this channel's server can read its messages.".into())
+}
+
+/// Where a message is.
+pub(crate) fn home_of(message: &Message) -> Home {
+    message.server.map_or(Home::Dm, Home::Server)
 }
 
 fn not_a_member_to_post() -> AppError {

@@ -16,11 +16,39 @@ impl App {
         self.publish(Event::Dispatch(Arc::new(dispatch)));
     }
 
-    pub(crate) fn dispatch_message(&self, event: &str, message: &Message, nonce: Option<&str>) {
+    /// Who sees `actor`'s event about the message: its server's members, or the people of
+    /// its direct message who have not blocked `actor`.
+    pub(crate) async fn audience(&self, message: &Message, actor: AccountId) -> Audience {
+        match message.server {
+            Some(server) => Audience::Server(server),
+            None => self.dm_audience(message.channel, actor).await,
+        }
+    }
+
+    /// The people of the direct message who get `actor`'s events in it. Read after the
+    /// write is committed: if the database cannot say, the event goes to nobody (the write
+    /// stands, and clients find it in the history).
+    pub(crate) async fn dm_audience(&self, channel: ChannelId, actor: AccountId) -> Audience {
+        match self.store.dm_audience(channel, actor).await {
+            Ok(accounts) => Audience::Accounts(accounts.into()),
+            Err(error) => {
+                tracing::warn!(%channel, error = %error, "a direct message's event reached nobody");
+                Audience::Accounts(Arc::new([]))
+            }
+        }
+    }
+
+    pub(crate) fn dispatch_message(
+        &self,
+        event: &str,
+        message: &Message,
+        nonce: Option<&str>,
+        audience: Audience,
+    ) {
         let data = self
             .frames
             .message_data(message, nonce, event == "message_create");
-        self.dispatch(Dispatch::to(Audience::Server(message.server), event, data));
+        self.dispatch(Dispatch::to(audience, event, data));
     }
 
     /// `reaction_add` or `reaction_remove`, to the sessions that see the message.
@@ -29,24 +57,29 @@ impl App {
         event: &str,
         message: &Message,
         by: &Account,
-        emoji: &Emoji,
-        count: u32,
+        (emoji, count): (&Emoji, u32),
+        audience: Audience,
     ) {
         let data = self.frames.reaction_data(message, by.id, emoji, count);
-        self.dispatch(Dispatch::to(Audience::Server(message.server), event, data));
+        self.dispatch(Dispatch::to(audience, event, data));
     }
 
-    pub(crate) fn dispatch_message_deleted(&self, message: &Message) {
+    pub(crate) fn dispatch_message_deleted(&self, message: &Message, audience: Audience) {
         let data = self.frames.message_deleted_data(message);
-        let audience = Audience::Server(message.server);
         self.dispatch(Dispatch::to(audience, "message_delete", data));
     }
 
-    pub(crate) fn dispatch_typing(&self, account: AccountId, server: ServerId, channel: ChannelId) {
+    pub(crate) fn dispatch_typing(
+        &self,
+        account: AccountId,
+        server: Option<ServerId>,
+        channel: ChannelId,
+        audience: Audience,
+    ) {
         let data = self.frames.typing_data(account, channel, server);
         self.dispatch(Dispatch {
             except_account: Some(account),
-            ..Dispatch::to(Audience::Server(server), "typing_start", data)
+            ..Dispatch::to(audience, "typing_start", data)
         });
     }
 

@@ -12,6 +12,7 @@ pub mod categories;
 pub mod chat;
 pub mod community;
 pub mod directory;
+pub mod dms;
 mod error;
 mod gateway;
 pub mod invites;

@@ -19,7 +19,9 @@ impl App {
         let message = self.message(caller, id).await?;
         match self.store.add_reaction(id, caller.id, &emoji).await? {
             MessageWrite::Done(Reacted::Changed(count)) => {
-                self.dispatch_reaction("reaction_add", &message, caller, &emoji, count);
+                let audience = self.audience(&message, caller.id).await;
+                let mark = (&emoji, count);
+                self.dispatch_reaction("reaction_add", &message, caller, mark, audience);
                 Ok(())
             }
             MessageWrite::Done(Reacted::Unchanged) => Ok(()),
@@ -38,7 +40,9 @@ impl App {
         let message = self.message(caller, id).await?;
         match self.store.remove_reaction(id, caller.id, &emoji).await? {
             MessageWrite::Done(Reacted::Changed(count)) => {
-                self.dispatch_reaction("reaction_remove", &message, caller, &emoji, count);
+                let audience = self.audience(&message, caller.id).await;
+                let mark = (&emoji, count);
+                self.dispatch_reaction("reaction_remove", &message, caller, mark, audience);
                 Ok(())
             }
             MessageWrite::Done(_) => Ok(()),
@@ -47,14 +51,16 @@ impl App {
         }
     }
 
-    /// Pins or unpins a message: the owner of its server. Every session of the server gets
-    /// the message again (`message_update`) when that changed it.
+    /// Pins or unpins a message: the owner of its server, or any of the people of its direct
+    /// message. Every session that sees the message gets it again (`message_update`) when
+    /// that changed it.
     #[instrument(skip_all, fields(account = %caller.id, message = %id.0, pinned))]
     pub async fn pin(&self, caller: &Account, id: MessageId, pinned: bool) -> AppResult<()> {
         self.message(caller, id).await?;
         match self.store.set_pinned(id, caller.id, pinned).await? {
             MessageWrite::Done(Pinned::Changed(message)) => {
-                self.dispatch_message("message_update", &message, None);
+                let audience = self.audience(&message, caller.id).await;
+                self.dispatch_message("message_update", &message, None, audience);
                 Ok(())
             }
             MessageWrite::Done(Pinned::Unchanged) => Ok(()),
@@ -71,8 +77,8 @@ impl App {
     /// The pinned messages of a channel, the latest pinned first: for its readers.
     #[instrument(level = "debug", skip_all, fields(account = %caller.id, %channel))]
     pub async fn pins(&self, caller: &Account, channel: ChannelId) -> AppResult<Vec<Message>> {
-        let server = self.channel_server(channel).await?;
-        self.readable(server, caller).await?;
+        let home = self.channel_home(channel).await?;
+        self.readable(home, channel, caller).await?;
         Ok(self.store.pins(channel, caller.id).await?)
     }
 }

@@ -6,6 +6,7 @@ use crate::chat::not_a_reader;
 use crate::error::{AppError, AppResult};
 use pingme_domain::account::Account;
 use pingme_domain::community::{Server, ServerQuery};
+use pingme_domain::dms::DmView;
 use pingme_domain::messages::{MessageId, MessageWrite, ReadState};
 use pingme_domain::{ChannelId, ServerId};
 use std::sync::Arc;
@@ -23,8 +24,8 @@ impl App {
         message: MessageId,
         session: Option<Arc<str>>,
     ) -> AppResult<ReadState> {
-        let server = self.channel_server(channel).await?;
-        self.readable(server, caller).await?;
+        let home = self.channel_home(channel).await?;
+        self.readable(home, channel, caller).await?;
         match self.store.ack(caller.id, channel, message).await? {
             MessageWrite::Done(state) => {
                 self.dispatch_read_state(caller.id, &state, session);
@@ -42,16 +43,29 @@ impl App {
     }
 
     /// What a gateway session starts from: the caller's servers with their channels, by id,
-    /// and its read state in each of their channels. A constant number of statements.
+    /// its direct messages, and its read state in each of their channels. A constant number
+    /// of statements.
     #[instrument(level = "debug", skip_all, fields(account = %caller.id))]
-    pub async fn first_screen(&self, caller: &Account) -> AppResult<(Vec<Server>, Vec<ReadState>)> {
+    pub async fn first_screen(&self, caller: &Account) -> AppResult<FirstScreen> {
         let query = ServerQuery {
             viewer: Some(caller.id),
             member: Some(caller.id),
             ..ServerQuery::default()
         };
         let servers = self.store.servers(&query).await?;
+        let dms = self.dms(caller).await?;
         let states = self.store.read_states(caller.id).await?;
-        Ok((servers, states))
+        Ok(FirstScreen {
+            servers,
+            dms,
+            states,
+        })
     }
+}
+
+/// The caller's servers and direct messages, and its read states in their channels.
+pub struct FirstScreen {
+    pub servers: Vec<Server>,
+    pub dms: Vec<DmView>,
+    pub states: Vec<ReadState>,
 }

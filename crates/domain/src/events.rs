@@ -60,6 +60,8 @@ pub enum Audience {
     /// Every session of the account and of everyone sharing one of these servers with it
     /// (its servers), each once.
     People(AccountId, Arc<[ServerId]>),
+    /// Every session of each of these accounts (the people of a direct message).
+    Accounts(Arc<[AccountId]>),
 }
 
 /// A change of what gateway sessions see, carried by the dispatch that tells of it: the

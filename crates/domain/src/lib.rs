@@ -6,6 +6,7 @@
 
 pub mod account;
 pub mod community;
+pub mod dms;
 pub mod duration;
 pub mod events;
 pub mod ids;

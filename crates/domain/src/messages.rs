@@ -63,7 +63,8 @@ pub struct Author {
 pub struct Message {
     pub id: MessageId,
     pub channel: ChannelId,
-    pub server: ServerId,
+    /// `None` for a direct message.
+    pub server: Option<ServerId>,
     /// `None` once the author's account is deleted: the message stays. Messages read
     /// together may share their author's one copy.
     pub author: Option<Arc<Author>>,

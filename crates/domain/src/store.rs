@@ -8,6 +8,7 @@ use crate::community::{
     DirectoryVersion, Invite, Joined, Left, NewCategory, NewChannel, NewInvite, NewServer, Server,
     ServerChanges, ServerQuery, Standing,
 };
+use crate::dms::{Dm, DmOpening, DmPeople, Home, LeftDm};
 use crate::messages::{
     Attachment, Emoji, Message, MessageBody, MessageId, MessageWrite, NewAttachment, NewMessage,
     Outgoing, Page, PageVersion, Pinned, Reacted, ReadState, Sent, Unusable,
@@ -379,6 +380,38 @@ pub trait SessionStore: Send + Sync {
     ) -> StoreResult<Vec<SessionId>>;
 }
 
+/// Direct messages and blocks.
+#[async_trait]
+pub trait DmStore: Send + Sync {
+    /// The direct message of these people, opened now if there is none: if every recipient
+    /// is an active account sharing a server or a direct message with the opener, and no
+    /// block stands between the opener and any of them. Anyone who had left it is back.
+    async fn open_dm(&self, people: &DmPeople) -> StoreResult<DmOpening>;
+    /// Where a channel belongs, if it exists.
+    async fn channel_home(&self, channel: ChannelId) -> StoreResult<Option<Home>>;
+    /// The direct message, if `account` is one of its people.
+    async fn dm(&self, channel: ChannelId, account: AccountId) -> StoreResult<Option<Dm>>;
+    /// The direct messages `account` is in, by id.
+    async fn dms(&self, account: AccountId) -> StoreResult<Vec<Dm>>;
+    /// Takes `account` out of a group direct message.
+    async fn leave_dm(&self, channel: ChannelId, account: AccountId) -> StoreResult<LeftDm>;
+    /// The people of the direct message who get `actor`'s events in it: all but those who
+    /// blocked `actor`. Empty if there is no such direct message.
+    async fn dm_audience(
+        &self,
+        channel: ChannelId,
+        actor: AccountId,
+    ) -> StoreResult<Vec<AccountId>>;
+
+    /// `blocker` blocks `blocked`; false if `blocked` is no account. Blocking twice is one
+    /// block.
+    async fn block(&self, blocker: AccountId, blocked: AccountId) -> StoreResult<bool>;
+    /// Whether there was a block to lift.
+    async fn unblock(&self, blocker: AccountId, blocked: AccountId) -> StoreResult<bool>;
+    /// The accounts `blocker` blocks, by id.
+    async fn blocked(&self, blocker: AccountId) -> StoreResult<Vec<Account>>;
+}
+
 /// The whole storage of one installation.
 #[async_trait]
 pub trait Store:
@@ -391,6 +424,7 @@ pub trait Store:
     + ReadStateStore
     + SessionStore
     + AttachmentStore
+    + DmStore
 {
     /// Answers when the database is reachable (readiness).
     async fn ping(&self) -> StoreResult<()>;

@@ -227,6 +227,7 @@ impl Seat {
             Audience::People(account, servers) => {
                 *account == self.account || servers.iter().any(|s| self.servers.contains(s))
             }
+            Audience::Accounts(accounts) => accounts.contains(&self.account),
         };
         let gets = audience && !excepted(&self.session, self.account, dispatch);
         if gets {
@@ -963,7 +964,21 @@ fn push_to_audience(index: &Index, dispatch: &Arc<Dispatch>, hub: &GatewayHub) {
         Audience::People(account, servers) => {
             return push_to_people(index, dispatch, hub, *account, servers);
         }
+        Audience::Accounts(accounts) => {
+            for account in accounts.iter() {
+                push_to(index.by_account.get(account), dispatch, hub);
+            }
+            return;
+        }
     };
+    push_to(sessions, dispatch, hub);
+}
+
+fn push_to<'a>(
+    sessions: Option<impl IntoIterator<Item = &'a Arc<Session>>>,
+    dispatch: &Arc<Dispatch>,
+    hub: &GatewayHub,
+) {
     for session in sessions.into_iter().flatten() {
         if !excepted(&session.id, session.account, dispatch) {
             hub.push(session, dispatch);

@@ -67,28 +67,31 @@ pub(crate) struct Sql {
     /// be a member or who owns it, so they wait for joins and leaves, and those for them.
     pub server_exclusive: &'static str,
     /// Inserts a message into channel `$1` from `$2` with text `$3`, nonce `$4`, at `$5`,
-    /// replying to `$6`, if
-    /// `$2` is a member of the channel's server (the membership shared-locked); its id.
+    /// replying to `$6`, if `$2` is a member of the channel's server, or one of the people of
+    /// its direct message and, between two, neither blocks the other (the membership
+    /// shared-locked); its id.
     pub insert_message: &'static str,
     /// Accounts of the ids `$1`, key-share-locked in id order (as the foreign keys of the
     /// rows about to be written would lock them, but before the rows a write checks).
     pub share_accounts: &'static str,
-    /// Mentions account `$1` in message `$3` of channel `$2` if the account exists (its row
-    /// key-share-locked).
+    /// Mentions account `$1` in message `$3` of channel `$2` by `$4` if the account exists (its
+    /// row key-share-locked), may read the channel and does not block `$4`.
     pub insert_mention: &'static str,
     /// Raises account `$1`'s read position in channel `$2` to message `$3` (at most the
-    /// channel's newest) if `$1` is a member; the position after.
+    /// channel's newest) if `$1` may read it; the position after.
     pub ack: &'static str,
-    /// Account `$1`'s read states in every channel of its servers, by channel id.
+    /// Account `$1`'s read states in every channel of its servers and every direct message it
+    /// is in, by channel id.
     pub read_states: &'static str,
-    /// Account `$1`'s read state in channel `$2`, if it is a member of its server.
+    /// Account `$1`'s read state in channel `$2`, if it may read it.
     pub read_state: &'static str,
-    /// Replaces message `$1`'s text `$3` at `$4` if `$2` sent it and still is a member.
+    /// Replaces message `$1`'s text `$3` at `$4` if `$2` sent it and still may read it.
     pub edit_message: &'static str,
-    /// The channel of message `$1` if `$2` may read it (a member of its server, the
-    /// membership shared-locked).
+    /// The channel of message `$1` if `$2` may read it (a member of its server, or one of the
+    /// people of its direct message; the membership shared-locked).
     pub message_reader: &'static str,
-    /// The channel of message `$1` if `$2` owns its server (the server shared-locked).
+    /// The channel of message `$1` if `$2` owns its server (the server shared-locked) or is
+    /// one of the people of its direct message.
     pub message_owner: &'static str,
     /// The reactions of the messages `$1`, each emoji once per message with how many gave
     /// it and whether `$2` did (`mine` > 0), by message and then first given.
@@ -99,7 +102,7 @@ pub(crate) struct Sql {
     pub attachments_of: &'static str,
     /// The files attachments name from `$1` up to, not including, `$2`, byte by byte.
     pub attachment_keys: &'static str,
-    /// Deletes message `$1` if `$2` sent it and still is a member, or owns its server.
+    /// Deletes message `$1` if `$2` sent it and still may read it, or owns its server.
     pub delete_message: &'static str,
     /// Row locks taken only where [`Dialect::ROW_LOCKS`]: account `$1`, category `$1`,
     /// the channels of server `$1` in id order.
@@ -126,6 +129,7 @@ macro_rules! statements {
         for_share: $for_share:literal,
         for_no_key_update: $for_no_key_update:literal,
         share_members: $share_members:literal,
+        share_dm: $share_dm:literal,
         share_server: $share_server:literal,
         for_key_share: $for_key_share:literal,
         greatest: $greatest:literal,
@@ -189,11 +193,15 @@ macro_rules! statements {
             ),
             insert_message: concat!(
                 "INSERT INTO messages (channel_id, author_id, content, nonce, created_at, updated_at, \
-                 reply_to_id) SELECT c.id, ms.account_id, $3, $4, $5, $5, $6 FROM channels c \
-                 JOIN memberships ms ON ms.server_id = c.server_id AND ms.account_id = $2 \
-                 WHERE c.id = $1",
-                $share_members,
-                " RETURNING id"
+                 reply_to_id) SELECT c.id, $2, $3, $4, $5, $5, $6 FROM channels c \
+                 WHERE c.id = $1 AND ",
+                $crate::dialect::may_read!("$2", $share_members, $share_dm),
+                // Between two (a server's channel has no people of its own), a block either
+                // way stops both.
+                " AND NOT EXISTS (SELECT 1 FROM dm_members o JOIN blocks b \
+                 ON (b.blocker_id = o.account_id AND b.blocked_id = $2) \
+                 OR (b.blocker_id = $2 AND b.blocked_id = o.account_id) \
+                 WHERE o.channel_id = c.id AND c.dm_key NOT LIKE '%,%,%') RETURNING id"
             ),
             share_accounts: concat!(
                 "SELECT id FROM accounts WHERE id ",
@@ -203,18 +211,17 @@ macro_rules! statements {
             ),
             insert_mention: concat!(
                 "INSERT INTO mentions (account_id, channel_id, message_id) \
-                 SELECT id, $2, $3 FROM accounts WHERE id = $1",
+                 SELECT a.id, $2, $3 FROM accounts a WHERE a.id = $1 AND ",
+                $crate::rows::messages::mentionable!("$2", "$4"),
                 $for_key_share,
                 " ON CONFLICT DO NOTHING"
             ),
             ack: concat!(
                 "INSERT INTO read_states (account_id, channel_id, last_read_id) \
-                 SELECT ms.account_id, c.id, ",
+                 SELECT $1, c.id, ",
                 $least,
-                "($3, c.last_message_id) FROM channels c \
-                 JOIN memberships ms ON ms.server_id = c.server_id AND ms.account_id = $1 \
-                 WHERE c.id = $2",
-                $share_members,
+                "($3, c.last_message_id) FROM channels c WHERE c.id = $2 AND ",
+                $crate::dialect::may_read!("$1", $share_members, $share_dm),
                 " ON CONFLICT (account_id, channel_id) DO UPDATE SET last_read_id = ",
                 $greatest,
                 "(read_states.last_read_id, excluded.last_read_id) RETURNING last_read_id"
@@ -227,21 +234,24 @@ macro_rules! statements {
                 "UPDATE messages SET content = $3, \
                  updated_at = CASE WHEN created_at >= $4 THEN created_at + 1 ELSE $4 END \
                  WHERE id = $1 AND author_id = $2 AND EXISTS (SELECT 1 FROM channels c \
-                 JOIN memberships ms ON ms.server_id = c.server_id \
-                 WHERE c.id = messages.channel_id AND ms.account_id = $2",
-                $share_members,
+                 WHERE c.id = messages.channel_id AND ",
+                $crate::dialect::may_read!("$2", $share_members, $share_dm),
                 ") RETURNING id"
             ),
             message_reader: concat!(
                 "SELECT c.id FROM messages m JOIN channels c ON c.id = m.channel_id \
-                 JOIN memberships ms ON ms.server_id = c.server_id AND ms.account_id = $2 \
-                 WHERE m.id = $1",
-                $share_members
+                 WHERE m.id = $1 AND ",
+                $crate::dialect::may_read!("$2", $share_members, $share_dm)
             ),
             message_owner: concat!(
                 "SELECT c.id FROM messages m JOIN channels c ON c.id = m.channel_id \
-                 JOIN servers s ON s.id = c.server_id AND s.owner_id = $2 WHERE m.id = $1",
-                $share_server
+                 WHERE m.id = $1 AND (EXISTS (SELECT 1 FROM servers s \
+                 WHERE s.id = c.server_id AND s.owner_id = $2",
+                $share_server,
+                ") OR EXISTS (SELECT 1 FROM dm_members d \
+                 WHERE d.channel_id = c.id AND d.account_id = $2",
+                $share_dm,
+                "))"
             ),
             reactions_of: concat!(
                 "SELECT message_id, emoji, count(*) AS count, \
@@ -274,9 +284,8 @@ macro_rules! statements {
                  WHERE c.id = messages.channel_id AND s.owner_id = $2",
                 $share_server,
                 ") OR (messages.author_id = $2 AND EXISTS (SELECT 1 FROM channels c \
-                 JOIN memberships ms ON ms.server_id = c.server_id \
-                 WHERE c.id = messages.channel_id AND ms.account_id = $2",
-                $share_members,
+                 WHERE c.id = messages.channel_id AND ",
+                $crate::dialect::may_read!("$2", $share_members, $share_dm),
                 "))) RETURNING channel_id"
             ),
             lock_message_channel: concat!(
@@ -297,7 +306,27 @@ macro_rules! statements {
 }
 pub(crate) use statements;
 
-/// Read states of account `$1` in its servers' channels (and `$filter`): where each person
+/// Whether `$account` may read channel `c` (a member of its server, or one of the people of
+/// its direct message), those rows share-locked as `$share_members` and `$share_dm` say: the
+/// one condition every statement that decides who reads or writes a channel says it with.
+macro_rules! may_read {
+    ($account:literal, $share_members:literal, $share_dm:literal) => {
+        concat!(
+            "(EXISTS (SELECT 1 FROM memberships ms WHERE ms.server_id = c.server_id \
+             AND ms.account_id = ",
+            $account,
+            $share_members,
+            ") OR EXISTS (SELECT 1 FROM dm_members d WHERE d.channel_id = c.id \
+             AND d.account_id = ",
+            $account,
+            $share_dm,
+            "))"
+        )
+    };
+}
+pub(crate) use may_read;
+
+/// Read states of account `$1` in its servers' channels and its direct messages (and `$filter`): where each person
 /// has read to is their acknowledgement or, without one, where they joined; unread counts stop
 /// at [`MAX_UNREAD`](pingme_domain::messages::MAX_UNREAD) (1000) and count only others'
 /// messages; both counts are read only for channels with something newer.
@@ -317,6 +346,11 @@ macro_rules! read_states {
              FROM memberships ms JOIN channels c ON c.server_id = ms.server_id \
              LEFT JOIN read_states rs ON rs.account_id = ms.account_id AND rs.channel_id = c.id \
              WHERE ms.account_id = $1",
+            $filter,
+            " UNION ALL SELECT c.id AS channel, COALESCE(rs.last_read_id, 0) AS last_read \
+             FROM dm_members d JOIN channels c ON c.id = d.channel_id \
+             LEFT JOIN read_states rs ON rs.account_id = d.account_id AND rs.channel_id = c.id \
+             WHERE d.account_id = $1",
             $filter,
             ") r JOIN channels c ON c.id = r.channel ORDER BY c.id"
         )

@@ -18,6 +18,7 @@ import { toggleReaction } from "./reactions.js";
 import { isOwner } from "../lib/community.js";
 import { ApiError } from "../api/errors.js";
 import { useDrafts } from "./attachments.js";
+import { ConfirmDialog } from "../ui/confirm.js";
 
 /** From this width the member list is open beside the chat at first. */
 const WIDE = "(min-width: 1200px)";
@@ -25,8 +26,11 @@ const WIDE = "(min-width: 1200px)";
 /** @typedef {import("./timeline.js").Author} Author */
 /** @typedef {import("./timeline.js").Message} Message */
 
-/** @param {{server: any, channel: any, menu: any}} props */
-export function ChatView({ server, channel, menu }) {
+/**
+ * A server's channel, or a direct message (`server` null, `dm` its object).
+ * @param {{server: any, dm?: import("../realtime/state.js").Dm, channel: any, menu: any}} props
+ */
+export function ChatView({ server, dm, channel, menu }) {
   const { api, store, actions } = useServices();
   const me = useStore(store, (s) => s.me);
   // Where the "new messages" line goes: after what was read when the channel was opened (once
@@ -41,8 +45,10 @@ export function ChatView({ server, channel, menu }) {
   const visible = useVisible();
   const stuck = useRef(true);
   const chat = useChannel(server, channel, stuck);
-  const members = useMembers(server.id);
-  const [membersOpen, setMembersOpen] = useState(() => matchMedia(WIDE).matches);
+  const serverMembers = useMembers(server?.id ?? null);
+  // In a direct message, its people are the ones to mention and to show.
+  const members = dm ? { ...serverMembers, members: me ? [me, ...dm.recipients] : dm.recipients } : serverMembers;
+  const [membersOpen, setMembersOpen] = useState(() => !dm && matchMedia(WIDE).matches);
   const [pinsOpen, setPinsOpen] = useState(false);
   const [replyTo, setReplyTo] = useState(/** @type {Message|null} */ (null));
   const drafts = useDrafts(api);
@@ -50,10 +56,12 @@ export function ChatView({ server, channel, menu }) {
   const [editing, setEditing] = useState(/** @type {number|null} */ (null));
   const [deleting, setDeleting] = useState(/** @type {Message|null} */ (null));
   const [profile, setProfile] = useState(/** @type {Author|null} */ (null));
+  const [leaving, setLeaving] = useState(false);
   const pane = useRef(/** @type {HTMLElement|null} */ (null));
   const panelId = useId();
   const pinsId = useId();
-  const canPin = isOwner(server, me);
+  // Either side pins in a direct message; in a server, its owner.
+  const canPin = dm ? true : isOwner(server, me);
   const { timeline, status } = chat;
 
   // What the person sees at the bottom of the present, in a visible tab, is read.
@@ -144,15 +152,19 @@ export function ChatView({ server, channel, menu }) {
   return html`<section class=${membersOpen || pinsOpen ? "pane chat members-open" : "pane chat"} ref=${pane}>
     <header class="pane-header">
       ${menu}
-      <h1><span class="hash" aria-hidden="true">#</span>${channel.name}</h1>
+      ${dm
+        ? html`<h1><span class="hash" aria-hidden="true">${channel.prefix}</span>${channel.name}</h1>`
+        : html`<h1><span class="hash" aria-hidden="true">#</span>${channel.name}</h1>`}
       ${channel.description && html`<p class="channel-topic">${channel.description}</p>`}
       <span class="spacer"></span>
+      ${dm?.group && html`<button type="button" class="icon-button" aria-label="Leave this group" title="Leave this group"
+        onClick=${() => setLeaving(true)}><${Icon} name="logout" /></button>`}
       <button type="button" class=${pinsOpen ? "icon-button active" : "icon-button"} aria-label="Pinned messages"
         aria-expanded=${pinsOpen ? "true" : "false"} aria-controls=${pinsId} title="Pinned messages"
         onClick=${togglePins}><${Icon} name="pin" /></button>
-      <button type="button" class=${membersOpen ? "icon-button active" : "icon-button"} aria-label="Member list"
+      ${!dm && html`<button type="button" class=${membersOpen ? "icon-button active" : "icon-button"} aria-label="Member list"
         aria-expanded=${membersOpen ? "true" : "false"} aria-controls=${panelId} title="Member list"
-        onClick=${toggleMembers}><${Icon} name="members" /></button>
+        onClick=${toggleMembers}><${Icon} name="members" /></button>`}
     </header>
     <div class="chat-body">
       <div class="chat-main" onDrop=${onDrop} onDragOver=${onDragOver}>
@@ -179,7 +191,7 @@ export function ChatView({ server, channel, menu }) {
             return last !== null;
           }} />
       </div>
-      ${membersOpen &&
+      ${membersOpen && server &&
       html`<div class="member-scrim" onClick=${() => setMembersOpen(false)}></div>
         <${MemberPanel} id=${panelId} server=${server} members=${members} onProfile=${setProfile} onClose=${() => setMembersOpen(false)} />`}
       ${pinsOpen &&
@@ -192,6 +204,10 @@ export function ChatView({ server, channel, menu }) {
     </div>
     ${profile && html`<${ProfileCard} user=${profile} members=${members.members} onClose=${() => setProfile(null)} />`}
     ${deleting && html`<${DeleteMessage} message=${deleting} onDeleted=${chat.deleted} onClose=${() => setDeleting(null)} />`}
+    ${leaving && dm && html`<${ConfirmDialog} title="Leave this group?" confirm="Leave"
+      onConfirm=${() => actions.leaveDm(dm.id)} onClose=${() => setLeaving(false)}>
+      <p>You will no longer get its messages. Someone in it can bring you back by opening a conversation with the same people.</p>
+    <//>`}
   </section>`;
 }
 

@@ -203,7 +203,7 @@ export function Composer({ channel, state, error, unsent, onRetry, onDiscard, on
         }}
         aria-controls=${suggest ? `${id}-mentions` : undefined}
         aria-activedescendant=${suggest ? `${id}-mention-${suggest.active}` : undefined}
-        aria-label=${`Message #${channel.name}`} placeholder=${`Message #${channel.name}`} disabled=${state === "ended"}
+        aria-label=${`Message ${channel.prefix ?? "#"}${channel.name}`} placeholder=${`Message ${channel.prefix ?? "#"}${channel.name}`} disabled=${state === "ended"}
         aria-invalid=${tooLong ? "true" : undefined} aria-describedby=${described || undefined} enterkeyhint="send"></textarea>
       ${left <= SHOW_LEFT && html`<span class=${tooLong ? "char-count over" : "char-count"} id=${`${id}-count`}>${left}</span>`}
       <button type="submit" class="send-button" aria-label="Send" title="Send (Enter)" disabled=${!canSend}><${Icon} name="send" /></button>

@@ -122,8 +122,8 @@ async function load(api, serverId, more) {
 
 /**
  * The server's members: fetched once per session, again on `reload` or when `opened` finds
- * them older than a minute; `loadMore` fetches the next page.
- * @param {number} serverId
+ * them older than a minute; `loadMore` fetches the next page. None for a direct message (null).
+ * @param {number|null} serverId
  * @returns {Members & {reload: () => void, loadMore: () => void, opened: () => void}}
  */
 export function useMembers(serverId) {
@@ -132,12 +132,13 @@ export function useMembers(serverId) {
   useEffect(() => {
     const listener = () => redraw((n) => n + 1);
     listeners.add(listener);
-    if (!cache.has(serverId)) void load(api, serverId, false);
+    if (serverId !== null && !cache.has(serverId)) void load(api, serverId, false);
     return () => {
       listeners.delete(listener);
     };
   }, [serverId]);
-  const held = cache.get(serverId) ?? NONE;
+  const held = (serverId !== null && cache.get(serverId)) || NONE;
+  if (serverId === null) return { ...held, reload: () => {}, loadMore: () => {}, opened: () => {} };
   return {
     ...held,
     reload: () => void load(api, serverId, false),
@@ -207,6 +208,7 @@ export function MemberPanel({ id, server, members, onProfile, onClose }) {
  */
 export function ProfileCard({ user, members, onClose }) {
   const { api } = useServices();
+  const others = useOthers(user);
   const known = members?.find((m) => m.id === user.id);
   const [account, setAccount] = useState(/** @type {Author} */ (known ?? user));
   const [error, setError] = useState(/** @type {string|null} */ (null));
@@ -234,5 +236,56 @@ export function ProfileCard({ user, members, onClose }) {
     ${account.content && html`<section class="profile-bio" aria-label="About"><p>${account.content}</p></section>`}
     ${!complete && !error && html`<p class="hint" role="status">Loading the profile…</p>`}
     ${error && html`<p class="error" role="alert">The rest of this profile could not be loaded. ${error}</p>`}
+    ${others.can && html`<div class="profile-actions">
+      ${others.blocked
+        ? html`<p class="hint">You block ${account.username}: they cannot message you.</p>`
+        : html`<button type="button" class="primary" disabled=${others.busy} onClick=${() => others.message(onClose)}>Message</button>`}
+      <button type="button" class="secondary" disabled=${others.busy || others.blocked === null}
+        onClick=${() => others.toggleBlock()}>${others.blocked ? "Unblock" : "Block"}</button>
+    </div>`}
+    ${others.error && html`<p class="error" role="alert">${others.error}</p>`}
   <//>`;
+}
+
+/**
+ * What the person may do about someone else on their profile: message them (opening the direct
+ * message of the two) and block or unblock them.
+ * @param {Author} user
+ */
+function useOthers(user) {
+  const { store, actions } = useServices();
+  const me = useStore(store, (s) => s.me);
+  const blockedIds = useStore(store, (s) => s.blocked);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState(/** @type {string|null} */ (null));
+  const can = user.id !== null && me !== null && user.id !== me.id;
+  useEffect(() => {
+    if (can) actions.loadBlocked().catch(() => {});
+  }, [can]);
+  /** @param {() => Promise<void>} work */
+  const run = async (work) => {
+    setBusy(true);
+    setError(null);
+    try {
+      await work();
+    } catch (e) {
+      setError(e instanceof Error ? e.message : String(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  const id = /** @type {number} */ (user.id);
+  return {
+    can,
+    busy,
+    error,
+    /** null until known */
+    blocked: blockedIds === null ? null : blockedIds.includes(id),
+    /** @param {() => void} done */
+    message: (done) => run(async () => {
+      await actions.openDm([id]);
+      done();
+    }),
+    toggleBlock: () => run(() => actions.setBlocked(id, !(blockedIds ?? []).includes(id))),
+  };
 }

@@ -161,8 +161,10 @@ export function MessageList(props) {
     edge = html`<p class="history-edge">Loading messages…</p>`;
   } else if (timeline.loaded && !timeline.hasOlder) {
     edge = html`<div class="history-edge start">
-      <h2>Welcome to #${channel.name}</h2>
-      <p>This is the beginning of the channel.${channel.description ? ` ${channel.description}` : ""}</p>
+      ${channel.prefix
+        ? html`<h2>${channel.name}</h2><p>This is the beginning of your conversation with ${channel.name}.</p>`
+        : html`<h2>Welcome to #${channel.name}</h2>
+            <p>This is the beginning of the channel.${channel.description ? ` ${channel.description}` : ""}</p>`}
     </div>`;
   }
 
@@ -172,7 +174,7 @@ export function MessageList(props) {
   // The spacer pushes a short conversation down to the composer, as chat apps do.
   return html`<div class="messages" ref=${scroller} onScroll=${onScroll} role="log" aria-live="off"
       aria-busy=${loading === "older" || loading === "newer" ? "true" : "false"}
-      aria-label=${`Messages in #${channel.name}`} tabindex="0">
+      aria-label=${`Messages in ${channel.prefix ?? "#"}${channel.name}`} tabindex="0">
     <div class="messages-spacer"></div>
     ${edge}
     ${shown.map((row) =>

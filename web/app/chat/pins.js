@@ -36,7 +36,7 @@ export function PinsPanel({ id, channel, version, canPin, onJump, onUnpin, onClo
     </header>
     ${error && html`<p class="pane-message" role="alert">The pinned messages could not be loaded. ${error}</p>`}
     ${!pins && !error && html`<p class="pane-message">Loading…</p>`}
-    ${pins && pins.length === 0 && html`<p class="pane-message">No pinned messages in #${channel.name} yet.${canPin ? " Pin one from its actions." : ""}</p>`}
+    ${pins && pins.length === 0 && html`<p class="pane-message">No pinned messages in ${channel.prefix ?? "#"}${channel.name} yet.${canPin ? " Pin one from its actions." : ""}</p>`}
     ${pins &&
     html`<ul class="pin-list">
       ${pins.map(

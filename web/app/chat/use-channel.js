@@ -44,7 +44,7 @@ export function frameError(data) {
 }
 
 /**
- * @param {any} server @param {any} channel
+ * @param {any} server null for a direct message @param {any} channel
  * @param {{current: boolean}} stuck whether the list is scrolled to its bottom (the list keeps it)
  */
 export function useChannel(server, channel, stuck) {
@@ -255,7 +255,7 @@ export function useChannel(server, channel, stuck) {
     });
     run("latest", loadLatest);
     const s = new ChannelFeed(actions.live, {
-      serverId: server.id,
+      serverId: server?.id ?? null,
       channelId: channel.id,
       me: me?.id,
       onFrame,

@@ -18,7 +18,7 @@ export const FEED_ENDINGS = /** @type {Record<number, string>} */ ({
 /**
  * @typedef {import("./gateway.js").GatewayStatus} GatewayStatus
  * @typedef {object} FeedOptions
- * @property {number} serverId
+ * @property {number|null} serverId null for a direct message
  * @property {number} channelId
  * @property {number|undefined} me the person's account id
  * @property {(frame: any) => void} onFrame

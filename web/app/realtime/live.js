@@ -233,11 +233,16 @@ export class Live {
     this.retry = setTimeout(() => this.sayStatus(), STATUS_RETRY_MS);
   }
 
-  /** A desktop notification for a mention of the person while the tab is hidden. @param {any} message */
+  /**
+   * A desktop notification, while the tab is hidden, for a mention of the person or a direct
+   * message to them. @param {any} message
+   */
   notify(message) {
     const me = this.store.state.me;
-    const mentioned = me && message.user?.id !== me.id && (message.mentions ?? []).includes(me.id);
-    if (!mentioned || document.visibilityState === "visible" || this.store.state.status === "dnd") return;
+    const dm = this.store.state.dms.find((d) => d.id === message.channel_id);
+    const others = me && message.user?.id !== me.id;
+    const mentioned = others && (message.mentions ?? []).includes(me.id) && !(this.store.state.blocked ?? []).includes(message.user.id);
+    if (!(mentioned || (others && dm)) || document.visibilityState === "visible" || this.store.state.status === "dnd") return;
     if (typeof Notification === "undefined" || Notification.permission !== "granted") return;
     const ofChannel = (/** @type {any} */ c) => c.id === message.channel_id;
     const server = this.store.state.servers?.find((s) => s.channel_server.some(ofChannel));
@@ -248,7 +253,9 @@ export class Live {
       const shown = new Notification(`${message.user.username}${where}`, { body, tag: `message-${message.id}` });
       shown.onclick = () => {
         window.focus();
-        if (server && channel && this.store.state.me?.id === me.id) navigate(channelPath(server.id, channel.id));
+        if (this.store.state.me?.id !== me.id) return;
+        if (server && channel) navigate(channelPath(server.id, channel.id));
+        else if (dm) navigate(`/dms/${dm.id}`);
         shown.close();
       };
     } catch {

@@ -18,23 +18,29 @@
 export const UNREAD_CAP = 1000;
 
 /**
+ * A direct message: `recipients` are the others in it (Account objects).
+ * @typedef {{id: number, type: "dm", group: boolean, recipients: any[]}} Dm
+ */
+
+/**
  * The state `ready` gives.
  * @param {any} ready
- * @returns {{me: any, servers: any[], readStates: ReadStates, presences: Presences}}
+ * @returns {{me: any, servers: any[], dms: Dm[], readStates: ReadStates, presences: Presences}}
  */
 export function fromReady(ready) {
   /** @type {ReadStates} */
   const readStates = {};
-  const servers = ready.servers.map((/** @type {any} */ server) => {
-    for (const channel of server.channel_server) {
-      readStates[channel.id] = { last_message_id: channel.last_message_id, ...channel.read_state };
-    }
-    return { ...server, channel_server: server.channel_server.map(plainChannel) };
-  });
+  /** @param {any} channel */
+  const keep = (channel) => {
+    readStates[channel.id] = { last_message_id: channel.last_message_id, ...channel.read_state };
+    return plainChannel(channel);
+  };
+  const servers = ready.servers.map((/** @type {any} */ server) => ({ ...server, channel_server: server.channel_server.map(keep) }));
+  const dms = (ready.dms ?? []).map(keep);
   /** @type {Presences} */
   const presences = {};
   for (const p of ready.presences) presences[p.user_id] = p.status;
-  return { me: ready.user, servers, readStates, presences };
+  return { me: ready.user, servers, dms, readStates, presences };
 }
 
 /** A channel without what `ready` adds to it. @param {any} channel */
@@ -47,6 +53,8 @@ function plainChannel(channel) {
  * @typedef {object} Live
  * @property {any} me
  * @property {any[]|null} servers
+ * @property {Dm[]} dms
+ * @property {number[]|null} [blocked] the people the person blocks (their mentions count for nothing)
  * @property {ReadStates} readStates
  * @property {Presences} presences
  */
@@ -59,7 +67,7 @@ function plainChannel(channel) {
 export function applyDispatch(state, event, d) {
   switch (event) {
     case "message_create":
-      return { readStates: withMessage(state.readStates, d, state.me?.id) };
+      return { readStates: withMessage(state.readStates, d, state.me?.id, state.blocked ?? []) };
     case "read_state_update": {
       const { channel_id, ...read } = d;
       return { readStates: { ...state.readStates, [channel_id]: read } };
@@ -78,9 +86,13 @@ export function applyDispatch(state, event, d) {
     case "channel_update":
       return { servers: mapServers(state, d.server, (s) => ({ ...s, channel_server: withChannel(s.channel_server, d) })) };
     case "channel_delete":
+      if (d.server_id === null) return { dms: state.dms.filter((dm) => dm.id !== d.id) };
       return {
         servers: mapServers(state, d.server_id, (s) => ({ ...s, channel_server: s.channel_server.filter((/** @type {any} */ c) => c.id !== d.id) })),
       };
+    case "dm_create":
+    case "dm_update":
+      return { dms: withDm(state.dms, d) };
     default:
       return null;
   }
@@ -88,16 +100,17 @@ export function applyDispatch(state, event, d) {
 
 /**
  * A new message in the read states: the channel's last message, and one more unread (and
- * mention) when someone else wrote it.
- * @param {ReadStates} states @param {any} message @param {number|undefined} me
+ * mention, unless the person blocks its author) when someone else wrote it.
+ * @param {ReadStates} states @param {any} message @param {number|undefined} me @param {number[]} blocked
  */
-function withMessage(states, message, me) {
+function withMessage(states, message, me, blocked) {
   const held = states[message.channel_id] ?? { last_message_id: 0, last_read_id: 0, unread_count: 0, mention_count: 0 };
   const next = { ...held, last_message_id: Math.max(held.last_message_id, message.id) };
   if (message.id > held.last_read_id && message.id > held.last_message_id) {
     // As the server counts: others' messages are unread, mentions whoever wrote them.
     if (message.user?.id !== me) next.unread_count = Math.min(UNREAD_CAP, held.unread_count + 1);
-    if (me !== undefined && (message.mentions ?? []).includes(me)) next.mention_count = held.mention_count + 1;
+    const mentioned = me !== undefined && (message.mentions ?? []).includes(me) && !blocked.includes(message.user?.id);
+    if (mentioned) next.mention_count = held.mention_count + 1;
   }
   return { ...states, [message.channel_id]: next };
 }
@@ -124,6 +137,31 @@ function withPresence(presences, user, status) {
 /** @param {Live} state @param {number} id @param {(server: any) => any} change */
 function mapServers(state, id, change) {
   return (state.servers ?? []).map((s) => (s.id === id ? change(s) : s));
+}
+
+/**
+ * The direct messages with `dm` added or replaced, by id.
+ * @param {Dm[]} dms @param {Dm} dm
+ */
+export function withDm(dms, dm) {
+  return [...dms.filter((d) => d.id !== dm.id), dm].sort((a, b) => a.id - b.id);
+}
+
+/**
+ * A direct message's name, as its people see it: the others' display names, or "Deleted User"
+ * when nobody else is left.
+ * @param {Dm} dm
+ */
+export function dmName(dm) {
+  return dm.recipients.length === 0 ? "Deleted User" : dm.recipients.map((r) => r.username).join(", ");
+}
+
+/**
+ * Unread messages and mentions of the direct messages, together.
+ * @param {Dm[]} dms @param {ReadStates} states
+ */
+export function dmsUnread(dms, states) {
+  return serverUnread({ channel_server: dms }, states);
 }
 
 /** @param {any[]} channels @param {any} channel */

@@ -8,7 +8,7 @@ import { useStore } from "../store.js";
 import { channelPath, navigate } from "../router.js";
 import { Avatar } from "../ui/avatar.js";
 import { Sidebar, badge, mentionWords } from "./sidebar.js";
-import { serverUnread } from "../realtime/state.js";
+import { dmName, dmsUnread, serverUnread } from "../realtime/state.js";
 import { Explore, ServerPreview } from "./explore.js";
 import { ChatView } from "../chat/chat-view.js";
 import { ServerSettings } from "./server-settings.js";
@@ -24,15 +24,18 @@ export function Shell({ route }) {
   const { store } = useServices();
   const servers = useStore(store, (s) => s.servers) ?? [];
   const readStates = useStore(store, (s) => s.readStates);
+  const dms = useStore(store, (s) => s.dms);
   const [drawer, setDrawer] = useState(false);
   const [creating, setCreating] = useState(false);
+  // Opening the app at Home goes back to where the person last was; Home chosen later does not.
+  const [restore, setRestore] = useState(() => route.name === "home");
   const serverId = "serverId" in route ? route.serverId : null;
   const server = servers.find((s) => s.id === serverId) ?? null;
 
   // A new address closes the drawer (phones), and a channel is remembered for next time.
   useEffect(() => {
     setDrawer(false);
-    if (route.name === "server" && route.channelId) localStorage.setItem(LAST_CHANNEL, location.pathname);
+    if ((route.name === "server" && route.channelId) || route.name === "dm") localStorage.setItem(LAST_CHANNEL, location.pathname);
   }, [location.pathname]);
   useChannelShortcuts(server, route);
   // The live connection, from the first screen on (logging out closes it).
@@ -42,9 +45,7 @@ export function Shell({ route }) {
   return html`<div class=${drawer ? "shell drawer-open" : "shell"}>
     <a class="skip-link" href="#main">Skip to the conversation</a>
     <nav class="rail" aria-label="Servers">
-      <a class=${route.name === "home" ? "rail-item active" : "rail-item"} href="/" aria-label="Home" title="Home">
-        <img src=${new URL("../../static/icon.svg", import.meta.url).href} alt="" width="44" height="44" />
-      </a>
+      <${HomeItem} active=${route.name === "home" || route.name === "dm"} dms=${dms} readStates=${readStates} />
       <div class="rail-separator" role="separator"></div>
       <ul class="rail-list">
         ${servers.map((s) => {
@@ -65,20 +66,22 @@ export function Shell({ route }) {
     <${Sidebar} server=${server} route=${route} />
     <div class="drawer-scrim" onClick=${() => setDrawer(false)}></div>
     <div class="main" id="main" tabindex="-1">
-      <${MainPane} route=${route} server=${server} servers=${servers} openDrawer=${() => setDrawer(true)} />
+      <${MainPane} route=${route} server=${server} servers=${servers} openDrawer=${() => setDrawer(true)}
+        restore=${restore} onRestored=${() => setRestore(false)} />
     </div>
     ${creating && html`<${CreateServer} onClose=${() => setCreating(false)} />`}
   </div>`;
 }
 
 /**
- * @param {{route: import("../router.js").Route, server: any, servers: any[], openDrawer: () => void}} props
+ * @param {{route: import("../router.js").Route, server: any, servers: any[], openDrawer: () => void,
+ *   restore: boolean, onRestored: () => void}} props
  */
-function MainPane({ route, server, servers, openDrawer }) {
+function MainPane({ route, server, servers, openDrawer, restore, onRestored }) {
   const menu = html`<button type="button" class="icon-button drawer-button" aria-label="Open the server list" onClick=${openDrawer}><${Icon} name="menu" /></button>`;
   switch (route.name) {
     case "home":
-      return html`<${Home} servers=${servers} menu=${menu} />`;
+      return html`<${Home} servers=${servers} menu=${menu} restore=${restore} onRestored=${onRestored} />`;
     case "explore":
       return html`<${Explore} menu=${menu} />`;
     case "server":
@@ -93,7 +96,7 @@ function MainPane({ route, server, servers, openDrawer }) {
     case "admin":
       return html`<${Admin} menu=${menu} />`;
     case "dm":
-      return html`<${Empty} menu=${menu} title="Direct messages">Direct messages are not in this version of pingme yet.<//>`;
+      return html`<${DmChannel} channelId=${route.channelId} menu=${menu} />`;
     default:
       return html`<${Empty} menu=${menu} title="Not found">There is nothing at this address. <a href="/">Go home</a>.<//>`;
   }
@@ -111,17 +114,58 @@ function ServerChannel({ server, channelId, menu }) {
   return html`<${ChatView} key=${channel.id} server=${server} channel=${channel} menu=${menu} />`;
 }
 
-/** @param {{servers: any[], menu: any}} props */
-function Home({ servers, menu }) {
+/**
+ * The rail's first item: home, with the direct messages' unread dot and mentions.
+ * @param {{active: boolean, dms: import("../realtime/state.js").Dm[], readStates: import("../realtime/state.js").ReadStates}} props
+ */
+function HomeItem({ active, dms, readStates }) {
+  const { unread, mentions } = dmsUnread(dms, readStates);
+  const label = ["Home and direct messages", unread > 0 && "unread messages", mentions > 0 && mentionWords(mentions)].filter(Boolean).join(", ");
+  return html`<div class=${unread > 0 ? "rail-home has-unread" : "rail-home"}>
+    <a class=${active ? "rail-item active" : "rail-item"} href="/" aria-label=${label} title="Home">
+      <img src=${new URL("../../static/icon.svg", import.meta.url).href} alt="" width="44" height="44" />
+      ${mentions > 0 && html`<span class="mention-badge rail-badge" aria-hidden="true">${badge(mentions)}</span>`}
+    </a>
+  </div>`;
+}
+
+/** A direct message's chat, once the gateway has said which the person has. @param {{channelId: number, menu: any}} props */
+function DmChannel({ channelId, menu }) {
+  const { store } = useServices();
+  const dms = useStore(store, (s) => s.dms);
+  const readies = useStore(store, (s) => s.ready);
+  const dm = dms.find((d) => d.id === channelId);
+  if (!dm) {
+    if (readies === 0) return html`<${Empty} menu=${menu} title="Direct message">Loading…<//>`;
+    return html`<${Empty} menu=${menu} title="Not found">This conversation is not one of yours (any more). <a href="/">Go home</a>.<//>`;
+  }
+  return html`<${ChatView} key=${dm.id} server=${null} dm=${dm} channel=${{ id: dm.id, name: dmName(dm), prefix: "@" }} menu=${menu} />`;
+}
+
+/**
+ * Home: on opening the app (`restore`), where the person last was (or their first server);
+ * afterwards (the rail's first item) the direct messages, listed in the sidebar.
+ * @param {{servers: any[], menu: any, restore: boolean, onRestored: () => void}} props
+ */
+function Home({ servers, menu, restore, onRestored }) {
+  const { store } = useServices();
+  const dms = useStore(store, (s) => s.dms);
   useEffect(() => {
+    if (!restore) return;
+    onRestored();
     const last = localStorage.getItem(LAST_CHANNEL);
     const lastServer = last?.match(/^\/servers\/(\d+)\//)?.[1];
-    if (last && servers.some((s) => String(s.id) === lastServer)) navigate(last, { replace: true });
+    if (last && (servers.some((s) => String(s.id) === lastServer) || /^\/dms\/\d+$/.test(last))) navigate(last, { replace: true });
     else if (servers.length > 0) navigate(channelPath(servers[0].id, servers[0].channel_server[0]?.id), { replace: true });
   }, []);
-  if (servers.length > 0) return null;
-  return html`<${Empty} menu=${menu} title="Welcome to pingme">
-    You are not in any server yet. <a href="/explore">Explore public servers</a> or create your own with the + on the left.
+  if (restore) return null;
+  if (servers.length === 0 && dms.length === 0) {
+    return html`<${Empty} menu=${menu} title="Welcome to pingme">
+      You are not in any server yet. <a href="/explore">Explore public servers</a> or create your own with the + on the left.
+    <//>`;
+  }
+  return html`<${Empty} menu=${menu} title="Direct messages">
+    ${dms.length > 0 ? "Pick a conversation on the left." : "No conversations yet."} To talk to someone alone, open their profile (a click on their name) and choose Message.
   <//>`;
 }
 

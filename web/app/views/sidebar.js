@@ -9,6 +9,8 @@ import { PresenceAvatar, STATUS_WORDS } from "../ui/presence.js";
 import { STATUSES } from "../realtime/live.js";
 import { ServerMenu } from "./server-menu.js";
 import { Icon } from "../ui/icons.js";
+import { Avatar } from "../ui/avatar.js";
+import { dmName } from "../realtime/state.js";
 
 /** @param {{server: any, route: import("../router.js").Route}} props */
 export function Sidebar({ server, route }) {
@@ -42,9 +44,38 @@ export function Sidebar({ server, route }) {
               <li><a class=${route.name === "explore" ? "channel active" : "channel"} href="/explore">Explore servers</a></li>
               <li><a class=${route.name === "settings" ? "channel active" : "channel"} href="/settings">Your account</a></li>
             </ul>
+            <${DmList} route=${route} />
           </nav>`}
     <${UserPanel} />
   </aside>`;
+}
+
+/** The person's direct messages, each with its unread state. @param {{route: import("../router.js").Route}} props */
+function DmList({ route }) {
+  const { store } = useServices();
+  const dms = useStore(store, (s) => s.dms);
+  const readStates = useStore(store, (s) => s.readStates);
+  const open = route.name === "dm" ? route.channelId : null;
+  return html`<h2 class="section-title">Direct messages</h2>
+    ${dms.length === 0 && html`<p class="hint sidebar-hint">Open someone's profile and choose Message to talk to them alone.</p>`}
+    <ul class="dm-list">
+      ${dms.map((dm) => {
+        const read = dm.id === open ? null : readStates[dm.id];
+        const unread = (read?.unread_count ?? 0) > 0;
+        const mentions = read?.mention_count ?? 0;
+        const name = dmName(dm);
+        const classes = ["channel", "dm", dm.id === open && "active", unread && "unread"].filter(Boolean).join(" ");
+        const face = dm.recipients[0];
+        return html`<li key=${dm.id}>
+          <a class=${classes} href=${`/dms/${dm.id}`} aria-current=${dm.id === open ? "page" : undefined}>
+            <${Avatar} name=${face?.username ?? "?"} url=${face?.image_url} size=${24} />
+            <span class="channel-name">${name}</span>
+            ${unread && !mentions && html`<span class="visually-hidden">, unread messages</span>`}
+            ${mentions > 0 && html`<span class="mention-badge" title=${mentionWords(mentions)}><span aria-hidden="true">${badge(mentions)}</span><span class="visually-hidden">, ${mentionWords(mentions)}</span></span>`}
+          </a>
+        </li>`;
+      })}
+    </ul>`;
 }
 
 /** A count as a badge shows it. @param {number} n */

@@ -8,6 +8,7 @@ use crate::media::Urls;
 use pingme_app::ChatFrames;
 use pingme_domain::account::Account;
 use pingme_domain::community::{Channel, Server};
+use pingme_domain::dms::DmView;
 use pingme_domain::media::MediaStore;
 use pingme_domain::messages::{Emoji, Message, MessageId, ReadState};
 use pingme_domain::{AccountId, ChannelId, ServerId};
@@ -66,8 +67,21 @@ impl ChatFrames for SocketFrames {
         data::reaction(message, account.0, emoji.as_str(), count)
     }
 
-    fn typing_data(&self, account: AccountId, channel: ChannelId, server: ServerId) -> String {
-        data::typing(account.0, channel.0, server.0)
+    fn typing_data(
+        &self,
+        account: AccountId,
+        channel: ChannelId,
+        server: Option<ServerId>,
+    ) -> String {
+        data::typing(account.0, channel.0, server.map(|s| s.0))
+    }
+
+    fn dm_data(&self, dm: &DmView) -> String {
+        data::dm(dm, &self.urls)
+    }
+
+    fn dm_left_data(&self, channel: ChannelId) -> String {
+        data::dm_left(channel.0)
     }
 
     fn read_state_data(&self, state: &ReadState) -> String {

@@ -388,7 +388,7 @@ mod tests {
             .map(|(n, author)| Message {
                 id: MessageId(10 + n as i64),
                 channel: ChannelId(3),
-                server: ServerId(4),
+                server: Some(ServerId(4)),
                 author,
                 content: format!("say \"{n}\" \\ \u{1F600} </script>\t <@{n}> <@2>"),
                 created_at: at(1_700_000_000_000_000 + n as i64),

@@ -4,9 +4,11 @@
 use crate::account::AccountView;
 use crate::chat::views::MessageView;
 use crate::community::views::{ChannelView, ServerView};
+use crate::dms::DmChannelView;
 use crate::media::Urls;
 use pingme_domain::account::Account;
 use pingme_domain::community::{Channel, Server};
+use pingme_domain::dms::DmView;
 use pingme_domain::messages::{Message, ReadState};
 use serde::Serialize;
 
@@ -43,12 +45,13 @@ pub fn message_deleted(message: &Message) -> String {
     struct Deleted {
         id: i64,
         channel_id: i64,
-        server_id: i64,
+        /// `null` in a direct message.
+        server_id: Option<i64>,
     }
     render(&Deleted {
         id: message.id.0,
         channel_id: message.channel.0,
-        server_id: message.server.0,
+        server_id: message.server.map(|s| s.0),
     })
 }
 
@@ -59,7 +62,7 @@ pub fn reaction(message: &Message, user_id: i64, emoji: &str, count: u32) -> Str
     struct ReactionData<'a> {
         message_id: i64,
         channel_id: i64,
-        server_id: i64,
+        server_id: Option<i64>,
         user_id: i64,
         emoji: &'a str,
         count: u32,
@@ -67,7 +70,7 @@ pub fn reaction(message: &Message, user_id: i64, emoji: &str, count: u32) -> Str
     render(&ReactionData {
         message_id: message.id.0,
         channel_id: message.channel.0,
-        server_id: message.server.0,
+        server_id: message.server.map(|s| s.0),
         user_id,
         emoji,
         count,
@@ -75,17 +78,35 @@ pub fn reaction(message: &Message, user_id: i64, emoji: &str, count: u32) -> Str
 }
 
 /// `typing_start`.
-pub fn typing(user_id: i64, channel_id: i64, server_id: i64) -> String {
+pub fn typing(user_id: i64, channel_id: i64, server_id: Option<i64>) -> String {
     #[derive(Serialize)]
     struct Typing {
         user_id: i64,
         channel_id: i64,
-        server_id: i64,
+        server_id: Option<i64>,
     }
     render(&Typing {
         user_id,
         channel_id,
         server_id,
+    })
+}
+
+/// `dm_create` and `dm_update`: the DM channel object, as the person it goes to sees it.
+pub fn dm(dm: &DmView, urls: &Urls) -> String {
+    render(&DmChannelView::new(dm, urls))
+}
+
+/// `channel_delete` to someone who left a direct message: `server_id` is `null`.
+pub fn dm_left(channel: i64) -> String {
+    #[derive(Serialize)]
+    struct Left {
+        id: i64,
+        server_id: Option<i64>,
+    }
+    render(&Left {
+        id: channel,
+        server_id: None,
     })
 }
 

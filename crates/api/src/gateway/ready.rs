@@ -4,6 +4,9 @@ use super::data::{PresenceView, ReadStateView};
 use crate::AppState;
 use crate::account::MeView;
 use crate::community::views::ServerView;
+use crate::dms::DmChannelView;
+use crate::media::Urls;
+use pingme_app::read_states::FirstScreen;
 use pingme_domain::account::Account;
 use pingme_domain::community::Server;
 use pingme_domain::messages::ReadState;
@@ -20,21 +23,31 @@ pub fn render(
     state: &AppState,
     session: &str,
     account: &Account,
-    servers: &[Server],
-    states: &[ReadState],
+    screen: &FirstScreen,
     presences: &[PresenceView],
 ) -> String {
     let by_channel: HashMap<ChannelId, &ReadState> =
-        states.iter().map(|s| (s.channel, s)).collect();
-    let servers: Vec<Value> = servers
+        screen.states.iter().map(|s| (s.channel, s)).collect();
+    let servers: Vec<Value> = screen
+        .servers
         .iter()
         .map(|server| with_read_states(ServerView::new(server, state, false), &by_channel))
+        .collect();
+    let urls = Urls::of(state);
+    let dms: Vec<Value> = screen
+        .dms
+        .iter()
+        .map(|dm| {
+            let mut dm = serde_json::to_value(DmChannelView::new(dm, &urls)).unwrap_or_default();
+            with_read_state(&mut dm, &by_channel);
+            dm
+        })
         .collect();
     let data = json!({
         "session_id": session,
         "user": MeView::new(account, state),
         "servers": servers,
-        "dms": [],
+        "dms": dms,
         "presences": presences,
     });
     // In the order of every dispatch's keys (`op`, `t`, `s`, `d`): a client may read the
@@ -80,21 +93,26 @@ fn with_read_states(server: ServerView, states: &HashMap<ChannelId, &ReadState>)
     let mut server = serde_json::to_value(server).unwrap_or_default();
     if let Some(Value::Array(channels)) = server.get_mut("channel_server") {
         for channel in channels.iter_mut() {
-            let id = channel
-                .get("id")
-                .and_then(Value::as_i64)
-                .unwrap_or_default();
-            let found = states.get(&ChannelId(id));
-            let last = found.map_or(0, |s| s.last_message_id.0);
-            let read = found.map_or(
-                json!({"last_read_id": 0, "unread_count": 0, "mention_count": 0}),
-                |s| serde_json::to_value(ReadStateView::from(*s)).unwrap_or_default(),
-            );
-            if let Value::Object(fields) = channel {
-                fields.insert("last_message_id".into(), last.into());
-                fields.insert("read_state".into(), read);
-            }
+            with_read_state(channel, states);
         }
     }
     server
+}
+
+/// Gives a channel object (a server's, or a direct message) its last message and read state.
+fn with_read_state(channel: &mut Value, states: &HashMap<ChannelId, &ReadState>) {
+    let id = channel
+        .get("id")
+        .and_then(Value::as_i64)
+        .unwrap_or_default();
+    let found = states.get(&ChannelId(id));
+    let last = found.map_or(0, |s| s.last_message_id.0);
+    let read = found.map_or(
+        json!({"last_read_id": 0, "unread_count": 0, "mention_count": 0}),
+        |s| serde_json::to_value(ReadStateView::from(*s)).unwrap_or_default(),
+    );
+    if let Value::Object(fields) = channel {
+        fields.insert("last_message_id".into(), last.into());
+        fields.insert("read_state".into(), read);
+    }
 }

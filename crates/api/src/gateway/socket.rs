@@ -15,9 +15,9 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use futures_util::StreamExt;
+use pingme_app::read_states::FirstScreen;
 use pingme_domain::account::Account;
 use pingme_domain::community::Server;
-use pingme_domain::messages::ReadState;
 use pingme_domain::presence::Status;
 use pingme_domain::{AccountId, ServerId};
 use pingme_realtime::{
@@ -269,28 +269,28 @@ impl Link {
         registered: &[ServerId],
     ) -> Result<Session, End> {
         let (account, _) = self.account(token).await?;
-        let (mut servers, mut states) = self.first_screen(&account).await?;
-        if servers.iter().any(|s| !registered.contains(&s.id)) {
+        let mut screen = self.first_screen(&account).await?;
+        if screen.servers.iter().any(|s| !registered.contains(&s.id)) {
             // Joined meanwhile: registered under the new server first, then read again, so
             // that nothing of it between the reading and the registration is missed.
-            self.settle_servers(&attached.session, account.id, &servers)
+            self.settle_servers(&attached.session, account.id, &screen.servers)
                 .await?;
-            (servers, states) = self.first_screen(&account).await?;
+            screen = self.first_screen(&account).await?;
         }
-        self.settle_servers(&attached.session, account.id, &servers)
+        self.settle_servers(&attached.session, account.id, &screen.servers)
             .await?;
+        let servers = &screen.servers;
         let presence = self
             .state
             .presence
             .connect(account.id, attached.session.clone(), status)
             .await;
-        let presences = ready::presences(&self.state, &account, &servers).await;
+        let presences = ready::presences(&self.state, &account, servers).await;
         let ready = ready::render(
             &self.state,
             &attached.session,
             &account,
-            &servers,
-            &states,
+            &screen,
             &presences,
         );
         let session = Session {
@@ -317,7 +317,7 @@ impl Link {
             .map_err(|_| unavailable())
     }
 
-    async fn first_screen(&self, account: &Account) -> Result<(Vec<Server>, Vec<ReadState>), End> {
+    async fn first_screen(&self, account: &Account) -> Result<FirstScreen, End> {
         self.state
             .app
             .first_screen(account)

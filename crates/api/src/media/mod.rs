@@ -41,6 +41,14 @@ pub struct Urls {
 }
 
 impl Urls {
+    /// A request's.
+    pub fn of(state: &AppState) -> Self {
+        Self {
+            media: state.media.clone(),
+            public_url: state.config.public_url.clone(),
+        }
+    }
+
     /// [`image_url`].
     pub fn image(&self, key: Option<&str>, default: &str) -> String {
         absolute(self.media.as_ref(), &self.public_url, key, default)

@@ -506,6 +506,7 @@ fn scopes_of(dispatch: &Dispatch) -> Vec<String> {
         Audience::Server(server) => vec![server_scope(*server)],
         Audience::Account(account) => vec![account_scope(*account)],
         Audience::People(account, servers) => scopes(*account, servers),
+        Audience::Accounts(accounts) => accounts.iter().map(|a| account_scope(*a)).collect(),
     }
 }
 

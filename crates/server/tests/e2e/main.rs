@@ -17,6 +17,7 @@ mod cli;
 mod cluster;
 mod crash;
 mod directory;
+mod dms;
 mod docs;
 mod email;
 mod faults;

@@ -65,6 +65,14 @@ fn marks_in_the_browser() {
     run("marks.test.mjs");
 }
 
+/// Direct messages (Message on a profile, the list under Home with its unread state, live
+/// answers), blocks (refused sends in words, unblocking) and leaving a group.
+#[test]
+#[ignore = "needs Chromium and web/node_modules: PINGME_TEST_CHROMIUM, npm ci in web/ (.ci/run provides both)"]
+fn dms_in_the_browser() {
+    run("dms.test.mjs");
+}
+
 /// The gateway in the client: unread badges and mentions, the "new messages" line, read states
 /// across tabs, presence and statuses, the live member list, desktop notifications.
 #[test]

@@ -72,7 +72,7 @@ impl ChannelStore for SqlStore<Db> {
         let sql = concat!(
             "UPDATE channels SET name = COALESCE($2, name), \
              description = CASE WHEN $3 THEN $4 ELSE description END, updated_at = $5 \
-             WHERE id = $1 RETURNING ",
+             WHERE id = $1 AND server_id IS NOT NULL RETURNING ",
             channel_columns!()
         );
         let row: Option<ChannelRow> = sqlx::query_as(sql)
@@ -93,7 +93,7 @@ impl ChannelStore for SqlStore<Db> {
     }
 
     async fn delete_channel(&self, id: ChannelId) -> StoreResult<bool> {
-        let done = sqlx::query("DELETE FROM channels WHERE id = $1")
+        let done = sqlx::query("DELETE FROM channels WHERE id = $1 AND server_id IS NOT NULL")
             .bind(id.0)
             .execute(&self.write)
             .await

@@ -1,6 +1,6 @@
 //! Deleting an account, for both dialects: the servers it owns handed to their first
 //! members (or deleted with it when nobody else is in them), its channels to their servers'
-//! owners.
+//! owners, its direct messages with nobody else in them deleted.
 
 use super::{Conn, Db};
 use crate::dialect::Dialect;
@@ -38,6 +38,18 @@ impl SqlStore<Db> {
         sqlx::query(
             "UPDATE channels SET owner_id = (SELECT owner_id FROM servers WHERE servers.id = channels.server_id) \
              WHERE owner_id = $1",
+        )
+        .bind(id.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(Db::store_error)?;
+        // Its direct messages with nobody else left in them go; the others stay, its
+        // messages there shown as "Deleted User".
+        sqlx::query(
+            "DELETE FROM channels WHERE server_id IS NULL \
+             AND id IN (SELECT channel_id FROM dm_members WHERE account_id = $1) \
+             AND NOT EXISTS (SELECT 1 FROM dm_members o \
+             WHERE o.channel_id = channels.id AND o.account_id <> $1)",
         )
         .bind(id.0)
         .execute(&mut *tx)

@@ -197,7 +197,7 @@ pub(super) async fn share_accounts(
 }
 
 /// Writes whom the message's text mentions (migration 0008), in place of what an earlier text
-/// said: accounts that exist, each once.
+/// said: accounts that exist, may read the channel and do not block the author, each once.
 async fn write_mentions(tx: &mut Conn, message: &Message, edited: bool) -> StoreResult<()> {
     if edited {
         sqlx::query("DELETE FROM mentions WHERE message_id = $1")
@@ -211,6 +211,7 @@ async fn write_mentions(tx: &mut Conn, message: &Message, edited: bool) -> Store
             .bind(account.0)
             .bind(message.channel.0)
             .bind(message.id.0)
+            .bind(message.author.as_ref().map(|a| a.id.0))
             .execute(&mut *tx)
             .await
             .map_err(Db::store_error)?;

@@ -14,6 +14,7 @@ mod accounts;
 mod attachments;
 mod categories;
 mod channels;
+mod dms;
 mod handover;
 mod invites;
 mod messages;

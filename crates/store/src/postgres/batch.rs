@@ -87,22 +87,27 @@ impl Batch for PgBatch {
     }
 }
 
-/// Whom the batch's messages mention, of the accounts that exist (locked above).
+/// Whom the batch's messages mention, of the accounts that exist (locked above), may read the
+/// channel and do not block the author.
 async fn write_mentions(tx: &mut Tx, stored: &[MessageRow]) -> StoreResult<()> {
     let rows = mention_rows(stored);
     if rows.is_empty() {
         return Ok(());
     }
     let column = |n: usize| rows.iter().map(|row| row[n]).collect::<Vec<i64>>();
-    sqlx::query(
+    sqlx::query(concat!(
         "INSERT INTO mentions (account_id, channel_id, message_id) \
          SELECT a.id, r.channel, r.message \
-         FROM unnest($1::BIGINT[], $2::BIGINT[], $3::BIGINT[]) AS r(account, channel, message) \
-         JOIN accounts a ON a.id = r.account ON CONFLICT DO NOTHING",
-    )
+         FROM unnest($1::BIGINT[], $2::BIGINT[], $3::BIGINT[], $4::BIGINT[]) \
+         AS r(account, channel, message, author) \
+         JOIN accounts a ON a.id = r.account WHERE ",
+        crate::rows::messages::mentionable!("r.channel", "r.author"),
+        " ON CONFLICT DO NOTHING",
+    ))
     .bind(column(0))
     .bind(column(1))
     .bind(column(2))
+    .bind(column(3))
     .execute(&mut **tx)
     .await
     .map_err(store_error)?;

@@ -108,6 +108,7 @@ impl Dialect for Db {
         // Leaves the row's key alone, so inserts referencing it are not held up.
         for_no_key_update: " FOR NO KEY UPDATE",
         share_members: " FOR SHARE OF ms",
+        share_dm: " FOR SHARE OF d",
         share_server: " FOR SHARE OF s",
         // The foreign key's own lock: it lets an account's deletion take its first lock.
         for_key_share: " FOR KEY SHARE",

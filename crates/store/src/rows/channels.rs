@@ -17,7 +17,7 @@ pub(crate) use channel_columns;
 pub(crate) const CHANNEL: &str = concat!(
     "SELECT ",
     channel_columns!(),
-    " FROM channels WHERE id = $1"
+    " FROM channels WHERE id = $1 AND server_id IS NOT NULL"
 );
 
 #[derive(sqlx::FromRow)]

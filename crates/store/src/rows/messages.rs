@@ -58,6 +58,24 @@ macro_rules! page_select {
         )
     };
 }
+/// Whether account `a` counts a mention in channel `$channel` by `$author`: it may read the
+/// channel (a member of its server, or one of the people of its direct message) and does not
+/// block the author.
+macro_rules! mentionable {
+    ($channel:literal, $author:literal) => {
+        concat!(
+            "EXISTS (SELECT 1 FROM channels c WHERE c.id = ",
+            $channel,
+            " AND ",
+            $crate::dialect::may_read!("a.id", "", ""),
+            ") AND NOT EXISTS (SELECT 1 FROM blocks mb \
+             WHERE mb.blocker_id = a.id AND mb.blocked_id = ",
+            $author,
+            ")"
+        )
+    };
+}
+pub(crate) use mentionable;
 pub(crate) use message_columns;
 pub(crate) use message_select;
 pub(crate) use reply_joins;
@@ -66,7 +84,7 @@ pub(crate) use reply_joins;
 pub(crate) struct MessageRow {
     id: i64,
     channel_id: i64,
-    server_id: i64,
+    server_id: Option<i64>,
     content: String,
     created_at: i64,
     updated_at: i64,
@@ -87,13 +105,15 @@ pub(crate) struct MessageRow {
     reply_author_image: Option<String>,
 }
 
-/// `[account, channel, message]` for each mention in the rows' texts (migration 0008).
-pub(crate) fn mention_rows(rows: &[MessageRow]) -> Vec<[i64; 3]> {
+/// `[account, channel, message, author]` for each mention in the rows' texts (migration
+/// 0008; the author 0 once deleted).
+pub(crate) fn mention_rows(rows: &[MessageRow]) -> Vec<[i64; 4]> {
     rows.iter()
         .flat_map(|row| {
+            let author = row.author_id.unwrap_or(0);
             mentions(&row.content)
                 .into_iter()
-                .map(|account| [account.0, row.channel_id, row.id])
+                .map(move |account| [account.0, row.channel_id, row.id, author])
         })
         .collect()
 }
@@ -140,7 +160,7 @@ impl TryFrom<MessageRow> for Message {
         Ok(Message {
             id: MessageId(row.id),
             channel: ChannelId(row.channel_id),
-            server: ServerId(row.server_id),
+            server: row.server_id.map(ServerId),
             author,
             content: row.content,
             created_at: time(row.created_at)?,

@@ -126,7 +126,8 @@ fn raise_versions(reader: &Reader<'_>, stored: &[MessageRow]) -> StoreResult<()>
     Ok(())
 }
 
-/// Whom the batch's messages mention, of the accounts that exist (migration 0008).
+/// Whom the batch's messages mention (migration 0008), of the accounts that exist, may read
+/// the channel and do not block the author.
 fn write_mentions(reader: &Reader<'_>, stored: &[MessageRow]) -> StoreResult<()> {
     let rows = mention_rows(stored);
     if rows.is_empty() {
@@ -134,9 +135,13 @@ fn write_mentions(reader: &Reader<'_>, stored: &[MessageRow]) -> StoreResult<()>
     }
     let rows = serde_json::to_string(&rows).map_err(|e| StoreError::Other(e.into()))?;
     reader.execute(
-        "INSERT INTO mentions (account_id, channel_id, message_id) \
-         SELECT a.id, r.value ->> 1, r.value ->> 2 FROM json_each($1) r \
-         JOIN accounts a ON a.id = r.value ->> 0 WHERE true ON CONFLICT DO NOTHING",
+        concat!(
+            "INSERT INTO mentions (account_id, channel_id, message_id) \
+             SELECT a.id, r.value ->> 1, r.value ->> 2 FROM json_each($1) r \
+             JOIN accounts a ON a.id = r.value ->> 0 WHERE ",
+            crate::rows::messages::mentionable!("(r.value ->> 1)", "(r.value ->> 3)"),
+            " ON CONFLICT DO NOTHING"
+        ),
         &[&rows],
     )?;
     Ok(())

@@ -109,6 +109,7 @@ impl Dialect for Db {
         for_share: "",
         for_no_key_update: "",
         share_members: "",
+        share_dm: "",
         share_server: "",
         for_key_share: "",
         greatest: "max",

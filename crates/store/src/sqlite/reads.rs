@@ -147,7 +147,10 @@ impl PageRows {
         self.messages.push(Message {
             id: MessageId(row.get(0).map_err(store_error)?),
             channel: ChannelId(row.get(1).map_err(store_error)?),
-            server: ServerId(row.get(2).map_err(store_error)?),
+            server: row
+                .get::<_, Option<i64>>(2)
+                .map_err(store_error)?
+                .map(ServerId),
             author,
             content: row.get(3).map_err(store_error)?,
             created_at: time(row.get(4).map_err(store_error)?)?,

@@ -5,6 +5,7 @@ mod accounts;
 mod attachments;
 mod communities;
 mod deadlocks;
+mod dms;
 mod marks;
 mod messages;
 mod names;

@@ -13,17 +13,22 @@ use std::time::Duration;
 
 /// Pings as fast as the connection takes them, never reading: each owes a pong, and the
 /// pongs used to pile up in the server's memory without limit (hundreds of MiB a second).
-/// Now what the server holds for the socket is bounded, and the socket is closed (4008)
-/// once nothing it is sent can leave.
+/// Now what the server holds for the socket is bounded, and the socket is closed: 4008 once
+/// nothing it is sent can leave, or for answering no ping.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn pings_never_read_cost_bounded_memory_and_close_the_socket_with_4008() {
+async fn pings_never_read_cost_bounded_memory_and_the_socket_is_closed() {
     let dir = tempfile::tempdir().unwrap();
     let mut command = pingme(dir.path());
     command
         .env("RUST_LOG", "warn")
         // Long enough for the flood below to go out on a loaded machine before the server,
         // unable to write, closes the socket.
-        .env("PINGME_WS_SEND_TIMEOUT", "5s");
+        .env("PINGME_WS_SEND_TIMEOUT", "5s")
+        // Where the kernel's buffers take every pong the server owes (seen with 32 MiB
+        // receive windows), no send ever blocks: the socket is then closed because it
+        // answered no ping (pings alone do not keep a socket open), within the wait below.
+        .env("PINGME_WS_PING", "10s")
+        .env("PINGME_WS_IDLE", "20s");
     let node = Node::start(command).await;
     let token = account(&node, dir.path(), "pinger").await;
     let (server, channel) = server_of(&node, &token).await;
@@ -46,8 +51,11 @@ async fn pings_never_read_cost_bounded_memory_and_close_the_socket_with_4008() {
         "{sent} pings grew the server by {grown_mib} MiB (from {} KiB)",
         before.rss
     );
-    // Reading now: the pongs that fitted in the buffers, then the close frame.
-    assert_eq!(socket.close_code(Duration::from_secs(60)).await, Some(4008));
+    // Reading now: the pongs that fitted in the buffers, then the close frame: 4008 when the
+    // server's sends blocked, 1000 when the buffers took everything and the socket answered
+    // no ping.
+    let code = socket.close_code(Duration::from_secs(60)).await;
+    assert!(matches!(code, Some(4008 | 1000)), "{code:?}");
     assert!(healthy(&node.url).await);
     node.terminate().await;
 }

@@ -7,6 +7,9 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 
+/// The receive buffer of the raw sockets (the kernel doubles it for its own bookkeeping).
+const RECEIVE_BUFFER: u32 = 128 * 1024;
+
 pub const TEXT: u8 = 0x1;
 pub const CLOSE: u8 = 0x8;
 pub const PING: u8 = 0x9;
@@ -43,6 +46,10 @@ pub async fn tcp_from(url: &str, from: IpAddr) -> std::io::Result<TcpStream> {
         .parse()
         .expect("an http://ip:port URL");
     let socket = TcpSocket::new_v4()?;
+    // A fixed receive window, whatever the machine's `tcp_rmem` lets a socket grow to (seen
+    // up to 32 MiB): a client that stops reading holds the server's writes up as soon on every
+    // machine.
+    socket.set_recv_buffer_size(RECEIVE_BUFFER)?;
     socket.bind(SocketAddr::new(from, 0))?;
     socket.connect(target).await
 }
