@@ -72,7 +72,7 @@ test("a blocked person is told they cannot write until the block is lifted", asy
   await bob.page.getByRole("log").getByRole("button", { name: "ann: show profile" }).last().click();
   const card = bob.page.getByRole("dialog");
   await card.getByRole("button", { name: "Block" }).click();
-  await card.getByText("You block ann: they cannot message you.").waitFor();
+  await card.getByText("You block ann: neither of you can message the other in a conversation of your own.").waitFor();
   assert.equal(await card.getByRole("button", { name: "Message", exact: true }).count(), 0);
   await card.getByRole("button", { name: "Close" }).click();
 

@@ -59,6 +59,7 @@ struct Limiters {
     identify: Limiter<AccountId>,
     marks: Limiter<AccountId>,
     uploads: Limiter<AccountId>,
+    searches: Limiter<AccountId>,
 }
 
 /// Every rate limit of one node; `None` inside when limits are off.
@@ -77,6 +78,7 @@ impl RateLimits {
             identify: Limiter::new(IDENTIFY),
             marks: Limiter::new(MARKS),
             uploads: Limiter::new(UPLOADS),
+            searches: Limiter::new(SEARCHES),
         }))
     }
 
@@ -139,6 +141,12 @@ impl RateLimits {
         limits.marks.check(&account).map_err(wait_of)
     }
 
+    /// One message search by `account`.
+    pub fn search(&self, account: AccountId) -> Result<(), ApiError> {
+        let Some(limits) = &self.0 else { return Ok(()) };
+        limits.searches.check(&account)
+    }
+
     /// One attachment uploaded by `account`; the error is how long to wait.
     pub fn upload(&self, account: AccountId) -> Result<(), Duration> {
         let Some(limits) = &self.0 else { return Ok(()) };
@@ -184,6 +192,12 @@ const TYPING: Rate = Rate {
 /// Reactions and pins, per account: 20 at once, then one every half second.
 const MARKS: Rate = Rate {
     count: NonZeroU32::new(20).unwrap(),
+    per: Duration::from_secs(10),
+};
+
+/// Message searches, per account: 10 at once, then one a second.
+const SEARCHES: Rate = Rate {
+    count: NonZeroU32::new(10).unwrap(),
     per: Duration::from_secs(10),
 };
 

@@ -12,6 +12,7 @@ use pingme_domain::account::Account;
 use pingme_domain::community::{Channel, Server};
 use pingme_domain::dms::{DmView, Home};
 use pingme_domain::events::{Audience, Event};
+use pingme_domain::message_search::{Found, MessageQuery};
 use pingme_domain::messages::{
     Emoji, Message, MessageBody, MessageId, MessageWrite, NewMessage, Nonce, Outgoing, Page,
     PageVersion, ReadState, Sent, Unusable,
@@ -316,6 +317,7 @@ impl App {
             .await?
         {
             MessageWrite::Done(edited) => edited,
+            MessageWrite::Refused if message.server.is_none() => return Err(crate::dms::blocked()),
             MessageWrite::Refused => return Err(not_the_sender()),
             MessageWrite::Missing => return Err(AppError::NotFound),
         };
@@ -374,6 +376,13 @@ impl App {
             false if home == Home::Dm => Err(AppError::NotFound),
             false => Err(not_a_reader()),
         }
+    }
+
+    /// The messages the caller may read that hold every word of the query, newest first,
+    /// and how many there are (the store applies the permission inside the query).
+    #[instrument(level = "debug", skip_all, fields(account = %query.viewer))]
+    pub async fn search_messages(&self, query: &MessageQuery) -> AppResult<Found> {
+        Ok(self.store.search_messages(query).await?)
     }
 
     /// Sends a rendered frame to every socket of a channel (on every node).

@@ -23,7 +23,8 @@ pub struct Opened {
 impl App {
     /// Opens the direct message of the caller and `recipients` (1 to 9 others, each sharing
     /// a server or a direct message with the caller, no block between them), or finds the
-    /// one these people already have. Everyone it is new to is told (`dm_create`).
+    /// one these people already have. Everyone it is new to is told (`dm_create`), and when
+    /// someone is back in a group, those already in it (`dm_update`).
     #[instrument(skip_all, fields(account = %caller.id))]
     pub async fn open_dm(&self, caller: &Account, recipients: &[AccountId]) -> AppResult<Opened> {
         let people = DmPeople::new(caller.id, recipients).map_err(bad_recipients)?;
@@ -45,7 +46,11 @@ impl App {
         };
         let people = self.store.accounts(&dm.members).await?;
         if !joined.is_empty() {
-            self.dispatch_dm("dm_create", &dm, &people);
+            // New to those who joined; to the others, who is in it changed.
+            let (new, old): (Vec<AccountId>, Vec<AccountId>) =
+                dm.members.iter().partition(|m| joined.contains(m));
+            self.dispatch_dm("dm_create", &dm, &people, &new);
+            self.dispatch_dm("dm_update", &dm, &people, &old);
         }
         Ok(Opened {
             dm: view(&dm, &people, caller.id),
@@ -86,7 +91,7 @@ impl App {
                 if let (Some(mut dm), false) = (before, emptied) {
                     dm.members.retain(|m| *m != caller.id);
                     let people = self.store.accounts(&dm.members).await?;
-                    self.dispatch_dm("dm_update", &dm, &people);
+                    self.dispatch_dm("dm_update", &dm, &people, &dm.members);
                 }
                 Ok(())
             }
@@ -121,9 +126,9 @@ impl App {
         Ok(self.store.blocked(caller.id).await?)
     }
 
-    /// `event` about the direct message to each of its people, as each sees it.
-    fn dispatch_dm(&self, event: &str, dm: &Dm, people: &[Account]) {
-        for member in &dm.members {
+    /// `event` about the direct message to each of `to`, as each sees it.
+    fn dispatch_dm(&self, event: &str, dm: &Dm, people: &[Account], to: &[AccountId]) {
+        for member in to {
             let data = self.frames.dm_data(&view(dm, people, *member));
             self.dispatch_to(Audience::Account(*member), event, data);
         }

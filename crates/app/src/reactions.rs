@@ -28,7 +28,7 @@ impl App {
             MessageWrite::Done(Reacted::TooMany) => Err(AppError::BadRequest(format!(
                 "A message has at most {MAX_REACTIONS} different reactions."
             ))),
-            MessageWrite::Refused => Err(not_a_reader()),
+            MessageWrite::Refused => Err(refusal(&message)),
             MessageWrite::Missing => Err(AppError::NotFound),
         }
     }
@@ -46,7 +46,7 @@ impl App {
                 Ok(())
             }
             MessageWrite::Done(_) => Ok(()),
-            MessageWrite::Refused => Err(not_a_reader()),
+            MessageWrite::Refused => Err(refusal(&message)),
             MessageWrite::Missing => Err(AppError::NotFound),
         }
     }
@@ -56,7 +56,7 @@ impl App {
     /// that changed it.
     #[instrument(skip_all, fields(account = %caller.id, message = %id.0, pinned))]
     pub async fn pin(&self, caller: &Account, id: MessageId, pinned: bool) -> AppResult<()> {
-        self.message(caller, id).await?;
+        let message = self.message(caller, id).await?;
         match self.store.set_pinned(id, caller.id, pinned).await? {
             MessageWrite::Done(Pinned::Changed(message)) => {
                 let audience = self.audience(&message, caller.id).await;
@@ -67,6 +67,7 @@ impl App {
             MessageWrite::Done(Pinned::TooMany) => Err(AppError::BadRequest(format!(
                 "A channel has at most {MAX_PINS} pinned messages: unpin one first."
             ))),
+            MessageWrite::Refused if message.server.is_none() => Err(crate::dms::blocked()),
             MessageWrite::Refused => Err(AppError::Forbidden(
                 "Only the server's owner can pin or unpin messages.".into(),
             )),
@@ -80,5 +81,14 @@ impl App {
         let home = self.channel_home(channel).await?;
         self.readable(home, channel, caller).await?;
         Ok(self.store.pins(channel, caller.id).await?)
+    }
+}
+
+/// Why a reader's mark on a message was refused: in a direct message between two, a block
+/// stands between them; elsewhere, the reader can no longer read it.
+fn refusal(message: &Message) -> AppError {
+    match message.server {
+        None => crate::dms::blocked(),
+        Some(_) => not_a_reader(),
     }
 }

@@ -78,6 +78,9 @@ pub enum Scenario {
         /// top of whatever the server already holds.
         #[arg(long, default_value_t = 0)]
         servers: usize,
+        /// For `search`: the queries, each worker going through them in turn.
+        #[arg(long = "query")]
+        queries: Vec<String>,
     },
     /// One channel, many sockets, some of them sending: deliveries/s, send→receive latency,
     /// lost and duplicated deliveries.
@@ -189,4 +192,7 @@ pub enum Endpoint {
     History,
     /// The three in turn, each worker starting at a different one
     Mix,
+    /// `GET /api/search/messages/?q=` with each of `--query` in turn (the data set is the
+    /// server's: `crates/bench/scripts/search-corpus` makes one)
+    Search,
 }

@@ -11,6 +11,7 @@ pub mod duration;
 pub mod events;
 pub mod ids;
 pub mod media;
+pub mod message_search;
 pub mod messages;
 pub mod names;
 pub mod password;

@@ -9,6 +9,7 @@ use crate::community::{
     ServerChanges, ServerQuery, Standing,
 };
 use crate::dms::{Dm, DmOpening, DmPeople, Home, LeftDm};
+use crate::message_search::{Found, MessageQuery};
 use crate::messages::{
     Attachment, Emoji, Message, MessageBody, MessageId, MessageWrite, NewAttachment, NewMessage,
     Outgoing, Page, PageVersion, Pinned, Reacted, ReadState, Sent, Unusable,
@@ -305,6 +306,10 @@ pub trait MessageStore: Send + Sync {
         id: MessageId,
         by: AccountId,
     ) -> StoreResult<MessageWrite<ChannelId>>;
+
+    /// The messages `query.viewer` may read that hold every word of the query, newest first,
+    /// with the filters; the permission is part of the query, never applied after it.
+    async fn search_messages(&self, query: &MessageQuery) -> StoreResult<Found>;
 }
 
 #[async_trait]

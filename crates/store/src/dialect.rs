@@ -6,6 +6,7 @@
 //! written in `ops`; one that differs is written once here, in [`statements!`], with a
 //! placeholder for each fragment that differs, and each dialect names its fragments.
 
+use pingme_domain::message_search::Words;
 use pingme_domain::store::{StoreError, StoreResult};
 use std::future::Future;
 
@@ -22,6 +23,9 @@ pub(crate) trait Dialect: sqlx::Database {
     /// commit, if its channel's version and newest message are not raised by a trigger
     /// (migrations 0006, 0008).
     const AFTER_MESSAGE_INSERT: Option<&'static str>;
+
+    /// The words of a search as the full-text match of [`Sql::search_messages`] binds them.
+    fn text_query(words: &Words) -> String;
 
     /// A list of ids as the statements taking one (`… IN_IDS`) bind it.
     type Ids;
@@ -85,13 +89,15 @@ pub(crate) struct Sql {
     pub read_states: &'static str,
     /// Account `$1`'s read state in channel `$2`, if it may read it.
     pub read_state: &'static str,
-    /// Replaces message `$1`'s text `$3` at `$4` if `$2` sent it and still may read it.
+    /// Replaces message `$1`'s text `$3` at `$4` if `$2` sent it and still may read it (and,
+    /// between two, is not blocked).
     pub edit_message: &'static str,
-    /// The channel of message `$1` if `$2` may read it (a member of its server, or one of the
-    /// people of its direct message; the membership shared-locked).
+    /// The channel of message `$1` if `$2` may react to it: may read it (a member of its
+    /// server, or one of the people of its direct message; the membership shared-locked), and
+    /// no block stands between the two people of a direct message.
     pub message_reader: &'static str,
     /// The channel of message `$1` if `$2` owns its server (the server shared-locked) or is
-    /// one of the people of its direct message.
+    /// one of the people of its direct message (unblocked, between two).
     pub message_owner: &'static str,
     /// The reactions of the messages `$1`, each emoji once per message with how many gave
     /// it and whether `$2` did (`mine` > 0), by message and then first given.
@@ -116,6 +122,13 @@ pub(crate) struct Sql {
     pub page_version: &'static str,
     /// Where the directory stands (migration 0006).
     pub directory_version: &'static str,
+    /// The messages `$1` may read that hold the words `$2` ([`Dialect::text_query`]), in
+    /// server `$3`, channel `$4`, by `$5`, before `$6` (each filter NULL: any), newest first,
+    /// `$7` at most.
+    pub search_messages: &'static str,
+    /// How many messages [`Sql::search_messages`] would find without its limit, counted up to
+    /// `$7`.
+    pub count_matches: &'static str,
 }
 
 /// The statements of [`Sql`], given a dialect's fragments: how a list of ids is matched
@@ -134,7 +147,8 @@ macro_rules! statements {
         for_key_share: $for_key_share:literal,
         greatest: $greatest:literal,
         least: $least:literal,
-        database_start: $database_start:literal $(,)?
+        database_start: $database_start:literal,
+        text_match: $text_match:literal $(,)?
     ) => {
         $crate::dialect::Sql {
             page_version: concat!(
@@ -196,12 +210,9 @@ macro_rules! statements {
                  reply_to_id) SELECT c.id, $2, $3, $4, $5, $5, $6 FROM channels c \
                  WHERE c.id = $1 AND ",
                 $crate::dialect::may_read!("$2", $share_members, $share_dm),
-                // Between two (a server's channel has no people of its own), a block either
-                // way stops both.
-                " AND NOT EXISTS (SELECT 1 FROM dm_members o JOIN blocks b \
-                 ON (b.blocker_id = o.account_id AND b.blocked_id = $2) \
-                 OR (b.blocker_id = $2 AND b.blocked_id = o.account_id) \
-                 WHERE o.channel_id = c.id AND c.dm_key NOT LIKE '%,%,%') RETURNING id"
+                " AND ",
+                $crate::dialect::unblocked!("$2"),
+                " RETURNING id"
             ),
             share_accounts: concat!(
                 "SELECT id FROM accounts WHERE id ",
@@ -236,21 +247,27 @@ macro_rules! statements {
                  WHERE id = $1 AND author_id = $2 AND EXISTS (SELECT 1 FROM channels c \
                  WHERE c.id = messages.channel_id AND ",
                 $crate::dialect::may_read!("$2", $share_members, $share_dm),
+                " AND ",
+                $crate::dialect::unblocked!("$2"),
                 ") RETURNING id"
             ),
             message_reader: concat!(
                 "SELECT c.id FROM messages m JOIN channels c ON c.id = m.channel_id \
                  WHERE m.id = $1 AND ",
-                $crate::dialect::may_read!("$2", $share_members, $share_dm)
+                $crate::dialect::may_read!("$2", $share_members, $share_dm),
+                " AND ",
+                $crate::dialect::unblocked!("$2")
             ),
             message_owner: concat!(
                 "SELECT c.id FROM messages m JOIN channels c ON c.id = m.channel_id \
                  WHERE m.id = $1 AND (EXISTS (SELECT 1 FROM servers s \
                  WHERE s.id = c.server_id AND s.owner_id = $2",
                 $share_server,
-                ") OR EXISTS (SELECT 1 FROM dm_members d \
+                ") OR (EXISTS (SELECT 1 FROM dm_members d \
                  WHERE d.channel_id = c.id AND d.account_id = $2",
                 $share_dm,
+                ") AND ",
+                $crate::dialect::unblocked!("$2"),
                 "))"
             ),
             reactions_of: concat!(
@@ -301,6 +318,18 @@ macro_rules! statements {
                 "SELECT id FROM channels WHERE server_id = $1 ORDER BY id",
                 $for_update
             ),
+            search_messages: concat!(
+                $crate::rows::messages::message_select!(),
+                "WHERE ",
+                $crate::dialect::matching!($text_match),
+                " ORDER BY m.id DESC LIMIT $7"
+            ),
+            count_matches: concat!(
+                "SELECT count(*) FROM (SELECT 1 FROM messages m JOIN channels c ON c.id = m.channel_id \
+                 WHERE ",
+                $crate::dialect::matching!($text_match),
+                " LIMIT $7) found"
+            ),
         }
     };
 }
@@ -325,6 +354,41 @@ macro_rules! may_read {
     };
 }
 pub(crate) use may_read;
+
+/// Whether no block stands between `$account` and the other person of channel `c`, when
+/// it is a direct message with two people in it now (a server's channel has no people of its
+/// own, and a group goes on): a block either way stops both from posting, editing, reacting
+/// and pinning there.
+macro_rules! unblocked {
+    ($account:literal) => {
+        concat!(
+            "NOT EXISTS (SELECT 1 FROM dm_members o JOIN blocks b \
+             ON (b.blocker_id = o.account_id AND b.blocked_id = ",
+            $account,
+            ") OR (b.blocker_id = ",
+            $account,
+            " AND b.blocked_id = o.account_id) \
+             WHERE o.channel_id = c.id \
+             AND (SELECT count(*) FROM dm_members n WHERE n.channel_id = c.id) <= 2)"
+        )
+    };
+}
+pub(crate) use unblocked;
+
+/// The conditions of a search ([`Sql::search_messages`]) on message `m` of channel `c`: the
+/// words, what `$1` may read, and the filters.
+macro_rules! matching {
+    ($text_match:literal) => {
+        concat!(
+            $text_match,
+            " AND ",
+            $crate::dialect::may_read!("$1", "", ""),
+            " AND ($3 IS NULL OR c.server_id = $3) AND ($4 IS NULL OR m.channel_id = $4) \
+             AND ($5 IS NULL OR m.author_id = $5) AND ($6 IS NULL OR m.id < $6)"
+        )
+    };
+}
+pub(crate) use matching;
 
 /// Read states of account `$1` in its servers' channels and its direct messages (and `$filter`): where each person
 /// has read to is their acknowledgement or, without one, where they joined; unread counts stop

@@ -19,6 +19,8 @@ import { isOwner } from "../lib/community.js";
 import { ApiError } from "../api/errors.js";
 import { useDrafts } from "./attachments.js";
 import { ConfirmDialog } from "../ui/confirm.js";
+import { SearchPanel } from "./search.js";
+import { channelPath, navigate } from "../router.js";
 
 /** From this width the member list is open beside the chat at first. */
 const WIDE = "(min-width: 1200px)";
@@ -50,6 +52,7 @@ export function ChatView({ server, dm, channel, menu }) {
   const members = dm ? { ...serverMembers, members: me ? [me, ...dm.recipients] : dm.recipients } : serverMembers;
   const [membersOpen, setMembersOpen] = useState(() => !dm && matchMedia(WIDE).matches);
   const [pinsOpen, setPinsOpen] = useState(false);
+  const [searchOpen, setSearchOpen] = useState(false);
   const [replyTo, setReplyTo] = useState(/** @type {Message|null} */ (null));
   const drafts = useDrafts(api);
   const [atBottom, setAtBottom] = useState(true);
@@ -60,6 +63,7 @@ export function ChatView({ server, dm, channel, menu }) {
   const pane = useRef(/** @type {HTMLElement|null} */ (null));
   const panelId = useId();
   const pinsId = useId();
+  const searchId = useId();
   // Either side pins in a direct message; in a server, its owner.
   const canPin = dm ? true : isOwner(server, me);
   const { timeline, status } = chat;
@@ -93,11 +97,34 @@ export function ChatView({ server, dm, channel, menu }) {
     if (!membersOpen) members.opened();
     setMembersOpen(!membersOpen);
     setPinsOpen(false);
+    setSearchOpen(false);
   };
   const togglePins = () => {
     setPinsOpen(!pinsOpen);
     setMembersOpen(false);
+    setSearchOpen(false);
   };
+  const toggleSearch = () => {
+    setSearchOpen(!searchOpen);
+    setMembersOpen(false);
+    setPinsOpen(false);
+  };
+  /** A search result: here, brought into view; elsewhere, its channel opened at it. @param {Message} m */
+  const showFound = (m) => {
+    if (!matchMedia(WIDE).matches) setSearchOpen(false);
+    if (m.channel_id === channel.id) return chat.jumpTo(m.id);
+    const dm = store.state.dms.find((d) => d.id === m.channel_id);
+    const home = (store.state.servers ?? []).find((s) => s.channel_server.some((/** @type {any} */ c) => c.id === m.channel_id));
+    if (dm) navigate(`/dms/${dm.id}?message=${m.id}`);
+    else if (home) navigate(`${channelPath(home.id, m.channel_id)}?message=${m.id}`);
+  };
+  // Opened at a message (a search result elsewhere): brought into view once.
+  useEffect(() => {
+    const wanted = Number(new URLSearchParams(location.search).get("message"));
+    if (!Number.isSafeInteger(wanted) || wanted <= 0) return;
+    history.replaceState(null, "", location.pathname);
+    chat.jumpTo(wanted);
+  }, []);
 
   /** @param {Message} message */
   const reply = (message) => {
@@ -149,7 +176,7 @@ export function ChatView({ server, dm, channel, menu }) {
   const showJump = !timeline.atPresent || (!atBottom && chat.unseen > 0);
   const unseen = chat.unseen > 0 ? `${chat.unseen} new message${chat.unseen === 1 ? "" : "s"}` : "You are reading older messages";
 
-  return html`<section class=${membersOpen || pinsOpen ? "pane chat members-open" : "pane chat"} ref=${pane}>
+  return html`<section class=${membersOpen || pinsOpen || searchOpen ? "pane chat members-open" : "pane chat"} ref=${pane}>
     <header class="pane-header">
       ${menu}
       ${dm
@@ -159,6 +186,9 @@ export function ChatView({ server, dm, channel, menu }) {
       <span class="spacer"></span>
       ${dm?.group && html`<button type="button" class="icon-button" aria-label="Leave this group" title="Leave this group"
         onClick=${() => setLeaving(true)}><${Icon} name="logout" /></button>`}
+      <button type="button" class=${searchOpen ? "icon-button active" : "icon-button"} aria-label="Search messages"
+        aria-expanded=${searchOpen ? "true" : "false"} aria-controls=${searchId} title="Search messages"
+        onClick=${toggleSearch}><${Icon} name="search" /></button>
       <button type="button" class=${pinsOpen ? "icon-button active" : "icon-button"} aria-label="Pinned messages"
         aria-expanded=${pinsOpen ? "true" : "false"} aria-controls=${pinsId} title="Pinned messages"
         onClick=${togglePins}><${Icon} name="pin" /></button>
@@ -194,6 +224,9 @@ export function ChatView({ server, dm, channel, menu }) {
       ${membersOpen && server &&
       html`<div class="member-scrim" onClick=${() => setMembersOpen(false)}></div>
         <${MemberPanel} id=${panelId} server=${server} members=${members} onProfile=${setProfile} onClose=${() => setMembersOpen(false)} />`}
+      ${searchOpen &&
+      html`<div class="member-scrim" onClick=${() => setSearchOpen(false)}></div>
+        <${SearchPanel} id=${searchId} server=${server} channel=${channel} onJump=${showFound} onClose=${() => setSearchOpen(false)} />`}
       ${pinsOpen &&
       html`<div class="member-scrim" onClick=${() => setPinsOpen(false)}></div>
         <${PinsPanel} id=${pinsId} channel=${channel} version=${chat.changes} canPin=${canPin} onClose=${() => setPinsOpen(false)}

@@ -238,7 +238,7 @@ export function ProfileCard({ user, members, onClose }) {
     ${error && html`<p class="error" role="alert">The rest of this profile could not be loaded. ${error}</p>`}
     ${others.can && html`<div class="profile-actions">
       ${others.blocked
-        ? html`<p class="hint">You block ${account.username}: they cannot message you.</p>`
+        ? html`<p class="hint">You block ${account.username}: neither of you can message the other in a conversation of your own.</p>`
         : html`<button type="button" class="primary" disabled=${others.busy} onClick=${() => others.message(onClose)}>Message</button>`}
       <button type="button" class="secondary" disabled=${others.busy || others.blocked === null}
         onClick=${() => others.toggleBlock()}>${others.blocked ? "Unblock" : "Block"}</button>

@@ -11,6 +11,7 @@ mod in_flight;
 mod messages;
 mod reader;
 pub mod recheck;
+mod search;
 pub(crate) mod socket;
 pub mod views;
 mod writer;
@@ -24,5 +25,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(acks::router())
         .merge(emojis::router())
         .merge(attachments::router())
+        .merge(search::router())
         .merge(socket::router())
 }

@@ -29,11 +29,13 @@ pub async fn run(common: &Common, scenario: &Scenario) -> anyhow::Result<Report>
             messages,
             channel,
             servers,
+            queries,
         } => {
             let data = rest::Data {
                 messages,
                 channel,
                 servers,
+                queries,
             };
             rest::run(&context, endpoint, concurrency, data).await
         }

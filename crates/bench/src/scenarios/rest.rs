@@ -18,6 +18,8 @@ pub struct Data {
     pub channel: Option<i64>,
     /// Servers to make for `servers`.
     pub servers: usize,
+    /// What `search` looks for.
+    pub queries: Vec<String>,
 }
 
 pub async fn run(
@@ -101,6 +103,25 @@ async fn paths(
         };
         paths.push(format!("/api/messages/?channel_id={channel}"));
     }
+    if endpoint == Endpoint::Search {
+        anyhow::ensure!(
+            !data.queries.is_empty(),
+            "search needs at least one --query"
+        );
+        for query in &data.queries {
+            paths.push(format!("/api/search/messages/?q={}", encoded(query)));
+        }
+    }
     parameters["endpoint"] = json!(paths.join(" "));
     Ok((Arc::new(paths), parameters))
+}
+
+/// A query parameter's value, percent-encoded but for letters and digits.
+fn encoded(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }

@@ -515,6 +515,15 @@ async fn dm_events_reach_its_people_but_not_those_who_blocked_the_actor() {
         (name.as_str(), recipient_ids(&data)),
         ("dm_update", vec![ann.id])
     );
+    // Opened again with Cat (by Bob: Cat blocks Ann): new to Cat, a change for Bob.
+    assert_eq!(opened(&app, &bob, &[&ann, &cat]).await, group);
+    let (_, name, data) = dispatch(&mut sockets[1]).await;
+    assert_eq!((name.as_str(), &data["id"]), ("dm_create", &json!(group)));
+    let (_, name, data) = dispatch(&mut sockets[0]).await;
+    assert_eq!(
+        (name.as_str(), recipient_ids(&data)),
+        ("dm_update", vec![ann.id, cat.id])
+    );
     for socket in &mut sockets {
         quiet(socket).await;
     }
@@ -531,8 +540,8 @@ async fn every_role_gets_exactly_the_expected_status_for_every_dm_action() {
         ("see it",            [401, 404, 200, 200, 200]),
         ("read its messages", [401, 404, 200, 200, 200]),
         ("post",              [401, 404, 201, 403, 403]),
-        ("react",             [401, 404, 204, 204, 204]),
-        ("pin",               [401, 404, 204, 204, 204]),
+        ("react",             [401, 404, 204, 403, 403]),
+        ("pin",               [401, 404, 204, 403, 403]),
         ("acknowledge",       [401, 404, 204, 204, 204]),
         ("leave",             [401, 404, 400, 400, 400]),
         ("open it",           [401, 201, 200, 403, 403]),

@@ -30,6 +30,7 @@ mod invites;
 mod marks;
 mod matrix;
 mod media;
+mod message_search;
 mod nodes;
 mod pages;
 mod presence;

@@ -73,6 +73,13 @@ fn dms_in_the_browser() {
     run("dms.test.mjs");
 }
 
+/// Message search: the panel, its scopes and total, a result opened in its place.
+#[test]
+#[ignore = "needs Chromium and web/node_modules: PINGME_TEST_CHROMIUM, npm ci in web/ (.ci/run provides both)"]
+fn search_in_the_browser() {
+    run("search.test.mjs");
+}
+
 /// The gateway in the client: unread badges and mentions, the "new messages" line, read states
 /// across tabs, presence and statuses, the live member list, desktop notifications.
 #[test]

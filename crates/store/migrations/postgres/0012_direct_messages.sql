@@ -23,6 +23,17 @@ CREATE TABLE blocks (
     CHECK (blocker_id <> blocked_id)
 );
 CREATE INDEX blocks_by_blocked ON blocks (blocked_id, blocker_id);
--- Unlike SQLite's, the directory's trigger on channels (migration 0006) still counts a
--- direct message's creation: listings are read again once, which costs less than a second
--- trigger would on every channel write.
+-- A direct message changes no listing of servers: the directory's trigger on channels
+-- (migration 0006) counts servers' channels only from here on, so opening or leaving one
+-- neither makes listings be read again nor waits on the directory's row.
+DROP TRIGGER channels_raise_directory ON channels;
+CREATE TRIGGER channels_raise_directory_on_insert AFTER INSERT ON channels
+    FOR EACH ROW WHEN (NEW.server_id IS NOT NULL)
+    EXECUTE FUNCTION raise_directory_version();
+CREATE TRIGGER channels_raise_directory_on_update
+    AFTER UPDATE OF id, server_id, owner_id, name, description, created_at, updated_at ON channels
+    FOR EACH ROW WHEN (NEW.server_id IS NOT NULL OR OLD.server_id IS NOT NULL)
+    EXECUTE FUNCTION raise_directory_version();
+CREATE TRIGGER channels_raise_directory_on_delete AFTER DELETE ON channels
+    FOR EACH ROW WHEN (OLD.server_id IS NOT NULL)
+    EXECUTE FUNCTION raise_directory_version();

@@ -31,10 +31,10 @@ INSERT INTO channels_rebuilt (id, server_id, owner_id, name, description, create
     updated_at, version, last_message_id)
 SELECT id, server_id, owner_id, name, description, created_at, updated_at, version,
     last_message_id FROM channels;
--- AUTOINCREMENT's high-water mark carries over, so no id is ever given twice.
-UPDATE sqlite_sequence SET seq = (SELECT seq FROM sqlite_sequence WHERE name = 'channels')
-WHERE name = 'channels_rebuilt';
-DELETE FROM sqlite_sequence WHERE name = 'channels';
+-- AUTOINCREMENT's high-water mark carries over (also when no channel is left), so no id is
+-- ever given twice: the old table's row becomes the new one's before the old table goes.
+DELETE FROM sqlite_sequence WHERE name = 'channels_rebuilt';
+UPDATE sqlite_sequence SET name = 'channels_rebuilt' WHERE name = 'channels';
 DROP TABLE channels;
 ALTER TABLE channels_rebuilt RENAME TO channels;
 

@@ -183,6 +183,15 @@ impl DmStore for SqlStore<Db> {
 
     async fn leave_dm(&self, channel: ChannelId, account: AccountId) -> StoreResult<LeftDm> {
         let mut tx = self.begin_write().await?;
+        if Db::ROW_LOCKS {
+            // The channel first, as its message writers lock it: two last people leaving at
+            // once take turns (the second one empties it), and a send cannot deadlock with it.
+            sqlx::query("SELECT id FROM channels WHERE id = $1 AND server_id IS NULL FOR UPDATE")
+                .bind(channel.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(Db::store_error)?;
+        }
         let Some(dm) = dm_of(&mut tx, channel, account).await? else {
             return Ok(LeftDm::NotIn);
         };

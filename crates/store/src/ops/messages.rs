@@ -11,6 +11,7 @@ use crate::rows::messages::{
 };
 use crate::store::SqlStore;
 use async_trait::async_trait;
+use pingme_domain::message_search::{Found, MessageQuery};
 use pingme_domain::messages::{
     Emoji, MAX_PINS, MAX_REACTIONS, Message, MessageBody, MessageId, MessageWrite, NewMessage,
     Nonce, Outgoing, Page, PageVersion, Pinned, Reacted, Sent, Unusable, mentions,
@@ -512,6 +513,10 @@ impl MessageStore for SqlStore<Db> {
         }
         tx.commit().await.map_err(Db::store_error)?;
         Ok(outcome)
+    }
+
+    async fn search_messages(&self, query: &MessageQuery) -> StoreResult<Found> {
+        self.search(query).await
     }
 
     async fn delete_message(

@@ -17,6 +17,7 @@ mod channels;
 mod dms;
 mod handover;
 mod invites;
+mod message_search;
 mod messages;
 mod people;
 mod read_states;

@@ -14,6 +14,7 @@ mod ops;
 
 use crate::dialect::{Dialect, Sql, statements};
 use crate::store::SqlStore;
+use pingme_domain::message_search::Words;
 use pingme_domain::store::{StoreError, StoreResult, Unique};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use std::str::FromStr;
@@ -117,7 +118,13 @@ impl Dialect for Db {
         // A failover or a restore starts another server: versions read before it could
         // repeat after it with other rows, so they never match.
         database_start: "CAST(EXTRACT(EPOCH FROM pg_postmaster_start_time()) * 1000000 AS BIGINT)",
+        text_match: "m.search @@ plainto_tsquery('simple', $2)",
     };
+
+    /// `plainto_tsquery`'s text: the words, all of them required.
+    fn text_query(words: &Words) -> String {
+        words.as_slice().join(" ")
+    }
 
     type Ids = Vec<i64>;
     fn ids(ids: impl IntoIterator<Item = i64>) -> Vec<i64> {

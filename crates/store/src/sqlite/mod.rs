@@ -14,6 +14,7 @@ mod ops;
 
 use crate::dialect::{Dialect, Sql, statements};
 use crate::store::SqlStore;
+use pingme_domain::message_search::Words;
 use pingme_domain::store::{StoreError, StoreResult, Unique};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -116,9 +117,21 @@ impl Dialect for Db {
         least: "min",
         // One file, never failed over.
         database_start: "0",
+        text_match: "m.id IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH $2)",
     };
 
     /// A JSON array, as `json_each` reads it.
+    /// FTS5's query: each word a quoted string (a word is letters and digits only, so
+    /// nothing in it needs escaping), all of them required.
+    fn text_query(words: &Words) -> String {
+        let quoted: Vec<String> = words
+            .as_slice()
+            .iter()
+            .map(|w| format!("\"{w}\""))
+            .collect();
+        quoted.join(" ")
+    }
+
     type Ids = String;
     fn ids(ids: impl IntoIterator<Item = i64>) -> String {
         let ids: Vec<String> = ids.into_iter().map(|id| id.to_string()).collect();

@@ -245,7 +245,32 @@ async fn a_block_between_two_stops_both_and_a_group_goes_on(store: Arc<dyn Store
     let [ann, bob, cat, _] = people(&store).await;
     let pair = opened(&store, ann, &[bob]).await;
     let group = opened(&store, ann, &[bob, cat]).await;
+    let before = sent(&store, pair, ann, "before").await;
+    let theirs = sent(&store, pair, bob, "mine").await;
     assert!(store.block(bob, ann).await.unwrap());
+    // Between the two: no reaction, pin or edit either way; one's own message still goes.
+    let thumbs = Emoji::parse("👍").unwrap();
+    for (who, id) in [(ann, theirs), (bob, before)] {
+        assert_eq!(
+            store.add_reaction(id, who, &thumbs).await.unwrap(),
+            MessageWrite::Refused
+        );
+        assert_eq!(
+            store.set_pinned(id, who, true).await.unwrap(),
+            MessageWrite::Refused
+        );
+    }
+    assert_eq!(
+        store
+            .update_message(before, ann, &body("after all"))
+            .await
+            .unwrap(),
+        MessageWrite::Refused
+    );
+    assert_eq!(
+        store.delete_message(before, ann).await.unwrap(),
+        MessageWrite::Done(pair)
+    );
     assert!(
         store.block(bob, ann).await.unwrap(),
         "blocking twice is one block"
@@ -274,8 +299,15 @@ async fn a_block_between_two_stops_both_and_a_group_goes_on(store: Arc<dyn Store
         store.dm_audience(group, bob).await.unwrap(),
         vec![ann, bob, cat]
     );
+    // Once Cat has left, the group is theirs alone: the block holds there too.
+    store.leave_dm(group, cat).await.unwrap();
+    assert!(matches!(
+        send(&store, group, ann, "just us").await,
+        MessageWrite::Refused
+    ));
     assert!(store.unblock(bob, ann).await.unwrap());
     assert!(!store.unblock(bob, ann).await.unwrap());
+    sent(&store, group, ann, "just us").await;
     sent(&store, pair, ann, "hi").await;
     assert!(
         store
@@ -445,6 +477,10 @@ async fn sqlite_channels_are_rebuilt_with_everything_that_refers_to_them() {
          VALUES (7, 1, 1, 'general', 0, 0)",
         "INSERT INTO messages (id, channel_id, author_id, content, created_at, updated_at) \
          VALUES (1, 7, 1, 'kept', 0, 0)",
+        // The newest channel ever made is gone: its id is still never given again.
+        "INSERT INTO channels (id, server_id, owner_id, name, created_at, updated_at) \
+         VALUES (9, 1, 1, 'gone', 0, 0)",
+        "DELETE FROM channels WHERE id = 9",
         "UPDATE channels SET last_message_id = 1, version = 3 WHERE id = 7",
         "INSERT INTO read_states (account_id, channel_id, last_read_id) VALUES (1, 7, 1)",
     ] {
@@ -470,7 +506,7 @@ async fn sqlite_channels_are_rebuilt_with_everything_that_refers_to_them() {
     let bob = account(&store, "bob").await;
     let next = channel(&store, bob).await;
     assert!(
-        next.0 > 7,
+        next.0 > 9,
         "ids go on from where they were: {next:?} after {version:?}"
     );
     let pool = sqlx::SqlitePool::connect(&url).await.unwrap();

@@ -7,6 +7,7 @@ mod communities;
 mod deadlocks;
 mod dms;
 mod marks;
+mod message_search;
 mod messages;
 mod names;
 mod read_states;
