@@ -15,10 +15,15 @@ pub const MAX_RESULTS: u32 = 50;
 /// The most matches counted for `total`: past it a client shows "10,000+".
 pub const MAX_TOTAL: u32 = 10_000;
 
-/// The words of a query: each a run of letters and digits, lowercased, each once, in the
-/// order typed.
+/// The words of a query: each a run of letters and digits as typed, each once (in any case),
+/// in the order typed, and the text they came from. The database's full-text index reads
+/// them with its own tokenizer, the one that read the messages, so the two always agree
+/// (folding case included).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Words(Vec<String>);
+pub struct Words {
+    words: Vec<String>,
+    text: String,
+}
 
 /// Why a query cannot be searched for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,34 +40,44 @@ impl Words {
         }
         let mut words: Vec<String> = Vec::new();
         for word in words_of(text) {
-            if !words.contains(&word) {
-                words.push(word);
+            let folded = word.to_lowercase();
+            if !words.iter().any(|w| w.to_lowercase() == folded) {
+                words.push(word.to_owned());
             }
         }
         match words.len() {
             0 => Err(BadQuery::NoWords),
             n if n > MAX_QUERY_WORDS => Err(BadQuery::TooManyWords),
-            _ => Ok(Self(words)),
+            _ => Ok(Self {
+                words,
+                text: text.trim().to_owned(),
+            }),
         }
     }
 
+    /// The words as typed.
     pub fn as_slice(&self) -> &[String] {
-        &self.0
+        &self.words
     }
 
-    /// Whether a text holds every word: what the index answers, said plainly (the tests'
-    /// brute-force scan).
+    /// The text the words came from, trimmed (for an index that reads a query's text
+    /// itself).
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// Whether a text holds every word, in any case: what the index answers for plain words,
+    /// said plainly (the tests' brute-force scan).
     pub fn all_in(&self, text: &str) -> bool {
-        let found: Vec<String> = words_of(text).collect();
-        self.0.iter().all(|w| found.contains(w))
+        let found: Vec<String> = words_of(text).map(str::to_lowercase).collect();
+        self.words.iter().all(|w| found.contains(&w.to_lowercase()))
     }
 }
 
-/// The words of a text as the index reads them: runs of letters and digits, lowercased.
-pub fn words_of(text: &str) -> impl Iterator<Item = String> + '_ {
+/// The words of a text: runs of letters and digits.
+pub fn words_of(text: &str) -> impl Iterator<Item = &str> {
     text.split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
 }
 
 /// A search of the messages `viewer` may read.
@@ -92,11 +107,12 @@ mod tests {
     #[test]
     fn words_are_runs_of_letters_and_digits_in_lowercase_each_once() {
         let words = Words::parse("  Café, CAFÉ! <@12> it's 3.14 ").unwrap();
-        assert_eq!(words.as_slice(), ["café", "12", "it", "s", "3", "14"]);
+        assert_eq!(words.as_slice(), ["Café", "12", "it", "s", "3", "14"]);
+        assert_eq!(words.text(), "Café, CAFÉ! <@12> it's 3.14");
         assert!(words.all_in("it's café 3.14 <@12>"));
         assert!(!words.all_in("cafe it's 3.14 <@12>"));
         assert_eq!(Words::parse(" ,.; "), Err(BadQuery::NoWords));
-        assert_eq!(Words::parse(&"a ".repeat(11)), Ok(Words(vec!["a".into()])));
+        assert_eq!(Words::parse(&"a A ".repeat(5)).unwrap().as_slice(), ["a"]);
         let eleven: Vec<String> = (0..11).map(|n| format!("w{n}")).collect();
         assert_eq!(Words::parse(&eleven.join(" ")), Err(BadQuery::TooManyWords));
         assert_eq!(Words::parse(&"x".repeat(201)), Err(BadQuery::TooLong));

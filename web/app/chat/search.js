@@ -42,20 +42,24 @@ export function SearchPanel({ id, server, channel, onJump, onClose }) {
   const { api, store } = useServices();
   const [text, setText] = useState("");
   const [scope, setScope] = useState(/** @type {"channel"|"server"|"all"} */ (server ? "server" : "channel"));
-  const [found, setFound] = useState(/** @type {{words: string, total: number, results: Message[]}|null} */ (null));
+  /** The last search: its words and where (a next page asks the same), its total and results so far. */
+  const [found, setFound] = useState(
+    /** @type {{words: string, scope: "channel"|"server"|"all", total: number, results: Message[]}|null} */ (null),
+  );
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState(/** @type {string|null} */ (null));
   const here = { channelId: channel.id, serverId: server?.id ?? null };
 
-  /** @param {string} words @param {Message[]} held */
-  const fetchPage = async (words, held) => {
+  /** @param {string} words @param {"channel"|"server"|"all"} where @param {Message[]} held */
+  const fetchPage = async (words, where, held) => {
     setBusy(true);
     setError(null);
     try {
       const before = held.length > 0 ? held[held.length - 1].id : null;
       /** @type {{total: number, results: Message[]}} */
-      const page = await api.get(searchPath(words, scope, here, before));
-      setFound((last) => ({ words, total: held.length > 0 ? (last?.total ?? page.total) : page.total, results: [...held, ...page.results] }));
+      const page = await api.get(searchPath(words, where, here, before));
+      const total = held.length > 0 ? (found?.total ?? page.total) : page.total;
+      setFound({ words, scope: where, total, results: [...held, ...page.results] });
     } catch (e) {
       setError(e instanceof Error ? e.message : String(e));
     } finally {
@@ -64,7 +68,7 @@ export function SearchPanel({ id, server, channel, onJump, onClose }) {
   };
   const submit = (/** @type {Event} */ e) => {
     e.preventDefault();
-    if (text.trim()) void fetchPage(text.trim(), []);
+    if (text.trim()) void fetchPage(text.trim(), scope, []);
   };
   /** Where a result is, in words. @param {Message} m */
   const where = (m) => {
@@ -110,6 +114,6 @@ export function SearchPanel({ id, server, channel, onJump, onClose }) {
       )}
     </ul>`}
     ${found && found.results.length < found.total && found.results.length % PAGE === 0 &&
-    html`<button type="button" class="link-button search-more" disabled=${busy} onClick=${() => fetchPage(found.words, found.results)}>More results</button>`}
+    html`<button type="button" class="link-button search-more" disabled=${busy} onClick=${() => fetchPage(found.words, found.scope, found.results)}>More results</button>`}
   </aside>`;
 }

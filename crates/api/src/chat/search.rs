@@ -83,10 +83,10 @@ async fn search(
     let query = MessageQuery {
         viewer: caller.id,
         words: words(params.q.as_deref().unwrap_or(""))?,
-        server: number("server_id", &params.server_id, Id::parse)?.map(ServerId),
-        channel: number("channel_id", &params.channel_id, Id::parse)?.map(ChannelId),
-        author: number("author_id", &params.author_id, Id::parse)?.map(AccountId),
-        before: number("before", &params.before, Id::parse)?.map(MessageId),
+        server: number("server_id", &params.server_id, positive)?.map(ServerId),
+        channel: number("channel_id", &params.channel_id, positive)?.map(ChannelId),
+        author: number("author_id", &params.author_id, positive)?.map(AccountId),
+        before: number("before", &params.before, positive)?.map(MessageId),
         limit: paging::limit(&params.limit, SIZES)?,
     };
     let found = state.app.search_messages(&query).await?;
@@ -98,6 +98,11 @@ async fn search(
             .map(|m| MessageView::new(m, &state))
             .collect(),
     }))
+}
+
+/// An id: digits, above zero.
+fn positive(text: &str) -> Option<i64> {
+    Id::parse(text).filter(|id| *id > 0)
 }
 
 fn words(text: &str) -> Result<Words, ApiError> {

@@ -1,8 +1,8 @@
 //! Who receives what on the gateway: each kind of dispatch against each kind of viewer — the
 //! actor's other session, a member of the server, someone in no server with the actor —
 //! checked exactly, on one node and with the viewers on another node than the one the
-//! changes are made through; presence updates among them. (Direct-message participants and blocked users come with
-//! direct messages, issue 17.)
+//! changes are made through; presence updates among them, and a direct message's dispatches
+//! (its people's sessions only; blocked people: `dms.rs`).
 
 use crate::gateway::{dispatch, send, settled};
 use crate::nodes::{connected, redis_url, two_nodes};
@@ -162,6 +162,27 @@ async fn matrix(through: &TestApp, on: &TestApp) {
     // After leaving, nothing more of the server for the leaver.
     send(through, &ann, channel, "after sam left").await;
     viewers.expect("message_create", ALL).await;
+    // A direct message of Ann and Bob: its people's sessions, nobody else's.
+    let opened = post(through, "/api/dms/", &ann, json!({"recipients": [bob.id]})).await;
+    let dm = json_of(opened, StatusCode::CREATED).await["id"].clone();
+    viewers.expect("dm_create", ALL).await;
+    let psst = json!({"channel_id": dm, "content": "psst"});
+    let said = json_of(
+        post(through, "/api/messages/", &bob, psst).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    viewers.expect("message_create", ALL).await;
+    let thumbs = format!("/api/messages/{}/reactions/%F0%9F%91%8D/", said["id"]);
+    call(through, Method::PUT, &thumbs, Some(&ann), None).await;
+    viewers.expect("reaction_add", ALL).await;
+    actor
+        .send(json!({"op": "typing", "d": {"channel_id": dm}}))
+        .await;
+    viewers.expect("typing_start", [false, true, false]).await;
+    let said = format!("/api/messages/{}/", said["id"]);
+    call(through, Method::DELETE, &said, Some(&bob), None).await;
+    viewers.expect("message_delete", ALL).await;
     // Ann's status: as it is to her other session, as others see it to the member.
     for (status, own, others) in [("dnd", "dnd", "dnd"), ("invisible", "invisible", "offline")] {
         actor

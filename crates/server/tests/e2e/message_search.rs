@@ -102,6 +102,22 @@ async fn the_words_of_readable_messages_are_found_newest_first_with_the_filters(
         0
     );
 
+    // Dotted names, numbers and letters of every alphabet, as typed, on either database.
+    let host = say(&app, &ann, general, "deploy to staging.example.com failed").await;
+    let pi = say(&app, &ann, general, "pi is 3.14, roughly").await;
+    let city = say(&app, &bob, dm, "İstanbul in May?").await;
+    for (query, found) in [
+        ("q=staging.example.com", host),
+        ("q=3.14", pi),
+        ("q=%C4%B0stanbul", city),
+    ] {
+        assert_eq!(
+            ids(&search(&app, &ann, query).await),
+            vec![found],
+            "{query}"
+        );
+    }
+
     // An edit and a deletion show at once.
     let edit = json!({"content": "let us gather"});
     let path = format!("/api/messages/{first}/");
@@ -157,6 +173,11 @@ async fn bad_queries_are_field_errors() {
         (
             "q=a&before=-3",
             "before",
+            "A valid integer is required.".to_owned(),
+        ),
+        (
+            "q=a&channel_id=0",
+            "channel_id",
             "A valid integer is required.".to_owned(),
         ),
     ] {

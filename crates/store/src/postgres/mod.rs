@@ -121,9 +121,11 @@ impl Dialect for Db {
         text_match: "m.search @@ plainto_tsquery('simple', $2)",
     };
 
-    /// `plainto_tsquery`'s text: the words, all of them required.
+    /// `plainto_tsquery`'s text: the query as typed, read by the parser that read the
+    /// messages (so `3.14` or `example.com`, one term to it, is found whole); every term is
+    /// required.
     fn text_query(words: &Words) -> String {
-        words.as_slice().join(" ")
+        words.text().to_owned()
     }
 
     type Ids = Vec<i64>;

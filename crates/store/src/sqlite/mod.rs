@@ -120,9 +120,9 @@ impl Dialect for Db {
         text_match: "m.id IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH $2)",
     };
 
-    /// A JSON array, as `json_each` reads it.
-    /// FTS5's query: each word a quoted string (a word is letters and digits only, so
-    /// nothing in it needs escaping), all of them required.
+    /// FTS5's query: each word as typed, a quoted string (a word is letters and digits only,
+    /// so nothing in it needs escaping; the tokenizer that read the messages folds its case),
+    /// all of them required.
     fn text_query(words: &Words) -> String {
         let quoted: Vec<String> = words
             .as_slice()
@@ -132,6 +132,7 @@ impl Dialect for Db {
         quoted.join(" ")
     }
 
+    /// A JSON array, as `json_each` reads it.
     type Ids = String;
     fn ids(ids: impl IntoIterator<Item = i64>) -> String {
         let ids: Vec<String> = ids.into_iter().map(|id| id.to_string()).collect();
