@@ -148,7 +148,9 @@ macro_rules! statements {
         greatest: $greatest:literal,
         least: $least:literal,
         database_start: $database_start:literal,
-        text_match: $text_match:literal $(,)?
+        search_from: $search_from:literal,
+        text_match: $text_match:literal,
+        search_order: $search_order:literal $(,)?
     ) => {
         $crate::dialect::Sql {
             page_version: concat!(
@@ -319,14 +321,23 @@ macro_rules! statements {
                 $for_update
             ),
             search_messages: concat!(
-                $crate::rows::messages::message_select!(),
+                "SELECT m.id, m.channel_id, c.server_id, ",
+                $crate::rows::messages::message_columns!(),
+                "FROM ",
+                $search_from,
+                " JOIN channels c ON c.id = m.channel_id \
+                 LEFT JOIN accounts a ON a.id = m.author_id ",
+                $crate::rows::messages::reply_joins!(),
                 "WHERE ",
                 $crate::dialect::matching!($text_match),
-                " ORDER BY m.id DESC LIMIT $7"
+                " ORDER BY ",
+                $search_order,
+                " DESC LIMIT $7"
             ),
             count_matches: concat!(
-                "SELECT count(*) FROM (SELECT 1 FROM messages m JOIN channels c ON c.id = m.channel_id \
-                 WHERE ",
+                "SELECT count(*) FROM (SELECT 1 FROM ",
+                $search_from,
+                " JOIN channels c ON c.id = m.channel_id WHERE ",
                 $crate::dialect::matching!($text_match),
                 " LIMIT $7) found"
             ),

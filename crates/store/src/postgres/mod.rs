@@ -118,7 +118,9 @@ impl Dialect for Db {
         // A failover or a restore starts another server: versions read before it could
         // repeat after it with other rows, so they never match.
         database_start: "CAST(EXTRACT(EPOCH FROM pg_postmaster_start_time()) * 1000000 AS BIGINT)",
+        search_from: "messages m",
         text_match: "m.search @@ plainto_tsquery('simple', $2)",
+        search_order: "m.id",
     };
 
     /// `plainto_tsquery`'s text: the query as typed, read by the parser that read the

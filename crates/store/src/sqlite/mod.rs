@@ -117,7 +117,11 @@ impl Dialect for Db {
         least: "min",
         // One file, never failed over.
         database_start: "0",
-        text_match: "m.id IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH $2)",
+        // The index drives, newest first (FTS5 walks its rowids backwards), and the page
+        // stops at its limit: a common word costs 25 rows, not every match sorted.
+        search_from: "messages_fts f JOIN messages m ON m.id = f.rowid",
+        text_match: "messages_fts MATCH $2",
+        search_order: "f.rowid",
     };
 
     /// FTS5's query: each word as typed, a quoted string (a word is letters and digits only,
