@@ -42,7 +42,7 @@ test("Message on a profile opens the conversation, the other finds it under Home
   await message(bob.page, "Hello everyone").getByRole("button", { name: "ann: show profile" }).click();
   await bob.page.getByRole("dialog").getByRole("button", { name: "Message", exact: true }).click();
   await bob.page.waitForURL(/\/dms\/\d+$/);
-  await bob.page.getByRole("heading", { name: "ann", exact: true }).waitFor();
+  await bob.page.getByRole("heading", { name: "ann", exact: true, level: 1 }).waitFor();
   await send(bob.page, "Lunch today?");
 
   // Ann is on the server: Home says something is unread; the conversation is listed, bold.
@@ -93,7 +93,7 @@ test("a blocked person is told they cannot write until the block is lifted", asy
 
 test("a group shows its people's names and is left from its header", async () => {
   const cat = await loggedIn(fixture, "cat", `/dms/${room.group}`);
-  await cat.page.getByRole("heading", { name: "ann, bob", exact: true }).waitFor();
+  await cat.page.getByRole("heading", { name: "ann, bob", exact: true, level: 1 }).waitFor();
   await cat.page.getByRole("button", { name: "Leave this group" }).click();
   await cat.page.getByRole("dialog").getByRole("button", { name: "Leave" }).click();
   await cat.page.waitForURL((url) => url.pathname === "/");
@@ -102,7 +102,7 @@ test("a group shows its people's names and is left from its header", async () =>
   assert.equal(await places.getByRole("link", { name: /ann, bob/ }).count(), 0);
   // The others see who is left.
   const ann = await loggedIn(fixture, "ann", `/dms/${room.group}`);
-  await ann.page.getByRole("heading", { name: "bob", exact: true }).waitFor();
+  await ann.page.getByRole("heading", { name: "bob", exact: true, level: 1 }).waitFor();
   await cat.context.close();
   await ann.context.close();
 });

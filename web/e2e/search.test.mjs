@@ -1,5 +1,5 @@
 // Searching messages in the browser: the search panel finds words in this server, then
-// everywhere (a direct message too), with a total; a result far back in another channel opens
+// everywhere (a direct message too), then one person's, with a total; a result far back in another channel opens
 // that channel at it, read around it and lit up; the accessibility checks; a screenshot.
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -44,6 +44,13 @@ test("the search panel finds words here and everywhere and opens a result far ba
     "newest first",
   );
   await screenshot(page, "chat-search");
+  // Only Bob's.
+  await panel.getByRole("combobox", { name: "From" }).selectOption({ label: "From bob" });
+  await panel.getByRole("button", { name: "Search", exact: true }).click();
+  await panel.getByText("1 result for “Lighthouse”").waitFor();
+  await panel.getByRole("combobox", { name: "From" }).selectOption({ label: "From anyone" });
+  await panel.getByRole("button", { name: "Search", exact: true }).click();
+  await panel.getByText("3 results for “Lighthouse”").waitFor();
   assert.deepEqual(await axeViolations(page), []);
 
   // The oldest, in #archive, far back: that channel opens at it.

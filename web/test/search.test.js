@@ -8,6 +8,7 @@ test("a search asks for its words where the person chose, 25 at a time, from whe
   assert.equal(searchPath("lighthouse map", "channel", here), "/api/search/messages/?q=lighthouse+map&limit=25&channel_id=7");
   assert.equal(searchPath("a&b", "server", here), "/api/search/messages/?q=a%26b&limit=25&server_id=3");
   assert.equal(searchPath("x", "all", here, 99), "/api/search/messages/?q=x&limit=25&before=99");
+  assert.equal(searchPath("x", "all", here, null, 4), "/api/search/messages/?q=x&limit=25&author_id=4");
   // In a direct message there is no server to search.
   assert.equal(searchPath("x", "server", { channelId: 7, serverId: null }), "/api/search/messages/?q=x&limit=25");
 });

@@ -226,7 +226,7 @@ export function ChatView({ server, dm, channel, menu }) {
         <${MemberPanel} id=${panelId} server=${server} members=${members} onProfile=${setProfile} onClose=${() => setMembersOpen(false)} />`}
       ${searchOpen &&
       html`<div class="member-scrim" onClick=${() => setSearchOpen(false)}></div>
-        <${SearchPanel} id=${searchId} server=${server} channel=${channel} onJump=${showFound} onClose=${() => setSearchOpen(false)} />`}
+        <${SearchPanel} id=${searchId} server=${server} channel=${channel} people=${members.members} onJump=${showFound} onClose=${() => setSearchOpen(false)} />`}
       ${pinsOpen &&
       html`<div class="member-scrim" onClick=${() => setPinsOpen(false)}></div>
         <${PinsPanel} id=${pinsId} channel=${channel} version=${chat.changes} canPin=${canPin} onClose=${() => setPinsOpen(false)}

@@ -19,12 +19,13 @@ const PAGE = 25;
 /**
  * The query string of a search.
  * @param {string} words @param {"channel"|"server"|"all"} scope @param {{channelId: number, serverId: number|null}} here
- * @param {number|null} [before]
+ * @param {number|null} [before] @param {number|null} [author] only this person's messages
  */
-export function searchPath(words, scope, here, before = null) {
+export function searchPath(words, scope, here, before = null, author = null) {
   const query = new URLSearchParams({ q: words, limit: String(PAGE) });
   if (scope === "channel") query.set("channel_id", String(here.channelId));
   if (scope === "server" && here.serverId !== null) query.set("server_id", String(here.serverId));
+  if (author !== null) query.set("author_id", String(author));
   if (before !== null) query.set("before", String(before));
   return `/api/search/messages/?${query}`;
 }
@@ -36,30 +37,32 @@ export function totalWords(total) {
 }
 
 /**
- * @param {{id: string, server: any, channel: any, onJump: (m: Message) => void, onClose: () => void}} props
+ * @param {{id: string, server: any, channel: any, people: any[]|null, onJump: (m: Message) => void, onClose: () => void}} props
+ *   people: whose messages may be asked for (the server's members, or the conversation's people)
  */
-export function SearchPanel({ id, server, channel, onJump, onClose }) {
+export function SearchPanel({ id, server, channel, people, onJump, onClose }) {
   const { api, store } = useServices();
   const [text, setText] = useState("");
   const [scope, setScope] = useState(/** @type {"channel"|"server"|"all"} */ (server ? "server" : "channel"));
+  const [author, setAuthor] = useState(/** @type {number|null} */ (null));
   /** The last search: its words and where (a next page asks the same), its total and results so far. */
   const [found, setFound] = useState(
-    /** @type {{words: string, scope: "channel"|"server"|"all", total: number, results: Message[]}|null} */ (null),
+    /** @type {{words: string, scope: "channel"|"server"|"all", author: number|null, total: number, results: Message[]}|null} */ (null),
   );
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState(/** @type {string|null} */ (null));
   const here = { channelId: channel.id, serverId: server?.id ?? null };
 
-  /** @param {string} words @param {"channel"|"server"|"all"} where @param {Message[]} held */
-  const fetchPage = async (words, where, held) => {
+  /** @param {string} words @param {"channel"|"server"|"all"} where @param {number|null} by @param {Message[]} held */
+  const fetchPage = async (words, where, by, held) => {
     setBusy(true);
     setError(null);
     try {
       const before = held.length > 0 ? held[held.length - 1].id : null;
       /** @type {{total: number, results: Message[]}} */
-      const page = await api.get(searchPath(words, where, here, before));
+      const page = await api.get(searchPath(words, where, here, before, by));
       const total = held.length > 0 ? (found?.total ?? page.total) : page.total;
-      setFound({ words, scope: where, total, results: [...held, ...page.results] });
+      setFound({ words, scope: where, author: by, total, results: [...held, ...page.results] });
     } catch (e) {
       setError(e instanceof Error ? e.message : String(e));
     } finally {
@@ -68,7 +71,7 @@ export function SearchPanel({ id, server, channel, onJump, onClose }) {
   };
   const submit = (/** @type {Event} */ e) => {
     e.preventDefault();
-    if (text.trim()) void fetchPage(text.trim(), scope, []);
+    if (text.trim()) void fetchPage(text.trim(), scope, author, []);
   };
   /** Where a result is, in words. @param {Message} m */
   const where = (m) => {
@@ -95,6 +98,10 @@ export function SearchPanel({ id, server, channel, onJump, onClose }) {
         ${server && html`<option value="server">In ${server.name}</option>`}
         <option value="all">Everywhere</option>
       </select>
+      <select aria-label="From" value=${author ?? ""} onChange=${(/** @type {any} */ e) => setAuthor(e.currentTarget.value ? Number(e.currentTarget.value) : null)}>
+        <option value="">From anyone</option>
+        ${(people ?? []).map((p) => html`<option key=${p.id} value=${p.id}>From ${p.username}</option>`)}
+      </select>
       <button class="primary" disabled=${busy || !text.trim()}>Search</button>
     </form>
     ${error && html`<p class="pane-message" role="alert">The search failed. ${error}</p>`}
@@ -114,6 +121,6 @@ export function SearchPanel({ id, server, channel, onJump, onClose }) {
       )}
     </ul>`}
     ${found && found.results.length < found.total && found.results.length % PAGE === 0 &&
-    html`<button type="button" class="link-button search-more" disabled=${busy} onClick=${() => fetchPage(found.words, found.scope, found.results)}>More results</button>`}
+    html`<button type="button" class="link-button search-more" disabled=${busy} onClick=${() => fetchPage(found.words, found.scope, found.author, found.results)}>More results</button>`}
   </aside>`;
 }
